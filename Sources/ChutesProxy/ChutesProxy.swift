@@ -1,0 +1,2 @@
+/// ChutesProxy: the application and `ProxyServer`, its embeddable entry point.
+public enum ChutesProxy {}

@@ -1,0 +1,2 @@
+/// Translation: Anthropic Messages <-> OpenAI chat completions, as pure functions.
+public enum Translation {}

@@ -1,0 +1,3 @@
+import ChutesProxy
+
+print("claude-chutes-proxy")

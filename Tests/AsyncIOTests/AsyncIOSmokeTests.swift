@@ -1,0 +1,6 @@
+import Testing
+@testable import AsyncIO
+
+@Test func moduleLinks() {
+    #expect(Bool(true))
+}

@@ -1,0 +1,6 @@
+import Testing
+@testable import ChutesProxy
+
+@Test func moduleLinks() {
+    #expect(Bool(true))
+}

@@ -1,0 +1,6 @@
+import Testing
+@testable import JSON
+
+@Test func moduleLinks() {
+    #expect(Bool(true))
+}

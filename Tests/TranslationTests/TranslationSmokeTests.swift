@@ -1,0 +1,6 @@
+import Testing
+@testable import Translation
+
+@Test func moduleLinks() {
+    #expect(Bool(true))
+}
