@@ -1,0 +1,191 @@
+import CSystem
+import Glibc
+import Synchronization
+
+/// The event loop: one dedicated thread blocked in `epoll_wait`, never a thread of the
+/// cooperative pool. It turns readiness edges and expired deadlines into resumed tasks.
+///
+/// Work from other threads (new timers, registrations to release) goes through `pending`
+/// and, when the loop must notice it sooner than its current sleep, an eventfd wake-up.
+final class Reactor: Sendable {
+    /// The process-wide reactor, started on first use.
+    static let shared: Reactor = {
+        csystem_ignore_sigpipe()
+        do {
+            return try Reactor()
+        } catch {
+            fatalError("cannot start the I/O reactor: \(error)")
+        }
+    }()
+
+    private struct Timer: Comparable {
+        var deadline: Deadline
+        var registration: Registration
+        var interest: Interest
+        var generation: UInt64
+        static func < (a: Timer, b: Timer) -> Bool { a.deadline < b.deadline }
+        static func == (a: Timer, b: Timer) -> Bool { a.deadline == b.deadline }
+    }
+
+    private struct Pending {
+        var timers: [Timer] = []
+        var released: [Unmanaged<Registration>] = []
+        /// When the loop will next wake by itself; a timer due earlier must wake it.
+        var sleepingUntil: Deadline = .never
+        var sleeping = false
+    }
+
+    private let epollFD: Int32
+    private let wakeFD: Int32
+    private let pending = Mutex(Pending())
+
+    private init() throws(IOError) {
+        epollFD = csystem_epoll_create()
+        guard epollFD >= 0 else { throw .last("epoll_create1") }
+        wakeFD = csystem_eventfd()
+        guard wakeFD >= 0 else { throw .last("eventfd") }
+        guard csystem_epoll_ctl_add(epollFD, wakeFD, csystem_EPOLLIN | csystem_EPOLLET, 0) == 0 else {
+            throw .last("epoll_ctl(ADD eventfd)")
+        }
+        let box = Unmanaged.passRetained(self)
+        var thread = pthread_t()
+        let started = pthread_create(&thread, nil, { argument in
+            let reactor = Unmanaged<Reactor>.fromOpaque(argument!).takeRetainedValue()
+            reactor.run()
+            return nil
+        }, box.toOpaque())
+        guard started == 0 else { throw .systemCall("pthread_create", errno: started) }
+        pthread_detach(thread)
+    }
+
+    /// Registers a non-blocking descriptor for edge-triggered readiness in both directions.
+    func register(_ fileDescriptor: Int32) throws(IOError) -> Registration {
+        let registration = Registration(fileDescriptor: fileDescriptor)
+        let token = Unmanaged.passRetained(registration)
+        let events = csystem_EPOLLIN | csystem_EPOLLOUT | csystem_EPOLLRDHUP | csystem_EPOLLET
+        let address = UInt64(UInt(bitPattern: token.toOpaque()))
+        guard csystem_epoll_ctl_add(epollFD, fileDescriptor, events, address) == 0 else {
+            let error = IOError.last("epoll_ctl(ADD)")
+            token.release()
+            throw error
+        }
+        return registration
+    }
+
+    /// Stops watching the descriptor. The reactor's reference is dropped only after the batch
+    /// of events being handled, which may still name it, is done.
+    func deregister(_ registration: Registration) {
+        _ = csystem_epoll_ctl_del(epollFD, registration.fileDescriptor)
+        let token = Unmanaged.passUnretained(registration)
+        pending.withLock { $0.released.append(token) }
+    }
+
+    /// Arms a deadline for one park of `registration`.
+    func addTimer(_ deadline: Deadline, registration: Registration, interest: Interest, generation: UInt64) {
+        let mustWake = pending.withLock { pending in
+            pending.timers.append(Timer(deadline: deadline, registration: registration, interest: interest, generation: generation))
+            if pending.sleeping && deadline < pending.sleepingUntil {
+                pending.sleepingUntil = deadline
+                return true
+            }
+            return false
+        }
+        if mustWake { _ = csystem_eventfd_signal(wakeFD) }
+    }
+
+    private func run() {
+        var events = [csystem_epoll_event](repeating: csystem_epoll_event(), count: 256)
+        var timers = TimerHeap()
+        while true {
+            let (newTimers, released) = pending.withLock { pending in
+                defer { pending.timers.removeAll(keepingCapacity: true); pending.released.removeAll(keepingCapacity: true) }
+                return (pending.timers, pending.released)
+            }
+            for token in released { token.release() }
+            for timer in newTimers { timers.push(timer) }
+            fireExpired(&timers)
+
+            let wakeAt = timers.first?.deadline ?? .never
+            // Announce the sleep under the same lock that checks for newer timers, so a timer
+            // added from now on either is seen here or wakes the wait below.
+            let mustLoop = pending.withLock { pending in
+                if !pending.timers.isEmpty || !pending.released.isEmpty { return true }
+                pending.sleeping = true
+                pending.sleepingUntil = wakeAt
+                return false
+            }
+            if mustLoop { continue }
+            let timeout = Self.milliseconds(until: wakeAt)
+            let count = events.withUnsafeMutableBufferPointer { buffer in
+                csystem_epoll_wait(epollFD, buffer.baseAddress, Int32(buffer.count), timeout)
+            }
+            pending.withLock { $0.sleeping = false }
+            if count < 0 {
+                if errno == EINTR { continue }
+                fatalError("epoll_wait failed: \(IOError.last("epoll_wait"))")
+            }
+            for index in 0..<Int(count) {
+                let event = events[index]
+                if event.token == 0 {
+                    _ = csystem_eventfd_drain(wakeFD)
+                    continue
+                }
+                let registration = Unmanaged<Registration>.fromOpaque(UnsafeRawPointer(bitPattern: UInt(event.token))!)
+                    .takeUnretainedValue()
+                let failed = event.events & (csystem_EPOLLERR | csystem_EPOLLHUP) != 0
+                let readable = failed || event.events & (csystem_EPOLLIN | csystem_EPOLLRDHUP) != 0
+                let writable = failed || event.events & csystem_EPOLLOUT != 0
+                registration.deliver(readable: readable, writable: writable)
+            }
+        }
+    }
+
+    private func fireExpired(_ timers: inout TimerHeap) {
+        let now = Deadline.now
+        while let first = timers.first, first.deadline <= now {
+            timers.pop()
+            first.registration.expire(first.interest, generation: first.generation)
+        }
+    }
+
+    private static func milliseconds(until deadline: Deadline) -> Int32 {
+        if deadline.isNever { return -1 }
+        let now = monotonicNanoseconds()
+        guard deadline.nanoseconds > now else { return 0 }
+        let millis = (deadline.nanoseconds - now + 999_999) / 1_000_000
+        return Int32(clamping: millis)
+    }
+
+    /// A binary min-heap of deadlines; touched only by the reactor thread.
+    private struct TimerHeap {
+        private var storage: [Timer] = []
+        var first: Timer? { storage.first }
+
+        mutating func push(_ timer: Timer) {
+            storage.append(timer)
+            var child = storage.count - 1
+            while child > 0 {
+                let parent = (child - 1) / 2
+                guard storage[child] < storage[parent] else { break }
+                storage.swapAt(child, parent)
+                child = parent
+            }
+        }
+
+        mutating func pop() {
+            let last = storage.removeLast()
+            guard !storage.isEmpty else { return }
+            storage[0] = last
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1, right = left + 1
+                var smallest = parent
+                if left < storage.count && storage[left] < storage[smallest] { smallest = left }
+                if right < storage.count && storage[right] < storage[smallest] { smallest = right }
+                if smallest == parent { break }
+                storage.swapAt(parent, smallest)
+                parent = smallest
+            }
+        }
+    }
+}

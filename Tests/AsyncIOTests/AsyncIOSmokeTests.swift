@@ -1,6 +1,0 @@
-import Testing
-@testable import AsyncIO
-
-@Test func moduleLinks() {
-    #expect(Bool(true))
-}
