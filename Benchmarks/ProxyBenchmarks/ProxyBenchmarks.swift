@@ -5,13 +5,13 @@ import JSON
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(metrics: [.throughput, .wallClock, .mallocCountTotal], maxDuration: .seconds(3))
 
-    Benchmark("JSON parse 50 KB Claude Code request", configuration: .init(scalingFactor: .kilo)) { benchmark in
+    Benchmark("JSON parse Claude Code request (\(SampleRequests.claudeCodeRequest.count) bytes)", configuration: .init(scalingFactor: .kilo)) { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(try JSONValue(parsing: SampleRequests.claudeCodeRequest))
         }
     }
 
-    Benchmark("JSON write 50 KB Claude Code request", configuration: .init(scalingFactor: .kilo)) { benchmark in
+    Benchmark("JSON write Claude Code request (\(SampleRequests.claudeCodeRequest.count) bytes)", configuration: .init(scalingFactor: .kilo)) { benchmark in
         let value = try JSONValue(parsing: SampleRequests.claudeCodeRequest)
         for _ in benchmark.scaledIterations {
             blackHole(value.serialized())

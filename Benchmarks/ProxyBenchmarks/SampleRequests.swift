@@ -9,7 +9,7 @@ enum SampleRequests {
             {"name":"Tool\#(index)","description":"Performs operation \#(index). Use it when the user asks for \#(index); it reads files, runs commands and reports results with line numbers.","input_schema":{"type":"object","properties":{"path":{"type":"string","description":"Absolute path to the file"},"limit":{"type":"integer","description":"Lines to read"},"flags":{"type":"array","items":{"type":"string"}},"recursive":{"type":"boolean"}},"required":["path"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}}
             """#)
         }
-        let prose = String(repeating: "You are Claude Code, an interactive CLI tool that helps users with software engineering tasks. Use the tools available to you. \\n", count: 150)
+        let prose = String(repeating: "You are Claude Code, an interactive CLI tool that helps users with software engineering tasks. Use the tools available to you. \\n", count: 240)
         var messages: [String] = []
         for index in 0..<12 {
             messages.append(#"{"role":"user","content":[{"type":"text","text":"Please look at file \#(index) and fix the bug in the parser \u2014 it fails on \"quoted\" input.\n"}]}"#)
