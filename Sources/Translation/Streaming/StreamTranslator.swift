@@ -1,0 +1,311 @@
+import JSON
+
+/// Turns an OpenAI chat-completions chunk stream into Anthropic's event stream, one chunk
+/// at a time, producing exactly the sequence Anthropic's API would:
+/// `message_start`, `ping`, content blocks strictly one after another (indices 0, 1, 2, …,
+/// each `content_block_start` matched by one `content_block_stop`), one `message_delta`,
+/// one `message_stop` — or an `error` event and nothing after it.
+///
+/// Tool-call deltas of the first call stream live; calls interleaved with it by index are
+/// held and sent whole, each as its own block, once the upstream has finished, so no
+/// fragment is ever lost or sent into the wrong block.
+public struct StreamTranslator: Sendable {
+    /// What the translator needs to know of the request.
+    public struct Context: Sendable {
+        public var messageID: String
+        /// The model name the client asked for (echoed back, not the upstream's).
+        public var model: String
+        public var estimatedInputTokens: Int
+        /// Maps an upstream tool name back to the name the client declared.
+        public var toolName: @Sendable (String) -> String
+        /// Turns tool calls written as text into calls; nil when the request declared no tools.
+        public var textToolCalls: (any StreamingToolCallInterceptor)?
+
+        public init(
+            messageID: String,
+            model: String,
+            estimatedInputTokens: Int,
+            toolName: @escaping @Sendable (String) -> String = { $0 },
+            textToolCalls: (any StreamingToolCallInterceptor)? = nil
+        ) {
+            self.messageID = messageID
+            self.model = model
+            self.estimatedInputTokens = estimatedInputTokens
+            self.toolName = toolName
+            self.textToolCalls = textToolCalls
+        }
+    }
+
+    private enum OpenBlock: Equatable {
+        case thinking
+        case text
+        case tool(upstreamIndex: Int)
+    }
+
+    private struct PendingToolCall {
+        var id: String?
+        var name: String?
+        var arguments = ""
+        /// Arguments already sent in `input_json_delta`s.
+        var sentCount = 0
+        var started = false
+    }
+
+    private var context: Context
+    private var started = false
+    private var ended = false
+    private var blockIndex = -1
+    private var openBlock: OpenBlock?
+    private var thinkTags = ThinkTagSplitter()
+    private var toolCalls: [Int: PendingToolCall] = [:]
+    private var toolCallOrder: [Int] = []
+    private var liveToolIndex: Int?
+    /// Text that arrived while a tool block was open: sent after the calls.
+    private var textAfterTools = ""
+    private var sentToolUse = false
+    private var finishReason: String?
+    private var usage: JSONValue?
+
+    public init(context: Context) {
+        self.context = context
+    }
+
+    /// `message_start` and a first `ping`.
+    public mutating func start() -> [AnthropicStreamEvent] {
+        guard !started else { return [] }
+        started = true
+        let message: JSONValue = [
+            "id": JSONValue(context.messageID),
+            "type": "message",
+            "role": "assistant",
+            "model": JSONValue(context.model),
+            "content": [],
+            "stop_reason": nil,
+            "stop_sequence": nil,
+            "usage": ["input_tokens": JSONValue(context.estimatedInputTokens), "output_tokens": 0],
+        ]
+        return [AnthropicStreamEvent(type: "message_start", payload: ["type": "message_start", "message": message]), .ping]
+    }
+
+    /// Translates one parsed upstream chunk.
+    public mutating func consume(_ chunk: JSONValue) -> [AnthropicStreamEvent] {
+        guard !ended else { return [] }
+        var events = start()
+        if let chunkUsage = chunk["usage"], chunkUsage.objectValue != nil { usage = chunkUsage }
+        guard let choice = chunk["choices"]?[0] else { return events }
+        let delta = choice["delta"] ?? choice["message"] ?? [:]
+        for key in ["reasoning_content", "reasoning"] {
+            if let reasoning = delta[key]?.stringValue, !reasoning.isEmpty {
+                appendThinking(reasoning, to: &events)
+                break
+            }
+        }
+        if let text = delta["content"]?.stringValue, !text.isEmpty {
+            for piece in thinkTags.feed(text) { append(piece, to: &events) }
+        }
+        if let calls = delta["tool_calls"]?.arrayValue {
+            for (position, call) in calls.enumerated() {
+                appendToolCallDelta(call, fallbackIndex: position, to: &events)
+            }
+        }
+        if let reason = choice["finish_reason"]?.stringValue { finishReason = reason }
+        return events
+    }
+
+    /// Ends the stream after `[DONE]` or the upstream's end: closes what is open, sends held
+    /// tool calls, then `message_delta` and `message_stop`.
+    public mutating func finish() -> [AnthropicStreamEvent] {
+        guard !ended else { return [] }
+        var events = start()
+        for piece in thinkTags.finish() { append(piece, to: &events) }
+        if var interceptor = context.textToolCalls {
+            let outputs = interceptor.finish()
+            context.textToolCalls = interceptor
+            appendIntercepted(outputs, to: &events)
+        }
+        closeBlock(&events)
+        for index in toolCallOrder where !(toolCalls[index]?.started ?? true) || index != liveToolIndex {
+            guard let call = toolCalls[index], call.sentCount < call.arguments.utf8.count || !call.started else { continue }
+            emitWholeToolCall(index, to: &events)
+        }
+        if !textAfterTools.isEmpty {
+            let text = textAfterTools
+            textAfterTools = ""
+            openTextBlockIfNeeded(&events)
+            events.append(textDelta(text))
+            closeBlock(&events)
+        }
+        ended = true
+        let stopReason = sentToolUse ? "tool_use" : StopReason.anthropic(fromOpenAI: finishReason)
+        var deltaUsage: JSONObject = ["output_tokens": JSONValue(usage?["completion_tokens"]?.intValue ?? 0)]
+        if let prompt = usage?["prompt_tokens"]?.intValue {
+            let cached = usage?["prompt_tokens_details"]?["cached_tokens"]?.intValue ?? 0
+            deltaUsage["input_tokens"] = JSONValue(max(0, prompt - cached))
+            deltaUsage["cache_read_input_tokens"] = JSONValue(cached)
+            deltaUsage["cache_creation_input_tokens"] = 0
+        }
+        events.append(AnthropicStreamEvent(type: "message_delta", payload: [
+            "type": "message_delta",
+            "delta": ["stop_reason": JSONValue(stopReason), "stop_sequence": nil],
+            "usage": .object(deltaUsage),
+        ]))
+        events.append(AnthropicStreamEvent(type: "message_stop", payload: ["type": "message_stop"]))
+        return events
+    }
+
+    /// Ends the stream with an `error` event (after `message_start` if none was sent yet).
+    public mutating func fail(type: String, message: String) -> [AnthropicStreamEvent] {
+        guard !ended else { return [] }
+        var events = start()
+        ended = true
+        events.append(.error(type: type, message: message))
+        return events
+    }
+
+    public var isEnded: Bool { ended }
+
+    // MARK: - Blocks
+
+    private mutating func append(_ piece: ThinkTagSplitter.Piece, to events: inout [AnthropicStreamEvent]) {
+        switch piece {
+        case .thinking(let text): appendThinking(text, to: &events)
+        case .text(let text): appendText(text, to: &events)
+        }
+    }
+
+    private mutating func appendThinking(_ text: String, to events: inout [AnthropicStreamEvent]) {
+        if case .tool = openBlock { return }  // reasoning after a call has nowhere to go in Anthropic's shape
+        if openBlock != .thinking {
+            closeBlock(&events)
+            openBlock(.thinking, contentBlock: ["type": "thinking", "thinking": "", "signature": ""], to: &events)
+        }
+        events.append(blockDelta(["type": "thinking_delta", "thinking": JSONValue(text)]))
+    }
+
+    private mutating func appendText(_ text: String, to events: inout [AnthropicStreamEvent]) {
+        if var interceptor = context.textToolCalls {
+            let outputs = interceptor.feed(text)
+            context.textToolCalls = interceptor
+            appendIntercepted(outputs, to: &events)
+        } else {
+            appendPlainText(text, to: &events)
+        }
+    }
+
+    private mutating func appendIntercepted(_ outputs: [InterceptedText], to events: inout [AnthropicStreamEvent]) {
+        for output in outputs {
+            switch output {
+            case .text(let text):
+                appendPlainText(text, to: &events)
+            case let .toolCall(name, argumentsJSON):
+                closeBlock(&events)
+                let id = "toolu_\(context.messageID.suffix(12))_\(blockIndex + 1)"
+                openBlock(.tool(upstreamIndex: -1), contentBlock: ["type": "tool_use", "id": JSONValue(id), "name": JSONValue(name), "input": [:]], to: &events)
+                events.append(blockDelta(["type": "input_json_delta", "partial_json": JSONValue(argumentsJSON)]))
+                closeBlock(&events)
+                sentToolUse = true
+            }
+        }
+    }
+
+    private mutating func appendPlainText(_ text: String, to events: inout [AnthropicStreamEvent]) {
+        guard !text.isEmpty else { return }
+        if case .tool = openBlock {
+            textAfterTools += text
+            return
+        }
+        openTextBlockIfNeeded(&events)
+        events.append(textDelta(text))
+    }
+
+    private mutating func openTextBlockIfNeeded(_ events: inout [AnthropicStreamEvent]) {
+        guard openBlock != .text else { return }
+        closeBlock(&events)
+        openBlock(.text, contentBlock: ["type": "text", "text": ""], to: &events)
+    }
+
+    private mutating func appendToolCallDelta(_ call: JSONValue, fallbackIndex: Int, to events: inout [AnthropicStreamEvent]) {
+        let index = call["index"]?.intValue ?? fallbackIndex
+        if toolCalls[index] == nil {
+            toolCalls[index] = PendingToolCall()
+            toolCallOrder.append(index)
+        }
+        if let id = call["id"]?.stringValue, !id.isEmpty { toolCalls[index]!.id = id }
+        if let name = call["function"]?["name"]?.stringValue, !name.isEmpty { toolCalls[index]!.name = name }
+        if let arguments = call["function"]?["arguments"] {
+            // Most upstreams send a string; some send the object itself.
+            toolCalls[index]!.arguments += arguments.stringValue ?? arguments.jsonText
+        }
+        if liveToolIndex == nil, toolCalls[index]!.name != nil {
+            liveToolIndex = index
+            startToolBlock(index, to: &events)
+        }
+        if liveToolIndex == index { flushLiveArguments(&events) }
+    }
+
+    private mutating func startToolBlock(_ index: Int, to events: inout [AnthropicStreamEvent]) {
+        guard var call = toolCalls[index], let name = call.name else { return }
+        closeBlock(&events)
+        let id = call.id ?? "toolu_\(context.messageID.suffix(12))_\(index)"
+        openBlock(.tool(upstreamIndex: index), contentBlock: [
+            "type": "tool_use", "id": JSONValue(id), "name": JSONValue(context.toolName(name)), "input": [:],
+        ], to: &events)
+        call.started = true
+        toolCalls[index] = call
+        sentToolUse = true
+    }
+
+    private mutating func flushLiveArguments(_ events: inout [AnthropicStreamEvent]) {
+        guard let index = liveToolIndex, var call = toolCalls[index], openBlock == .tool(upstreamIndex: index) else { return }
+        let utf8 = call.arguments.utf8
+        guard call.sentCount < utf8.count else { return }
+        let fresh = String(decoding: utf8.dropFirst(call.sentCount), as: UTF8.self)
+        call.sentCount = utf8.count
+        toolCalls[index] = call
+        events.append(blockDelta(["type": "input_json_delta", "partial_json": JSONValue(fresh)]))
+    }
+
+    private mutating func emitWholeToolCall(_ index: Int, to events: inout [AnthropicStreamEvent]) {
+        guard var call = toolCalls[index] else { return }
+        if call.name == nil { call.name = "unknown_tool" }
+        toolCalls[index] = call
+        startToolBlock(index, to: &events)
+        if !call.arguments.isEmpty {
+            events.append(blockDelta(["type": "input_json_delta", "partial_json": JSONValue(call.arguments)]))
+        }
+        toolCalls[index]!.sentCount = call.arguments.utf8.count
+        closeBlock(&events)
+    }
+
+    private mutating func openBlock(_ block: OpenBlock, contentBlock: JSONValue, to events: inout [AnthropicStreamEvent]) {
+        blockIndex += 1
+        openBlock = block
+        events.append(AnthropicStreamEvent(type: "content_block_start", payload: [
+            "type": "content_block_start", "index": JSONValue(blockIndex), "content_block": contentBlock,
+        ]))
+    }
+
+    private mutating func closeBlock(_ events: inout [AnthropicStreamEvent]) {
+        guard let block = openBlock else { return }
+        if block == .thinking {
+            events.append(blockDelta(["type": "signature_delta", "signature": JSONValue(Self.signature)]))
+        }
+        if case .tool(let index) = block, index == liveToolIndex {
+            flushLiveArguments(&events)
+        }
+        events.append(AnthropicStreamEvent(type: "content_block_stop", payload: ["type": "content_block_stop", "index": JSONValue(blockIndex)]))
+        openBlock = nil
+    }
+
+    private func blockDelta(_ delta: JSONValue) -> AnthropicStreamEvent {
+        AnthropicStreamEvent(type: "content_block_delta", payload: ["type": "content_block_delta", "index": JSONValue(blockIndex), "delta": delta])
+    }
+
+    private func textDelta(_ text: String) -> AnthropicStreamEvent {
+        blockDelta(["type": "text_delta", "text": JSONValue(text)])
+    }
+
+    /// Thinking from an open model carries no Anthropic signature; clients only need the
+    /// field to be present, and the proxy drops it when the block comes back in history.
+    static let signature = "claude-chutes-proxy"
+}

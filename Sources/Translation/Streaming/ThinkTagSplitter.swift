@@ -1,0 +1,75 @@
+/// Separates `<think>…</think>` reasoning from answer text in a stream of text pieces, with
+/// tags split anywhere across pieces. Reasoning is recognised only when `<think>` opens the
+/// output (after whitespace), as reasoning models write it; a tag later in the text is text.
+public struct ThinkTagSplitter: Sendable {
+    public enum Piece: Sendable, Equatable {
+        case thinking(String)
+        case text(String)
+    }
+
+    private enum Phase { case start, thinking, text }
+
+    private static let open = "<think>"
+    private static let close = "</think>"
+
+    private var phase = Phase.start
+    /// Text held back because it may be the beginning of a tag.
+    private var pending = ""
+
+    public init() {}
+
+    /// Splits the next piece of output.
+    public mutating func feed(_ text: String) -> [Piece] {
+        pending += text
+        var pieces: [Piece] = []
+        while true {
+            switch phase {
+            case .start:
+                let trimmed = pending.drop { $0.isWhitespace }
+                if trimmed.isEmpty { return pieces }
+                if trimmed.hasPrefix(Self.open) {
+                    pending = String(trimmed.dropFirst(Self.open.count))
+                    phase = .thinking
+                } else if Self.open.hasPrefix(trimmed) {
+                    return pieces
+                } else {
+                    phase = .text
+                }
+            case .thinking:
+                if let range = pending.firstRange(of: Self.close) {
+                    let thought = String(pending[..<range.lowerBound])
+                    if !thought.isEmpty { pieces.append(.thinking(thought)) }
+                    pending = String(pending[range.upperBound...].drop { $0 == "\n" })
+                    phase = .text
+                    continue
+                }
+                let keep = Self.partialSuffixLength(of: pending, matching: Self.close)
+                let flushed = String(pending.dropLast(keep))
+                if !flushed.isEmpty { pieces.append(.thinking(flushed)) }
+                pending = String(pending.suffix(keep))
+                return pieces
+            case .text:
+                if !pending.isEmpty { pieces.append(.text(pending)) }
+                pending = ""
+                return pieces
+            }
+        }
+    }
+
+    /// Flushes what was held back, at the end of the output.
+    public mutating func finish() -> [Piece] {
+        defer { pending = "" }
+        guard !pending.isEmpty else { return [] }
+        return phase == .thinking ? [.thinking(pending)] : [.text(pending)]
+    }
+
+    /// Length of the longest suffix of `text` that is a proper prefix of `marker`.
+    static func partialSuffixLength(of text: String, matching marker: String) -> Int {
+        var length = min(marker.count - 1, text.count)
+        while length > 0 {
+            if marker.hasPrefix(text.suffix(length)) { return length }
+            length -= 1
+        }
+        return 0
+    }
+}

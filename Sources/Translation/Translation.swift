@@ -1,2 +1,0 @@
-/// Translation: Anthropic Messages <-> OpenAI chat completions, as pure functions.
-public enum Translation {}
