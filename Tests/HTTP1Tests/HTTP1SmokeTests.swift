@@ -1,6 +1,0 @@
-import Testing
-@testable import HTTP1
-
-@Test func moduleLinks() {
-    #expect(Bool(true))
-}
