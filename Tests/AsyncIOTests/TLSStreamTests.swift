@@ -107,9 +107,14 @@ private func rejection(_ error: TLSError?) -> (host: String, verification: Strin
         #expect(rejection(refused)?.verification == "unable to get local issuer certificate")
 
         setenv("SSL_CERT_FILE", certificates.caFile, 1)
-        let honouringEnvironment = Result { try TLSContext(.client()) }
+        let honouringFile = Result { try TLSContext(.client()) }
         unsetenv("SSL_CERT_FILE")
-        #expect(try await handshakeFailure(certificates.server, as: "localhost", context: honouringEnvironment.get()) == nil)
+        #expect(try await handshakeFailure(certificates.server, as: "localhost", context: honouringFile.get()) == nil)
+
+        setenv("SSL_CERT_DIR", try certificates.hashedCADirectory(), 1)
+        let honouringDirectory = Result { try TLSContext(.client()) }
+        unsetenv("SSL_CERT_DIR")
+        #expect(try await handshakeFailure(certificates.server, as: "localhost", context: honouringDirectory.get()) == nil)
     }
 
     @Test func configurationErrorsNameTheFileAndOpenSSLsReason() throws {

@@ -58,6 +58,17 @@ struct TestCertificates: Sendable {
         selfSigned = Pair(certificate: "\(selfBase).pem", key: "\(selfBase).key")
     }
 
+    /// A directory holding only the CA, named by subject hash as SSL_CERT_DIR expects.
+    func hashedCADirectory() throws -> String {
+        let path = "\(directory)/ca-dir"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        if !FileManager.default.fileExists(atPath: "\(path)/ca.pem") {
+            try FileManager.default.copyItem(atPath: caFile, toPath: "\(path)/ca.pem")
+        }
+        try Self.openssl(["rehash", path])
+        return path
+    }
+
     private static func openssl(_ arguments: [String]) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
