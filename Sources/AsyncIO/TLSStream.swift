@@ -12,6 +12,8 @@ public final class TLSStream: ByteStream {
     /// The `SSL` object. OpenSSL objects are not thread-safe, so every call on it happens
     /// under this lock; calls never block (the socket is non-blocking), so neither does the lock.
     private let ssl: Mutex<SSLHandle>
+    /// Which directions of the connection a task of this stream is parked on.
+    private let parked = Mutex((readable: false, writable: false))
     /// The host name or IP the peer was verified against ("" on the server side).
     public let peerName: String
 
@@ -253,7 +255,23 @@ public final class TLSStream: ByteStream {
         phase == .handshake ? .handshakeFailed(host: peerNameForErrors, reason: reason) : .protocolError(reason: reason)
     }
 
+    /// Parks until the socket is ready in the direction OpenSSL asked for.
+    ///
+    /// A connection takes one waiter per direction. OpenSSL can ask a read to wait for
+    /// writability (or a write for readability) while another task already waits there; that
+    /// task will retry the same `SSL` anyway, so this one backs off briefly and retries.
     private func wait(readable: Bool, deadline: Deadline, operation: String) async throws(TLSError) {
+        let claimed = parked.withLock { parked in
+            if readable ? parked.readable : parked.writable { return false }
+            if readable { parked.readable = true } else { parked.writable = true }
+            return true
+        }
+        guard claimed else {
+            if deadline < .now { throw .io(.timedOut(operation)) }
+            do { try await Task.sleep(for: .milliseconds(1)) } catch { throw .io(.cancelled) }
+            return
+        }
+        defer { parked.withLock { if readable { $0.readable = false } else { $0.writable = false } } }
         do {
             if readable {
                 try await connection.waitUntilReadable(deadline: deadline)
