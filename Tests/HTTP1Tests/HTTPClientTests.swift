@@ -236,6 +236,40 @@ private func echoTarget(_ connection: ServerConnection) async throws {
         await #expect(throws: HTTPClientError.cancelled) { _ = try await reader.value }
     }
 
+    @Test func cancellingWhileWaitingForTheHeadClosesTheConnectionAtOnce() async throws {
+        let requestArrived = Signal()
+        let sawEOF = Signal()
+        let server = try ScriptedServer { connection in
+            _ = try await connection.readRequest()
+            requestArrived.fire()
+            if try await connection.readUntilEOF() { sawEOF.fire() }
+        }
+        let client = try makeClient()
+        let request = Task { _ = try await client.execute(HTTPClientRequest(url: server.url())) }
+        #expect(await requestArrived.wait(timeout: .seconds(5)))
+        request.cancel()
+        #expect(await sawEOF.wait(timeout: .seconds(1)))
+        await #expect(throws: HTTPClientError.cancelled) { try await request.value }
+    }
+
+    @Test func aRequestWaitingForAFreeConnectionCanBeCancelled() async throws {
+        let firstArrived = Signal()
+        let server = try ScriptedServer { connection in
+            _ = try await connection.readRequest()
+            firstArrived.fire()
+            _ = try await connection.readUntilEOF()
+        }
+        let client = try makeClient { $0.maxConnectionsPerOrigin = 1 }
+        let holder = Task { _ = try await client.execute(HTTPClientRequest(url: server.url())) }
+        #expect(await firstArrived.wait(timeout: .seconds(5)))
+        let waiter = Task { _ = try await client.execute(HTTPClientRequest(url: server.url())) }
+        waiter.cancel()
+        await #expect(throws: HTTPClientError.cancelled) { try await waiter.value }
+        holder.cancel()
+        await #expect(throws: HTTPClientError.cancelled) { try await holder.value }
+        #expect(server.accepted == 1)
+    }
+
     @Test func theResponseHeadTimeoutFires() async throws {
         let server = try ScriptedServer { connection in
             _ = try await connection.readRequest()
