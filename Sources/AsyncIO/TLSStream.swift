@@ -189,6 +189,14 @@ public final class TLSStream: ByteStream {
         }
     }
 
+    /// On the server side, the host name the client asked for with SNI (nil when it sent none,
+    /// as clients do when they connect to an IP address).
+    public var requestedServerName: String? {
+        ssl.withLock { handle in
+            SSL_get_servername(handle.pointer, TLSEXT_NAMETYPE_host_name).map { String(cString: $0) }
+        }
+    }
+
     /// The negotiated protocol version ("TLSv1.3").
     public var protocolVersion: String {
         ssl.withLock { String(cString: SSL_get_version($0.pointer)) }

@@ -82,6 +82,16 @@ private func rejection(_ error: TLSError?) -> (host: String, verification: Strin
         #expect(rejection(wrong)?.verification == "IP address mismatch")
     }
 
+    @Test(arguments: [("localhost", "localhost"), ("127.0.0.1", nil)] as [(String, String?)])
+    func sniIsSentForNamesButNotForIPAddresses(name: String, expected: String?) async throws {
+        let server = try TLSTestServer(certificates.server)
+        async let accepted = server.acceptOne()
+        let client = try await connect(to: server, as: name, context: trustingTestCA.get())
+        let serverSide = try #require(await accepted)
+        #expect(serverSide.requestedServerName == expected)
+        client.close()
+    }
+
     @Test func aSelfSignedCertificateIsRefused() async throws {
         let error = try await handshakeFailure(certificates.selfSigned, as: "localhost", context: trustingTestCA.get())
         let refused = try #require(rejection(error))
