@@ -157,7 +157,12 @@ public struct HTTPResponseParser: Sendable {
 }
 
 extension Substring {
-    fileprivate var trimmingSpaces: String { String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed()) }
+    fileprivate var trimmingSpaces: String {
+        var view = utf8[...]
+        while let first = view.first, first == 32 || first == 9 { view = view.dropFirst() }
+        while let last = view.last, last == 32 || last == 9 { view = view.dropLast() }
+        return String(Substring(view))
+    }
 }
 extension String {
     fileprivate var trimmingSpaces: String { Substring(self).trimmingSpaces }
