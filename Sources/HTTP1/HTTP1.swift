@@ -1,2 +1,0 @@
-/// HTTP1: the HTTP/1.1 parser, writer, codecs, server and client.
-public enum HTTP1 {}

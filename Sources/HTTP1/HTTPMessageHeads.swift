@@ -1,0 +1,132 @@
+/// The two protocol versions the server and client speak.
+public enum HTTPVersion: Sendable, Equatable {
+    case http1_0, http1_1
+
+    var text: String { self == .http1_0 ? "HTTP/1.0" : "HTTP/1.1" }
+}
+
+/// A request's line and header fields.
+public struct HTTPRequestHead: Sendable, Equatable {
+    public var method: String
+    /// The request-target as sent, e.g. "/v1/messages?beta=true".
+    public var target: String
+    public var version: HTTPVersion
+    public var headers: HTTPHeaders
+
+    public init(method: String, target: String, version: HTTPVersion = .http1_1, headers: HTTPHeaders = [:]) {
+        self.method = method
+        self.target = target
+        self.version = version
+        self.headers = headers
+    }
+
+    /// The target before any '?'.
+    public var path: String {
+        guard let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return target }
+        return String(target[..<mark])
+    }
+
+    /// The target after the '?', nil when there is none.
+    public var query: String? {
+        guard let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return nil }
+        return String(target[target.index(after: mark)...])
+    }
+
+    /// HTTP/1.1 keeps the connection unless told `close`; HTTP/1.0 closes unless told `keep-alive`.
+    public var keepAlive: Bool {
+        switch version {
+        case .http1_1: !headers.contains(token: "close", in: "Connection")
+        case .http1_0: headers.contains(token: "keep-alive", in: "Connection")
+        }
+    }
+
+    public var expectsContinue: Bool {
+        headers["Expect"].map { HTTPHeaders.equalIgnoringCase($0.trimmingSpaces, "100-continue") } ?? false
+    }
+
+    /// The head as sent on the wire, ending with the blank line.
+    public func serialized() -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(256)
+        bytes += method.utf8
+        bytes.append(UInt8(ascii: " "))
+        bytes += target.utf8
+        bytes.append(UInt8(ascii: " "))
+        bytes += version.text.utf8
+        appendFields(headers, to: &bytes)
+        return bytes
+    }
+}
+
+/// A response's status line and header fields.
+public struct HTTPResponseHead: Sendable, Equatable {
+    public var status: Int
+    public var reason: String
+    public var version: HTTPVersion
+    public var headers: HTTPHeaders
+
+    public init(status: Int, headers: HTTPHeaders = [:], version: HTTPVersion = .http1_1) {
+        self.init(status: status, reason: HTTPStatus.reason(for: status), headers: headers, version: version)
+    }
+
+    public init(status: Int, reason: String, headers: HTTPHeaders, version: HTTPVersion) {
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+        self.version = version
+    }
+
+    /// The head as sent on the wire, ending with the blank line.
+    public func serialized() -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(256)
+        bytes += version.text.utf8
+        bytes.append(UInt8(ascii: " "))
+        bytes += String(status).utf8
+        bytes.append(UInt8(ascii: " "))
+        bytes += reason.utf8
+        appendFields(headers, to: &bytes)
+        return bytes
+    }
+}
+
+private func appendFields(_ headers: HTTPHeaders, to bytes: inout [UInt8]) {
+    bytes += [13, 10]
+    for field in headers {
+        bytes += field.name.utf8
+        bytes += [UInt8(ascii: ":"), UInt8(ascii: " ")]
+        bytes += field.value.utf8
+        bytes += [13, 10]
+    }
+    bytes += [13, 10]
+}
+
+/// Reason phrases for the statuses this project sends or meets.
+public enum HTTPStatus {
+    public static func reason(for status: Int) -> String {
+        switch status {
+        case 100: "Continue"
+        case 200: "OK"
+        case 201: "Created"
+        case 204: "No Content"
+        case 304: "Not Modified"
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 408: "Request Timeout"
+        case 413: "Content Too Large"
+        case 429: "Too Many Requests"
+        case 431: "Request Header Fields Too Large"
+        case 500: "Internal Server Error"
+        case 501: "Not Implemented"
+        case 502: "Bad Gateway"
+        case 503: "Service Unavailable"
+        case 504: "Gateway Timeout"
+        case 505: "HTTP Version Not Supported"
+        case 529: "Overloaded"
+        default: "Status \(status)"
+        }
+    }
+}

@@ -1,0 +1,32 @@
+/// Why a message could not be parsed, with the status a server answers it with.
+public struct HTTPParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// 400 malformed, 413 body too large, 431 head too large, 501 unknown transfer coding,
+    /// 505 unsupported version.
+    public var status: Int
+    public var reason: String
+
+    public init(status: Int, reason: String) {
+        self.status = status
+        self.reason = reason
+    }
+
+    public var description: String { "\(status): \(reason)" }
+
+    static func malformed(_ reason: String) -> HTTPParseError { .init(status: 400, reason: reason) }
+}
+
+/// Sizes past which a message is refused.
+public struct HTTPParserLimits: Sendable, Equatable {
+    /// Start line plus header fields (and chunked trailers); past it: 431.
+    public var maxHeaderBytes: Int
+    /// The body; past it: 413.
+    public var maxBodyBytes: Int
+    /// Header fields; past it: 431.
+    public var maxHeaderCount: Int
+
+    public init(maxHeaderBytes: Int = 64 * 1024, maxBodyBytes: Int = 32 * 1024 * 1024, maxHeaderCount: Int = 100) {
+        self.maxHeaderBytes = maxHeaderBytes
+        self.maxBodyBytes = maxBodyBytes
+        self.maxHeaderCount = maxHeaderCount
+    }
+}

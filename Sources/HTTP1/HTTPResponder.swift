@@ -1,0 +1,18 @@
+/// Answers requests. The server calls it once per request, in order per connection; the task
+/// it runs in is cancelled when the client goes away.
+public protocol HTTPResponder: Sendable {
+    func respond(to request: HTTPRequest) async -> HTTPResponse
+}
+
+/// A responder made from a closure, for tests and small servers.
+public struct ClosureResponder: HTTPResponder {
+    let body: @Sendable (HTTPRequest) async -> HTTPResponse
+
+    public init(_ body: @escaping @Sendable (HTTPRequest) async -> HTTPResponse) {
+        self.body = body
+    }
+
+    public func respond(to request: HTTPRequest) async -> HTTPResponse {
+        await body(request)
+    }
+}

@@ -1,0 +1,49 @@
+import AsyncIO
+
+/// What a responder answers: status, headers and a body that is either whole or streamed.
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var headers: HTTPHeaders
+    public var body: Body
+
+    public enum Body: Sendable {
+        /// A sized body, sent with `Content-Length`.
+        case bytes([UInt8])
+        /// A body produced part by part (server-sent events): sent chunked to HTTP/1.1
+        /// clients, close-delimited to HTTP/1.0 ones. The closure returns when the body ends;
+        /// if it throws, the connection is closed without the final chunk so the client can
+        /// tell the body was cut short.
+        case stream(@Sendable (HTTPBodyWriter) async throws -> Void)
+    }
+
+    public init(status: Int, headers: HTTPHeaders = [:], body: Body = .bytes([])) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// A sized response with a content type.
+    public init(status: Int, contentType: String, body: [UInt8]) {
+        self.init(status: status, headers: ["Content-Type": contentType], body: .bytes(body))
+    }
+}
+
+/// Writes the parts of a streamed response body.
+public struct HTTPBodyWriter: Sendable {
+    let connection: TCPConnection
+    let chunked: Bool
+    let deadlineAfter: Duration
+
+    /// Sends one part; an empty part sends nothing (an empty chunk would end the body).
+    public func write(_ bytes: [UInt8]) async throws(IOError) {
+        guard !bytes.isEmpty else { return }
+        if chunked {
+            var framed: [UInt8] = []
+            framed.reserveCapacity(bytes.count + 12)
+            ChunkedEncoding.chunk(bytes, into: &framed)
+            try await connection.write(framed, deadline: .after(deadlineAfter))
+        } else {
+            try await connection.write(bytes, deadline: .after(deadlineAfter))
+        }
+    }
+}

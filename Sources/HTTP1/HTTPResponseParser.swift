@@ -1,0 +1,95 @@
+/// An incremental response parser for the client. Skips 1xx interim responses; no body for
+/// HEAD, 204 and 304; bodies sized, chunked or read until the connection closes.
+public struct HTTPResponseParser: Sendable {
+    public enum Event: Sendable, Equatable {
+        case head(HTTPResponseHead)
+        case body(ArraySlice<UInt8>)
+        case end
+    }
+
+    private var core: MessageParserCore
+    private var failure: HTTPParseError?
+    private var requestWasHEAD = false
+    private var keepAlive = true
+
+    public init(limits: HTTPParserLimits = .init(maxBodyBytes: .max)) {
+        core = MessageParserCore(limits: limits)
+    }
+
+    /// Call before each response: whether the request it answers was a HEAD.
+    public mutating func expectResponse(toHEAD: Bool) {
+        requestWasHEAD = toHEAD
+    }
+
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer) { core.feed(bytes) }
+    public mutating func feed(_ bytes: [UInt8]) { core.feed(bytes) }
+    public mutating func feed(_ bytes: ArraySlice<UInt8>) { core.feed(bytes) }
+
+    /// After `.end`: whether the connection may carry another request.
+    public var isKeepAlive: Bool { keepAlive }
+
+    /// The next event; nil when more bytes are needed.
+    public mutating func next() throws(HTTPParseError) -> Event? {
+        if let failure { throw failure }
+        do {
+            return try step()
+        } catch {
+            failure = error
+            throw error
+        }
+    }
+
+    /// At end of input: `.end` for a body delimited by the close, nil when between
+    /// responses; throws when a response was cut short.
+    public mutating func finish() throws(HTTPParseError) -> Event? {
+        if let failure { throw failure }
+        keepAlive = false
+        return try core.finish().map(Self.event)
+    }
+
+    private mutating func step() throws(HTTPParseError) -> Event? {
+        if core.inBody || core.hasPendingEnd {
+            return try core.nextBodyOutput().map(Self.event)
+        }
+        while true {
+            guard let lines = try core.takeHead(), let statusLine = lines.first else { return nil }
+            let head = try Self.parseStatusLine(statusLine, headers: core.parseFields(lines.dropFirst()))
+            if (100..<200).contains(head.status) && head.status != 101 { continue }
+            let bodiless = requestWasHEAD || head.status == 204 || head.status == 304 || (100..<200).contains(head.status)
+            let framing: MessageParserCore.Framing = bodiless ? .none : try core.framing(for: head.headers, default: .untilClose)
+            keepAlive = framing != .untilClose && Self.keepsAlive(head)
+            if let end = try core.beginBody(framing) { core.deferEnd(end) }
+            return .head(head)
+        }
+    }
+
+    private static func keepsAlive(_ head: HTTPResponseHead) -> Bool {
+        switch head.version {
+        case .http1_1: !head.headers.contains(token: "close", in: "Connection")
+        case .http1_0: head.headers.contains(token: "keep-alive", in: "Connection")
+        }
+    }
+
+    private static func event(_ output: MessageParserCore.Output) -> Event {
+        switch output {
+        case .body(let part): .body(part)
+        case .end: .end
+        }
+    }
+
+    private static func parseStatusLine(_ line: ArraySlice<UInt8>, headers: HTTPHeaders) throws(HTTPParseError) -> HTTPResponseHead {
+        let parts = line.split(separator: 32, maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count >= 2 else { throw .malformed("malformed status line") }
+        let version: HTTPVersion
+        switch String(decoding: parts[0], as: UTF8.self) {
+        case "HTTP/1.1": version = .http1_1
+        case "HTTP/1.0": version = .http1_0
+        default: throw .malformed("unsupported response version")
+        }
+        guard parts[1].count == 3, parts[1].allSatisfy({ $0 >= 48 && $0 <= 57 }), let status = Int(String(decoding: parts[1], as: UTF8.self)) else {
+            throw .malformed("invalid status code")
+        }
+        let reason = parts.count == 3 ? String(decoding: parts[2], as: UTF8.self) : ""
+        return HTTPResponseHead(status: status, reason: reason, headers: headers, version: version)
+    }
+}

@@ -1,0 +1,206 @@
+import AsyncIO
+
+/// Serving one connection: read a request, answer it, repeat while keep-alive allows.
+extension HTTPServer {
+    private enum ReadOutcome {
+        case request(HTTPRequest)
+        /// Nothing to answer: end of stream, idle timeout, or a transport error.
+        case closed
+        /// The request cannot be served; answer with this status and close.
+        case rejected(status: Int, message: String)
+    }
+
+    func serve(_ connection: TCPConnection) async {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 1)
+        defer {
+            buffer.deallocate()
+            connection.close()
+        }
+        var parser = HTTPRequestParser(limits: configuration.limits)
+        var isFirstRequest = true
+        while !Task.isCancelled {
+            let outcome = await readRequest(from: connection, parser: &parser, buffer: buffer, isFirst: isFirstRequest)
+            isFirstRequest = false
+            switch outcome {
+            case .closed:
+                return
+            case let .rejected(status, message):
+                var response = configuration.errorResponse(status, message)
+                response.headers.replaceOrAdd(name: "Connection", value: "close")
+                _ = try? await writeSized(response, to: connection, version: .http1_1, includeBody: true, keepAlive: false)
+                return
+            case .request(let request):
+                let (keepOpen, pipelined) = await answer(request, on: connection)
+                guard keepOpen else { return }
+                if !pipelined.isEmpty { parser.feed(pipelined) }
+            }
+        }
+    }
+
+    /// Reads until one whole request is parsed. A fresh connection must start its request
+    /// within `requestReadTimeout`, a kept-alive one within `idleTimeout`; once a request has
+    /// begun it must be complete `requestReadTimeout` after its first byte.
+    private func readRequest(
+        from connection: TCPConnection,
+        parser: inout HTTPRequestParser,
+        buffer: UnsafeMutableRawBufferPointer,
+        isFirst: Bool
+    ) async -> ReadOutcome {
+        var head: HTTPRequestHead?
+        var body: [UInt8] = []
+        var requestDeadline: Deadline?
+        while true {
+            let event: HTTPRequestParser.Event?
+            do {
+                event = try parser.next()
+            } catch {
+                return .rejected(status: error.status, message: error.reason)
+            }
+            switch event {
+            case .head(let parsed):
+                head = parsed
+                if parsed.expectsContinue && parsed.version == .http1_1 {
+                    do {
+                        try await connection.write(Self.continueResponse, deadline: .after(configuration.writeTimeout))
+                    } catch {
+                        return .closed
+                    }
+                }
+            case .body(let part):
+                body.append(contentsOf: part)
+            case .end:
+                guard let head else { return .closed }
+                return .request(HTTPRequest(head: head, body: body, remoteAddress: connection.remoteAddress))
+            case nil:
+                let started = head != nil || parser.hasBufferedBytes
+                if started && requestDeadline == nil { requestDeadline = .after(configuration.requestReadTimeout) }
+                let deadline: Deadline
+                if let requestDeadline {
+                    deadline = requestDeadline
+                } else if isFirst {
+                    deadline = .after(configuration.requestReadTimeout)
+                } else {
+                    guard registry.markIdle(connection) else { return .closed }
+                    deadline = .after(configuration.idleTimeout)
+                }
+                let count: Int
+                do {
+                    count = try await connection.read(into: buffer, deadline: deadline)
+                } catch .timedOut {
+                    return started ? .rejected(status: 408, message: "the request was not received in time") : .closed
+                } catch {
+                    return .closed
+                }
+                if !started { registry.markBusy(connection) }
+                guard count > 0 else { return .closed }
+                parser.feed(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+            }
+        }
+    }
+
+    private static let continueResponse = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+
+    private enum AnswerEvent: Sendable {
+        case written(keepOpen: Bool)
+        case peer(bytes: [UInt8], ended: Bool)
+    }
+
+    /// Runs the responder and writes its response while watching the client: if the client
+    /// hangs up first, the responder's task is cancelled (so upstream work stops at once).
+    /// Returns whether to keep the connection open and any bytes of a pipelined next request
+    /// read meanwhile.
+    private func answer(_ request: HTTPRequest, on connection: TCPConnection) async -> (keepOpen: Bool, pipelined: [UInt8]) {
+        await withTaskGroup(of: AnswerEvent.self) { group in
+            group.addTask {
+                let response = await self.responder.respond(to: request)
+                let keepAlive = request.head.keepAlive && !self.registry.isDraining
+                let keepOpen = await self.write(response, for: request.head, to: connection, keepAlive: keepAlive)
+                return .written(keepOpen: keepOpen)
+            }
+            group.addTask {
+                await Self.watchForHangUp(connection, limit: self.configuration.limits.maxHeaderBytes)
+            }
+            var pipelined: [UInt8] = []
+            var keepOpen = false
+            while let event = await group.next() {
+                switch event {
+                case .written(let open):
+                    keepOpen = open
+                    group.cancelAll()
+                case let .peer(bytes, ended):
+                    pipelined = bytes
+                    if ended {
+                        keepOpen = false
+                        group.cancelAll()
+                    }
+                }
+            }
+            return (keepOpen && !connection.isClosed, pipelined)
+        }
+    }
+
+    /// Reads whatever the client sends while its request is being answered: end of stream
+    /// means it is gone; other bytes (a pipelined request) are kept, up to `limit`.
+    private static func watchForHangUp(_ connection: TCPConnection, limit: Int) async -> AnswerEvent {
+        var received: [UInt8] = []
+        while received.count < limit {
+            do {
+                let bytes = try await connection.read(maxBytes: 4096)
+                if bytes.isEmpty { return .peer(bytes: received, ended: true) }
+                received += bytes
+            } catch .cancelled {
+                return .peer(bytes: received, ended: false)
+            } catch {
+                return .peer(bytes: received, ended: true)
+            }
+        }
+        return .peer(bytes: received, ended: false)
+    }
+
+    /// Writes a response; returns whether the connection may serve another request.
+    private func write(_ response: HTTPResponse, for request: HTTPRequestHead, to connection: TCPConnection, keepAlive: Bool) async -> Bool {
+        let includeBody = request.method != "HEAD"
+        switch response.body {
+        case .bytes:
+            do {
+                return try await writeSized(response, to: connection, version: request.version, includeBody: includeBody, keepAlive: keepAlive)
+            } catch {
+                return false
+            }
+        case .stream(let produce):
+            let chunked = request.version == .http1_1
+            let keepAlive = keepAlive && chunked
+            var head = HTTPResponseHead(status: response.status, headers: response.headers, version: .http1_1)
+            head.headers.remove(name: "Content-Length")
+            head.headers.remove(name: "Transfer-Encoding")
+            if chunked { head.headers.add(name: "Transfer-Encoding", value: "chunked") }
+            if !keepAlive { head.headers.replaceOrAdd(name: "Connection", value: "close") }
+            do {
+                try await connection.write(head.serialized(), deadline: .after(configuration.writeTimeout))
+                guard includeBody else { return keepAlive }
+                try await produce(HTTPBodyWriter(connection: connection, chunked: chunked, deadlineAfter: configuration.writeTimeout))
+                if chunked { try await connection.write(ChunkedEncoding.terminator, deadline: .after(configuration.writeTimeout)) }
+                return keepAlive
+            } catch {
+                return false
+            }
+        }
+    }
+
+    /// Writes a response with a sized body in one system call.
+    func writeSized(_ response: HTTPResponse, to connection: TCPConnection, version: HTTPVersion, includeBody: Bool, keepAlive: Bool) async throws(IOError) -> Bool {
+        guard case .bytes(let body) = response.body else { return false }
+        var head = HTTPResponseHead(status: response.status, headers: response.headers, version: .http1_1)
+        head.headers.remove(name: "Transfer-Encoding")
+        head.headers.replaceOrAdd(name: "Content-Length", value: String(body.count))
+        if !keepAlive {
+            head.headers.replaceOrAdd(name: "Connection", value: "close")
+        } else if version == .http1_0 {
+            head.headers.replaceOrAdd(name: "Connection", value: "keep-alive")
+        }
+        var bytes = head.serialized()
+        if includeBody { bytes += body }
+        try await connection.write(bytes, deadline: .after(configuration.writeTimeout))
+        return keepAlive
+    }
+}

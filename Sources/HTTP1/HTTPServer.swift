@@ -1,0 +1,160 @@
+import AsyncIO
+import Synchronization
+
+/// An HTTP/1.1 server on our own sockets: an accept loop that runs each connection as a child
+/// task of a discarding task group, keep-alive, pipelining, limits, timeouts and a graceful
+/// shutdown.
+///
+/// The listening socket is bound in `init`, so `localAddress` is known (port 0 works) before
+/// `run()` starts accepting.
+public final class HTTPServer: Sendable {
+    public let configuration: HTTPServerConfiguration
+    let responder: any HTTPResponder
+    private let listener: TCPListener
+    let registry = ConnectionRegistry()
+
+    public init(configuration: HTTPServerConfiguration, responder: some HTTPResponder) throws(IOError) {
+        self.configuration = configuration
+        self.responder = responder
+        self.listener = try TCPListener(host: configuration.host, port: configuration.port, reusePort: configuration.reusePort)
+    }
+
+    /// The bound address, with the real port.
+    public var localAddress: SocketAddress { listener.localAddress }
+
+    /// Accepts and serves connections until `shutdown()` is called or the task is cancelled,
+    /// then drains: in-flight requests get `shutdownGracePeriod` to finish before they are
+    /// cancelled. Returns once every connection is closed.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            await withTaskCancellationHandler {
+                await acceptConnections(into: &group)
+            } onCancel: {
+                self.shutdown()
+            }
+            await registry.waitUntilEmpty(timeout: configuration.shutdownGracePeriod)
+            group.cancelAll()
+        }
+    }
+
+    /// Stops accepting, closes idle keep-alive connections and lets busy ones finish their
+    /// current request. `run()` returns when they are done.
+    public func shutdown() {
+        listener.close()
+        registry.beginDraining()
+    }
+
+    private func acceptConnections(into group: inout DiscardingTaskGroup) async {
+        while true {
+            let connection: TCPConnection
+            do {
+                connection = try await listener.accept()
+            } catch .closed, .cancelled {
+                return
+            } catch {
+                // Out of descriptors and the like: the pending connection stays queued in the
+                // kernel, so pause briefly instead of spinning on the same error.
+                try? await Task.sleep(for: .milliseconds(10))
+                continue
+            }
+            guard registry.admit(connection, limit: configuration.maxConnections) else {
+                group.addTask { await self.refuse(connection) }
+                continue
+            }
+            group.addTask {
+                await self.serve(connection)
+                self.registry.remove(connection)
+            }
+        }
+    }
+
+    private func refuse(_ connection: TCPConnection) async {
+        var response = configuration.errorResponse(503, "the server is at its connection limit; retry shortly")
+        response.headers.replaceOrAdd(name: "Connection", value: "close")
+        response.headers.replaceOrAdd(name: "Retry-After", value: "1")
+        _ = try? await writeSized(response, to: connection, version: .http1_1, includeBody: true, keepAlive: false)
+        connection.close()
+    }
+}
+
+/// The connections being served: how many, which are between requests (closed at once on
+/// shutdown) and when the last one goes.
+final class ConnectionRegistry: Sendable {
+    private struct State {
+        var idle: [ObjectIdentifier: TCPConnection] = [:]
+        var count = 0
+        var draining = false
+        var emptyWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
+
+    func admit(_ connection: TCPConnection, limit: Int) -> Bool {
+        state.withLock { state in
+            guard state.count < limit, !state.draining else { return false }
+            state.count += 1
+            return true
+        }
+    }
+
+    func remove(_ connection: TCPConnection) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.idle[ObjectIdentifier(connection)] = nil
+            state.count -= 1
+            guard state.count == 0 else { return [] }
+            defer { state.emptyWaiters.removeAll() }
+            return state.emptyWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Marks the connection as waiting for its next request; false when the server is
+    /// draining and the connection should close instead.
+    func markIdle(_ connection: TCPConnection) -> Bool {
+        state.withLock { state in
+            guard !state.draining else { return false }
+            state.idle[ObjectIdentifier(connection)] = connection
+            return true
+        }
+    }
+
+    func markBusy(_ connection: TCPConnection) {
+        _ = state.withLock { $0.idle.removeValue(forKey: ObjectIdentifier(connection)) }
+    }
+
+    var isDraining: Bool { state.withLock { $0.draining } }
+
+    func beginDraining() {
+        let idle = state.withLock { state -> [TCPConnection] in
+            state.draining = true
+            defer { state.idle.removeAll() }
+            return Array(state.idle.values)
+        }
+        for connection in idle { connection.close() }
+    }
+
+    /// Returns when no connection is left or after `timeout`, whichever comes first.
+    func waitUntilEmpty(timeout: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await withCheckedContinuation { continuation in
+                    let done = self.state.withLock { state in
+                        if state.count == 0 { return true }
+                        state.emptyWaiters.append(continuation)
+                        return false
+                    }
+                    if done { continuation.resume() }
+                }
+            }
+            group.addTask { try? await Task.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+            // The waiter child cannot be cancelled; release it if the timer won.
+            let waiters = self.state.withLock { state in
+                defer { state.emptyWaiters.removeAll() }
+                return state.emptyWaiters
+            }
+            for waiter in waiters { waiter.resume() }
+        }
+    }
+}

@@ -1,0 +1,314 @@
+import Glibc
+
+/// What request and response parsing share: the input buffer, finding and splitting a head,
+/// and the body framings (sized, chunked, until close).
+struct MessageParserCore: Sendable {
+    enum Framing: Equatable {
+        case none
+        case length(Int)
+        case chunked
+        case untilClose
+    }
+
+    enum Output: Equatable {
+        case body(ArraySlice<UInt8>)
+        case end
+    }
+
+    private enum BodyState: Equatable {
+        case length(remaining: Int)
+        case chunkSize
+        case chunkData(remaining: Int)
+        case chunkDataEnd
+        case trailers
+        case untilClose
+    }
+
+    let limits: HTTPParserLimits
+    private(set) var buffer: [UInt8] = []
+    /// Index of the first byte not yet consumed.
+    private(set) var start = 0
+    /// Where the search for the end of the head resumes.
+    private var scanned = 0
+    private var body: BodyState?
+    private var bodyBytes = 0
+    private var trailerBytes = 0
+
+    init(limits: HTTPParserLimits) {
+        self.limits = limits
+    }
+
+    var inBody: Bool { body != nil }
+
+    var hasUnconsumedBytes: Bool { start < buffer.count }
+
+    var isReadingUntilClose: Bool { body == .untilClose }
+
+    mutating func feed(_ bytes: UnsafeRawBufferPointer) {
+        compact()
+        buffer.append(contentsOf: bytes)
+    }
+
+    mutating func feed(_ bytes: some Collection<UInt8>) {
+        compact()
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// Drops consumed bytes once they are a good share of the buffer, so a long keep-alive
+    /// connection does not grow it and a short one does not pay a move per request.
+    private mutating func compact() {
+        guard start > 0 else { return }
+        if start == buffer.count {
+            buffer.removeAll(keepingCapacity: true)
+        } else if start >= 4096 || start * 2 >= buffer.count {
+            buffer.removeSubrange(0..<start)
+        } else {
+            return
+        }
+        scanned -= start
+        start = 0
+    }
+
+    /// The lines of the next complete head (without line ends), consuming it; nil when the
+    /// head is not complete yet. Leading empty lines are skipped, as RFC 9112 suggests.
+    mutating func takeHead() throws(HTTPParseError) -> [ArraySlice<UInt8>]? {
+        while start < buffer.count {
+            if buffer[start] == 10 {
+                start += 1
+            } else if buffer[start] == 13 && start + 1 < buffer.count && buffer[start + 1] == 10 {
+                start += 2
+            } else {
+                break
+            }
+        }
+        let end = buffer.withUnsafeBufferPointer { bytes -> Int? in
+            var index = max(scanned, start)
+            while index < bytes.count {
+                guard let found = memchr(bytes.baseAddress! + index, 10, bytes.count - index) else { break }
+                let newline = bytes.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                // The head ends at an empty line: "\n\n" or "\n\r\n".
+                if newline + 1 < bytes.count && bytes[newline + 1] == 10 { return newline + 2 }
+                if newline + 2 < bytes.count && bytes[newline + 1] == 13 && bytes[newline + 2] == 10 { return newline + 3 }
+                if newline + 2 >= bytes.count {
+                    index = newline
+                    break
+                }
+                index = newline + 1
+            }
+            scanned = max(start, min(index, bytes.count))
+            return nil
+        }
+        guard let end else {
+            if buffer.count - start > limits.maxHeaderBytes {
+                throw HTTPParseError(status: 431, reason: "header section exceeds \(limits.maxHeaderBytes) bytes")
+            }
+            return nil
+        }
+        guard end - start <= limits.maxHeaderBytes else {
+            throw HTTPParseError(status: 431, reason: "header section exceeds \(limits.maxHeaderBytes) bytes")
+        }
+        var lines: [ArraySlice<UInt8>] = []
+        var lineStart = start
+        for index in start..<end where buffer[index] == 10 {
+            var line = buffer[lineStart..<index]
+            if line.last == 13 { line = line.dropLast() }
+            if !line.isEmpty { lines.append(line) }
+            lineStart = index + 1
+        }
+        start = end
+        scanned = end
+        return lines
+    }
+
+    /// Parses header lines into fields.
+    func parseFields(_ lines: ArraySlice<ArraySlice<UInt8>>) throws(HTTPParseError) -> HTTPHeaders {
+        guard lines.count <= limits.maxHeaderCount else {
+            throw HTTPParseError(status: 431, reason: "more than \(limits.maxHeaderCount) header fields")
+        }
+        var fields: [(name: String, value: String)] = []
+        fields.reserveCapacity(lines.count)
+        for line in lines {
+            guard let first = line.first, first != 32, first != 9 else {
+                throw .malformed("obsolete line folding in header fields")
+            }
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
+                throw .malformed("header field without a colon")
+            }
+            let name = line[line.startIndex..<colon]
+            guard !name.isEmpty, name.allSatisfy(isTokenByte) else {
+                throw .malformed("invalid header field name")
+            }
+            var value = line[(colon + 1)...]
+            while let byte = value.first, byte == 32 || byte == 9 { value = value.dropFirst() }
+            while let byte = value.last, byte == 32 || byte == 9 { value = value.dropLast() }
+            guard !value.contains(where: { $0 == 0 || $0 == 13 || $0 == 10 }) else {
+                throw .malformed("invalid character in header field value")
+            }
+            fields.append((name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self)))
+        }
+        return HTTPHeaders(fields)
+    }
+
+    /// How a message's body is delimited, from its Transfer-Encoding and Content-Length.
+    /// `default` is what applies when neither is present.
+    func framing(for headers: HTTPHeaders, default: Framing) throws(HTTPParseError) -> Framing {
+        let encodings = headers.values(for: "Transfer-Encoding")
+        let lengths = headers.values(for: "Content-Length")
+        if !encodings.isEmpty {
+            guard lengths.isEmpty else { throw .malformed("both Transfer-Encoding and Content-Length") }
+            let codings = encodings.flatMap { $0.split(separator: ",") }.map { $0.trimmingSpaces.lowercased() }
+            guard codings == ["chunked"] else {
+                throw HTTPParseError(status: 501, reason: "unsupported transfer coding '\(encodings.joined(separator: ", "))'")
+            }
+            return .chunked
+        }
+        guard !lengths.isEmpty else { return `default` }
+        let values = Set(lengths.flatMap { $0.split(separator: ",") }.map { String($0.trimmingSpaces) })
+        guard values.count == 1, let text = values.first, !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
+            throw .malformed("invalid Content-Length")
+        }
+        guard let length = Int(text) else {
+            throw HTTPParseError(status: 413, reason: "body exceeds \(limits.maxBodyBytes) bytes")
+        }
+        return .length(length)
+    }
+
+    /// Starts reading a body with the given framing; `.end` is returned at once for none.
+    mutating func beginBody(_ framing: Framing) throws(HTTPParseError) -> Output? {
+        bodyBytes = 0
+        trailerBytes = 0
+        switch framing {
+        case .none, .length(0):
+            return .end
+        case .length(let length):
+            guard length <= limits.maxBodyBytes else {
+                throw HTTPParseError(status: 413, reason: "body of \(length) bytes exceeds \(limits.maxBodyBytes) bytes")
+            }
+            body = .length(remaining: length)
+        case .chunked:
+            body = .chunkSize
+        case .untilClose:
+            body = .untilClose
+        }
+        return nil
+    }
+
+    /// The next piece of the body being read; nil when more bytes are needed.
+    mutating func nextBodyOutput() throws(HTTPParseError) -> Output? {
+        while let state = body {
+            switch state {
+            case .length(let remaining):
+                guard start < buffer.count else { return nil }
+                let count = min(remaining, buffer.count - start)
+                let part = buffer[start..<(start + count)]
+                start += count
+                body = remaining == count ? nil : .length(remaining: remaining - count)
+                if body == nil { pendingEnd = true }
+                return .body(part)
+            case .untilClose:
+                guard start < buffer.count else { return nil }
+                let part = buffer[start...]
+                start = buffer.count
+                try countBody(part.count)
+                return .body(part)
+            case .chunkSize:
+                guard let line = try takeLine(limit: 1024, what: "chunk size line") else { return nil }
+                let digits = line.prefix { $0 != UInt8(ascii: ";") }.drop { $0 == 32 || $0 == 9 }
+                let trimmed = digits.reversed().drop { $0 == 32 || $0 == 9 }.reversed()
+                guard !trimmed.isEmpty, trimmed.count <= 15, let size = Int(String(decoding: trimmed, as: UTF8.self), radix: 16), size >= 0 else {
+                    throw .malformed("invalid chunk size")
+                }
+                body = size == 0 ? .trailers : .chunkData(remaining: size)
+            case .chunkData(let remaining):
+                guard start < buffer.count else { return nil }
+                let count = min(remaining, buffer.count - start)
+                try countBody(count)
+                let part = buffer[start..<(start + count)]
+                start += count
+                body = remaining == count ? .chunkDataEnd : .chunkData(remaining: remaining - count)
+                return .body(part)
+            case .chunkDataEnd:
+                guard let line = try takeLine(limit: 2, what: "chunk end") else { return nil }
+                guard line.isEmpty else { throw .malformed("chunk data longer than its size") }
+                body = .chunkSize
+            case .trailers:
+                guard let line = try takeLine(limit: limits.maxHeaderBytes, what: "trailer section") else { return nil }
+                trailerBytes += line.count + 2
+                guard trailerBytes <= limits.maxHeaderBytes else {
+                    throw HTTPParseError(status: 431, reason: "trailer section exceeds \(limits.maxHeaderBytes) bytes")
+                }
+                if line.isEmpty {
+                    body = nil
+                    return .end
+                }
+            }
+        }
+        if pendingEnd {
+            pendingEnd = false
+            return .end
+        }
+        return nil
+    }
+
+    private var pendingEnd = false
+
+    /// True when the body is complete but its `.end` has not been reported yet.
+    var hasPendingEnd: Bool { pendingEnd }
+
+    /// Reports `.end` on the next call, after the head was reported.
+    mutating func deferEnd(_ output: Output) {
+        pendingEnd = output == .end
+    }
+
+    /// At end of input: the end of an until-close body, nil when idle, or an error for a
+    /// message cut short.
+    mutating func finish() throws(HTTPParseError) -> Output? {
+        if pendingEnd {
+            pendingEnd = false
+            return .end
+        }
+        if body == .untilClose {
+            body = nil
+            return .end
+        }
+        guard body == nil && start == buffer.count else {
+            throw .malformed("connection closed before the message was complete")
+        }
+        return nil
+    }
+
+    private mutating func countBody(_ count: Int) throws(HTTPParseError) {
+        bodyBytes += count
+        guard bodyBytes <= limits.maxBodyBytes else {
+            throw HTTPParseError(status: 413, reason: "body exceeds \(limits.maxBodyBytes) bytes")
+        }
+    }
+
+    /// One line ending in LF (CR before it dropped); nil when incomplete.
+    private mutating func takeLine(limit: Int, what: String) throws(HTTPParseError) -> ArraySlice<UInt8>? {
+        guard let newline = buffer[start...].firstIndex(of: 10) else {
+            if buffer.count - start > limit { throw .malformed("\(what) too long") }
+            return nil
+        }
+        var line = buffer[start..<newline]
+        if line.last == 13 { line = line.dropLast() }
+        guard line.count <= limit else { throw .malformed("\(what) too long") }
+        start = newline + 1
+        return line
+    }
+}
+
+/// RFC 9110 token characters (method names, header field names).
+@inline(__always)
+func isTokenByte(_ byte: UInt8) -> Bool {
+    switch byte {
+    case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+        true
+    case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+        UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+        UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+        true
+    default:
+        false
+    }
+}
