@@ -127,31 +127,13 @@ final class Counter: Sendable {
     let value = Mutex(0)
 }
 
-/// A one-shot signal a test can await with a deadline, instead of sleeping.
-final class Signal: Sendable {
-    private let state = Mutex<(fired: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
-
-    func fire() {
-        let waiter = state.withLock { state in
-            state.fired = true
-            defer { state.waiter = nil }
-            return state.waiter
-        }
-        waiter?.resume()
-    }
-
-    /// True when fired within `timeout`.
+extension Signal {
+    /// True when fired within `timeout` (the bound of a test that must not hang, not a
+    /// synchronisation sleep).
     func wait(timeout: Duration) async -> Bool {
         await withTaskGroup(of: Bool.self) { group in
             group.addTask {
-                await withCheckedContinuation { continuation in
-                    let already = self.state.withLock { state in
-                        if state.fired { return true }
-                        state.waiter = continuation
-                        return false
-                    }
-                    if already { continuation.resume() }
-                }
+                await self.wait()
                 return true
             }
             group.addTask {
@@ -159,7 +141,7 @@ final class Signal: Sendable {
                 return false
             }
             let first = await group.next()!
-            if !first { self.fire() }   // releases the waiting child
+            if !first { self.fire() }   // releases the child still waiting
             group.cancelAll()
             return first
         }
