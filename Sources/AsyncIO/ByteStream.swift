@@ -18,3 +18,18 @@ public protocol ByteStream: AnyObject, Sendable {
 extension TCPConnection: ByteStream {
     public var connection: TCPConnection { self }
 }
+
+extension ByteStream {
+    /// Reads up to `maxBytes`; an empty array means end of stream.
+    public func read(maxBytes: Int = 65536, deadline: Deadline = .never) async throws -> [UInt8] {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: maxBytes, alignment: 1)
+        defer { buffer.deallocate() }
+        let count = try await read(into: buffer, deadline: deadline)
+        return Array(buffer[..<count])
+    }
+
+    /// Writes all of `bytes`.
+    public func write(_ bytes: [UInt8], deadline: Deadline = .never) async throws {
+        try await write(bytes[...], deadline: deadline)
+    }
+}

@@ -76,6 +76,23 @@ private func rejection(_ error: TLSError?) -> (host: String, verification: Strin
         #expect(try await serverSide.read(into: buffer) == 0)
     }
 
+    @Test func plainAndTLSStreamsServeTheSameCodeThroughByteStream() async throws {
+        func roundTrip(_ client: any ByteStream, _ server: any ByteStream) async throws -> [UInt8] {
+            try await client.write(Array("ping".utf8))
+            let got = try await server.read(maxBytes: 100)
+            try await server.write(got + Array("!".utf8))
+            return try await client.read(maxBytes: 100)
+        }
+        let (plainClient, plainServer) = try await makeConnectedPair()
+        #expect(try await roundTrip(plainClient, plainServer) == Array("ping!".utf8))
+
+        let server = try TLSTestServer(certificates.server)
+        async let accepted = server.acceptOne()
+        let tlsClient = try await connect(to: server, as: "localhost", context: trustingTestCA.get())
+        let tlsServer = try #require(await accepted)
+        #expect(try await roundTrip(tlsClient, tlsServer) == Array("ping!".utf8))
+    }
+
     @Test func anIPLiteralIsVerifiedAgainstTheCertificatesIPAddresses() async throws {
         #expect(try await handshakeFailure(certificates.server, as: "127.0.0.1", context: trustingTestCA.get()) == nil)
         let wrong = try await handshakeFailure(certificates.wrongHost, as: "127.0.0.1", context: trustingTestCA.get())
