@@ -17,14 +17,14 @@ var package = Package(
     ],
     targets: [
         // The few system calls Glibc does not export to Swift: epoll, eventfd, accept4.
-        .target(name: "CSystem"),
+        .target(name: "CSyscalls"),
         // OpenSSL headers plus static inline shims for its function-like macros.
         .systemLibrary(
             name: "COpenSSL",
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
-        .target(name: "AsyncIO", dependencies: ["CSystem", "COpenSSL"]),
+        .target(name: "AsyncIO", dependencies: ["CSyscalls", "COpenSSL"]),
         .target(name: "HTTP1", dependencies: ["AsyncIO"]),
         .target(name: "JSON"),
         .target(name: "Translation", dependencies: ["JSON"]),

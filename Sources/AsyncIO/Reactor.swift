@@ -1,4 +1,4 @@
-import CSystem
+import CSyscalls
 import Glibc
 import Synchronization
 

@@ -1,4 +1,4 @@
-import CSystem
+import CSyscalls
 import Glibc
 
 /// A connected, non-blocking TCP socket with async reads and writes.

@@ -1,4 +1,4 @@
-import CSystem
+import CSyscalls
 import Glibc
 
 /// A listening TCP socket that accepts connections asynchronously.

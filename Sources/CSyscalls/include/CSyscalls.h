@@ -1,5 +1,5 @@
-#ifndef CSYSTEM_H
-#define CSYSTEM_H
+#ifndef CSYSCALLS_H
+#define CSYSCALLS_H
 
 // Linux calls Glibc's Swift overlay does not export. Thin wrappers only: no policy here.
 

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "CSystem.h"
+#include "CSyscalls.h"
 
 #include <errno.h>
 #include <signal.h>

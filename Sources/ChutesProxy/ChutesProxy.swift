@@ -1,2 +1,0 @@
-/// ChutesProxy: the application and `ProxyServer`, its embeddable entry point.
-public enum ChutesProxy {}

@@ -1,0 +1,40 @@
+/// Why input is not JSON, and where.
+public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        case unexpectedEnd
+        case unexpectedCharacter(UInt8)
+        case invalidEscape
+        case invalidUnicode
+        case invalidUTF8
+        case controlCharacterInString
+        case invalidNumber
+        case tooDeep(limit: Int)
+        case trailingData
+    }
+
+    public var kind: Kind
+    /// Byte offset into the input.
+    public var offset: Int
+
+    public init(kind: Kind, offset: Int) {
+        self.kind = kind
+        self.offset = offset
+    }
+
+    public var description: String {
+        let what: String
+        switch kind {
+        case .unexpectedEnd: what = "unexpected end of input"
+        case .unexpectedCharacter(let byte):
+            what = byte >= 0x20 && byte < 0x7F ? "unexpected character '\(Character(Unicode.Scalar(byte)))'" : "unexpected byte 0x\(String(byte, radix: 16))"
+        case .invalidEscape: what = "invalid escape sequence"
+        case .invalidUnicode: what = "invalid \\u escape (lone surrogate)"
+        case .invalidUTF8: what = "invalid UTF-8"
+        case .controlCharacterInString: what = "unescaped control character in string"
+        case .invalidNumber: what = "invalid number"
+        case .tooDeep(let limit): what = "nesting deeper than \(limit) levels"
+        case .trailingData: what = "data after the JSON value"
+        }
+        return "\(what) at byte \(offset)"
+    }
+}

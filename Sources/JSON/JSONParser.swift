@@ -1,0 +1,294 @@
+extension JSONValue {
+    /// Parses strict JSON (RFC 8259). Nesting deeper than `maxDepth` is an error, never a
+    /// stack overflow.
+    public init(parsing bytes: [UInt8], maxDepth: Int = 256) throws(JSONParseError) {
+        self = try JSONParser.parse(bytes, maxDepth: maxDepth, lenient: false)
+    }
+
+    public init(parsing bytes: ArraySlice<UInt8>, maxDepth: Int = 256) throws(JSONParseError) {
+        try self.init(parsing: Array(bytes), maxDepth: maxDepth)
+    }
+
+    public init(parsing text: String, maxDepth: Int = 256) throws(JSONParseError) {
+        try self.init(parsing: Array(text.utf8), maxDepth: maxDepth)
+    }
+}
+
+/// A recursive-descent parser over raw bytes. Strict by default; the lenient mode (for
+/// model-written tool arguments) also takes trailing commas, raw control characters and
+/// single quotes in strings, and Python's True/False/None.
+struct JSONParser {
+    private let source: [UInt8]
+    private let bytes: UnsafeBufferPointer<UInt8>
+    private let maxDepth: Int
+    private let lenient: Bool
+    private var position = 0
+    private var depth = 0
+
+    static func parse(_ source: [UInt8], maxDepth: Int, lenient: Bool) throws(JSONParseError) -> JSONValue {
+        let result: Result<JSONValue, JSONParseError> = source.withUnsafeBufferPointer { bytes in
+            var parser = JSONParser(source: source, bytes: bytes, maxDepth: maxDepth, lenient: lenient)
+            do throws(JSONParseError) {
+                let value = try parser.parseValue()
+                parser.skipWhitespace()
+                guard parser.position == bytes.count else { throw parser.error(.trailingData) }
+                return .success(value)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    private init(source: [UInt8], bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int, lenient: Bool) {
+        self.source = source
+        self.bytes = bytes
+        self.maxDepth = maxDepth
+        self.lenient = lenient
+    }
+
+    private func error(_ kind: JSONParseError.Kind, at offset: Int? = nil) -> JSONParseError {
+        JSONParseError(kind: kind, offset: offset ?? position)
+    }
+
+    @inline(__always)
+    private mutating func skipWhitespace() {
+        while position < bytes.count {
+            switch bytes[position] {
+            case 0x20, 0x0A, 0x0D, 0x09: position += 1
+            default: return
+            }
+        }
+    }
+
+    private mutating func parseValue() throws(JSONParseError) -> JSONValue {
+        skipWhitespace()
+        guard position < bytes.count else { throw error(.unexpectedEnd) }
+        switch bytes[position] {
+        case UInt8(ascii: "{"): return try parseObject()
+        case UInt8(ascii: "["): return try parseArray()
+        case UInt8(ascii: "\""): return .string(try parseString(quote: UInt8(ascii: "\"")))
+        case UInt8(ascii: "'") where lenient: return .string(try parseString(quote: UInt8(ascii: "'")))
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
+        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
+        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
+        case UInt8(ascii: "n"): try expectLiteral("null"); return .null
+        case UInt8(ascii: "T") where lenient: try expectLiteral("True"); return .bool(true)
+        case UInt8(ascii: "F") where lenient: try expectLiteral("False"); return .bool(false)
+        case UInt8(ascii: "N") where lenient: try expectLiteral("None"); return .null
+        case let byte: throw error(.unexpectedCharacter(byte))
+        }
+    }
+
+    private mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
+        let count = literal.utf8CodeUnitCount
+        guard position + count <= bytes.count else { throw error(.unexpectedEnd) }
+        for index in 0..<count where bytes[position + index] != literal.utf8Start[index] {
+            throw error(.unexpectedCharacter(bytes[position + index]), at: position + index)
+        }
+        position += count
+    }
+
+    private mutating func enter() throws(JSONParseError) {
+        depth += 1
+        guard depth <= maxDepth else { throw error(.tooDeep(limit: maxDepth)) }
+    }
+
+    private mutating func parseArray() throws(JSONParseError) -> JSONValue {
+        try enter()
+        position += 1
+        var elements: [JSONValue] = []
+        skipWhitespace()
+        if position < bytes.count && bytes[position] == UInt8(ascii: "]") {
+            position += 1
+            depth -= 1
+            return .array(elements)
+        }
+        while true {
+            elements.append(try parseValue())
+            skipWhitespace()
+            guard position < bytes.count else { throw error(.unexpectedEnd) }
+            let byte = bytes[position]
+            position += 1
+            if byte == UInt8(ascii: "]") { break }
+            guard byte == UInt8(ascii: ",") else { throw error(.unexpectedCharacter(byte), at: position - 1) }
+            if lenient {
+                skipWhitespace()
+                if position < bytes.count && bytes[position] == UInt8(ascii: "]") {
+                    position += 1
+                    break
+                }
+            }
+        }
+        depth -= 1
+        return .array(elements)
+    }
+
+    private mutating func parseObject() throws(JSONParseError) -> JSONValue {
+        try enter()
+        position += 1
+        var members: [JSONObject.Element] = []
+        skipWhitespace()
+        if position < bytes.count && bytes[position] == UInt8(ascii: "}") {
+            position += 1
+            depth -= 1
+            return .object(JSONObject(members: members))
+        }
+        while true {
+            skipWhitespace()
+            guard position < bytes.count else { throw error(.unexpectedEnd) }
+            let quote = bytes[position]
+            guard quote == UInt8(ascii: "\"") || (lenient && quote == UInt8(ascii: "'")) else {
+                throw error(.unexpectedCharacter(quote))
+            }
+            let key = try parseString(quote: quote).value
+            skipWhitespace()
+            guard position < bytes.count else { throw error(.unexpectedEnd) }
+            guard bytes[position] == UInt8(ascii: ":") else { throw error(.unexpectedCharacter(bytes[position])) }
+            position += 1
+            members.append((key: key, value: try parseValue()))
+            skipWhitespace()
+            guard position < bytes.count else { throw error(.unexpectedEnd) }
+            let byte = bytes[position]
+            position += 1
+            if byte == UInt8(ascii: "}") { break }
+            guard byte == UInt8(ascii: ",") else { throw error(.unexpectedCharacter(byte), at: position - 1) }
+            if lenient {
+                skipWhitespace()
+                if position < bytes.count && bytes[position] == UInt8(ascii: "}") {
+                    position += 1
+                    break
+                }
+            }
+        }
+        depth -= 1
+        return .object(JSONObject(members: members))
+    }
+
+    /// Scans a string, validating escapes and UTF-8, and keeps its raw bytes. In lenient
+    /// mode (other quotes, raw control characters) the text is decoded instead, so what is
+    /// written back is always valid JSON.
+    private mutating func parseString(quote: UInt8) throws(JSONParseError) -> JSONString {
+        position += 1
+        let start = position
+        var escaped = false
+        var controls = false
+        while true {
+            // Fast path: plain ASCII runs.
+            while position < bytes.count {
+                let byte = bytes[position]
+                if byte == quote || byte == UInt8(ascii: "\\") || byte < 0x20 || byte >= 0x80 { break }
+                position += 1
+            }
+            guard position < bytes.count else { throw error(.unexpectedEnd) }
+            let byte = bytes[position]
+            if byte == quote { break }
+            if byte == UInt8(ascii: "\\") {
+                escaped = true
+                try skipEscape()
+            } else if byte < 0x20 {
+                guard lenient else { throw error(.controlCharacterInString) }
+                controls = true
+                position += 1
+            } else {
+                try skipUTF8Sequence()
+            }
+        }
+        let end = position
+        position += 1
+        let raw = source[start..<end]
+        if quote != UInt8(ascii: "\"") || controls {
+            return JSONString(JSONEscapes.unescape(raw, lenient: true))
+        }
+        return JSONString(raw: raw, escaped: escaped)
+    }
+
+    private mutating func skipEscape() throws(JSONParseError) {
+        let escapeStart = position
+        position += 1
+        guard position < bytes.count else { throw error(.unexpectedEnd) }
+        switch bytes[position] {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+            UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+            position += 1
+        case UInt8(ascii: "'") where lenient:
+            position += 1
+        case UInt8(ascii: "u"):
+            position += 1
+            let unit = try readHex4()
+            if (0xD800..<0xDC00).contains(unit) {
+                guard position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u") else {
+                    throw error(.invalidUnicode, at: escapeStart)
+                }
+                position += 2
+                let low = try readHex4()
+                guard (0xDC00..<0xE000).contains(low) else { throw error(.invalidUnicode, at: escapeStart) }
+            } else if (0xDC00..<0xE000).contains(unit) {
+                throw error(.invalidUnicode, at: escapeStart)
+            }
+        default:
+            throw error(.invalidEscape, at: escapeStart)
+        }
+    }
+
+    private mutating func readHex4() throws(JSONParseError) -> UInt32 {
+        guard position + 4 <= bytes.count else { throw error(.unexpectedEnd) }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            guard let digit = JSONEscapes.hexValue(bytes[position]) else { throw error(.invalidEscape) }
+            value = value << 4 | UInt32(digit)
+            position += 1
+        }
+        return value
+    }
+
+    /// Validates one multi-byte UTF-8 sequence (no overlongs, no surrogates, at most U+10FFFF).
+    private mutating func skipUTF8Sequence() throws(JSONParseError) {
+        let lead = bytes[position]
+        let length: Int
+        let minimum: UInt32
+        var scalar: UInt32
+        switch lead {
+        case 0xC2...0xDF: length = 2; minimum = 0x80; scalar = UInt32(lead & 0x1F)
+        case 0xE0...0xEF: length = 3; minimum = 0x800; scalar = UInt32(lead & 0x0F)
+        case 0xF0...0xF4: length = 4; minimum = 0x10000; scalar = UInt32(lead & 0x07)
+        default: throw error(.invalidUTF8)
+        }
+        guard position + length <= bytes.count else { throw error(.invalidUTF8) }
+        for index in 1..<length {
+            let continuation = bytes[position + index]
+            guard continuation & 0xC0 == 0x80 else { throw error(.invalidUTF8) }
+            scalar = scalar << 6 | UInt32(continuation & 0x3F)
+        }
+        guard scalar >= minimum, scalar <= 0x10FFFF, !(0xD800..<0xE000).contains(scalar) else { throw error(.invalidUTF8) }
+        position += length
+    }
+
+    private mutating func parseNumber() throws(JSONParseError) -> JSONNumber {
+        let start = position
+        if bytes[position] == UInt8(ascii: "-") { position += 1 }
+        guard position < bytes.count else { throw error(.invalidNumber, at: start) }
+        if bytes[position] == UInt8(ascii: "0") {
+            position += 1
+        } else if isDigit(bytes[position]) {
+            while position < bytes.count && isDigit(bytes[position]) { position += 1 }
+        } else {
+            throw error(.invalidNumber, at: start)
+        }
+        if position < bytes.count && bytes[position] == UInt8(ascii: ".") {
+            position += 1
+            guard position < bytes.count, isDigit(bytes[position]) else { throw error(.invalidNumber, at: start) }
+            while position < bytes.count && isDigit(bytes[position]) { position += 1 }
+        }
+        if position < bytes.count && (bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E")) {
+            position += 1
+            if position < bytes.count && (bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-")) { position += 1 }
+            guard position < bytes.count, isDigit(bytes[position]) else { throw error(.invalidNumber, at: start) }
+            while position < bytes.count && isDigit(bytes[position]) { position += 1 }
+        }
+        return JSONNumber(validated: String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self))
+    }
+
+    @inline(__always)
+    private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+}

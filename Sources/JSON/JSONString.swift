@@ -1,0 +1,65 @@
+/// A JSON string: either text given by the program, or the raw bytes between the quotes of
+/// parsed input (escapes still in place), decoded on demand and written back verbatim.
+public struct JSONString: Sendable, Hashable, ExpressibleByStringLiteral, CustomStringConvertible {
+    enum Storage: Sendable {
+        case text(String)
+        /// Valid JSON string content; `escaped` says whether it holds any backslash escape.
+        case raw(ArraySlice<UInt8>, escaped: Bool)
+    }
+
+    let storage: Storage
+
+    public init(_ text: String) { storage = .text(text) }
+    public init(stringLiteral value: String) { storage = .text(value) }
+
+    init(raw: ArraySlice<UInt8>, escaped: Bool) { storage = .raw(raw, escaped: escaped) }
+
+    /// The decoded text.
+    public var value: String {
+        switch storage {
+        case .text(let text): text
+        case let .raw(bytes, escaped): escaped ? JSONEscapes.unescape(bytes) : String(decoding: bytes, as: UTF8.self)
+        }
+    }
+
+    public var description: String { value }
+
+    public static func == (lhs: JSONString, rhs: JSONString) -> Bool {
+        if case let .raw(a, false) = lhs.storage, case let .raw(b, false) = rhs.storage { return a.elementsEqual(b) }
+        return lhs.value == rhs.value
+    }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(value) }
+}
+
+/// A JSON number kept as written, so 1.0, 1e400 and 12345678901234567890 survive a round trip.
+public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
+    public let text: String
+
+    public init(_ integer: Int) { text = String(integer) }
+
+    /// Non-finite values have no JSON form and become 0.
+    public init(_ double: Double) {
+        guard double.isFinite else {
+            text = "0"
+            return
+        }
+        if double == double.rounded(), abs(double) < 1e15 {
+            text = String(Int(double))
+        } else {
+            text = "\(double)"
+        }
+    }
+
+    /// Validates the JSON number grammar.
+    public init?(text: String) {
+        guard case .number(let number)? = try? JSONValue(parsing: text) else { return nil }
+        self = number
+    }
+
+    init(validated text: String) { self.text = text }
+
+    public var intValue: Int? { Int(text) }
+    public var doubleValue: Double { Double(text) ?? 0 }
+    public var description: String { text }
+}

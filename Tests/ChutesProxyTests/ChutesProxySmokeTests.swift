@@ -1,6 +1,0 @@
-import Testing
-@testable import ChutesProxy
-
-@Test func moduleLinks() {
-    #expect(Bool(true))
-}

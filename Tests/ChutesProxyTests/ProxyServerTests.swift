@@ -1,0 +1,86 @@
+import AsyncIO
+import Foundation
+import HTTP1
+import JSON
+import Testing
+@testable import ChutesProxy
+
+/// Sends one request over a fresh connection and reads the whole response.
+func exchange(_ request: String, port: Int) async throws -> (status: Int, headers: HTTPHeaders, body: JSONValue?) {
+    let connection = try await TCPConnection.connect(to: SocketAddress(ip: "127.0.0.1", port: port)!)
+    try await connection.write(Array(request.utf8))
+    var parser = HTTPResponseParser()
+    parser.expectResponse(toHEAD: request.hasPrefix("HEAD"))
+    var head: HTTPResponseHead?
+    var body: [UInt8] = []
+    while true {
+        while let event = try parser.next() {
+            switch event {
+            case .head(let parsed): head = parsed
+            case .body(let part): body += part
+            case .end:
+                let parsed = body.isEmpty ? nil : try JSONValue(parsing: body)
+                return (head!.status, head!.headers, parsed)
+            }
+        }
+        let bytes = try await connection.read(deadline: .after(.seconds(10)))
+        guard !bytes.isEmpty else { throw IOError.closed }
+        parser.feed(bytes)
+    }
+}
+
+@Suite struct ProxyServerTests {
+    @Test func healthAndRootAnswerWithTheVersion() async throws {
+        let proxy = try ProxyServer(configuration: ProxyConfiguration(host: "127.0.0.1", port: 0))
+        let running = Task { await proxy.run() }
+        #expect(proxy.port != 0)
+        for path in ["/", "/health"] {
+            let response = try await exchange("GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n", port: proxy.port)
+            #expect(response.status == 200)
+            #expect(response.headers["Content-Type"] == "application/json")
+            #expect(response.body?["status"]?.stringValue == "ok")
+            #expect(response.body?["version"]?.stringValue == ProxyVersion.current)
+        }
+        proxy.shutdown()
+        await running.value
+    }
+
+    @Test func unknownPathsGetAnthropicsNotFoundError() async throws {
+        let proxy = try ProxyServer(configuration: ProxyConfiguration(host: "127.0.0.1", port: 0))
+        let running = Task { await proxy.run() }
+        let response = try await exchange("GET /nope HTTP/1.1\r\nHost: x\r\n\r\n", port: proxy.port)
+        #expect(response.status == 404)
+        #expect(response.body?["type"]?.stringValue == "error")
+        #expect(response.body?["error"]?["type"]?.stringValue == "not_found_error")
+        #expect(response.body?["error"]?["message"]?.stringValue?.contains("/nope") == true)
+        proxy.shutdown()
+        await running.value
+    }
+
+    @Test func malformedRequestsGetAnthropicsErrorFormat() async throws {
+        let proxy = try ProxyServer(configuration: ProxyConfiguration(host: "127.0.0.1", port: 0))
+        let running = Task { await proxy.run() }
+        let response = try await exchange("NOT HTTP\r\n\r\n", port: proxy.port)
+        #expect(response.status == 400)
+        #expect(response.body?["error"]?["type"]?.stringValue == "invalid_request_error")
+        proxy.shutdown()
+        await running.value
+    }
+
+    @Test func versionMatchesTheVersionFile() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let file = try String(contentsOf: root.appendingPathComponent("VERSION"), encoding: .utf8)
+        #expect(file.trimmingCharacters(in: .whitespacesAndNewlines) == ProxyVersion.current)
+    }
+
+    @Test func environmentSetsHostAndPortAndRejectsBadPorts() throws {
+        let configuration = try ProxyConfiguration(environment: ["HOST": "127.0.0.1", "PORT": "9123"])
+        #expect(configuration.host == "127.0.0.1")
+        #expect(configuration.port == 9123)
+        #expect(throws: ConfigurationError(variable: "PORT", problem: "'eighty' is not a port number (0-65535)")) {
+            _ = try ProxyConfiguration(environment: ["PORT": "eighty"])
+        }
+        let defaults = try ProxyConfiguration(environment: [:])
+        #expect(defaults.host == "0.0.0.0" && defaults.port == 8080)
+    }
+}
