@@ -19,4 +19,17 @@ static inline int copenssl_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int versi
     return (int)SSL_CTX_set_min_proto_version(ctx, version);
 }
 
+static inline long copenssl_SSL_CTX_set_session_cache_mode(SSL_CTX *ctx, long mode) {
+    return SSL_CTX_set_session_cache_mode(ctx, mode);
+}
+
+/// SSL_OP_* are built with a function-like macro (SSL_OP_BIT) and do not import.
+static inline uint64_t copenssl_SSL_OP_NO_RENEGOTIATION(void) { return SSL_OP_NO_RENEGOTIATION; }
+static inline uint64_t copenssl_SSL_OP_NO_COMPRESSION(void) { return SSL_OP_NO_COMPRESSION; }
+
+/// ERR_GET_REASON is a macro (an inline function in some versions); one name for both.
+static inline int copenssl_ERR_GET_REASON(unsigned long code) {
+    return ERR_GET_REASON(code);
+}
+
 #endif

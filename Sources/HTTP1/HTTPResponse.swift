@@ -1,4 +1,5 @@
 import AsyncIO
+import Glibc
 
 /// What a responder answers: status, headers and a body that is either whole or streamed.
 public struct HTTPResponse: Sendable {
@@ -30,20 +31,27 @@ public struct HTTPResponse: Sendable {
 
 /// Writes the parts of a streamed response body.
 public struct HTTPBodyWriter: Sendable {
-    let connection: TCPConnection
+    let connection: any ByteStream
     let chunked: Bool
     let deadlineAfter: Duration
 
     /// Sends one part; an empty part sends nothing (an empty chunk would end the body).
     public func write(_ bytes: [UInt8]) async throws(IOError) {
         guard !bytes.isEmpty else { return }
+        var framed: [UInt8] = []
         if chunked {
-            var framed: [UInt8] = []
             framed.reserveCapacity(bytes.count + 12)
             ChunkedEncoding.chunk(bytes, into: &framed)
-            try await connection.write(framed, deadline: .after(deadlineAfter))
-        } else {
-            try await connection.write(bytes, deadline: .after(deadlineAfter))
+        }
+        do {
+            try await connection.write(chunked ? framed : bytes, deadline: .after(deadlineAfter))
+        } catch let error as IOError {
+            throw error
+        } catch TLSError.io(let error) {
+            throw error
+        } catch {
+            // A TLS-level failure: to the producer, like any other broken connection.
+            throw .systemCall("SSL_write", errno: EPROTO, target: connection.connection.remoteAddress?.description)
         }
     }
 }

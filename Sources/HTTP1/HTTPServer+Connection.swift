@@ -10,7 +10,17 @@ extension HTTPServer {
         case rejected(status: Int, message: String)
     }
 
+    /// Serves an accepted connection; with `configuration.tls` set, after the TLS handshake,
+    /// which must finish within `requestReadTimeout`.
     func serve(_ connection: TCPConnection) async {
+        guard let tls = configuration.tls else { return await serve(stream: connection) }
+        guard let stream = try? await TLSStream.accept(over: connection, context: tls, deadline: .after(configuration.requestReadTimeout)) else {
+            return   // the handshake failed or timed out; TLSStream closed the connection
+        }
+        await serve(stream: stream)
+    }
+
+    private func serve(stream connection: any ByteStream) async {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 1)
         defer {
             buffer.deallocate()
@@ -41,7 +51,7 @@ extension HTTPServer {
     /// within `requestReadTimeout`, a kept-alive one within `idleTimeout`; once a request has
     /// begun it must be complete `requestReadTimeout` after its first byte.
     private func readRequest(
-        from connection: TCPConnection,
+        from connection: any ByteStream,
         parser: inout HTTPRequestParser,
         buffer: UnsafeMutableRawBufferPointer,
         isFirst: Bool
@@ -70,7 +80,7 @@ extension HTTPServer {
                 body.append(contentsOf: part)
             case .end:
                 guard let head else { return .closed }
-                return .request(HTTPRequest(head: head, body: body, remoteAddress: connection.remoteAddress))
+                return .request(HTTPRequest(head: head, body: body, remoteAddress: connection.connection.remoteAddress))
             case nil:
                 let started = head != nil || parser.hasBufferedBytes
                 if started && requestDeadline == nil { requestDeadline = .after(configuration.requestReadTimeout) }
@@ -80,18 +90,18 @@ extension HTTPServer {
                 } else if isFirst {
                     deadline = .after(configuration.requestReadTimeout)
                 } else {
-                    guard registry.markIdle(connection) else { return .closed }
+                    guard registry.markIdle(connection.connection) else { return .closed }
                     deadline = .after(configuration.idleTimeout)
                 }
                 let count: Int
                 do {
                     count = try await connection.read(into: buffer, deadline: deadline)
-                } catch .timedOut {
+                } catch IOError.timedOut, TLSError.io(.timedOut) {
                     return started ? .rejected(status: 408, message: "the request was not received in time") : .closed
                 } catch {
                     return .closed
                 }
-                if !started { registry.markBusy(connection) }
+                if !started { registry.markBusy(connection.connection) }
                 guard count > 0 else { return .closed }
                 parser.feed(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
             }
@@ -109,7 +119,7 @@ extension HTTPServer {
     /// hangs up first, the responder's task is cancelled (so upstream work stops at once).
     /// Returns whether to keep the connection open and any bytes of a pipelined next request
     /// read meanwhile.
-    private func answer(_ request: HTTPRequest, on connection: TCPConnection) async -> (keepOpen: Bool, pipelined: [UInt8]) {
+    private func answer(_ request: HTTPRequest, on connection: any ByteStream) async -> (keepOpen: Bool, pipelined: [UInt8]) {
         await withTaskGroup(of: AnswerEvent.self) { group in
             group.addTask {
                 let response = await self.responder.respond(to: request)
@@ -141,14 +151,14 @@ extension HTTPServer {
 
     /// Reads whatever the client sends while its request is being answered: end of stream
     /// means it is gone; other bytes (a pipelined request) are kept, up to `limit`.
-    private static func watchForHangUp(_ connection: TCPConnection, limit: Int) async -> AnswerEvent {
+    private static func watchForHangUp(_ connection: any ByteStream, limit: Int) async -> AnswerEvent {
         var received: [UInt8] = []
         while received.count < limit {
             do {
                 let bytes = try await connection.read(maxBytes: 4096)
                 if bytes.isEmpty { return .peer(bytes: received, ended: true) }
                 received += bytes
-            } catch .cancelled {
+            } catch IOError.cancelled, TLSError.io(.cancelled) {
                 return .peer(bytes: received, ended: false)
             } catch {
                 return .peer(bytes: received, ended: true)
@@ -158,7 +168,7 @@ extension HTTPServer {
     }
 
     /// Writes a response; returns whether the connection may serve another request.
-    private func write(_ response: HTTPResponse, for request: HTTPRequestHead, to connection: TCPConnection, keepAlive: Bool) async -> Bool {
+    private func write(_ response: HTTPResponse, for request: HTTPRequestHead, to connection: any ByteStream, keepAlive: Bool) async -> Bool {
         let includeBody = request.method != "HEAD"
         switch response.body {
         case .bytes:
@@ -188,7 +198,7 @@ extension HTTPServer {
     }
 
     /// Writes a response with a sized body in one system call.
-    func writeSized(_ response: HTTPResponse, to connection: TCPConnection, version: HTTPVersion, includeBody: Bool, keepAlive: Bool) async throws(IOError) -> Bool {
+    func writeSized(_ response: HTTPResponse, to connection: any ByteStream, version: HTTPVersion, includeBody: Bool, keepAlive: Bool) async throws -> Bool {
         guard case .bytes(let body) = response.body else { return false }
         var head = HTTPResponseHead(status: response.status, headers: response.headers, version: .http1_1)
         head.headers.remove(name: "Transfer-Encoding")

@@ -1,3 +1,5 @@
+import AsyncIO
+
 /// How an `HTTPServer` listens, what it accepts and how long it waits.
 public struct HTTPServerConfiguration: Sendable {
     /// Numeric address to bind ("0.0.0.0", "::", "127.0.0.1") or "localhost".
@@ -18,6 +20,9 @@ public struct HTTPServerConfiguration: Sendable {
     public var maxConnections: Int = 4096
     /// On shutdown, how long in-flight requests may take before they are cancelled.
     public var shutdownGracePeriod: Duration = .seconds(10)
+    /// Serve HTTPS with this context (`TLSContext(.server(certificateChainFile:privateKeyFile:))`);
+    /// nil serves plain HTTP. The handshake runs in the connection's task, within `requestReadTimeout`.
+    public var tls: TLSContext? = nil
     /// The answer for requests the parser rejects (400, 408, 413, 431, 501, 505) and for the
     /// connection cap (503). The default is plain text; applications supply their own format.
     public var errorResponse: @Sendable (_ status: Int, _ message: String) -> HTTPResponse = { status, message in

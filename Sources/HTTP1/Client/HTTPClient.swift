@@ -1,0 +1,190 @@
+import AsyncIO
+import Glibc
+import Synchronization
+
+/// An HTTP/1.1 client for upstream APIs: keep-alive connections pooled per origin, plain or
+/// TLS, response bodies streamed as async sequences.
+///
+/// ```swift
+/// let client = try HTTPClient()
+/// let base = HTTPURL("https://llm.chutes.ai/v1")!
+/// let response = try await client.execute(HTTPClientRequest(method: "POST", url: base.appending("/chat/completions"), body: json))
+/// for try await chunk in response.body { ... }
+/// ```
+public final class HTTPClient: Sendable {
+    public struct Configuration: Sendable {
+        /// Which certificate authorities https connections trust (verification is always on).
+        public var trustRoots: TLSConfiguration.TrustRoots = .system
+        public var maxConnectionsPerOrigin = 64
+        /// Idle pooled connections older than this are closed instead of reused.
+        public var idleTimeout: Duration = .seconds(60)
+        /// Name resolution, TCP connect and TLS handshake together.
+        public var connectTimeout: Duration = .seconds(10)
+        /// From sending the request until the response head has arrived.
+        public var responseHeadTimeout: Duration = .seconds(600)
+        /// The longest silence between two reads of the response body.
+        public var betweenChunksTimeout: Duration = .seconds(300)
+
+        public init() {}
+    }
+
+    public let configuration: Configuration
+    private let connector: Connector
+    private let pools = Mutex<[Origin: ConnectionPool]>([:])
+
+    /// Loads the trust store (or the CA file) once, for every https connection to come.
+    public init(configuration: Configuration = .init()) throws(HTTPClientError) {
+        self.configuration = configuration
+        do {
+            let tls = try TLSContext(.client(trustRoots: configuration.trustRoots))
+            connector = Connector(tls: tls)
+        } catch {
+            throw .tls(error)
+        }
+    }
+
+    deinit {
+        shutdown()
+    }
+
+    /// Sends `request` and returns once the response head has arrived. A pooled connection
+    /// found dead when used (closed by the server while idle) is replaced by a fresh one and
+    /// the request sent again, once, when no byte of a response had arrived on it.
+    public func execute(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
+        let bytes = try request.serialized()
+        let pool = self.pool(for: request.url.origin)
+        var fresh = false
+        while true {
+            let connection = try await pool.acquire(fresh: fresh, connectDeadline: .after(configuration.connectTimeout))
+            do {
+                return try await exchange(bytes, isHEAD: request.method == "HEAD", on: connection, pool: pool)
+            } catch {
+                pool.discard(connection)
+                switch error {
+                case .staleConnection where connection.hasBeenUsed && !fresh:
+                    fresh = true
+                case .staleConnection:
+                    throw .closedEarly("before sending a response head (\(pool.origin))")
+                case .failed(let error):
+                    throw error
+                }
+            }
+        }
+    }
+
+    /// Closes idle connections and refuses new requests; bodies being read finish normally.
+    public func shutdown() {
+        let all = pools.withLock { pools in
+            defer { pools = [:] }
+            return Array(pools.values)
+        }
+        for pool in all { pool.shutDown() }
+    }
+
+    /// Connections opened and requests sent so far, over all origins (requests / opened is
+    /// the connection reuse ratio).
+    public var statistics: (connectionsOpened: Int, requests: Int) {
+        let all = pools.withLock { Array($0.values) }
+        return all.reduce(into: (0, 0)) { total, pool in
+            let counters = pool.counters
+            total.0 += counters.opened
+            total.1 += counters.leased
+        }
+    }
+
+    private func pool(for origin: Origin) -> ConnectionPool {
+        pools.withLock { pools in
+            if let pool = pools[origin] { return pool }
+            let pool = ConnectionPool(
+                origin: origin,
+                maxConnections: configuration.maxConnectionsPerOrigin,
+                idleTimeout: configuration.idleTimeout,
+                connector: connector
+            )
+            pools[origin] = pool
+            return pool
+        }
+    }
+
+    private enum ExchangeError: Error {
+        /// The connection died before any byte of a response: safe to try a fresh one.
+        case staleConnection
+        case failed(HTTPClientError)
+    }
+
+    private func exchange(_ bytes: [UInt8], isHEAD: Bool, on connection: PooledConnection, pool: ConnectionPool) async throws(ExchangeError) -> HTTPClientResponse {
+        let deadline = Deadline.after(configuration.responseHeadTimeout)
+        let what = "response head from \(pool.origin)"
+        connection.parser.expectResponse(toHEAD: isHEAD)
+        do {
+            try await connection.stream.write(bytes[...], deadline: deadline)
+        } catch {
+            throw Self.isPeerGone(error) ? .staleConnection : .failed(.from(error, timing: what))
+        }
+        var received = 0
+        do {
+            while true {
+                switch try connection.parser.next() {
+                case .head(let head):
+                    return try response(head: head, connection: connection, pool: pool)
+                case .body, .end:
+                    throw HTTPClientError.invalidResponse(HTTPParseError(status: 502, reason: "body bytes before a response head"))
+                case nil:
+                    let count = try await connection.fill(deadline: deadline)
+                    if count == 0 {
+                        if received == 0 { throw ExchangeError.staleConnection }
+                        throw HTTPClientError.closedEarly("in the middle of the response head from \(pool.origin)")
+                    }
+                    received += count
+                }
+            }
+        } catch let error as ExchangeError {
+            throw error
+        } catch let error as HTTPParseError {
+            throw .failed(.invalidResponse(error))
+        } catch {
+            if received == 0 && Self.isPeerGone(error) { throw .staleConnection }
+            throw .failed(.from(error, timing: what))
+        }
+    }
+
+    /// Wraps the head; when the body is already complete the connection goes back at once.
+    private func response(head: HTTPResponseHead, connection: PooledConnection, pool: ConnectionPool) throws(HTTPParseError) -> HTTPClientResponse {
+        var pending: ArraySlice<UInt8>?
+        while true {
+            switch try connection.parser.next() {
+            case .body(let chunk):
+                if chunk.isEmpty { continue }
+                if pending == nil { pending = chunk } else { pending! += chunk }
+                continue
+            case .end:
+                if connection.parser.isKeepAlive {
+                    pool.release(connection)
+                } else {
+                    pool.discard(connection)
+                }
+                return HTTPClientResponse(head: head, body: .init(complete: pending, origin: pool.origin.description))
+            case .head:
+                throw HTTPParseError(status: 502, reason: "a second response head before the first body ended")
+            case nil:
+                let body = HTTPClientResponse.Body(
+                    connection: connection, pool: pool, pending: pending, betweenChunks: configuration.betweenChunksTimeout
+                )
+                return HTTPClientResponse(head: head, body: body)
+            }
+        }
+    }
+
+    /// Errors that mean the server had closed the connection (the usual fate of an idle
+    /// keep-alive connection), as opposed to a timeout or our own cancellation.
+    private static func isPeerGone(_ error: any Error) -> Bool {
+        switch error {
+        case IOError.systemCall(_, let code, _), TLSError.io(.systemCall(_, let code, _)):
+            return code == ECONNRESET || code == EPIPE || code == ECONNABORTED
+        case TLSError.unexpectedEOF, TLSError.protocolError:
+            return true
+        default:
+            return false
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import AsyncIO
+
+/// What an upstream exchange failed with; each case says which step failed.
+public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The URL is not an absolute http(s) URL.
+    case invalidURL(String)
+    /// The request cannot be sent as given (a header with a line break, say).
+    case invalidRequest(String)
+    /// Name resolution or the TCP connection failed.
+    case connectFailed(origin: String, IOError)
+    /// The TLS handshake failed, the certificate was refused, or a TLS record was bad.
+    case tls(TLSError)
+    /// The connection failed after it was established.
+    case io(IOError)
+    /// The upstream sent something that is not HTTP/1.x.
+    case invalidResponse(HTTPParseError)
+    /// The upstream closed the connection before the response was complete.
+    case closedEarly(String)
+    /// A deadline passed: "connect to ...", "response head from ...", "response body from ...".
+    case timedOut(String)
+    /// The waiting task was cancelled; the connection was closed.
+    case cancelled
+
+    public var description: String {
+        switch self {
+        case .invalidURL(let url): "not an http(s) URL: \(url)"
+        case .invalidRequest(let reason): "invalid request: \(reason)"
+        case let .connectFailed(origin, error): "cannot connect to \(origin): \(error)"
+        case .tls(let error): error.description
+        case .io(let error): error.description
+        case .invalidResponse(let error): "invalid response: \(error.reason)"
+        case .closedEarly(let what): "the upstream closed the connection \(what)"
+        case .timedOut(let what): "\(what) timed out"
+        case .cancelled: "the request was cancelled"
+        }
+    }
+
+    /// Maps a stream error (`IOError` or `TLSError`) into this type, naming what timed out.
+    static func from(_ error: any Error, timing what: @autoclosure () -> String) -> HTTPClientError {
+        switch error {
+        case let error as HTTPClientError: return error
+        case IOError.timedOut, TLSError.io(.timedOut): return .timedOut(what())
+        case IOError.cancelled, TLSError.io(.cancelled): return .cancelled
+        case let error as IOError: return .io(error)
+        case let error as TLSError: return .tls(error)
+        default: return .io(.systemCall(String(describing: error), errno: 0))
+        }
+    }
+}

@@ -1,0 +1,67 @@
+/// A request with a body of known size (the whole body is in memory before it is sent).
+public struct HTTPClientRequest: Sendable {
+    public var method: String
+    public var url: HTTPURL
+    /// Host and Content-Length are set by the client; a Transfer-Encoding given here is dropped.
+    public var headers: HTTPHeaders
+    public var body: [UInt8]
+
+    public init(method: String = "GET", url: HTTPURL, headers: HTTPHeaders = [:], body: [UInt8] = []) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+
+    /// The bytes on the wire: request line, headers and body in one buffer (one write).
+    func serialized() throws(HTTPClientError) -> [UInt8] {
+        guard !method.isEmpty, method.utf8.allSatisfy(Self.isTokenByte) else {
+            throw .invalidRequest("method \(method.debugDescription) is not an HTTP token")
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(256 + body.count)
+        bytes += method.utf8
+        bytes.append(UInt8(ascii: " "))
+        let target = url.requestTarget
+        guard !target.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) else {
+            throw .invalidRequest("request target \(target.debugDescription) contains spaces or control characters")
+        }
+        bytes += target.utf8
+        bytes += " HTTP/1.1\r\n".utf8
+        if headers["host"] == nil { append(name: "Host", value: url.hostHeader, to: &bytes) }
+        for (name, value) in headers {
+            let lowered = name.lowercased()
+            if lowered == "content-length" || lowered == "transfer-encoding" { continue }
+            guard !name.isEmpty, name.utf8.allSatisfy(Self.isTokenByte) else {
+                throw .invalidRequest("header name \(name.debugDescription) is not an HTTP token")
+            }
+            guard !value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else {
+                throw .invalidRequest("header \(name) contains a line break")
+            }
+            append(name: name, value: value, to: &bytes)
+        }
+        if !body.isEmpty || ["POST", "PUT", "PATCH"].contains(method) {
+            append(name: "Content-Length", value: String(body.count), to: &bytes)
+        }
+        bytes += "\r\n".utf8
+        bytes += body
+        return bytes
+    }
+
+    private func append(name: String, value: String, to bytes: inout [UInt8]) {
+        bytes += name.utf8
+        bytes += ": ".utf8
+        bytes += value.utf8
+        bytes += "\r\n".utf8
+    }
+
+    /// RFC 9110 tchar.
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
+        }
+    }
+}

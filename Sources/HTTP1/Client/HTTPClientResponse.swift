@@ -1,0 +1,145 @@
+import AsyncIO
+import Synchronization
+
+/// A response whose head has arrived; the body streams from the connection as it is read.
+public struct HTTPClientResponse: Sendable {
+    public let head: HTTPResponseHead
+    public var status: Int { head.status }
+    public var headers: HTTPHeaders { head.headers }
+    /// Read it to the end (or drop it) for the connection to be reused or closed.
+    public let body: Body
+
+    /// The response body as an async sequence of chunks, read from the connection only as
+    /// they are asked for: at most one read (64 KB) ahead of the consumer. Single consumer.
+    ///
+    /// Reading to the end returns the connection to its pool; an error, cancellation of the
+    /// reading task, `discard()`, or dropping the body unfinished closes the connection.
+    public final class Body: AsyncSequence, Sendable {
+        public typealias Element = ArraySlice<UInt8>
+        public typealias Failure = HTTPClientError
+
+        private struct Lease: Sendable {
+            let connection: PooledConnection
+            let pool: ConnectionPool
+        }
+
+        private struct State: Sendable {
+            var lease: Lease?
+            /// Body bytes that arrived with the head.
+            var pending: ArraySlice<UInt8>?
+        }
+
+        private let state: Mutex<State>
+        private let betweenChunks: Duration
+        private let origin: String
+
+        /// A body still to be read from `connection`.
+        init(connection: PooledConnection, pool: ConnectionPool, pending: ArraySlice<UInt8>?, betweenChunks: Duration) {
+            state = Mutex(State(lease: Lease(connection: connection, pool: pool), pending: pending))
+            self.betweenChunks = betweenChunks
+            self.origin = pool.origin.description
+        }
+
+        /// A body that is already complete.
+        init(complete pending: ArraySlice<UInt8>?, origin: String) {
+            state = Mutex(State(lease: nil, pending: pending))
+            self.betweenChunks = .zero
+            self.origin = origin
+        }
+
+        deinit {
+            endLease(reusable: false)
+        }
+
+        public struct AsyncIterator: AsyncIteratorProtocol {
+            let body: Body
+            public mutating func next() async throws(HTTPClientError) -> ArraySlice<UInt8>? {
+                try await body.nextChunk()
+            }
+            public mutating func next(isolation actor: isolated (any Actor)?) async throws(HTTPClientError) -> ArraySlice<UInt8>? {
+                try await body.nextChunk()
+            }
+        }
+
+        public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(body: self) }
+
+        /// Reads the whole body; fails when it is longer than `limit` bytes.
+        public func collect(upTo limit: Int) async throws(HTTPClientError) -> [UInt8] {
+            var bytes: [UInt8] = []
+            while let chunk = try await nextChunk() {
+                guard bytes.count + chunk.count <= limit else {
+                    discard()
+                    throw .invalidResponse(HTTPParseError(status: 413, reason: "response body from \(origin) exceeds \(limit) bytes"))
+                }
+                bytes += chunk
+            }
+            return bytes
+        }
+
+        /// Bytes read from the connection so far; nil once it went back to the pool or closed.
+        var bytesReadFromConnection: Int? { state.withLock { $0.lease?.connection.bytesRead } }
+
+        /// Stops reading: the connection is closed at once (the rest of the body is not drained).
+        public func discard() {
+            endLease(reusable: false)
+        }
+
+        private func nextChunk() async throws(HTTPClientError) -> ArraySlice<UInt8>? {
+            let (lease, pending) = state.withLock { state in
+                defer { state.pending = nil }
+                return (state.lease, state.pending)
+            }
+            if let pending, !pending.isEmpty { return pending }
+            guard let connection = lease?.connection else { return nil }
+            if Task.isCancelled {
+                endLease(reusable: false)
+                throw .cancelled
+            }
+            do {
+                while true {
+                    switch try connection.parser.next() {
+                    case .body(let chunk):
+                        if chunk.isEmpty { continue }
+                        return chunk
+                    case .end:
+                        endLease(reusable: connection.parser.isKeepAlive)
+                        return nil
+                    case .head:
+                        throw HTTPClientError.invalidResponse(HTTPParseError(status: 502, reason: "a second response head inside a body"))
+                    case nil:
+                        let count = try await connection.fill(deadline: .after(betweenChunks))
+                        if count == 0 {
+                            // End of stream: the end of a close-delimited body, or truncation.
+                            switch try connection.parser.finish() {
+                            case .body(let chunk):
+                                endLease(reusable: false)
+                                return chunk
+                            case .end, nil:
+                                endLease(reusable: false)
+                                return nil
+                            case .head:
+                                throw HTTPClientError.closedEarly("in the middle of the response body")
+                            }
+                        }
+                    }
+                }
+            } catch {
+                endLease(reusable: false)
+                if let parse = error as? HTTPParseError {
+                    throw .invalidResponse(parse)
+                }
+                throw HTTPClientError.from(error, timing: "response body from \(origin)")
+            }
+        }
+
+        /// Gives the connection back to its pool, or closes it. Only the first call acts.
+        private func endLease(reusable: Bool) {
+            guard let lease = state.withLock({ state in defer { state.lease = nil }; return state.lease }) else { return }
+            if reusable {
+                lease.pool.release(lease.connection)
+            } else {
+                lease.pool.discard(lease.connection)
+            }
+        }
+    }
+}
