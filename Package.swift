@@ -42,11 +42,13 @@ var package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "AsyncIOTests", dependencies: ["AsyncIO"]),
-        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
+        // Helpers the test targets share (certificates made at test time).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "AsyncIOTests", dependencies: ["AsyncIO", "TestSupport"]),
+        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "TranslationTests", dependencies: ["Translation", "JSON"]),
-        .testTarget(name: "ChutesProxyTests", dependencies: ["ChutesProxy", "HTTP1", "AsyncIO"]),
+        .testTarget(name: "ChutesProxyTests", dependencies: ["ChutesProxy", "HTTP1", "AsyncIO", "TestSupport"]),
     ]
 )
 

@@ -1,3 +1,4 @@
+import AsyncIO
 import Glibc
 
 extension ProxyConfiguration {
@@ -11,6 +12,22 @@ extension ProxyConfiguration {
                 throw ConfigurationError(variable: "PORT", problem: "'\(text)' is not a port number (0-65535)")
             }
             self.port = port
+        }
+        let certificate = environment["TLS_CERT_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        let key = environment["TLS_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        switch (certificate, key) {
+        case (nil, nil):
+            break
+        case let (certificate?, key?):
+            do {
+                http.tls = try TLSContext(.server(certificateChainFile: certificate, privateKeyFile: key))
+            } catch {
+                throw ConfigurationError(variable: "TLS_CERT_FILE", problem: "cannot serve HTTPS with \(certificate) and \(key): \(error)")
+            }
+        case (nil, _?):
+            throw ConfigurationError(variable: "TLS_CERT_FILE", problem: "TLS_KEY_FILE is set but TLS_CERT_FILE is not; set both to serve HTTPS")
+        case (_?, nil):
+            throw ConfigurationError(variable: "TLS_KEY_FILE", problem: "TLS_CERT_FILE is set but TLS_KEY_FILE is not; set both to serve HTTPS")
         }
     }
 

@@ -1,4 +1,5 @@
 import AsyncIO
+import TestSupport
 import Testing
 @testable import HTTP1
 

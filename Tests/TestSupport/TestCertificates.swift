@@ -2,24 +2,24 @@ import Foundation
 
 /// Certificates made once per test run with /usr/bin/openssl in a temporary directory: a CA,
 /// server certificates it signs (valid, expired, for the wrong host) and a self-signed one.
-struct TestCertificates: Sendable {
-    struct Pair: Sendable {
-        let certificate: String
-        let key: String
+public struct TestCertificates: Sendable {
+    public struct Pair: Sendable {
+        public let certificate: String
+        public let key: String
     }
 
-    let directory: String
-    let caFile: String
+    public let directory: String
+    public let caFile: String
     /// CN=localhost, SAN DNS:localhost and IP:127.0.0.1, signed by the CA.
-    let server: Pair
+    public let server: Pair
     /// Like `server` but its validity ended before it began.
-    let expired: Pair
+    public let expired: Pair
     /// Signed by the CA for DNS:wrong.example and IP:10.9.9.9 only.
-    let wrongHost: Pair
+    public let wrongHost: Pair
     /// SAN localhost / 127.0.0.1 but signed by itself.
-    let selfSigned: Pair
+    public let selfSigned: Pair
 
-    static let shared: TestCertificates = {
+    public static let shared: TestCertificates = {
         do {
             return try TestCertificates()
         } catch {
@@ -59,7 +59,7 @@ struct TestCertificates: Sendable {
     }
 
     /// A directory holding only the CA, named by subject hash as SSL_CERT_DIR expects.
-    func hashedCADirectory() throws -> String {
+    public func hashedCADirectory() throws -> String {
         let path = "\(directory)/ca-dir"
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         if !FileManager.default.fileExists(atPath: "\(path)/ca.pem") {

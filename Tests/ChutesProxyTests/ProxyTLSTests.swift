@@ -1,0 +1,41 @@
+import AsyncIO
+import HTTP1
+import TestSupport
+import Testing
+@testable import ChutesProxy
+
+@Suite struct ProxyTLSTests {
+    @Test func servesHTTPSWhenCertificateAndKeyAreSet() async throws {
+        let certificates = TestCertificates.shared
+        var configuration = try ProxyConfiguration(environment: [
+            "TLS_CERT_FILE": certificates.server.certificate, "TLS_KEY_FILE": certificates.server.key,
+        ])
+        configuration.host = "127.0.0.1"
+        configuration.port = 0
+        let proxy = try ProxyServer(configuration: configuration)
+        let running = Task { await proxy.run() }
+        var clientConfiguration = HTTPClient.Configuration()
+        clientConfiguration.trustRoots = .file(certificates.caFile)
+        let client = try HTTPClient(configuration: clientConfiguration)
+        let url = try #require(HTTPURL("https://localhost:\(proxy.port)/health"))
+        let response = try await client.execute(HTTPClientRequest(method: "GET", url: url))
+        #expect(response.head.status == 200)
+        let body = try await response.body.collect(upTo: 1 << 16)
+        #expect(String(decoding: body, as: UTF8.self).contains("\"status\":\"ok\""))
+        proxy.shutdown()
+        await running.value
+    }
+
+    @Test func halfATLSSettingStopsStartUpNamingTheMissingVariable() {
+        #expect(throws: ConfigurationError.self) {
+            _ = try ProxyConfiguration(environment: ["TLS_CERT_FILE": "/tmp/cert.pem"])
+        }
+        do {
+            _ = try ProxyConfiguration(environment: ["TLS_CERT_FILE": "/nonexistent/cert.pem", "TLS_KEY_FILE": "/nonexistent/key.pem"])
+            Issue.record("a missing certificate file must stop start-up")
+        } catch {
+            #expect(error.variable == "TLS_CERT_FILE")
+            #expect(error.problem.contains("/nonexistent/cert.pem"))
+        }
+    }
+}
