@@ -13,6 +13,12 @@ extension ProxyConfiguration {
             }
             self.port = port
         }
+        if let caFile = environment["CHUTES_CA_FILE"], !caFile.isEmpty {
+            guard access(caFile, R_OK) == 0 else {
+                throw ConfigurationError(variable: "CHUTES_CA_FILE", problem: "cannot read \(caFile)")
+            }
+            upstreamTrustRoots = .file(caFile)
+        }
         let certificate = environment["TLS_CERT_FILE"].flatMap { $0.isEmpty ? nil : $0 }
         let key = environment["TLS_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 }
         switch (certificate, key) {

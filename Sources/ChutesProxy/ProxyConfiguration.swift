@@ -1,3 +1,4 @@
+import AsyncIO
 import HTTP1
 
 /// Everything the proxy is configured with. Read from the environment by
@@ -5,8 +6,10 @@ import HTTP1
 public struct ProxyConfiguration: Sendable {
     public var host: String = "0.0.0.0"
     public var port: Int = 8080
-    /// Per-connection HTTP limits and timeouts.
+    /// Per-connection HTTP limits and timeouts; `http.tls` serves HTTPS.
     public var http = HTTPServerConfiguration()
+    /// Which certificates the upstream connection trusts (`CHUTES_CA_FILE`, else the system store).
+    public var upstreamTrustRoots: TLSConfiguration.TrustRoots = .system
 
     public init(host: String = "0.0.0.0", port: Int = 8080) {
         self.host = host

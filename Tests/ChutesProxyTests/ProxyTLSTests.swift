@@ -26,6 +26,15 @@ import Testing
         await running.value
     }
 
+    @Test func caFileSettingIsCheckedAndKept() throws {
+        let caFile = TestCertificates.shared.caFile
+        #expect(try ProxyConfiguration(environment: ["CHUTES_CA_FILE": caFile]).upstreamTrustRoots == .file(caFile))
+        #expect(try ProxyConfiguration(environment: [:]).upstreamTrustRoots == .system)
+        #expect(throws: ConfigurationError(variable: "CHUTES_CA_FILE", problem: "cannot read /nonexistent/ca.pem")) {
+            _ = try ProxyConfiguration(environment: ["CHUTES_CA_FILE": "/nonexistent/ca.pem"])
+        }
+    }
+
     @Test func halfATLSSettingStopsStartUpNamingTheMissingVariable() {
         #expect(throws: ConfigurationError.self) {
             _ = try ProxyConfiguration(environment: ["TLS_CERT_FILE": "/tmp/cert.pem"])
