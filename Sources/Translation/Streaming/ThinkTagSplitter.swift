@@ -7,7 +7,11 @@ public struct ThinkTagSplitter: Sendable {
         case text(String)
     }
 
-    private enum Phase { case start, thinking, text }
+    private enum Phase {
+        case start, thinking, text
+        /// Just after `</think>`: the line breaks that separate thought from answer are dropped.
+        case afterThinking
+    }
 
     private static let open = "<think>"
     private static let close = "</think>"
@@ -39,8 +43,8 @@ public struct ThinkTagSplitter: Sendable {
                 if let range = pending.firstRange(of: Self.close) {
                     let thought = String(pending[..<range.lowerBound])
                     if !thought.isEmpty { pieces.append(.thinking(thought)) }
-                    pending = String(pending[range.upperBound...].drop { $0 == "\n" })
-                    phase = .text
+                    pending = String(pending[range.upperBound...])
+                    phase = .afterThinking
                     continue
                 }
                 let keep = Self.partialSuffixLength(of: pending, matching: Self.close)
@@ -48,6 +52,10 @@ public struct ThinkTagSplitter: Sendable {
                 if !flushed.isEmpty { pieces.append(.thinking(flushed)) }
                 pending = String(pending.suffix(keep))
                 return pieces
+            case .afterThinking:
+                pending = String(pending.drop { $0 == "\n" })
+                if pending.isEmpty { return pieces }
+                phase = .text
             case .text:
                 if !pending.isEmpty { pieces.append(.text(pending)) }
                 pending = ""

@@ -1,6 +1,0 @@
-import Testing
-@testable import Translation
-
-@Test func moduleLinks() {
-    #expect(Bool(true))
-}
