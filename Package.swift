@@ -47,7 +47,7 @@ var package = Package(
         .testTarget(name: "AsyncIOTests", dependencies: ["AsyncIO", "TestSupport"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
-        .testTarget(name: "TranslationTests", dependencies: ["Translation", "JSON"]),
+        .testTarget(name: "TranslationTests", dependencies: ["Translation", "JSON"], exclude: ["Fixtures"]),
         .testTarget(name: "ChutesProxyTests", dependencies: ["ChutesProxy", "HTTP1", "AsyncIO", "TestSupport"]),
     ]
 )

@@ -1,0 +1,150 @@
+import JSON
+
+/// One Anthropic message (or the system prompt) -> OpenAI messages.
+enum MessageTranslator {
+    /// System text from a string or text blocks, blocks joined by a blank line.
+    static func systemText(_ value: JSONValue, field: String) throws(TranslationError) -> String? {
+        if let text = value.stringValue { return text }
+        guard let blocks = value.arrayValue else { throw .wrongType(field, expected: "a string or a list of text blocks") }
+        return blocks.compactMap { $0["type"]?.stringValue == "text" ? $0["text"]?.stringValue : nil }.joined(separator: "\n\n")
+    }
+
+    static func translate(_ message: JSONValue, field: String, toolNames: ToolNameMapping) throws(TranslationError) -> [JSONValue] {
+        guard let role = message["role"]?.stringValue else { throw .missing("\(field).role") }
+        guard let content = message["content"] else { throw .missing("\(field).content") }
+        switch role {
+        case "system":
+            return [["role": "system", "content": JSONValue(try systemText(content, field: "\(field).content") ?? "")]]
+        case "user":
+            return try userMessages(content, field: "\(field).content")
+        case "assistant":
+            return try assistantMessages(content, field: "\(field).content", toolNames: toolNames)
+        default:
+            throw TranslationError(field: "\(field).role", message: "Input should be 'user' or 'assistant'")
+        }
+    }
+
+    /// Tool results become `tool` messages placed before the turn's other content, in order;
+    /// images inside tool results follow in a user message, since tool messages carry text only.
+    private static func userMessages(_ content: JSONValue, field: String) throws(TranslationError) -> [JSONValue] {
+        if let text = content.stringValue { return [["role": "user", "content": JSONValue(text)]] }
+        guard let blocks = content.arrayValue else { throw .wrongType(field, expected: "a string or a list of content blocks") }
+        var toolMessages: [JSONValue] = []
+        var toolImages: [JSONValue] = []
+        var parts: [JSONValue] = []
+        for (index, block) in blocks.enumerated() {
+            switch block["type"]?.stringValue {
+            case "tool_result":
+                guard let id = block["tool_use_id"]?.stringValue else { throw .missing("\(field).\(index).tool_use_id") }
+                var texts: [String] = []
+                if let text = block["content"]?.stringValue {
+                    texts.append(text)
+                } else if let inner = block["content"]?.arrayValue {
+                    for part in inner {
+                        switch part["type"]?.stringValue {
+                        case "text": texts.append(part["text"]?.stringValue ?? "")
+                        case "image": if let image = imagePart(part) { toolImages.append(image) }
+                        case "document": if let document = documentPart(part) { toolImages.append(document) }
+                        default: break
+                        }
+                    }
+                }
+                var text = texts.joined(separator: "\n")
+                if block["is_error"]?.boolValue == true { text = "[tool error] " + text }
+                toolMessages.append(["role": "tool", "tool_call_id": JSONValue(id), "content": JSONValue(text)])
+            case "text":
+                parts.append(["type": "text", "text": block["text"] ?? ""])
+            case "image":
+                if let image = imagePart(block) { parts.append(image) }
+            case "document":
+                if let document = documentPart(block) { parts.append(document) }
+            default:
+                continue  // server-tool results and unknown blocks have no upstream form
+            }
+        }
+        var result = toolMessages
+        if !toolImages.isEmpty {
+            result.append(["role": "user", "content": .array([["type": "text", "text": "Images returned by the tool:"]] + toolImages)])
+        }
+        if !parts.isEmpty {
+            result.append(["role": "user", "content": compact(parts)])
+        }
+        return result
+    }
+
+    private static func assistantMessages(_ content: JSONValue, field: String, toolNames: ToolNameMapping) throws(TranslationError) -> [JSONValue] {
+        if let text = content.stringValue { return [["role": "assistant", "content": JSONValue(text)]] }
+        guard let blocks = content.arrayValue else { throw .wrongType(field, expected: "a string or a list of content blocks") }
+        var texts: [String] = []
+        var reasoning: [String] = []
+        var toolCalls: [JSONValue] = []
+        for (index, block) in blocks.enumerated() {
+            switch block["type"]?.stringValue {
+            case "text":
+                texts.append(block["text"]?.stringValue ?? "")
+            case "thinking":
+                reasoning.append(block["thinking"]?.stringValue ?? "")
+            case "tool_use":
+                guard let id = block["id"]?.stringValue, let name = block["name"]?.stringValue else {
+                    throw .missing("\(field).\(index).id")
+                }
+                let arguments = block["input"] ?? [:]
+                toolCalls.append([
+                    "id": JSONValue(id), "type": "function",
+                    "function": ["name": JSONValue(toolNames.upstreamName(name)), "arguments": JSONValue(arguments.jsonText)],
+                ])
+            default:
+                continue  // redacted_thinking, server_tool_use, unknown blocks
+            }
+        }
+        var message: JSONObject = ["role": "assistant"]
+        // OpenAI wants null content beside tool calls, a string otherwise.
+        message["content"] = texts.isEmpty ? (toolCalls.isEmpty ? "" : .null) : JSONValue(texts.joined())
+        if !reasoning.isEmpty { message["reasoning_content"] = JSONValue(reasoning.joined(separator: "\n")) }
+        if !toolCalls.isEmpty { message["tool_calls"] = .array(toolCalls) }
+        return [.object(message)]
+    }
+
+    /// A single text part is sent as a plain string: every OpenAI-compatible server takes it.
+    private static func compact(_ parts: [JSONValue]) -> JSONValue {
+        if parts.count == 1, parts[0]["type"]?.stringValue == "text", let text = parts[0]["text"] { return text }
+        return .array(parts)
+    }
+
+    static func imagePart(_ block: JSONValue) -> JSONValue? {
+        guard let source = block["source"] else { return nil }
+        switch source["type"]?.stringValue {
+        case "base64":
+            guard let data = source["data"]?.stringValue else { return nil }
+            let mediaType = source["media_type"]?.stringValue ?? "image/png"
+            return ["type": "image_url", "image_url": ["url": JSONValue("data:\(mediaType);base64,\(data)")]]
+        case "url":
+            guard let url = source["url"] else { return nil }
+            return ["type": "image_url", "image_url": ["url": url]]
+        default:
+            return nil
+        }
+    }
+
+    static func documentPart(_ block: JSONValue) -> JSONValue? {
+        guard let source = block["source"] else { return nil }
+        let title = block["title"]?.stringValue
+        switch source["type"]?.stringValue {
+        case "text":
+            let text = source["data"]?.stringValue ?? ""
+            return ["type": "text", "text": JSONValue(title.map { "\($0)\n\n\(text)" } ?? text)]
+        case "base64":
+            guard let data = source["data"]?.stringValue else { return nil }
+            let mediaType = source["media_type"]?.stringValue ?? "application/pdf"
+            return ["type": "file", "file": ["filename": JSONValue(title ?? "document.pdf"), "file_data": JSONValue("data:\(mediaType);base64,\(data)")]]
+        case "url":
+            guard let url = source["url"]?.stringValue else { return nil }
+            return ["type": "text", "text": JSONValue("Document: \(url)")]
+        case "content":
+            let texts = source["content"]?.arrayValue?.compactMap { $0["text"]?.stringValue } ?? []
+            return ["type": "text", "text": JSONValue(texts.joined(separator: "\n"))]
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,161 @@
+import JSON
+
+/// Anthropic Messages request -> OpenAI chat-completions request.
+public enum RequestTranslator {
+    /// Model-name suffixes that switch reasoning on, as the reference proxy accepted them.
+    static let thinkingSuffixes = [":thinking", ":think", ":reasoning", ":reason"]
+
+    /// Translates a request body; throws for what Anthropic's API would reject with 400.
+    public static func translate(_ body: JSONValue, options: TranslationOptions) throws(TranslationError) -> (upstream: JSONValue, context: RequestContext) {
+        guard let request = body.objectValue else { throw .wrongType("body", expected: "a JSON object") }
+        guard let modelValue = request["model"] else { throw .missing("model") }
+        guard var model = modelValue.stringValue, !model.isEmpty else { throw .wrongType("model", expected: "a non-empty string") }
+        guard let messagesValue = request["messages"] else { throw .missing("messages") }
+        guard let messages = messagesValue.arrayValue else { throw .wrongType("messages", expected: "a valid list") }
+        guard let maxTokensValue = request["max_tokens"] else { throw .missing("max_tokens") }
+        guard let maxTokens = maxTokensValue.intValue, maxTokens >= 1 else { throw .wrongType("max_tokens", expected: "a positive integer") }
+
+        let requestedModel = model
+        var thinkingBySuffix = false
+        for suffix in thinkingSuffixes where model.lowercased().hasSuffix(suffix) {
+            model = String(model.dropLast(suffix.count))
+            thinkingBySuffix = true
+            break
+        }
+        let upstreamModel = options.resolveModel(model)
+
+        let declaredTools = try declaredCustomTools(request["tools"])
+        let toolNames = ToolNameMapping(declared: declaredTools.map(\.name), rules: options.toolNameRules, model: upstreamModel)
+
+        var upstream = JSONObject()
+        upstream.append(key: "model", value: JSONValue(upstreamModel))
+        var openAIMessages: [JSONValue] = []
+        if let system = request["system"], let text = try MessageTranslator.systemText(system, field: "system"), !text.isEmpty {
+            openAIMessages.append(["role": "system", "content": JSONValue(text)])
+        }
+        for (index, message) in messages.enumerated() {
+            openAIMessages += try MessageTranslator.translate(message, field: "messages.\(index)", toolNames: toolNames)
+        }
+        upstream.append(key: "messages", value: .array(openAIMessages))
+        upstream.append(key: "max_tokens", value: JSONValue(options.maxTokensCap.map { min($0, maxTokens) } ?? maxTokens))
+        for key in ["temperature", "top_p", "top_k"] {
+            if let value = request[key], !value.isNull { upstream.append(key: key, value: value) }
+        }
+        var stopSequences: [String] = []
+        if let stops = request["stop_sequences"]?.arrayValue, !stops.isEmpty {
+            stopSequences = stops.compactMap(\.stringValue)
+            upstream.append(key: "stop", value: .array(stopSequences.map { JSONValue($0) }))
+        }
+        let stream = request["stream"]?.boolValue ?? false
+        if stream {
+            upstream.append(key: "stream", value: true)
+            upstream.append(key: "stream_options", value: ["include_usage": true])
+        }
+        if let user = request["metadata"]?["user_id"]?.stringValue {
+            upstream.append(key: "user", value: JSONValue(user))
+        }
+        if !declaredTools.isEmpty {
+            upstream.append(key: "tools", value: .array(declaredTools.map { tool in
+                var function: JSONObject = ["name": JSONValue(toolNames.upstreamName(tool.name))]
+                if let description = tool.description { function["description"] = JSONValue(description) }
+                function["parameters"] = tool.inputSchema
+                return ["type": "function", "function": .object(function)]
+            }))
+            try appendToolChoice(request["tool_choice"], toolNames: toolNames, to: &upstream)
+        }
+        let thinking = reasoningSwitch(request, bySuffix: thinkingBySuffix, options: options)
+        applyReasoning(thinking, options: options, to: &upstream)
+
+        let context = RequestContext(
+            requestedModel: requestedModel,
+            upstreamModel: upstreamModel,
+            stream: stream,
+            thinkingRequested: thinking.isOn,
+            tools: declaredTools.map { (name: $0.name, inputSchema: $0.inputSchema) },
+            toolNames: toolNames,
+            estimatedInputTokens: TokenEstimator.estimate(request: body),
+            stopSequences: stopSequences
+        )
+        return (.object(upstream), context)
+    }
+
+    struct DeclaredTool {
+        var name: String
+        var description: String?
+        var inputSchema: JSONValue
+    }
+
+    /// Custom tools only: Anthropic's server tools (web search, code execution, ...) have a
+    /// versioned `type` and no upstream equivalent, so they are left out.
+    static func declaredCustomTools(_ value: JSONValue?) throws(TranslationError) -> [DeclaredTool] {
+        guard let value, !value.isNull else { return [] }
+        guard let tools = value.arrayValue else { throw .wrongType("tools", expected: "a valid list") }
+        var declared: [DeclaredTool] = []
+        for (index, tool) in tools.enumerated() {
+            if let type = tool["type"]?.stringValue, type != "custom" { continue }
+            guard let name = tool["name"]?.stringValue, !name.isEmpty else { throw .missing("tools.\(index).name") }
+            declared.append(DeclaredTool(name: name, description: tool["description"]?.stringValue, inputSchema: tool["input_schema"] ?? ["type": "object", "properties": [:]]))
+        }
+        return declared
+    }
+
+    static func appendToolChoice(_ choice: JSONValue?, toolNames: ToolNameMapping, to upstream: inout JSONObject) throws(TranslationError) {
+        guard let choice, let type = choice["type"]?.stringValue else { return }
+        switch type {
+        case "auto": upstream["tool_choice"] = "auto"
+        case "any": upstream["tool_choice"] = "required"
+        case "none": upstream["tool_choice"] = "none"
+        case "tool":
+            guard let name = choice["name"]?.stringValue else { throw .missing("tool_choice.name") }
+            upstream["tool_choice"] = ["type": "function", "function": ["name": JSONValue(toolNames.upstreamName(name))]]
+        default:
+            throw TranslationError(field: "tool_choice.type", message: "Input should be 'auto', 'any', 'tool' or 'none'")
+        }
+        if choice["disable_parallel_tool_use"]?.boolValue == true {
+            upstream["parallel_tool_calls"] = false
+        }
+    }
+
+    enum ReasoningSwitch: Equatable {
+        case unspecified
+        case off
+        case on(effort: String)
+
+        var isOn: Bool { if case .on = self { true } else { false } }
+    }
+
+    static func reasoningSwitch(_ request: JSONObject, bySuffix: Bool, options: TranslationOptions) -> ReasoningSwitch {
+        let effort = request["output_config"]?["effort"]?.stringValue
+        switch request["thinking"]?["type"]?.stringValue {
+        case "disabled":
+            return .off
+        case "enabled":
+            let budget = request["thinking"]?["budget_tokens"]?.intValue ?? 0
+            return .on(effort: effort ?? (budget < 4096 ? "low" : budget < 16384 ? "medium" : "high"))
+        case "adaptive":
+            return .on(effort: effort ?? "medium")
+        default:
+            if bySuffix || options.enableThinkingHeader { return .on(effort: effort ?? "medium") }
+            if let effort { return .on(effort: effort) }
+            return .unspecified
+        }
+    }
+
+    static func applyReasoning(_ reasoning: ReasoningSwitch, options: TranslationOptions, to upstream: inout JSONObject) {
+        switch reasoning {
+        case .unspecified:
+            return
+        case .on(let effort):
+            if options.sendsReasoningEffort {
+                let allowed = ["low", "medium", "high"]
+                upstream["reasoning_effort"] = JSONValue(allowed.contains(effort) ? effort : effort == "max" ? "high" : "medium")
+            }
+            if let kwargs = options.thinkingTemplateKwargs { upstream["chat_template_kwargs"] = .object(kwargs) }
+        case .off:
+            guard let kwargs = options.thinkingTemplateKwargs else { return }
+            var off = JSONObject()
+            for (key, value) in kwargs { off.append(key: key, value: value.boolValue != nil ? false : value) }
+            upstream["chat_template_kwargs"] = .object(off)
+        }
+    }
+}

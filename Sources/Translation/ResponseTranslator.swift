@@ -1,0 +1,110 @@
+import JSON
+
+/// OpenAI chat-completions response -> Anthropic message.
+public enum ResponseTranslator {
+    /// Translates a whole response. `messageID` is injected so tests are deterministic;
+    /// `textToolCalls` parses tool calls written as text (used only when the request declared
+    /// tools and the upstream sent no structured calls).
+    public static func translate(
+        _ body: JSONValue,
+        context: RequestContext,
+        messageID: String,
+        textToolCalls: (any StreamingToolCallInterceptor)? = nil
+    ) -> JSONValue {
+        let choice = body["choices"]?[0] ?? [:]
+        let message = choice["message"] ?? [:]
+        var content: [JSONValue] = []
+
+        var text = message["content"]?.stringValue ?? ""
+        var thinking = message["reasoning_content"]?.stringValue ?? message["reasoning"]?.stringValue ?? ""
+        if thinking.isEmpty {
+            (thinking, text) = splitThinking(text)
+        }
+        if !thinking.isEmpty {
+            content.append(["type": "thinking", "thinking": JSONValue(thinking), "signature": JSONValue(StreamTranslator.signature)])
+        }
+
+        let structuredCalls = message["tool_calls"]?.arrayValue ?? []
+        var parsedCalls: [(name: String, input: JSONValue)] = []
+        if structuredCalls.isEmpty, context.declaresTools, var parser = textToolCalls {
+            var remaining = ""
+            for output in parser.feed(text) + parser.finish() {
+                switch output {
+                case .text(let piece): remaining += piece
+                case let .toolCall(name, arguments): parsedCalls.append((name, JSONValue.lenient(arguments) ?? [:]))
+                }
+            }
+            text = remaining
+        }
+        if !text.isEmpty { content.append(["type": "text", "text": JSONValue(text)]) }
+
+        for (index, call) in structuredCalls.enumerated() {
+            let name = call["function"]?["name"]?.stringValue ?? "unknown_tool"
+            let arguments = call["function"]?["arguments"]
+            let input: JSONValue = arguments?.objectValue != nil ? arguments! : (arguments?.stringValue).flatMap(JSONValue.lenient).flatMap { $0.objectValue != nil ? $0 : nil } ?? [:]
+            content.append([
+                "type": "tool_use",
+                "id": JSONValue(call["id"]?.stringValue ?? "toolu_\(messageID.suffix(12))_\(index)"),
+                "name": JSONValue(context.toolNames.clientName(name)),
+                "input": input,
+            ])
+        }
+        for (index, call) in parsedCalls.enumerated() {
+            content.append([
+                "type": "tool_use", "id": JSONValue("toolu_\(messageID.suffix(12))_t\(index)"),
+                "name": JSONValue(context.toolNames.clientName(call.name)), "input": call.input,
+            ])
+        }
+
+        let hasToolUse = content.contains { $0["type"]?.stringValue == "tool_use" }
+        let finishReason = choice["finish_reason"]?.stringValue
+        var stopReason = hasToolUse ? "tool_use" : StopReason.anthropic(fromOpenAI: finishReason)
+        var stopSequence: JSONValue = nil
+        if !hasToolUse, finishReason == "stop", let matched = matchedStop(choice), context.stopSequences.contains(matched) {
+            stopReason = "stop_sequence"
+            stopSequence = JSONValue(matched)
+        }
+        return [
+            "id": JSONValue(messageID),
+            "type": "message",
+            "role": "assistant",
+            "model": JSONValue(context.requestedModel),
+            "content": .array(content),
+            "stop_reason": JSONValue(stopReason),
+            "stop_sequence": stopSequence,
+            "usage": usage(body["usage"]),
+        ]
+    }
+
+    /// Anthropic usage from OpenAI usage: cached prompt tokens reported apart.
+    public static func usage(_ usage: JSONValue?) -> JSONValue {
+        let prompt = usage?["prompt_tokens"]?.intValue ?? 0
+        let cached = usage?["prompt_tokens_details"]?["cached_tokens"]?.intValue ?? 0
+        return [
+            "input_tokens": JSONValue(max(0, prompt - cached)),
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": JSONValue(cached),
+            "output_tokens": JSONValue(usage?["completion_tokens"]?.intValue ?? 0),
+        ]
+    }
+
+    /// vLLM reports the matched stop string as `stop_reason`, sglang as `matched_stop`.
+    private static func matchedStop(_ choice: JSONValue) -> String? {
+        choice["stop_reason"]?.stringValue ?? choice["matched_stop"]?.stringValue
+    }
+
+    /// Reasoning written into the text: `<think>…</think>` at the start, or text that ends a
+    /// thought with a lone `</think>` (templates that open the tag in the prompt).
+    static func splitThinking(_ text: String) -> (thinking: String, text: String) {
+        let trimmed = text.drop { $0.isWhitespace }
+        if trimmed.hasPrefix("<think>") {
+            let inner = trimmed.dropFirst("<think>".count)
+            guard let close = inner.firstRange(of: "</think>") else { return (String(inner), "") }
+            return (String(inner[..<close.lowerBound]), String(inner[close.upperBound...].drop { $0 == "\n" }))
+        }
+        if let close = text.firstRange(of: "</think>"), !text[..<close.lowerBound].contains("<think>") {
+            return (String(text[..<close.lowerBound]), String(text[close.upperBound...].drop { $0 == "\n" }))
+        }
+        return ("", text)
+    }
+}

@@ -1,0 +1,38 @@
+import JSON
+
+/// The operator's choices that shape a translated request.
+public struct TranslationOptions: Sendable {
+    /// Caps `max_tokens` (Claude Code asks for 128000, which many models refuse).
+    public var maxTokensCap: Int?
+    public var toolNameRules = ToolNameMapping.Rules()
+    /// Sent as `chat_template_kwargs` when reasoning is switched on, e.g. `{"thinking": true}`
+    /// or `{"enable_thinking": true}`; with reasoning off the same keys are sent as `false`.
+    public var thinkingTemplateKwargs: JSONObject?
+    /// Whether to send OpenAI's `reasoning_effort` when reasoning is on.
+    public var sendsReasoningEffort = true
+    /// The request carried `X-Enable-Thinking: true`.
+    public var enableThinkingHeader = false
+    /// The upstream model for the name the client asked for (after any `:thinking` suffix is
+    /// stripped): `MODEL_MAP` and case correction live in the application.
+    public var resolveModel: @Sendable (String) -> String = { $0 }
+
+    public init() {}
+}
+
+/// What the response translation needs to know about the request it answers.
+public struct RequestContext: Sendable {
+    /// The model name the client asked for, echoed in responses.
+    public var requestedModel: String
+    /// The model name sent upstream.
+    public var upstreamModel: String
+    public var stream: Bool
+    public var thinkingRequested: Bool
+    /// The declared tools, name -> input_schema.
+    public var tools: [(name: String, inputSchema: JSONValue)]
+    public var toolNames: ToolNameMapping
+    public var estimatedInputTokens: Int
+    /// Stop sequences asked for, to report which one matched.
+    public var stopSequences: [String]
+
+    public var declaresTools: Bool { !tools.isEmpty }
+}
