@@ -1,0 +1,131 @@
+/// One server-sent event as received.
+public struct SSEEvent: Sendable, Equatable {
+    public var event: String?
+    /// The `data` lines joined with "\n".
+    public var data: [UInt8]
+    public var id: String?
+
+    public init(event: String? = nil, data: [UInt8], id: String? = nil) {
+        self.event = event
+        self.data = data
+        self.id = id
+    }
+}
+
+/// An incremental server-sent-events decoder (WHATWG rules): lines may end in "\n", "\r\n"
+/// or "\r" and split anywhere across feeds; comment lines are skipped; `data` lines are
+/// joined with "\n"; an event is dispatched at a blank line when it has data.
+public struct SSEDecoder: Sendable {
+    private var buffer: [UInt8] = []
+    private var start = 0
+    private var event: String?
+    private var data: [UInt8] = []
+    private var hasData = false
+    private var id: String?
+    /// A "\r" ended the last line; a "\n" right after it belongs to that line end.
+    private var skipLineFeed = false
+    private var atStreamStart = true
+
+    public init() {}
+
+    public mutating func feed(_ bytes: some Collection<UInt8>) {
+        if start > 0 && start == buffer.count {
+            buffer.removeAll(keepingCapacity: true)
+            start = 0
+        } else if start > 4096 {
+            buffer.removeSubrange(0..<start)
+            start = 0
+        }
+        buffer.append(contentsOf: bytes)
+    }
+
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
+        feed(UnsafeBufferPointer(start: bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), count: bytes.count))
+    }
+
+    /// The next complete event; nil when more bytes are needed.
+    public mutating func next() -> SSEEvent? {
+        while let line = nextLine() {
+            if let event = process(line) { return event }
+        }
+        return nil
+    }
+
+    /// At end of input: a last event whose blank line never came.
+    public mutating func finish() -> SSEEvent? {
+        if start < buffer.count {
+            let line = buffer[start...]
+            start = buffer.count
+            if let event = process(line) { return event }
+        }
+        return dispatch()
+    }
+
+    private mutating func nextLine() -> ArraySlice<UInt8>? {
+        if skipLineFeed, start < buffer.count {
+            if buffer[start] == 10 { start += 1 }
+            skipLineFeed = false
+        }
+        if atStreamStart, buffer.count - start >= 3 {
+            if buffer[start] == 0xEF && buffer[start + 1] == 0xBB && buffer[start + 2] == 0xBF { start += 3 }
+            atStreamStart = false
+        } else if atStreamStart, buffer.count > start, buffer[start] != 0xEF {
+            atStreamStart = false
+        }
+        guard !atStreamStart || buffer.count - start >= 3 else { return nil }
+        let end: Int? = buffer.withUnsafeBufferPointer { bytes in
+            var index = start
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == 10 || byte == 13 { return index }
+                index += 1
+            }
+            return nil
+        }
+        guard let end else { return nil }
+        let line = buffer[start..<end]
+        if buffer[end] == 13 {
+            if end + 1 < buffer.count {
+                start = buffer[end + 1] == 10 ? end + 2 : end + 1
+            } else {
+                start = end + 1
+                skipLineFeed = true
+            }
+        } else {
+            start = end + 1
+        }
+        return line
+    }
+
+    private mutating func process(_ line: ArraySlice<UInt8>) -> SSEEvent? {
+        if line.isEmpty { return dispatch() }
+        if line.first == UInt8(ascii: ":") { return nil }
+        let colon = line.firstIndex(of: UInt8(ascii: ":"))
+        let name = line[line.startIndex..<(colon ?? line.endIndex)]
+        var value = colon.map { line[($0 + 1)...] } ?? []
+        if value.first == UInt8(ascii: " ") { value = value.dropFirst() }
+        switch String(decoding: name, as: UTF8.self) {
+        case "data":
+            if hasData { data.append(10) }
+            data.append(contentsOf: value)
+            hasData = true
+        case "event":
+            event = String(decoding: value, as: UTF8.self)
+        case "id":
+            if !value.contains(0) { id = String(decoding: value, as: UTF8.self) }
+        default:
+            break  // "retry" and unknown fields
+        }
+        return nil
+    }
+
+    private mutating func dispatch() -> SSEEvent? {
+        defer {
+            event = nil
+            data = []
+            hasData = false
+        }
+        guard hasData else { return nil }
+        return SSEEvent(event: event, data: data, id: id)
+    }
+}
