@@ -40,6 +40,7 @@ var package = Package(
             dependencies: [
                 "ChutesProxy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Helpers the test targets share (certificates made at test time).

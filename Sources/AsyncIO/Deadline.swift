@@ -15,12 +15,24 @@ public struct Deadline: Sendable, Comparable, Hashable {
 
     /// The instant `duration` from now (saturating).
     public static func after(_ duration: Duration) -> Deadline {
+        Deadline.now.adding(duration)
+    }
+
+    /// This instant moved `duration` later (saturating; negative durations count as zero).
+    public func adding(_ duration: Duration) -> Deadline {
         let (seconds, attoseconds) = duration.components
-        guard seconds >= 0 else { return .now }
-        let nanos = UInt64(clamping: seconds).multipliedReportingOverflow(by: 1_000_000_000)
-        guard !nanos.overflow else { return .never }
-        let total = monotonicNanoseconds().addingReportingOverflow(nanos.partialValue &+ UInt64(attoseconds / 1_000_000_000))
+        guard seconds >= 0, attoseconds >= 0 else { return self }
+        let whole = UInt64(clamping: seconds).multipliedReportingOverflow(by: 1_000_000_000)
+        guard !whole.overflow else { return .never }
+        let total = nanoseconds.addingReportingOverflow(whole.partialValue &+ UInt64(attoseconds / 1_000_000_000))
         return total.overflow ? .never : Deadline(nanoseconds: total.partialValue)
+    }
+
+    /// How long until this instant; zero once it has passed.
+    public var remaining: Duration {
+        let now = monotonicNanoseconds()
+        guard nanoseconds > now else { return .zero }
+        return .nanoseconds(Int64(clamping: nanoseconds - now))
     }
 
     public var isNever: Bool { nanoseconds == .max }

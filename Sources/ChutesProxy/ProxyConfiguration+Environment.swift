@@ -1,27 +1,69 @@
 import AsyncIO
 import Glibc
+import HTTP1
+import JSON
+import Translation
 
 extension ProxyConfiguration {
-    /// Reads the configuration from environment variables (see the README for the list).
-    /// An invalid value throws, naming the variable.
+    /// Reads the configuration from environment variables (names compatible with the
+    /// reference Python proxy; the README lists them). An invalid value throws, naming the
+    /// variable.
     public init(environment: [String: String]) throws(ConfigurationError) {
         self.init()
-        if let host = environment["HOST"], !host.isEmpty { self.host = host }
-        if let text = environment["PORT"], !text.isEmpty {
-            guard let port = Int(text), (0...65535).contains(port) else {
-                throw ConfigurationError(variable: "PORT", problem: "'\(text)' is not a port number (0-65535)")
+        let reader = EnvironmentReader(environment)
+        if let host = reader.text("HOST") { self.host = host }
+        if let port = try reader.integer("PORT", in: 0...65535) { self.port = port }
+
+        if let base = reader.text("CHUTES_BASE_URL") {
+            guard let url = HTTPURL(base.hasSuffix("/") ? String(base.dropLast()) : base) else {
+                throw ConfigurationError(variable: "CHUTES_BASE_URL", problem: "'\(base)' is not an http(s) URL")
             }
-            self.port = port
+            upstreamBaseURL = url
         }
-        if let caFile = environment["CHUTES_CA_FILE"], !caFile.isEmpty {
+        upstreamAPIKey = reader.text("CHUTES_API_KEY")
+        if let style = reader.text("CHUTES_AUTH_STYLE") {
+            // The reference proxy also named the header styles after the header.
+            switch style.lowercased() {
+            case "header", "x-api-key", "authorization": authStyle = .header
+            case "env": authStyle = .env
+            case "both": authStyle = .both
+            default:
+                throw ConfigurationError(variable: "CHUTES_AUTH_STYLE", problem: "'\(style)' is not one of header, env, both (or x-api-key, authorization)")
+            }
+        }
+        if let text = reader.text("MODEL_MAP") { modelMap = try ModelMap(json: text) }
+        if let text = reader.text("TOOL_NAME_MAP") {
+            do {
+                toolNameRules = try ToolNameMapping.Rules(json: text)
+            } catch {
+                throw ConfigurationError(variable: "TOOL_NAME_MAP", problem: error.message)
+            }
+        }
+        if let value = try reader.flag("AUTO_FIX_MODEL_CASE") { autoFixModelCase = value }
+        if let value = try reader.flag("DEBUG_PROXY") { debug = value }
+        if let value = try reader.flag("PROXY_BACKOFF_ON_429") { backoffOn429 = value }
+        if let value = try reader.integer("PROXY_MAX_RETRY_ON_429", in: 0...20) { maxRetriesOn429 = value }
+        if let value = try reader.seconds("PROXY_MAX_RETRY_AFTER") { maxRetryAfter = value }
+        if let value = try reader.seconds("MODEL_DISCOVERY_TTL") { modelDiscoveryTTL = value }
+        if let value = reader.text("TOOL_CALL_PARSER") { toolCallParser = value }
+        if let value = try reader.integer("MAX_TOKENS_CAP", in: 1...10_000_000) { maxTokensCap = value }
+        if let text = reader.text("THINKING_TEMPLATE_KWARGS") {
+            guard let object = (try? JSONValue(parsing: text))?.objectValue else {
+                throw ConfigurationError(variable: "THINKING_TEMPLATE_KWARGS", problem: "must be a JSON object, e.g. {\"thinking\":true}")
+            }
+            thinkingTemplateKwargs = object
+        }
+        if let value = try reader.seconds("UPSTREAM_CONNECT_TIMEOUT") { upstreamConnectTimeout = value }
+        if let value = try reader.seconds("UPSTREAM_TIMEOUT") { upstreamResponseTimeout = value }
+        if let value = try reader.seconds("UPSTREAM_STREAM_IDLE_TIMEOUT") { upstreamStreamIdleTimeout = value }
+
+        if let caFile = reader.text("CHUTES_CA_FILE") {
             guard access(caFile, R_OK) == 0 else {
                 throw ConfigurationError(variable: "CHUTES_CA_FILE", problem: "cannot read \(caFile)")
             }
             upstreamTrustRoots = .file(caFile)
         }
-        let certificate = environment["TLS_CERT_FILE"].flatMap { $0.isEmpty ? nil : $0 }
-        let key = environment["TLS_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 }
-        switch (certificate, key) {
+        switch (reader.text("TLS_CERT_FILE"), reader.text("TLS_KEY_FILE")) {
         case (nil, nil):
             break
         case let (certificate?, key?):
@@ -49,5 +91,51 @@ extension ProxyConfiguration {
             entry += 1
         }
         return result
+    }
+}
+
+/// Typed reads of environment variables; empty values count as unset.
+private struct EnvironmentReader {
+    let environment: [String: String]
+
+    init(_ environment: [String: String]) { self.environment = environment }
+
+    func text(_ name: String) -> String? {
+        guard let value = environment[name]?.trimmingSpaces, !value.isEmpty else { return nil }
+        return String(value)
+    }
+
+    func integer(_ name: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+        guard let text = text(name) else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw ConfigurationError(variable: name, problem: "'\(text)' is not a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    func seconds(_ name: String) throws(ConfigurationError) -> Duration? {
+        guard let text = text(name) else { return nil }
+        guard let value = Double(text), value >= 0, value.isFinite else {
+            throw ConfigurationError(variable: name, problem: "'\(text)' is not a number of seconds")
+        }
+        return .milliseconds(Int64(value * 1000))
+    }
+
+    func flag(_ name: String) throws(ConfigurationError) -> Bool? {
+        guard let text = text(name) else { return nil }
+        switch text.lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw ConfigurationError(variable: name, problem: "'\(text)' is not 1/0, true/false, yes/no or on/off")
+        }
+    }
+}
+
+extension StringProtocol {
+    var trimmingSpaces: Substring {
+        let text = Substring(self)
+        let start = text.firstIndex { !$0.isWhitespace } ?? text.endIndex
+        let end = text.lastIndex { !$0.isWhitespace }.map(text.index(after:)) ?? start
+        return text[start..<Swift.max(start, end)]
     }
 }

@@ -1,15 +1,54 @@
 import AsyncIO
 import HTTP1
+import JSON
+import Translation
 
-/// Everything the proxy is configured with. Read from the environment by
-/// `ProxyConfiguration(environment:)`; embedders may build one directly.
+/// Everything the proxy is configured with: an immutable value, read once from the
+/// environment by `ProxyConfiguration(environment:)` (embedders may build one directly).
 public struct ProxyConfiguration: Sendable {
+    /// Where the client's key comes from: its own header, the proxy's `CHUTES_API_KEY`, or
+    /// the client's when it sends one and the proxy's otherwise.
+    public enum AuthStyle: String, Sendable, CaseIterable {
+        case header, env, both
+    }
+
     public var host: String = "0.0.0.0"
     public var port: Int = 8080
     /// Per-connection HTTP limits and timeouts; `http.tls` serves HTTPS.
     public var http = HTTPServerConfiguration()
+
+    /// The OpenAI-compatible upstream, possibly with a path prefix.
+    public var upstreamBaseURL = HTTPURL("https://llm.chutes.ai")!
+    public var upstreamAPIKey: String?
+    public var authStyle = AuthStyle.both
     /// Which certificates the upstream connection trusts (`CHUTES_CA_FILE`, else the system store).
     public var upstreamTrustRoots: TLSConfiguration.TrustRoots = .system
+    public var upstreamConnectTimeout: Duration = .seconds(10)
+    /// Until the response head (a non-streaming completion can take minutes).
+    public var upstreamResponseTimeout: Duration = .seconds(600)
+    /// Longest silence between two pieces of a streamed response.
+    public var upstreamStreamIdleTimeout: Duration = .seconds(300)
+
+    public var modelMap = ModelMap()
+    public var toolNameRules = ToolNameMapping.Rules()
+    /// Correct the case of model names against the upstream's model list.
+    public var autoFixModelCase = true
+    /// How long the upstream's model list is trusted.
+    public var modelDiscoveryTTL: Duration = .seconds(300)
+    public var toolCallParser = "auto"
+    public var maxTokensCap: Int?
+    /// `chat_template_kwargs` that switch reasoning on (`THINKING_TEMPLATE_KWARGS`).
+    public var thinkingTemplateKwargs: JSONObject?
+
+    public var backoffOn429 = true
+    public var maxRetriesOn429 = 1
+    /// The longest `Retry-After` honoured, in seconds.
+    public var maxRetryAfter: Duration = .seconds(2)
+    /// Seconds of upstream silence after which a `ping` keeps a stream alive.
+    public var pingInterval: Duration = .seconds(15)
+
+    /// One log line per request, and translation details.
+    public var debug = false
 
     public init(host: String = "0.0.0.0", port: Int = 8080) {
         self.host = host
@@ -23,5 +62,14 @@ public struct ProxyConfiguration: Sendable {
         server.port = port
         server.errorResponse = { status, message in AnthropicError(status: status, message: message).response }
         return server
+    }
+
+    var clientConfiguration: HTTPClient.Configuration {
+        var client = HTTPClient.Configuration()
+        client.trustRoots = upstreamTrustRoots
+        client.connectTimeout = upstreamConnectTimeout
+        client.responseHeadTimeout = upstreamResponseTimeout
+        client.betweenChunksTimeout = upstreamStreamIdleTimeout
+        return client
     }
 }

@@ -1,12 +1,27 @@
 import HTTP1
 import JSON
+import Logging
 
 /// Sends each request to the handler for its method and path.
 struct ProxyRouter: HTTPResponder {
+    let messages: MessagesHandler
+    let models: ModelsHandler
+
     func respond(to request: HTTPRequest) async -> HTTPResponse {
-        switch (request.method, request.path) {
+        let path = request.path.hasSuffix("/") && request.path.count > 1 ? String(request.path.dropLast()) : request.path
+        switch (request.method, path) {
         case ("GET", "/"), ("GET", "/health"), ("HEAD", "/"), ("HEAD", "/health"):
             return HTTPResponse(status: 200, contentType: "application/json", body: Self.healthBody)
+        case ("POST", "/v1/messages"):
+            return await messages.messages(request)
+        case ("POST", "/v1/messages/count_tokens"):
+            return messages.countTokens(request)
+        case ("GET", "/v1/models"):
+            return await models.list(request)
+        case ("GET", _) where path.hasPrefix("/v1/models/"):
+            return await models.one(request, id: String(path.dropFirst("/v1/models/".count)))
+        case (_, "/v1/messages"), (_, "/v1/messages/count_tokens"), (_, "/v1/models"):
+            return AnthropicError(status: 405, message: "\(request.method) is not allowed on \(path)").response
         default:
             return AnthropicError(status: 404, message: "no route for \(request.method) \(request.path)").response
         }

@@ -1,5 +1,6 @@
 import AsyncIO
 import HTTP1
+import Logging
 
 /// The proxy as an embeddable server: construct it (the port is bound at once, so port 0
 /// works and `port` tells the real one), then `run()`; `shutdown()` drains it.
@@ -7,9 +8,13 @@ public final class ProxyServer: Sendable {
     public let configuration: ProxyConfiguration
     private let server: HTTPServer
 
-    public init(configuration: ProxyConfiguration) throws(IOError) {
+    /// Binds the port and prepares the upstream client; throws `IOError` (cannot listen) or
+    /// `HTTPClientError` (the trust store or CA file cannot be loaded).
+    public init(configuration: ProxyConfiguration, logger: Logger = Logger(label: "claude-chutes-proxy")) throws {
         self.configuration = configuration
-        self.server = try HTTPServer(configuration: configuration.serverConfiguration, responder: ProxyRouter())
+        let upstream = try Upstream(configuration: configuration)
+        let router = ProxyRouter(messages: MessagesHandler(upstream: upstream, logger: logger), models: ModelsHandler(upstream: upstream))
+        self.server = try HTTPServer(configuration: configuration.serverConfiguration, responder: router)
     }
 
     /// The bound port.

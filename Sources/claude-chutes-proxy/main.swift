@@ -2,6 +2,7 @@ import ArgumentParser
 import ChutesProxy
 import Dispatch
 import Glibc
+import Logging
 
 @main
 struct ClaudeChutesProxy: AsyncParsableCommand {
@@ -27,11 +28,12 @@ struct ClaudeChutesProxy: AsyncParsableCommand {
         }
         if let host { configuration.host = host }
         if let port { configuration.port = port }
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
         let server: ProxyServer
         do {
             server = try ProxyServer(configuration: configuration)
         } catch {
-            throw ValidationError("cannot listen on \(configuration.host):\(configuration.port): \(error)")
+            throw ValidationError("cannot start on \(configuration.host):\(configuration.port): \(error)")
         }
         print("claude-chutes-proxy \(ProxyVersion.current) listening on \(configuration.host):\(server.port)")
         let signals = ShutdownSignals { server.shutdown() }

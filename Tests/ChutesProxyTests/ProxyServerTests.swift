@@ -77,7 +77,7 @@ func exchange(_ request: String, port: Int) async throws -> (status: Int, header
         let configuration = try ProxyConfiguration(environment: ["HOST": "127.0.0.1", "PORT": "9123"])
         #expect(configuration.host == "127.0.0.1")
         #expect(configuration.port == 9123)
-        #expect(throws: ConfigurationError(variable: "PORT", problem: "'eighty' is not a port number (0-65535)")) {
+        #expect(throws: ConfigurationError(variable: "PORT", problem: "'eighty' is not a whole number from 0 to 65535")) {
             _ = try ProxyConfiguration(environment: ["PORT": "eighty"])
         }
         let defaults = try ProxyConfiguration(environment: [:])

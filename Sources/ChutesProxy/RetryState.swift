@@ -1,0 +1,56 @@
+import AsyncIO
+import Glibc
+
+/// The upstream's rate-limit cool-down, shared by every request to it: after a 429, all
+/// requests wait out the same `Retry-After` instead of stampeding the upstream again.
+actor RetryState {
+    private var coolDownUntil = Deadline.now
+
+    /// Waits until the cool-down (if any) has passed.
+    func waitForCoolDown() async throws {
+        while coolDownUntil > .now {
+            try await Task.sleep(for: coolDownUntil.remaining)
+        }
+    }
+
+    /// Starts (or extends) a cool-down of `delay`.
+    func coolDown(for delay: Duration) {
+        let until = Deadline.after(delay)
+        if until > coolDownUntil { coolDownUntil = until }
+    }
+
+    /// How long to wait before retry number `attempt` (0-based): the upstream's
+    /// `Retry-After` (seconds or an HTTP date) when it sent one, else exponential back-off
+    /// with jitter; never more than `cap`.
+    nonisolated static func delay(retryAfter: String?, attempt: Int, cap: Duration, now: Int = Int(time(nil))) -> Duration {
+        if let retryAfter {
+            let text = String(retryAfter.trimmingSpaces)
+            if let seconds = Double(text), seconds >= 0 { return min(.milliseconds(Int64(seconds * 1000)), cap) }
+            if let date = HTTPDate.parse(text) { return min(.seconds(max(0, date - now)), cap) }
+        }
+        let base = 0.25 * Double(1 << min(attempt, 10))
+        let jittered = base * Double.random(in: 0.75...1.25)
+        return min(.milliseconds(Int64(jittered * 1000)), cap)
+    }
+}
+
+/// IMF-fixdate, as in `Retry-After: Wed, 21 Oct 2015 07:28:00 GMT`.
+enum HTTPDate {
+    static func parse(_ text: String) -> Int? {
+        let parts = text.split(separator: " ")
+        guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]), let year = Int(parts[3]) else { return nil }
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        guard let month = months.firstIndex(of: String(parts[2])) else { return nil }
+        let clock = parts[4].split(separator: ":").compactMap { Int($0) }
+        guard clock.count == 3 else { return nil }
+        var fields = tm()
+        fields.tm_year = Int32(year - 1900)
+        fields.tm_mon = Int32(month)
+        fields.tm_mday = Int32(day)
+        fields.tm_hour = Int32(clock[0])
+        fields.tm_min = Int32(clock[1])
+        fields.tm_sec = Int32(clock[2])
+        return Int(timegm(&fields))
+    }
+}
+

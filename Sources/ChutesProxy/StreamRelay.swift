@@ -1,0 +1,70 @@
+import HTTP1
+import JSON
+import Translation
+
+/// Upstream SSE bytes in, Anthropic SSE bytes out: decodes the upstream's events, parses
+/// each chunk, runs the stream translator and encodes its events. Bytes may arrive split
+/// anywhere.
+struct StreamRelay: Sendable {
+    private var decoder = SSEDecoder()
+    private var translator: StreamTranslator
+    private var sawDone = false
+
+    init(translator: StreamTranslator) {
+        self.translator = translator
+    }
+
+    var isEnded: Bool { translator.isEnded }
+
+    /// `message_start` and `ping`, sent before the first upstream byte.
+    mutating func start() -> [UInt8] {
+        encode(translator.start())
+    }
+
+    /// Translates what `bytes` completes.
+    mutating func feed(_ bytes: some Collection<UInt8>) -> [UInt8] {
+        decoder.feed(bytes)
+        var events: [AnthropicStreamEvent] = []
+        while !translator.isEnded, let event = decoder.next() {
+            events += handle(event)
+        }
+        return encode(events)
+    }
+
+    /// The upstream's stream ended: flush, then end the Anthropic stream.
+    mutating func finish() -> [UInt8] {
+        var events: [AnthropicStreamEvent] = []
+        if !translator.isEnded, let last = decoder.finish() { events += handle(last) }
+        events += translator.finish()
+        return encode(events)
+    }
+
+    /// Ends the stream with an `error` event.
+    mutating func fail(_ error: AnthropicError) -> [UInt8] {
+        encode(translator.fail(type: error.type, message: error.message))
+    }
+
+    private mutating func handle(_ event: SSEEvent) -> [AnthropicStreamEvent] {
+        if event.data == Self.done {
+            sawDone = true
+            return translator.finish()
+        }
+        guard let chunk = try? JSONValue(parsing: event.data) else {
+            let preview = String(decoding: event.data.prefix(200), as: UTF8.self)
+            return translator.fail(type: "api_error", message: "the upstream sent a malformed stream chunk: \(preview)")
+        }
+        if let error = chunk["error"], chunk["choices"] == nil {
+            let message = error["message"]?.stringValue ?? error.stringValue ?? error.jsonText
+            return translator.fail(type: "api_error", message: "upstream error: \(message)")
+        }
+        return translator.consume(chunk)
+    }
+
+    private func encode(_ events: [AnthropicStreamEvent]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for event in events { event.encode(into: &bytes) }
+        return bytes
+    }
+
+    private static let done = Array("[DONE]".utf8)
+}

@@ -1,0 +1,89 @@
+import AsyncIO
+import HTTP1
+import JSON
+
+/// The OpenAI-compatible backend: where it is, how to authenticate, and the state shared by
+/// every request to it (its connection pool, rate-limit cool-down and model list).
+struct Upstream: Sendable {
+    let configuration: ProxyConfiguration
+    let client: HTTPClient
+    let retryState = RetryState()
+    let catalog: ModelCatalog
+
+    init(configuration: ProxyConfiguration) throws(HTTPClientError) {
+        self.configuration = configuration
+        let client = try HTTPClient(configuration: configuration.clientConfiguration)
+        self.client = client
+        let modelsURL = configuration.upstreamBaseURL.appending("/v1/models")
+        let key = configuration.upstreamAPIKey
+        catalog = ModelCatalog(ttl: configuration.modelDiscoveryTTL) {
+            try await Self.fetchModelIDs(client: client, url: modelsURL, key: key)
+        }
+    }
+
+    /// The key to send upstream for a client request, per `CHUTES_AUTH_STYLE`.
+    func apiKey(for headers: HTTPHeaders) -> String? {
+        let clientKey: String? = {
+            if let key = headers["x-api-key"], !key.isEmpty { return key }
+            if let authorization = headers["Authorization"], authorization.lowercased().hasPrefix("bearer ") {
+                let token = authorization.dropFirst("bearer ".count).trimmingSpaces
+                return token.isEmpty ? nil : String(token)
+            }
+            return nil
+        }()
+        switch configuration.authStyle {
+        case .header: return clientKey
+        case .env: return configuration.upstreamAPIKey
+        case .both: return clientKey ?? configuration.upstreamAPIKey
+        }
+    }
+
+    /// Sends a request, waiting out rate limits: on 429 it waits `Retry-After` (capped) or
+    /// backs off, up to `PROXY_MAX_RETRY_ON_429` times, and every request to this upstream
+    /// shares the cool-down. Returns the first answer that is not a 429 to retry.
+    func send(method: String, path: String, body: [UInt8], key: String?) async throws(AnthropicError) -> HTTPClientResponse {
+        var headers: HTTPHeaders = ["Accept": "application/json, text/event-stream"]
+        if !body.isEmpty { headers.add(name: "Content-Type", value: "application/json") }
+        if let key { headers.add(name: "Authorization", value: "Bearer \(key)") }
+        let request = HTTPClientRequest(method: method, url: configuration.upstreamBaseURL.appending(path), headers: headers, body: body)
+        var attempt = 0
+        while true {
+            do {
+                try await retryState.waitForCoolDown()
+            } catch {
+                throw AnthropicError(status: 499, type: "api_error", message: "the client went away")
+            }
+            let response: HTTPClientResponse
+            do {
+                response = try await client.execute(request)
+            } catch {
+                throw UpstreamErrors.fromClientError(error)
+            }
+            guard response.status == 429, configuration.backoffOn429, attempt < configuration.maxRetriesOn429 else {
+                return response
+            }
+            response.body.discard()
+            let delay = RetryState.delay(retryAfter: response.headers["Retry-After"], attempt: attempt, cap: configuration.maxRetryAfter)
+            await retryState.coolDown(for: delay)
+            attempt += 1
+        }
+    }
+
+    /// Reads a whole (error or JSON) body, up to `limit` bytes.
+    static func collect(_ response: HTTPClientResponse, limit: Int) async throws(AnthropicError) -> [UInt8] {
+        do {
+            return try await response.body.collect(upTo: limit)
+        } catch {
+            throw UpstreamErrors.fromClientError(error)
+        }
+    }
+
+    private static func fetchModelIDs(client: HTTPClient, url: HTTPURL, key: String?) async throws -> [String] {
+        var headers: HTTPHeaders = ["Accept": "application/json"]
+        if let key { headers.add(name: "Authorization", value: "Bearer \(key)") }
+        let response = try await client.execute(HTTPClientRequest(method: "GET", url: url, headers: headers))
+        let body = try await response.body.collect(upTo: 16 << 20)
+        guard response.status == 200 else { throw AnthropicError(status: response.status, message: "model list unavailable") }
+        return try JSONValue(parsing: body)["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+    }
+}

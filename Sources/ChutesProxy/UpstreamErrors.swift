@@ -1,0 +1,74 @@
+import HTTP1
+import JSON
+
+/// The one place where upstream failures become the errors Anthropic clients expect.
+enum UpstreamErrors {
+    /// An upstream answer other than 200: same meaning, Anthropic's status and type, and the
+    /// upstream's own words (truncated, with the API key scrubbed).
+    static func fromResponse(status: Int, body: [UInt8], estimatedPromptTokens: Int, secrets: [String]) -> AnthropicError {
+        let said = message(in: body, secrets: secrets)
+        if let tooLong = contextLengthError(said, status: status, estimatedPromptTokens: estimatedPromptTokens) { return tooLong }
+        let mapped: Int
+        switch status {
+        case 400, 422: mapped = 400
+        case 401, 403, 404, 413, 429: mapped = status
+        case 503, 529: mapped = 529
+        case 502, 504: mapped = status
+        case 500..<600: mapped = 500
+        default: mapped = status >= 400 && status < 500 ? 400 : 500
+        }
+        return AnthropicError(status: mapped, message: "upstream answered \(status): \(said)")
+    }
+
+    /// A transport failure before any response: unreachable -> 502, too slow -> 504.
+    static func fromClientError(_ error: HTTPClientError) -> AnthropicError {
+        switch error {
+        case .timedOut(let what):
+            AnthropicError(status: 504, message: "the upstream did not answer in time (\(what))")
+        case .cancelled:
+            AnthropicError(status: 499, type: "api_error", message: "the client went away")
+        default:
+            AnthropicError(status: 502, message: "cannot reach the upstream: \(error)")
+        }
+    }
+
+    /// The upstream's error message: OpenAI's `error.message`, FastAPI's `detail`, or the text.
+    static func message(in body: [UInt8], secrets: [String]) -> String {
+        var text: String
+        if let json = try? JSONValue(parsing: body) {
+            text = json["error"]?["message"]?.stringValue ?? json["error"]?.stringValue ?? json["detail"]?.stringValue
+                ?? json["message"]?.stringValue ?? json["detail"]?.jsonText ?? json.jsonText
+        } else {
+            text = String(decoding: body, as: UTF8.self)
+        }
+        for secret in secrets where secret.count >= 8 {
+            text = text.replacing(secret, with: "[redacted]")
+        }
+        if text.count > 500 { text = String(text.prefix(500)) + "…" }
+        return text.isEmpty ? "(no message)" : text
+    }
+
+    /// OpenAI's `context_length_exceeded` and vLLM/sglang's wordings become Anthropic's
+    /// "prompt is too long: N tokens > M maximum", which Claude Code answers by compacting.
+    static func contextLengthError(_ message: String, status: Int, estimatedPromptTokens: Int) -> AnthropicError? {
+        guard status == 400 || status == 413 || status == 422 else { return nil }
+        let lowered = message.lowercased()
+        let markers = ["context_length_exceeded", "maximum context length", "context length", "too many tokens", "prompt is too long", "longer than the model's context"]
+        guard markers.contains(where: lowered.contains) else { return nil }
+        let maximum = number(after: ["context length is ", "context length (", "maximum of ", "context window of "], in: lowered)
+        let requested = number(after: ["requested ", "resulted in ", "input (", "prompt has ", "prompt contains "], in: lowered)
+        let tokens = requested ?? estimatedPromptTokens
+        let limit = maximum ?? max(1, tokens - 1)
+        return AnthropicError(status: 400, type: "invalid_request_error", message: "prompt is too long: \(max(tokens, limit + 1)) tokens > \(limit) maximum")
+    }
+
+    /// The whole number right after the first of `phrases` found in `text`.
+    private static func number(after phrases: [String], in text: String) -> Int? {
+        for phrase in phrases {
+            guard let range = text.firstRange(of: phrase) else { continue }
+            let digits = text[range.upperBound...].prefix { $0.isNumber || $0 == "," }.filter { $0 != "," }
+            if let value = Int(digits) { return value }
+        }
+        return nil
+    }
+}
