@@ -44,11 +44,11 @@ var package = Package(
             ]
         ),
         // Helpers the test targets share (certificates made at test time).
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["JSON", "Translation"], path: "Tests/TestSupport"),
         .testTarget(name: "AsyncIOTests", dependencies: ["AsyncIO", "TestSupport"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
-        .testTarget(name: "TranslationTests", dependencies: ["Translation", "JSON"], exclude: ["Fixtures"]),
+        .testTarget(name: "TranslationTests", dependencies: ["Translation", "JSON", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ChutesProxyTests", dependencies: ["ChutesProxy", "HTTP1", "AsyncIO", "TestSupport"]),
     ]
 )

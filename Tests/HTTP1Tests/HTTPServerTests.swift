@@ -1,5 +1,6 @@
 import AsyncIO
 import Synchronization
+import TestSupport
 import Testing
 @testable import HTTP1
 

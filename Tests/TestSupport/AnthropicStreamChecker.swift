@@ -3,17 +3,17 @@ import Translation
 
 /// Checks an event sequence against the grammar of Anthropic's Messages stream and folds it
 /// into the message a client (like the official SDK's accumulator) would build.
-struct AnthropicStreamChecker {
-    private(set) var problems: [String] = []
-    private(set) var message: JSONObject?
-    private(set) var content: [JSONObject] = []
-    private(set) var errorEvent: JSONValue?
+public struct AnthropicStreamChecker {
+    public private(set) var problems: [String] = []
+    public private(set) var message: JSONObject?
+    public private(set) var content: [JSONObject] = []
+    public private(set) var errorEvent: JSONValue?
     private var openIndex: Int?
     private var partialJSON: [Int: String] = [:]
     private var sawDelta = false
     private var sawStop = false
 
-    init(_ events: [AnthropicStreamEvent]) {
+    public init(_ events: [AnthropicStreamEvent]) {
         for (position, event) in events.enumerated() { check(event, at: position) }
         if errorEvent == nil {
             if !sawStop { problems.append("stream ended without message_stop") }
@@ -22,7 +22,7 @@ struct AnthropicStreamChecker {
     }
 
     /// The accumulated message with parsed tool inputs, as the SDK would return it.
-    var finalMessage: JSONValue {
+    public var finalMessage: JSONValue {
         var result = message ?? [:]
         result["content"] = .array(content.map { JSONValue.object($0) })
         return .object(result)

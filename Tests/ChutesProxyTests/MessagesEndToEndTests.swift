@@ -1,0 +1,284 @@
+import AsyncIO
+import HTTP1
+import JSON
+import TestSupport
+import Testing
+import Translation
+@testable import ChutesProxy
+
+private let simpleRequest: JSONValue = ["model": "deepseek-ai/DeepSeek-V3", "max_tokens": 100, "messages": [["role": "user", "content": "Hi"]]]
+
+private func withStream(_ request: JSONValue) -> JSONValue {
+    var object = request.objectValue!
+    object["stream"] = true
+    return .object(object)
+}
+
+@Suite struct MessagesEndToEndTests {
+    @Test func nonStreamingRoundTrip() async throws {
+        let upstream = try ScriptedUpstream { request, _ in
+            request.path.hasSuffix("/models") ? ScriptedUpstream.json(ScriptedUpstream.models) : ScriptedUpstream.completion(["role": "assistant", "content": "Hello!"])
+        }
+        let proxy = try RunningProxy(upstream: upstream)
+        let response = try await proxy.post("/v1/messages?beta=true", simpleRequest)
+        #expect(response.status == 200)
+        let message = try JSONValue(parsing: response.body)
+        #expect(message["type"]?.stringValue == "message")
+        #expect(message["id"]?.stringValue?.hasPrefix("msg_") == true)
+        #expect(message["content"] == [["type": "text", "text": "Hello!"]])
+        #expect(message["model"]?.stringValue == "deepseek-ai/DeepSeek-V3")
+        #expect(message["usage"]?["output_tokens"]?.intValue == 3)
+        let sent = try #require(upstream.completionRequests.first)
+        #expect(sent.path == "/v1/chat/completions")
+        #expect(sent.headers["Authorization"] == "Bearer sk-client-key-123")
+        #expect(sent.body?["messages"] == [["role": "user", "content": "Hi"]])
+        await proxy.stop()
+        await upstream.stop()
+    }
+
+    @Test func streamingRoundTripIsAWellFormedEventStream() async throws {
+        let upstream = try ScriptedUpstream { request, _ in
+            if request.path.hasSuffix("/models") { return ScriptedUpstream.json(ScriptedUpstream.models) }
+            return ScriptedUpstream.stream([
+                chunk(["role": "assistant", "reasoning_content": "Thinking."]),
+                chunk(["content": "Let me run it."]),
+                chunk(["tool_calls": [["index": 0, "id": "call_9", "type": "function", "function": ["name": "Bash", "arguments": "{\"command\":"]]]]),
+                chunk(["tool_calls": [["index": 0, "function": ["arguments": "\"ls\"}"]]]], finish: "tool_calls"),
+                ["id": "c", "choices": [], "usage": ["prompt_tokens": 30, "completion_tokens": 9]],
+            ])
+        }
+        let proxy = try RunningProxy(upstream: upstream)
+        var request = withStream(simpleRequest).objectValue!
+        request["tools"] = [["name": "Bash", "description": "Runs a command", "input_schema": ["type": "object", "properties": ["command": ["type": "string"]]]]]
+        let response = try await proxy.post("/v1/messages", .object(request))
+        #expect(response.status == 200)
+        #expect(response.headers["Content-Type"] == "text/event-stream")
+        let checker = AnthropicStreamChecker(try RunningProxy.events(response.body))
+        #expect(checker.problems == [])
+        let message = checker.finalMessage
+        #expect(message["content"]?.arrayValue?.map { $0["type"]?.stringValue ?? "" } == ["thinking", "text", "tool_use"])
+        #expect(message["content"]?[2]?["input"] == ["command": "ls"])
+        #expect(message["stop_reason"]?.stringValue == "tool_use")
+        #expect(message["usage"]?["output_tokens"]?.intValue == 9)
+        #expect(upstream.completionRequests.first?.body?["stream_options"] == ["include_usage": true])
+        await proxy.stop()
+        await upstream.stop()
+    }
+
+    @Test func aStreamingRequestAnsweredWithPlainJSONStillStreams() async throws {
+        let upstream = try ScriptedUpstream { request, _ in
+            request.path.hasSuffix("/models") ? ScriptedUpstream.json(ScriptedUpstream.models) : ScriptedUpstream.completion(["role": "assistant", "content": "Whole answer"])
+        }
+        let proxy = try RunningProxy(upstream: upstream)
+        let response = try await proxy.post("/v1/messages", withStream(simpleRequest))
+        let checker = AnthropicStreamChecker(try RunningProxy.events(response.body))
+        #expect(checker.problems == [])
+        #expect(checker.finalMessage["content"] == [["type": "text", "text": "Whole answer"]])
+        await proxy.stop()
+        await upstream.stop()
+    }
+
+    @Test(arguments: [
+        (400, 400, "invalid_request_error"), (401, 401, "authentication_error"), (403, 403, "permission_error"),
+        (404, 404, "not_found_error"), (413, 413, "request_too_large"), (422, 400, "invalid_request_error"),
+        (500, 500, "api_error"), (503, 529, "overloaded_error"), (529, 529, "overloaded_error"), (502, 502, "api_error"),
+    ])
+    func upstreamErrorsKeepTheirMeaning(upstreamStatus: Int, status: Int, type: String) async throws {
+        let upstream = try ScriptedUpstream { request, _ in
+            if request.path.hasSuffix("/models") { return ScriptedUpstream.json(ScriptedUpstream.models) }
+            return ScriptedUpstream.json(["error": ["message": "scripted failure", "type": "x"]], status: upstreamStatus)
+        }
+        let proxy = try RunningProxy(upstream: upstream)
+        for request in [simpleRequest, withStream(simpleRequest)] {
+            let response = try await proxy.post("/v1/messages", request)
+            #expect(response.status == status)
+            let body = try JSONValue(parsing: response.body)
+            #expect(body["type"]?.stringValue == "error")
+            #expect(body["error"]?["type"]?.stringValue == type)
+            #expect(body["error"]?["message"]?.stringValue?.contains("scripted failure") == true)
+        }
+        await proxy.stop()
+        await upstream.stop()
+    }
+
+    @Test func contextLengthErrorsBecomePromptTooLong() async throws {
+        let upstream = try ScriptedUpstream { request, _ in
+            if request.path.hasSuffix("/models") { return ScriptedUpstream.json(ScriptedUpstream.models) }
+            return ScriptedUpstream.json(["error": ["message": "This model's maximum context length is 32768 tokens. However, you requested 40000 tokens (39000 in the messages, 1000 in the completion).", "code": "context_length_exceeded"]], status: 400)
+        }
+        let proxy = try RunningProxy(upstream: upstream)
+        let body = try JSONValue(parsing: try await proxy.post("/v1/messages", simpleRequest).body)
+        #expect(body["error"]?["type"]?.stringValue == "invalid_request_error")
+        #expect(body["error"]?["message"]?.stringValue == "prompt is too long: 40000 tokens > 32768 maximum")
+        await proxy.stop()
+        await upstream.stop()
+    }
+
+    @Test func a429IsRetriedAfterRetryAfter() async throws {
+        let limited = try ScriptedUpstream { request, _ in
+            if request.path.hasSuffix("/models") { return ScriptedUpstream.json(ScriptedUpstream.models) }
+            return ScriptedUpstream.json(["error": ["message": "slow down"]], status: 429, headers: ["Retry-After": "0"])
+        }
+        // First: an upstream that limits once, then answers.
+        let flaky = try FlakyUpstream(failures: 1)
+        let proxy = try RunningProxy(upstream: flaky.upstream, environment: ["AUTO_FIX_MODEL_CASE": "0"])
+        let response = try await proxy.post("/v1/messages", simpleRequest)
+        #expect(response.status == 200)
+        #expect(flaky.upstream.completionRequests.count == 2)
+        await proxy.stop()
+        // Then: one that limits forever gives the client Anthropic's 429 after the retries.
+        let stubborn = try RunningProxy(upstream: limited, environment: ["AUTO_FIX_MODEL_CASE": "0", "PROXY_MAX_RETRY_ON_429": "2"])
+        let refused = try await stubborn.post("/v1/messages", simpleRequest)
+        #expect(refused.status == 429)
+        #expect(try JSONValue(parsing: refused.body)["error"]?["type"]?.stringValue == "rate_limit_error")
+        #expect(limited.completionRequests.count == 3)
+        await stubborn.stop()
+        await limited.stop()
+        await flaky.upstream.stop()
+    }
+
+    @Test func modelMapGlobsAndCaseCorrection() async throws {
+        let upstream = try ScriptedUpstream { request, _ in
+            request.path.hasSuffix("/models") ? ScriptedUpstream.json(ScriptedUpstream.models) : ScriptedUpstream.completion(["role": "assistant", "content": "ok"])
+        }
+        let proxy = try RunningProxy(upstream: upstream, environment: ["MODEL_MAP": #"{"claude-*haiku*":"qwen/qwen3-coder-480b-a35b-instruct"}"#])
+        _ = try await proxy.post("/v1/messages", ["model": "claude-3-5-haiku-20241022", "max_tokens": 10, "messages": [["role": "user", "content": "x"]]])
+        _ = try await proxy.post("/v1/messages", ["model": "DEEPSEEK-AI/deepseek-v3", "max_tokens": 10, "messages": [["role": "user", "content": "x"]]])
+        _ = try await proxy.post("/v1/messages", ["model": "unknown/model", "max_tokens": 10, "messages": [["role": "user", "content": "x"]]])
+        let sent = upstream.completionRequests.map { $0.body?["model"]?.stringValue ?? "" }
+        #expect(sent == ["Qwen/Qwen3-Coder-480B-A35B-Instruct", "deepseek-ai/DeepSeek-V3", "unknown/model"])
+        // One model-list fetch served all three requests.
+        #expect(upstream.received.filter { $0.path.hasSuffix("/models") }.count == 1)
+        await proxy.stop()
+        await upstream.stop()
+    }
+
+    @Test func authStyles() async throws {
+        let upstream = try ScriptedUpstream { request, _ in
+            request.path.hasSuffix("/models") ? ScriptedUpstream.json(ScriptedUpstream.models) : ScriptedUpstream.completion(["role": "assistant", "content": "ok"])
+        }
+        let both = try RunningProxy(upstream: upstream, environment: ["CHUTES_API_KEY": "sk-proxy-key-456", "AUTO_FIX_MODEL_CASE": "0"])
+        _ = try await both.post("/v1/messages", simpleRequest, headers: ["Authorization": "Bearer sk-bearer-key-789"])
+        _ = try await both.post("/v1/messages", simpleRequest, headers: [:])
+        await both.stop()
+        let envOnly = try RunningProxy(upstream: upstream, environment: ["CHUTES_API_KEY": "sk-proxy-key-456", "CHUTES_AUTH_STYLE": "env", "AUTO_FIX_MODEL_CASE": "0"])
+        _ = try await envOnly.post("/v1/messages", simpleRequest)
+        await envOnly.stop()
+        let headerOnly = try RunningProxy(upstream: upstream, environment: ["CHUTES_API_KEY": "sk-proxy-key-456", "CHUTES_AUTH_STYLE": "x-api-key", "AUTO_FIX_MODEL_CASE": "0"])
+        let missing = try await headerOnly.post("/v1/messages", simpleRequest, headers: [:])
+        #expect(missing.status == 401)
+        #expect(try JSONValue(parsing: missing.body)["error"]?["type"]?.stringValue == "authentication_error")
+        await headerOnly.stop()
+        #expect(upstream.completionRequests.map { $0.headers["Authorization"] ?? "" } == [
+            "Bearer sk-bearer-key-789", "Bearer sk-proxy-key-456", "Bearer sk-proxy-key-456",
+        ])
+        await upstream.stop()
+    }
+
+    @Test func invalidRequestsAreRefusedBeforeTheUpstream() async throws {
+        let upstream = try ScriptedUpstream { _, _ in ScriptedUpstream.completion(["role": "assistant", "content": "no"]) }
+        let proxy = try RunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0"])
+        let notJSON = try await proxy.send("POST", "/v1/messages", body: Array("{nope".utf8))
+        #expect(notJSON.status == 400)
+        let noModel = try await proxy.post("/v1/messages", ["max_tokens": 5, "messages": []])
+        #expect(noModel.status == 400)
+        #expect(try JSONValue(parsing: noModel.body)["error"]?["message"]?.stringValue == "model: Field required")
+        #expect(upstream.completionRequests.isEmpty)
+        await proxy.stop()
+        await upstream.stop()
+    }
+
+    @Test func countTokensAndModels() async throws {
+        let upstream = try ScriptedUpstream { _, _ in ScriptedUpstream.json(ScriptedUpstream.models) }
+        let proxy = try RunningProxy(upstream: upstream)
+        let count = try JSONValue(parsing: try await proxy.post("/v1/messages/count_tokens", simpleRequest).body)
+        #expect((count["input_tokens"]?.intValue ?? 0) > 0)
+        let list = try JSONValue(parsing: try await proxy.send("GET", "/v1/models").body)
+        #expect(list["data"]?[0] == ["type": "model", "id": "deepseek-ai/DeepSeek-V3", "display_name": "deepseek-ai/DeepSeek-V3", "created_at": "2023-11-14T22:13:20Z"])
+        #expect(list["has_more"] == false)
+        #expect(list["first_id"]?.stringValue == "deepseek-ai/DeepSeek-V3")
+        #expect(list["last_id"]?.stringValue == "Qwen/Qwen3-Coder-480B-A35B-Instruct")
+        let one = try await proxy.send("GET", "/v1/models/deepseek-ai/DeepSeek-V3")
+        #expect(try JSONValue(parsing: one.body)["id"]?.stringValue == "deepseek-ai/DeepSeek-V3")
+        #expect(try await proxy.send("GET", "/v1/models/none").status == 404)
+        await proxy.stop()
+        await upstream.stop()
+    }
+
+    @Test func anUnreachableUpstreamIs502() async throws {
+        // Port 1 (tcpmux) has no listener here; a port freed by this test could be taken by
+        // a server of a test running alongside.
+        let port = 1
+        let configuration = try ProxyConfiguration(environment: ["CHUTES_BASE_URL": "http://127.0.0.1:\(port)", "HOST": "127.0.0.1", "PORT": "0", "AUTO_FIX_MODEL_CASE": "0"])
+        let proxy = try ProxyServer(configuration: configuration)
+        let task = Task { await proxy.run() }
+        let client = try HTTPClient()
+        let response = try await client.execute(HTTPClientRequest(method: "POST", url: HTTPURL("http://127.0.0.1:\(proxy.port)/v1/messages")!, headers: ["x-api-key": "k"], body: simpleRequest.serialized()))
+        #expect(response.status == 502)
+        #expect(try JSONValue(parsing: try await response.body.collect(upTo: 1 << 16))["error"]?["type"]?.stringValue == "api_error")
+        proxy.shutdown()
+        await task.value
+    }
+
+    @Test func anUpstreamResetMidStreamEndsWithAnErrorEvent() async throws {
+        let upstream = try ScriptedUpstream { _, _ in
+            HTTPResponse(status: 200, headers: ["Content-Type": "text/event-stream"], body: .stream { writer in
+                try await writer.write(Array("data: ".utf8) + chunk(["content": "partial"]).serialized() + Array("\n\n".utf8))
+                throw IOError.closed  // the upstream server drops the connection mid-body
+            })
+        }
+        let proxy = try RunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0"])
+        let response = try await proxy.post("/v1/messages", withStream(simpleRequest))
+        let events = try RunningProxy.events(response.body)
+        let checker = AnthropicStreamChecker(events)
+        #expect(checker.problems == [])
+        #expect(events.last?.type == "error")
+        #expect(!events.contains { $0.type == "message_stop" })
+        await proxy.stop()
+        await upstream.stop()
+    }
+
+    @Test func aClientThatDisconnectsCancelsTheUpstreamRequest() async throws {
+        let upstreamSawRequest = Signal()
+        let upstreamCancelled = Signal()
+        let upstream = try ScriptedUpstream { _, _ in
+            upstreamSawRequest.fire()
+            await withTaskCancellationHandler {
+                try? await Task.sleep(for: .seconds(3600))
+            } onCancel: {
+                upstreamCancelled.fire()
+            }
+            return ScriptedUpstream.completion(["role": "assistant", "content": "too late"])
+        }
+        let proxy = try RunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0"])
+        let connection = try await TCPConnection.connect(to: SocketAddress(ip: "127.0.0.1", port: proxy.proxy.port)!)
+        let body = simpleRequest.serialized()
+        try await connection.write(Array("POST /v1/messages HTTP/1.1\r\nHost: x\r\nx-api-key: k\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body)
+        await upstreamSawRequest.wait()
+        let closedAt = ContinuousClock.now
+        connection.close()
+        await upstreamCancelled.wait()
+        #expect(ContinuousClock.now - closedAt < .seconds(1))
+        await proxy.stop()
+        await upstream.stop()
+    }
+}
+
+/// An upstream that answers 429 `failures` times, then a completion.
+struct FlakyUpstream {
+    let upstream: ScriptedUpstream
+
+    init(failures: Int) throws {
+        let counter = ReceivedLog()
+        upstream = try ScriptedUpstream { request, _ in
+            let attempt = counter.entries.withLock { entries in
+                entries.append(.init(method: "", path: "", headers: [:], body: nil))
+                return entries.count
+            }
+            if attempt <= failures {
+                return ScriptedUpstream.json(["error": ["message": "rate limited"]], status: 429, headers: ["Retry-After": "0"])
+            }
+            return ScriptedUpstream.completion(["role": "assistant", "content": "after retry"])
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import AsyncIO
+import HTTP1
+import JSON
+import Synchronization
+import TestSupport
+import Translation
+@testable import ChutesProxy
+
+/// An OpenAI-compatible upstream on loopback whose answers a test scripts, recording what
+/// the proxy sent it.
+final class ScriptedUpstream: Sendable {
+    struct Received: Sendable {
+        var method: String
+        var path: String
+        var headers: HTTPHeaders
+        var body: JSONValue?
+    }
+
+    typealias Script = @Sendable (HTTPRequest, Int) async -> HTTPResponse
+
+    private let server: HTTPServer
+    private let task: Task<Void, Never>
+    private let log = ReceivedLog()
+
+    init(_ script: @escaping Script) throws {
+        let log = self.log
+        server = try HTTPServer(configuration: .init(host: "127.0.0.1", port: 0), responder: ClosureResponder { request in
+            let index = log.entries.withLock { entries in
+                entries.append(Received(method: request.method, path: request.head.target, headers: request.headers, body: try? JSONValue(parsing: request.body)))
+                return entries.count - 1
+            }
+            return await script(request, index)
+        })
+        let server = self.server
+        task = Task { await server.run() }
+    }
+
+    var baseURL: String { "http://127.0.0.1:\(server.localAddress.port)" }
+    var received: [Received] { log.entries.withLock { $0 } }
+    var completionRequests: [Received] { received.filter { $0.path.hasSuffix("/chat/completions") } }
+
+    func stop() async {
+        server.shutdown()
+        await task.value
+    }
+
+    static func json(_ value: JSONValue, status: Int = 200, headers: HTTPHeaders = [:]) -> HTTPResponse {
+        var response = HTTPResponse(status: status, contentType: "application/json", body: value.serialized())
+        for header in headers { response.headers.add(name: header.name, value: header.value) }
+        return response
+    }
+
+    static func completion(_ message: JSONValue, finish: String = "stop", usage: JSONValue = ["prompt_tokens": 12, "completion_tokens": 3]) -> HTTPResponse {
+        json(["id": "cmpl", "object": "chat.completion", "choices": [["index": 0, "message": message, "finish_reason": JSONValue(finish)]], "usage": usage])
+    }
+
+    /// An SSE stream of the given chunks, then `[DONE]`.
+    static func stream(_ chunks: [JSONValue], done: Bool = true) -> HTTPResponse {
+        HTTPResponse(status: 200, headers: ["Content-Type": "text/event-stream"], body: .stream { writer in
+            for chunk in chunks { try await writer.write(Array("data: ".utf8) + chunk.serialized() + Array("\n\n".utf8)) }
+            if done { try await writer.write(Array("data: [DONE]\n\n".utf8)) }
+        })
+    }
+
+    static let models: JSONValue = ["object": "list", "data": [
+        ["id": "deepseek-ai/DeepSeek-V3", "object": "model", "created": 1_700_000_000],
+        ["id": "Qwen/Qwen3-Coder-480B-A35B-Instruct", "object": "model", "created": 1_700_000_100],
+    ]]
+}
+
+final class ReceivedLog: Sendable {
+    let entries = Mutex<[ScriptedUpstream.Received]>([])
+}
+
+/// The proxy under test, on a free loopback port, talking to a scripted upstream.
+struct RunningProxy: Sendable {
+    let proxy: ProxyServer
+    let task: Task<Void, Never>
+    let client: HTTPClient
+
+    init(upstream: ScriptedUpstream, environment: [String: String] = [:]) throws {
+        var environment = environment
+        environment["CHUTES_BASE_URL"] = upstream.baseURL
+        environment["HOST"] = "127.0.0.1"
+        environment["PORT"] = "0"
+        let configuration = try ProxyConfiguration(environment: environment)
+        proxy = try ProxyServer(configuration: configuration)
+        let proxy = self.proxy
+        task = Task { await proxy.run() }
+        client = try HTTPClient()
+    }
+
+    func stop() async {
+        proxy.shutdown()
+        await task.value
+    }
+
+    /// Posts `body` to `path` and returns status, headers and the whole body.
+    func post(_ path: String, _ body: JSONValue, headers: HTTPHeaders = ["x-api-key": "sk-client-key-123"]) async throws -> (status: Int, headers: HTTPHeaders, body: [UInt8]) {
+        try await send("POST", path, body: body.serialized(), headers: headers)
+    }
+
+    func send(_ method: String, _ path: String, body: [UInt8] = [], headers: HTTPHeaders = ["x-api-key": "sk-client-key-123"]) async throws -> (status: Int, headers: HTTPHeaders, body: [UInt8]) {
+        var headers = headers
+        if !body.isEmpty { headers.add(name: "Content-Type", value: "application/json") }
+        let url = HTTPURL("http://127.0.0.1:\(proxy.port)\(path)")!
+        let response = try await client.execute(HTTPClientRequest(method: method, url: url, headers: headers, body: body))
+        return (response.status, response.headers, try await response.body.collect(upTo: 64 << 20))
+    }
+
+    /// Decodes an Anthropic SSE body into events.
+    static func events(_ body: [UInt8]) throws -> [AnthropicStreamEvent] {
+        var decoder = SSEDecoder()
+        decoder.feed(body)
+        var events: [AnthropicStreamEvent] = []
+        while let event = decoder.next() {
+            events.append(AnthropicStreamEvent(type: event.event ?? "", payload: try JSONValue(parsing: event.data)))
+        }
+        return events
+    }
+}
+
+func chunk(_ delta: JSONValue, finish: String? = nil) -> JSONValue {
+    ["id": "c", "object": "chat.completion.chunk", "choices": [["index": 0, "delta": delta, "finish_reason": finish.map { JSONValue($0) } ?? nil]]]
+}
