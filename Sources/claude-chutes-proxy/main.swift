@@ -36,6 +36,7 @@ struct ClaudeChutesProxy: AsyncParsableCommand {
             throw ValidationError("cannot start on \(configuration.host):\(configuration.port): \(error)")
         }
         print("claude-chutes-proxy \(ProxyVersion.current) listening on \(configuration.host):\(server.port)")
+        fflush(nil)  // supervisors and tests read this line through a pipe
         let signals = ShutdownSignals { server.shutdown() }
         await server.run()
         withExtendedLifetime(signals) {}

@@ -1,0 +1,38 @@
+import os
+import re
+import subprocess
+import time
+
+import pytest
+
+import upstream as scripted
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BINARY = os.environ.get("PROXY_BINARY", os.path.join(ROOT, ".build", "debug", "claude-chutes-proxy"))
+
+
+@pytest.fixture(scope="session")
+def upstream():
+    server = scripted.start()
+    yield server
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def proxy(upstream):
+    """The real proxy binary on a free port, pointed at the scripted upstream."""
+    env = dict(os.environ, CHUTES_BASE_URL=f"http://127.0.0.1:{upstream.server_address[1]}",
+               HOST="127.0.0.1", PORT="0", CHUTES_AUTH_STYLE="both", PROXY_MAX_RETRY_ON_429="0")
+    process = subprocess.Popen([BINARY], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    line = process.stdout.readline()
+    match = re.search(r"listening on [^ ]+:(\d+)", line)
+    assert match, f"proxy did not start: {line}"
+    yield f"http://127.0.0.1:{match.group(1)}"
+    process.terminate()
+    assert process.wait(timeout=15) == 0, "the proxy must exit cleanly on SIGTERM"
+
+
+@pytest.fixture
+def recorded():
+    scripted.requests.clear()
+    return scripted.requests

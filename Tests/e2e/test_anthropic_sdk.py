@@ -1,0 +1,94 @@
+"""The official Anthropic Python SDK against the proxy."""
+import anthropic
+import pytest
+
+TOOLS = [{"name": "Bash", "description": "Run a command",
+          "input_schema": {"type": "object", "properties": {"command": {"type": "string"}}, "required": ["command"]}}]
+
+
+@pytest.fixture
+def client(proxy):
+    return anthropic.Anthropic(base_url=proxy, api_key="sk-sdk-test-key", max_retries=0)
+
+
+def test_create(client, recorded):
+    message = client.messages.create(model="text", max_tokens=64, messages=[{"role": "user", "content": "Hi"}])
+    assert message.content[0].text == "Hello from the upstream"
+    assert message.stop_reason == "end_turn"
+    assert message.usage.output_tokens == 5
+    sent = [r for r in recorded if r["path"].endswith("/chat/completions")][0]
+    assert sent["headers"]["Authorization"] == "Bearer sk-sdk-test-key"
+
+
+def test_stream_helper_accepts_the_event_sequence(client):
+    with client.messages.stream(model="text", max_tokens=64, messages=[{"role": "user", "content": "Hi"}]) as stream:
+        text = "".join(stream.text_stream)
+        final = stream.get_final_message()
+    assert text == "Hello from the upstream"
+    assert final.content[0].text == text
+    assert final.stop_reason == "end_turn"
+
+
+def test_stream_with_thinking(client):
+    with client.messages.stream(model="thinking", max_tokens=64, messages=[{"role": "user", "content": "Hi"}],
+                                thinking={"type": "enabled", "budget_tokens": 2048}) as stream:
+        final = stream.get_final_message()
+    assert [block.type for block in final.content] == ["thinking", "text"]
+    assert final.content[0].thinking == "Let me think."
+
+
+@pytest.mark.parametrize("streaming", [False, True])
+def test_tools(client, streaming):
+    kwargs = dict(model="tools", max_tokens=64, tools=TOOLS, messages=[{"role": "user", "content": "list files"}])
+    if streaming:
+        with client.messages.stream(**kwargs) as stream:
+            message = stream.get_final_message()
+    else:
+        message = client.messages.create(**kwargs)
+    tool_use = [block for block in message.content if block.type == "tool_use"][0]
+    assert tool_use.name == "Bash"
+    assert tool_use.input == {"command": "ls"}
+    assert message.stop_reason == "tool_use"
+
+
+def test_tool_result_round_trip(client, recorded):
+    client.messages.create(model="text", max_tokens=64, tools=TOOLS, messages=[
+        {"role": "user", "content": "list files"},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "call_1", "name": "Bash", "input": {"command": "ls"}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "call_1", "content": "a.txt"}]},
+    ])
+    sent = [r for r in recorded if r["path"].endswith("/chat/completions")][-1]["body"]
+    assert sent["messages"][1]["tool_calls"][0]["function"]["name"] == "Bash"
+    assert sent["messages"][2] == {"role": "tool", "tool_call_id": "call_1", "content": "a.txt"}
+
+
+def test_count_tokens(client):
+    count = client.messages.count_tokens(model="text", messages=[{"role": "user", "content": "Hello there, how are you?"}])
+    assert count.input_tokens > 0
+
+
+def test_models(client):
+    models = client.models.list()
+    assert [model.id for model in models.data] == ["text", "tools"]
+    assert client.models.retrieve("tools").id == "tools"
+
+
+@pytest.mark.parametrize("status,exception", [
+    (400, anthropic.BadRequestError), (401, anthropic.AuthenticationError), (403, anthropic.PermissionDeniedError),
+    (404, anthropic.NotFoundError), (429, anthropic.RateLimitError), (500, anthropic.InternalServerError),
+    (503, anthropic.InternalServerError),
+])
+def test_errors_map_to_the_sdk_exceptions(client, status, exception):
+    with pytest.raises(exception) as raised:
+        client.messages.create(model=f"status-{status}", max_tokens=8, messages=[{"role": "user", "content": "x"}])
+    assert raised.value.body["type"] == "error"
+    assert f"scripted {status}" in raised.value.body["error"]["message"]
+    if status == 503:
+        assert raised.value.status_code == 529
+        assert raised.value.body["error"]["type"] == "overloaded_error"
+
+
+def test_errors_before_a_stream_are_plain_http_errors(client):
+    with pytest.raises(anthropic.RateLimitError):
+        with client.messages.stream(model="status-429", max_tokens=8, messages=[{"role": "user", "content": "x"}]) as stream:
+            stream.get_final_message()

@@ -1,0 +1,48 @@
+"""The real Claude Code CLI (bundled in the claude-agent-sdk wheel) through the proxy."""
+import json
+import os
+import subprocess
+import tempfile
+
+import claude_agent_sdk
+import pytest
+
+CLAUDE = os.path.join(os.path.dirname(claude_agent_sdk.__file__), "_bundled", "claude")
+
+
+def run_claude(proxy, *arguments):
+    home = tempfile.mkdtemp(prefix="claude-home-")
+    workdir = tempfile.mkdtemp(prefix="claude-work-")
+    open(os.path.join(workdir, "marker-file.txt"), "w").close()
+    env = dict(os.environ, HOME=home, ANTHROPIC_BASE_URL=proxy, ANTHROPIC_API_KEY="sk-claude-code-test",
+               DISABLE_AUTOUPDATER="1", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1")
+    return subprocess.run([CLAUDE, "-p", *arguments], env=env, cwd=workdir, capture_output=True, text=True,
+                          timeout=120, stdin=subprocess.DEVNULL)
+
+
+def completions(recorded):
+    return [r["body"] for r in recorded if r["path"].endswith("/chat/completions")]
+
+
+def test_a_prompt_gets_the_upstream_answer(proxy, recorded):
+    result = run_claude(proxy, "say hello")
+    assert result.returncode == 0, result.stderr
+    assert "Hello from the upstream" in result.stdout
+    sent = completions(recorded)
+    main = max(sent, key=lambda body: len(json.dumps(body)))
+    assert main["stream"] is True
+    assert main["stream_options"] == {"include_usage": True}
+    assert main["messages"][0]["role"] == "system"
+    assert len(main["tools"]) > 3
+    for forbidden in ("thinking", "context_management", "output_config", "metadata"):
+        assert forbidden not in main
+
+
+def test_a_tool_call_runs_and_its_result_goes_back(proxy, recorded):
+    result = run_claude(proxy, "--model", "tools", "--allowedTools", "Bash", "--", "list the files")
+    assert result.returncode == 0, result.stderr
+    assert "The tool said:" in result.stdout
+    assert "marker-file.txt" in result.stdout
+    followup = [body for body in completions(recorded) if body["messages"][-1]["role"] == "tool"]
+    assert followup, "Claude Code sent the tool result back"
+    assert followup[0]["messages"][-2]["tool_calls"][0]["function"]["name"] == "Bash"

@@ -1,0 +1,98 @@
+"""A scripted OpenAI-compatible upstream for end-to-end tests.
+
+The model name picks the scenario, so one server serves every test:
+  text        -> "Hello from the upstream" (streamed when asked)
+  tools       -> a Bash tool call with {"command": "ls"}; once its result comes back,
+                 text quoting the result
+  thinking    -> reasoning_content, then text
+  status-NNN  -> an OpenAI-style error with that HTTP status
+Every request is recorded in `requests` for the tests to inspect.
+"""
+import http.server
+import json
+import threading
+
+requests = []
+MODELS = {"object": "list", "data": [{"id": "text", "object": "model", "created": 1700000000},
+                                     {"id": "tools", "object": "model", "created": 1700000000}]}
+
+
+def completion_chunks(model, messages=()):
+    last = messages[-1] if messages else {}
+    if model == "tools" and last.get("role") == "tool":
+        output = str(last.get("content", ""))
+        return [{"content": "The tool said: " + " ".join(output.split())[:60]}], "stop"
+    if model == "tools":
+        first = {"index": 0, "id": "call_1", "type": "function",
+                 "function": {"name": "Bash", "arguments": "{\"command\": "}}
+        second = {"index": 0, "function": {"arguments": "\"ls\"}"}}
+        return [{"tool_calls": [first]}, {"tool_calls": [second]}], "tool_calls"
+    if model == "thinking":
+        return [{"reasoning_content": "Let me think."}, {"content": "Thought through."}], "stop"
+    return [{"content": "Hello "}, {"content": "from the upstream"}], "stop"
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def send_json(self, status, value):
+        body = json.dumps(value).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        requests.append({"path": self.path, "headers": dict(self.headers), "body": None})
+        self.send_json(200, MODELS)
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+        requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+        model = body.get("model", "")
+        if model.startswith("status-"):
+            status = int(model.split("-")[1])
+            self.send_json(status, {"error": {"message": f"scripted {status}", "type": "scripted"}})
+            return
+        deltas, finish = completion_chunks(model, body.get("messages", []))
+        usage = {"prompt_tokens": 21, "completion_tokens": 5}
+        if not body.get("stream"):
+            message = {"role": "assistant", "content": "".join(d.get("content", "") for d in deltas) or None}
+            reasoning = "".join(d.get("reasoning_content", "") for d in deltas)
+            if reasoning:
+                message["reasoning_content"] = reasoning
+            calls = [d["tool_calls"][0] for d in deltas if "tool_calls" in d]
+            if calls:
+                arguments = "".join(c["function"].get("arguments", "") for c in calls)
+                message["tool_calls"] = [{"id": "call_1", "type": "function",
+                                          "function": {"name": "Bash", "arguments": arguments}}]
+            self.send_json(200, {"id": "cmpl", "object": "chat.completion", "model": model,
+                                 "choices": [{"index": 0, "message": message, "finish_reason": finish}], "usage": usage})
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+
+        def send(data):
+            payload = f"data: {data}\n\n".encode()
+            self.wfile.write(f"{len(payload):x}\r\n".encode() + payload + b"\r\n")
+            self.wfile.flush()
+
+        send(json.dumps({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}))
+        for delta in deltas:
+            send(json.dumps({"choices": [{"index": 0, "delta": delta, "finish_reason": None}]}))
+        send(json.dumps({"choices": [{"index": 0, "delta": {}, "finish_reason": finish}]}))
+        send(json.dumps({"choices": [], "usage": usage}))
+        send("[DONE]")
+        self.wfile.write(b"0\r\n\r\n")
+
+
+def start():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
