@@ -53,6 +53,7 @@ extension ProxyConfiguration {
             }
             thinkingTemplateKwargs = object
         }
+        if let value = try reader.seconds("STREAM_PING_INTERVAL") { pingInterval = value }
         if let value = try reader.seconds("UPSTREAM_CONNECT_TIMEOUT") { upstreamConnectTimeout = value }
         if let value = try reader.seconds("UPSTREAM_TIMEOUT") { upstreamResponseTimeout = value }
         if let value = try reader.seconds("UPSTREAM_STREAM_IDLE_TIMEOUT") { upstreamStreamIdleTimeout = value }

@@ -282,3 +282,32 @@ struct FlakyUpstream {
         }
     }
 }
+
+@Suite struct TLSUpstreamTests {
+    @Test func anHTTPSUpstreamWithAPrivateCAWorksStreamingAndNot() async throws {
+        let certificates = TestCertificates.shared
+        let tls = try TLSContext(.server(certificateChainFile: certificates.server.certificate, privateKeyFile: certificates.server.key))
+        let upstream = try ScriptedUpstream(tls: tls) { request, _ in
+            if (try? JSONValue(parsing: request.body))?["stream"]?.boolValue == true {
+                return ScriptedUpstream.stream([chunk(["content": "over TLS"], finish: "stop")])
+            }
+            return ScriptedUpstream.completion(["role": "assistant", "content": "over TLS"])
+        }
+        let proxy = try RunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0", "CHUTES_CA_FILE": certificates.caFile])
+        let request: JSONValue = ["model": "m", "max_tokens": 5, "messages": [["role": "user", "content": "x"]]]
+        let plain = try await proxy.post("/v1/messages", request)
+        #expect(try JSONValue(parsing: plain.body)["content"] == [["type": "text", "text": "over TLS"]])
+        var streaming = request.objectValue!
+        streaming["stream"] = true
+        let streamed = try await proxy.post("/v1/messages", .object(streaming))
+        #expect(AnthropicStreamChecker(try RunningProxy.events(streamed.body)).finalMessage["content"] == [["type": "text", "text": "over TLS"]])
+        await proxy.stop()
+        // Without the CA the upstream's certificate is refused: a 502 that says why.
+        let untrusting = try RunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0"])
+        let refused = try await untrusting.post("/v1/messages", request)
+        #expect(refused.status == 502)
+        #expect(String(decoding: refused.body, as: UTF8.self).contains("certificate"))
+        await untrusting.stop()
+        await upstream.stop()
+    }
+}

@@ -1,6 +1,7 @@
 import AsyncIO
 import HTTP1
 import JSON
+import Logging
 import Synchronization
 import TestSupport
 import Translation
@@ -22,9 +23,13 @@ final class ScriptedUpstream: Sendable {
     private let task: Task<Void, Never>
     private let log = ReceivedLog()
 
-    init(_ script: @escaping Script) throws {
+    /// `tls`: serve HTTPS with this context (the proxy then needs `CHUTES_CA_FILE`).
+    init(tls: TLSContext? = nil, _ script: @escaping Script) throws {
         let log = self.log
-        server = try HTTPServer(configuration: .init(host: "127.0.0.1", port: 0), responder: ClosureResponder { request in
+        var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0)
+        configuration.tls = tls
+        scheme = tls == nil ? "http" : "https"
+        server = try HTTPServer(configuration: configuration, responder: ClosureResponder { request in
             let index = log.entries.withLock { entries in
                 entries.append(Received(method: request.method, path: request.head.target, headers: request.headers, body: try? JSONValue(parsing: request.body)))
                 return entries.count - 1
@@ -35,7 +40,8 @@ final class ScriptedUpstream: Sendable {
         task = Task { await server.run() }
     }
 
-    var baseURL: String { "http://127.0.0.1:\(server.localAddress.port)" }
+    private let scheme: String
+    var baseURL: String { "\(scheme)://localhost:\(server.localAddress.port)" }
     var received: [Received] { log.entries.withLock { $0 } }
     var completionRequests: [Received] { received.filter { $0.path.hasSuffix("/chat/completions") } }
 
@@ -78,13 +84,13 @@ struct RunningProxy: Sendable {
     let task: Task<Void, Never>
     let client: HTTPClient
 
-    init(upstream: ScriptedUpstream, environment: [String: String] = [:]) throws {
+    init(upstream: ScriptedUpstream, environment: [String: String] = [:], logger: Logger = Logger(label: "test")) throws {
         var environment = environment
         environment["CHUTES_BASE_URL"] = upstream.baseURL
         environment["HOST"] = "127.0.0.1"
         environment["PORT"] = "0"
         let configuration = try ProxyConfiguration(environment: environment)
-        proxy = try ProxyServer(configuration: configuration)
+        proxy = try ProxyServer(configuration: configuration, logger: logger)
         let proxy = self.proxy
         task = Task { await proxy.run() }
         client = try HTTPClient()
