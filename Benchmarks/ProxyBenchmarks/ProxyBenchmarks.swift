@@ -1,6 +1,7 @@
 import Benchmark
 import HTTP1
 import JSON
+import Translation
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(metrics: [.throughput, .wallClock, .mallocCountTotal], maxDuration: .seconds(3))
@@ -26,6 +27,23 @@ let benchmarks: @Sendable () -> Void = {
                 blackHole(event)
                 if event == .end { break }
             }
+        }
+    }
+
+    Benchmark("Stream translation: 1,000 upstream chunks (decode JSON, translate, encode)", configuration: .init(scalingFactor: .one)) { benchmark in
+        let chunks = SampleRequests.upstreamChunks
+        for _ in benchmark.scaledIterations {
+            var decoder = SSEDecoder()
+            var translator = StreamTranslator(context: .init(messageID: "msg_bench", model: "claude", estimatedInputTokens: 10))
+            var output: [UInt8] = []
+            for event in translator.start() { event.encode(into: &output) }
+            decoder.feed(chunks)
+            while let event = decoder.next() {
+                guard event.data != Array("[DONE]".utf8), let chunk = try? JSONValue(parsing: event.data) else { continue }
+                for translated in translator.consume(chunk) { translated.encode(into: &output) }
+            }
+            for event in translator.finish() { event.encode(into: &output) }
+            blackHole(output)
         }
     }
 }

@@ -27,4 +27,15 @@ enum SampleRequests {
     static let httpRequest: [UInt8] = Array(
         "POST /v1/messages?beta=true HTTP/1.1\r\nHost: localhost:8080\r\nContent-Type: application/json\r\nx-api-key: sk-test\r\nanthropic-version: 2023-06-01\r\nanthropic-beta: claude-code-20250219\r\nUser-Agent: claude-cli/2.0\r\nAccept: application/json\r\nContent-Length: \(smallRequest.count)\r\n\r\n".utf8
     ) + smallRequest
+
+    /// An upstream SSE body of 1,000 content deltas, a finish chunk, usage and `[DONE]`.
+    static let upstreamChunks: [UInt8] = {
+        var text = ""
+        for index in 0..<1000 {
+            text += #"data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"deepseek-ai/DeepSeek-V3","choices":[{"index":0,"delta":{"content":"token\#(index) "},"finish_reason":null}]}"# + "\n\n"
+        }
+        text += #"data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"# + "\n\n"
+        text += #"data: {"choices":[],"usage":{"prompt_tokens":10,"completion_tokens":1000}}"# + "\n\ndata: [DONE]\n\n"
+        return Array(text.utf8)
+    }()
 }
