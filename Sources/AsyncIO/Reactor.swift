@@ -10,7 +10,7 @@ import Synchronization
 final class Reactor: Sendable {
     /// The process-wide reactor, started on first use.
     static let shared: Reactor = {
-        csystem_ignore_sigpipe()
+        csyscalls_ignore_sigpipe()
         do {
             return try Reactor()
         } catch {
@@ -20,7 +20,9 @@ final class Reactor: Sendable {
 
     private struct Timer: Comparable {
         var deadline: Deadline
-        var registration: Registration
+        /// Weak, so a closed connection's descriptor is released at once rather than when
+        /// its last armed deadline (up to the idle timeout) would have fired.
+        weak var registration: Registration?
         var interest: Interest
         var generation: UInt64
         static func < (a: Timer, b: Timer) -> Bool { a.deadline < b.deadline }
@@ -40,11 +42,11 @@ final class Reactor: Sendable {
     private let pending = Mutex(Pending())
 
     private init() throws(IOError) {
-        epollFD = csystem_epoll_create()
+        epollFD = csyscalls_epoll_create()
         guard epollFD >= 0 else { throw .last("epoll_create1") }
-        wakeFD = csystem_eventfd()
+        wakeFD = csyscalls_eventfd()
         guard wakeFD >= 0 else { throw .last("eventfd") }
-        guard csystem_epoll_ctl_add(epollFD, wakeFD, csystem_EPOLLIN | csystem_EPOLLET, 0) == 0 else {
+        guard csyscalls_epoll_ctl_add(epollFD, wakeFD, csyscalls_EPOLLIN | csyscalls_EPOLLET, 0) == 0 else {
             throw .last("epoll_ctl(ADD eventfd)")
         }
         let box = Unmanaged.passRetained(self)
@@ -62,9 +64,9 @@ final class Reactor: Sendable {
     func register(_ fileDescriptor: Int32) throws(IOError) -> Registration {
         let registration = Registration(fileDescriptor: fileDescriptor)
         let token = Unmanaged.passRetained(registration)
-        let events = csystem_EPOLLIN | csystem_EPOLLOUT | csystem_EPOLLRDHUP | csystem_EPOLLET
+        let events = csyscalls_EPOLLIN | csyscalls_EPOLLOUT | csyscalls_EPOLLRDHUP | csyscalls_EPOLLET
         let address = UInt64(UInt(bitPattern: token.toOpaque()))
-        guard csystem_epoll_ctl_add(epollFD, fileDescriptor, events, address) == 0 else {
+        guard csyscalls_epoll_ctl_add(epollFD, fileDescriptor, events, address) == 0 else {
             let error = IOError.last("epoll_ctl(ADD)")
             token.release()
             throw error
@@ -75,9 +77,15 @@ final class Reactor: Sendable {
     /// Stops watching the descriptor. The reactor's reference is dropped only after the batch
     /// of events being handled, which may still name it, is done.
     func deregister(_ registration: Registration) {
-        _ = csystem_epoll_ctl_del(epollFD, registration.fileDescriptor)
+        _ = csyscalls_epoll_ctl_del(epollFD, registration.fileDescriptor)
         let token = Unmanaged.passUnretained(registration)
-        pending.withLock { $0.released.append(token) }
+        // A sleeping loop is woken so the descriptor is closed now, not at the next event.
+        let mustWake = pending.withLock { pending in
+            pending.released.append(token)
+            defer { pending.sleeping = false }
+            return pending.sleeping
+        }
+        if mustWake { _ = csyscalls_eventfd_signal(wakeFD) }
     }
 
     /// Arms a deadline for one park of `registration`.
@@ -90,11 +98,11 @@ final class Reactor: Sendable {
             }
             return false
         }
-        if mustWake { _ = csystem_eventfd_signal(wakeFD) }
+        if mustWake { _ = csyscalls_eventfd_signal(wakeFD) }
     }
 
     private func run() {
-        var events = [csystem_epoll_event](repeating: csystem_epoll_event(), count: 256)
+        var events = [csyscalls_epoll_event](repeating: csyscalls_epoll_event(), count: 256)
         var timers = TimerHeap()
         while true {
             let (newTimers, released) = pending.withLock { pending in
@@ -117,7 +125,7 @@ final class Reactor: Sendable {
             if mustLoop { continue }
             let timeout = Self.milliseconds(until: wakeAt)
             let count = events.withUnsafeMutableBufferPointer { buffer in
-                csystem_epoll_wait(epollFD, buffer.baseAddress, Int32(buffer.count), timeout)
+                csyscalls_epoll_wait(epollFD, buffer.baseAddress, Int32(buffer.count), timeout)
             }
             pending.withLock { $0.sleeping = false }
             if count < 0 {
@@ -127,14 +135,14 @@ final class Reactor: Sendable {
             for index in 0..<Int(count) {
                 let event = events[index]
                 if event.token == 0 {
-                    _ = csystem_eventfd_drain(wakeFD)
+                    _ = csyscalls_eventfd_drain(wakeFD)
                     continue
                 }
                 let registration = Unmanaged<Registration>.fromOpaque(UnsafeRawPointer(bitPattern: UInt(event.token))!)
                     .takeUnretainedValue()
-                let failed = event.events & (csystem_EPOLLERR | csystem_EPOLLHUP) != 0
-                let readable = failed || event.events & (csystem_EPOLLIN | csystem_EPOLLRDHUP) != 0
-                let writable = failed || event.events & csystem_EPOLLOUT != 0
+                let failed = event.events & (csyscalls_EPOLLERR | csyscalls_EPOLLHUP) != 0
+                let readable = failed || event.events & (csyscalls_EPOLLIN | csyscalls_EPOLLRDHUP) != 0
+                let writable = failed || event.events & csyscalls_EPOLLOUT != 0
                 registration.deliver(readable: readable, writable: writable)
             }
         }
@@ -144,7 +152,7 @@ final class Reactor: Sendable {
         let now = Deadline.now
         while let first = timers.first, first.deadline <= now {
             timers.pop()
-            first.registration.expire(first.interest, generation: first.generation)
+            first.registration?.expire(first.interest, generation: first.generation)
         }
     }
 

@@ -34,7 +34,7 @@ public final class TCPConnection: Sendable {
 
     /// Opens a connection, giving up at `deadline`.
     public static func connect(to address: SocketAddress, deadline: Deadline = .never) async throws(IOError) -> TCPConnection {
-        let fd = csystem_socket(address.domain, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = csyscalls_socket(address.domain, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw .last("socket", target: address.description) }
         let connection = try TCPConnection(adopting: fd, remoteAddress: address)
         let result = address.withSockAddr { Glibc.connect(fd, $0, $1) }

@@ -16,7 +16,7 @@ public final class TCPListener: Sendable {
         guard let address = SocketAddress(ip: literal, port: port) else {
             throw .nameResolution(host: host, reason: "not a numeric IPv4 or IPv6 address")
         }
-        let fd = csystem_socket(address.domain, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = csyscalls_socket(address.domain, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw .last("socket", target: address.description) }
         var on: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
@@ -58,7 +58,7 @@ public final class TCPListener: Sendable {
             var storage = sockaddr_storage()
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
             let fd = withUnsafeMutablePointer(to: &storage) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { csystem_accept(registration.fileDescriptor, $0, &length) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { csyscalls_accept(registration.fileDescriptor, $0, &length) }
             }
             if fd >= 0 {
                 return try TCPConnection(adopting: fd, remoteAddress: storage.socketAddress, reactor: reactor)

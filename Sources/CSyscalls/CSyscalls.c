@@ -9,15 +9,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-const uint32_t csystem_EPOLLIN = EPOLLIN;
-const uint32_t csystem_EPOLLOUT = EPOLLOUT;
-const uint32_t csystem_EPOLLERR = EPOLLERR;
-const uint32_t csystem_EPOLLHUP = EPOLLHUP;
-const uint32_t csystem_EPOLLRDHUP = EPOLLRDHUP;
-const uint32_t csystem_EPOLLET = EPOLLET;
-const uint32_t csystem_EPOLLONESHOT = EPOLLONESHOT;
+const uint32_t csyscalls_EPOLLIN = EPOLLIN;
+const uint32_t csyscalls_EPOLLOUT = EPOLLOUT;
+const uint32_t csyscalls_EPOLLERR = EPOLLERR;
+const uint32_t csyscalls_EPOLLHUP = EPOLLHUP;
+const uint32_t csyscalls_EPOLLRDHUP = EPOLLRDHUP;
+const uint32_t csyscalls_EPOLLET = EPOLLET;
+const uint32_t csyscalls_EPOLLONESHOT = EPOLLONESHOT;
 
-int csystem_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+int csyscalls_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
 
 static int ctl(int epfd, int op, int fd, uint32_t events, uint64_t token) {
     struct epoll_event event;
@@ -26,19 +26,19 @@ static int ctl(int epfd, int op, int fd, uint32_t events, uint64_t token) {
     return epoll_ctl(epfd, op, fd, &event);
 }
 
-int csystem_epoll_ctl_add(int epfd, int fd, uint32_t events, uint64_t token) {
+int csyscalls_epoll_ctl_add(int epfd, int fd, uint32_t events, uint64_t token) {
     return ctl(epfd, EPOLL_CTL_ADD, fd, events, token);
 }
 
-int csystem_epoll_ctl_mod(int epfd, int fd, uint32_t events, uint64_t token) {
+int csyscalls_epoll_ctl_mod(int epfd, int fd, uint32_t events, uint64_t token) {
     return ctl(epfd, EPOLL_CTL_MOD, fd, events, token);
 }
 
-int csystem_epoll_ctl_del(int epfd, int fd) {
+int csyscalls_epoll_ctl_del(int epfd, int fd) {
     return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
 }
 
-int csystem_epoll_wait(int epfd, csystem_epoll_event *events, int capacity, int timeout_ms) {
+int csyscalls_epoll_wait(int epfd, csyscalls_epoll_event *events, int capacity, int timeout_ms) {
     struct epoll_event buffer[256];
     if (capacity > 256) capacity = 256;
     int count = epoll_wait(epfd, buffer, capacity, timeout_ms);
@@ -49,25 +49,25 @@ int csystem_epoll_wait(int epfd, csystem_epoll_event *events, int capacity, int 
     return count;
 }
 
-int csystem_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
+int csyscalls_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
 
-int csystem_eventfd_signal(int fd) {
+int csyscalls_eventfd_signal(int fd) {
     uint64_t one = 1;
     ssize_t written = write(fd, &one, sizeof one);
     return written == sizeof one || errno == EAGAIN ? 0 : -1;
 }
 
-int csystem_eventfd_drain(int fd) {
+int csyscalls_eventfd_drain(int fd) {
     uint64_t value;
     return read(fd, &value, sizeof value) == sizeof value ? 0 : -1;
 }
 
-int csystem_accept(int fd, struct sockaddr *address, socklen_t *length) {
+int csyscalls_accept(int fd, struct sockaddr *address, socklen_t *length) {
     return accept4(fd, address, length, SOCK_NONBLOCK | SOCK_CLOEXEC);
 }
 
-int csystem_socket(int domain, int type, int protocol) {
+int csyscalls_socket(int domain, int type, int protocol) {
     return socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
 }
 
-void csystem_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
+void csyscalls_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }

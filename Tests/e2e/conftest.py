@@ -18,6 +18,14 @@ def upstream():
     server.shutdown()
 
 
+proxy_url_pid = {}
+
+
+@pytest.fixture
+def proxy_pid(proxy):
+    return proxy_url_pid[proxy]
+
+
 @pytest.fixture(scope="session")
 def proxy(upstream):
     """The real proxy binary on a free port, pointed at the scripted upstream."""
@@ -27,7 +35,9 @@ def proxy(upstream):
     line = process.stdout.readline()
     match = re.search(r"listening on [^ ]+:(\d+)", line)
     assert match, f"proxy did not start: {line}"
-    yield f"http://127.0.0.1:{match.group(1)}"
+    proxy_url = f"http://127.0.0.1:{match.group(1)}"
+    proxy_url_pid[proxy_url] = process.pid
+    yield proxy_url
     process.terminate()
     assert process.wait(timeout=15) == 0, "the proxy must exit cleanly on SIGTERM"
 

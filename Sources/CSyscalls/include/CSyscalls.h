@@ -8,36 +8,36 @@
 #include <sys/socket.h>
 
 /// Flags for epoll, re-exported as plain constants because the enum forms do not import.
-extern const uint32_t csystem_EPOLLIN;
-extern const uint32_t csystem_EPOLLOUT;
-extern const uint32_t csystem_EPOLLERR;
-extern const uint32_t csystem_EPOLLHUP;
-extern const uint32_t csystem_EPOLLRDHUP;
-extern const uint32_t csystem_EPOLLET;
-extern const uint32_t csystem_EPOLLONESHOT;
+extern const uint32_t csyscalls_EPOLLIN;
+extern const uint32_t csyscalls_EPOLLOUT;
+extern const uint32_t csyscalls_EPOLLERR;
+extern const uint32_t csyscalls_EPOLLHUP;
+extern const uint32_t csyscalls_EPOLLRDHUP;
+extern const uint32_t csyscalls_EPOLLET;
+extern const uint32_t csyscalls_EPOLLONESHOT;
 
 /// One readiness report: the registered token and the event bits.
-typedef struct csystem_epoll_event {
+typedef struct csyscalls_epoll_event {
     uint64_t token;
     uint32_t events;
-} csystem_epoll_event;
+} csyscalls_epoll_event;
 
-int csystem_epoll_create(void);
-int csystem_epoll_ctl_add(int epfd, int fd, uint32_t events, uint64_t token);
-int csystem_epoll_ctl_mod(int epfd, int fd, uint32_t events, uint64_t token);
-int csystem_epoll_ctl_del(int epfd, int fd);
+int csyscalls_epoll_create(void);
+int csyscalls_epoll_ctl_add(int epfd, int fd, uint32_t events, uint64_t token);
+int csyscalls_epoll_ctl_mod(int epfd, int fd, uint32_t events, uint64_t token);
+int csyscalls_epoll_ctl_del(int epfd, int fd);
 /// Waits up to `timeout_ms` (-1 forever); fills at most `capacity` events; returns the count or -1.
-int csystem_epoll_wait(int epfd, csystem_epoll_event *events, int capacity, int timeout_ms);
+int csyscalls_epoll_wait(int epfd, csyscalls_epoll_event *events, int capacity, int timeout_ms);
 
-int csystem_eventfd(void);
-int csystem_eventfd_signal(int fd);
-int csystem_eventfd_drain(int fd);
+int csyscalls_eventfd(void);
+int csyscalls_eventfd_signal(int fd);
+int csyscalls_eventfd_drain(int fd);
 
 /// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC.
-int csystem_accept(int fd, struct sockaddr *address, socklen_t *length);
+int csyscalls_accept(int fd, struct sockaddr *address, socklen_t *length);
 /// socket() with SOCK_NONBLOCK | SOCK_CLOEXEC.
-int csystem_socket(int domain, int type, int protocol);
+int csyscalls_socket(int domain, int type, int protocol);
 
-void csystem_ignore_sigpipe(void);
+void csyscalls_ignore_sigpipe(void);
 
 #endif
