@@ -1,0 +1,209 @@
+import Testing
+@testable import HTTP1
+
+/// What a parser run produced: heads, concatenated bodies and ends, in order.
+private struct Parsed: Equatable {
+    var heads: [HTTPRequestHead] = []
+    var bodies: [[UInt8]] = []
+    var ends = 0
+    var error: HTTPParseError?
+}
+
+private func parse(_ pieces: [[UInt8]], limits: HTTPParserLimits = .init()) -> Parsed {
+    var parser = HTTPRequestParser(limits: limits)
+    var result = Parsed()
+    outer: for piece in pieces {
+        parser.feed(piece)
+        do {
+            while let event = try parser.next() {
+                switch event {
+                case .head(let head): result.heads.append(head); result.bodies.append([])
+                case .body(let part): result.bodies[result.bodies.count - 1] += part
+                case .end: result.ends += 1
+                }
+            }
+        } catch {
+            result.error = error
+            break outer
+        }
+    }
+    return result
+}
+
+/// The same input whole, one byte at a time, and split in two at every boundary.
+private func everySplit(of text: String, limits: HTTPParserLimits = .init()) -> [(String, Parsed)] {
+    let bytes = Array(text.utf8)
+    var runs = [("whole", parse([bytes], limits: limits)), ("byte by byte", parse(bytes.map { [$0] }, limits: limits))]
+    for split in 0...bytes.count {
+        runs.append(("split at \(split)", parse([Array(bytes[..<split]), Array(bytes[split...])], limits: limits)))
+    }
+    return runs
+}
+
+@Suite struct HTTPRequestParserTests {
+    static let valid: [(name: String, text: String, methods: [String], bodies: [String])] = [
+        ("GET", "GET /health HTTP/1.1\r\nHost: x\r\n\r\n", ["GET"], [""]),
+        ("POST with Content-Length", "POST /v1/messages?beta=true HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello world", ["POST"], ["hello world"]),
+        ("chunked with extensions and trailers", "POST /u HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;name=v\r\nhello\r\n1\r\n \r\n5\r\nworld\r\n0\r\nX-Trailer: t\r\n\r\n", ["POST"], ["hello world"]),
+        ("HTTP/1.0", "GET / HTTP/1.0\r\n\r\n", ["GET"], [""]),
+        ("leading blank lines and bare LF", "\r\n\nGET /a HTTP/1.1\nHost: x\n\n", ["GET"], [""]),
+        ("pipelined", "GET /1 HTTP/1.1\r\n\r\nPOST /2 HTTP/1.1\r\nContent-Length: 2\r\n\r\nokGET /3 HTTP/1.1\r\n\r\n", ["GET", "POST", "GET"], ["", "ok", ""]),
+        ("UTF-8 body", "POST / HTTP/1.1\r\nContent-Length: 7\r\n\r\nhé👋", ["POST"], ["hé👋"]),
+    ]
+
+    @Test(arguments: valid.indices)
+    func validRequestsParseTheSameHoweverTheyArrive(index: Int) {
+        let fixture = Self.valid[index]
+        for (how, result) in everySplit(of: fixture.text) {
+            #expect(result.error == nil, "\(fixture.name), \(how)")
+            #expect(result.heads.map(\.method) == fixture.methods, "\(fixture.name), \(how)")
+            #expect(result.bodies.map { String(decoding: $0, as: UTF8.self) } == fixture.bodies, "\(fixture.name), \(how)")
+            #expect(result.ends == fixture.methods.count, "\(fixture.name), \(how)")
+        }
+    }
+
+    @Test func headFieldsAndDerivedFlags() throws {
+        let result = parse([Array("POST /v1/messages?beta=true HTTP/1.1\r\nHost: x\r\nconnection: Keep-Alive, Upgrade\r\nExpect: 100-continue\r\nX-Multi: a\r\nX-Multi: b\r\nContent-Length: 0\r\n\r\n".utf8)])
+        let head = try #require(result.heads.first)
+        #expect(head.target == "/v1/messages?beta=true")
+        #expect(head.path == "/v1/messages")
+        #expect(head.query == "beta=true")
+        #expect(head.version == .http1_1)
+        #expect(head.keepAlive)
+        #expect(head.expectsContinue)
+        #expect(head.headers["HOST"] == "x")
+        #expect(head.headers.values(for: "x-multi") == ["a", "b"])
+    }
+
+    @Test(arguments: [
+        ("GET / HTTP/1.1\r\nConnection: close\r\n\r\n", false),
+        ("GET / HTTP/1.1\r\nConnection: Upgrade, CLOSE\r\n\r\n", false),
+        ("GET / HTTP/1.1\r\n\r\n", true),
+        ("GET / HTTP/1.0\r\n\r\n", false),
+        ("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", true),
+    ])
+    func keepAliveFollowsVersionAndConnection(text: String, keepAlive: Bool) {
+        #expect(parse([Array(text.utf8)]).heads.first?.keepAlive == keepAlive)
+    }
+
+    @Test(arguments: [
+        ("GET /\r\n\r\n", 400),
+        ("GET  / HTTP/1.1\r\n\r\n", 400),
+        ("G(T / HTTP/1.1\r\n\r\n", 400),
+        ("GET / HTTP/1.1\r\nNoColon\r\n\r\n", 400),
+        ("GET / HTTP/1.1\r\nBad : x\r\n\r\n", 400),
+        ("GET / HTTP/1.1\r\nA: b\r\n folded\r\n\r\n", 400),
+        ("POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
+        ("POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n", 400),
+        ("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400),
+        ("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
+        ("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcd\r\n", 400),
+        ("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
+        ("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501),
+        ("GET / HTTP/2.0\r\n\r\n", 505),
+        ("GET / HTTP/1.1\r\n" + String(repeating: "X-A: b\r\n", count: 101) + "\r\n", 431),
+        ("POST / HTTP/1.1\r\nContent-Length: 1001\r\n\r\n", 413),
+        ("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3e8\r\n" + String(repeating: "a", count: 1000) + "\r\n1\r\nb\r\n0\r\n\r\n", 413),
+    ])
+    func invalidRequestsGetTheirStatusHoweverTheyArrive(text: String, status: Int) {
+        var limits = HTTPParserLimits()
+        limits.maxBodyBytes = 1000
+        for (how, result) in everySplit(of: text, limits: limits) {
+            #expect(result.error?.status == status, "\(how): \(String(describing: result.error))")
+        }
+    }
+
+    @Test func aHeadOverTheLimitIs431EvenBeforeItEnds() {
+        var limits = HTTPParserLimits()
+        limits.maxHeaderBytes = 1024
+        let result = parse([Array(("GET / HTTP/1.1\r\nX: " + String(repeating: "a", count: 2000)).utf8)], limits: limits)
+        #expect(result.error?.status == 431)
+    }
+
+    @Test func errorsAreSticky() {
+        var parser = HTTPRequestParser()
+        parser.feed(Array("BROKEN\r\n\r\n".utf8))
+        #expect(throws: HTTPParseError.self) { try parser.next() }
+        parser.feed(Array("GET / HTTP/1.1\r\n\r\n".utf8))
+        #expect(throws: HTTPParseError.self) { try parser.next() }
+    }
+
+    @Test func bufferedBytesAreReported() throws {
+        var parser = HTTPRequestParser()
+        #expect(!parser.hasBufferedBytes)
+        parser.feed(Array("GET / HT".utf8))
+        #expect(try parser.next() == nil)
+        #expect(parser.hasBufferedBytes)
+    }
+}
+
+@Suite struct HTTPResponseParserTests {
+    private func parseResponse(_ pieces: [[UInt8]], toHEAD: Bool = false, finish: Bool = false) throws -> (status: [Int], body: String, ends: Int, keepAlive: Bool) {
+        var parser = HTTPResponseParser()
+        parser.expectResponse(toHEAD: toHEAD)
+        var statuses: [Int] = [], body: [UInt8] = [], ends = 0
+        func handle(_ event: HTTPResponseParser.Event) {
+            switch event {
+            case .head(let head): statuses.append(head.status)
+            case .body(let part): body += part
+            case .end: ends += 1
+            }
+        }
+        for piece in pieces {
+            parser.feed(piece)
+            while let event = try parser.next() { handle(event) }
+        }
+        if finish, let event = try parser.finish() { handle(event) }
+        return (statuses, String(decoding: body, as: UTF8.self), ends, parser.isKeepAlive)
+    }
+
+    static let responses: [(name: String, text: String, toHEAD: Bool, finish: Bool, status: Int, body: String, keepAlive: Bool)] = [
+        ("sized", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", false, false, 200, "hello", true),
+        ("chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhel\r\n2\r\nlo\r\n0\r\n\r\n", false, false, 200, "hello", true),
+        ("interim 100 skipped", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok", false, false, 201, "ok", true),
+        ("HEAD has no body", "HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n", true, false, 200, "", true),
+        ("204 has no body", "HTTP/1.1 204 No Content\r\n\r\n", false, false, 204, "", true),
+        ("304 has no body", "HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n", false, false, 304, "", true),
+        ("until close", "HTTP/1.1 200 OK\r\n\r\nstreamed until close", false, true, 200, "streamed until close", false),
+        ("Connection: close", "HTTP/1.1 500 Oops\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", false, false, 500, "", false),
+    ]
+
+    @Test(arguments: responses.indices)
+    func responsesParseTheSameHoweverTheyArrive(index: Int) throws {
+        let fixture = Self.responses[index]
+        let bytes = Array(fixture.text.utf8)
+        var runs = [[bytes], bytes.map { [$0] }]
+        for split in 0...bytes.count { runs.append([Array(bytes[..<split]), Array(bytes[split...])]) }
+        for pieces in runs {
+            let result = try parseResponse(pieces, toHEAD: fixture.toHEAD, finish: fixture.finish)
+            #expect(result.status == [fixture.status], "\(fixture.name)")
+            #expect(result.body == fixture.body, "\(fixture.name)")
+            #expect(result.ends == 1, "\(fixture.name)")
+            #expect(result.keepAlive == fixture.keepAlive, "\(fixture.name)")
+        }
+    }
+
+    @Test func aTruncatedBodyIsAnErrorAtTheEnd() {
+        #expect(throws: HTTPParseError.self) {
+            _ = try parseResponse([Array("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort".utf8)], finish: true)
+        }
+    }
+}
+
+@Suite struct ChunkedEncodingTests {
+    @Test func chunksRoundTripThroughTheParser() throws {
+        var body: [UInt8] = []
+        ChunkedEncoding.chunk(Array("hello ".utf8), into: &body)
+        ChunkedEncoding.chunk([UInt8](), into: &body)
+        ChunkedEncoding.chunk(Array(repeating: UInt8(ascii: "x"), count: 300), into: &body)
+        body += ChunkedEncoding.terminator
+        #expect(String(decoding: body.prefix(11), as: UTF8.self) == "6\r\nhello \r\n")
+        var parser = HTTPRequestParser()
+        parser.feed(Array("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n".utf8) + body)
+        var received: [UInt8] = []
+        while let event = try parser.next() {
+            if case .body(let part) = event { received += part }
+        }
+        #expect(received == Array("hello ".utf8) + Array(repeating: UInt8(ascii: "x"), count: 300))
+    }
+}
