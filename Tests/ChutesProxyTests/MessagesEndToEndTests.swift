@@ -220,6 +220,41 @@ private func withStream(_ request: JSONValue) -> JSONValue {
         await task.value
     }
 
+    @Test func aSlowUpstreamIs504() async throws {
+        let upstream = try ScriptedUpstream { _, _ in
+            try? await Task.sleep(for: .seconds(3600))  // answers only when cancelled
+            return ScriptedUpstream.completion(["role": "assistant", "content": "late"])
+        }
+        let proxy = try RunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0", "UPSTREAM_TIMEOUT": "0.2"])
+        let response = try await proxy.post("/v1/messages", simpleRequest)
+        #expect(response.status == 504)
+        #expect(try JSONValue(parsing: response.body)["error"]?["type"]?.stringValue == "timeout_error")
+        await proxy.stop()
+        await upstream.stop()
+    }
+
+    @Test func imagesAndThinkingReachTheUpstream() async throws {
+        let upstream = try ScriptedUpstream { _, _ in
+            ScriptedUpstream.completion(["role": "assistant", "reasoning_content": "looked", "content": "a cat"])
+        }
+        let proxy = try RunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0", "THINKING_TEMPLATE_KWARGS": #"{"thinking":true}"#])
+        let request: JSONValue = [
+            "model": "m", "max_tokens": 50, "thinking": ["type": "enabled", "budget_tokens": 20000],
+            "messages": [["role": "user", "content": [
+                ["type": "image", "source": ["type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="]],
+                ["type": "text", "text": "What is this?"],
+            ]]],
+        ]
+        let message = try JSONValue(parsing: try await proxy.post("/v1/messages", request).body)
+        #expect(message["content"] == [["type": "thinking", "thinking": "looked", "signature": JSONValue(StreamTranslator.signature)], ["type": "text", "text": "a cat"]])
+        let sent = try #require(upstream.completionRequests.first?.body)
+        #expect(sent["messages"]?[0]?["content"]?[0] == ["type": "image_url", "image_url": ["url": "data:image/png;base64,iVBORw0KGgo="]])
+        #expect(sent["reasoning_effort"]?.stringValue == "high")
+        #expect(sent["chat_template_kwargs"] == ["thinking": true])
+        await proxy.stop()
+        await upstream.stop()
+    }
+
     @Test func anUpstreamResetMidStreamEndsWithAnErrorEvent() async throws {
         let upstream = try ScriptedUpstream { _, _ in
             HTTPResponse(status: 200, headers: ["Content-Type": "text/event-stream"], body: .stream { writer in

@@ -307,5 +307,5 @@ public struct StreamTranslator: Sendable {
 
     /// Thinking from an open model carries no Anthropic signature; clients only need the
     /// field to be present, and the proxy drops it when the block comes back in history.
-    static let signature = "claude-chutes-proxy"
+    public static let signature = "claude-chutes-proxy"
 }
