@@ -45,7 +45,13 @@ extension ProxyConfiguration {
         if let value = try reader.integer("PROXY_MAX_RETRY_ON_429", in: 0...20) { maxRetriesOn429 = value }
         if let value = try reader.seconds("PROXY_MAX_RETRY_AFTER") { maxRetryAfter = value }
         if let value = try reader.seconds("MODEL_DISCOVERY_TTL") { modelDiscoveryTTL = value }
-        if let value = reader.text("TOOL_CALL_PARSER") { toolCallParser = value }
+        if let value = reader.text("TOOL_CALL_PARSER") {
+            let known = ["auto", "none"] + ToolCallFamily.allCases.map(\.rawValue)
+            guard known.contains(value.lowercased().replacing("-", with: "_")) else {
+                throw ConfigurationError(variable: "TOOL_CALL_PARSER", problem: "'\(value)' is not one of \(known.joined(separator: ", "))")
+            }
+            toolCallParser = value
+        }
         if let value = try reader.integer("MAX_TOKENS_CAP", in: 1...10_000_000) { maxTokensCap = value }
         if let text = reader.text("THINKING_TEMPLATE_KWARGS") {
             guard let object = (try? JSONValue(parsing: text))?.objectValue else {

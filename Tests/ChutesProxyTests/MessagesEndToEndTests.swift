@@ -220,6 +220,39 @@ private func withStream(_ request: JSONValue) -> JSONValue {
         await task.value
     }
 
+    @Test func toolCallsWrittenAsTextBecomeToolUse() async throws {
+        let written = "I'll list them.\n<tool_call>\n<function=Bash>\n<parameter=command>\nls -la\n</parameter>\n</function>\n</tool_call>"
+        let upstream = try ScriptedUpstream { request, _ in
+            if (try? JSONValue(parsing: request.body))?["stream"]?.boolValue == true {
+                let pieces = stride(from: 0, to: written.count, by: 7).map { offset in
+                    String(written.dropFirst(offset).prefix(7))
+                }
+                return ScriptedUpstream.stream(pieces.map { chunk(["content": JSONValue($0)]) } + [chunk([:], finish: "stop")])
+            }
+            return ScriptedUpstream.completion(["role": "assistant", "content": JSONValue(written)])
+        }
+        let proxy = try RunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0"])
+        var request = simpleRequest.objectValue!
+        request["model"] = "Qwen/Qwen3-Coder-480B-A35B-Instruct"
+        request["tools"] = [["name": "Bash", "input_schema": ["type": "object", "properties": ["command": ["type": "string"]]]]]
+        let expected: JSONValue = [["type": "text", "text": "I'll list them.\n"], ["type": "tool_use", "name": "Bash", "input": ["command": "ls -la"]]]
+        let whole = try JSONValue(parsing: try await proxy.post("/v1/messages", .object(request)).body)
+        request["stream"] = true
+        let streamed = AnthropicStreamChecker(try RunningProxy.events(try await proxy.post("/v1/messages", .object(request)).body))
+        #expect(streamed.problems == [])
+        for message in [whole, streamed.finalMessage] {
+            let content = message["content"]?.arrayValue?.map { block -> JSONValue in
+                var block = block.objectValue!
+                block["id"] = nil
+                return .object(block)
+            }
+            #expect(content.map(JSONValue.array) == expected)
+            #expect(message["stop_reason"]?.stringValue == "tool_use")
+        }
+        await proxy.stop()
+        await upstream.stop()
+    }
+
     @Test func aSlowUpstreamIs504() async throws {
         let upstream = try ScriptedUpstream { _, _ in
             try? await Task.sleep(for: .seconds(3600))  // answers only when cancelled

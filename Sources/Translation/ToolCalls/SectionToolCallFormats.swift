@@ -1,0 +1,148 @@
+import JSON
+
+/// DeepSeek V3/R1 and V3.1/V3.2, in their full-width spellings and the ASCII ones some
+/// servers emit:
+/// `<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>NAME\n```json\n{...}\n```<｜tool▁call▁end｜><｜tool▁calls▁end｜>` (V3)
+/// `<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>NAME<｜tool▁sep｜>{...}<｜tool▁call▁end｜><｜tool▁calls▁end｜>` (V3.1)
+struct DeepSeekToolCallFormat: TextToolCallFormat {
+    let startMarkers = ["<｜tool▁calls▁begin｜>", "<|tool_calls_begin|>", "<｜tool▁call▁begin｜>", "<|tool_call_begin|>"]
+
+    func regionEnd(in text: Substring) -> String.Index? {
+        end(of: "<｜tool▁calls▁end｜>", in: text) ?? end(of: "<|tool_calls_end|>", in: text)
+    }
+
+    func parse(_ region: Substring, tools: DeclaredTools) -> [ParsedToolCall]? {
+        let text = Self.ascii(String(region))
+        var calls: [ParsedToolCall] = []
+        var rest = Substring(text)
+        while let open = rest.firstRange(of: "<|tool_call_begin|>") {
+            let close = rest[open.upperBound...].firstRange(of: "<|tool_call_end|>")
+            let body = rest[open.upperBound..<(close?.lowerBound ?? rest.endIndex)]
+            guard let separator = body.firstRange(of: "<|tool_sep|>") else { return nil }
+            let before = body[..<separator.lowerBound].trimmedWhitespace
+            var after = body[separator.upperBound...]
+            let written: String
+            if before == "function" {  // V3: the name on the first line, then fenced JSON
+                let lineEnd = after.firstIndex(of: "\n") ?? after.endIndex
+                written = after[..<lineEnd].trimmedWhitespace
+                after = after[lineEnd...]
+            } else {
+                written = before
+            }
+            guard let name = tools.resolve(written), let arguments = JSONValue.lenient(String(after)), arguments.objectValue != nil else { return nil }
+            calls.append(ParsedToolCall(name: name, arguments: arguments))
+            guard let close else { break }
+            rest = rest[close.upperBound...]
+        }
+        return calls.isEmpty ? nil : calls
+    }
+
+    /// Full-width DeepSeek markers in their ASCII spelling.
+    static func ascii(_ text: String) -> String {
+        text.replacing("<｜", with: "<|").replacing("｜>", with: "|>").replacing("▁", with: "_")
+    }
+}
+
+/// Kimi K2: `<|tool_calls_section_begin|><|tool_call_begin|>functions.NAME:IDX<|tool_call_argument_begin|>{...}<|tool_call_end|><|tool_calls_section_end|>`.
+struct KimiToolCallFormat: TextToolCallFormat {
+    let startMarkers = ["<|tool_calls_section_begin|>", "<|tool_call_section_begin|>"]
+
+    func regionEnd(in text: Substring) -> String.Index? {
+        end(of: "<|tool_calls_section_end|>", in: text) ?? end(of: "<|tool_call_section_end|>", in: text)
+    }
+
+    func parse(_ region: Substring, tools: DeclaredTools) -> [ParsedToolCall]? {
+        var calls: [ParsedToolCall] = []
+        var rest = region
+        while let open = rest.firstRange(of: "<|tool_call_begin|>") {
+            guard let argumentsOpen = rest[open.upperBound...].firstRange(of: "<|tool_call_argument_begin|>") else { return nil }
+            let close = rest[argumentsOpen.upperBound...].firstRange(of: "<|tool_call_end|>")
+            var written = rest[open.upperBound..<argumentsOpen.lowerBound].trimmedWhitespace
+            if written.hasPrefix("functions.") { written = String(written.dropFirst("functions.".count)) }
+            if let colon = written.lastIndex(of: ":"), written[written.index(after: colon)...].allSatisfy(\.isNumber) {
+                written = String(written[..<colon])
+            }
+            let argumentText = rest[argumentsOpen.upperBound..<(close?.lowerBound ?? rest.endIndex)]
+            guard let name = tools.resolve(written), let arguments = JSONValue.lenient(String(argumentText)), arguments.objectValue != nil else { return nil }
+            calls.append(ParsedToolCall(name: name, arguments: arguments))
+            guard let close else { break }
+            rest = rest[close.upperBound...]
+        }
+        return calls.isEmpty ? nil : calls
+    }
+}
+
+/// GPT-OSS (harmony): `<|channel|>commentary to=functions.NAME <|constrain|>json<|message|>{...}<|call|>`.
+struct HarmonyToolCallFormat: TextToolCallFormat {
+    let startMarkers = ["<|channel|>commentary to=", "<|start|>assistant<|channel|>commentary to="]
+
+    func regionEnd(in text: Substring) -> String.Index? {
+        end(of: "<|call|>", in: text)
+    }
+
+    func parse(_ region: Substring, tools: DeclaredTools) -> [ParsedToolCall]? {
+        guard let target = region.firstRange(of: "to="), let message = region.firstRange(of: "<|message|>"),
+              let call = region.firstRange(of: "<|call|>") else { return nil }
+        var written = region[target.upperBound...].prefix { !$0.isWhitespace && $0 != "<" }
+        if written.hasPrefix("functions.") { written = written.dropFirst("functions.".count) }
+        guard let name = tools.resolve(String(written)), let arguments = JSONValue.lenient(String(region[message.upperBound..<call.lowerBound])),
+              arguments.objectValue != nil else { return nil }
+        return [ParsedToolCall(name: name, arguments: arguments)]
+    }
+}
+
+/// Mistral: `[TOOL_CALLS] [{"name": ..., "arguments": {...}}]`, or the newer
+/// `[TOOL_CALLS]NAME[ARGS]{...}`.
+struct MistralToolCallFormat: TextToolCallFormat {
+    let startMarkers = ["[TOOL_CALLS]"]
+
+    func regionEnd(in text: Substring) -> String.Index? {
+        let afterMarker = text.index(text.startIndex, offsetBy: "[TOOL_CALLS]".count)
+        if let arguments = text.firstRange(of: "[ARGS]") {
+            return endOfJSON(in: text, from: skipSpaces(text, from: arguments.upperBound))
+        }
+        let start = skipSpaces(text, from: afterMarker)
+        guard start < text.endIndex else { return nil }
+        guard text[start] == "[" || text[start] == "{" else {
+            // A name: wait for its [ARGS], unless what came is clearly not a name.
+            return text[start...].contains(where: { $0.isWhitespace }) ? text.endIndex : nil
+        }
+        return endOfJSON(in: text, from: start)
+    }
+
+    func parse(_ region: Substring, tools: DeclaredTools) -> [ParsedToolCall]? {
+        let body = region.dropFirst("[TOOL_CALLS]".count)
+        if let arguments = body.firstRange(of: "[ARGS]") {
+            guard let name = tools.resolve(body[..<arguments.lowerBound].trimmedWhitespace),
+                  let value = JSONValue.lenient(String(body[arguments.upperBound...])), value.objectValue != nil else { return nil }
+            return [ParsedToolCall(name: name, arguments: value)]
+        }
+        guard let value = JSONValue.lenient(String(body)) else { return nil }
+        let entries = value.arrayValue ?? [value]
+        let calls = entries.compactMap { call(fromJSONObject: $0, tools: tools) }
+        return calls.count == entries.count && !calls.isEmpty ? calls : nil
+    }
+
+    private func skipSpaces(_ text: Substring, from: String.Index) -> String.Index {
+        text[from...].firstIndex { !$0.isWhitespace } ?? text.endIndex
+    }
+}
+
+/// Llama 3: `<|python_tag|>{"name": ..., "parameters": {...}}`.
+struct LlamaToolCallFormat: TextToolCallFormat {
+    let startMarkers = ["<|python_tag|>"]
+
+    func regionEnd(in text: Substring) -> String.Index? {
+        let start = text.index(text.startIndex, offsetBy: "<|python_tag|>".count)
+        guard let first = text[start...].firstIndex(where: { !$0.isWhitespace }) else { return nil }
+        return endOfJSON(in: text, from: first)
+    }
+
+    func parse(_ region: Substring, tools: DeclaredTools) -> [ParsedToolCall]? {
+        let body = region.dropFirst("<|python_tag|>".count)
+        guard let value = JSONValue.lenient(String(body)) else { return nil }
+        let entries = value.arrayValue ?? [value]
+        let calls = entries.compactMap { call(fromJSONObject: $0, tools: tools) }
+        return calls.count == entries.count && !calls.isEmpty ? calls : nil
+    }
+}

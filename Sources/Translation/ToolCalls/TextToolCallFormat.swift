@@ -1,0 +1,58 @@
+import JSON
+
+/// One way models write tool calls into their text: the markers that open a call region,
+/// where the region ends, and how to read the calls in it.
+protocol TextToolCallFormat: Sendable {
+    /// Strings that open a region; a region starts at the first of them in the text.
+    var startMarkers: [String] { get }
+    /// Where the region that `text` opens ends (just after its last character), nil while incomplete.
+    func regionEnd(in text: Substring) -> String.Index?
+    /// The calls in a complete region; nil when it does not parse (it is then shown as text).
+    func parse(_ region: Substring, tools: DeclaredTools) -> [ParsedToolCall]?
+}
+
+extension TextToolCallFormat {
+    /// The end of the first `marker` in `text`, if present.
+    func end(of marker: String, in text: Substring) -> String.Index? {
+        text.firstRange(of: marker)?.upperBound
+    }
+
+    /// The end of the first balanced JSON object or array in `text` at or after `from`.
+    func endOfJSON(in text: Substring, from: String.Index) -> String.Index? {
+        var depth = 0
+        var inString = false
+        var escaped = false
+        var index = from
+        while index < text.endIndex {
+            let character = text[index]
+            if inString {
+                if escaped { escaped = false } else if character == "\\" { escaped = true } else if character == "\"" { inString = false }
+            } else if character == "\"" {
+                inString = true
+            } else if character == "{" || character == "[" {
+                depth += 1
+            } else if character == "}" || character == "]" {
+                depth -= 1
+                if depth == 0 { return text.index(after: index) }
+            } else if depth == 0 && !character.isWhitespace {
+                return nil
+            }
+            index = text.index(after: index)
+        }
+        return nil
+    }
+
+    /// A call from a JSON object `{"name": ..., "arguments" | "parameters": {...}}`.
+    func call(fromJSONObject value: JSONValue, tools: DeclaredTools) -> ParsedToolCall? {
+        guard let written = value["name"]?.stringValue, let name = tools.resolve(written) else { return nil }
+        return ParsedToolCall(name: name, arguments: arguments(value["arguments"] ?? value["parameters"]))
+    }
+
+    /// Arguments as an object: given as one, or as a JSON text (read leniently).
+    func arguments(_ value: JSONValue?) -> JSONValue {
+        guard let value else { return [:] }
+        if value.objectValue != nil { return value }
+        if let text = value.stringValue, let parsed = JSONValue.lenient(text), parsed.objectValue != nil { return parsed }
+        return [:]
+    }
+}
