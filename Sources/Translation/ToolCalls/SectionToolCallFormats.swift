@@ -146,3 +146,20 @@ struct LlamaToolCallFormat: TextToolCallFormat {
         return calls.count == entries.count && !calls.isEmpty ? calls : nil
     }
 }
+
+/// Llama 3 without its tag: a bare `{"name": ..., "parameters": {...}}` object. Only used
+/// when the Llama family is chosen explicitly or by model name, since in other models' text
+/// such an object is more likely an example than a call.
+struct BareJSONToolCallFormat: TextToolCallFormat {
+    let startMarkers = ["{\"name\":", "{\"name\" :", "{ \"name\":"]
+
+    func regionEnd(in text: Substring) -> String.Index? {
+        endOfJSON(in: text, from: text.startIndex)
+    }
+
+    func parse(_ region: Substring, tools: DeclaredTools) -> [ParsedToolCall]? {
+        guard let value = try? JSONValue(parsing: String(region)), value["parameters"] != nil || value["arguments"] != nil,
+              let call = call(fromJSONObject: value, tools: tools) else { return nil }
+        return [call]
+    }
+}

@@ -21,6 +21,11 @@ public enum ToolCallFamily: String, Sendable, CaseIterable {
         return nil
     }
 
+    /// The formats this family writes.
+    var formats: [any TextToolCallFormat] {
+        self == .llama ? [LlamaToolCallFormat(), BareJSONToolCallFormat()] : [format]
+    }
+
     var format: any TextToolCallFormat {
         switch self {
         case .hermes, .qwen, .qwen3Coder, .glm: TaggedToolCallFormat()
@@ -47,13 +52,13 @@ public func makeTextToolCallParser(setting: String, model: String, tools: [(name
     let setting = setting.lowercased().replacing("-", with: "_")
     if setting == "none" || setting == "off" { return nil }
     if let family = ToolCallFamily(rawValue: setting) {
-        return TextToolCallParser(formats: [family.format], tools: declared)
+        return TextToolCallParser(formats: family.formats, tools: declared)
     }
     var formats = ToolCallFamily.allFormats
     if let family = ToolCallFamily.forModel(model) {
-        let preferred = family.format
-        formats.removeAll { type(of: $0) == type(of: preferred) }
-        formats.insert(preferred, at: 0)
+        let preferred = family.formats
+        formats.removeAll { format in preferred.contains { type(of: $0) == type(of: format) } }
+        formats.insert(contentsOf: preferred, at: 0)
     }
     return TextToolCallParser(formats: formats, tools: declared)
 }
