@@ -281,7 +281,9 @@ private func echoTarget(_ connection: ServerConnection) async throws {
         await #expect(throws: HTTPClientError.timedOut("response head from http://127.0.0.1:\(server.port)")) {
             _ = try await client.execute(HTTPClientRequest(url: server.url()))
         }
-        #expect(ContinuousClock.now - start < .seconds(2))
+        // Far below the default (600 s); loose because the suite's 1,000-connection test may
+        // be queueing thousands of tasks on the same two threads at this moment.
+        #expect(ContinuousClock.now - start < .seconds(10))
     }
 
     @Test func theBetweenChunksTimeoutFires() async throws {
