@@ -124,8 +124,8 @@ public struct StreamTranslator: Sendable {
             appendIntercepted(outputs, to: &events)
         }
         closeBlock(&events)
-        for index in toolCallOrder where !(toolCalls[index]?.started ?? true) || index != liveToolIndex {
-            guard let call = toolCalls[index], call.sentCount < call.arguments.utf8.count || !call.started else { continue }
+        // The live call was closed above; the others were held and go out whole, in order.
+        for index in toolCallOrder where index != liveToolIndex {
             emitWholeToolCall(index, to: &events)
         }
         if !textAfterTools.isEmpty {

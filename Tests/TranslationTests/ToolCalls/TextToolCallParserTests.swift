@@ -10,8 +10,9 @@ private let tools: [(name: String, inputSchema: JSONValue)] = [
     ]]),
 ]
 
-/// Runs `text` through a parser fed in the given pieces; adjacent text is merged.
-private func run(_ pieces: [String], setting: String, model: String = "some-model") -> [InterceptedText] {
+/// Runs a parser over `pieces`; empty text dropped and adjacent text merged, so results
+/// can be compared however the input was split.
+func runTextToolCallParser(_ pieces: [String], setting: String, model: String = "some-model", tools: [(name: String, inputSchema: JSONValue)]) -> [InterceptedText] {
     var parser = makeTextToolCallParser(setting: setting, model: model, tools: tools)!
     var output: [InterceptedText] = []
     for piece in pieces { output += parser.feed(piece) }
@@ -26,6 +27,10 @@ private func run(_ pieces: [String], setting: String, model: String = "some-mode
         }
     }
     return merged
+}
+
+private func run(_ pieces: [String], setting: String, model: String = "some-model") -> [InterceptedText] {
+    runTextToolCallParser(pieces, setting: setting, model: model, tools: tools)
 }
 
 /// The result fed whole must equal the result for every two-piece split at character boundaries.

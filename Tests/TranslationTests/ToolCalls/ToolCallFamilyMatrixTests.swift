@@ -83,19 +83,6 @@ import Testing
     }
 
     private func parse(_ pieces: [String], setting: String) -> [InterceptedText] {
-        var parser = makeTextToolCallParser(setting: setting, model: "m", tools: Self.tools)!
-        var output: [InterceptedText] = []
-        for piece in pieces { output += parser.feed(piece) }
-        output += parser.finish()
-        var merged: [InterceptedText] = []
-        for item in output {
-            if case .text(let text) = item, text.isEmpty { continue }
-            if case .text(let next) = item, case .text(let previous)? = merged.last {
-                merged[merged.count - 1] = .text(previous + next)
-            } else {
-                merged.append(item)
-            }
-        }
-        return merged
+        runTextToolCallParser(pieces, setting: setting, tools: Self.tools)
     }
 }
