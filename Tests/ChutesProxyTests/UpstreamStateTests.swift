@@ -1,0 +1,113 @@
+import AsyncIO
+import HTTP1
+import JSON
+import Synchronization
+import Testing
+@testable import ChutesProxy
+
+@Suite struct UpstreamStateTests {
+    @Test func theCatalogSharesOneFetchAndBacksOffAfterAFailure() async throws {
+        let calls = Mutex(0)
+        let failing = ModelCatalog(ttl: .seconds(300)) {
+            calls.withLock { $0 += 1 }
+            throw AnthropicError(status: 500, message: "down")
+        }
+        async let first = failing.correctedName("deepseek-ai/deepseek-v3")
+        async let second = failing.correctedName("deepseek-ai/deepseek-v3")
+        #expect(await [first, second] == ["deepseek-ai/deepseek-v3", "deepseek-ai/deepseek-v3"])
+        _ = await failing.correctedName("x")
+        // The failure is backed off: three lookups, at most two fetches (two concurrent
+        // lookups may both start before the first one fails), and none for the third.
+        #expect(calls.withLock { $0 } <= 2)
+    }
+
+    @Test func correctionNeverGuesses() async {
+        let catalog = ModelCatalog(ttl: .seconds(300)) {
+            ["deepseek-ai/DeepSeek-V3", "Qwen/Qwen3-32B", "other/Qwen3-32B", "zai-org/GLM-4.6"]
+        }
+        #expect(await catalog.correctedName("DEEPSEEK-AI/deepseek-v3") == "deepseek-ai/DeepSeek-V3")
+        #expect(await catalog.correctedName("glm-4.6") == "zai-org/GLM-4.6")
+        #expect(await catalog.correctedName("qwen3-32b") == "qwen3-32b", "two models end in Qwen3-32B: no guess")
+        #expect(await catalog.correctedName("deepseek-v3.1") == "deepseek-v3.1")
+    }
+
+    @Test func retryDelaysFollowRetryAfterWithinTheCap() {
+        let cap = Duration.seconds(2)
+        #expect(RetryState.delay(retryAfter: "1", attempt: 0, cap: cap) == .seconds(1))
+        #expect(RetryState.delay(retryAfter: "30", attempt: 0, cap: cap) == .seconds(2))
+        #expect(RetryState.delay(retryAfter: "Wed, 21 Oct 2015 07:28:01 GMT", attempt: 0, cap: cap, now: 1_445_412_480) == .seconds(1))
+        let backoff = RetryState.delay(retryAfter: nil, attempt: 1, cap: cap)
+        #expect(backoff >= .milliseconds(375) && backoff <= .milliseconds(625))
+        #expect(HTTPDate.parse("Wed, 21 Oct 2015 07:28:00 GMT") == 1_445_412_480)
+    }
+
+    @Test func everyRequestWaitsOutASharedCoolDown() async throws {
+        let state = RetryState()
+        await state.coolDown(for: .milliseconds(200))
+        let start = ContinuousClock.now
+        async let one: Void = state.waitForCoolDown()
+        async let two: Void = state.waitForCoolDown()
+        _ = try await (one, two)
+        #expect(ContinuousClock.now - start >= .milliseconds(150))
+    }
+
+    @Test func aStale404RefreshesTheModelListAndRetriesOnce() async throws {
+        let listFetches = Mutex(0)
+        let upstream = try ScriptedUpstream { request, _ in
+            if request.path.hasSuffix("/models") {
+                let fetch = listFetches.withLock { $0 += 1; return $0 }
+                // The first list predates the model; the refreshed one has it.
+                let ids: [JSONValue] = fetch == 1 ? ["old/Model"] : ["old/Model", "new/Shiny-Model"]
+                return ScriptedUpstream.json(["data": .array(ids.map { ["id": $0] })])
+            }
+            let model = (try? JSONValue(parsing: request.body))?["model"]?.stringValue
+            return model == "new/Shiny-Model"
+                ? ScriptedUpstream.completion(["role": "assistant", "content": "found"])
+                : ScriptedUpstream.json(["error": ["message": "model not found"]], status: 404)
+        }
+        let proxy = try RunningProxy(upstream: upstream)
+        let response = try await proxy.post("/v1/messages", ["model": "new/shiny-model", "max_tokens": 5, "messages": [["role": "user", "content": "x"]]])
+        #expect(response.status == 200)
+        #expect(upstream.completionRequests.map { $0.body?["model"]?.stringValue ?? "" } == ["new/shiny-model", "new/Shiny-Model"])
+        await proxy.stop()
+        await upstream.stop()
+    }
+
+    @Test(arguments: [
+        (["MODEL_MAP": "{not json"], "MODEL_MAP"),
+        (["MODEL_MAP": #"{"a": 1}"#], "MODEL_MAP"),
+        (["TOOL_NAME_MAP": "[]"], "TOOL_NAME_MAP"),
+        (["PORT": "80a"], "PORT"),
+        (["CHUTES_AUTH_STYLE": "cookie"], "CHUTES_AUTH_STYLE"),
+        (["CHUTES_BASE_URL": "ftp://x"], "CHUTES_BASE_URL"),
+        (["DEBUG_PROXY": "maybe"], "DEBUG_PROXY"),
+        (["PROXY_MAX_RETRY_AFTER": "soon"], "PROXY_MAX_RETRY_AFTER"),
+        (["MAX_TOKENS_CAP": "0"], "MAX_TOKENS_CAP"),
+        (["TOOL_CALL_PARSER": "cobol"], "TOOL_CALL_PARSER"),
+        (["THINKING_TEMPLATE_KWARGS": "true"], "THINKING_TEMPLATE_KWARGS"),
+    ])
+    func invalidSettingsStopStartUpNamingTheVariable(environment: [String: String], variable: String) {
+        do {
+            _ = try ProxyConfiguration(environment: environment)
+            Issue.record("\(environment) must be refused")
+        } catch {
+            #expect(error.variable == variable)
+        }
+    }
+
+    @Test func settingsAreRead() throws {
+        let configuration = try ProxyConfiguration(environment: [
+            "CHUTES_BASE_URL": "https://example.com/prefix/", "CHUTES_API_KEY": "k", "CHUTES_AUTH_STYLE": "authorization",
+            "MODEL_MAP": #"{"claude-*":"m"}"#, "AUTO_FIX_MODEL_CASE": "0", "DEBUG_PROXY": "true", "PROXY_BACKOFF_ON_429": "off",
+            "PROXY_MAX_RETRY_ON_429": "3", "PROXY_MAX_RETRY_AFTER": "1.5", "MODEL_DISCOVERY_TTL": "60", "TOOL_CALL_PARSER": "qwen3_coder",
+            "MAX_TOKENS_CAP": "8192", "UPSTREAM_TIMEOUT": "30",
+        ])
+        #expect(configuration.upstreamBaseURL.appending("/v1/models").description == "https://example.com/prefix/v1/models")
+        #expect(configuration.authStyle == .header)
+        #expect(configuration.modelMap.upstreamModel(for: "claude-opus") == "m")
+        #expect(!configuration.autoFixModelCase && configuration.debug && !configuration.backoffOn429)
+        #expect(configuration.maxRetriesOn429 == 3 && configuration.maxRetryAfter == .milliseconds(1500))
+        #expect(configuration.modelDiscoveryTTL == .seconds(60) && configuration.maxTokensCap == 8192)
+        #expect(configuration.upstreamResponseTimeout == .seconds(30) && configuration.toolCallParser == "qwen3_coder")
+    }
+}
