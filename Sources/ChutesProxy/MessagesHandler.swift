@@ -121,21 +121,24 @@ struct MessagesHandler: Sendable {
                     if isEventStream {
                         for try await chunk in response.body {
                             let bytes = relay.feed(chunk)
-                            if !bytes.isEmpty { try await output.write(bytes) }
-                            if relay.isEnded { break }
+                            if relay.isEnded {
+                                try await output.write(bytes, final: true)
+                                break
+                            }
+                            try await output.write(bytes)
                         }
                     } else {
                         let whole = try await response.body.collect(upTo: 256 << 20)
-                        try await output.write(relay.feed(Self.eventFromWholeAnswer(whole)))
+                        try await output.write(relay.feed(Self.eventFromWholeAnswer(whole)), final: relay.isEnded)
                     }
-                    try await output.write(relay.finish())
+                    try await output.write(relay.finish(), final: true)
                 } catch let error as HTTPClientError {
                     let mapped: AnthropicError = switch error {
                     case .timedOut: AnthropicError(status: 529, message: "the upstream went silent mid-stream")
                     case .cancelled: throw CancellationError()
                     default: AnthropicError(status: 500, message: "the upstream stream failed: \(error)")
                     }
-                    try await output.write(relay.fail(mapped))
+                    try await output.write(relay.fail(mapped), final: true)
                 }
                 group.cancelAll()
             }
@@ -177,21 +180,35 @@ struct MessagesHandler: Sendable {
     }
 }
 
-/// Serialises writes to one response stream from the relay and the ping timer.
+/// Serialises writes to one response stream from the relay and the ping timer: one write at
+/// a time (an actor alone would interleave them at their suspension points), and nothing
+/// after the final one.
 private actor SerialStreamWriter {
     private let writer: HTTPBodyWriter
     private var lastWrite = Deadline.now
+    private var writing = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+    private var ended = false
 
     init(_ writer: HTTPBodyWriter) { self.writer = writer }
 
-    func write(_ bytes: [UInt8]) async throws {
-        guard !bytes.isEmpty else { return }
+    /// Writes `bytes`; `final` marks the end of the stream, after which other writes are dropped.
+    func write(_ bytes: [UInt8], final: Bool = false) async throws {
+        if final { ended = true }
+        guard !bytes.isEmpty, !ended || final else { return }
+        while writing { await withCheckedContinuation { waiting.append($0) } }
+        writing = true
+        defer {
+            writing = false
+            if !waiting.isEmpty { waiting.removeFirst().resume() }
+        }
+        guard !ended || final else { return }
         lastWrite = .now
         try await writer.write(bytes)
     }
 
     func pingIfSilent(for interval: Duration) async throws {
-        guard lastWrite.adding(interval) <= .now.adding(.milliseconds(50)) else { return }
+        guard !ended, lastWrite.adding(interval) <= .now.adding(.milliseconds(50)) else { return }
         var bytes: [UInt8] = []
         AnthropicStreamEvent.ping.encode(into: &bytes)
         try await write(bytes)
