@@ -73,7 +73,7 @@ public enum RequestTranslator {
             thinkingRequested: thinking.isOn,
             tools: declaredTools.map { (name: $0.name, inputSchema: $0.inputSchema) },
             toolNames: toolNames,
-            estimatedInputTokens: TokenEstimator.estimate(request: body),
+            request: body,
             stopSequences: stopSequences
         )
         return (.object(upstream), context)

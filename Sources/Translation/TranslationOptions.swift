@@ -30,9 +30,14 @@ public struct RequestContext: Sendable {
     /// The declared tools, name -> input_schema.
     public var tools: [(name: String, inputSchema: JSONValue)]
     public var toolNames: ToolNameMapping
-    public var estimatedInputTokens: Int
+    /// The client's request, kept for what is needed only sometimes (the token estimate).
+    public var request: JSONValue
     /// Stop sequences asked for, to report which one matched.
     public var stopSequences: [String]
 
     public var declaresTools: Bool { !tools.isEmpty }
+
+    /// The request's estimated size in tokens, computed when asked: only streams (for
+    /// `message_start`) and context-length errors need it, and it reads the whole request.
+    public var estimatedInputTokens: Int { TokenEstimator.estimate(request: request) }
 }

@@ -8,7 +8,7 @@ private func context(tools: [String] = [], stops: [String] = [], rules: ToolName
         requestedModel: "claude-sonnet-4-5", upstreamModel: "up", stream: false, thinkingRequested: false,
         tools: tools.map { (name: $0, inputSchema: ["type": "object"]) },
         toolNames: ToolNameMapping(declared: tools, rules: rules, model: "up"),
-        estimatedInputTokens: 10, stopSequences: stops
+        request: ["model": "m", "max_tokens": 1, "messages": [["role": "user", "content": "Hello there"]]], stopSequences: stops
     )
 }
 
