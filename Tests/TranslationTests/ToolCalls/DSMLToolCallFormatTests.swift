@@ -67,3 +67,28 @@ import Testing
         #expect(run([fenced]) == [.text(fenced)])
     }
 }
+
+/// Qwen3-Coder markup whose `</parameter>` tags were dropped, as sglang also accepts.
+@Suite struct QwenCoderMissingParameterCloseTests {
+    static let tools: [(name: String, inputSchema: JSONValue)] = [
+        ("Edit", ["type": "object", "properties": ["path": ["type": "string"], "count": ["type": "integer"], "text": ["type": "string"]]]),
+    ]
+
+    @Test func theNextParameterOrTheFunctionEndEndsTheValue() {
+        let text = "Edit:\n<tool_call>\n<function=Edit>\n<parameter=path>\n/a\n<parameter=count>\n3\n</parameter>\n<parameter=text>\nx </function> y\n</parameter>\n</function>\n</tool_call>\n<tool_call>\n<function=Edit>\n<parameter=path>\n/b\n</function>\n</tool_call>"
+        let expected: [InterceptedText] = [
+            .text("Edit:\n"),
+            .toolCall(name: "Edit", argumentsJSON: (["path": "/a", "count": 3, "text": "x </function> y"] as JSONValue).jsonText),
+            .toolCall(name: "Edit", argumentsJSON: (["path": "/b"] as JSONValue).jsonText),
+        ]
+        #expect(runTextToolCallParser([text], setting: "qwen3_coder", tools: Self.tools) == expected)
+        let characters = Array(text)
+        for split in 1..<characters.count {
+            let result = runTextToolCallParser([String(characters[..<split]), String(characters[split...])], setting: "auto", model: "Qwen/Qwen3-Coder-480B", tools: Self.tools)
+            guard result == expected else {
+                Issue.record("split at \(split): \(result)")
+                return
+            }
+        }
+    }
+}
