@@ -30,14 +30,24 @@ struct TaggedToolCallFormat: TextToolCallFormat {
         var arguments = JSONObject()
         var rest = inner[inner.index(after: nameEnd)...]
         while let open = rest.firstRange(of: "<parameter=") {
-            guard let keyEnd = rest[open.upperBound...].firstIndex(of: ">"), let close = rest[keyEnd...].firstRange(of: "</parameter>") else { return nil }
+            guard let keyEnd = rest[open.upperBound...].firstIndex(of: ">") else { return nil }
             let key = String(rest[open.upperBound..<keyEnd])
-            var value = rest[rest.index(after: keyEnd)..<close.lowerBound]
+            let valueStart = rest.index(after: keyEnd)
+            // Models sometimes drop `</parameter>`: the next parameter, else `</function>`, ends the value then.
+            let closeTag = rest[valueStart...].firstRange(of: "</parameter>")
+            let nextParameter = rest[valueStart...].firstRange(of: "<parameter=")
+            let close = if let closeTag, nextParameter.map({ closeTag.lowerBound < $0.lowerBound }) ?? true {
+                closeTag
+            } else {
+                nextParameter ?? rest[valueStart...].firstRange(of: "</function>")
+            }
+            var value = rest[valueStart..<(close?.lowerBound ?? rest.endIndex)]
             // The format puts the value on lines of its own: one newline on each side is markup.
             if value.hasPrefix("\n") { value = value.dropFirst() }
             if value.hasSuffix("\n") { value = value.dropLast() }
             arguments[key] = tools.typedValue(String(value), tool: name, parameter: key)
-            rest = rest[close.upperBound...]
+            guard let close else { break }
+            rest = rest[(rest[close.lowerBound...].hasPrefix("</parameter>") ? close.upperBound : close.lowerBound)...]
         }
         return ParsedToolCall(name: name, arguments: .object(arguments))
     }

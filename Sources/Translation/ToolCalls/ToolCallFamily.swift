@@ -23,7 +23,11 @@ public enum ToolCallFamily: String, Sendable, CaseIterable {
 
     /// The formats this family writes.
     var formats: [any TextToolCallFormat] {
-        self == .llama ? [LlamaToolCallFormat(), BareJSONToolCallFormat()] : [format]
+        switch self {
+        case .llama: [LlamaToolCallFormat(), BareJSONToolCallFormat()]
+        case .deepseek: [DeepSeekToolCallFormat(), DSMLToolCallFormat(acceptsPlainTags: true)]
+        default: [format]
+        }
     }
 
     var format: any TextToolCallFormat {
@@ -38,7 +42,7 @@ public enum ToolCallFamily: String, Sendable, CaseIterable {
     }
 
     static let allFormats: [any TextToolCallFormat] = [
-        TaggedToolCallFormat(), DeepSeekToolCallFormat(), KimiToolCallFormat(), MistralToolCallFormat(),
+        TaggedToolCallFormat(), DeepSeekToolCallFormat(), DSMLToolCallFormat(acceptsPlainTags: false), KimiToolCallFormat(), MistralToolCallFormat(),
         LlamaToolCallFormat(), HarmonyToolCallFormat(),
     ]
 }
