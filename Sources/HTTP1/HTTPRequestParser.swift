@@ -3,13 +3,7 @@
 /// Bytes after a request's end stay buffered and become the next request (pipelining).
 /// After an error the parser keeps throwing it: the connection cannot be resynchronised.
 public struct HTTPRequestParser: Sendable {
-    public enum Event: Sendable, Equatable {
-        case head(HTTPRequestHead)
-        /// Zero or more per request, in order.
-        case body(ArraySlice<UInt8>)
-        /// The request is complete.
-        case end
-    }
+    public typealias Event = HTTPMessageEvent<HTTPRequestHead>
 
     private var core: MessageParserCore
     private var failure: HTTPParseError?
@@ -38,7 +32,7 @@ public struct HTTPRequestParser: Sendable {
 
     private mutating func step() throws(HTTPParseError) -> Event? {
         if core.inBody || core.hasPendingEnd {
-            return try core.nextBodyOutput().map(Self.event)
+            return try core.nextBodyOutput().map { $0.event() }
         }
         guard let lines = try core.takeHead() else { return nil }
         guard let requestLine = lines.first else { return nil }
@@ -49,12 +43,6 @@ public struct HTTPRequestParser: Sendable {
         return .head(head)
     }
 
-    private static func event(_ output: MessageParserCore.Output) -> Event {
-        switch output {
-        case .body(let part): .body(part)
-        case .end: .end
-        }
-    }
 
     private static func parseRequestLine(_ line: ArraySlice<UInt8>, headers: HTTPHeaders) throws(HTTPParseError) -> HTTPRequestHead {
         let parts = line.split(separator: 32, omittingEmptySubsequences: false)

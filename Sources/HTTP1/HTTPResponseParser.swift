@@ -1,11 +1,7 @@
 /// An incremental response parser for the client. Skips 1xx interim responses; no body for
 /// HEAD, 204 and 304; bodies sized, chunked or read until the connection closes.
 public struct HTTPResponseParser: Sendable {
-    public enum Event: Sendable, Equatable {
-        case head(HTTPResponseHead)
-        case body(ArraySlice<UInt8>)
-        case end
-    }
+    public typealias Event = HTTPMessageEvent<HTTPResponseHead>
 
     private var core: MessageParserCore
     private var failure: HTTPParseError?
@@ -44,12 +40,12 @@ public struct HTTPResponseParser: Sendable {
     public mutating func finish() throws(HTTPParseError) -> Event? {
         if let failure { throw failure }
         keepAlive = false
-        return try core.finish().map(Self.event)
+        return try core.finish().map { $0.event() }
     }
 
     private mutating func step() throws(HTTPParseError) -> Event? {
         if core.inBody || core.hasPendingEnd {
-            return try core.nextBodyOutput().map(Self.event)
+            return try core.nextBodyOutput().map { $0.event() }
         }
         while true {
             guard let lines = try core.takeHead(), let statusLine = lines.first else { return nil }
@@ -70,12 +66,6 @@ public struct HTTPResponseParser: Sendable {
         }
     }
 
-    private static func event(_ output: MessageParserCore.Output) -> Event {
-        switch output {
-        case .body(let part): .body(part)
-        case .end: .end
-        }
-    }
 
     private static func parseStatusLine(_ line: ArraySlice<UInt8>, headers: HTTPHeaders) throws(HTTPParseError) -> HTTPResponseHead {
         let parts = line.split(separator: 32, maxSplits: 2, omittingEmptySubsequences: false)
