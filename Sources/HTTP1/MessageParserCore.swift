@@ -42,8 +42,6 @@ struct MessageParserCore: Sendable {
 
     var hasUnconsumedBytes: Bool { start < buffer.count }
 
-    var isReadingUntilClose: Bool { body == .untilClose }
-
     mutating func feed(_ bytes: UnsafeRawBufferPointer) {
         compact()
         buffer.append(contentsOf: bytes)

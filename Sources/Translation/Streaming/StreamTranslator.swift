@@ -48,7 +48,6 @@ public struct StreamTranslator: Sendable {
         var arguments = ""
         /// Arguments already sent in `input_json_delta`s.
         var sentCount = 0
-        var started = false
     }
 
     private var context: Context
@@ -244,14 +243,12 @@ public struct StreamTranslator: Sendable {
     }
 
     private mutating func startToolBlock(_ index: Int, to events: inout [AnthropicStreamEvent]) {
-        guard var call = toolCalls[index], let name = call.name else { return }
+        guard let call = toolCalls[index], let name = call.name else { return }
         closeBlock(&events)
         let id = call.id ?? "toolu_\(context.messageID.suffix(12))_\(index)"
         openBlock(.tool(upstreamIndex: index), contentBlock: [
             "type": "tool_use", "id": JSONValue(id), "name": JSONValue(context.toolName(name)), "input": [:],
         ], to: &events)
-        call.started = true
-        toolCalls[index] = call
         sentToolUse = true
     }
 
