@@ -206,7 +206,9 @@ private func rejection(_ error: TLSError?) -> (host: String, verification: Strin
                 over: connection, context: try trustingTestCA.get(), serverName: "localhost", deadline: .after(.milliseconds(100))
             )
         }
-        #expect(Deadline.now.nanoseconds - start.nanoseconds < 2_000_000_000)
+        // A loose bound: the suite shares two threads with heavy tests. Without the deadline
+        // the handshake would wait for the silent server for ever.
+        #expect(Deadline.now.nanoseconds - start.nanoseconds < 10_000_000_000)
         #expect(connection.isClosed)
         _ = try await silent
     }
