@@ -4,6 +4,9 @@ import PackageDescription
 /// Benchmarks pull in ordo-one/benchmark and its malloc interposer; they are built only when
 /// asked (`CHUTES_PROXY_BENCHMARKS=1 swift package benchmark`) so `swift test` stays fast.
 let benchmarksEnabled = Context.environment["CHUTES_PROXY_BENCHMARKS"] != nil
+/// The libFuzzer harness links libFuzzer's own `main`; it is built only by `scripts/fuzz`
+/// (`CHUTES_PROXY_FUZZ=1`, with `-sanitize=fuzzer,address` in its own scratch path).
+let fuzzingEnabled = Context.environment["CHUTES_PROXY_FUZZ"] != nil
 
 var package = Package(
     name: "claude-chutes-proxy",
@@ -66,6 +69,16 @@ if benchmarksEnabled {
             ],
             path: "Benchmarks/ProxyBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    )
+}
+
+if fuzzingEnabled {
+    package.targets.append(
+        .executableTarget(
+            name: "ProxyFuzzer",
+            dependencies: ["HTTP1", "JSON", "Translation", "TestSupport"],
+            path: "Fuzz/ProxyFuzzer"
         )
     )
 }
