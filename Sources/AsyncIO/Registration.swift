@@ -104,6 +104,12 @@ final class Registration: Sendable {
         waiter?.resume(returning: .timedOut)
     }
 
+    /// Whether the park that armed a timer with `generation` is still waiting; when not,
+    /// the timer is inert and the reactor may drop it.
+    func isParked(_ interest: Interest, generation: UInt64) -> Bool {
+        state.withLock { state in state[interest].generation == generation && state[interest].waiter != nil }
+    }
+
     /// Marks the registration closed and wakes both directions; true the first time.
     func markClosed() -> Bool {
         let (first, reader, writer) = state.withLock { state in
