@@ -70,6 +70,8 @@ public final class Reactor: Sendable {
     }
 
     /// Registers a non-blocking descriptor for edge-triggered readiness in both directions.
+    /// On success the registration owns (and eventually closes) the descriptor; on failure
+    /// it stays the caller's.
     func register(_ fileDescriptor: Int32) throws(IOError) -> Registration {
         let registration = Registration(fileDescriptor: fileDescriptor)
         let token = Unmanaged.passRetained(registration)
@@ -77,6 +79,7 @@ public final class Reactor: Sendable {
         let address = UInt64(UInt(bitPattern: token.toOpaque()))
         guard csyscalls_epoll_ctl_add(epollFD, fileDescriptor, events, address) == 0 else {
             let error = IOError.last("epoll_ctl(ADD)")
+            registration.relinquishDescriptor()
             token.release()
             throw error
         }
