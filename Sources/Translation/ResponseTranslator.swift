@@ -93,17 +93,20 @@ public enum ResponseTranslator {
         choice["stop_reason"]?.stringValue ?? choice["matched_stop"]?.stringValue
     }
 
-    /// Reasoning written into the text: `<think>…</think>` at the start, or text that ends a
-    /// thought with a lone `</think>` (templates that open the tag in the prompt).
+    /// Reasoning written into the text: `<think>…</think>` (or Seed-OSS's `<seed:think>`) at
+    /// the start, or text that ends a thought with a lone `</think>` (templates that open the
+    /// tag in the prompt).
     static func splitThinking(_ text: String) -> (thinking: String, text: String) {
         let trimmed = text.drop { $0.isWhitespace }
-        if trimmed.hasPrefix("<think>") {
-            let inner = trimmed.dropFirst("<think>".count)
-            guard let close = inner.firstRange(of: "</think>") else { return (String(inner), "") }
+        for tag in ThinkTagSplitter.tags where trimmed.hasPrefix(tag.open) {
+            let inner = trimmed.dropFirst(tag.open.count)
+            guard let close = inner.firstRange(of: tag.close) else { return (String(inner), "") }
             return (String(inner[..<close.lowerBound]), String(inner[close.upperBound...].drop { $0 == "\n" }))
         }
-        if let close = text.firstRange(of: "</think>"), !text[..<close.lowerBound].contains("<think>") {
-            return (String(text[..<close.lowerBound]), String(text[close.upperBound...].drop { $0 == "\n" }))
+        for tag in ThinkTagSplitter.tags {
+            if let close = text.firstRange(of: tag.close), !text[..<close.lowerBound].contains(tag.open) {
+                return (String(text[..<close.lowerBound]), String(text[close.upperBound...].drop { $0 == "\n" }))
+            }
         }
         return ("", text)
     }
