@@ -9,7 +9,8 @@ public enum ResponseTranslator {
         _ body: JSONValue,
         context: RequestContext,
         messageID: String,
-        textToolCalls: (any StreamingToolCallInterceptor)? = nil
+        textToolCalls: (any StreamingToolCallInterceptor)? = nil,
+        reasoningToolCalls: (any StreamingToolCallInterceptor)? = nil
     ) -> JSONValue {
         let choice = body["choices"]?[0] ?? [:]
         let message = choice["message"] ?? [:]
@@ -20,21 +21,19 @@ public enum ResponseTranslator {
         if thinking.isEmpty {
             (thinking, text) = splitThinking(text)
         }
+        let structuredCalls = message["tool_calls"]?.arrayValue ?? []
+        var parsedCalls: [(name: String, input: JSONValue)] = []
+        if structuredCalls.isEmpty, context.declaresTools, !thinking.isEmpty, var parser = reasoningToolCalls {
+            (thinking, parsedCalls) = extractCalls(from: thinking, with: &parser)
+        }
         if !thinking.isEmpty {
             content.append(["type": "thinking", "thinking": JSONValue(thinking), "signature": JSONValue(StreamTranslator.signature)])
         }
 
-        let structuredCalls = message["tool_calls"]?.arrayValue ?? []
-        var parsedCalls: [(name: String, input: JSONValue)] = []
         if structuredCalls.isEmpty, context.declaresTools, var parser = textToolCalls {
-            var remaining = ""
-            for output in parser.feed(text) + parser.finish() {
-                switch output {
-                case .text(let piece): remaining += piece
-                case let .toolCall(name, arguments): parsedCalls.append((name, JSONValue.lenient(arguments) ?? [:]))
-                }
-            }
+            let (remaining, calls) = extractCalls(from: text, with: &parser)
             text = remaining
+            parsedCalls += calls
         }
         if !text.isEmpty { content.append(["type": "text", "text": JSONValue(text)]) }
 
@@ -74,6 +73,19 @@ public enum ResponseTranslator {
             "stop_sequence": stopSequence,
             "usage": usage(body["usage"]),
         ]
+    }
+
+    /// The calls written in `text`, and the text without them.
+    private static func extractCalls(from text: String, with parser: inout any StreamingToolCallInterceptor) -> (String, [(name: String, input: JSONValue)]) {
+        var remaining = ""
+        var calls: [(name: String, input: JSONValue)] = []
+        for output in parser.feed(text) + parser.finish() {
+            switch output {
+            case .text(let piece): remaining += piece
+            case let .toolCall(name, arguments): calls.append((name, JSONValue.lenient(arguments) ?? [:]))
+            }
+        }
+        return (remaining, calls)
     }
 
     /// Anthropic usage from OpenAI usage: cached prompt tokens reported apart.

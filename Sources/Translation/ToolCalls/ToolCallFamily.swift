@@ -78,6 +78,10 @@ public enum ToolCallFamily: String, Sendable, CaseIterable {
         KimiK3ToolCallFormat(), TaggedToolCallFormat(tag: "longcat_tool_call", argumentTag: "longcat_arg"), Step3ToolCallFormat(), Gemma4ToolCallFormat(),
     ]
 
+    /// Whether the family's chat template reads earlier thinking from `<think>…</think>` in the
+    /// assistant's content (MiniMax-M2 asks clients to keep it there) rather than `reasoning_content`.
+    var readsThinkingInline: Bool { self == .minimax }
+
     /// Families whose reasoning may hold tool calls (Kimi K2-Thinking writes calls before it closes its thought).
     var formatsInReasoning: [any TextToolCallFormat] {
         switch self {
