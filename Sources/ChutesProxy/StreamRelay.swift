@@ -28,6 +28,9 @@ struct StreamRelay: Sendable {
         while !translator.isEnded, let event = decoder.next() {
             events += handle(event)
         }
+        if decoder.exceededLimit && !translator.isEnded {
+            events += translator.fail(type: "api_error", message: "the upstream sent a stream event over \(decoder.maxEventBytes >> 20) MiB")
+        }
         return encode(events)
     }
 
