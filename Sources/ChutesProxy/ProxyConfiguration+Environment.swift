@@ -63,6 +63,7 @@ extension ProxyConfiguration {
         if let value = try reader.seconds("UPSTREAM_CONNECT_TIMEOUT") { upstreamConnectTimeout = value }
         if let value = try reader.seconds("UPSTREAM_TIMEOUT") { upstreamResponseTimeout = value }
         if let value = try reader.seconds("UPSTREAM_STREAM_IDLE_TIMEOUT") { upstreamStreamIdleTimeout = value }
+        if let value = try reader.integer("MAX_CONNECTIONS", in: 1...1_000_000) { http.maxConnections = value }
 
         if let caFile = reader.text("CHUTES_CA_FILE") {
             guard access(caFile, R_OK) == 0 else {
