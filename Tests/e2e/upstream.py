@@ -6,13 +6,16 @@ The model name picks the scenario, so one server serves every test:
                  text quoting the result
   thinking    -> reasoning_content, then text
   status-NNN  -> an OpenAI-style error with that HTTP status
-Every request is recorded in `requests` for the tests to inspect.
+  deltas-N    -> N one-word content deltas (streamed when asked), for load and soak runs
+Every request is recorded in `requests` for the tests to inspect, unless RECORD is False
+(the soak script, whose millions of requests would otherwise pile up here).
 """
 import http.server
 import json
 import threading
 
 requests = []
+RECORD = True
 MODELS = {"object": "list", "data": [{"id": "text", "object": "model", "created": 1700000000},
                                      {"id": "tools", "object": "model", "created": 1700000000}]}
 
@@ -29,6 +32,8 @@ def completion_chunks(model, messages=()):
         return [{"tool_calls": [first]}, {"tool_calls": [second]}], "tool_calls"
     if model == "thinking":
         return [{"reasoning_content": "Let me think."}, {"content": "Thought through."}], "stop"
+    if model.startswith("deltas-"):
+        return [{"content": "word "}] * int(model.split("-")[1]), "stop"
     return [{"content": "Hello "}, {"content": "from the upstream"}], "stop"
 
 
@@ -47,12 +52,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self):
-        requests.append({"path": self.path, "headers": dict(self.headers), "body": None})
+        if RECORD:
+            requests.append({"path": self.path, "headers": dict(self.headers), "body": None})
         self.send_json(200, MODELS)
 
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-        requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+        if RECORD:
+            requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
         model = body.get("model", "")
         if model.startswith("status-"):
             status = int(model.split("-")[1])
