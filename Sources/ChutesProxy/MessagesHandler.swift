@@ -217,8 +217,5 @@ private actor SerialStreamWriter {
 
 /// Anthropic-style message ids: `msg_` and 24 random base-62 characters.
 enum MessageID {
-    static func make() -> String {
-        let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-        return "msg_" + String((0..<24).map { _ in alphabet.randomElement()! })
-    }
+    static func make() -> String { RandomIdentifier.make(prefix: "msg_") }
 }

@@ -60,7 +60,9 @@ public struct ProxyConfiguration: Sendable {
         var server = http
         server.host = host
         server.port = port
-        server.errorResponse = { status, message in AnthropicError(status: status, message: message).response }
+        // Requests the server refuses before routing (malformed, too large, over the connection
+        // limit) get a request id too.
+        server.errorResponse = { status, message in AnthropicError(status: status, message: message).response(requestID: RequestID.make()) }
         return server
     }
 

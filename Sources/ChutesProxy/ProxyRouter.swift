@@ -7,7 +7,25 @@ struct ProxyRouter: HTTPResponder {
     let messages: MessagesHandler
     let models: ModelsHandler
 
+    /// Gives every request a `RequestRecord` (its id goes out as the `request-id` header and
+    /// in error bodies), bound for the whole request including a streamed body.
     func respond(to request: HTTPRequest) async -> HTTPResponse {
+        let record = RequestRecord()
+        var response = await RequestRecord.$current.withValue(record) {
+            await route(request)
+        }
+        response.headers.replaceOrAdd(name: "request-id", value: record.id)
+        if case .stream(let produce) = response.body {
+            response.body = .stream { writer in
+                try await RequestRecord.$current.withValue(record) {
+                    try await produce(writer)
+                }
+            }
+        }
+        return response
+    }
+
+    private func route(_ request: HTTPRequest) async -> HTTPResponse {
         let path = request.path.hasSuffix("/") && request.path.count > 1 ? String(request.path.dropLast()) : request.path
         switch (request.method, path) {
         case ("GET", "/"), ("GET", "/health"), ("HEAD", "/"), ("HEAD", "/health"):

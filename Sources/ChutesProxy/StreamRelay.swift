@@ -62,7 +62,14 @@ struct StreamRelay: Sendable {
 
     private func encode(_ events: [AnthropicStreamEvent]) -> [UInt8] {
         var bytes: [UInt8] = []
-        for event in events { event.encode(into: &bytes) }
+        for var event in events {
+            // An error event carries the request id like an error body does.
+            if event.type == "error", let id = RequestRecord.current?.id, case .object(var payload) = event.payload {
+                payload["request_id"] = JSONValue(id)
+                event.payload = .object(payload)
+            }
+            event.encode(into: &bytes)
+        }
         return bytes
     }
 
