@@ -1,3 +1,4 @@
+import JSON
 import Synchronization
 
 /// What the proxy learns about one request while serving it, written out once at the end as
@@ -61,5 +62,18 @@ final class RequestRecord: Sendable {
     func noteFirstByte() {
         let elapsed = ContinuousClock.now - started
         update { if $0.timeToFirstByte == nil { $0.timeToFirstByte = elapsed } }
+    }
+
+    /// Notes the tokens of an Anthropic `usage` object: input counts cached tokens too.
+    func noteUsage(_ usage: JSONValue?) {
+        guard let usage else { return }
+        let output = usage["output_tokens"]?.intValue
+        let input = usage["input_tokens"]?.intValue.map {
+            $0 + (usage["cache_read_input_tokens"]?.intValue ?? 0) + (usage["cache_creation_input_tokens"]?.intValue ?? 0)
+        }
+        update {
+            if let input { $0.inputTokens = input }
+            if let output { $0.outputTokens = output }
+        }
     }
 }
