@@ -2,6 +2,7 @@ import AsyncIO
 import Glibc
 import HTTP1
 import JSON
+import Logging
 import Translation
 
 extension ProxyConfiguration {
@@ -40,7 +41,23 @@ extension ProxyConfiguration {
             }
         }
         if let value = try reader.flag("AUTO_FIX_MODEL_CASE") { autoFixModelCase = value }
-        if let value = try reader.flag("DEBUG_PROXY") { debug = value }
+        if let value = try reader.flag("DEBUG_PROXY") {
+            debug = value
+            if value { logLevel = .debug }
+        }
+        if let text = reader.text("LOG_LEVEL") {
+            guard let level = Logger.Level(rawValue: text.lowercased()) else {
+                throw ConfigurationError(variable: "LOG_LEVEL", problem: "'\(text)' is not one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            logLevel = level
+            if level <= .debug { debug = true }
+        }
+        if let text = reader.text("LOG_FORMAT") {
+            guard let format = LogFormat(rawValue: text.lowercased()) else {
+                throw ConfigurationError(variable: "LOG_FORMAT", problem: "'\(text)' is not json or text")
+            }
+            logFormat = format
+        }
         if let value = try reader.flag("PROXY_BACKOFF_ON_429") { backoffOn429 = value }
         if let value = try reader.integer("PROXY_MAX_RETRY_ON_429", in: 0...20) { maxRetriesOn429 = value }
         if let value = try reader.seconds("PROXY_MAX_RETRY_AFTER") { maxRetryAfter = value }

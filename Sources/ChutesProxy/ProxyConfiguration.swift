@@ -1,6 +1,7 @@
 import AsyncIO
 import HTTP1
 import JSON
+import Logging
 import Translation
 
 /// Everything the proxy is configured with: an immutable value, read once from the
@@ -47,8 +48,12 @@ public struct ProxyConfiguration: Sendable {
     /// Seconds of upstream silence after which a `ping` keeps a stream alive.
     public var pingInterval: Duration = .seconds(15)
 
-    /// One log line per request, and translation details.
+    /// Translation details in the log (`DEBUG_PROXY`, or `LOG_LEVEL` debug or trace).
     public var debug = false
+    /// `LOG_FORMAT`: JSON lines or text.
+    public var logFormat = LogFormat.json
+    /// `LOG_LEVEL`: `info` writes one access line per request; `debug` adds detail.
+    public var logLevel = Logger.Level.info
 
     public init(host: String = "0.0.0.0", port: Int = 8080) {
         self.host = host
@@ -60,7 +65,9 @@ public struct ProxyConfiguration: Sendable {
         var server = http
         server.host = host
         server.port = port
-        server.errorResponse = { status, message in AnthropicError(status: status, message: message).response }
+        // Requests the server refuses before routing (malformed, too large, over the connection
+        // limit) get a request id too.
+        server.errorResponse = { status, message in AnthropicError(status: status, message: message).response(requestID: RequestID.make()) }
         return server
     }
 

@@ -6,8 +6,43 @@ import Logging
 struct ProxyRouter: HTTPResponder {
     let messages: MessagesHandler
     let models: ModelsHandler
+    let accessLog: AccessLog
 
+    /// Gives every request a `RequestRecord` (its id goes out as the `request-id` header and
+    /// in error bodies), bound for the whole request including a streamed body, and reports
+    /// it once the response is done.
     func respond(to request: HTTPRequest) async -> HTTPResponse {
+        let record = RequestRecord()
+        var response = await RequestRecord.$current.withValue(record) {
+            await route(request)
+        }
+        response.headers.replaceOrAdd(name: "request-id", value: record.id)
+        switch response.body {
+        case .bytes:
+            finished(record, request: request, status: response.status)
+        case .stream(let produce):
+            let status = response.status
+            response.body = .stream { writer in
+                do {
+                    try await RequestRecord.$current.withValue(record) {
+                        try await produce(writer)
+                    }
+                } catch {
+                    record.update { if $0.errorType == nil { $0.errorType = "client_closed" } }
+                    finished(record, request: request, status: status)
+                    throw error
+                }
+                finished(record, request: request, status: status)
+            }
+        }
+        return response
+    }
+
+    private func finished(_ record: RequestRecord, request: HTTPRequest, status: Int) {
+        accessLog.write(record, request: request, status: status, duration: .now - record.started)
+    }
+
+    private func route(_ request: HTTPRequest) async -> HTTPResponse {
         let path = request.path.hasSuffix("/") && request.path.count > 1 ? String(request.path.dropLast()) : request.path
         switch (request.method, path) {
         case ("GET", "/"), ("GET", "/health"), ("HEAD", "/"), ("HEAD", "/health"):

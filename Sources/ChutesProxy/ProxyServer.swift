@@ -13,7 +13,11 @@ public final class ProxyServer: Sendable {
     public init(configuration: ProxyConfiguration, logger: Logger = Logger(label: "claude-chutes-proxy")) throws {
         self.configuration = configuration
         let upstream = try Upstream(configuration: configuration)
-        let router = ProxyRouter(messages: MessagesHandler(upstream: upstream, logger: logger), models: ModelsHandler(upstream: upstream))
+        let router = ProxyRouter(
+            messages: MessagesHandler(upstream: upstream, logger: logger),
+            models: ModelsHandler(upstream: upstream),
+            accessLog: AccessLog(logger: logger)
+        )
         self.server = try HTTPServer(configuration: configuration.serverConfiguration, responder: router)
     }
 

@@ -59,6 +59,7 @@ struct Upstream: Sendable {
             } catch {
                 throw UpstreamErrors.fromClientError(error)
             }
+            RequestRecord.current?.noteUpstreamResponse(status: response.status)
             guard response.status == 429, configuration.backoffOn429, attempt < configuration.maxRetriesOn429 else {
                 return response
             }
