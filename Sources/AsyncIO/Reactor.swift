@@ -116,12 +116,12 @@ public final class Reactor: Sendable {
 
     /// Timers not yet expired or discarded: in the heap or about to be pushed. Stays
     /// proportional to the waits in progress, however many have completed.
-    var pendingTimerCount: Int {
+    public var pendingTimerCount: Int {
         heapCount.load(ordering: .relaxed) + pending.withLock { $0.timers.count }
     }
 
     /// Deadlines armed since start (each park with a deadline arms one).
-    var armedTimerCount: Int { armedCount.load(ordering: .relaxed) }
+    public var armedTimerCount: Int { armedCount.load(ordering: .relaxed) }
 
     private func run() {
         var events = [csyscalls_epoll_event](repeating: csyscalls_epoll_event(), count: 256)

@@ -16,7 +16,9 @@ public final class HTTPServer: Sendable {
     public init(configuration: HTTPServerConfiguration, responder: some HTTPResponder) throws(IOError) {
         self.configuration = configuration
         self.responder = responder
-        self.listener = try TCPListener(host: configuration.host, port: configuration.port, reusePort: configuration.reusePort)
+        self.listener = try TCPListener(
+            host: configuration.host, port: configuration.port, reusePort: configuration.reusePort, reactor: configuration.reactor
+        )
     }
 
     /// The bound address, with the real port.
