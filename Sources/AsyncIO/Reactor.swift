@@ -48,6 +48,7 @@ public final class Reactor: Sendable {
     /// diagnostics; written by the reactor thread only).
     private let heapCount = Atomic<Int>(0)
     private let armedCount = Atomic<Int>(0)
+    private let registeredCount = Atomic<Int>(0)
 
     /// Starts a reactor with its own thread.
     public init() throws(IOError) {
@@ -83,6 +84,7 @@ public final class Reactor: Sendable {
             token.release()
             throw error
         }
+        registeredCount.add(1, ordering: .relaxed)
         return registration
     }
 
@@ -119,6 +121,9 @@ public final class Reactor: Sendable {
     public var pendingTimerCount: Int {
         heapCount.load(ordering: .relaxed) + pending.withLock { $0.timers.count }
     }
+
+    /// Descriptors registered since start (listeners and connections).
+    public var registrationCount: Int { registeredCount.load(ordering: .relaxed) }
 
     /// Deadlines armed since start (each park with a deadline arms one).
     public var armedTimerCount: Int { armedCount.load(ordering: .relaxed) }
