@@ -22,19 +22,9 @@ public final class Reactor: Sendable {
         }
     }()
 
-    private struct Timer: Comparable {
-        var deadline: Deadline
-        /// Weak, so a closed connection's descriptor is released at once rather than when
-        /// its last armed deadline (up to the idle timeout) would have fired.
-        weak var registration: Registration?
-        var interest: Interest
-        var generation: UInt64
-        static func < (a: Timer, b: Timer) -> Bool { a.deadline < b.deadline }
-        static func == (a: Timer, b: Timer) -> Bool { a.deadline == b.deadline }
-    }
 
     private struct Pending {
-        var timers: [Timer] = []
+        var timers: [ReactorTimer] = []
         var released: [Unmanaged<Registration>] = []
         /// When the loop will next wake by itself; a timer due earlier must wake it.
         var sleepingUntil: Deadline = .never
@@ -106,7 +96,7 @@ public final class Reactor: Sendable {
     func addTimer(_ deadline: Deadline, registration: Registration, interest: Interest, generation: UInt64) {
         armedCount.add(1, ordering: .relaxed)
         let mustWake = pending.withLock { pending in
-            pending.timers.append(Timer(deadline: deadline, registration: registration, interest: interest, generation: generation))
+            pending.timers.append(ReactorTimer(deadline: deadline, registration: registration, interest: interest, generation: generation))
             if pending.sleeping && deadline < pending.sleepingUntil {
                 pending.sleepingUntil = deadline
                 return true
@@ -139,7 +129,7 @@ public final class Reactor: Sendable {
             for token in released { token.release() }
             for timer in newTimers { timers.push(timer) }
             fireExpired(&timers)
-            timers.discardInertIfGrown()
+            timers.discardIfGrown { timer in !(timer.registration?.isParked(timer.interest, generation: timer.generation) ?? false) }
             heapCount.store(timers.count, ordering: .relaxed)
 
             let wakeAt = timers.first?.deadline ?? .never
@@ -191,61 +181,5 @@ public final class Reactor: Sendable {
         guard deadline.nanoseconds > now else { return 0 }
         let millis = (deadline.nanoseconds - now + 999_999) / 1_000_000
         return Int32(clamping: millis)
-    }
-
-    /// A binary min-heap of deadlines; touched only by the reactor thread.
-    ///
-    /// Most waits end long before their deadline (a read that gets its bytes), leaving a
-    /// timer that is inert: its registration is gone or has moved on to a later park. Such
-    /// timers are not removed one by one (that would need a handle and a cross-thread
-    /// removal per wait); instead, whenever the heap has doubled since the last sweep, the
-    /// inert ones are dropped and the heap rebuilt. Each sweep costs O(n) and follows at
-    /// least n/2 pushes, so a push still costs O(1) amortised, and the heap never holds more
-    /// than twice the timers live at the last sweep (plus a small floor).
-    private struct TimerHeap {
-        private var storage: [Timer] = []
-        private var sweepAt = TimerHeap.minimumSweepSize
-        static let minimumSweepSize = 64
-        var first: Timer? { storage.first }
-        var count: Int { storage.count }
-
-        mutating func discardInertIfGrown() {
-            guard storage.count >= sweepAt else { return }
-            storage = storage.filter { $0.registration?.isParked($0.interest, generation: $0.generation) ?? false }
-            // Floyd's bottom-up heap construction, O(n).
-            for index in stride(from: storage.count / 2 - 1, through: 0, by: -1) { siftDown(from: index) }
-            sweepAt = max(2 * storage.count, Self.minimumSweepSize)
-        }
-
-        mutating func push(_ timer: Timer) {
-            storage.append(timer)
-            var child = storage.count - 1
-            while child > 0 {
-                let parent = (child - 1) / 2
-                guard storage[child] < storage[parent] else { break }
-                storage.swapAt(child, parent)
-                child = parent
-            }
-        }
-
-        mutating func pop() {
-            let last = storage.removeLast()
-            guard !storage.isEmpty else { return }
-            storage[0] = last
-            siftDown(from: 0)
-        }
-
-        private mutating func siftDown(from start: Int) {
-            var parent = start
-            while true {
-                let left = 2 * parent + 1, right = left + 1
-                var smallest = parent
-                if left < storage.count && storage[left] < storage[smallest] { smallest = left }
-                if right < storage.count && storage[right] < storage[smallest] { smallest = right }
-                if smallest == parent { break }
-                storage.swapAt(parent, smallest)
-                parent = smallest
-            }
-        }
     }
 }
