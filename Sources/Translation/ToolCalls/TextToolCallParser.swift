@@ -63,9 +63,12 @@ public struct TextToolCallParser: StreamingToolCallInterceptor {
                 guard let end = formats[open].regionEnd(in: Substring(pending)) else { return }
                 let region = pending[..<end]
                 if let calls = formats[open].parse(region, tools: tools) {
-                    spaceAfterCall = ""
-                    output += calls.map(\.intercepted)
-                    afterCall = true
+                    // No calls: markup that is dropped (Kimi K3's response-channel wrappers).
+                    if !calls.isEmpty {
+                        spaceAfterCall = ""
+                        output += calls.map(\.intercepted)
+                        afterCall = true
+                    }
                 } else {
                     emitText(String(region), into: &output)
                 }

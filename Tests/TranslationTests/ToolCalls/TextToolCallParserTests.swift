@@ -33,18 +33,8 @@ private func run(_ pieces: [String], setting: String, model: String = "some-mode
     runTextToolCallParser(pieces, setting: setting, model: model, tools: tools)
 }
 
-/// The result fed whole must equal the result for every two-piece split at character boundaries.
 private func expectSameForEverySplit(_ text: String, setting: String, model: String = "some-model", _ expected: [InterceptedText], sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(run([text], setting: setting, model: model) == expected, "whole", sourceLocation: sourceLocation)
-    let characters = Array(text)
-    for split in 1..<max(characters.count, 2) {
-        let pieces = [String(characters[..<split]), String(characters[split...])]
-        let result = run(pieces, setting: setting, model: model)
-        if result != expected {
-            Issue.record("split at \(split): \(result)", sourceLocation: sourceLocation)
-            return
-        }
-    }
+    expectSameForEverySplit(text, expected, setting, sourceLocation: sourceLocation) { run($0, setting: setting, model: model) }
 }
 
 private func call(_ name: String, _ arguments: JSONValue) -> InterceptedText {
