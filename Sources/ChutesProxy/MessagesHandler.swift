@@ -222,10 +222,10 @@ private actor SerialStreamWriter {
     }
 }
 
-/// Anthropic-style message ids: `msg_` and 24 random base-62 characters.
+/// Anthropic-style message ids: `msg_` and 24 random base-62 characters, from the per-thread
+/// generator (no system call per id).
 enum MessageID {
     static func make() -> String {
-        let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-        return "msg_" + String((0..<24).map { _ in alphabet.randomElement()! })
+        FastRandom.identifier(prefix: "msg_", count: 24)
     }
 }

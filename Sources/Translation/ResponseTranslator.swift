@@ -90,14 +90,23 @@ public enum ResponseTranslator {
 
     /// Anthropic usage from OpenAI usage: cached prompt tokens reported apart.
     public static func usage(_ usage: JSONValue?) -> JSONValue {
-        let prompt = usage?["prompt_tokens"]?.intValue ?? 0
-        let cached = usage?["prompt_tokens_details"]?["cached_tokens"]?.intValue ?? 0
+        let (uncached, cached) = promptTokens(usage) ?? (0, 0)
         return [
-            "input_tokens": JSONValue(max(0, prompt - cached)),
+            "input_tokens": JSONValue(uncached),
             "cache_creation_input_tokens": 0,
             "cache_read_input_tokens": JSONValue(cached),
             "output_tokens": JSONValue(usage?["completion_tokens"]?.intValue ?? 0),
         ]
+    }
+
+    /// Prompt tokens split into uncached and cached; nil when the upstream sent no
+    /// `prompt_tokens`. The counts are the upstream's, so they are clamped (a negative or
+    /// `Int.min` count must not overflow the subtraction).
+    static func promptTokens(_ usage: JSONValue?) -> (uncached: Int, cached: Int)? {
+        guard let reported = usage?["prompt_tokens"]?.intValue else { return nil }
+        let prompt = max(0, reported)
+        let cached = min(max(0, usage?["prompt_tokens_details"]?["cached_tokens"]?.intValue ?? 0), prompt)
+        return (prompt - cached, cached)
     }
 
     /// vLLM reports the matched stop string as `stop_reason`, sglang as `matched_stop`.

@@ -144,9 +144,8 @@ public struct StreamTranslator: Sendable {
         ended = true
         let stopReason = sentToolUse ? "tool_use" : StopReason.anthropic(fromOpenAI: finishReason)
         var deltaUsage: JSONObject = ["output_tokens": JSONValue(usage?["completion_tokens"]?.intValue ?? 0)]
-        if let prompt = usage?["prompt_tokens"]?.intValue {
-            let cached = usage?["prompt_tokens_details"]?["cached_tokens"]?.intValue ?? 0
-            deltaUsage["input_tokens"] = JSONValue(max(0, prompt - cached))
+        if let (uncached, cached) = ResponseTranslator.promptTokens(usage) {
+            deltaUsage["input_tokens"] = JSONValue(uncached)
             deltaUsage["cache_read_input_tokens"] = JSONValue(cached)
             deltaUsage["cache_creation_input_tokens"] = 0
         }
