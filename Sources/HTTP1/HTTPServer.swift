@@ -1,4 +1,5 @@
 import AsyncIO
+import Locking
 import Synchronization
 
 /// An HTTP/1.1 server on our own sockets: an accept loop that runs each connection as a child

@@ -1,4 +1,5 @@
 import AsyncIO
+import Locking
 import Synchronization
 
 /// Keep-alive connections to one origin: at most `maxConnections` open, idle ones reused
