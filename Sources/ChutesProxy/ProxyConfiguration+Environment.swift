@@ -52,6 +52,7 @@ extension ProxyConfiguration {
             logLevel = level
             if level <= .debug { debug = true }
         }
+        if let value = try reader.flag("METRICS_ENABLED") { metricsEnabled = value }
         if let text = reader.text("LOG_FORMAT") {
             guard let format = LogFormat(rawValue: text.lowercased()) else {
                 throw ConfigurationError(variable: "LOG_FORMAT", problem: "'\(text)' is not json or text")

@@ -54,6 +54,8 @@ public struct ProxyConfiguration: Sendable {
     public var logFormat = LogFormat.json
     /// `LOG_LEVEL`: `info` writes one access line per request; `debug` adds detail.
     public var logLevel = Logger.Level.info
+    /// `METRICS_ENABLED`: record metrics and serve them at `GET /metrics`.
+    public var metricsEnabled = true
 
     public init(host: String = "0.0.0.0", port: Int = 8080) {
         self.host = host

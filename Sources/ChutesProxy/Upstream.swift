@@ -9,9 +9,11 @@ struct Upstream: Sendable {
     let client: HTTPClient
     let retryState = RetryState()
     let catalog: ModelCatalog
+    let metrics: ProxyMetrics
 
-    init(configuration: ProxyConfiguration) throws(HTTPClientError) {
+    init(configuration: ProxyConfiguration, metrics: ProxyMetrics = ProxyMetrics(enabled: false)) throws(HTTPClientError) {
         self.configuration = configuration
+        self.metrics = metrics
         let client = try HTTPClient(configuration: configuration.clientConfiguration)
         self.client = client
         let modelsURL = configuration.upstreamBaseURL.appending("/v1/models")
@@ -64,6 +66,7 @@ struct Upstream: Sendable {
                 return response
             }
             response.body.discard()
+            metrics.retryingOn429()
             let delay = RetryState.delay(retryAfter: response.headers["Retry-After"], attempt: attempt, cap: configuration.maxRetryAfter)
             await retryState.coolDown(for: delay)
             attempt += 1
