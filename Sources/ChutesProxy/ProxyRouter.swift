@@ -8,6 +8,11 @@ struct ProxyRouter: HTTPResponder {
     let models: ModelsHandler
     let accessLog: AccessLog
     let metrics: ProxyMetrics
+    /// Keys clients must present; `/`, `/health`, `/ready` and (unless `metricsRequireKey`)
+    /// `/metrics` stay open.
+    let inboundKeys: InboundKeys
+    let metricsRequireKey: Bool
+    private static let openPaths: Set<String> = ["/", "/health", "/ready", "/metrics"]
     /// Connections served now and open to the upstream, read when `/metrics` is scraped.
     let connectionCounts: @Sendable () -> (served: Int, upstream: Int)
 
@@ -72,6 +77,9 @@ struct ProxyRouter: HTTPResponder {
 
     private func route(_ request: HTTPRequest) async -> HTTPResponse {
         let path = request.path.hasSuffix("/") && request.path.count > 1 ? String(request.path.dropLast()) : request.path
+        if !inboundKeys.isEmpty, !Self.openPaths.contains(path) || (path == "/metrics" && metricsRequireKey), !inboundKeys.accept(request.headers) {
+            return AnthropicError(status: 401, message: "invalid proxy key: send one of the proxy's keys (PROXY_API_KEYS) as x-api-key or Authorization: Bearer").response
+        }
         switch (request.method, path) {
         case ("GET", "/"), ("GET", "/health"), ("HEAD", "/"), ("HEAD", "/health"):
             return HTTPResponse(status: 200, contentType: "application/json", body: Self.healthBody)

@@ -9,9 +9,11 @@ public final class ProxyServer: Sendable {
     public let configuration: ProxyConfiguration
     private let server: HTTPServer
 
-    /// Binds the port and prepares the upstream client; throws `IOError` (cannot listen) or
-    /// `HTTPClientError` (the trust store or CA file cannot be loaded).
+    /// Binds the port and prepares the upstream client; throws `ConfigurationError` (settings
+    /// that are wrong together), `IOError` (cannot listen) or `HTTPClientError` (the trust
+    /// store or CA file cannot be loaded).
     public init(configuration: ProxyConfiguration, logger: Logger = Logger(label: "claude-chutes-proxy")) throws {
+        try configuration.validate()
         self.configuration = configuration
         let metrics = ProxyMetrics(enabled: configuration.metricsEnabled)
         let upstream = try Upstream(configuration: configuration, metrics: metrics)
@@ -22,6 +24,8 @@ public final class ProxyServer: Sendable {
             models: ModelsHandler(upstream: upstream),
             accessLog: AccessLog(logger: logger),
             metrics: metrics,
+            inboundKeys: configuration.inboundKeys,
+            metricsRequireKey: configuration.metricsRequireKey,
             connectionCounts: { [client = upstream.client] in
                 (served.server.withLock { $0?.activeConnections } ?? 0, client.openConnections)
             }
