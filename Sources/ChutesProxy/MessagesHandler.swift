@@ -74,7 +74,8 @@ struct MessagesHandler: Sendable {
             guard let parsed = try? JSONValue(parsing: upstreamBody) else {
                 throw AnthropicError(status: 502, message: "the upstream's answer is not JSON: \(String(decoding: upstreamBody.prefix(200), as: UTF8.self))")
             }
-            let message = ResponseTranslator.translate(parsed, context: context, messageID: MessageID.make(), textToolCalls: textToolCallParser(for: context))
+            let message = ResponseTranslator.translate(parsed, context: context, messageID: MessageID.make(), textToolCalls: textToolCallParser(for: context),
+                                                      reasoningToolCalls: reasoningToolCallParser(for: context))
             RequestRecord.current?.noteUsage(message["usage"])
             log(context, status: 200, started: started, outcome: "tokens in \(message["usage"]?["input_tokens"]?.intValue ?? 0) out \(message["usage"]?["output_tokens"]?.intValue ?? 0)")
             return HTTPResponse(status: 200, contentType: "application/json", body: message.serialized())
@@ -86,6 +87,11 @@ struct MessagesHandler: Sendable {
     /// Parses tool calls written as text, when the request declared tools (`TOOL_CALL_PARSER`).
     private func textToolCallParser(for context: RequestContext) -> TextToolCallParser? {
         makeTextToolCallParser(setting: configuration.toolCallParser, model: context.upstreamModel, tools: context.tools)
+    }
+
+    /// Parses tool calls written into the reasoning, for the families that write them there.
+    private func reasoningToolCallParser(for context: RequestContext) -> TextToolCallParser? {
+        makeReasoningToolCallParser(setting: configuration.toolCallParser, model: context.upstreamModel, tools: context.tools)
     }
 
     private func setModel(_ model: String, in translated: inout JSONValue, context: inout RequestContext) {
@@ -105,7 +111,8 @@ struct MessagesHandler: Sendable {
             model: context.requestedModel,
             estimatedInputTokens: context.estimatedInputTokens,
             toolName: { [toolNames = context.toolNames] in toolNames.clientName($0) },
-            textToolCalls: textToolCallParser(for: context)
+            textToolCalls: textToolCallParser(for: context),
+            reasoningToolCalls: reasoningToolCallParser(for: context)
         ))
         let pingInterval = configuration.pingInterval
         let headers: HTTPHeaders = ["Content-Type": "text/event-stream", "Cache-Control": "no-cache"]
@@ -219,7 +226,10 @@ private actor SerialStreamWriter {
     }
 }
 
-/// Anthropic-style message ids: `msg_` and 24 random base-62 characters.
+/// Anthropic-style message ids: `msg_` and 24 random base-62 characters, from the per-thread
+/// generator (no system call per id).
 enum MessageID {
-    static func make() -> String { RandomIdentifier.make(prefix: "msg_") }
+    static func make() -> String {
+        FastRandom.identifier(prefix: "msg_", count: 24)
+    }
 }
