@@ -55,10 +55,27 @@ public struct ProxyConfiguration: Sendable {
     public var logFormat = LogFormat.json
     /// `LOG_LEVEL`: `info` writes one access line per request; `debug` adds detail.
     public var logLevel = Logger.Level.info
+    /// `METRICS_ENABLED`: record metrics and serve them at `GET /metrics`.
+    public var metricsEnabled = true
+    /// Keys a client must present (`PROXY_API_KEYS`, `PROXY_API_KEYS_FILE`); empty: open.
+    /// When set, the upstream key is `upstreamAPIKey` only, never a client's.
+    public var inboundKeys = InboundKeys([])
+    /// `METRICS_REQUIRE_KEY`: `/metrics` asks for an inbound key too.
+    public var metricsRequireKey = false
 
     public init(host: String = "0.0.0.0", port: Int = 8080) {
         self.host = host
         self.port = port
+    }
+
+    /// Settings that are wrong together: inbound keys need the proxy's own upstream key.
+    public func validate() throws(ConfigurationError) {
+        if !inboundKeys.isEmpty && (upstreamAPIKey ?? "").isEmpty {
+            throw ConfigurationError(variable: "PROXY_API_KEYS", problem: "inbound keys are set but CHUTES_API_KEY is not: with inbound keys the upstream key comes from CHUTES_API_KEY only (a client's key is never forwarded); set CHUTES_API_KEY")
+        }
+        if metricsRequireKey && inboundKeys.isEmpty {
+            throw ConfigurationError(variable: "METRICS_REQUIRE_KEY", problem: "no inbound key is set (PROXY_API_KEYS or PROXY_API_KEYS_FILE) to protect /metrics with")
+        }
     }
 
     /// The HTTP server's configuration with the proxy's address and error format.

@@ -152,11 +152,14 @@ private let hello: JSONValue = ["model": "claude-sonnet", "max_tokens": 100, "me
 
     @Test func theWriterDropsAndCountsLinesRatherThanBlock() throws {
         var pipeEnds: [Int32] = [0, 0]
+        // Close-on-exec, so no process another test starts holds the pipe open; the read end
+        // never blocks: the test reads what is there.
         #expect(pipe(&pipeEnds) == 0)
+        for end in pipeEnds { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        _ = fcntl(pipeEnds[0], F_SETFL, O_NONBLOCK)
+        _ = fcntl(pipeEnds[1], F_SETFL, O_NONBLOCK)
         defer { close(pipeEnds[0]) }
         // Fill the pipe to the last byte (with empty lines), as a reader that stopped reading would.
-        let flags = fcntl(pipeEnds[1], F_GETFL)
-        _ = fcntl(pipeEnds[1], F_SETFL, flags | O_NONBLOCK)
         var filler = [UInt8](repeating: 10, count: 4096)
         var filled = 0
         while true {
@@ -164,7 +167,7 @@ private let hello: JSONValue = ["model": "claude-sonnet", "max_tokens": 100, "me
             if written > 0 { filled += written } else { break }
         }
         while write(pipeEnds[1], &filler, 1) == 1 { filled += 1 }
-        _ = fcntl(pipeEnds[1], F_SETFL, flags)
+        _ = fcntl(pipeEnds[1], F_SETFL, fcntl(pipeEnds[1], F_GETFL) & ~O_NONBLOCK)
 
         let writer = LogWriter(fileDescriptor: pipeEnds[1], capacity: 100)
         let line = Array(String(repeating: "x", count: 39).utf8) + [10]
@@ -177,7 +180,7 @@ private let hello: JSONValue = ["model": "claude-sonnet", "max_tokens": 100, "me
             if count <= 0 { break }
             output += buffer[..<count]
         }
-        writer.flush()
+        writer.flush()  // everything the writer kept is in the pipe now
         close(pipeEnds[1])
         output = []
         while true {

@@ -1,15 +1,10 @@
 """The proxy binary's own log: JSON lines, one access line per request, no key anywhere."""
 import json
-import os
-import re
-import subprocess
 import time
 
 import anthropic
 import urllib.request
 import pytest
-
-from conftest import BINARY
 
 KEY = "sk-e2e-secret-key-5151-zyxw"
 
@@ -25,18 +20,11 @@ def wait_for(predicate, timeout=10.0):
 
 
 @pytest.fixture
-def logged_proxy(upstream, tmp_path):
+def logged_proxy(start_proxy, tmp_path):
     log_path = tmp_path / "proxy.log"
-    env = dict(os.environ, CHUTES_BASE_URL=f"http://127.0.0.1:{upstream.server_address[1]}",
-               HOST="127.0.0.1", PORT="0", CHUTES_AUTH_STYLE="both", PROXY_MAX_RETRY_ON_429="0",
-               LOG_FORMAT="json", DEBUG_PROXY="1")
     with open(log_path, "w") as log:
-        process = subprocess.Popen([BINARY], env=env, stdout=subprocess.PIPE, stderr=log, text=True)
-    match = re.search(r"listening on [^ ]+:(\d+)", process.stdout.readline())
-    assert match, "proxy did not start"
-    yield f"http://127.0.0.1:{match.group(1)}", log_path
-    process.terminate()
-    assert process.wait(timeout=15) == 0
+        url = start_proxy(stderr=log, CHUTES_AUTH_STYLE="both", LOG_FORMAT="json", DEBUG_PROXY="1")
+    return url, log_path
 
 
 def access_lines(log_path):

@@ -39,6 +39,9 @@ final class ConnectionPool: Sendable {
 
     var counters: (opened: Int, leased: Int) { statistics.withLock { $0 } }
 
+    /// Connections open now, idle or in use, plus ones being opened.
+    var openCount: Int { state.withLock { $0.open } }
+
     /// A connection to use for one exchange: an idle one that still looks alive, or a new
     /// one (opened within `connectDeadline`). `fresh` skips the idle ones.
     func acquire(fresh: Bool = false, connectDeadline: Deadline) async throws(HTTPClientError) -> PooledConnection {

@@ -95,6 +95,11 @@ public final class HTTPClient: Sendable {
         }
     }
 
+    /// Connections open now over all origins, idle or in use.
+    public var openConnections: Int {
+        pools.withLock { Array($0.values) }.reduce(0) { $0 + $1.openCount }
+    }
+
     private func pool(for origin: Origin) -> ConnectionPool {
         pools.withLock { pools in
             if let pool = pools[origin] { return pool }
