@@ -30,8 +30,7 @@ public struct HTTPClientRequest: Sendable {
         bytes += " HTTP/1.1\r\n".utf8
         if headers["host"] == nil { append(name: "Host", value: url.hostHeader, to: &bytes) }
         for (name, value) in headers {
-            let lowered = name.lowercased()
-            if lowered == "content-length" || lowered == "transfer-encoding" { continue }
+            if HTTPHeaders.equalIgnoringCase(name, "content-length") || HTTPHeaders.equalIgnoringCase(name, "transfer-encoding") { continue }
             guard !name.isEmpty, name.utf8.allSatisfy(Self.isTokenByte) else {
                 throw .invalidRequest("header name \(name.debugDescription) is not an HTTP token")
             }
@@ -55,13 +54,15 @@ public struct HTTPClientRequest: Sendable {
         bytes += "\r\n".utf8
     }
 
+    private static let tokenPunctuation: [UInt8] = Array("!#$%&'*+-.^_`|~".utf8)
+
     /// RFC 9110 tchar.
     private static func isTokenByte(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             return true
         default:
-            return Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
+            return tokenPunctuation.contains(byte)
         }
     }
 }
