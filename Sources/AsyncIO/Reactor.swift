@@ -5,11 +5,15 @@ import Synchronization
 /// The event loop: one dedicated thread blocked in `epoll_wait`, never a thread of the
 /// cooperative pool. It turns readiness edges and expired deadlines into resumed tasks.
 ///
+/// Sockets, servers and clients use `Reactor.shared` unless given another (an embedder that
+/// wants its own event thread, or a test that counts one reactor's timers). A reactor's
+/// thread lives as long as the process.
+///
 /// Work from other threads (new timers, registrations to release) goes through `pending`
 /// and, when the loop must notice it sooner than its current sleep, an eventfd wake-up.
-final class Reactor: Sendable {
+public final class Reactor: Sendable {
     /// The process-wide reactor, started on first use.
-    static let shared: Reactor = {
+    public static let shared: Reactor = {
         csyscalls_ignore_sigpipe()
         do {
             return try Reactor()
@@ -40,8 +44,13 @@ final class Reactor: Sendable {
     private let epollFD: Int32
     private let wakeFD: Int32
     private let pending = Mutex(Pending())
+    /// Timers in the heap after the loop's last pass, and timers armed in all (for tests and
+    /// diagnostics; written by the reactor thread only).
+    private let heapCount = Atomic<Int>(0)
+    private let armedCount = Atomic<Int>(0)
 
-    private init() throws(IOError) {
+    /// Starts a reactor with its own thread.
+    public init() throws(IOError) {
         epollFD = csyscalls_epoll_create()
         guard epollFD >= 0 else { throw .last("epoll_create1") }
         wakeFD = csyscalls_eventfd()
@@ -61,6 +70,8 @@ final class Reactor: Sendable {
     }
 
     /// Registers a non-blocking descriptor for edge-triggered readiness in both directions.
+    /// On success the registration owns (and eventually closes) the descriptor; on failure
+    /// it stays the caller's.
     func register(_ fileDescriptor: Int32) throws(IOError) -> Registration {
         let registration = Registration(fileDescriptor: fileDescriptor)
         let token = Unmanaged.passRetained(registration)
@@ -68,6 +79,7 @@ final class Reactor: Sendable {
         let address = UInt64(UInt(bitPattern: token.toOpaque()))
         guard csyscalls_epoll_ctl_add(epollFD, fileDescriptor, events, address) == 0 else {
             let error = IOError.last("epoll_ctl(ADD)")
+            registration.relinquishDescriptor()
             token.release()
             throw error
         }
@@ -90,6 +102,7 @@ final class Reactor: Sendable {
 
     /// Arms a deadline for one park of `registration`.
     func addTimer(_ deadline: Deadline, registration: Registration, interest: Interest, generation: UInt64) {
+        armedCount.add(1, ordering: .relaxed)
         let mustWake = pending.withLock { pending in
             pending.timers.append(Timer(deadline: deadline, registration: registration, interest: interest, generation: generation))
             if pending.sleeping && deadline < pending.sleepingUntil {
@@ -100,6 +113,15 @@ final class Reactor: Sendable {
         }
         if mustWake { _ = csyscalls_eventfd_signal(wakeFD) }
     }
+
+    /// Timers not yet expired or discarded: in the heap or about to be pushed. Stays
+    /// proportional to the waits in progress, however many have completed.
+    var pendingTimerCount: Int {
+        heapCount.load(ordering: .relaxed) + pending.withLock { $0.timers.count }
+    }
+
+    /// Deadlines armed since start (each park with a deadline arms one).
+    var armedTimerCount: Int { armedCount.load(ordering: .relaxed) }
 
     private func run() {
         var events = [csyscalls_epoll_event](repeating: csyscalls_epoll_event(), count: 256)
@@ -112,6 +134,8 @@ final class Reactor: Sendable {
             for token in released { token.release() }
             for timer in newTimers { timers.push(timer) }
             fireExpired(&timers)
+            timers.discardInertIfGrown()
+            heapCount.store(timers.count, ordering: .relaxed)
 
             let wakeAt = timers.first?.deadline ?? .never
             // Announce the sleep under the same lock that checks for newer timers, so a timer
@@ -165,9 +189,28 @@ final class Reactor: Sendable {
     }
 
     /// A binary min-heap of deadlines; touched only by the reactor thread.
+    ///
+    /// Most waits end long before their deadline (a read that gets its bytes), leaving a
+    /// timer that is inert: its registration is gone or has moved on to a later park. Such
+    /// timers are not removed one by one (that would need a handle and a cross-thread
+    /// removal per wait); instead, whenever the heap has doubled since the last sweep, the
+    /// inert ones are dropped and the heap rebuilt. Each sweep costs O(n) and follows at
+    /// least n/2 pushes, so a push still costs O(1) amortised, and the heap never holds more
+    /// than twice the timers live at the last sweep (plus a small floor).
     private struct TimerHeap {
         private var storage: [Timer] = []
+        private var sweepAt = TimerHeap.minimumSweepSize
+        static let minimumSweepSize = 64
         var first: Timer? { storage.first }
+        var count: Int { storage.count }
+
+        mutating func discardInertIfGrown() {
+            guard storage.count >= sweepAt else { return }
+            storage = storage.filter { $0.registration?.isParked($0.interest, generation: $0.generation) ?? false }
+            // Floyd's bottom-up heap construction, O(n).
+            for index in stride(from: storage.count / 2 - 1, through: 0, by: -1) { siftDown(from: index) }
+            sweepAt = max(2 * storage.count, Self.minimumSweepSize)
+        }
 
         mutating func push(_ timer: Timer) {
             storage.append(timer)
@@ -184,7 +227,11 @@ final class Reactor: Sendable {
             let last = storage.removeLast()
             guard !storage.isEmpty else { return }
             storage[0] = last
-            var parent = 0
+            siftDown(from: 0)
+        }
+
+        private mutating func siftDown(from start: Int) {
+            var parent = start
             while true {
                 let left = 2 * parent + 1, right = left + 1
                 var smallest = parent

@@ -16,9 +16,12 @@ enum WakeReason: Sendable {
 /// The descriptor is registered once, edge-triggered, for both directions. An edge that
 /// arrives while nobody waits is remembered, so a task that saw EAGAIN and parks just after
 /// the edge is still woken (at worst it retries the system call once for nothing).
-/// Owns the descriptor: it is closed when the last reference goes.
+/// Owns the descriptor once registered: it is closed when the last reference goes.
 final class Registration: Sendable {
     let fileDescriptor: Int32
+    /// False when registering failed: the descriptor then stays its creator's to close, so
+    /// exactly one owner closes it (a second close could hit a number already reused).
+    private let ownsDescriptor = Atomic<Bool>(true)
 
     private struct Direction {
         var ready = false
@@ -45,7 +48,12 @@ final class Registration: Sendable {
     }
 
     deinit {
-        Glibc.close(fileDescriptor)
+        if ownsDescriptor.load(ordering: .acquiring) { Glibc.close(fileDescriptor) }
+    }
+
+    /// Gives the descriptor back to the caller of a failed `Reactor.register`.
+    func relinquishDescriptor() {
+        ownsDescriptor.store(false, ordering: .releasing)
     }
 
     var isClosed: Bool { state.withLock { $0.closed } }
@@ -102,6 +110,12 @@ final class Registration: Sendable {
             return waiter
         }
         waiter?.resume(returning: .timedOut)
+    }
+
+    /// Whether the park that armed a timer with `generation` is still waiting; when not,
+    /// the timer is inert and the reactor may drop it.
+    func isParked(_ interest: Interest, generation: UInt64) -> Bool {
+        state.withLock { state in state[interest].generation == generation && state[interest].waiter != nil }
     }
 
     /// Marks the registration closed and wakes both directions; true the first time.

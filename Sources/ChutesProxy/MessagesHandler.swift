@@ -73,7 +73,8 @@ struct MessagesHandler: Sendable {
             guard let parsed = try? JSONValue(parsing: upstreamBody) else {
                 throw AnthropicError(status: 502, message: "the upstream's answer is not JSON: \(String(decoding: upstreamBody.prefix(200), as: UTF8.self))")
             }
-            let message = ResponseTranslator.translate(parsed, context: context, messageID: MessageID.make(), textToolCalls: textToolCallParser(for: context))
+            let message = ResponseTranslator.translate(parsed, context: context, messageID: MessageID.make(), textToolCalls: textToolCallParser(for: context),
+                                                      reasoningToolCalls: reasoningToolCallParser(for: context))
             log(context, status: 200, started: started, outcome: "tokens in \(message["usage"]?["input_tokens"]?.intValue ?? 0) out \(message["usage"]?["output_tokens"]?.intValue ?? 0)")
             return HTTPResponse(status: 200, contentType: "application/json", body: message.serialized())
         } catch {
@@ -84,6 +85,11 @@ struct MessagesHandler: Sendable {
     /// Parses tool calls written as text, when the request declared tools (`TOOL_CALL_PARSER`).
     private func textToolCallParser(for context: RequestContext) -> TextToolCallParser? {
         makeTextToolCallParser(setting: configuration.toolCallParser, model: context.upstreamModel, tools: context.tools)
+    }
+
+    /// Parses tool calls written into the reasoning, for the families that write them there.
+    private func reasoningToolCallParser(for context: RequestContext) -> TextToolCallParser? {
+        makeReasoningToolCallParser(setting: configuration.toolCallParser, model: context.upstreamModel, tools: context.tools)
     }
 
     private func setModel(_ model: String, in translated: inout JSONValue, context: inout RequestContext) {
@@ -102,7 +108,8 @@ struct MessagesHandler: Sendable {
             model: context.requestedModel,
             estimatedInputTokens: context.estimatedInputTokens,
             toolName: { [toolNames = context.toolNames] in toolNames.clientName($0) },
-            textToolCalls: textToolCallParser(for: context)
+            textToolCalls: textToolCallParser(for: context),
+            reasoningToolCalls: reasoningToolCallParser(for: context)
         ))
         let pingInterval = configuration.pingInterval
         let headers: HTTPHeaders = ["Content-Type": "text/event-stream", "Cache-Control": "no-cache"]

@@ -120,12 +120,16 @@ private struct EnvironmentReader {
         return value
     }
 
+    /// The longest duration a setting may have: a year; more is a typo, not a timeout.
+    static let maximumSeconds = 365 * 86_400
+
     func seconds(_ name: String) throws(ConfigurationError) -> Duration? {
         guard let text = text(name) else { return nil }
-        guard let value = Double(text), value >= 0, value.isFinite else {
-            throw ConfigurationError(variable: name, problem: "'\(text)' is not a number of seconds")
+        guard let value = Double(text), value <= Double(Self.maximumSeconds),
+              let duration = Duration.seconds(untrusted: value, maximum: .seconds(Self.maximumSeconds)) else {
+            throw ConfigurationError(variable: name, problem: "'\(text)' is not a number of seconds from 0 to \(Self.maximumSeconds)")
         }
-        return .milliseconds(Int64(value * 1000))
+        return duration
     }
 
     func flag(_ name: String) throws(ConfigurationError) -> Bool? {

@@ -20,19 +20,23 @@ public struct StreamTranslator: Sendable {
         public var toolName: @Sendable (String) -> String
         /// Turns tool calls written as text into calls; nil when the request declared no tools.
         public var textToolCalls: (any StreamingToolCallInterceptor)?
+        /// The same for the reasoning stream, for families that write calls there (Kimi).
+        public var reasoningToolCalls: (any StreamingToolCallInterceptor)?
 
         public init(
             messageID: String,
             model: String,
             estimatedInputTokens: Int,
             toolName: @escaping @Sendable (String) -> String = { $0 },
-            textToolCalls: (any StreamingToolCallInterceptor)? = nil
+            textToolCalls: (any StreamingToolCallInterceptor)? = nil,
+            reasoningToolCalls: (any StreamingToolCallInterceptor)? = nil
         ) {
             self.messageID = messageID
             self.model = model
             self.estimatedInputTokens = estimatedInputTokens
             self.toolName = toolName
             self.textToolCalls = textToolCalls
+            self.reasoningToolCalls = reasoningToolCalls
         }
     }
 
@@ -64,6 +68,8 @@ public struct StreamTranslator: Sendable {
     private var sentToolUse = false
     private var finishReason: String?
     private var usage: JSONValue?
+    /// Reasoning went through `reasoningToolCalls` and may have a tail held back there.
+    private var reasoningHeld = false
 
     public init(context: Context) {
         self.context = context
@@ -117,6 +123,7 @@ public struct StreamTranslator: Sendable {
         guard !ended else { return [] }
         var events = start()
         for piece in thinkTags.finish() { append(piece, to: &events) }
+        flushReasoningToolCalls(&events)
         if var interceptor = context.textToolCalls {
             let outputs = interceptor.finish()
             context.textToolCalls = interceptor
@@ -137,9 +144,8 @@ public struct StreamTranslator: Sendable {
         ended = true
         let stopReason = sentToolUse ? "tool_use" : StopReason.anthropic(fromOpenAI: finishReason)
         var deltaUsage: JSONObject = ["output_tokens": JSONValue(usage?["completion_tokens"]?.intValue ?? 0)]
-        if let prompt = usage?["prompt_tokens"]?.intValue {
-            let cached = usage?["prompt_tokens_details"]?["cached_tokens"]?.intValue ?? 0
-            deltaUsage["input_tokens"] = JSONValue(max(0, prompt - cached))
+        if let (uncached, cached) = ResponseTranslator.promptTokens(usage) {
+            deltaUsage["input_tokens"] = JSONValue(uncached)
             deltaUsage["cache_read_input_tokens"] = JSONValue(cached)
             deltaUsage["cache_creation_input_tokens"] = 0
         }
@@ -172,7 +178,39 @@ public struct StreamTranslator: Sendable {
         }
     }
 
+    /// Reasoning, through the reasoning tool-call parser when there is one.
     private mutating func appendThinking(_ text: String, to events: inout [AnthropicStreamEvent]) {
+        guard var interceptor = context.reasoningToolCalls else {
+            appendPlainThinking(text, to: &events)
+            return
+        }
+        let outputs = interceptor.feed(text)
+        context.reasoningToolCalls = interceptor
+        reasoningHeld = true
+        appendInterceptedReasoning(outputs, to: &events)
+    }
+
+    /// Ends the reasoning stream's parsing: what it held back goes out before any answer text.
+    private mutating func flushReasoningToolCalls(_ events: inout [AnthropicStreamEvent]) {
+        guard reasoningHeld, var interceptor = context.reasoningToolCalls else { return }
+        reasoningHeld = false
+        let outputs = interceptor.finish()
+        context.reasoningToolCalls = interceptor
+        appendInterceptedReasoning(outputs, to: &events)
+    }
+
+    private mutating func appendInterceptedReasoning(_ outputs: [InterceptedText], to events: inout [AnthropicStreamEvent]) {
+        for output in outputs {
+            if case .text(let thought) = output {
+                appendPlainThinking(thought, to: &events)
+            } else {
+                appendIntercepted([output], to: &events)
+            }
+        }
+    }
+
+    private mutating func appendPlainThinking(_ text: String, to events: inout [AnthropicStreamEvent]) {
+        guard !text.isEmpty else { return }
         if case .tool = openBlock { return }  // reasoning after a call has nowhere to go in Anthropic's shape
         if openBlock != .thinking {
             closeBlock(&events)
@@ -182,6 +220,7 @@ public struct StreamTranslator: Sendable {
     }
 
     private mutating func appendText(_ text: String, to events: inout [AnthropicStreamEvent]) {
+        flushReasoningToolCalls(&events)
         if var interceptor = context.textToolCalls {
             let outputs = interceptor.feed(text)
             context.textToolCalls = interceptor

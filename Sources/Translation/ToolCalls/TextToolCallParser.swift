@@ -15,12 +15,20 @@ public struct TextToolCallParser: StreamingToolCallInterceptor {
     /// Whitespace after a call, dropped if another call follows or the text ends.
     private var spaceAfterCall = ""
     private var afterCall = false
+    /// Every format's start markers and the code fence, for one pass over the text.
+    private let markers: MarkerTable
 
     private static let fence = "```"
+    private static let fenceTable = MarkerTable([(fence, nil)])
 
     init(formats: [any TextToolCallFormat], tools: DeclaredTools) {
         self.formats = formats
         self.tools = tools
+        var entries: [(String, Int?)] = [(Self.fence, nil)]
+        for (index, format) in formats.enumerated() {
+            entries += format.startMarkers.map { ($0, index) }
+        }
+        markers = MarkerTable(entries)
     }
 
     public mutating func feed(_ text: String) -> [InterceptedText] {
@@ -65,42 +73,28 @@ public struct TextToolCallParser: StreamingToolCallInterceptor {
                 openRegion = nil
                 continue
             }
-            if inCodeFence {
-                guard let close = pending.firstRange(of: Self.fence) else {
-                    let keep = atEnd ? 0 : Self.partialMarkerLength(at: pending, markers: [Self.fence])
-                    emitText(String(pending.dropLast(keep)), into: &output)
-                    pending = String(pending.suffix(keep))
-                    return
-                }
-                emitText(String(pending[..<close.upperBound]), into: &output)
-                pending = String(pending[close.upperBound...])
-                inCodeFence = false
-                continue
-            }
-            // The earliest marker or fence opening.
-            var earliest: (range: Range<String.Index>, format: Int?)?
-            if let fence = pending.firstRange(of: Self.fence) { earliest = (fence, nil) }
-            for (index, format) in formats.enumerated() {
-                for marker in format.startMarkers {
-                    if let range = pending.firstRange(of: marker), earliest == nil || range.lowerBound < earliest!.range.lowerBound {
-                        earliest = (range, index)
-                    }
-                }
-            }
-            guard let found = earliest else {
-                let markers = formats.flatMap(\.startMarkers) + [Self.fence]
-                let keep = atEnd ? 0 : Self.partialMarkerLength(at: pending, markers: markers)
-                emitText(String(pending.dropLast(keep)), into: &output)
-                pending = String(pending.suffix(keep))
+            let table = inCodeFence ? Self.fenceTable : markers
+            guard let found = table.firstMatch(in: pending) else {
+                let keep = atEnd ? 0 : table.partialTailLength(of: pending)
+                let cut = pending.utf8.index(pending.utf8.endIndex, offsetBy: -keep)
+                emitText(String(pending[..<cut]), into: &output)
+                pending = String(pending[cut...])
                 return
             }
-            if let format = found.format {
-                emitText(String(pending[..<found.range.lowerBound]), into: &output, beforeCall: true)
-                pending = String(pending[found.range.lowerBound...])
+            let start = pending.utf8.index(pending.utf8.startIndex, offsetBy: found.offset)
+            if inCodeFence {
+                let close = pending.utf8.index(start, offsetBy: found.length)
+                emitText(String(pending[..<close]), into: &output)
+                pending = String(pending[close...])
+                inCodeFence = false
+            } else if let format = found.format {
+                emitText(String(pending[..<start]), into: &output, beforeCall: true)
+                pending = String(pending[start...])
                 openRegion = format
             } else {
-                emitText(String(pending[..<found.range.upperBound]), into: &output)
-                pending = String(pending[found.range.upperBound...])
+                let fenceEnd = pending.utf8.index(start, offsetBy: found.length)
+                emitText(String(pending[..<fenceEnd]), into: &output)
+                pending = String(pending[fenceEnd...])
                 inCodeFence = true
             }
         }
@@ -130,16 +124,56 @@ public struct TextToolCallParser: StreamingToolCallInterceptor {
             output.append(.text(text))
         }
     }
+}
 
-    /// Length of the longest tail of `text` that is a proper prefix of one of `markers`.
-    static func partialMarkerLength(at text: String, markers: [String]) -> Int {
-        let longest = markers.map(\.count).max() ?? 0
-        var length = min(longest - 1, text.count)
-        while length > 0 {
-            let tail = text.suffix(length)
-            if markers.contains(where: { $0.count > length && $0.hasPrefix(tail) }) { return length }
-            length -= 1
+/// Markers looked up by their first byte, so text with none of them is read once, byte by
+/// byte, however many formats are watched for.
+struct MarkerTable: Sendable {
+    private let markers: [(bytes: [UInt8], format: Int?)]
+    /// For each byte value, the markers (by index, in the order given) that start with it.
+    private let byFirstByte: [[Int]]
+    private let longest: Int
+
+    /// Markers and the format each opens (nil for the code fence); on a tie the earlier wins.
+    init(_ entries: [(String, Int?)]) {
+        markers = entries.map { (Array($0.0.utf8), $0.1) }
+        var buckets = [[Int]](repeating: [], count: 256)
+        for (index, marker) in markers.enumerated() where !marker.bytes.isEmpty {
+            buckets[Int(marker.bytes[0])].append(index)
         }
-        return 0
+        byFirstByte = buckets
+        longest = markers.map(\.bytes.count).max() ?? 0
+    }
+
+    /// The first marker in `text`: its UTF-8 offset and length, and its format.
+    func firstMatch(in text: String) -> (offset: Int, length: Int, format: Int?)? {
+        var text = text
+        return text.withUTF8 { bytes in
+            for offset in bytes.indices {
+                for index in byFirstByte[Int(bytes[offset])] {
+                    let marker = markers[index].bytes
+                    if offset + marker.count <= bytes.count && (1..<marker.count).allSatisfy({ bytes[offset + $0] == marker[$0] }) {
+                        return (offset, marker.count, markers[index].format)
+                    }
+                }
+            }
+            return nil
+        }
+    }
+
+    /// UTF-8 length of the longest tail of `text` that is a proper prefix of a marker: what
+    /// must be held back because the next piece may complete it.
+    func partialTailLength(of text: String) -> Int {
+        var text = text
+        return text.withUTF8 { bytes in
+            for offset in max(0, bytes.count - longest + 1)..<bytes.count {
+                let tail = bytes.count - offset
+                for index in byFirstByte[Int(bytes[offset])] {
+                    let marker = markers[index].bytes
+                    if marker.count > tail && (1..<tail).allSatisfy({ bytes[offset + $0] == marker[$0] }) { return tail }
+                }
+            }
+            return 0
+        }
     }
 }
