@@ -24,11 +24,11 @@ struct StreamRelay: Sendable {
     /// Translates what `bytes` completes.
     mutating func feed(_ bytes: some Collection<UInt8>) -> [UInt8] {
         decoder.feed(bytes)
-        var events: [AnthropicStreamEvent] = []
+        var output: [UInt8] = []
         while !translator.isEnded, let event = decoder.next() {
-            events += handle(event)
+            for translated in handle(event) { translated.encode(into: &output) }
         }
-        return encode(events)
+        return output
     }
 
     /// The upstream's stream ended: flush, then end the Anthropic stream.

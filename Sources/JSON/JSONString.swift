@@ -24,6 +24,13 @@ public struct JSONString: Sendable, Hashable, ExpressibleByStringLiteral, Custom
 
     public var description: String { value }
 
+    public var isEmpty: Bool {
+        switch storage {
+        case .text(let text): text.isEmpty
+        case .raw(let bytes, _): bytes.isEmpty
+        }
+    }
+
     public static func == (lhs: JSONString, rhs: JSONString) -> Bool {
         if case let .raw(a, false) = lhs.storage, case let .raw(b, false) = rhs.storage { return a.elementsEqual(b) }
         return lhs.value == rhs.value
