@@ -3,10 +3,11 @@ import JSON
 /// One Anthropic message (or the system prompt) -> OpenAI messages.
 enum MessageTranslator {
     /// System text from a string or text blocks, blocks joined by a blank line.
-    static func systemText(_ value: JSONValue, field: String) throws(TranslationError) -> String? {
-        if let text = value.stringValue { return text }
+    /// Kept as written (not decoded), since it goes upstream unchanged.
+    static func systemText(_ value: JSONValue, field: String) throws(TranslationError) -> JSONString? {
+        if let text = value.jsonString { return text }
         guard let blocks = value.arrayValue else { throw .wrongType(field, expected: "a string or a list of text blocks") }
-        return blocks.compactMap { $0["type"]?.stringValue == "text" ? $0["text"]?.stringValue : nil }.joined(separator: "\n\n")
+        return JSONString.joined(blocks.compactMap { $0["type"]?.stringValue == "text" ? $0["text"]?.jsonString : nil }, separator: "\n\n")
     }
 
     /// `inlineThinking`: thinking goes back as `<think>…</think>` at the start of the assistant's
@@ -16,7 +17,7 @@ enum MessageTranslator {
         guard let content = message["content"] else { throw .missing("\(field).content") }
         switch role {
         case "system":
-            return [["role": "system", "content": JSONValue(try systemText(content, field: "\(field).content") ?? "")]]
+            return [["role": "system", "content": .string(try systemText(content, field: "\(field).content") ?? "")]]
         case "user":
             return try userMessages(content, field: "\(field).content")
         case "assistant":
