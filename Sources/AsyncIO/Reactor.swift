@@ -1,5 +1,6 @@
 import CSyscalls
 import Glibc
+import Locking
 import Synchronization
 
 /// The event loop: one dedicated thread blocked in `epoll_wait`, never a thread of the

@@ -1,4 +1,5 @@
 import AsyncIO
+import Locking
 import Synchronization
 
 /// An HTTP/1.1 server on our own sockets: an accept loop that runs each connection as a child
@@ -23,6 +24,9 @@ public final class HTTPServer: Sendable {
 
     /// The bound address, with the real port.
     public var localAddress: SocketAddress { listener.localAddress }
+
+    /// Connections being served now (busy or idle between keep-alive requests).
+    public var activeConnections: Int { registry.count }
 
     /// Accepts and serves connections until `shutdown()` is called or the task is cancelled,
     /// then drains: in-flight requests get `shutdownGracePeriod` to finish before they are
@@ -129,6 +133,8 @@ final class ConnectionRegistry: Sendable {
     }
 
     var isDraining: Bool { state.withLock { $0.draining } }
+
+    var count: Int { state.withLock { $0.count } }
 
     func beginDraining() {
         let idle = state.withLock { state -> [TCPConnection] in

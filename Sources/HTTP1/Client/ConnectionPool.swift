@@ -1,4 +1,5 @@
 import AsyncIO
+import Locking
 import Synchronization
 
 /// Keep-alive connections to one origin: at most `maxConnections` open, idle ones reused
@@ -37,6 +38,9 @@ final class ConnectionPool: Sendable {
     }
 
     var counters: (opened: Int, leased: Int) { statistics.withLock { $0 } }
+
+    /// Connections open now, idle or in use, plus ones being opened.
+    var openCount: Int { state.withLock { $0.open } }
 
     /// A connection to use for one exchange: an idle one that still looks alive, or a new
     /// one (opened within `connectDeadline`). `fresh` skips the idle ones.

@@ -1,5 +1,6 @@
 import AsyncIO
 import Glibc
+import Locking
 import Synchronization
 
 /// An HTTP/1.1 client for upstream APIs: keep-alive connections pooled per origin, plain or
@@ -92,6 +93,11 @@ public final class HTTPClient: Sendable {
             total.0 += counters.opened
             total.1 += counters.leased
         }
+    }
+
+    /// Connections open now over all origins, idle or in use.
+    public var openConnections: Int {
+        pools.withLock { Array($0.values) }.reduce(0) { $0 + $1.openCount }
     }
 
     private func pool(for origin: Origin) -> ConnectionPool {

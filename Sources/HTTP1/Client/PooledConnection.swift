@@ -1,5 +1,6 @@
 import AsyncIO
 import Glibc
+import Locking
 
 /// One upstream connection, plain or TLS, with the response parser that reads from it.
 ///
