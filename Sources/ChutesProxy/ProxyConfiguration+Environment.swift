@@ -73,7 +73,8 @@ extension ProxyConfiguration {
         if let value = try reader.seconds("MODEL_DISCOVERY_TTL") { modelDiscoveryTTL = value }
         if let value = reader.text("TOOL_CALL_PARSER") {
             let known = ["auto", "none"] + ToolCallFamily.allCases.map(\.rawValue)
-            guard known.contains(value.lowercased().replacing("-", with: "_")) else {
+            // A family's other names (vLLM's and sglang's, e.g. glm47, minimax, ernie45) are taken too.
+            guard known.contains(value.lowercased().replacing("-", with: "_")) || value.lowercased() == "off" || ToolCallFamily(setting: value) != nil else {
                 throw ConfigurationError(variable: "TOOL_CALL_PARSER", problem: "'\(value)' is not one of \(known.joined(separator: ", "))")
             }
             toolCallParser = value

@@ -96,6 +96,11 @@ import Testing
         }
     }
 
+    @Test(arguments: ["minimax_m2", "MiniMax-M2", "glm47", "ernie45", "kimi_k3", "gemma4", "off"])
+    func everyToolCallParserNameIsTaken(name: String) throws {
+        #expect(try ProxyConfiguration(environment: ["TOOL_CALL_PARSER": name]).toolCallParser == name)
+    }
+
     @Test func settingsAreRead() throws {
         let configuration = try ProxyConfiguration(environment: [
             "CHUTES_BASE_URL": "https://example.com/prefix/", "CHUTES_API_KEY": "k", "CHUTES_AUTH_STYLE": "authorization",
