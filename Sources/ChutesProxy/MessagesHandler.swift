@@ -72,7 +72,8 @@ struct MessagesHandler: Sendable {
             }
             let upstreamBody = try await Upstream.collect(response, limit: 256 << 20)
             guard let parsed = try? JSONValue(parsing: upstreamBody) else {
-                throw AnthropicError(status: 502, message: "the upstream's answer is not JSON: \(String(decoding: upstreamBody.prefix(200), as: UTF8.self))")
+                let said = UpstreamErrors.scrub(String(decoding: upstreamBody.prefix(200), as: UTF8.self), secrets: [key])
+                throw AnthropicError(status: 502, message: "the upstream's answer is not JSON: \(said)")
             }
             let message = ResponseTranslator.translate(parsed, context: context, messageID: MessageID.make(), textToolCalls: textToolCallParser(for: context),
                                                       reasoningToolCalls: reasoningToolCallParser(for: context))
@@ -187,7 +188,8 @@ struct MessagesHandler: Sendable {
         guard logger.logLevel <= .debug else { return }
         let elapsed = (ContinuousClock.now - started).components
         let milliseconds = elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000
-        logger.debug("POST /v1/messages model \(context.requestedModel) -> \(context.upstreamModel) stream=\(context.stream) upstream \(status) \(milliseconds) ms \(outcome)")
+        // Model names are the client's: escaped, so a line break cannot forge a log line.
+        logger.debug("POST /v1/messages model \(context.requestedModel.escapedForLog) -> \(context.upstreamModel.escapedForLog) stream=\(context.stream) upstream \(status) \(milliseconds) ms \(outcome)")
     }
 }
 

@@ -15,7 +15,8 @@ public struct ProxyConfiguration: Sendable {
 
     public var host: String = "0.0.0.0"
     public var port: Int = 8080
-    /// Per-connection HTTP limits and timeouts; `http.tls` serves HTTPS.
+    /// Per-connection HTTP limits and timeouts; `http.tls` serves HTTPS; `http.reactor` is the
+    /// event loop of both the server and the upstream client.
     public var http = HTTPServerConfiguration()
 
     /// The OpenAI-compatible upstream, possibly with a path prefix.
@@ -94,6 +95,8 @@ public struct ProxyConfiguration: Sendable {
         client.connectTimeout = upstreamConnectTimeout
         client.responseHeadTimeout = upstreamResponseTimeout
         client.betweenChunksTimeout = upstreamStreamIdleTimeout
+        // One event loop for both sides: the one the server is given.
+        client.reactor = http.reactor
         return client
     }
 }

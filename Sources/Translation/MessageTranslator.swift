@@ -102,7 +102,9 @@ enum MessageTranslator {
         var message: JSONObject = ["role": "assistant"]
         // OpenAI wants null content beside tool calls, a string otherwise.
         if inlineThinking && !reasoning.isEmpty {
-            message["content"] = JSONValue("<think>\n" + reasoning.joined(separator: "\n") + "\n</think>\n\n" + texts.joined())
+            // The template's own layout; the thought's line breaks at either end came from it too.
+            let thought = Substring(reasoning.joined(separator: "\n")).trimmingNewlines
+            message["content"] = JSONValue("<think>\n" + thought + "\n</think>\n\n" + texts.joined())
         } else {
             message["content"] = texts.isEmpty ? (toolCalls.isEmpty ? "" : .null) : JSONValue(texts.joined())
             if !reasoning.isEmpty { message["reasoning_content"] = JSONValue(reasoning.joined(separator: "\n")) }

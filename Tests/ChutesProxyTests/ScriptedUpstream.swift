@@ -2,6 +2,7 @@ import AsyncIO
 import HTTP1
 import JSON
 import Logging
+import Locking
 import Synchronization
 import TestSupport
 import Translation
