@@ -1,6 +1,5 @@
 import AsyncIO
 import Locking
-import Synchronization
 
 /// An HTTP/1.1 server on our own sockets: an accept loop that runs each connection as a child
 /// task of a discarding task group, keep-alive, pipelining, limits, timeouts and a graceful

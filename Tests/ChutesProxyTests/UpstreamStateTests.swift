@@ -2,7 +2,6 @@ import AsyncIO
 import HTTP1
 import JSON
 import Locking
-import Synchronization
 import Testing
 @testable import ChutesProxy
 

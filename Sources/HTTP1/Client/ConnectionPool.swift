@@ -1,6 +1,5 @@
 import AsyncIO
 import Locking
-import Synchronization
 
 /// Keep-alive connections to one origin: at most `maxConnections` open, idle ones reused
 /// most-recent-first and closed once idle longer than `idleTimeout`. Callers beyond the
