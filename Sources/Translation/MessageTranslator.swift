@@ -2,14 +2,22 @@ import JSON
 
 /// One Anthropic message (or the system prompt) -> OpenAI messages.
 enum MessageTranslator {
-    /// System text from a string or text blocks, blocks joined by a blank line.
+    /// System text from a string or text blocks, blocks joined by a blank line. Claude Code's
+    /// billing block is left out: it changes with every request, so forwarding it would defeat
+    /// the upstream's prefix caching and prefix-based routing for the whole conversation.
     static func systemText(_ value: JSONValue, field: String) throws(TranslationError) -> String? {
         if let text = value.stringValue { return text }
         guard let blocks = value.arrayValue else { throw .wrongType(field, expected: "a string or a list of text blocks") }
-        return blocks.compactMap { $0["type"]?.stringValue == "text" ? $0["text"]?.stringValue : nil }.joined(separator: "\n\n")
+        return blocks.compactMap { block -> String? in
+            guard block["type"]?.stringValue == "text", let text = block["text"]?.stringValue else { return nil }
+            return text.hasPrefix(billingHeaderPrefix) ? nil : text
+        }.joined(separator: "\n\n")
     }
 
-    static func translate(_ message: JSONValue, field: String, toolNames: ToolNameMapping) throws(TranslationError) -> [JSONValue] {
+    /// The start of the system block Claude Code sends for Anthropic's billing.
+    static let billingHeaderPrefix = "x-anthropic-billing-header:"
+
+    static func translate(_ message: JSONValue, field: String, toolNames: ToolNameMapping, reasoningField: String) throws(TranslationError) -> [JSONValue] {
         guard let role = message["role"]?.stringValue else { throw .missing("\(field).role") }
         guard let content = message["content"] else { throw .missing("\(field).content") }
         switch role {
@@ -18,7 +26,7 @@ enum MessageTranslator {
         case "user":
             return try userMessages(content, field: "\(field).content")
         case "assistant":
-            return try assistantMessages(content, field: "\(field).content", toolNames: toolNames)
+            return try assistantMessages(content, field: "\(field).content", toolNames: toolNames, reasoningField: reasoningField)
         default:
             throw TranslationError(field: "\(field).role", message: "Input should be 'user' or 'assistant'")
         }
@@ -72,7 +80,7 @@ enum MessageTranslator {
         return result
     }
 
-    private static func assistantMessages(_ content: JSONValue, field: String, toolNames: ToolNameMapping) throws(TranslationError) -> [JSONValue] {
+    private static func assistantMessages(_ content: JSONValue, field: String, toolNames: ToolNameMapping, reasoningField: String) throws(TranslationError) -> [JSONValue] {
         if let text = content.stringValue { return [["role": "assistant", "content": JSONValue(text)]] }
         guard let blocks = content.arrayValue else { throw .wrongType(field, expected: "a string or a list of content blocks") }
         var texts: [String] = []
@@ -100,7 +108,7 @@ enum MessageTranslator {
         var message: JSONObject = ["role": "assistant"]
         // OpenAI wants null content beside tool calls, a string otherwise.
         message["content"] = texts.isEmpty ? (toolCalls.isEmpty ? "" : .null) : JSONValue(texts.joined())
-        if !reasoning.isEmpty { message["reasoning_content"] = JSONValue(reasoning.joined(separator: "\n")) }
+        if !reasoning.isEmpty { message[reasoningField] = JSONValue(reasoning.joined(separator: "\n")) }
         if !toolCalls.isEmpty { message["tool_calls"] = .array(toolCalls) }
         return [.object(message)]
     }

@@ -20,19 +20,23 @@ public struct StreamTranslator: Sendable {
         public var toolName: @Sendable (String) -> String
         /// Turns tool calls written as text into calls; nil when the request declared no tools.
         public var textToolCalls: (any StreamingToolCallInterceptor)?
+        /// The request's `stop_sequences`, to report which one ended the answer.
+        public var stopSequences: [String]
 
         public init(
             messageID: String,
             model: String,
             estimatedInputTokens: Int,
             toolName: @escaping @Sendable (String) -> String = { $0 },
-            textToolCalls: (any StreamingToolCallInterceptor)? = nil
+            textToolCalls: (any StreamingToolCallInterceptor)? = nil,
+            stopSequences: [String] = []
         ) {
             self.messageID = messageID
             self.model = model
             self.estimatedInputTokens = estimatedInputTokens
             self.toolName = toolName
             self.textToolCalls = textToolCalls
+            self.stopSequences = stopSequences
         }
     }
 
@@ -63,6 +67,8 @@ public struct StreamTranslator: Sendable {
     private var textAfterTools = ""
     private var sentToolUse = false
     private var finishReason: String?
+    /// The stop string the upstream says matched (vLLM's `stop_reason`, sglang's `matched_stop`).
+    private var matchedStop: String?
     private var usage: JSONValue?
 
     public init(context: Context) {
@@ -107,14 +113,22 @@ public struct StreamTranslator: Sendable {
                 appendToolCallDelta(call, fallbackIndex: position, to: &events)
             }
         }
-        if let reason = choice["finish_reason"]?.stringValue { finishReason = reason }
+        if let reason = choice["finish_reason"]?.stringValue {
+            finishReason = reason
+            matchedStop = choice["stop_reason"]?.stringValue ?? choice["matched_stop"]?.stringValue
+        }
         return events
     }
 
     /// Ends the stream after `[DONE]` or the upstream's end: closes what is open, sends held
-    /// tool calls, then `message_delta` and `message_stop`.
+    /// tool calls, then `message_delta` and `message_stop`. An upstream that never said why it
+    /// stopped (no `finish_reason`) was cut off: that ends with an `error` event instead, so a
+    /// partial answer is never presented as a finished one.
     public mutating func finish() -> [AnthropicStreamEvent] {
         guard !ended else { return [] }
+        guard finishReason != nil else {
+            return fail(type: "api_error", message: "the upstream's stream ended before the answer was finished (no finish_reason)")
+        }
         var events = start()
         for piece in thinkTags.finish() { append(piece, to: &events) }
         if var interceptor = context.textToolCalls {
@@ -135,7 +149,12 @@ public struct StreamTranslator: Sendable {
             closeBlock(&events)
         }
         ended = true
-        let stopReason = sentToolUse ? "tool_use" : StopReason.anthropic(fromOpenAI: finishReason)
+        var stopReason = sentToolUse ? "tool_use" : StopReason.anthropic(fromOpenAI: finishReason)
+        var stopSequence: JSONValue = nil
+        if !sentToolUse, finishReason == "stop", let matchedStop, context.stopSequences.contains(matchedStop) {
+            stopReason = "stop_sequence"
+            stopSequence = JSONValue(matchedStop)
+        }
         var deltaUsage: JSONObject = ["output_tokens": JSONValue(usage?["completion_tokens"]?.intValue ?? 0)]
         if let prompt = usage?["prompt_tokens"]?.intValue {
             let cached = usage?["prompt_tokens_details"]?["cached_tokens"]?.intValue ?? 0
@@ -145,7 +164,7 @@ public struct StreamTranslator: Sendable {
         }
         events.append(AnthropicStreamEvent(type: "message_delta", payload: [
             "type": "message_delta",
-            "delta": ["stop_reason": JSONValue(stopReason), "stop_sequence": nil],
+            "delta": ["stop_reason": JSONValue(stopReason), "stop_sequence": stopSequence],
             "usage": .object(deltaUsage),
         ]))
         events.append(AnthropicStreamEvent(type: "message_stop", payload: ["type": "message_stop"]))
@@ -157,11 +176,20 @@ public struct StreamTranslator: Sendable {
         guard !ended else { return [] }
         var events = start()
         ended = true
+        failure = (type, message)
         events.append(.error(type: type, message: message))
         return events
     }
 
     public var isEnded: Bool { ended }
+
+    /// The error the stream ended with, if it failed.
+    public private(set) var failure: (type: String, message: String)?
+
+    /// Tokens as the upstream reported them (nil until it did).
+    public var reportedUsage: (input: Int?, output: Int?) {
+        (usage?["prompt_tokens"]?.intValue, usage?["completion_tokens"]?.intValue)
+    }
 
     // MARK: - Blocks
 
