@@ -47,6 +47,7 @@ struct MessagesHandler: Sendable {
             facts = RequestFacts(requestedModel: request.requestedModel, stream: request.stream)
             let model = ModelRoute.upstreamModel(for: request.model, in: configuration.modelMap)
             facts.upstreamModel = model
+            RequestRecord.current?.update { $0.requestedModel = request.requestedModel; $0.upstreamModel = model; $0.stream = request.stream }
             let answer: UpstreamCaller.Answer
             do {
                 answer = try await caller.call(request, model: model)
@@ -55,6 +56,7 @@ struct MessagesHandler: Sendable {
                 throw error.error
             }
             facts.record(answer)
+            RequestRecord.current?.update { $0.upstreamModel = answer.prepared.model }
             return try await relay(answer, facts: facts, started: started)
         } catch {
             facts.status = facts.status ?? error.status
@@ -72,29 +74,39 @@ struct MessagesHandler: Sendable {
         }
         let upstreamBody = try await Upstream.collect(answer.response, limit: 256 << 20)
         guard let parsed = try? JSONValue(parsing: upstreamBody) else {
-            throw AnthropicError(status: 502, message: "the upstream's answer is not JSON: \(String(decoding: upstreamBody.prefix(200), as: UTF8.self))")
+            let said = UpstreamErrors.scrub(String(decoding: upstreamBody.prefix(200), as: UTF8.self), secrets: [answer.key])
+            throw AnthropicError(status: 502, message: "the upstream's answer is not JSON: \(said)")
         }
         if parsed["choices"]?[0] == nil {
             // A 200 carrying an error (or nothing) is a failure, never an empty answer.
             if let error = parsed["error"] ?? parsed["detail"] { throw UpstreamErrors.reportedFailure(error, bareLine: false) }
-            throw AnthropicError(status: 502, message: "the upstream's answer has no choices: \(String(decoding: upstreamBody.prefix(200), as: UTF8.self))")
+            let said = UpstreamErrors.scrub(String(decoding: upstreamBody.prefix(200), as: UTF8.self), secrets: [answer.key])
+            throw AnthropicError(status: 502, message: "the upstream's answer has no choices: \(said)")
         }
-        let message = ResponseTranslator.translate(parsed, context: context, messageID: MessageID.make(), textToolCalls: textToolCallParser(for: context))
+        let message = ResponseTranslator.translate(parsed, context: context, messageID: MessageID.make(), textToolCalls: textToolCallParser(for: context),
+                                                  reasoningToolCalls: reasoningToolCallParser(for: context))
+        RequestRecord.current?.noteUsage(message["usage"])
         var facts = facts
         facts.inputTokens = message["usage"]?["input_tokens"]?.intValue
         facts.outputTokens = message["usage"]?["output_tokens"]?.intValue
         log(facts, started: started, outcome: "ok")
         var response = HTTPResponse(status: 200, contentType: "application/json", body: message.serialized())
-        response.headers.add(name: Self.upstreamModelHeader, value: answer.prepared.model)
+        response.headers.add(name: Self.upstreamModelHeader, value: answer.prepared.model.escapedForLog)
         return response
     }
 
-    /// Names the upstream model (or pool) that served a response.
+    /// Names the upstream model (or pool) that served a response; the name may be the
+    /// client's, so control characters are escaped as in the log.
     static let upstreamModelHeader = "X-Upstream-Model"
 
     /// Parses tool calls written as text, when the request declared tools (`TOOL_CALL_PARSER`).
     private func textToolCallParser(for context: RequestContext) -> TextToolCallParser? {
         makeTextToolCallParser(setting: configuration.toolCallParser, model: context.upstreamModel, tools: context.tools)
+    }
+
+    /// Parses tool calls written into the reasoning, for the families that write them there.
+    private func reasoningToolCallParser(for context: RequestContext) -> TextToolCallParser? {
+        makeReasoningToolCallParser(setting: configuration.toolCallParser, model: context.upstreamModel, tools: context.tools)
     }
 
     /// The Anthropic event stream for an upstream answer: relayed chunk by chunk from an
@@ -107,10 +119,11 @@ struct MessagesHandler: Sendable {
             estimatedInputTokens: context.estimatedInputTokens,
             toolName: { [toolNames = context.toolNames] in toolNames.clientName($0) },
             textToolCalls: textToolCallParser(for: context),
+            reasoningToolCalls: reasoningToolCallParser(for: context),
             stopSequences: context.stopSequences
         ))
         let pingInterval = configuration.pingInterval
-        let headers: HTTPHeaders = ["Content-Type": "text/event-stream", "Cache-Control": "no-cache", Self.upstreamModelHeader: context.upstreamModel]
+        let headers: HTTPHeaders = ["Content-Type": "text/event-stream", "Cache-Control": "no-cache", Self.upstreamModelHeader: context.upstreamModel.escapedForLog]
         return HTTPResponse(status: 200, headers: headers, body: .stream { writer in
             let output = SerialStreamWriter(writer)
             var relay = StreamRelay(translator: translator)
@@ -172,9 +185,10 @@ struct MessagesHandler: Sendable {
         return Array("data: ".utf8) + JSONValue.object(chunk).serialized() + Array("\n\n".utf8)
     }
 
+    /// Debug detail (`LOG_LEVEL=debug` or `DEBUG_PROXY=1`); the access log has one line per request.
     private func log(_ facts: RequestFacts, started: ContinuousClock.Instant, outcome: String) {
-        guard configuration.debug else { return }
-        logger.info("\(facts.line(elapsed: ContinuousClock.now - started)) \(outcome)")
+        guard logger.logLevel <= .debug else { return }
+        logger.debug("\(facts.line(elapsed: ContinuousClock.now - started)) \(outcome)")
     }
 }
 

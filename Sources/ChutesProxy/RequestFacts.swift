@@ -35,12 +35,13 @@ struct RequestFacts: Sendable {
     /// `POST /v1/messages model claude-x -> a stream=true route=background upstream 200 12 ms tokens in 5 out 3 tries [...] invocation ...`
     func line(elapsed: Duration) -> String {
         let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
-        var line = "POST /v1/messages model \(requestedModel) -> \(upstreamModel ?? "-") stream=\(stream)"
+        // Model names are the client's: escaped, so a line break cannot forge a log line.
+        var line = "POST /v1/messages model \(requestedModel.escapedForLog) -> \((upstreamModel ?? "-").escapedForLog) stream=\(stream)"
         if let route { line += " route=\(route)" }
         line += " upstream \(status.map(String.init) ?? "-") \(milliseconds) ms"
         if inputTokens != nil || outputTokens != nil { line += " tokens in \(inputTokens ?? 0) out \(outputTokens ?? 0)" }
-        if attempts.count > 1 || attempts.contains(where: { $0.contains("skipped") }) { line += " tries [\(attempts.joined(separator: "; "))]" }
-        if let invocationID { line += " invocation \(invocationID)" }
+        if attempts.count > 1 || attempts.contains(where: { $0.contains("skipped") }) { line += " tries [\(attempts.joined(separator: "; ").escapedForLog)]" }
+        if let invocationID { line += " invocation \(invocationID.escapedForLog)" }
         return line
     }
 }

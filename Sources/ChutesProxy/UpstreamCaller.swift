@@ -13,6 +13,8 @@ struct UpstreamCaller: Sendable {
         var response: HTTPClientResponse
         var prepared: UpstreamRequestBuilder.Prepared
         var invocationID: String?
+        /// The upstream key it was sent with (to scrub from what is shown).
+        var key: String
     }
 
     private var configuration: ProxyConfiguration { upstream.configuration }
@@ -36,7 +38,7 @@ struct UpstreamCaller: Sendable {
             let error = UpstreamErrors.fromResponse(status: response.status, body: errorBody, estimatedPromptTokens: prepared.context.estimatedInputTokens, secrets: [request.key])
             throw UpstreamFailure(error: error, retryAfter: response.headers["Retry-After"], invocationID: invocationID)
         }
-        return Answer(response: response, prepared: prepared, invocationID: invocationID)
+        return Answer(response: response, prepared: prepared, invocationID: invocationID, key: request.key)
     }
 
     private func prepare(_ request: MessagesRequest, model: String, info: ModelInfo?) throws(UpstreamFailure) -> UpstreamRequestBuilder.Prepared {

@@ -68,10 +68,7 @@ enum UpstreamErrors {
         } else {
             text = String(decoding: body, as: UTF8.self)
         }
-        for secret in secrets where secret.count >= 8 {
-            text = text.replacing(secret, with: "[redacted]")
-        }
-        return truncated(text)
+        return truncated(scrub(text, secrets: secrets))
     }
 
     /// FastAPI's validation errors, `[{"loc": ["body", "model"], "msg": "..."}]`, in words.
@@ -86,6 +83,16 @@ enum UpstreamErrors {
     private static func truncated(_ text: String) -> String {
         if text.isEmpty { return "(no message)" }
         return text.count > 500 ? String(text.prefix(500)) + "…" : text
+    }
+
+    /// `text` with every secret (an API key of 8 characters or more) replaced by
+    /// `[redacted]`, for anything of the upstream's that is shown to a client or logged.
+    static func scrub(_ text: String, secrets: [String]) -> String {
+        var text = text
+        for secret in secrets where secret.count >= 8 {
+            text = text.replacing(secret, with: "[redacted]")
+        }
+        return text
     }
 
     /// OpenAI's `context_length_exceeded` and vLLM/sglang's wordings become Anthropic's
@@ -107,7 +114,8 @@ enum UpstreamErrors {
         for phrase in phrases {
             guard let range = text.firstRange(of: phrase) else { continue }
             let digits = text[range.upperBound...].prefix { $0.isNumber || $0 == "," }.filter { $0 != "," }
-            if let value = Int(digits) { return value }
+            // The upstream's number: bounded, so the arithmetic on it cannot overflow.
+            if let value = Int(digits) { return min(value, 1 << 40) }
         }
         return nil
     }

@@ -48,8 +48,9 @@ public enum RequestTranslator {
         if let system = request["system"], let text = try MessageTranslator.systemText(system, field: "system"), !text.isEmpty {
             openAIMessages.append(["role": "system", "content": JSONValue(text)])
         }
+        let inlineThinking = ToolCallFamily.forModel(upstreamModel)?.readsThinkingInline ?? false
         for (index, message) in messages.enumerated() {
-            openAIMessages += try MessageTranslator.translate(message, field: "messages.\(index)", toolNames: toolNames, reasoningField: options.reasoningField.rawValue)
+            openAIMessages += try MessageTranslator.translate(message, field: "messages.\(index)", toolNames: toolNames, inlineThinking: inlineThinking, reasoningField: options.reasoningField.rawValue)
         }
         upstream.append(key: "messages", value: .array(openAIMessages))
         upstream.append(key: "max_tokens", value: JSONValue(options.maxTokensCap.map { min($0, maxTokens) } ?? maxTokens))
