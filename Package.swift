@@ -44,7 +44,7 @@ var package = Package(
         .target(
             name: "ChutesProxy",
             dependencies: [
-                "HTTP1", "JSON", "Translation",
+                "HTTP1", "JSON", "Translation", "Locking",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
