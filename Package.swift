@@ -12,7 +12,6 @@ var package = Package(
         .library(name: "ChutesProxy", targets: ["ChutesProxy"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
@@ -39,7 +38,6 @@ var package = Package(
             name: "claude-chutes-proxy",
             dependencies: [
                 "ChutesProxy",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

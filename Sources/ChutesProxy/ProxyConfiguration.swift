@@ -47,8 +47,16 @@ public struct ProxyConfiguration: Sendable {
     /// Seconds of upstream silence after which a `ping` keeps a stream alive.
     public var pingInterval: Duration = .seconds(15)
 
+    /// After `ProxyServer.shutdown()`, how long to keep accepting (with `/ready` answering
+    /// 503) before the listener closes and the drain begins.
+    public var shutdownDelay: Duration = .zero
+
     /// One log line per request, and translation details.
     public var debug = false
+
+    /// The PEM files HTTPS is served with (`TLS_CERT_FILE`, `TLS_KEY_FILE`), kept to be shown
+    /// by `--print-config`; `init(environment:)` loads them into `http.tls`.
+    var servingTLSFiles: (certificateChain: String?, privateKey: String?) = (nil, nil)
 
     public init(host: String = "0.0.0.0", port: Int = 8080) {
         self.host = host
