@@ -40,8 +40,9 @@ LABEL org.opencontainers.image.title="claude-chutes-proxy" \
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libssl3 ca-certificates \
+    && apt-get clean \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin proxy
+    && useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin chutes-proxy
 COPY --from=build /out/claude-chutes-proxy /usr/local/bin/claude-chutes-proxy
 USER 10001:10001
 ENV HOST=0.0.0.0 \

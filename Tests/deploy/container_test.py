@@ -29,10 +29,29 @@ import upstream as scripted  # noqa: E402
 
 CACHE = os.environ.get("CONTAINER_TEST_CACHE", "/var/tmp/claude-chutes-proxy-container")
 MIRROR = os.environ.get("DEBIAN_MIRROR", "http://deb.debian.org/debian")
-# Bump when a stand-in's recipe changes, so cached trees and images are made anew.
+# Bump when a stand-in's recipe changes, so cached trees (RECIPE) or images (IMAGE_RECIPE)
+# are made anew.
 RECIPE = "1"
-BUILDER = f"localhost/ccp-standin-swift:bookworm-{RECIPE}"
-RUNTIME = f"localhost/ccp-standin-debian:bookworm-slim-{RECIPE}"
+IMAGE_RECIPE = "2"
+BUILDER = f"localhost/ccp-standin-swift:bookworm-{IMAGE_RECIPE}"
+RUNTIME = f"localhost/ccp-standin-debian:bookworm-slim-{IMAGE_RECIPE}"
+# What makes debian:bookworm-slim slim (debuerreotype's --slimify): dpkg leaves out docs,
+# manuals and locales, and apt deletes what it downloaded.
+SLIM_DPKG = """path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/groff/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/lintian/*
+path-exclude /usr/share/linda/*
+path-exclude /usr/share/locale/*
+path-include /usr/share/locale/locale.alias
+"""
+DOCKER_CLEAN_APT = """DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+"""
 IMAGE = "localhost/claude-chutes-proxy:container-test"
 # What the official swift:6.3-bookworm image brings that building this package needs (less
 # libssl-dev, which the Dockerfile installs itself).
@@ -111,6 +130,10 @@ def import_image(tree, tag, changes):
 
 def make_standins():
     runtime_tree = rootfs("runtime", None)
+    with open(os.path.join(runtime_tree, "etc", "dpkg", "dpkg.cfg.d", "docker-slim"), "w") as file:
+        file.write(SLIM_DPKG)
+    with open(os.path.join(runtime_tree, "etc", "apt", "apt.conf.d", "docker-clean"), "w") as file:
+        file.write(DOCKER_CLEAN_APT)
     import_image(runtime_tree, RUNTIME, ["CMD /bin/bash"])
     builder_tree = rootfs("builder", BUILDER_PACKAGES)
     # git reads github.com package URLs from the mirrors, as on the host.
@@ -158,7 +181,8 @@ def run_checks():
     record("image declares a non-root user", config.get("User", "") not in ("", "root", "0", "0:0"), config.get("User", ""))
     record("image exposes 8080 and stops with SIGTERM",
            "8080/tcp" in (config.get("ExposedPorts") or {}) and config.get("StopSignal") == "SIGTERM")
-    record("image has a HEALTHCHECK without curl", "healthcheck" in " ".join(config.get("Healthcheck", {}).get("Test", [])))
+    check = inspect.get("Healthcheck") or config.get("Healthcheck") or {}
+    record("image has a HEALTHCHECK without curl", check.get("Test") == ["CMD", "claude-chutes-proxy", "healthcheck"], str(check.get("Test")))
     version = podman("run", "--rm", IMAGE, "--version", check=False)
     record("--version in the container equals VERSION", version.stdout.strip() == VERSION, version.stdout.strip())
 
