@@ -1,15 +1,20 @@
 import CSyscalls
 import Glibc
+import Locking
 import Synchronization
 
 /// The event loop: one dedicated thread blocked in `epoll_wait`, never a thread of the
 /// cooperative pool. It turns readiness edges and expired deadlines into resumed tasks.
 ///
+/// Sockets, servers and clients use `Reactor.shared` unless given another (an embedder that
+/// wants its own event thread, or a test that counts one reactor's timers). A reactor's
+/// thread lives as long as the process.
+///
 /// Work from other threads (new timers, registrations to release) goes through `pending`
 /// and, when the loop must notice it sooner than its current sleep, an eventfd wake-up.
-final class Reactor: Sendable {
+public final class Reactor: Sendable {
     /// The process-wide reactor, started on first use.
-    static let shared: Reactor = {
+    public static let shared: Reactor = {
         csyscalls_ignore_sigpipe()
         do {
             return try Reactor()
@@ -18,19 +23,9 @@ final class Reactor: Sendable {
         }
     }()
 
-    private struct Timer: Comparable {
-        var deadline: Deadline
-        /// Weak, so a closed connection's descriptor is released at once rather than when
-        /// its last armed deadline (up to the idle timeout) would have fired.
-        weak var registration: Registration?
-        var interest: Interest
-        var generation: UInt64
-        static func < (a: Timer, b: Timer) -> Bool { a.deadline < b.deadline }
-        static func == (a: Timer, b: Timer) -> Bool { a.deadline == b.deadline }
-    }
 
     private struct Pending {
-        var timers: [Timer] = []
+        var timers: [ReactorTimer] = []
         var released: [Unmanaged<Registration>] = []
         /// When the loop will next wake by itself; a timer due earlier must wake it.
         var sleepingUntil: Deadline = .never
@@ -40,8 +35,14 @@ final class Reactor: Sendable {
     private let epollFD: Int32
     private let wakeFD: Int32
     private let pending = Mutex(Pending())
+    /// Timers in the heap after the loop's last pass, and timers armed in all (for tests and
+    /// diagnostics; written by the reactor thread only).
+    private let heapCount = Atomic<Int>(0)
+    private let armedCount = Atomic<Int>(0)
+    private let registeredCount = Atomic<Int>(0)
 
-    private init() throws(IOError) {
+    /// Starts a reactor with its own thread.
+    public init() throws(IOError) {
         epollFD = csyscalls_epoll_create()
         guard epollFD >= 0 else { throw .last("epoll_create1") }
         wakeFD = csyscalls_eventfd()
@@ -61,6 +62,8 @@ final class Reactor: Sendable {
     }
 
     /// Registers a non-blocking descriptor for edge-triggered readiness in both directions.
+    /// On success the registration owns (and eventually closes) the descriptor; on failure
+    /// it stays the caller's.
     func register(_ fileDescriptor: Int32) throws(IOError) -> Registration {
         let registration = Registration(fileDescriptor: fileDescriptor)
         let token = Unmanaged.passRetained(registration)
@@ -68,9 +71,11 @@ final class Reactor: Sendable {
         let address = UInt64(UInt(bitPattern: token.toOpaque()))
         guard csyscalls_epoll_ctl_add(epollFD, fileDescriptor, events, address) == 0 else {
             let error = IOError.last("epoll_ctl(ADD)")
+            registration.relinquishDescriptor()
             token.release()
             throw error
         }
+        registeredCount.add(1, ordering: .relaxed)
         return registration
     }
 
@@ -90,8 +95,9 @@ final class Reactor: Sendable {
 
     /// Arms a deadline for one park of `registration`.
     func addTimer(_ deadline: Deadline, registration: Registration, interest: Interest, generation: UInt64) {
+        armedCount.add(1, ordering: .relaxed)
         let mustWake = pending.withLock { pending in
-            pending.timers.append(Timer(deadline: deadline, registration: registration, interest: interest, generation: generation))
+            pending.timers.append(ReactorTimer(deadline: deadline, registration: registration, interest: interest, generation: generation))
             if pending.sleeping && deadline < pending.sleepingUntil {
                 pending.sleepingUntil = deadline
                 return true
@@ -100,6 +106,18 @@ final class Reactor: Sendable {
         }
         if mustWake { _ = csyscalls_eventfd_signal(wakeFD) }
     }
+
+    /// Timers not yet expired or discarded: in the heap or about to be pushed. Stays
+    /// proportional to the waits in progress, however many have completed.
+    public var pendingTimerCount: Int {
+        heapCount.load(ordering: .relaxed) + pending.withLock { $0.timers.count }
+    }
+
+    /// Descriptors registered since start (listeners and connections).
+    public var registrationCount: Int { registeredCount.load(ordering: .relaxed) }
+
+    /// Deadlines armed since start (each park with a deadline arms one).
+    public var armedTimerCount: Int { armedCount.load(ordering: .relaxed) }
 
     private func run() {
         var events = [csyscalls_epoll_event](repeating: csyscalls_epoll_event(), count: 256)
@@ -112,6 +130,8 @@ final class Reactor: Sendable {
             for token in released { token.release() }
             for timer in newTimers { timers.push(timer) }
             fireExpired(&timers)
+            timers.discardIfGrown { timer in !(timer.registration?.isParked(timer.interest, generation: timer.generation) ?? false) }
+            heapCount.store(timers.count, ordering: .relaxed)
 
             let wakeAt = timers.first?.deadline ?? .never
             // Announce the sleep under the same lock that checks for newer timers, so a timer
@@ -162,38 +182,5 @@ final class Reactor: Sendable {
         guard deadline.nanoseconds > now else { return 0 }
         let millis = (deadline.nanoseconds - now + 999_999) / 1_000_000
         return Int32(clamping: millis)
-    }
-
-    /// A binary min-heap of deadlines; touched only by the reactor thread.
-    private struct TimerHeap {
-        private var storage: [Timer] = []
-        var first: Timer? { storage.first }
-
-        mutating func push(_ timer: Timer) {
-            storage.append(timer)
-            var child = storage.count - 1
-            while child > 0 {
-                let parent = (child - 1) / 2
-                guard storage[child] < storage[parent] else { break }
-                storage.swapAt(child, parent)
-                child = parent
-            }
-        }
-
-        mutating func pop() {
-            let last = storage.removeLast()
-            guard !storage.isEmpty else { return }
-            storage[0] = last
-            var parent = 0
-            while true {
-                let left = 2 * parent + 1, right = left + 1
-                var smallest = parent
-                if left < storage.count && storage[left] < storage[smallest] { smallest = left }
-                if right < storage.count && storage[right] < storage[smallest] { smallest = right }
-                if smallest == parent { break }
-                storage.swapAt(parent, smallest)
-                parent = smallest
-            }
-        }
     }
 }

@@ -33,10 +33,10 @@ public final class TCPConnection: Sendable {
     }
 
     /// Opens a connection, giving up at `deadline`.
-    public static func connect(to address: SocketAddress, deadline: Deadline = .never) async throws(IOError) -> TCPConnection {
+    public static func connect(to address: SocketAddress, deadline: Deadline = .never, reactor: Reactor = .shared) async throws(IOError) -> TCPConnection {
         let fd = csyscalls_socket(address.domain, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw .last("socket", target: address.description) }
-        let connection = try TCPConnection(adopting: fd, remoteAddress: address)
+        let connection = try TCPConnection(adopting: fd, remoteAddress: address, reactor: reactor)
         let result = address.withSockAddr { Glibc.connect(fd, $0, $1) }
         if result == 0 { return connection }
         guard errno == EINPROGRESS else { throw .last("connect", target: address.description) }

@@ -11,7 +11,7 @@ public final class TCPListener: Sendable {
 
     /// Binds and listens on a numeric address ("0.0.0.0", "::", "127.0.0.1") or "localhost".
     /// `reusePort` lets several processes share the port (SO_REUSEPORT).
-    public init(host: String, port: Int, reusePort: Bool = false, backlog: Int32 = 1024) throws(IOError) {
+    public init(host: String, port: Int, reusePort: Bool = false, backlog: Int32 = 1024, reactor: Reactor = .shared) throws(IOError) {
         let literal = host == "localhost" ? "127.0.0.1" : host
         guard let address = SocketAddress(ip: literal, port: port) else {
             throw .nameResolution(host: host, reason: "not a numeric IPv4 or IPv6 address")
@@ -39,7 +39,7 @@ public final class TCPListener: Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(fd, $0, &length) }
         }
         self.localAddress = storage.socketAddress ?? address
-        self.reactor = .shared
+        self.reactor = reactor
         do {
             self.registration = try reactor.register(fd)
         } catch {

@@ -54,8 +54,11 @@ struct ModelsHandler: Sendable {
 
 /// RFC 3339 timestamps from Unix seconds, as Anthropic's `created_at`.
 enum ISODate {
-    static func string(fromUnix seconds: Int) -> String {
-        let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
+    /// `seconds` comes from the upstream: it is clamped to years 1970 to 9999, which also
+    /// keeps the arithmetic below from overflowing.
+    static func string(fromUnix unclamped: Int) -> String {
+        let seconds = min(max(unclamped, 0), 253_402_300_799)
+        let days = seconds / 86400
         let secondOfDay = seconds - days * 86400
         // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
         let z = days + 719_468

@@ -1,6 +1,7 @@
 import AsyncIO
 import Glibc
 import HTTP1
+import Logging
 
 extension ProxyConfiguration {
     /// Reads the configuration from environment variables, one row of `ProxySetting.all`
@@ -13,7 +14,23 @@ extension ProxyConfiguration {
             try setting.read(SettingText(name: setting.name, text: String(text)), &self)
         }
         try loadServingTLS()
+        try loadInboundKeys(styleSet: environment["CHUTES_AUTH_STYLE"].map { !$0.trimmingSpaces.isEmpty } ?? false)
+        if debug && logLevel > .debug { logLevel = .debug }   // DEBUG_PROXY=1 means LOG_LEVEL=debug
+        if logLevel <= .debug { debug = true }
+        try validate()
     }
+
+    /// `PROXY_API_KEYS` and `PROXY_API_KEYS_FILE` together; with inbound keys the upstream key
+    /// is `CHUTES_API_KEY` only, so a `CHUTES_AUTH_STYLE` other than env is refused.
+    private mutating func loadInboundKeys(styleSet: Bool) throws(ConfigurationError) {
+        inboundKeys = try Self.inboundKeys(list: inboundKeySources.list, file: inboundKeySources.file)
+        guard !inboundKeys.isEmpty else { return }
+        if styleSet && authStyle != .env {
+            throw ConfigurationError(variable: "CHUTES_AUTH_STYLE", problem: "'\(authStyle.rawValue)' forwards client keys, but PROXY_API_KEYS makes clients send proxy keys: leave it unset or set it to env")
+        }
+        authStyle = .env
+    }
+
 
     /// The settings given as flags, by variable name: `--port 9000`, `--port=9000`, a switch
     /// alone (`--debug-proxy` means 1). Lay them over the environment (flags win) before
@@ -87,6 +104,46 @@ extension ProxyConfiguration {
         case (_?, nil):
             throw ConfigurationError(variable: "TLS_KEY_FILE", problem: "TLS_CERT_FILE is set but TLS_KEY_FILE is not; set both to serve HTTPS")
         }
+    }
+
+    /// `PROXY_API_KEYS` (comma-separated) and the lines of `PROXY_API_KEYS_FILE` (blank
+    /// lines and `#` comments skipped), together.
+    private static func inboundKeys(list: String?, file: String?) throws(ConfigurationError) -> InboundKeys {
+        var keys: [(key: Substring, variable: String)] = []
+        if let list {
+            keys += list.split(separator: ",").map { ($0.trimmingSpaces, "PROXY_API_KEYS") }.filter { !$0.0.isEmpty }
+        }
+        if let path = file {
+            guard let text = readTextFile(path) else {
+                throw ConfigurationError(variable: "PROXY_API_KEYS_FILE", problem: "cannot read \(path)")
+            }
+            let lines = text.split(whereSeparator: \.isNewline).map(\.trimmingSpaces).filter { !$0.isEmpty && !$0.hasPrefix("#") }
+            guard !lines.isEmpty else {
+                throw ConfigurationError(variable: "PROXY_API_KEYS_FILE", problem: "\(path) holds no key (one per line)")
+            }
+            keys += lines.map { ($0, "PROXY_API_KEYS_FILE") }
+        }
+        for (key, variable) in keys {
+            guard key.utf8.count <= InboundKeys.maximumLength, key.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else {
+                throw ConfigurationError(variable: variable, problem: "a key must be printable ASCII without spaces, at most \(InboundKeys.maximumLength) characters")
+            }
+        }
+        return InboundKeys(keys.map { String($0.key) })
+    }
+
+    /// A whole (small) text file, or nil when it cannot be read.
+    private static func readTextFile(_ path: String) -> String? {
+        guard let file = fopen(path, "r") else { return nil }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = fread(&buffer, 1, buffer.count, file)
+            bytes += buffer[..<count]
+            if count < buffer.count { break }
+            if bytes.count > 1 << 20 { return nil }
+        }
+        return ferror(file) == 0 ? String(decoding: bytes, as: UTF8.self) : nil
     }
 
     /// The process environment as a dictionary.

@@ -10,22 +10,40 @@ public final class ProxyServer: Sendable {
     private let server: HTTPServer
     private let lifecycle: ServingLifecycle
 
-    /// Binds the port and prepares the upstream client; throws `IOError` (cannot listen) or
-    /// `HTTPClientError` (the trust store or CA file cannot be loaded). `routes` are answered
-    /// before the proxy's own (see `ProxyRoute`).
+    /// Binds the port and prepares the upstream client; throws `ConfigurationError` (settings
+    /// that are wrong together), `IOError` (cannot listen) or `HTTPClientError` (the trust
+    /// store or CA file cannot be loaded). `routes` are answered before the proxy's own (see
+    /// `ProxyRoute`), after the inbound-key check.
     public init(configuration: ProxyConfiguration, routes: [ProxyRoute] = [], logger: Logger = Logger(label: "claude-chutes-proxy")) throws {
+        try configuration.validate()
         self.configuration = configuration
-        let upstream = try Upstream(configuration: configuration)
+        let metrics = ProxyMetrics(enabled: configuration.metricsEnabled)
+        let upstream = try Upstream(configuration: configuration, metrics: metrics)
+        // The router reads the server's connection count, but the server is made with the router.
+        let served = ServerReference()
         let lifecycle = ServingLifecycle()
         self.lifecycle = lifecycle
         let router = ProxyRouter(
             messages: MessagesHandler(upstream: upstream, logger: logger),
             models: ModelsHandler(upstream: upstream),
             custom: routes,
-            lifecycle: lifecycle
+            lifecycle: lifecycle,
+            accessLog: AccessLog(logger: logger),
+            metrics: metrics,
+            inboundKeys: configuration.inboundKeys,
+            metricsRequireKey: configuration.metricsRequireKey,
+            connectionCounts: { [client = upstream.client] in
+                (served.server.withLock { $0?.activeConnections } ?? 0, client.openConnections)
+            }
         )
-        self.server = try HTTPServer(configuration: configuration.serverConfiguration, responder: router)
+        let server = try HTTPServer(configuration: configuration.serverConfiguration, responder: router)
+        served.server.withLock { $0 = server }
+        self.server = server
+        self.metrics = metrics
     }
+
+    /// Where the proxy's metrics are recorded (fallbacks and circuit breakers report here too).
+    public let metrics: ProxyMetrics
 
     /// The bound port.
     public var port: Int { server.localAddress.port }
@@ -85,4 +103,9 @@ final class ServingLifecycle: Sendable {
     }
 
     var isDraining: Bool { draining.load(ordering: .relaxed) }
+}
+
+/// The HTTP server, for code made before it (its responder).
+private final class ServerReference: Sendable {
+    let server = Mutex<HTTPServer?>(nil)
 }

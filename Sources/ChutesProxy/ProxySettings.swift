@@ -2,6 +2,7 @@ import AsyncIO
 import Glibc
 import HTTP1
 import JSON
+import Logging
 import Translation
 
 extension ProxySetting {
@@ -111,9 +112,35 @@ extension ProxySetting {
         ProxySetting("TLS_KEY_FILE", "PEM private key of TLS_CERT_FILE",
             read: { value, c in c.servingTLSFiles.privateKey = value.text },
             show: { $0.servingTLSFiles.privateKey ?? "" }),
-        ProxySetting("DEBUG_PROXY", "one log line per request on stderr (keys never appear)", default: "0", switch: true,
+        ProxySetting("DEBUG_PROXY", "translation details in the log; the same as LOG_LEVEL=debug (keys never appear)", default: "0", switch: true,
             read: { value, c throws(ConfigurationError) in c.debug = try value.flag() },
             show: { SettingDisplay.flag($0.debug) }),
+        ProxySetting("LOG_LEVEL", "info writes one access line per request; debug adds detail; also " + Logger.Level.allCases.map(\.rawValue).joined(separator: ", "), default: "info",
+            read: { value, c throws(ConfigurationError) in
+                guard let level = Logger.Level(rawValue: value.text.lowercased()) else {
+                    throw value.problem("'\(value.text)' is not one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                c.logLevel = level
+            },
+            show: { $0.logLevel.rawValue }),
+        ProxySetting("LOG_FORMAT", "log lines as json or text", default: "json",
+            read: { value, c throws(ConfigurationError) in
+                guard let format = LogFormat(rawValue: value.text.lowercased()) else { throw value.problem("'\(value.text)' is not json or text") }
+                c.logFormat = format
+            },
+            show: { $0.logFormat.rawValue }),
+        ProxySetting("METRICS_ENABLED", "record metrics and serve them at GET /metrics", default: "1", switch: true,
+            read: { value, c throws(ConfigurationError) in c.metricsEnabled = try value.flag() },
+            show: { SettingDisplay.flag($0.metricsEnabled) }),
+        ProxySetting("METRICS_REQUIRE_KEY", "/metrics asks for an inbound key too", default: "0", switch: true,
+            read: { value, c throws(ConfigurationError) in c.metricsRequireKey = try value.flag() },
+            show: { SettingDisplay.flag($0.metricsRequireKey) }),
+        ProxySetting("PROXY_API_KEYS", "comma-separated keys a client must present (x-api-key or Authorization: Bearer); empty: open", secret: true,
+            read: { value, c in c.inboundKeySources.list = value.text },
+            show: { $0.inboundKeySources.list ?? "" }),
+        ProxySetting("PROXY_API_KEYS_FILE", "a file of inbound keys, one per line (# comments), with PROXY_API_KEYS",
+            read: { value, c in c.inboundKeySources.file = value.text },
+            show: { $0.inboundKeySources.file ?? "" }),
     ]
 }
 

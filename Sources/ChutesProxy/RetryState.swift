@@ -25,24 +25,32 @@ actor RetryState {
     nonisolated static func delay(retryAfter: String?, attempt: Int, cap: Duration, now: Int = Int(time(nil))) -> Duration {
         if let retryAfter {
             let text = String(retryAfter.trimmingSpaces)
-            if let seconds = Double(text), seconds >= 0 { return min(.milliseconds(Int64(seconds * 1000)), cap) }
-            if let date = HTTPDate.parse(text) { return min(.seconds(max(0, date - now)), cap) }
+            // `inf`, `nan` and negative numbers are not delays: they fall through to back-off.
+            if let seconds = Double(text), let delay = Duration.seconds(untrusted: seconds, maximum: cap) { return delay }
+            if let date = HTTPDate.parse(text) {
+                let (difference, overflow) = date.subtractingReportingOverflow(now)
+                if overflow { return date > now ? cap : .zero }
+                return min(.seconds(max(0, difference)), cap)
+            }
         }
-        let base = 0.25 * Double(1 << min(attempt, 10))
+        let base = 0.25 * Double(1 << min(max(attempt, 0), 10))
         let jittered = base * Double.random(in: 0.75...1.25)
-        return min(.milliseconds(Int64(jittered * 1000)), cap)
+        return Duration.seconds(untrusted: jittered, maximum: cap) ?? cap
     }
 }
 
 /// IMF-fixdate, as in `Retry-After: Wed, 21 Oct 2015 07:28:00 GMT`.
 enum HTTPDate {
+    /// Seconds since the epoch; nil unless every field is in its calendar range (the fields
+    /// come from an upstream's header and go into 32-bit `tm` fields).
     static func parse(_ text: String) -> Int? {
         let parts = text.split(separator: " ")
         guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]), let year = Int(parts[3]) else { return nil }
+        guard (1...31).contains(day), (1900...9999).contains(year) else { return nil }
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         guard let month = months.firstIndex(of: String(parts[2])) else { return nil }
         let clock = parts[4].split(separator: ":").compactMap { Int($0) }
-        guard clock.count == 3 else { return nil }
+        guard clock.count == 3, (0...23).contains(clock[0]), (0...59).contains(clock[1]), (0...60).contains(clock[2]) else { return nil }
         var fields = tm()
         fields.tm_year = Int32(year - 1900)
         fields.tm_mon = Int32(month)

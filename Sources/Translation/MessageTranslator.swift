@@ -9,7 +9,9 @@ enum MessageTranslator {
         return blocks.compactMap { $0["type"]?.stringValue == "text" ? $0["text"]?.stringValue : nil }.joined(separator: "\n\n")
     }
 
-    static func translate(_ message: JSONValue, field: String, toolNames: ToolNameMapping) throws(TranslationError) -> [JSONValue] {
+    /// `inlineThinking`: thinking goes back as `<think>…</think>` at the start of the assistant's
+    /// content, the form MiniMax-M2's chat template reads, instead of `reasoning_content`.
+    static func translate(_ message: JSONValue, field: String, toolNames: ToolNameMapping, inlineThinking: Bool = false) throws(TranslationError) -> [JSONValue] {
         guard let role = message["role"]?.stringValue else { throw .missing("\(field).role") }
         guard let content = message["content"] else { throw .missing("\(field).content") }
         switch role {
@@ -18,7 +20,7 @@ enum MessageTranslator {
         case "user":
             return try userMessages(content, field: "\(field).content")
         case "assistant":
-            return try assistantMessages(content, field: "\(field).content", toolNames: toolNames)
+            return try assistantMessages(content, field: "\(field).content", toolNames: toolNames, inlineThinking: inlineThinking)
         default:
             throw TranslationError(field: "\(field).role", message: "Input should be 'user' or 'assistant'")
         }
@@ -72,7 +74,7 @@ enum MessageTranslator {
         return result
     }
 
-    private static func assistantMessages(_ content: JSONValue, field: String, toolNames: ToolNameMapping) throws(TranslationError) -> [JSONValue] {
+    private static func assistantMessages(_ content: JSONValue, field: String, toolNames: ToolNameMapping, inlineThinking: Bool) throws(TranslationError) -> [JSONValue] {
         if let text = content.stringValue { return [["role": "assistant", "content": JSONValue(text)]] }
         guard let blocks = content.arrayValue else { throw .wrongType(field, expected: "a string or a list of content blocks") }
         var texts: [String] = []
@@ -99,8 +101,14 @@ enum MessageTranslator {
         }
         var message: JSONObject = ["role": "assistant"]
         // OpenAI wants null content beside tool calls, a string otherwise.
-        message["content"] = texts.isEmpty ? (toolCalls.isEmpty ? "" : .null) : JSONValue(texts.joined())
-        if !reasoning.isEmpty { message["reasoning_content"] = JSONValue(reasoning.joined(separator: "\n")) }
+        if inlineThinking && !reasoning.isEmpty {
+            // The template's own layout; the thought's line breaks at either end came from it too.
+            let thought = Substring(reasoning.joined(separator: "\n")).trimmingNewlines
+            message["content"] = JSONValue("<think>\n" + thought + "\n</think>\n\n" + texts.joined())
+        } else {
+            message["content"] = texts.isEmpty ? (toolCalls.isEmpty ? "" : .null) : JSONValue(texts.joined())
+            if !reasoning.isEmpty { message["reasoning_content"] = JSONValue(reasoning.joined(separator: "\n")) }
+        }
         if !toolCalls.isEmpty { message["tool_calls"] = .array(toolCalls) }
         return [.object(message)]
     }

@@ -33,8 +33,9 @@ public enum RequestTranslator {
         if let system = request["system"], let text = try MessageTranslator.systemText(system, field: "system"), !text.isEmpty {
             openAIMessages.append(["role": "system", "content": JSONValue(text)])
         }
+        let inlineThinking = ToolCallFamily.forModel(upstreamModel)?.readsThinkingInline ?? false
         for (index, message) in messages.enumerated() {
-            openAIMessages += try MessageTranslator.translate(message, field: "messages.\(index)", toolNames: toolNames)
+            openAIMessages += try MessageTranslator.translate(message, field: "messages.\(index)", toolNames: toolNames, inlineThinking: inlineThinking)
         }
         upstream.append(key: "messages", value: .array(openAIMessages))
         upstream.append(key: "max_tokens", value: JSONValue(options.maxTokensCap.map { min($0, maxTokens) } ?? maxTokens))

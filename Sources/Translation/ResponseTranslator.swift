@@ -9,7 +9,8 @@ public enum ResponseTranslator {
         _ body: JSONValue,
         context: RequestContext,
         messageID: String,
-        textToolCalls: (any StreamingToolCallInterceptor)? = nil
+        textToolCalls: (any StreamingToolCallInterceptor)? = nil,
+        reasoningToolCalls: (any StreamingToolCallInterceptor)? = nil
     ) -> JSONValue {
         let choice = body["choices"]?[0] ?? [:]
         let message = choice["message"] ?? [:]
@@ -20,21 +21,19 @@ public enum ResponseTranslator {
         if thinking.isEmpty {
             (thinking, text) = splitThinking(text)
         }
+        let structuredCalls = message["tool_calls"]?.arrayValue ?? []
+        var parsedCalls: [(name: String, input: JSONValue)] = []
+        if structuredCalls.isEmpty, context.declaresTools, !thinking.isEmpty, var parser = reasoningToolCalls {
+            (thinking, parsedCalls) = extractCalls(from: thinking, with: &parser)
+        }
         if !thinking.isEmpty {
             content.append(["type": "thinking", "thinking": JSONValue(thinking), "signature": JSONValue(StreamTranslator.signature)])
         }
 
-        let structuredCalls = message["tool_calls"]?.arrayValue ?? []
-        var parsedCalls: [(name: String, input: JSONValue)] = []
         if structuredCalls.isEmpty, context.declaresTools, var parser = textToolCalls {
-            var remaining = ""
-            for output in parser.feed(text) + parser.finish() {
-                switch output {
-                case .text(let piece): remaining += piece
-                case let .toolCall(name, arguments): parsedCalls.append((name, JSONValue.lenient(arguments) ?? [:]))
-                }
-            }
+            let (remaining, calls) = extractCalls(from: text, with: &parser)
             text = remaining
+            parsedCalls += calls
         }
         if !text.isEmpty { content.append(["type": "text", "text": JSONValue(text)]) }
 
@@ -76,16 +75,38 @@ public enum ResponseTranslator {
         ]
     }
 
+    /// The calls written in `text`, and the text without them.
+    private static func extractCalls(from text: String, with parser: inout any StreamingToolCallInterceptor) -> (String, [(name: String, input: JSONValue)]) {
+        var remaining = ""
+        var calls: [(name: String, input: JSONValue)] = []
+        for output in parser.feed(text) + parser.finish() {
+            switch output {
+            case .text(let piece): remaining += piece
+            case let .toolCall(name, arguments): calls.append((name, JSONValue.lenient(arguments) ?? [:]))
+            }
+        }
+        return (remaining, calls)
+    }
+
     /// Anthropic usage from OpenAI usage: cached prompt tokens reported apart.
     public static func usage(_ usage: JSONValue?) -> JSONValue {
-        let prompt = usage?["prompt_tokens"]?.intValue ?? 0
-        let cached = usage?["prompt_tokens_details"]?["cached_tokens"]?.intValue ?? 0
+        let (uncached, cached) = promptTokens(usage) ?? (0, 0)
         return [
-            "input_tokens": JSONValue(max(0, prompt - cached)),
+            "input_tokens": JSONValue(uncached),
             "cache_creation_input_tokens": 0,
             "cache_read_input_tokens": JSONValue(cached),
             "output_tokens": JSONValue(usage?["completion_tokens"]?.intValue ?? 0),
         ]
+    }
+
+    /// Prompt tokens split into uncached and cached; nil when the upstream sent no
+    /// `prompt_tokens`. The counts are the upstream's, so they are clamped (a negative or
+    /// `Int.min` count must not overflow the subtraction).
+    static func promptTokens(_ usage: JSONValue?) -> (uncached: Int, cached: Int)? {
+        guard let reported = usage?["prompt_tokens"]?.intValue else { return nil }
+        let prompt = max(0, reported)
+        let cached = min(max(0, usage?["prompt_tokens_details"]?["cached_tokens"]?.intValue ?? 0), prompt)
+        return (prompt - cached, cached)
     }
 
     /// vLLM reports the matched stop string as `stop_reason`, sglang as `matched_stop`.
@@ -93,17 +114,20 @@ public enum ResponseTranslator {
         choice["stop_reason"]?.stringValue ?? choice["matched_stop"]?.stringValue
     }
 
-    /// Reasoning written into the text: `<think>…</think>` at the start, or text that ends a
-    /// thought with a lone `</think>` (templates that open the tag in the prompt).
+    /// Reasoning written into the text: `<think>…</think>` (or Seed-OSS's `<seed:think>`) at
+    /// the start, or text that ends a thought with a lone `</think>` (templates that open the
+    /// tag in the prompt).
     static func splitThinking(_ text: String) -> (thinking: String, text: String) {
         let trimmed = text.drop { $0.isWhitespace }
-        if trimmed.hasPrefix("<think>") {
-            let inner = trimmed.dropFirst("<think>".count)
-            guard let close = inner.firstRange(of: "</think>") else { return (String(inner), "") }
+        for tag in ThinkTagSplitter.tags where trimmed.hasPrefix(tag.open) {
+            let inner = trimmed.dropFirst(tag.open.count)
+            guard let close = inner.firstRange(of: tag.close) else { return (String(inner), "") }
             return (String(inner[..<close.lowerBound]), String(inner[close.upperBound...].drop { $0 == "\n" }))
         }
-        if let close = text.firstRange(of: "</think>"), !text[..<close.lowerBound].contains("<think>") {
-            return (String(text[..<close.lowerBound]), String(text[close.upperBound...].drop { $0 == "\n" }))
+        for tag in ThinkTagSplitter.tags {
+            if let close = text.firstRange(of: tag.close), !text[..<close.lowerBound].contains(tag.open) {
+                return (String(text[..<close.lowerBound]), String(text[close.upperBound...].drop { $0 == "\n" }))
+            }
         }
         return ("", text)
     }

@@ -61,7 +61,9 @@ enum CommandLineProgram {
     }
 
     static func serve(_ configuration: ProxyConfiguration) async -> Int32 {
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        let (format, level) = (configuration.logFormat, configuration.logLevel)
+        LoggingSystem.bootstrap { _ in ProxyLogHandler(format: format, level: level) }
+        defer { LogWriter.standardError.flush() }
         let server: ProxyServer
         do {
             server = try ProxyServer(configuration: configuration)

@@ -2,6 +2,7 @@ import AsyncIO
 import HTTP1
 import JSON
 import Logging
+import Locking
 import Synchronization
 import TestSupport
 import Translation
@@ -84,7 +85,7 @@ struct RunningProxy: Sendable {
     let task: Task<Void, Never>
     let client: HTTPClient
 
-    init(upstream: ScriptedUpstream, environment: [String: String] = [:], logger: Logger = Logger(label: "test")) throws {
+    init(upstream: ScriptedUpstream, environment: [String: String] = [:], logger: Logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }) throws {
         var environment = environment
         environment["CHUTES_BASE_URL"] = upstream.baseURL
         environment["HOST"] = "127.0.0.1"

@@ -1,6 +1,7 @@
 import HTTP1
 import JSON
 import Logging
+import Locking
 import Synchronization
 import TestSupport
 import Testing

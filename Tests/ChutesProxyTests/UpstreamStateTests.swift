@@ -1,6 +1,7 @@
 import AsyncIO
 import HTTP1
 import JSON
+import Locking
 import Synchronization
 import Testing
 @testable import ChutesProxy

@@ -1,4 +1,5 @@
 import AsyncIO
+import Locking
 import Synchronization
 import TestSupport
 import Testing

@@ -1,6 +1,7 @@
 import TestSupport
 import Foundation
 import AsyncIO
+import Locking
 import Synchronization
 @testable import HTTP1
 

@@ -20,19 +20,23 @@ public struct StreamTranslator: Sendable {
         public var toolName: @Sendable (String) -> String
         /// Turns tool calls written as text into calls; nil when the request declared no tools.
         public var textToolCalls: (any StreamingToolCallInterceptor)?
+        /// The same for the reasoning stream, for families that write calls there (Kimi).
+        public var reasoningToolCalls: (any StreamingToolCallInterceptor)?
 
         public init(
             messageID: String,
             model: String,
             estimatedInputTokens: Int,
             toolName: @escaping @Sendable (String) -> String = { $0 },
-            textToolCalls: (any StreamingToolCallInterceptor)? = nil
+            textToolCalls: (any StreamingToolCallInterceptor)? = nil,
+            reasoningToolCalls: (any StreamingToolCallInterceptor)? = nil
         ) {
             self.messageID = messageID
             self.model = model
             self.estimatedInputTokens = estimatedInputTokens
             self.toolName = toolName
             self.textToolCalls = textToolCalls
+            self.reasoningToolCalls = reasoningToolCalls
         }
     }
 
@@ -48,6 +52,10 @@ public struct StreamTranslator: Sendable {
         var arguments = ""
         /// Arguments already sent in `input_json_delta`s.
         var sentCount = 0
+        /// How much of `arguments` can go out so the client's input always completes to a
+        /// valid object (arguments may stop anywhere, or go wrong, mid-stream).
+        var scanner = JSONPrefixScanner()
+        var scannedCount = 0
     }
 
     private var context: Context
@@ -64,6 +72,8 @@ public struct StreamTranslator: Sendable {
     private var sentToolUse = false
     private var finishReason: String?
     private var usage: JSONValue?
+    /// Reasoning went through `reasoningToolCalls` and may have a tail held back there.
+    private var reasoningHeld = false
 
     public init(context: Context) {
         self.context = context
@@ -117,6 +127,7 @@ public struct StreamTranslator: Sendable {
         guard !ended else { return [] }
         var events = start()
         for piece in thinkTags.finish() { append(piece, to: &events) }
+        flushReasoningToolCalls(&events)
         if var interceptor = context.textToolCalls {
             let outputs = interceptor.finish()
             context.textToolCalls = interceptor
@@ -137,9 +148,8 @@ public struct StreamTranslator: Sendable {
         ended = true
         let stopReason = sentToolUse ? "tool_use" : StopReason.anthropic(fromOpenAI: finishReason)
         var deltaUsage: JSONObject = ["output_tokens": JSONValue(usage?["completion_tokens"]?.intValue ?? 0)]
-        if let prompt = usage?["prompt_tokens"]?.intValue {
-            let cached = usage?["prompt_tokens_details"]?["cached_tokens"]?.intValue ?? 0
-            deltaUsage["input_tokens"] = JSONValue(max(0, prompt - cached))
+        if let (uncached, cached) = ResponseTranslator.promptTokens(usage) {
+            deltaUsage["input_tokens"] = JSONValue(uncached)
             deltaUsage["cache_read_input_tokens"] = JSONValue(cached)
             deltaUsage["cache_creation_input_tokens"] = 0
         }
@@ -172,7 +182,39 @@ public struct StreamTranslator: Sendable {
         }
     }
 
+    /// Reasoning, through the reasoning tool-call parser when there is one.
     private mutating func appendThinking(_ text: String, to events: inout [AnthropicStreamEvent]) {
+        guard var interceptor = context.reasoningToolCalls else {
+            appendPlainThinking(text, to: &events)
+            return
+        }
+        let outputs = interceptor.feed(text)
+        context.reasoningToolCalls = interceptor
+        reasoningHeld = true
+        appendInterceptedReasoning(outputs, to: &events)
+    }
+
+    /// Ends the reasoning stream's parsing: what it held back goes out before any answer text.
+    private mutating func flushReasoningToolCalls(_ events: inout [AnthropicStreamEvent]) {
+        guard reasoningHeld, var interceptor = context.reasoningToolCalls else { return }
+        reasoningHeld = false
+        let outputs = interceptor.finish()
+        context.reasoningToolCalls = interceptor
+        appendInterceptedReasoning(outputs, to: &events)
+    }
+
+    private mutating func appendInterceptedReasoning(_ outputs: [InterceptedText], to events: inout [AnthropicStreamEvent]) {
+        for output in outputs {
+            if case .text(let thought) = output {
+                appendPlainThinking(thought, to: &events)
+            } else {
+                appendIntercepted([output], to: &events)
+            }
+        }
+    }
+
+    private mutating func appendPlainThinking(_ text: String, to events: inout [AnthropicStreamEvent]) {
+        guard !text.isEmpty else { return }
         if case .tool = openBlock { return }  // reasoning after a call has nowhere to go in Anthropic's shape
         if openBlock != .thinking {
             closeBlock(&events)
@@ -182,6 +224,7 @@ public struct StreamTranslator: Sendable {
     }
 
     private mutating func appendText(_ text: String, to events: inout [AnthropicStreamEvent]) {
+        flushReasoningToolCalls(&events)
         if var interceptor = context.textToolCalls {
             let outputs = interceptor.feed(text)
             context.textToolCalls = interceptor
@@ -252,14 +295,25 @@ public struct StreamTranslator: Sendable {
         sentToolUse = true
     }
 
-    private mutating func flushLiveArguments(_ events: inout [AnthropicStreamEvent]) {
+    /// Sends the live call's arguments up to the last point where they can still be completed
+    /// to a valid object; when `closing`, also the bytes that complete them.
+    private mutating func flushLiveArguments(_ events: inout [AnthropicStreamEvent], closing: Bool = false) {
         guard let index = liveToolIndex, var call = toolCalls[index], openBlock == .tool(upstreamIndex: index) else { return }
         let utf8 = call.arguments.utf8
-        guard call.sentCount < utf8.count else { return }
-        let fresh = String(decoding: utf8.dropFirst(call.sentCount), as: UTF8.self)
-        call.sentCount = utf8.count
+        if call.scannedCount < utf8.count {
+            call.scanner.feed(utf8.dropFirst(call.scannedCount))
+            call.scannedCount = utf8.count
+        }
+        var fresh = ""
+        if call.sentCount < call.scanner.safeCount {
+            fresh = String(decoding: utf8.dropFirst(call.sentCount).prefix(call.scanner.safeCount - call.sentCount), as: UTF8.self)
+            call.sentCount = call.scanner.safeCount
+        }
+        if closing { fresh += call.scanner.closingSuffix }
         toolCalls[index] = call
-        events.append(blockDelta(["type": "input_json_delta", "partial_json": JSONValue(fresh)]))
+        if !fresh.isEmpty {
+            events.append(blockDelta(["type": "input_json_delta", "partial_json": JSONValue(fresh)]))
+        }
     }
 
     private mutating func emitWholeToolCall(_ index: Int, to events: inout [AnthropicStreamEvent]) {
@@ -267,11 +321,22 @@ public struct StreamTranslator: Sendable {
         if call.name == nil { call.name = "unknown_tool" }
         toolCalls[index] = call
         startToolBlock(index, to: &events)
-        if !call.arguments.isEmpty {
-            events.append(blockDelta(["type": "input_json_delta", "partial_json": JSONValue(call.arguments)]))
+        let arguments = Self.completeArguments(call.arguments)
+        if !arguments.isEmpty {
+            events.append(blockDelta(["type": "input_json_delta", "partial_json": JSONValue(arguments)]))
         }
         toolCalls[index]!.sentCount = call.arguments.utf8.count
         closeBlock(&events)
+    }
+
+    /// Held arguments as a valid object: as sent when they are one, else what a lenient
+    /// reading makes of them, else their longest valid beginning completed; "" for none.
+    private static func completeArguments(_ arguments: String) -> String {
+        var scanner = JSONPrefixScanner()
+        scanner.feed(arguments.utf8)
+        if scanner.isValid && scanner.safeCount == arguments.utf8.count && scanner.closingSuffix.isEmpty { return arguments }
+        if let object = JSONValue.lenient(arguments), object.objectValue != nil { return object.jsonText }
+        return String(decoding: arguments.utf8.prefix(scanner.safeCount), as: UTF8.self) + scanner.closingSuffix
     }
 
     private mutating func openBlock(_ block: OpenBlock, contentBlock: JSONValue, to events: inout [AnthropicStreamEvent]) {
@@ -288,7 +353,7 @@ public struct StreamTranslator: Sendable {
             events.append(blockDelta(["type": "signature_delta", "signature": JSONValue(Self.signature)]))
         }
         if case .tool(let index) = block, index == liveToolIndex {
-            flushLiveArguments(&events)
+            flushLiveArguments(&events, closing: true)
         }
         events.append(AnthropicStreamEvent(type: "content_block_stop", payload: ["type": "content_block_stop", "index": JSONValue(blockIndex)]))
         openBlock = nil

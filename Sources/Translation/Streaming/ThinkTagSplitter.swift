@@ -1,6 +1,7 @@
-/// Separates `<think>…</think>` reasoning from answer text in a stream of text pieces, with
-/// tags split anywhere across pieces. Reasoning is recognised only when `<think>` opens the
-/// output (after whitespace), as reasoning models write it; a tag later in the text is text.
+/// Separates `<think>…</think>` reasoning (MiniMax-M2 and Qwen-style models write it inline;
+/// Seed-OSS writes `<seed:think>…</seed:think>`) from answer text in a stream of text pieces,
+/// with tags split anywhere across pieces. Reasoning is recognised only when the open tag
+/// starts the output (after whitespace), as reasoning models write it; a tag later is text.
 public struct ThinkTagSplitter: Sendable {
     public enum Piece: Sendable, Equatable {
         case thinking(String)
@@ -13,10 +14,12 @@ public struct ThinkTagSplitter: Sendable {
         case afterThinking
     }
 
-    private static let open = "<think>"
-    private static let close = "</think>"
+    /// The reasoning tags, open and close.
+    static let tags = [(open: "<think>", close: "</think>"), (open: "<seed:think>", close: "</seed:think>")]
 
     private var phase = Phase.start
+    /// The close tag of the reasoning that is open.
+    private var close = "</think>"
     /// Text held back because it may be the beginning of a tag.
     private var pending = ""
 
@@ -31,23 +34,24 @@ public struct ThinkTagSplitter: Sendable {
             case .start:
                 let trimmed = pending.drop { $0.isWhitespace }
                 if trimmed.isEmpty { return pieces }
-                if trimmed.hasPrefix(Self.open) {
-                    pending = String(trimmed.dropFirst(Self.open.count))
+                if let tag = Self.tags.first(where: { trimmed.hasPrefix($0.open) }) {
+                    pending = String(trimmed.dropFirst(tag.open.count))
+                    close = tag.close
                     phase = .thinking
-                } else if Self.open.hasPrefix(trimmed) {
+                } else if Self.tags.contains(where: { $0.open.hasPrefix(trimmed) }) {
                     return pieces
                 } else {
                     phase = .text
                 }
             case .thinking:
-                if let range = pending.firstRange(of: Self.close) {
+                if let range = pending.firstRange(of: close) {
                     let thought = String(pending[..<range.lowerBound])
                     if !thought.isEmpty { pieces.append(.thinking(thought)) }
                     pending = String(pending[range.upperBound...])
                     phase = .afterThinking
                     continue
                 }
-                let keep = Self.partialSuffixLength(of: pending, matching: Self.close)
+                let keep = Self.partialSuffixLength(of: pending, matching: close)
                 let flushed = String(pending.dropLast(keep))
                 if !flushed.isEmpty { pieces.append(.thinking(flushed)) }
                 pending = String(pending.suffix(keep))

@@ -1,8 +1,9 @@
 import JSON
 
-/// DeepSeek V3.2's DSML markup (the released V3.2, not V3.2-Exp, which writes the V3.1 form):
+/// DeepSeek V3.2's DSML markup (the released V3.2, not V3.2-Exp, which writes the V3.1 form),
+/// and DeepSeek V4's, which names the outer tag `tool_calls`:
 /// ```
-/// <｜DSML｜function_calls>
+/// <｜DSML｜function_calls>            (V4: <｜DSML｜tool_calls>)
 /// <｜DSML｜invoke name="NAME">
 /// <｜DSML｜parameter name="KEY" string="true">VALUE</｜DSML｜parameter>
 /// </｜DSML｜invoke>
@@ -15,62 +16,95 @@ import JSON
 struct DSMLToolCallFormat: TextToolCallFormat {
     let acceptsPlainTags: Bool
 
+    private static let sections = ["function_calls", "tool_calls"]
+
     var startMarkers: [String] {
-        acceptsPlainTags ? ["<｜DSML｜function_calls>", "<function_calls>"] : ["<｜DSML｜function_calls>"]
+        Self.sections.map { "<｜DSML｜\($0)>" } + (acceptsPlainTags ? Self.sections.map { "<\($0)>" } : [])
     }
 
     func regionEnd(in text: Substring) -> String.Index? {
-        end(of: "</｜DSML｜function_calls>", in: text) ?? end(of: "</function_calls>", in: text)
+        // The region closes with the tag that opened it.
+        for section in Self.sections {
+            for spelling in ["<｜DSML｜\(section)>", "<\(section)>"] where text.hasPrefix(spelling) {
+                return end(of: spelling.replacing("<", with: "</"), in: text)
+            }
+        }
+        return nil
     }
 
     func parse(_ region: Substring, tools: DeclaredTools) -> [ParsedToolCall]? {
         let text = String(region).replacing("｜DSML｜", with: "")
-        var calls: [ParsedToolCall] = []
-        var rest = Substring(text)
-        while let open = rest.firstRange(of: "<invoke") {
-            guard let header = rest[open.upperBound...].firstIndex(of: ">"),
-                  let written = Self.attribute("name", in: rest[open.upperBound..<header]),
-                  let name = tools.resolve(written),
-                  let close = rest[header...].firstRange(of: "</invoke>") else { return nil }
-            let body = rest[rest.index(after: header)..<close.lowerBound]
-            guard let arguments = Self.arguments(body, tool: name, tools: tools) else { return nil }
-            calls.append(ParsedToolCall(name: name, arguments: arguments))
-            rest = rest[close.upperBound...]
+        guard let open = text.firstIndex(of: ">") else { return nil }
+        var body = text[text.index(after: open)...]
+        for section in Self.sections where body.hasSuffix("</\(section)>") {
+            body = body.dropLast("</\(section)>".count)
         }
-        return calls.isEmpty ? nil : calls
+        return Self.markup.calls(in: body, tools: tools)
     }
 
-    private static func arguments(_ body: Substring, tool: String, tools: DeclaredTools) -> JSONValue? {
-        let trimmed = body.trimmedWhitespace
-        if trimmed.hasPrefix("{") {
-            guard let value = JSONValue.lenient(trimmed), value.objectValue != nil else { return nil }
-            return value
-        }
-        var arguments = JSONObject()
-        var rest = body
-        while let open = rest.firstRange(of: "<parameter") {
-            guard let header = rest[open.upperBound...].firstIndex(of: ">"),
-                  let key = attribute("name", in: rest[open.upperBound..<header]),
-                  let close = rest[header...].firstRange(of: "</parameter>") else { return nil }
-            let value = String(rest[rest.index(after: header)..<close.lowerBound])
-            if attribute("string", in: rest[open.upperBound..<header]) == "true" {
-                arguments[key] = JSONValue(value)
-            } else if let parsed = JSONValue.lenient(value) {
-                arguments[key] = parsed
-            } else {
-                arguments[key] = tools.typedValue(value, tool: tool, parameter: key)
-            }
-            rest = rest[close.upperBound...]
-        }
-        // Anything but whitespace outside the parameter tags means this is not DSML.
-        return rest.trimmedWhitespace.isEmpty ? .object(arguments) : nil
+    private static let markup = InvokeMarkup(prefix: "", acceptsJSONBody: true) { text, attributes, tool, key, tools in
+        if InvokeMarkup.attribute("string", in: attributes) == "true" { return JSONValue(String(text)) }
+        return JSONValue.lenient(String(text)) ?? tools.typedValue(String(text), tool: tool, parameter: key)
+    }
+}
+
+/// MiniMax-M2, M2.1 and M2.5:
+/// ```
+/// <minimax:tool_call>
+/// <invoke name="NAME">
+/// <parameter name="KEY">VALUE</parameter>
+/// </invoke>
+/// </minimax:tool_call>
+/// ```
+/// Newlines around a value are markup; values are typed by the tool's schema.
+struct MiniMaxToolCallFormat: TextToolCallFormat {
+    let startMarkers = ["<minimax:tool_call>"]
+
+    func regionEnd(in text: Substring) -> String.Index? {
+        end(of: "</minimax:tool_call>", in: text)
     }
 
-    /// The value of `name="..."` among a tag's attributes.
-    private static func attribute(_ name: String, in attributes: Substring) -> String? {
-        guard let start = attributes.firstRange(of: name + "=\"") else { return nil }
-        let value = attributes[start.upperBound...]
-        guard let end = value.firstIndex(of: "\"") else { return nil }
-        return String(value[..<end])
+    func parse(_ region: Substring, tools: DeclaredTools) -> [ParsedToolCall]? {
+        var body = region.dropFirst("<minimax:tool_call>".count)
+        if body.hasSuffix("</minimax:tool_call>") { body = body.dropLast("</minimax:tool_call>".count) }
+        return Self.markup.calls(in: body, tools: tools)
+    }
+
+    private static let markup = InvokeMarkup(prefix: "", acceptsJSONBody: false) { text, _, tool, key, tools in
+        tools.typedValue(String(text.trimmingNewlines), tool: tool, parameter: key)
+    }
+}
+
+/// Step-3: steptml invokes inside DeepSeek-like section tokens, spelled with ASCII underscores:
+/// `<｜tool_calls_begin｜><｜tool_call_begin｜>function<｜tool_sep｜><steptml:invoke name="N">
+/// <steptml:parameter name="K">V</steptml:parameter></steptml:invoke><｜tool_call_end｜><｜tool_calls_end｜>`.
+struct Step3ToolCallFormat: TextToolCallFormat {
+    let startMarkers = ["<｜tool_calls_begin｜>"]
+
+    func regionEnd(in text: Substring) -> String.Index? {
+        end(of: "<｜tool_calls_end｜>", in: text)
+    }
+
+    func parse(_ region: Substring, tools: DeclaredTools) -> [ParsedToolCall]? {
+        var body = region.dropFirst("<｜tool_calls_begin｜>".count)
+        if body.hasSuffix("<｜tool_calls_end｜>") { body = body.dropLast("<｜tool_calls_end｜>".count) }
+        return Self.markup.calls(in: body, tools: tools, between: ["<｜tool_call_begin｜>", "function<｜tool_sep｜>", "<｜tool_call_end｜>"])
+    }
+
+    private static let markup = InvokeMarkup(prefix: "steptml:", acceptsJSONBody: false) { text, _, tool, key, tools in
+        // As the engines read it: a value whose schema type is known and not string is JSON.
+        let value = text.trimmedWhitespace
+        guard let type = tools.parameterType(tool: tool, parameter: key), type != "string" else { return JSONValue(value) }
+        return JSONValue.lenient(value) ?? tools.typedValue(value, tool: tool, parameter: key)
+    }
+}
+
+extension Substring {
+    /// Without the line breaks at either end.
+    var trimmingNewlines: Substring {
+        var text = self
+        while text.first?.isNewline == true { text = text.dropFirst() }
+        while text.last?.isNewline == true { text = text.dropLast() }
+        return text
     }
 }

@@ -43,7 +43,8 @@ struct DeepSeekToolCallFormat: TextToolCallFormat {
     }
 }
 
-/// Kimi K2: `<|tool_calls_section_begin|><|tool_call_begin|>functions.NAME:IDX<|tool_call_argument_begin|>{...}<|tool_call_end|><|tool_calls_section_end|>`.
+/// Kimi K2, K2-Thinking, K2.5, K2.6: `<|tool_calls_section_begin|><|tool_call_begin|>functions.NAME:IDX<|tool_call_argument_begin|>{...}<|tool_call_end|><|tool_calls_section_end|>`,
+/// also with the singular `<|tool_call_section_begin|>` and ids written `NAME:IDX`.
 struct KimiToolCallFormat: TextToolCallFormat {
     let startMarkers = ["<|tool_calls_section_begin|>", "<|tool_call_section_begin|>"]
 
@@ -85,8 +86,10 @@ struct HarmonyToolCallFormat: TextToolCallFormat {
               let call = region.firstRange(of: "<|call|>") else { return nil }
         var written = region[target.upperBound...].prefix { !$0.isWhitespace && $0 != "<" }
         if written.hasPrefix("functions.") { written = written.dropFirst("functions.".count) }
-        guard let name = tools.resolve(String(written)), let arguments = JSONValue.lenient(String(region[message.upperBound..<call.lowerBound])),
-              arguments.objectValue != nil else { return nil }
+        let body = region[message.upperBound..<call.lowerBound]
+        // An empty body is a call without arguments, as sglang reads it.
+        guard let name = tools.resolve(String(written)),
+              let arguments = body.trimmedWhitespace.isEmpty ? [:] : JSONValue.lenient(String(body)), arguments.objectValue != nil else { return nil }
         return [ParsedToolCall(name: name, arguments: arguments)]
     }
 }

@@ -15,12 +15,20 @@ public struct TextToolCallParser: StreamingToolCallInterceptor {
     /// Whitespace after a call, dropped if another call follows or the text ends.
     private var spaceAfterCall = ""
     private var afterCall = false
+    /// Every format's start markers and the code fence, for one pass over the text.
+    private let markers: MarkerTable
 
     private static let fence = "```"
+    private static let fenceTable = MarkerTable([(fence, nil)])
 
     init(formats: [any TextToolCallFormat], tools: DeclaredTools) {
         self.formats = formats
         self.tools = tools
+        var entries: [(String, Int?)] = [(Self.fence, nil)]
+        for (index, format) in formats.enumerated() {
+            entries += format.startMarkers.map { ($0, index) }
+        }
+        markers = MarkerTable(entries)
     }
 
     public mutating func feed(_ text: String) -> [InterceptedText] {
@@ -55,9 +63,12 @@ public struct TextToolCallParser: StreamingToolCallInterceptor {
                 guard let end = formats[open].regionEnd(in: Substring(pending)) else { return }
                 let region = pending[..<end]
                 if let calls = formats[open].parse(region, tools: tools) {
-                    spaceAfterCall = ""
-                    output += calls.map(\.intercepted)
-                    afterCall = true
+                    // No calls: markup that is dropped (Kimi K3's response-channel wrappers).
+                    if !calls.isEmpty {
+                        spaceAfterCall = ""
+                        output += calls.map(\.intercepted)
+                        afterCall = true
+                    }
                 } else {
                     emitText(String(region), into: &output)
                 }
@@ -65,42 +76,28 @@ public struct TextToolCallParser: StreamingToolCallInterceptor {
                 openRegion = nil
                 continue
             }
-            if inCodeFence {
-                guard let close = pending.firstRange(of: Self.fence) else {
-                    let keep = atEnd ? 0 : Self.partialMarkerLength(at: pending, markers: [Self.fence])
-                    emitText(String(pending.dropLast(keep)), into: &output)
-                    pending = String(pending.suffix(keep))
-                    return
-                }
-                emitText(String(pending[..<close.upperBound]), into: &output)
-                pending = String(pending[close.upperBound...])
-                inCodeFence = false
-                continue
-            }
-            // The earliest marker or fence opening.
-            var earliest: (range: Range<String.Index>, format: Int?)?
-            if let fence = pending.firstRange(of: Self.fence) { earliest = (fence, nil) }
-            for (index, format) in formats.enumerated() {
-                for marker in format.startMarkers {
-                    if let range = pending.firstRange(of: marker), earliest == nil || range.lowerBound < earliest!.range.lowerBound {
-                        earliest = (range, index)
-                    }
-                }
-            }
-            guard let found = earliest else {
-                let markers = formats.flatMap(\.startMarkers) + [Self.fence]
-                let keep = atEnd ? 0 : Self.partialMarkerLength(at: pending, markers: markers)
-                emitText(String(pending.dropLast(keep)), into: &output)
-                pending = String(pending.suffix(keep))
+            let table = inCodeFence ? Self.fenceTable : markers
+            guard let found = table.firstMatch(in: pending) else {
+                let keep = atEnd ? 0 : table.partialTailLength(of: pending)
+                let cut = pending.utf8.index(pending.utf8.endIndex, offsetBy: -keep)
+                emitText(String(pending[..<cut]), into: &output)
+                pending = String(pending[cut...])
                 return
             }
-            if let format = found.format {
-                emitText(String(pending[..<found.range.lowerBound]), into: &output, beforeCall: true)
-                pending = String(pending[found.range.lowerBound...])
+            let start = pending.utf8.index(pending.utf8.startIndex, offsetBy: found.offset)
+            if inCodeFence {
+                let close = pending.utf8.index(start, offsetBy: found.length)
+                emitText(String(pending[..<close]), into: &output)
+                pending = String(pending[close...])
+                inCodeFence = false
+            } else if let format = found.format {
+                emitText(String(pending[..<start]), into: &output, beforeCall: true)
+                pending = String(pending[start...])
                 openRegion = format
             } else {
-                emitText(String(pending[..<found.range.upperBound]), into: &output)
-                pending = String(pending[found.range.upperBound...])
+                let fenceEnd = pending.utf8.index(start, offsetBy: found.length)
+                emitText(String(pending[..<fenceEnd]), into: &output)
+                pending = String(pending[fenceEnd...])
                 inCodeFence = true
             }
         }
@@ -130,16 +127,111 @@ public struct TextToolCallParser: StreamingToolCallInterceptor {
             output.append(.text(text))
         }
     }
+}
 
-    /// Length of the longest tail of `text` that is a proper prefix of one of `markers`.
-    static func partialMarkerLength(at text: String, markers: [String]) -> Int {
-        let longest = markers.map(\.count).max() ?? 0
-        var length = min(longest - 1, text.count)
-        while length > 0 {
-            let tail = text.suffix(length)
-            if markers.contains(where: { $0.count > length && $0.hasPrefix(tail) }) { return length }
-            length -= 1
+/// Markers looked up by their first two bytes, so text with none of them is read once, byte
+/// by byte, and a `<` in prose is dismissed at its second byte, however many formats are
+/// watched for.
+struct MarkerTable: Sendable {
+    /// Every marker's UTF-8 bytes, one after another.
+    private let bytes: [UInt8]
+    private let starts: [Int]
+    private let lengths: [Int]
+    private let formats: [Int?]
+    /// Markers by first byte: those starting with byte `b` are `members[bucketStart[b]..<bucketStart[b + 1]]`, in the order given.
+    private let bucketStart: [Int]
+    private let members: [Int]
+    /// Bit `b2` of the 256-bit row `b1` is set when some marker starts with `b1 b2` (or is `b1` alone).
+    private let secondBytes: [UInt64]
+    private let longest: Int
+
+    /// Markers and the format each opens (nil for the code fence); on a tie the earlier wins.
+    init(_ entries: [(String, Int?)]) {
+        var bytes: [UInt8] = [], starts: [Int] = [], lengths: [Int] = [], formats: [Int?] = []
+        var buckets = [[Int]](repeating: [], count: 256)
+        var secondBytes = [UInt64](repeating: 0, count: 256 * 4)
+        for (marker, format) in entries {
+            let utf8 = Array(marker.utf8)
+            guard let first = utf8.first else { continue }
+            buckets[Int(first)].append(starts.count)
+            if utf8.count > 1 {
+                secondBytes[Int(first) * 4 + Int(utf8[1]) / 64] |= 1 << UInt64(utf8[1] % 64)
+            } else {
+                for word in 0..<4 { secondBytes[Int(first) * 4 + word] = ~0 }
+            }
+            starts.append(bytes.count)
+            lengths.append(utf8.count)
+            formats.append(format)
+            bytes += utf8
         }
-        return 0
+        self.bytes = bytes
+        self.starts = starts
+        self.lengths = lengths
+        self.formats = formats
+        var bucketStart = [0]
+        for bucket in buckets { bucketStart.append(bucketStart.last! + bucket.count) }
+        self.bucketStart = bucketStart
+        members = buckets.flatMap { $0 }
+        self.secondBytes = secondBytes
+        longest = lengths.max() ?? 0
+    }
+
+    /// Whether some marker starts with `first` followed by `second`.
+    @inline(__always)
+    private func mayStart(_ first: UInt8, _ second: UInt8) -> Bool {
+        secondBytes[Int(first) * 4 + Int(second) / 64] & (1 << UInt64(second % 64)) != 0
+    }
+
+    /// Whether marker `index` matches `text` at `offset` for `count` bytes.
+    @inline(__always)
+    private func matches(_ index: Int, _ text: UnsafeBufferPointer<UInt8>, at offset: Int, count: Int) -> Bool {
+        let start = starts[index]
+        var position = 1
+        while position < count {
+            if text[offset + position] != bytes[start + position] { return false }
+            position += 1
+        }
+        return true
+    }
+
+    /// The first marker in `text`: its UTF-8 offset and length, and its format.
+    func firstMatch(in text: String) -> (offset: Int, length: Int, format: Int?)? {
+        var text = text
+        return text.withUTF8 { text in
+            var offset = 0
+            while offset < text.count {
+                let first = text[offset]
+                let bucket = bucketStart[Int(first)]..<bucketStart[Int(first) + 1]
+                if !bucket.isEmpty && (offset + 1 == text.count || mayStart(first, text[offset + 1])) {
+                    for member in bucket {
+                        let index = members[member], length = lengths[index]
+                        if offset + length <= text.count && matches(index, text, at: offset, count: length) {
+                            return (offset, length, formats[index])
+                        }
+                    }
+                }
+                offset += 1
+            }
+            return nil
+        }
+    }
+
+    /// UTF-8 length of the longest tail of `text` that is a proper prefix of a marker: what
+    /// must be held back because the next piece may complete it.
+    func partialTailLength(of text: String) -> Int {
+        var text = text
+        return text.withUTF8 { text in
+            for offset in max(0, text.count - longest + 1)..<text.count {
+                let first = text[offset]
+                let bucket = bucketStart[Int(first)]..<bucketStart[Int(first) + 1]
+                guard !bucket.isEmpty, offset + 1 == text.count || mayStart(first, text[offset + 1]) else { continue }
+                let tail = text.count - offset
+                for member in bucket {
+                    let index = members[member]
+                    if lengths[index] > tail && matches(index, text, at: offset, count: tail) { return tail }
+                }
+            }
+            return 0
+        }
     }
 }

@@ -1,23 +1,59 @@
 import JSON
 
-/// The tool-call formats open models write as text, named as `TOOL_CALL_PARSER` takes them.
+/// The tool-call formats open models write as text, named as `TOOL_CALL_PARSER` takes them
+/// (vLLM's parser names where they exist).
 public enum ToolCallFamily: String, Sendable, CaseIterable {
-    /// `<tool_call>` tags: Hermes, Qwen2.5, Qwen3 JSON; Qwen3-Coder and GLM XML-style bodies.
+    /// `<tool_call>` tags: Hermes, Qwen2.5, Qwen3, ERNIE 4.5 JSON; Qwen3-Coder, Qwen3.5 and GLM XML-style bodies.
     case hermes, qwen, qwen3Coder = "qwen3_coder", glm
     case deepseek, kimi, mistral, llama, gptOSS = "gpt_oss"
+    case minimax = "minimax_m2", seedOSS = "seed_oss", kimiK3 = "kimi_k3", longcat, step3, gemma4
+
+    /// Other names operators may know a family by (vLLM's and sglang's).
+    private static let aliases: [String: ToolCallFamily] = [
+        "qwen25": .qwen, "qwen3": .qwen, "qwen3_xml": .qwen3Coder, "ernie45": .hermes,
+        "glm45": .glm, "glm47": .glm, "glm4_moe": .glm, "glm47_moe": .glm,
+        "deepseek_v3": .deepseek, "deepseekv3": .deepseek, "deepseek_v31": .deepseek, "deepseekv31": .deepseek,
+        "deepseek_v32": .deepseek, "deepseekv32": .deepseek, "deepseek_v4": .deepseek, "deepseekv4": .deepseek,
+        "kimi_k2": .kimi, "minimax": .minimax, "kimik3": .kimiK3, "gemma": .gemma4, "openai": .gptOSS,
+    ]
+
+    /// The family `TOOL_CALL_PARSER` names (any case, `-` or `_`), nil for `auto` and unknown names.
+    public init?(setting: String) {
+        let name = setting.lowercased().replacing("-", with: "_")
+        guard let family = ToolCallFamily(rawValue: name) ?? Self.aliases[name] else { return nil }
+        self = family
+    }
 
     /// The family a model name suggests.
     public static func forModel(_ model: String) -> ToolCallFamily? {
         let name = model.lowercased()
         if name.contains("deepseek") { return .deepseek }
-        if name.contains("qwen3-coder") || name.contains("qwen3_coder") { return .qwen3Coder }
-        if name.contains("qwen") { return .qwen }
+        if name.contains("minimax") { return .minimax }
+        if name.contains("seed-oss") || name.contains("seed_oss") { return .seedOSS }
+        if name.contains("kimi-k3") || name.contains("kimi_k3") { return .kimiK3 }
         if name.contains("kimi") || name.contains("moonshot") { return .kimi }
+        if name.contains("longcat") { return .longcat }
+        if name.contains("gemma-4") || name.contains("gemma4") { return .gemma4 }
+        if name.contains("step3") || name.contains("step-3") { return name.contains("3.5") || name.contains("3p5") ? nil : .step3 }
+        if name.contains("hermes") || name.contains("ernie") { return .hermes }
+        if name.contains("qwen3-coder") || name.contains("qwen3_coder") { return .qwen3Coder }
+        if let version = qwenVersion(name) { return version >= 3.5 ? .qwen3Coder : .qwen }
+        if name.contains("qwen") { return .qwen }
         if name.contains("glm") { return .glm }
         if name.contains("mistral") || name.contains("devstral") || name.contains("magistral") { return .mistral }
         if name.contains("llama") { return .llama }
         if name.contains("gpt-oss") || name.contains("gpt_oss") { return .gptOSS }
-        if name.contains("hermes") { return .hermes }
+        return nil
+    }
+
+    /// The version after "qwen" in a model name: 3.5 for "qwen3.5-397b", 3 for "qwen3-next".
+    private static func qwenVersion(_ name: String) -> Double? {
+        var rest = Substring(name)
+        while let found = rest.firstRange(of: "qwen") {
+            let digits = rest[found.upperBound...].prefix { $0.isNumber || $0 == "." }
+            if let version = Double(digits.hasSuffix(".") ? digits.dropLast() : digits) { return version }
+            rest = rest[found.upperBound...]  // "qwen/" (the organisation) has no version
+        }
         return nil
     }
 
@@ -26,43 +62,66 @@ public enum ToolCallFamily: String, Sendable, CaseIterable {
         switch self {
         case .llama: [LlamaToolCallFormat(), BareJSONToolCallFormat()]
         case .deepseek: [DeepSeekToolCallFormat(), DSMLToolCallFormat(acceptsPlainTags: true)]
-        default: [format]
+        case .kimi: [KimiToolCallFormat(), KimiK3ToolCallFormat()]
+        case .kimiK3: [KimiK3ToolCallFormat(), KimiK3ResponseWrapperFormat(), KimiToolCallFormat()]
+        case .longcat: [TaggedToolCallFormat(tag: "longcat_tool_call", argumentTag: "longcat_arg")]
+        case .seedOSS: [TaggedToolCallFormat(tag: "seed:tool_call")]
+        case .hermes, .qwen, .qwen3Coder, .glm: [TaggedToolCallFormat()]
+        case .mistral: [MistralToolCallFormat()]
+        case .gptOSS: [HarmonyToolCallFormat()]
+        case .minimax: [MiniMaxToolCallFormat()]
+        case .step3: [Step3ToolCallFormat()]
+        case .gemma4: [Gemma4ToolCallFormat()]
         }
     }
 
-    var format: any TextToolCallFormat {
-        switch self {
-        case .hermes, .qwen, .qwen3Coder, .glm: TaggedToolCallFormat()
-        case .deepseek: DeepSeekToolCallFormat()
-        case .kimi: KimiToolCallFormat()
-        case .mistral: MistralToolCallFormat()
-        case .llama: LlamaToolCallFormat()
-        case .gptOSS: HarmonyToolCallFormat()
-        }
-    }
-
+    /// Formats whose markers are unambiguous enough to watch for in every model's text.
     static let allFormats: [any TextToolCallFormat] = [
         TaggedToolCallFormat(), DeepSeekToolCallFormat(), DSMLToolCallFormat(acceptsPlainTags: false), KimiToolCallFormat(), MistralToolCallFormat(),
-        LlamaToolCallFormat(), HarmonyToolCallFormat(),
+        LlamaToolCallFormat(), HarmonyToolCallFormat(), MiniMaxToolCallFormat(), TaggedToolCallFormat(tag: "seed:tool_call"),
+        KimiK3ToolCallFormat(), TaggedToolCallFormat(tag: "longcat_tool_call", argumentTag: "longcat_arg"), Step3ToolCallFormat(), Gemma4ToolCallFormat(),
     ]
+
+    /// Whether the family's chat template reads earlier thinking from `<think>…</think>` in the
+    /// assistant's content (MiniMax-M2 asks clients to keep it there) rather than `reasoning_content`.
+    var readsThinkingInline: Bool { self == .minimax }
+
+    /// Families whose reasoning may hold tool calls (Kimi K2-Thinking writes calls before it closes its thought).
+    var formatsInReasoning: [any TextToolCallFormat] {
+        switch self {
+        case .kimi, .kimiK3: formats
+        default: []
+        }
+    }
 }
 
 /// The text tool-call parser for a request, per `TOOL_CALL_PARSER`: `none` (or no declared
 /// tools) gives nil; a family name gives that family's parser; `auto` (and anything
-/// unrecognised) watches for every family's markers, the model's own family first.
+/// unrecognised) watches for every family's unambiguous markers, and the model's own family's
+/// others, its family first.
 public func makeTextToolCallParser(setting: String, model: String, tools: [(name: String, inputSchema: JSONValue)]) -> TextToolCallParser? {
     guard !tools.isEmpty else { return nil }
     let declared = DeclaredTools(tools)
-    let setting = setting.lowercased().replacing("-", with: "_")
-    if setting == "none" || setting == "off" { return nil }
-    if let family = ToolCallFamily(rawValue: setting) {
+    let name = setting.lowercased()
+    if name == "none" || name == "off" { return nil }
+    if let family = ToolCallFamily(setting: setting) {
         return TextToolCallParser(formats: family.formats, tools: declared)
     }
     var formats = ToolCallFamily.allFormats
     if let family = ToolCallFamily.forModel(model) {
         let preferred = family.formats
-        formats.removeAll { format in preferred.contains { type(of: $0) == type(of: format) } }
+        formats.removeAll { format in preferred.contains { $0.startMarkers == format.startMarkers || type(of: $0) == type(of: format) && !(format is TaggedToolCallFormat) } }
         formats.insert(contentsOf: preferred, at: 0)
     }
     return TextToolCallParser(formats: formats, tools: declared)
+}
+
+/// A parser for tool calls inside the reasoning stream, for the families that write them there
+/// (per `TOOL_CALL_PARSER`, or the model's family under `auto`); nil for the others.
+public func makeReasoningToolCallParser(setting: String, model: String, tools: [(name: String, inputSchema: JSONValue)]) -> TextToolCallParser? {
+    guard !tools.isEmpty else { return nil }
+    let name = setting.lowercased()
+    if name == "none" || name == "off" { return nil }
+    guard let family = ToolCallFamily(setting: setting) ?? ToolCallFamily.forModel(model), !family.formatsInReasoning.isEmpty else { return nil }
+    return TextToolCallParser(formats: family.formatsInReasoning, tools: DeclaredTools(tools))
 }

@@ -34,7 +34,39 @@ import Testing
             return calls.map { "<|python_tag|>{\"name\": \"\($0.0)\", \"parameters\": \($0.1.jsonText)}" }.joined()
         case .gptOSS:
             return calls.map { "<|channel|>commentary to=functions.\($0.0) <|constrain|>json<|message|>\($0.1.jsonText)<|call|>" }.joined()
+        case .minimax:
+            return "<minimax:tool_call>\n" + calls.map { name, arguments in
+                "<invoke name=\"\(name)\">\n" + arguments.objectValue!.map { "<parameter name=\"\($0.key)\">\(xmlValue($0.value))</parameter>\n" }.joined() + "</invoke>\n"
+            }.joined() + "</minimax:tool_call>"
+        case .seedOSS:
+            return "<seed:tool_call>\n" + calls.map { name, arguments in
+                "<function=\(name)>\n" + arguments.objectValue!.map { "<parameter=\($0.key)>\n\(xmlValue($0.value))\n</parameter>\n" }.joined() + "</function>\n"
+            }.joined() + "</seed:tool_call>"
+        case .kimiK3:
+            return "<|open|>tools<|sep|>\n" + calls.enumerated().map { index, call in
+                "<|open|>call tool=\"\(call.0)\" index=\"\(index + 1)\"<|sep|>\n" + call.1.objectValue!.map { key, value in
+                    "<|open|>argument key=\"\(key)\" type=\"\(value.stringValue == nil ? "object" : "string")\"<|sep|>\(xmlValue(value))<|close|>argument<|sep|>\n"
+                }.joined() + "<|close|>call<|sep|>\n"
+            }.joined() + "<|close|>tools<|sep|>"
+        case .longcat:
+            return calls.map { name, arguments in
+                "<longcat_tool_call>\(name)\n" + arguments.objectValue!.map { "<longcat_arg_key>\($0.key)</longcat_arg_key>\n<longcat_arg_value>\(xmlValue($0.value))</longcat_arg_value>\n" }.joined() + "</longcat_tool_call>"
+            }.joined()
+        case .step3:
+            return "<｜tool_calls_begin｜>\n" + calls.map { name, arguments in
+                "<｜tool_call_begin｜>function<｜tool_sep｜><steptml:invoke name=\"\(name)\">\n" + arguments.objectValue!.map { "<steptml:parameter name=\"\($0.key)\">\(xmlValue($0.value))</steptml:parameter>\n" }.joined() + "</steptml:invoke><｜tool_call_end｜>\n"
+            }.joined() + "<｜tool_calls_end｜>"
+        case .gemma4:
+            return calls.map { "<|tool_call>call:\($0.0)\(gemmaValue($0.1))<tool_call|>" }.joined()
         }
+    }
+
+    /// A value in Gemma 4's notation: bare keys, strings between `<|"|>`.
+    static func gemmaValue(_ value: JSONValue) -> String {
+        if let text = value.stringValue { return "<|\"|>\(text)<|\"|>" }
+        if let object = value.objectValue { return "{" + object.map { "\($0.key):\(gemmaValue($0.value))" }.joined(separator: ",") + "}" }
+        if let array = value.arrayValue { return "[" + array.map(gemmaValue).joined(separator: ",") + "]" }
+        return value.jsonText
     }
 
     static let cases: [(name: String, calls: [(String, JSONValue)])] = [
