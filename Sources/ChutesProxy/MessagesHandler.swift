@@ -66,7 +66,7 @@ struct MessagesHandler: Sendable {
                 log(context, status: response.status, started: started, outcome: "error \(error.status)")
                 throw error
             }
-            let isEventStream = response.headers["Content-Type"]?.lowercased().contains("text/event-stream") ?? false
+            let isEventStream = response.headers["Content-Type"].map(Self.isEventStreamType) ?? false
             if context.stream {
                 return streamResponse(response, isEventStream: isEventStream, context: context, started: started)
             }
@@ -174,6 +174,15 @@ struct MessagesHandler: Sendable {
         if let usage = answer["usage"] { chunk["usage"] = usage }
         return Array("data: ".utf8) + JSONValue.object(chunk).serialized() + Array("\n\n".utf8)
     }
+
+    /// `text/event-stream`, whatever its case and parameters.
+    static func isEventStreamType(_ contentType: String) -> Bool {
+        var mediaType = contentType.utf8.prefix { $0 != UInt8(ascii: ";") }.drop { $0 == UInt8(ascii: " ") }
+        while mediaType.last == UInt8(ascii: " ") { mediaType = mediaType.dropLast() }
+        return mediaType.elementsEqual(eventStream) { ($0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0) == $1 }
+    }
+
+    private static let eventStream = Array("text/event-stream".utf8)
 
     static func parseBody(_ bytes: [UInt8]) throws(AnthropicError) -> JSONValue {
         do {

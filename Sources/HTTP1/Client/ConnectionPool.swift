@@ -40,7 +40,7 @@ final class ConnectionPool: Sendable {
     var counters: (opened: Int, leased: Int) { statistics.withLock { $0 } }
 
     /// Connections open now, idle or in use, plus ones being opened.
-    var openCount: Int { state.withLock { $0.open } }
+    var openCount: Int { state.withLock { $0.machine.openCount } }
 
     /// A connection to use for one exchange: an idle one that still looks alive, or a new
     /// one (opened within `connectDeadline`). `fresh` skips the idle ones.
