@@ -62,11 +62,15 @@ struct SettingText {
         return value
     }
 
+    /// A year: no wait the proxy makes is longer.
+    static let maximumSeconds = 31_536_000
+
     func seconds() throws(ConfigurationError) -> Duration {
-        guard let value = Double(text), value >= 0, value.isFinite, value < 1e9 else {
-            throw ConfigurationError(variable: name, problem: "'\(text)' is not a number of seconds")
+        guard let value = Double(text), value <= Double(Self.maximumSeconds),
+              let duration = Duration.seconds(untrusted: value, maximum: .seconds(Self.maximumSeconds)) else {
+            throw ConfigurationError(variable: name, problem: "'\(text)' is not a number of seconds from 0 to \(Self.maximumSeconds)")
         }
-        return .milliseconds(Int64((value * 1000).rounded()))
+        return duration
     }
 
     func flag() throws(ConfigurationError) -> Bool {

@@ -107,7 +107,7 @@ import TestSupport
         #expect(lines.contains { $0.hasPrefix("HOST=127.0.0.1 ") && $0.hasSuffix("# flag --host") })
         #expect(lines.contains { $0.hasPrefix("UPSTREAM_TIMEOUT=600 ") && $0.hasSuffix("# default") })
         for setting in ProxySetting.all where setting.isSecret {
-            let shown = try ProxyConfiguration(environment: [setting.name: "s3cr3t-\(setting.name)"]).printableSettings(environment: [:])
+            let shown = try ProxyConfiguration(environment: ["CHUTES_API_KEY": "cpk_k"].merging([setting.name: "s3cr3t-\(setting.name)"]) { $1 }).printableSettings(environment: [:])
             #expect(!shown.joined().contains("s3cr3t"), "\(setting.name)")
         }
     }
