@@ -60,6 +60,18 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    Benchmark("Text-tool-call-parser-auto-52KB-prose-in-24-byte-deltas", configuration: .init(scalingFactor: .one)) { benchmark in
+        let sentence = "The function returns early when the list is empty; otherwise it walks the <b>nodes</b> in order, checking each [index] and {key}. "
+        let utf8 = Array(String(repeating: sentence, count: 400).utf8)
+        let pieces = stride(from: 0, to: utf8.count, by: 24).map { String(decoding: utf8[$0..<min($0 + 24, utf8.count)], as: UTF8.self) }
+        let tools: [(name: String, inputSchema: JSONValue)] = [("Bash", ["type": "object"])]
+        for _ in benchmark.scaledIterations {
+            var parser = makeTextToolCallParser(setting: "auto", model: "some-model", tools: tools)!
+            for piece in pieces { blackHole(parser.feed(piece)) }
+            blackHole(parser.finish())
+        }
+    }
+
     Benchmark("Stream-translation-1000-text-chunks", configuration: .init(scalingFactor: .one)) { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(translateStream(SampleRequests.upstreamChunks))

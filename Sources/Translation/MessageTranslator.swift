@@ -103,7 +103,9 @@ enum MessageTranslator {
         var message: JSONObject = ["role": "assistant"]
         // OpenAI wants null content beside tool calls, a string otherwise.
         if inlineThinking && !reasoning.isEmpty {
-            message["content"] = JSONValue("<think>\n" + JSONString.joined(reasoning, separator: "\n").value + "\n</think>\n\n" + JSONString.joined(texts, separator: "").value)
+            // The template's own layout; the thought's line breaks at either end came from it too.
+            let thought = Substring(JSONString.joined(reasoning, separator: "\n").value).trimmingNewlines
+            message["content"] = JSONValue("<think>\n" + thought + "\n</think>\n\n" + JSONString.joined(texts, separator: "").value)
         } else {
             message["content"] = texts.isEmpty ? (toolCalls.isEmpty ? "" : .null) : .string(JSONString.joined(texts, separator: ""))
             if !reasoning.isEmpty { message["reasoning_content"] = .string(JSONString.joined(reasoning, separator: "\n")) }

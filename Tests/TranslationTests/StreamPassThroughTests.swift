@@ -31,7 +31,9 @@ import Translation
             chunk(#"{"tool_calls":[{"index":0,"function":{"arguments":"th\":\"\\u00e9\"}"}}]}"#),
         ])
         #expect(bytes.contains(#""delta":{"type":"thinking_delta","thinking":"think \"hard\""}}"#))
-        #expect(bytes.contains(#""delta":{"type":"input_json_delta","partial_json":"th\":\"\\u00e9\"}"}}"#))
+        // Live arguments go out up to the last point that can still be closed to valid JSON
+        // (so the pieces need not match the upstream's chunks), with the upstream's escapes kept.
+        #expect(bytes.contains(#"\":\"\\u00e9\"}"}}"#))
         let arguments = events.compactMap { $0.payload["delta"]?["partial_json"]?.stringValue }.joined()
         #expect(try JSONValue(parsing: arguments) == ["path": "\u{e9}"])
     }

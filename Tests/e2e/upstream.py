@@ -5,6 +5,9 @@ The model name picks the scenario, so one server serves every test:
   tools       -> a Bash tool call with {"command": "ls"}; once its result comes back,
                  text quoting the result
   thinking    -> reasoning_content, then text
+  MiniMax-M2  -> as MiniMax-M2 writes when the server parses nothing: inline <think> reasoning,
+                 then a Bash call {"command": "ls"} as <minimax:tool_call> text, in small deltas;
+                 once its result comes back, text quoting the result
   status-NNN  -> an OpenAI-style error with that HTTP status
 Every request is recorded in `requests` for the tests to inspect.
 """
@@ -14,12 +17,16 @@ import threading
 
 requests = []
 MODELS = {"object": "list", "data": [{"id": "text", "object": "model", "created": 1700000000},
-                                     {"id": "tools", "object": "model", "created": 1700000000}]}
+                                     {"id": "tools", "object": "model", "created": 1700000000},
+                                     {"id": "MiniMax-M2", "object": "model", "created": 1700000000}]}
+MINIMAX_OUTPUT = ("<think>\nThe user wants the files listed; Bash can do that.\n</think>\n\n"
+                  "<minimax:tool_call>\n<invoke name=\"Bash\">\n<parameter name=\"command\">ls</parameter>\n"
+                  "<parameter name=\"description\">List the files</parameter>\n</invoke>\n</minimax:tool_call>")
 
 
 def completion_chunks(model, messages=()):
     last = messages[-1] if messages else {}
-    if model == "tools" and last.get("role") == "tool":
+    if model in ("tools", "MiniMax-M2") and last.get("role") == "tool":
         output = str(last.get("content", ""))
         return [{"content": "The tool said: " + " ".join(output.split())[:60]}], "stop"
     if model == "tools":
@@ -27,6 +34,8 @@ def completion_chunks(model, messages=()):
                  "function": {"name": "Bash", "arguments": "{\"command\": "}}
         second = {"index": 0, "function": {"arguments": "\"ls\"}"}}
         return [{"tool_calls": [first]}, {"tool_calls": [second]}], "tool_calls"
+    if model == "MiniMax-M2":
+        return [{"content": MINIMAX_OUTPUT[i:i + 7]} for i in range(0, len(MINIMAX_OUTPUT), 7)], "stop"
     if model == "thinking":
         return [{"reasoning_content": "Let me think."}, {"content": "Thought through."}], "stop"
     return [{"content": "Hello "}, {"content": "from the upstream"}], "stop"

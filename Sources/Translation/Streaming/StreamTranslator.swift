@@ -52,6 +52,10 @@ public struct StreamTranslator: Sendable {
         var arguments = ""
         /// Arguments already sent in `input_json_delta`s.
         var sentCount = 0
+        /// How much of `arguments` can go out so the client's input always completes to a
+        /// valid object (arguments may stop anywhere, or go wrong, mid-stream).
+        var scanner = JSONPrefixScanner()
+        var scannedCount = 0
     }
 
     private var context: Context
@@ -310,14 +314,25 @@ public struct StreamTranslator: Sendable {
         sentToolUse = true
     }
 
-    private mutating func flushLiveArguments(_ events: inout [AnthropicStreamEvent]) {
+    /// Sends the live call's arguments up to the last point where they can still be completed
+    /// to a valid object; when `closing`, also the bytes that complete them.
+    private mutating func flushLiveArguments(_ events: inout [AnthropicStreamEvent], closing: Bool = false) {
         guard let index = liveToolIndex, var call = toolCalls[index], openBlock == .tool(upstreamIndex: index) else { return }
         let utf8 = call.arguments.utf8
-        guard call.sentCount < utf8.count else { return }
-        let fresh = String(decoding: utf8.dropFirst(call.sentCount), as: UTF8.self)
-        call.sentCount = utf8.count
+        if call.scannedCount < utf8.count {
+            call.scanner.feed(utf8.dropFirst(call.scannedCount))
+            call.scannedCount = utf8.count
+        }
+        var fresh = ""
+        if call.sentCount < call.scanner.safeCount {
+            fresh = String(decoding: utf8.dropFirst(call.sentCount).prefix(call.scanner.safeCount - call.sentCount), as: UTF8.self)
+            call.sentCount = call.scanner.safeCount
+        }
+        if closing { fresh += call.scanner.closingSuffix }
         toolCalls[index] = call
-        events.append(AnthropicStreamEvent(blockDelta: .inputJSON, index: blockIndex, text: JSONString(fresh)))
+        if !fresh.isEmpty {
+            events.append(AnthropicStreamEvent(blockDelta: .inputJSON, index: blockIndex, text: JSONString(fresh)))
+        }
     }
 
     private mutating func emitWholeToolCall(_ index: Int, to events: inout [AnthropicStreamEvent]) {
@@ -325,11 +340,22 @@ public struct StreamTranslator: Sendable {
         if call.name == nil { call.name = "unknown_tool" }
         toolCalls[index] = call
         startToolBlock(index, to: &events)
-        if !call.arguments.isEmpty {
-            events.append(AnthropicStreamEvent(blockDelta: .inputJSON, index: blockIndex, text: JSONString(call.arguments)))
+        let arguments = Self.completeArguments(call.arguments)
+        if !arguments.isEmpty {
+            events.append(AnthropicStreamEvent(blockDelta: .inputJSON, index: blockIndex, text: JSONString(arguments)))
         }
         toolCalls[index]!.sentCount = call.arguments.utf8.count
         closeBlock(&events)
+    }
+
+    /// Held arguments as a valid object: as sent when they are one, else what a lenient
+    /// reading makes of them, else their longest valid beginning completed; "" for none.
+    private static func completeArguments(_ arguments: String) -> String {
+        var scanner = JSONPrefixScanner()
+        scanner.feed(arguments.utf8)
+        if scanner.isValid && scanner.safeCount == arguments.utf8.count && scanner.closingSuffix.isEmpty { return arguments }
+        if let object = JSONValue.lenient(arguments), object.objectValue != nil { return object.jsonText }
+        return String(decoding: arguments.utf8.prefix(scanner.safeCount), as: UTF8.self) + scanner.closingSuffix
     }
 
     private mutating func openBlock(_ block: OpenBlock, contentBlock: JSONValue, to events: inout [AnthropicStreamEvent]) {
@@ -346,7 +372,7 @@ public struct StreamTranslator: Sendable {
             events.append(blockDelta(["type": "signature_delta", "signature": JSONValue(Self.signature)]))
         }
         if case .tool(let index) = block, index == liveToolIndex {
-            flushLiveArguments(&events)
+            flushLiveArguments(&events, closing: true)
         }
         events.append(AnthropicStreamEvent(type: "content_block_stop", payload: ["type": "content_block_stop", "index": JSONValue(blockIndex)]))
         openBlock = nil

@@ -7,7 +7,8 @@ protocol TextToolCallFormat: Sendable {
     var startMarkers: [String] { get }
     /// Where the region that `text` opens ends (just after its last character), nil while incomplete.
     func regionEnd(in text: Substring) -> String.Index?
-    /// The calls in a complete region; nil when it does not parse (it is then shown as text).
+    /// The calls in a complete region; nil when it does not parse (it is then shown as text);
+    /// empty for markup that is only dropped.
     func parse(_ region: Substring, tools: DeclaredTools) -> [ParsedToolCall]?
 }
 

@@ -62,9 +62,13 @@ public enum ToolCallFamily: String, Sendable, CaseIterable {
 
     /// The version after "qwen" in a model name: 3.5 for "qwen3.5-397b", 3 for "qwen3-next".
     private static func qwenVersion(_ name: String) -> Double? {
-        guard let start = name.firstRange(of: "qwen")?.upperBound else { return nil }
-        let digits = name[start...].prefix { $0.isNumber || $0 == "." }
-        return Double(digits.hasSuffix(".") ? digits.dropLast() : digits)
+        var rest = Substring(name)
+        while let found = rest.firstRange(of: "qwen") {
+            let digits = rest[found.upperBound...].prefix { $0.isNumber || $0 == "." }
+            if let version = Double(digits.hasSuffix(".") ? digits.dropLast() : digits) { return version }
+            rest = rest[found.upperBound...]  // "qwen/" (the organisation) has no version
+        }
+        return nil
     }
 
     /// The formats this family writes.
@@ -73,7 +77,7 @@ public enum ToolCallFamily: String, Sendable, CaseIterable {
         case .llama: [LlamaToolCallFormat(), BareJSONToolCallFormat()]
         case .deepseek: [DeepSeekToolCallFormat(), DSMLToolCallFormat(acceptsPlainTags: true)]
         case .kimi: [KimiToolCallFormat(), KimiK3ToolCallFormat()]
-        case .kimiK3: [KimiK3ToolCallFormat(), KimiToolCallFormat()]
+        case .kimiK3: [KimiK3ToolCallFormat(), KimiK3ResponseWrapperFormat(), KimiToolCallFormat()]
         case .longcat: [TaggedToolCallFormat(tag: "longcat_tool_call", argumentTag: "longcat_arg")]
         case .seedOSS: [TaggedToolCallFormat(tag: "seed:tool_call")]
         case .hermes, .qwen, .qwen3Coder, .glm: [TaggedToolCallFormat()]
