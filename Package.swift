@@ -4,6 +4,12 @@ import PackageDescription
 /// Benchmarks pull in ordo-one/benchmark and its malloc interposer; they are built only when
 /// asked (`CHUTES_PROXY_BENCHMARKS=1 swift package benchmark`) so `swift test` stays fast.
 let benchmarksEnabled = Context.environment["CHUTES_PROXY_BENCHMARKS"] != nil
+/// The libFuzzer harness links libFuzzer's own `main`; it is built only by `scripts/fuzz`
+/// (`CHUTES_PROXY_FUZZ=1`, with `-sanitize=fuzzer,address` in its own scratch path).
+let fuzzingEnabled = Context.environment["CHUTES_PROXY_FUZZ"] != nil
+/// `scripts/sanitize thread` sets this: `Locking.Mutex` becomes a pthread lock that
+/// ThreadSanitizer can see (Sources/Locking/Mutex.swift says why).
+let threadSanitizerLocks = Context.environment["CHUTES_PROXY_TSAN"] != nil
 
 var package = Package(
     name: "claude-chutes-proxy",
@@ -13,7 +19,9 @@ var package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // The few system calls Glibc does not export to Swift: epoll, eventfd, accept4.
@@ -24,8 +32,13 @@ var package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
-        .target(name: "AsyncIO", dependencies: ["CSyscalls", "COpenSSL"]),
-        .target(name: "HTTP1", dependencies: ["AsyncIO"]),
+        // The lock type every module uses; a ThreadSanitizer-visible one in the TSan build.
+        .target(
+            name: "Locking",
+            swiftSettings: threadSanitizerLocks ? [.define("SANITIZE_THREAD")] : []
+        ),
+        .target(name: "AsyncIO", dependencies: ["CSyscalls", "COpenSSL", "Locking"]),
+        .target(name: "HTTP1", dependencies: ["AsyncIO", "Locking"]),
         .target(name: "JSON"),
         .target(name: "Translation", dependencies: ["JSON"]),
         .target(
@@ -33,6 +46,8 @@ var package = Package(
             dependencies: [
                 "HTTP1", "JSON", "Translation",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .executableTarget(
@@ -44,12 +59,12 @@ var package = Package(
             ]
         ),
         // Helpers the test targets share (certificates made at test time).
-        .target(name: "TestSupport", dependencies: ["JSON", "Translation"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["JSON", "Translation", "Locking"], path: "Tests/TestSupport"),
         .testTarget(name: "AsyncIOTests", dependencies: ["AsyncIO", "TestSupport"]),
-        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "TestSupport"]),
+        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "Locking", "TestSupport"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "TranslationTests", dependencies: ["Translation", "JSON", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "ChutesProxyTests", dependencies: ["ChutesProxy", "HTTP1", "AsyncIO", "TestSupport"]),
+        .testTarget(name: "ChutesProxyTests", dependencies: ["ChutesProxy", "HTTP1", "AsyncIO", "Locking", "TestSupport"]),
     ]
 )
 
@@ -66,6 +81,16 @@ if benchmarksEnabled {
             ],
             path: "Benchmarks/ProxyBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    )
+}
+
+if fuzzingEnabled {
+    package.targets.append(
+        .executableTarget(
+            name: "ProxyFuzzer",
+            dependencies: ["HTTP1", "JSON", "Translation", "TestSupport"],
+            path: "Fuzz/ProxyFuzzer"
         )
     )
 }

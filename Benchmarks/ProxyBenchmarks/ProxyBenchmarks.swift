@@ -3,8 +3,38 @@ import HTTP1
 import JSON
 import Translation
 
+/// Upstream SSE bytes through the SSE decoder, the JSON parser, the stream translator and the
+/// event encoder, as the proxy's stream relay does.
+@inline(never)
+func translateStream(_ bytes: [UInt8]) -> [UInt8] {
+    var decoder = SSEDecoder()
+    var translator = StreamTranslator(context: .init(messageID: "msg_bench", model: "claude", estimatedInputTokens: 10))
+    var output: [UInt8] = []
+    for event in translator.start() { event.encode(into: &output) }
+    decoder.feed(bytes)
+    while let event = decoder.next() {
+        guard event.data != SampleRequests.done, let chunk = try? JSONValue(parsing: event.data) else { continue }
+        for translated in translator.consume(chunk) { translated.encode(into: &output) }
+    }
+    for event in translator.finish() { event.encode(into: &output) }
+    return output
+}
+
 let benchmarks: @Sendable () -> Void = {
-    Benchmark.defaultConfiguration = .init(metrics: [.throughput, .wallClock, .mallocCountTotal], maxDuration: .seconds(3))
+    // Thresholds (`Thresholds/`, checked by scripts/bench-check): instruction and allocation
+    // counts barely move between runs, so they are held tightly; time on a shared machine
+    // varies, so it only catches large regressions.
+    let timeTolerance = BenchmarkThresholds(relative: [.p50: 50.0])
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.throughput, .wallClock, .instructions, .mallocCountTotal],
+        maxDuration: .seconds(3),
+        thresholds: [
+            .wallClock: timeTolerance,
+            .throughput: timeTolerance,
+            .instructions: BenchmarkThresholds(relative: [.p50: 5.0]),
+            .mallocCountTotal: BenchmarkThresholds(relative: [.p50: 2.0]),
+        ]
+    )
 
     Benchmark("JSON parse Claude Code request (\(SampleRequests.claudeCodeRequest.count) bytes)", configuration: .init(scalingFactor: .kilo)) { benchmark in
         for _ in benchmark.scaledIterations {
@@ -43,19 +73,20 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     Benchmark("Stream translation: 1,000 upstream chunks (decode JSON, translate, encode)", configuration: .init(scalingFactor: .one)) { benchmark in
-        let chunks = SampleRequests.upstreamChunks
         for _ in benchmark.scaledIterations {
-            var decoder = SSEDecoder()
-            var translator = StreamTranslator(context: .init(messageID: "msg_bench", model: "claude", estimatedInputTokens: 10))
-            var output: [UInt8] = []
-            for event in translator.start() { event.encode(into: &output) }
-            decoder.feed(chunks)
-            while let event = decoder.next() {
-                guard event.data != Array("[DONE]".utf8), let chunk = try? JSONValue(parsing: event.data) else { continue }
-                for translated in translator.consume(chunk) { translated.encode(into: &output) }
-            }
-            for event in translator.finish() { event.encode(into: &output) }
-            blackHole(output)
+            blackHole(translateStream(SampleRequests.upstreamChunks))
+        }
+    }
+
+    Benchmark("Stream translation: tool call of 1,000 argument chunks", configuration: .init(scalingFactor: .one)) { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(translateStream(SampleRequests.toolCallChunks))
+        }
+    }
+
+    Benchmark("Stream translation: 1,000 reasoning chunks then 100 text chunks", configuration: .init(scalingFactor: .one)) { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(translateStream(SampleRequests.reasoningChunks))
         }
     }
 }

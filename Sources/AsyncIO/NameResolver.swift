@@ -1,5 +1,5 @@
 import Glibc
-import Synchronization
+import Locking
 
 /// Host-name resolution with `getaddrinfo`, which blocks, so it runs on a thread of its own
 /// and never on the cooperative pool. IP literals are answered without a lookup.

@@ -1,6 +1,6 @@
 import COpenSSL
 import Glibc
-import Synchronization
+import Locking
 
 /// TLS over a non-blocking `TCPConnection`, driven by the reactor.
 ///

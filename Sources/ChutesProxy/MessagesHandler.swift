@@ -45,6 +45,7 @@ struct MessagesHandler: Sendable {
             } catch {
                 throw AnthropicError(status: 400, message: error.description)
             }
+            RequestRecord.current?.update { $0.requestedModel = context.requestedModel; $0.upstreamModel = context.upstreamModel; $0.stream = context.stream }
             if configuration.autoFixModelCase {
                 let corrected = await upstream.catalog.correctedName(context.upstreamModel)
                 setModel(corrected, in: &translated, context: &context)
@@ -65,16 +66,18 @@ struct MessagesHandler: Sendable {
                 log(context, status: response.status, started: started, outcome: "error \(error.status)")
                 throw error
             }
-            let isEventStream = response.headers["Content-Type"]?.lowercased().contains("text/event-stream") ?? false
+            let isEventStream = response.headers["Content-Type"].map(Self.isEventStreamType) ?? false
             if context.stream {
                 return streamResponse(response, isEventStream: isEventStream, context: context, started: started)
             }
             let upstreamBody = try await Upstream.collect(response, limit: 256 << 20)
             guard let parsed = try? JSONValue(parsing: upstreamBody) else {
-                throw AnthropicError(status: 502, message: "the upstream's answer is not JSON: \(String(decoding: upstreamBody.prefix(200), as: UTF8.self))")
+                let said = UpstreamErrors.scrub(String(decoding: upstreamBody.prefix(200), as: UTF8.self), secrets: [key])
+                throw AnthropicError(status: 502, message: "the upstream's answer is not JSON: \(said)")
             }
             let message = ResponseTranslator.translate(parsed, context: context, messageID: MessageID.make(), textToolCalls: textToolCallParser(for: context),
                                                       reasoningToolCalls: reasoningToolCallParser(for: context))
+            RequestRecord.current?.noteUsage(message["usage"])
             log(context, status: 200, started: started, outcome: "tokens in \(message["usage"]?["input_tokens"]?.intValue ?? 0) out \(message["usage"]?["output_tokens"]?.intValue ?? 0)")
             return HTTPResponse(status: 200, contentType: "application/json", body: message.serialized())
         } catch {
@@ -97,6 +100,7 @@ struct MessagesHandler: Sendable {
         object["model"] = JSONValue(model)
         translated = .object(object)
         context.upstreamModel = model
+        RequestRecord.current?.update { $0.upstreamModel = model }
     }
 
     /// The Anthropic event stream for an upstream answer: relayed chunk by chunk from an
@@ -171,6 +175,15 @@ struct MessagesHandler: Sendable {
         return Array("data: ".utf8) + JSONValue.object(chunk).serialized() + Array("\n\n".utf8)
     }
 
+    /// `text/event-stream`, whatever its case and parameters.
+    static func isEventStreamType(_ contentType: String) -> Bool {
+        var mediaType = contentType.utf8.prefix { $0 != UInt8(ascii: ";") }.drop { $0 == UInt8(ascii: " ") }
+        while mediaType.last == UInt8(ascii: " ") { mediaType = mediaType.dropLast() }
+        return mediaType.elementsEqual(eventStream) { ($0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0) == $1 }
+    }
+
+    private static let eventStream = Array("text/event-stream".utf8)
+
     static func parseBody(_ bytes: [UInt8]) throws(AnthropicError) -> JSONValue {
         do {
             return try JSONValue(parsing: bytes)
@@ -179,11 +192,13 @@ struct MessagesHandler: Sendable {
         }
     }
 
+    /// Debug detail (`LOG_LEVEL=debug` or `DEBUG_PROXY=1`); the access log has one line per request.
     private func log(_ context: RequestContext, status: Int, started: ContinuousClock.Instant, outcome: String) {
-        guard configuration.debug else { return }
+        guard logger.logLevel <= .debug else { return }
         let elapsed = (ContinuousClock.now - started).components
         let milliseconds = elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000
-        logger.info("POST /v1/messages model \(context.requestedModel) -> \(context.upstreamModel) stream=\(context.stream) upstream \(status) \(milliseconds) ms \(outcome)")
+        // Model names are the client's: escaped, so a line break cannot forge a log line.
+        logger.debug("POST /v1/messages model \(context.requestedModel.escapedForLog) -> \(context.upstreamModel.escapedForLog) stream=\(context.stream) upstream \(status) \(milliseconds) ms \(outcome)")
     }
 }
 

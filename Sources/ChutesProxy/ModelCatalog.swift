@@ -1,4 +1,5 @@
 import AsyncIO
+import Synchronization
 
 /// The upstream's model names, fetched on demand and kept for a while, used to correct the
 /// case of a model name (`deepseek-ai/deepseek-v3` -> `deepseek-ai/DeepSeek-V3`).
@@ -15,6 +16,9 @@ actor ModelCatalog {
     private var inFlight: Task<[String]?, Never>?
     private var failures = 0
     private var retryNotBefore = Deadline.now
+    /// The fresh list as a set, so the common case (the name is spelled right) needs no hop
+    /// onto the actor. Written only by the actor.
+    private nonisolated let known = Mutex<(names: Set<String>, freshUntil: Deadline)>(([], .now))
 
     init(ttl: Duration, fetch: @escaping Fetch) {
         self.ttl = ttl
@@ -36,6 +40,8 @@ actor ModelCatalog {
             models = result
             fetchedAt = .now
             failures = 0
+            let freshUntil = fetchedAt.adding(ttl)
+            known.withLock { $0 = (Set(result), freshUntil) }
         } else {
             failures += 1
             retryNotBefore = .after(.seconds(min(60, 1 << min(failures, 6))))
@@ -46,7 +52,12 @@ actor ModelCatalog {
     /// The upstream's spelling of `name`: the same name ignoring case, or the one model whose
     /// last path segment matches ignoring case. Anything less certain keeps `name`: a guess
     /// that picked another model would be worse than the upstream's 404.
-    func correctedName(_ name: String, refresh: Bool = false) async -> String {
+    nonisolated func correctedName(_ name: String, refresh: Bool = false) async -> String {
+        if !refresh, known.withLock({ $0.freshUntil > .now && $0.names.contains(name) }) { return name }
+        return await lookUp(name, refresh: refresh)
+    }
+
+    private func lookUp(_ name: String, refresh: Bool) async -> String {
         guard let models = await modelNames(refresh: refresh) else { return name }
         if models.contains(name) { return name }
         let lowered = name.lowercased()

@@ -2,6 +2,7 @@ import AsyncIO
 import Glibc
 import HTTP1
 import JSON
+import Logging
 import Translation
 
 extension ProxyConfiguration {
@@ -40,7 +41,32 @@ extension ProxyConfiguration {
             }
         }
         if let value = try reader.flag("AUTO_FIX_MODEL_CASE") { autoFixModelCase = value }
-        if let value = try reader.flag("DEBUG_PROXY") { debug = value }
+        if let value = try reader.flag("DEBUG_PROXY") {
+            debug = value
+            if value { logLevel = .debug }
+        }
+        if let text = reader.text("LOG_LEVEL") {
+            guard let level = Logger.Level(rawValue: text.lowercased()) else {
+                throw ConfigurationError(variable: "LOG_LEVEL", problem: "'\(text)' is not one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            logLevel = level
+            if level <= .debug { debug = true }
+        }
+        if let value = try reader.flag("METRICS_ENABLED") { metricsEnabled = value }
+        if let value = try reader.flag("METRICS_REQUIRE_KEY") { metricsRequireKey = value }
+        inboundKeys = try Self.inboundKeys(reader)
+        if !inboundKeys.isEmpty {
+            if let style = reader.text("CHUTES_AUTH_STYLE"), style.lowercased() != "env" {
+                throw ConfigurationError(variable: "CHUTES_AUTH_STYLE", problem: "'\(style)' forwards client keys, but PROXY_API_KEYS makes clients send proxy keys: leave it unset or set it to env")
+            }
+            authStyle = .env
+        }
+        if let text = reader.text("LOG_FORMAT") {
+            guard let format = LogFormat(rawValue: text.lowercased()) else {
+                throw ConfigurationError(variable: "LOG_FORMAT", problem: "'\(text)' is not json or text")
+            }
+            logFormat = format
+        }
         if let value = try reader.flag("PROXY_BACKOFF_ON_429") { backoffOn429 = value }
         if let value = try reader.integer("PROXY_MAX_RETRY_ON_429", in: 0...20) { maxRetriesOn429 = value }
         if let value = try reader.seconds("PROXY_MAX_RETRY_AFTER") { maxRetryAfter = value }
@@ -85,6 +111,47 @@ extension ProxyConfiguration {
         case (_?, nil):
             throw ConfigurationError(variable: "TLS_KEY_FILE", problem: "TLS_CERT_FILE is set but TLS_KEY_FILE is not; set both to serve HTTPS")
         }
+        try validate()
+    }
+
+    /// `PROXY_API_KEYS` (comma-separated) and the lines of `PROXY_API_KEYS_FILE` (blank
+    /// lines and `#` comments skipped), together.
+    private static func inboundKeys(_ reader: EnvironmentReader) throws(ConfigurationError) -> InboundKeys {
+        var keys: [(key: Substring, variable: String)] = []
+        if let list = reader.text("PROXY_API_KEYS") {
+            keys += list.split(separator: ",").map { ($0.trimmingSpaces, "PROXY_API_KEYS") }.filter { !$0.0.isEmpty }
+        }
+        if let path = reader.text("PROXY_API_KEYS_FILE") {
+            guard let text = readTextFile(path) else {
+                throw ConfigurationError(variable: "PROXY_API_KEYS_FILE", problem: "cannot read \(path)")
+            }
+            let lines = text.split(whereSeparator: \.isNewline).map(\.trimmingSpaces).filter { !$0.isEmpty && !$0.hasPrefix("#") }
+            guard !lines.isEmpty else {
+                throw ConfigurationError(variable: "PROXY_API_KEYS_FILE", problem: "\(path) holds no key (one per line)")
+            }
+            keys += lines.map { ($0, "PROXY_API_KEYS_FILE") }
+        }
+        for (key, variable) in keys {
+            guard key.utf8.count <= InboundKeys.maximumLength, key.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else {
+                throw ConfigurationError(variable: variable, problem: "a key must be printable ASCII without spaces, at most \(InboundKeys.maximumLength) characters")
+            }
+        }
+        return InboundKeys(keys.map { String($0.key) })
+    }
+
+    /// A whole (small) text file, or nil when it cannot be read.
+    private static func readTextFile(_ path: String) -> String? {
+        guard let file = fopen(path, "r") else { return nil }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = fread(&buffer, 1, buffer.count, file)
+            bytes += buffer[..<count]
+            if count < buffer.count { break }
+            if bytes.count > 1 << 20 { return nil }
+        }
+        return ferror(file) == 0 ? String(decoding: bytes, as: UTF8.self) : nil
     }
 
     /// The process environment as a dictionary.

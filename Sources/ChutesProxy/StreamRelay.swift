@@ -9,6 +9,7 @@ struct StreamRelay: Sendable {
     private var decoder = SSEDecoder()
     private var translator: StreamTranslator
     private var sawDone = false
+    private var sawFirstByte = false
 
     init(translator: StreamTranslator) {
         self.translator = translator
@@ -23,12 +24,16 @@ struct StreamRelay: Sendable {
 
     /// Translates what `bytes` completes.
     mutating func feed(_ bytes: some Collection<UInt8>) -> [UInt8] {
-        decoder.feed(bytes)
-        var events: [AnthropicStreamEvent] = []
-        while !translator.isEnded, let event = decoder.next() {
-            events += handle(event)
+        if !sawFirstByte {
+            sawFirstByte = true
+            RequestRecord.current?.noteFirstByte()
         }
-        return encode(events)
+        decoder.feed(bytes)
+        var output: [UInt8] = []
+        while !translator.isEnded, let event = decoder.next() {
+            append(handle(event), to: &output)
+        }
+        return output
     }
 
     /// The upstream's stream ended: flush, then end the Anthropic stream.
@@ -62,8 +67,31 @@ struct StreamRelay: Sendable {
 
     private func encode(_ events: [AnthropicStreamEvent]) -> [UInt8] {
         var bytes: [UInt8] = []
-        for event in events { event.encode(into: &bytes) }
+        append(events, to: &bytes)
         return bytes
+    }
+
+    /// Encodes `events`, noting usage and errors in the request's record on the way.
+    private func append(_ events: [AnthropicStreamEvent], to bytes: inout [UInt8]) {
+        let record = RequestRecord.current
+        for var event in events {
+            switch event.type {
+            case "message_start":
+                record?.noteUsage(event.payload["message"]?["usage"])
+            case "message_delta":
+                record?.noteUsage(event.payload["usage"])
+            case "error":
+                // An error event carries the request id like an error body does.
+                record?.update { $0.errorType = event.payload["error"]?["type"]?.stringValue }
+                if let id = record?.id, case .object(var payload) = event.payload {
+                    payload["request_id"] = JSONValue(id)
+                    event.payload = .object(payload)
+                }
+            default:
+                break
+            }
+            event.encode(into: &bytes)
+        }
     }
 
     private static let done = Array("[DONE]".utf8)

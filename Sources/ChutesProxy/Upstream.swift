@@ -9,9 +9,11 @@ struct Upstream: Sendable {
     let client: HTTPClient
     let retryState = RetryState()
     let catalog: ModelCatalog
+    let metrics: ProxyMetrics
 
-    init(configuration: ProxyConfiguration) throws(HTTPClientError) {
+    init(configuration: ProxyConfiguration, metrics: ProxyMetrics = ProxyMetrics(enabled: false)) throws(HTTPClientError) {
         self.configuration = configuration
+        self.metrics = metrics
         let client = try HTTPClient(configuration: configuration.clientConfiguration)
         self.client = client
         let modelsURL = configuration.upstreamBaseURL.appending("/v1/models")
@@ -22,7 +24,9 @@ struct Upstream: Sendable {
     }
 
     /// The key to send upstream for a client request, per `CHUTES_AUTH_STYLE`.
+    /// With inbound keys, always `CHUTES_API_KEY`: the client's key is the proxy's, never forwarded.
     func apiKey(for headers: HTTPHeaders) -> String? {
+        guard configuration.inboundKeys.isEmpty else { return configuration.upstreamAPIKey }
         let clientKey: String? = {
             if let key = headers["x-api-key"], !key.isEmpty { return key }
             if let authorization = headers["Authorization"], authorization.lowercased().hasPrefix("bearer ") {
@@ -59,10 +63,12 @@ struct Upstream: Sendable {
             } catch {
                 throw UpstreamErrors.fromClientError(error)
             }
+            RequestRecord.current?.noteUpstreamResponse(status: response.status)
             guard response.status == 429, configuration.backoffOn429, attempt < configuration.maxRetriesOn429 else {
                 return response
             }
             response.body.discard()
+            metrics.retryingOn429()
             let delay = RetryState.delay(retryAfter: response.headers["Retry-After"], attempt: attempt, cap: configuration.maxRetryAfter)
             await retryState.coolDown(for: delay)
             attempt += 1

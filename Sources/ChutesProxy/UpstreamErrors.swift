@@ -41,11 +41,19 @@ enum UpstreamErrors {
         } else {
             text = String(decoding: body, as: UTF8.self)
         }
+        text = scrub(text, secrets: secrets)
+        if text.count > 500 { text = String(text.prefix(500)) + "…" }
+        return text.isEmpty ? "(no message)" : text
+    }
+
+    /// `text` with every secret (an API key of 8 characters or more) replaced by
+    /// `[redacted]`, for anything of the upstream's that is shown to a client or logged.
+    static func scrub(_ text: String, secrets: [String]) -> String {
+        var text = text
         for secret in secrets where secret.count >= 8 {
             text = text.replacing(secret, with: "[redacted]")
         }
-        if text.count > 500 { text = String(text.prefix(500)) + "…" }
-        return text.isEmpty ? "(no message)" : text
+        return text
     }
 
     /// OpenAI's `context_length_exceeded` and vLLM/sglang's wordings become Anthropic's
@@ -67,7 +75,8 @@ enum UpstreamErrors {
         for phrase in phrases {
             guard let range = text.firstRange(of: phrase) else { continue }
             let digits = text[range.upperBound...].prefix { $0.isNumber || $0 == "," }.filter { $0 != "," }
-            if let value = Int(digits) { return value }
+            // The upstream's number: bounded, so the arithmetic on it cannot overflow.
+            if let value = Int(digits) { return min(value, 1 << 40) }
         }
         return nil
     }

@@ -28,7 +28,9 @@ struct ClaudeChutesProxy: AsyncParsableCommand {
         }
         if let host { configuration.host = host }
         if let port { configuration.port = port }
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        let (format, level) = (configuration.logFormat, configuration.logLevel)
+        LoggingSystem.bootstrap { _ in ProxyLogHandler(format: format, level: level) }
+        defer { LogWriter.standardError.flush() }
         let server: ProxyServer
         do {
             server = try ProxyServer(configuration: configuration)

@@ -2,7 +2,7 @@ import AsyncIO
 import HTTP1
 import JSON
 import Logging
-import Synchronization
+import Locking
 import TestSupport
 import Translation
 @testable import ChutesProxy
@@ -84,7 +84,7 @@ struct RunningProxy: Sendable {
     let task: Task<Void, Never>
     let client: HTTPClient
 
-    init(upstream: ScriptedUpstream, environment: [String: String] = [:], logger: Logger = Logger(label: "test")) throws {
+    init(upstream: ScriptedUpstream, environment: [String: String] = [:], logger: Logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }) throws {
         var environment = environment
         environment["CHUTES_BASE_URL"] = upstream.baseURL
         environment["HOST"] = "127.0.0.1"

@@ -1,7 +1,7 @@
 import HTTP1
 import JSON
 import Logging
-import Synchronization
+import Locking
 import TestSupport
 import Testing
 import Translation

@@ -1,7 +1,7 @@
 import AsyncIO
 import HTTP1
 import JSON
-import Synchronization
+import Locking
 import Testing
 @testable import ChutesProxy
 

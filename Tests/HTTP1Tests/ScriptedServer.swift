@@ -1,7 +1,7 @@
 import TestSupport
 import Foundation
 import AsyncIO
-import Synchronization
+import Locking
 @testable import HTTP1
 
 /// One accepted connection of a `ScriptedServer`, with just enough request parsing for tests.

@@ -1,4 +1,4 @@
-import Synchronization
+import Locking
 
 /// A one-shot signal a test can wait on without sleeping.
 public final class Signal: Sendable {

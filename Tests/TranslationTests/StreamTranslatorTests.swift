@@ -110,6 +110,24 @@ private func contentTypes(_ checker: AnthropicStreamChecker) -> [String] {
         #expect(checker.content[0]["input"] == ["q": 1])
     }
 
+    /// Found by the stream-translator fuzz target: arguments cut short (the model ran out of
+    /// tokens) or gone wrong left the client a tool input that did not parse.
+    @Test(arguments: [
+        (#"{\"path\":\"/tmp/a"#, #"{"path":"/tmp/a"}"#), (#"{"#, "{}"), (#"{\"a\":[1,{\"b\":tr"#, #"{"a":[1,{}]}"#),
+        (#"{\"a\":1}}{\"b\":2}"#, #"{"a":1}"#), ("oops", "{}"),
+    ])
+    func argumentsCutShortOrInvalidStillGiveAnObject(arguments: String, input: String) throws {
+        for held in [false, true] {
+            // A first call at index 1 makes the call at index 0 a held one, sent whole at the end.
+            let first = held ? [delta(#"{"tool_calls":[{"index":1,"id":"f","function":{"name":"First","arguments":"{}"}}]}"#)] : []
+            let (_, checker) = try translate(first + [
+                delta(#"{"tool_calls":[{"index":0,"id":"c","function":{"name":"Read","arguments":"\#(arguments)"}}]}"#),
+                delta("{}", finish: "length"),
+            ])
+            #expect(checker.content.last?["input"] == (try JSONValue(parsing: input)), "held \(held)")
+        }
+    }
+
     @Test func wholeCallInTheFinalChunkWorks() throws {
         let (_, checker) = try translate([
             delta(#"{"tool_calls":[{"index":0,"id":"c","function":{"name":"Bash","arguments":"{\"command\":\"ls\"}"}}]}"#, finish: "tool_calls"),

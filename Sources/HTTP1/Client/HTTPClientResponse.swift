@@ -1,5 +1,5 @@
 import AsyncIO
-import Synchronization
+import Locking
 
 /// A response whose head has arrived; the body streams from the connection as it is read.
 public struct HTTPClientResponse: Sendable {

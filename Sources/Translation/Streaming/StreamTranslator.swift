@@ -52,6 +52,10 @@ public struct StreamTranslator: Sendable {
         var arguments = ""
         /// Arguments already sent in `input_json_delta`s.
         var sentCount = 0
+        /// How much of `arguments` can go out so the client's input always completes to a
+        /// valid object (arguments may stop anywhere, or go wrong, mid-stream).
+        var scanner = JSONPrefixScanner()
+        var scannedCount = 0
     }
 
     private var context: Context
@@ -99,14 +103,22 @@ public struct StreamTranslator: Sendable {
         if let chunkUsage = chunk["usage"], chunkUsage.objectValue != nil { usage = chunkUsage }
         guard let choice = chunk["choices"]?[0] else { return events }
         let delta = choice["delta"] ?? choice["message"] ?? [:]
-        for key in ["reasoning_content", "reasoning"] {
-            if let reasoning = delta[key]?.stringValue, !reasoning.isEmpty {
-                appendThinking(reasoning, to: &events)
-                break
+        // Text that needs no change (no tag or tool-call parsing pending) passes through as
+        // the upstream's bytes, never decoded and re-encoded.
+        if let reasoning = Self.nonEmptyString(delta["reasoning_content"]) ?? Self.nonEmptyString(delta["reasoning"]) {
+            if context.reasoningToolCalls == nil {
+                appendPlainThinking(reasoning, to: &events)
+            } else {
+                appendThinking(reasoning.value, to: &events)
             }
         }
-        if let text = delta["content"]?.stringValue, !text.isEmpty {
-            for piece in thinkTags.feed(text) { append(piece, to: &events) }
+        if let text = Self.nonEmptyString(delta["content"]) {
+            if thinkTags.isPassingTextThrough && context.textToolCalls == nil {
+                flushReasoningToolCalls(&events)
+                appendPlainText(text, to: &events)
+            } else {
+                for piece in thinkTags.feed(text.value) { append(piece, to: &events) }
+            }
         }
         if let calls = delta["tool_calls"]?.arrayValue {
             for (position, call) in calls.enumerated() {
@@ -138,7 +150,7 @@ public struct StreamTranslator: Sendable {
             let text = textAfterTools
             textAfterTools = ""
             openTextBlockIfNeeded(&events)
-            events.append(textDelta(text))
+            events.append(textDelta(JSONString(text)))
             closeBlock(&events)
         }
         ended = true
@@ -181,7 +193,7 @@ public struct StreamTranslator: Sendable {
     /// Reasoning, through the reasoning tool-call parser when there is one.
     private mutating func appendThinking(_ text: String, to events: inout [AnthropicStreamEvent]) {
         guard var interceptor = context.reasoningToolCalls else {
-            appendPlainThinking(text, to: &events)
+            appendPlainThinking(JSONString(text), to: &events)
             return
         }
         let outputs = interceptor.feed(text)
@@ -202,21 +214,21 @@ public struct StreamTranslator: Sendable {
     private mutating func appendInterceptedReasoning(_ outputs: [InterceptedText], to events: inout [AnthropicStreamEvent]) {
         for output in outputs {
             if case .text(let thought) = output {
-                appendPlainThinking(thought, to: &events)
+                appendPlainThinking(JSONString(thought), to: &events)
             } else {
                 appendIntercepted([output], to: &events)
             }
         }
     }
 
-    private mutating func appendPlainThinking(_ text: String, to events: inout [AnthropicStreamEvent]) {
+    private mutating func appendPlainThinking(_ text: JSONString, to events: inout [AnthropicStreamEvent]) {
         guard !text.isEmpty else { return }
         if case .tool = openBlock { return }  // reasoning after a call has nowhere to go in Anthropic's shape
         if openBlock != .thinking {
             closeBlock(&events)
             openBlock(.thinking, contentBlock: ["type": "thinking", "thinking": "", "signature": ""], to: &events)
         }
-        events.append(blockDelta(["type": "thinking_delta", "thinking": JSONValue(text)]))
+        events.append(AnthropicStreamEvent(blockDelta: .thinking, index: blockIndex, text: text))
     }
 
     private mutating func appendText(_ text: String, to events: inout [AnthropicStreamEvent]) {
@@ -239,7 +251,7 @@ public struct StreamTranslator: Sendable {
                 closeBlock(&events)
                 let id = "toolu_\(context.messageID.suffix(12))_\(blockIndex + 1)"
                 openBlock(.tool(upstreamIndex: -1), contentBlock: ["type": "tool_use", "id": JSONValue(id), "name": JSONValue(name), "input": [:]], to: &events)
-                events.append(blockDelta(["type": "input_json_delta", "partial_json": JSONValue(argumentsJSON)]))
+                events.append(AnthropicStreamEvent(blockDelta: .inputJSON, index: blockIndex, text: JSONString(argumentsJSON)))
                 closeBlock(&events)
                 sentToolUse = true
             }
@@ -247,9 +259,13 @@ public struct StreamTranslator: Sendable {
     }
 
     private mutating func appendPlainText(_ text: String, to events: inout [AnthropicStreamEvent]) {
+        appendPlainText(JSONString(text), to: &events)
+    }
+
+    private mutating func appendPlainText(_ text: JSONString, to events: inout [AnthropicStreamEvent]) {
         guard !text.isEmpty else { return }
         if case .tool = openBlock {
-            textAfterTools += text
+            textAfterTools += text.value
             return
         }
         openTextBlockIfNeeded(&events)
@@ -270,7 +286,14 @@ public struct StreamTranslator: Sendable {
         }
         if let id = call["id"]?.stringValue, !id.isEmpty { toolCalls[index]!.id = id }
         if let name = call["function"]?["name"]?.stringValue, !name.isEmpty { toolCalls[index]!.name = name }
-        if let arguments = call["function"]?["arguments"] {
+        let arguments = call["function"]?["arguments"]
+        if case .string(let fragment)? = arguments, !fragment.isEmpty, liveToolIndex == index, openBlock == .tool(upstreamIndex: index),
+            let live = toolCalls[index], live.sentCount == live.arguments.utf8.count
+        {
+            // The call streams already and everything before was sent: the fragment goes out
+            // as the upstream wrote it.
+            events.append(AnthropicStreamEvent(blockDelta: .inputJSON, index: blockIndex, text: fragment))
+        } else if let arguments {
             // Most upstreams send a string; some send the object itself.
             toolCalls[index]!.arguments += arguments.stringValue ?? arguments.jsonText
         }
@@ -291,14 +314,25 @@ public struct StreamTranslator: Sendable {
         sentToolUse = true
     }
 
-    private mutating func flushLiveArguments(_ events: inout [AnthropicStreamEvent]) {
+    /// Sends the live call's arguments up to the last point where they can still be completed
+    /// to a valid object; when `closing`, also the bytes that complete them.
+    private mutating func flushLiveArguments(_ events: inout [AnthropicStreamEvent], closing: Bool = false) {
         guard let index = liveToolIndex, var call = toolCalls[index], openBlock == .tool(upstreamIndex: index) else { return }
         let utf8 = call.arguments.utf8
-        guard call.sentCount < utf8.count else { return }
-        let fresh = String(decoding: utf8.dropFirst(call.sentCount), as: UTF8.self)
-        call.sentCount = utf8.count
+        if call.scannedCount < utf8.count {
+            call.scanner.feed(utf8.dropFirst(call.scannedCount))
+            call.scannedCount = utf8.count
+        }
+        var fresh = ""
+        if call.sentCount < call.scanner.safeCount {
+            fresh = String(decoding: utf8.dropFirst(call.sentCount).prefix(call.scanner.safeCount - call.sentCount), as: UTF8.self)
+            call.sentCount = call.scanner.safeCount
+        }
+        if closing { fresh += call.scanner.closingSuffix }
         toolCalls[index] = call
-        events.append(blockDelta(["type": "input_json_delta", "partial_json": JSONValue(fresh)]))
+        if !fresh.isEmpty {
+            events.append(AnthropicStreamEvent(blockDelta: .inputJSON, index: blockIndex, text: JSONString(fresh)))
+        }
     }
 
     private mutating func emitWholeToolCall(_ index: Int, to events: inout [AnthropicStreamEvent]) {
@@ -306,11 +340,22 @@ public struct StreamTranslator: Sendable {
         if call.name == nil { call.name = "unknown_tool" }
         toolCalls[index] = call
         startToolBlock(index, to: &events)
-        if !call.arguments.isEmpty {
-            events.append(blockDelta(["type": "input_json_delta", "partial_json": JSONValue(call.arguments)]))
+        let arguments = Self.completeArguments(call.arguments)
+        if !arguments.isEmpty {
+            events.append(AnthropicStreamEvent(blockDelta: .inputJSON, index: blockIndex, text: JSONString(arguments)))
         }
         toolCalls[index]!.sentCount = call.arguments.utf8.count
         closeBlock(&events)
+    }
+
+    /// Held arguments as a valid object: as sent when they are one, else what a lenient
+    /// reading makes of them, else their longest valid beginning completed; "" for none.
+    private static func completeArguments(_ arguments: String) -> String {
+        var scanner = JSONPrefixScanner()
+        scanner.feed(arguments.utf8)
+        if scanner.isValid && scanner.safeCount == arguments.utf8.count && scanner.closingSuffix.isEmpty { return arguments }
+        if let object = JSONValue.lenient(arguments), object.objectValue != nil { return object.jsonText }
+        return String(decoding: arguments.utf8.prefix(scanner.safeCount), as: UTF8.self) + scanner.closingSuffix
     }
 
     private mutating func openBlock(_ block: OpenBlock, contentBlock: JSONValue, to events: inout [AnthropicStreamEvent]) {
@@ -327,7 +372,7 @@ public struct StreamTranslator: Sendable {
             events.append(blockDelta(["type": "signature_delta", "signature": JSONValue(Self.signature)]))
         }
         if case .tool(let index) = block, index == liveToolIndex {
-            flushLiveArguments(&events)
+            flushLiveArguments(&events, closing: true)
         }
         events.append(AnthropicStreamEvent(type: "content_block_stop", payload: ["type": "content_block_stop", "index": JSONValue(blockIndex)]))
         openBlock = nil
@@ -337,8 +382,14 @@ public struct StreamTranslator: Sendable {
         AnthropicStreamEvent(type: "content_block_delta", payload: ["type": "content_block_delta", "index": JSONValue(blockIndex), "delta": delta])
     }
 
-    private func textDelta(_ text: String) -> AnthropicStreamEvent {
-        blockDelta(["type": "text_delta", "text": JSONValue(text)])
+    private func textDelta(_ text: JSONString) -> AnthropicStreamEvent {
+        AnthropicStreamEvent(blockDelta: .text, index: blockIndex, text: text)
+    }
+
+    /// A string member that is present and not empty.
+    private static func nonEmptyString(_ value: JSONValue?) -> JSONString? {
+        guard case .string(let string)? = value, !string.isEmpty else { return nil }
+        return string
     }
 
     /// Thinking from an open model carries no Anthropic signature; clients only need the

@@ -28,6 +28,10 @@ public struct ThinkTagSplitter: Sendable {
 
     public init() {}
 
+    /// True once the output is known to be answer text and nothing is held back: further
+    /// text would come out unchanged.
+    public var isPassingTextThrough: Bool { phase == .text && pending.isEmpty }
+
     /// Splits the next piece of output.
     public mutating func feed(_ text: String) -> [Piece] {
         pending += text
