@@ -26,6 +26,7 @@ public struct AnthropicError: Error, Sendable, Equatable {
         switch status {
         case 400, 405, 408, 415, 422, 431, 501, 505: "invalid_request_error"
         case 401: "authentication_error"
+        case 402: "billing_error"
         case 504: "timeout_error"
         case 403: "permission_error"
         case 404: "not_found_error"

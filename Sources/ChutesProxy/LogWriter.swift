@@ -1,6 +1,6 @@
 import Dispatch
 import Glibc
-import Synchronization
+import Locking
 
 /// Where rendered log lines go.
 public protocol LogSink: Sendable {

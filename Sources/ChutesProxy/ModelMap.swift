@@ -4,7 +4,7 @@ import JSON
 /// then names ignoring case, then `*` patterns in the order written (Claude Code asks for
 /// Claude names such as `claude-3-5-haiku-20241022`, matched by `"claude-*haiku*"`).
 public struct ModelMap: Sendable, Equatable {
-    private var entries: [(pattern: String, model: String)] = []
+    private(set) var entries: [(pattern: String, model: String)] = []
 
     public init() {}
 

@@ -17,6 +17,12 @@ struct StreamRelay: Sendable {
 
     var isEnded: Bool { translator.isEnded }
 
+    /// The error the stream ended with, if it failed.
+    var failure: (type: String, message: String)? { translator.failure }
+
+    /// Tokens as the upstream reported them.
+    var usage: (input: Int?, output: Int?) { translator.reportedUsage }
+
     /// `message_start` and `ping`, sent before the first upstream byte.
     mutating func start() -> [UInt8] {
         encode(translator.start())
@@ -50,6 +56,11 @@ struct StreamRelay: Sendable {
     }
 
     private mutating func handle(_ event: SSEEvent) -> [AnthropicStreamEvent] {
+        if event.isBareJSONLine {
+            let line = (try? JSONValue(parsing: event.data)) ?? JSONValue(String(decoding: event.data, as: UTF8.self))
+            let failure = UpstreamErrors.reportedFailure(line["error"] ?? line["detail"] ?? line, bareLine: true)
+            return translator.fail(type: failure.type, message: failure.message)
+        }
         if event.data == Self.done {
             sawDone = true
             return translator.finish()
@@ -59,8 +70,8 @@ struct StreamRelay: Sendable {
             return translator.fail(type: "api_error", message: "the upstream sent a malformed stream chunk: \(preview)")
         }
         if let error = chunk["error"], chunk["choices"] == nil {
-            let message = error["message"]?.stringValue ?? error.stringValue ?? error.jsonText
-            return translator.fail(type: "api_error", message: "upstream error: \(message)")
+            let failure = UpstreamErrors.reportedFailure(error, bareLine: false)
+            return translator.fail(type: failure.type, message: failure.message)
         }
         return translator.consume(chunk)
     }

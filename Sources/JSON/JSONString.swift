@@ -46,6 +46,16 @@ public struct JSONString: Sendable, Hashable, ExpressibleByStringLiteral, Custom
         return JSONString(raw: bytes[...], escaped: escaped)
     }
 
+    /// Whether the decoded text starts with `prefix`; input without escapes is checked
+    /// without decoding it.
+    public func hasPrefix(_ prefix: String) -> Bool {
+        switch storage {
+        case .text(let text): text.hasPrefix(prefix)
+        case .raw(let bytes, escaped: false): bytes.starts(with: prefix.utf8)
+        case .raw: value.hasPrefix(prefix)
+        }
+    }
+
     public var isEmpty: Bool {
         switch storage {
         case .text(let text): text.isEmpty

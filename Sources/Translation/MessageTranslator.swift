@@ -2,17 +2,25 @@ import JSON
 
 /// One Anthropic message (or the system prompt) -> OpenAI messages.
 enum MessageTranslator {
-    /// System text from a string or text blocks, blocks joined by a blank line.
-    /// Kept as written (not decoded), since it goes upstream unchanged.
+    /// System text from a string or text blocks, blocks joined by a blank line, kept as written
+    /// (not decoded), since it goes upstream unchanged. Claude Code's billing block is left
+    /// out: it changes with every request, so forwarding it would defeat the upstream's prefix
+    /// caching and prefix-based routing for the whole conversation.
     static func systemText(_ value: JSONValue, field: String) throws(TranslationError) -> JSONString? {
         if let text = value.jsonString { return text }
         guard let blocks = value.arrayValue else { throw .wrongType(field, expected: "a string or a list of text blocks") }
-        return JSONString.joined(blocks.compactMap { $0["type"]?.stringValue == "text" ? $0["text"]?.jsonString : nil }, separator: "\n\n")
+        return JSONString.joined(blocks.compactMap { block -> JSONString? in
+            guard block["type"]?.stringValue == "text", let text = block["text"]?.jsonString else { return nil }
+            return text.hasPrefix(billingHeaderPrefix) ? nil : text
+        }, separator: "\n\n")
     }
 
+    /// The start of the system block Claude Code sends for Anthropic's billing.
+    static let billingHeaderPrefix = "x-anthropic-billing-header:"
+
     /// `inlineThinking`: thinking goes back as `<think>…</think>` at the start of the assistant's
-    /// content, the form MiniMax-M2's chat template reads, instead of `reasoning_content`.
-    static func translate(_ message: JSONValue, field: String, toolNames: ToolNameMapping, inlineThinking: Bool = false) throws(TranslationError) -> [JSONValue] {
+    /// content, the form MiniMax-M2's chat template reads; otherwise under `reasoningField`.
+    static func translate(_ message: JSONValue, field: String, toolNames: ToolNameMapping, inlineThinking: Bool = false, reasoningField: String = "reasoning_content") throws(TranslationError) -> [JSONValue] {
         guard let role = message["role"]?.stringValue else { throw .missing("\(field).role") }
         guard let content = message["content"] else { throw .missing("\(field).content") }
         switch role {
@@ -21,7 +29,7 @@ enum MessageTranslator {
         case "user":
             return try userMessages(content, field: "\(field).content")
         case "assistant":
-            return try assistantMessages(content, field: "\(field).content", toolNames: toolNames, inlineThinking: inlineThinking)
+            return try assistantMessages(content, field: "\(field).content", toolNames: toolNames, inlineThinking: inlineThinking, reasoningField: reasoningField)
         default:
             throw TranslationError(field: "\(field).role", message: "Input should be 'user' or 'assistant'")
         }
@@ -75,7 +83,7 @@ enum MessageTranslator {
         return result
     }
 
-    private static func assistantMessages(_ content: JSONValue, field: String, toolNames: ToolNameMapping, inlineThinking: Bool) throws(TranslationError) -> [JSONValue] {
+    private static func assistantMessages(_ content: JSONValue, field: String, toolNames: ToolNameMapping, inlineThinking: Bool, reasoningField: String) throws(TranslationError) -> [JSONValue] {
         if let text = content.jsonString { return [["role": "assistant", "content": .string(text)]] }
         guard let blocks = content.arrayValue else { throw .wrongType(field, expected: "a string or a list of content blocks") }
         var texts: [JSONString] = []
@@ -108,7 +116,7 @@ enum MessageTranslator {
             message["content"] = JSONValue("<think>\n" + thought + "\n</think>\n\n" + JSONString.joined(texts, separator: "").value)
         } else {
             message["content"] = texts.isEmpty ? (toolCalls.isEmpty ? "" : .null) : .string(JSONString.joined(texts, separator: ""))
-            if !reasoning.isEmpty { message["reasoning_content"] = .string(JSONString.joined(reasoning, separator: "\n")) }
+            if !reasoning.isEmpty { message[reasoningField] = .string(JSONString.joined(reasoning, separator: "\n")) }
         }
         if !toolCalls.isEmpty { message["tool_calls"] = .array(toolCalls) }
         return [.object(message)]

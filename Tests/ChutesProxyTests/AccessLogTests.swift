@@ -2,7 +2,7 @@ import Glibc
 import HTTP1
 import JSON
 import Logging
-import Synchronization
+import Locking
 import Testing
 @testable import ChutesProxy
 

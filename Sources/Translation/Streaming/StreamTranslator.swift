@@ -20,6 +20,8 @@ public struct StreamTranslator: Sendable {
         public var toolName: @Sendable (String) -> String
         /// Turns tool calls written as text into calls; nil when the request declared no tools.
         public var textToolCalls: (any StreamingToolCallInterceptor)?
+        /// The request's `stop_sequences`, to report which one ended the answer.
+        public var stopSequences: [String]
         /// The same for the reasoning stream, for families that write calls there (Kimi).
         public var reasoningToolCalls: (any StreamingToolCallInterceptor)?
 
@@ -29,13 +31,15 @@ public struct StreamTranslator: Sendable {
             estimatedInputTokens: Int,
             toolName: @escaping @Sendable (String) -> String = { $0 },
             textToolCalls: (any StreamingToolCallInterceptor)? = nil,
-            reasoningToolCalls: (any StreamingToolCallInterceptor)? = nil
+            reasoningToolCalls: (any StreamingToolCallInterceptor)? = nil,
+            stopSequences: [String] = []
         ) {
             self.messageID = messageID
             self.model = model
             self.estimatedInputTokens = estimatedInputTokens
             self.toolName = toolName
             self.textToolCalls = textToolCalls
+            self.stopSequences = stopSequences
             self.reasoningToolCalls = reasoningToolCalls
         }
     }
@@ -71,6 +75,8 @@ public struct StreamTranslator: Sendable {
     private var textAfterTools = ""
     private var sentToolUse = false
     private var finishReason: String?
+    /// The stop string the upstream says matched (vLLM's `stop_reason`, sglang's `matched_stop`).
+    private var matchedStop: String?
     private var usage: JSONValue?
     /// Reasoning went through `reasoningToolCalls` and may have a tail held back there.
     private var reasoningHeld = false
@@ -125,14 +131,22 @@ public struct StreamTranslator: Sendable {
                 appendToolCallDelta(call, fallbackIndex: position, to: &events)
             }
         }
-        if let reason = choice["finish_reason"]?.stringValue { finishReason = reason }
+        if let reason = choice["finish_reason"]?.stringValue {
+            finishReason = reason
+            matchedStop = choice["stop_reason"]?.stringValue ?? choice["matched_stop"]?.stringValue
+        }
         return events
     }
 
     /// Ends the stream after `[DONE]` or the upstream's end: closes what is open, sends held
-    /// tool calls, then `message_delta` and `message_stop`.
+    /// tool calls, then `message_delta` and `message_stop`. An upstream that never said why it
+    /// stopped (no `finish_reason`) was cut off: that ends with an `error` event instead, so a
+    /// partial answer is never presented as a finished one.
     public mutating func finish() -> [AnthropicStreamEvent] {
         guard !ended else { return [] }
+        guard finishReason != nil else {
+            return fail(type: "api_error", message: "the upstream's stream ended before the answer was finished (no finish_reason)")
+        }
         var events = start()
         for piece in thinkTags.finish() { append(piece, to: &events) }
         flushReasoningToolCalls(&events)
@@ -154,7 +168,12 @@ public struct StreamTranslator: Sendable {
             closeBlock(&events)
         }
         ended = true
-        let stopReason = sentToolUse ? "tool_use" : StopReason.anthropic(fromOpenAI: finishReason)
+        var stopReason = sentToolUse ? "tool_use" : StopReason.anthropic(fromOpenAI: finishReason)
+        var stopSequence: JSONValue = nil
+        if !sentToolUse, finishReason == "stop", let matchedStop, context.stopSequences.contains(matchedStop) {
+            stopReason = "stop_sequence"
+            stopSequence = JSONValue(matchedStop)
+        }
         var deltaUsage: JSONObject = ["output_tokens": JSONValue(usage?["completion_tokens"]?.intValue ?? 0)]
         if let (uncached, cached) = ResponseTranslator.promptTokens(usage) {
             deltaUsage["input_tokens"] = JSONValue(uncached)
@@ -163,7 +182,7 @@ public struct StreamTranslator: Sendable {
         }
         events.append(AnthropicStreamEvent(type: "message_delta", payload: [
             "type": "message_delta",
-            "delta": ["stop_reason": JSONValue(stopReason), "stop_sequence": nil],
+            "delta": ["stop_reason": JSONValue(stopReason), "stop_sequence": stopSequence],
             "usage": .object(deltaUsage),
         ]))
         events.append(AnthropicStreamEvent(type: "message_stop", payload: ["type": "message_stop"]))
@@ -175,11 +194,20 @@ public struct StreamTranslator: Sendable {
         guard !ended else { return [] }
         var events = start()
         ended = true
+        failure = (type, message)
         events.append(.error(type: type, message: message))
         return events
     }
 
     public var isEnded: Bool { ended }
+
+    /// The error the stream ended with, if it failed.
+    public private(set) var failure: (type: String, message: String)?
+
+    /// Tokens as the upstream reported them (nil until it did).
+    public var reportedUsage: (input: Int?, output: Int?) {
+        (usage?["prompt_tokens"]?.intValue, usage?["completion_tokens"]?.intValue)
+    }
 
     // MARK: - Blocks
 
