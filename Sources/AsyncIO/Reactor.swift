@@ -22,19 +22,9 @@ public final class Reactor: Sendable {
         }
     }()
 
-    private struct Timer: Comparable {
-        var deadline: Deadline
-        /// Weak, so a closed connection's descriptor is released at once rather than when
-        /// its last armed deadline (up to the idle timeout) would have fired.
-        weak var registration: Registration?
-        var interest: Interest
-        var generation: UInt64
-        static func < (a: Timer, b: Timer) -> Bool { a.deadline < b.deadline }
-        static func == (a: Timer, b: Timer) -> Bool { a.deadline == b.deadline }
-    }
 
     private struct Pending {
-        var timers: [Timer] = []
+        var timers: [ReactorTimer] = []
         var released: [Unmanaged<Registration>] = []
         /// When the loop will next wake by itself; a timer due earlier must wake it.
         var sleepingUntil: Deadline = .never
@@ -48,6 +38,7 @@ public final class Reactor: Sendable {
     /// diagnostics; written by the reactor thread only).
     private let heapCount = Atomic<Int>(0)
     private let armedCount = Atomic<Int>(0)
+    private let registeredCount = Atomic<Int>(0)
 
     /// Starts a reactor with its own thread.
     public init() throws(IOError) {
@@ -83,6 +74,7 @@ public final class Reactor: Sendable {
             token.release()
             throw error
         }
+        registeredCount.add(1, ordering: .relaxed)
         return registration
     }
 
@@ -104,7 +96,7 @@ public final class Reactor: Sendable {
     func addTimer(_ deadline: Deadline, registration: Registration, interest: Interest, generation: UInt64) {
         armedCount.add(1, ordering: .relaxed)
         let mustWake = pending.withLock { pending in
-            pending.timers.append(Timer(deadline: deadline, registration: registration, interest: interest, generation: generation))
+            pending.timers.append(ReactorTimer(deadline: deadline, registration: registration, interest: interest, generation: generation))
             if pending.sleeping && deadline < pending.sleepingUntil {
                 pending.sleepingUntil = deadline
                 return true
@@ -116,12 +108,15 @@ public final class Reactor: Sendable {
 
     /// Timers not yet expired or discarded: in the heap or about to be pushed. Stays
     /// proportional to the waits in progress, however many have completed.
-    var pendingTimerCount: Int {
+    public var pendingTimerCount: Int {
         heapCount.load(ordering: .relaxed) + pending.withLock { $0.timers.count }
     }
 
+    /// Descriptors registered since start (listeners and connections).
+    public var registrationCount: Int { registeredCount.load(ordering: .relaxed) }
+
     /// Deadlines armed since start (each park with a deadline arms one).
-    var armedTimerCount: Int { armedCount.load(ordering: .relaxed) }
+    public var armedTimerCount: Int { armedCount.load(ordering: .relaxed) }
 
     private func run() {
         var events = [csyscalls_epoll_event](repeating: csyscalls_epoll_event(), count: 256)
@@ -134,7 +129,7 @@ public final class Reactor: Sendable {
             for token in released { token.release() }
             for timer in newTimers { timers.push(timer) }
             fireExpired(&timers)
-            timers.discardInertIfGrown()
+            timers.discardIfGrown { timer in !(timer.registration?.isParked(timer.interest, generation: timer.generation) ?? false) }
             heapCount.store(timers.count, ordering: .relaxed)
 
             let wakeAt = timers.first?.deadline ?? .never
@@ -186,61 +181,5 @@ public final class Reactor: Sendable {
         guard deadline.nanoseconds > now else { return 0 }
         let millis = (deadline.nanoseconds - now + 999_999) / 1_000_000
         return Int32(clamping: millis)
-    }
-
-    /// A binary min-heap of deadlines; touched only by the reactor thread.
-    ///
-    /// Most waits end long before their deadline (a read that gets its bytes), leaving a
-    /// timer that is inert: its registration is gone or has moved on to a later park. Such
-    /// timers are not removed one by one (that would need a handle and a cross-thread
-    /// removal per wait); instead, whenever the heap has doubled since the last sweep, the
-    /// inert ones are dropped and the heap rebuilt. Each sweep costs O(n) and follows at
-    /// least n/2 pushes, so a push still costs O(1) amortised, and the heap never holds more
-    /// than twice the timers live at the last sweep (plus a small floor).
-    private struct TimerHeap {
-        private var storage: [Timer] = []
-        private var sweepAt = TimerHeap.minimumSweepSize
-        static let minimumSweepSize = 64
-        var first: Timer? { storage.first }
-        var count: Int { storage.count }
-
-        mutating func discardInertIfGrown() {
-            guard storage.count >= sweepAt else { return }
-            storage = storage.filter { $0.registration?.isParked($0.interest, generation: $0.generation) ?? false }
-            // Floyd's bottom-up heap construction, O(n).
-            for index in stride(from: storage.count / 2 - 1, through: 0, by: -1) { siftDown(from: index) }
-            sweepAt = max(2 * storage.count, Self.minimumSweepSize)
-        }
-
-        mutating func push(_ timer: Timer) {
-            storage.append(timer)
-            var child = storage.count - 1
-            while child > 0 {
-                let parent = (child - 1) / 2
-                guard storage[child] < storage[parent] else { break }
-                storage.swapAt(child, parent)
-                child = parent
-            }
-        }
-
-        mutating func pop() {
-            let last = storage.removeLast()
-            guard !storage.isEmpty else { return }
-            storage[0] = last
-            siftDown(from: 0)
-        }
-
-        private mutating func siftDown(from start: Int) {
-            var parent = start
-            while true {
-                let left = 2 * parent + 1, right = left + 1
-                var smallest = parent
-                if left < storage.count && storage[left] < storage[smallest] { smallest = left }
-                if right < storage.count && storage[right] < storage[smallest] { smallest = right }
-                if smallest == parent { break }
-                storage.swapAt(parent, smallest)
-                parent = smallest
-            }
-        }
     }
 }

@@ -26,6 +26,7 @@ public struct AnthropicError: Error, Sendable, Equatable {
         switch status {
         case 400, 405, 408, 415, 422, 431, 501, 505: "invalid_request_error"
         case 401: "authentication_error"
+        case 402: "billing_error"
         case 504: "timeout_error"
         case 403: "permission_error"
         case 404: "not_found_error"
@@ -36,12 +37,23 @@ public struct AnthropicError: Error, Sendable, Equatable {
         }
     }
 
-    /// The JSON body, as sent in a response or in an SSE `error` event.
-    public var body: JSONValue {
-        ["type": "error", "error": ["type": .string(JSONString(type)), "message": .string(JSONString(message))]]
+    /// The JSON body, as sent in a response or in an SSE `error` event, with the request id
+    /// of the request being served (`RequestRecord.current`) as `request_id`.
+    public var body: JSONValue { body(requestID: RequestRecord.current?.id) }
+
+    public var response: HTTPResponse { response(requestID: RequestRecord.current?.id) }
+
+    /// Anthropic's shape: `{"type":"error","error":{"type":...,"message":...},"request_id":...}`.
+    func body(requestID: String?) -> JSONValue {
+        var body: JSONObject = ["type": "error", "error": ["type": .string(JSONString(type)), "message": .string(JSONString(message))]]
+        if let requestID { body["request_id"] = .string(JSONString(requestID)) }
+        return .object(body)
     }
 
-    public var response: HTTPResponse {
-        HTTPResponse(status: status, contentType: "application/json", body: body.serialized())
+    /// The response carrying this error, with the `request-id` header when there is an id.
+    func response(requestID: String?) -> HTTPResponse {
+        var response = HTTPResponse(status: status, contentType: "application/json", body: body(requestID: requestID).serialized())
+        if let requestID { response.headers.add(name: "request-id", value: requestID) }
+        return response
     }
 }

@@ -9,12 +9,24 @@ import Translation
 struct MessagesHandler: Sendable {
     let upstream: Upstream
     let logger: Logger
+    let caller: UpstreamCaller
+
+    init(upstream: Upstream, logger: Logger) {
+        self.upstream = upstream
+        self.logger = logger
+        caller = UpstreamCaller(upstream: upstream, builder: UpstreamRequestBuilder(configuration: upstream.configuration))
+    }
 
     private var configuration: ProxyConfiguration { upstream.configuration }
 
     func countTokens(_ request: HTTPRequest) -> HTTPResponse {
         do throws(AnthropicError) {
-            let body = try Self.parseBody(request.body)
+            let body: JSONValue
+            do {
+                body = try JSONValue(parsing: request.body)
+            } catch {
+                throw AnthropicError(status: 400, message: "the request body is not valid JSON: \(error)")
+            }
             guard body["messages"]?.arrayValue != nil else {
                 throw AnthropicError(status: 400, message: "messages: Field required")
             }
@@ -25,62 +37,67 @@ struct MessagesHandler: Sendable {
         }
     }
 
-    func messages(_ request: HTTPRequest) async -> HTTPResponse {
+    /// The request path as its steps: parse, resolve the route, then call (prepare the
+    /// upstream request and send it, falling over when the route allows) and relay.
+    func messages(_ httpRequest: HTTPRequest) async -> HTTPResponse {
         let started = ContinuousClock.now
+        var facts = RequestFacts(requestedModel: "?")
         do throws(AnthropicError) {
-            let body = try Self.parseBody(request.body)
-            guard let key = upstream.apiKey(for: request.headers) else {
-                throw AnthropicError(status: 401, message: "no API key: send x-api-key or Authorization: Bearer, or set CHUTES_API_KEY on the proxy")
-            }
-            var options = TranslationOptions()
-            options.maxTokensCap = configuration.maxTokensCap
-            options.toolNameRules = configuration.toolNameRules
-            options.thinkingTemplateKwargs = configuration.thinkingTemplateKwargs
-            options.enableThinkingHeader = request.headers["X-Enable-Thinking"]?.lowercased() == "true"
-            let modelMap = configuration.modelMap
-            options.resolveModel = { modelMap.upstreamModel(for: $0) ?? $0 }
-            var (translated, context): (JSONValue, RequestContext)
+            let request = try MessagesRequest.parse(httpRequest, key: upstream.apiKey(for:))
+            facts = RequestFacts(requestedModel: request.requestedModel, stream: request.stream)
+            let model = ModelRoute.upstreamModel(for: request.model, in: configuration.modelMap)
+            facts.upstreamModel = model
+            RequestRecord.current?.update { $0.requestedModel = request.requestedModel; $0.upstreamModel = model; $0.stream = request.stream }
+            let answer: UpstreamCaller.Answer
             do {
-                (translated, context) = try RequestTranslator.translate(body, options: options)
+                answer = try await caller.call(request, model: model)
             } catch {
-                throw AnthropicError(status: 400, message: error.description)
+                facts.record(error)
+                throw error.error
             }
-            if configuration.autoFixModelCase {
-                let corrected = await upstream.catalog.correctedName(context.upstreamModel)
-                setModel(corrected, in: &translated, context: &context)
-            }
-            var response = try await upstream.send(method: "POST", path: "/v1/chat/completions", body: translated.serialized(), key: key)
-            if response.status == 404 && configuration.autoFixModelCase {
-                // The list may be stale: refresh once and retry if it names the model differently.
-                let corrected = await upstream.catalog.correctedName(context.upstreamModel, refresh: true)
-                if corrected != context.upstreamModel {
-                    response.body.discard()
-                    setModel(corrected, in: &translated, context: &context)
-                    response = try await upstream.send(method: "POST", path: "/v1/chat/completions", body: translated.serialized(), key: key)
-                }
-            }
-            guard response.status == 200 else {
-                let errorBody = (try? await Upstream.collect(response, limit: 64 << 10)) ?? []
-                let error = UpstreamErrors.fromResponse(status: response.status, body: errorBody, estimatedPromptTokens: context.estimatedInputTokens, secrets: [key])
-                log(context, status: response.status, started: started, outcome: "error \(error.status)")
-                throw error
-            }
-            let isEventStream = response.headers["Content-Type"]?.lowercased().contains("text/event-stream") ?? false
-            if context.stream {
-                return streamResponse(response, isEventStream: isEventStream, context: context, started: started)
-            }
-            let upstreamBody = try await Upstream.collect(response, limit: Self.maxAnswerBytes)
-            guard let parsed = try? JSONValue(parsing: upstreamBody) else {
-                throw AnthropicError(status: 502, message: "the upstream's answer is not JSON: \(String(decoding: upstreamBody.prefix(200), as: UTF8.self))")
-            }
-            let message = ResponseTranslator.translate(parsed, context: context, messageID: MessageID.make(), textToolCalls: textToolCallParser(for: context),
-                                                      reasoningToolCalls: reasoningToolCallParser(for: context))
-            log(context, status: 200, started: started, outcome: "tokens in \(message["usage"]?["input_tokens"]?.intValue ?? 0) out \(message["usage"]?["output_tokens"]?.intValue ?? 0)")
-            return HTTPResponse(status: 200, contentType: "application/json", body: message.serialized())
+            facts.record(answer)
+            RequestRecord.current?.update { $0.upstreamModel = answer.prepared.model }
+            return try await relay(answer, facts: facts, started: started)
         } catch {
+            facts.status = facts.status ?? error.status
+            log(facts, started: started, outcome: "error \(error.status) \(error.type)")
             return error.response
         }
     }
+
+    /// Step 5: the upstream's answer to the client, streamed or whole.
+    private func relay(_ answer: UpstreamCaller.Answer, facts: RequestFacts, started: ContinuousClock.Instant) async throws(AnthropicError) -> HTTPResponse {
+        let context = answer.prepared.context
+        let isEventStream = answer.response.headers["Content-Type"].map(Self.isEventStreamType) ?? false
+        if context.stream {
+            return streamResponse(answer.response, isEventStream: isEventStream, context: context, facts: facts, started: started)
+        }
+        let upstreamBody = try await Upstream.collect(answer.response, limit: Self.maxAnswerBytes)
+        guard let parsed = try? JSONValue(parsing: upstreamBody) else {
+            let said = UpstreamErrors.scrub(String(decoding: upstreamBody.prefix(200), as: UTF8.self), secrets: [answer.key])
+            throw AnthropicError(status: 502, message: "the upstream's answer is not JSON: \(said)")
+        }
+        if parsed["choices"]?[0] == nil {
+            // A 200 carrying an error (or nothing) is a failure, never an empty answer.
+            if let error = parsed["error"] ?? parsed["detail"] { throw UpstreamErrors.reportedFailure(error, bareLine: false) }
+            let said = UpstreamErrors.scrub(String(decoding: upstreamBody.prefix(200), as: UTF8.self), secrets: [answer.key])
+            throw AnthropicError(status: 502, message: "the upstream's answer has no choices: \(said)")
+        }
+        let message = ResponseTranslator.translate(parsed, context: context, messageID: MessageID.make(), textToolCalls: textToolCallParser(for: context),
+                                                  reasoningToolCalls: reasoningToolCallParser(for: context))
+        RequestRecord.current?.noteUsage(message["usage"])
+        var facts = facts
+        facts.inputTokens = message["usage"]?["input_tokens"]?.intValue
+        facts.outputTokens = message["usage"]?["output_tokens"]?.intValue
+        log(facts, started: started, outcome: "ok")
+        var response = HTTPResponse(status: 200, contentType: "application/json", body: message.serialized())
+        response.headers.add(name: Self.upstreamModelHeader, value: answer.prepared.model.escapedForLog)
+        return response
+    }
+
+    /// Names the upstream model (or pool) that served a response; the name may be the
+    /// client's, so control characters are escaped as in the log.
+    static let upstreamModelHeader = "X-Upstream-Model"
 
     /// Parses tool calls written as text, when the request declared tools (`TOOL_CALL_PARSER`).
     private func textToolCallParser(for context: RequestContext) -> TextToolCallParser? {
@@ -92,27 +109,21 @@ struct MessagesHandler: Sendable {
         makeReasoningToolCallParser(setting: configuration.toolCallParser, model: context.upstreamModel, tools: context.tools)
     }
 
-    private func setModel(_ model: String, in translated: inout JSONValue, context: inout RequestContext) {
-        guard model != context.upstreamModel, case .object(var object) = translated else { return }
-        object["model"] = JSONValue(model)
-        translated = .object(object)
-        context.upstreamModel = model
-    }
-
     /// The Anthropic event stream for an upstream answer: relayed chunk by chunk from an
     /// event stream, or made from a whole JSON answer when the upstream ignored `stream`.
     /// A `ping` goes out whenever the upstream is silent for `pingInterval`.
-    private func streamResponse(_ response: HTTPClientResponse, isEventStream: Bool, context: RequestContext, started: ContinuousClock.Instant) -> HTTPResponse {
+    private func streamResponse(_ response: HTTPClientResponse, isEventStream: Bool, context: RequestContext, facts: RequestFacts, started: ContinuousClock.Instant) -> HTTPResponse {
         let translator = StreamTranslator(context: .init(
             messageID: MessageID.make(),
             model: context.requestedModel,
             estimatedInputTokens: context.estimatedInputTokens,
             toolName: { [toolNames = context.toolNames] in toolNames.clientName($0) },
             textToolCalls: textToolCallParser(for: context),
-            reasoningToolCalls: reasoningToolCallParser(for: context)
+            reasoningToolCalls: reasoningToolCallParser(for: context),
+            stopSequences: context.stopSequences
         ))
         let pingInterval = configuration.pingInterval
-        let headers: HTTPHeaders = ["Content-Type": "text/event-stream", "Cache-Control": "no-cache"]
+        let headers: HTTPHeaders = ["Content-Type": "text/event-stream", "Cache-Control": "no-cache", Self.upstreamModelHeader: context.upstreamModel.escapedForLog]
         return HTTPResponse(status: 200, headers: headers, body: .stream { writer in
             let output = SerialStreamWriter(writer)
             var relay = StreamRelay(translator: translator)
@@ -149,7 +160,10 @@ struct MessagesHandler: Sendable {
                 }
                 group.cancelAll()
             }
-            log(context, status: 200, started: started, outcome: "stream ended")
+            var facts = facts
+            facts.inputTokens = relay.usage.input
+            facts.outputTokens = relay.usage.output
+            log(facts, started: started, outcome: relay.failure.map { "stream failed: \($0.type) \($0.message)" } ?? "stream ended")
         })
     }
 
@@ -176,61 +190,26 @@ struct MessagesHandler: Sendable {
         return Array("data: ".utf8) + JSONValue.object(chunk).serialized() + Array("\n\n".utf8)
     }
 
-    static func parseBody(_ bytes: [UInt8]) throws(AnthropicError) -> JSONValue {
-        do {
-            return try JSONValue(parsing: bytes)
-        } catch {
-            throw AnthropicError(status: 400, message: "the request body is not valid JSON: \(error)")
-        }
+    /// `text/event-stream`, whatever its case and parameters (no lowercased copy per request).
+    static func isEventStreamType(_ contentType: String) -> Bool {
+        var mediaType = contentType.utf8.prefix { $0 != UInt8(ascii: ";") }.drop { $0 == UInt8(ascii: " ") }
+        while mediaType.last == UInt8(ascii: " ") { mediaType = mediaType.dropLast() }
+        return mediaType.elementsEqual(eventStream) { ($0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0) == $1 }
     }
 
-    private func log(_ context: RequestContext, status: Int, started: ContinuousClock.Instant, outcome: String) {
-        guard configuration.debug else { return }
-        let elapsed = (ContinuousClock.now - started).components
-        let milliseconds = elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000
-        logger.info("POST /v1/messages model \(context.requestedModel) -> \(context.upstreamModel) stream=\(context.stream) upstream \(status) \(milliseconds) ms \(outcome)")
-    }
-}
+    private static let eventStream = Array("text/event-stream".utf8)
 
-/// Serialises writes to one response stream from the relay and the ping timer: one write at
-/// a time (an actor alone would interleave them at their suspension points), and nothing
-/// after the final one.
-private actor SerialStreamWriter {
-    private let writer: HTTPBodyWriter
-    private var lastWrite = Deadline.now
-    private var writing = false
-    private var waiting: [CheckedContinuation<Void, Never>] = []
-    private var ended = false
-
-    init(_ writer: HTTPBodyWriter) { self.writer = writer }
-
-    /// Writes `bytes`; `final` marks the end of the stream, after which other writes are dropped.
-    func write(_ bytes: [UInt8], final: Bool = false) async throws {
-        if final { ended = true }
-        guard !bytes.isEmpty, !ended || final else { return }
-        while writing { await withCheckedContinuation { waiting.append($0) } }
-        writing = true
-        defer {
-            writing = false
-            if !waiting.isEmpty { waiting.removeFirst().resume() }
-        }
-        guard !ended || final else { return }
-        lastWrite = .now
-        try await writer.write(bytes)
-    }
-
-    func pingIfSilent(for interval: Duration) async throws {
-        guard !ended, lastWrite.adding(interval) <= .now.adding(.milliseconds(50)) else { return }
-        var bytes: [UInt8] = []
-        AnthropicStreamEvent.ping.encode(into: &bytes)
-        try await write(bytes)
+    /// Debug detail (`LOG_LEVEL=debug` or `DEBUG_PROXY=1`); the access log has one line per request.
+    private func log(_ facts: RequestFacts, started: ContinuousClock.Instant, outcome: String) {
+        guard logger.logLevel <= .debug else { return }
+        logger.debug("\(facts.line(elapsed: ContinuousClock.now - started)) \(outcome)")
     }
 }
 
-/// Anthropic-style message ids: `msg_` and 24 random base-62 characters, from the per-thread
-/// generator (no system call per id).
+/// Anthropic-style message ids: `msg_` and 24 random base-62 characters.
 enum MessageID {
     static func make() -> String {
-        FastRandom.identifier(prefix: "msg_", count: 24)
+        let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+        return "msg_" + String((0..<24).map { _ in alphabet.randomElement()! })
     }
 }

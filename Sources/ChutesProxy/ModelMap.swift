@@ -4,7 +4,7 @@ import JSON
 /// then names ignoring case, then `*` patterns in the order written (Claude Code asks for
 /// Claude names such as `claude-3-5-haiku-20241022`, matched by `"claude-*haiku*"`).
 public struct ModelMap: Sendable, Equatable {
-    private var entries: [(pattern: String, model: String)] = []
+    private(set) var entries: [(pattern: String, model: String)] = []
 
     public init() {}
 
@@ -33,22 +33,36 @@ public struct ModelMap: Sendable, Equatable {
 
     /// The mapped name, or nil when no entry matches.
     public func upstreamModel(for name: String) -> String? {
-        if let exact = entries.first(where: { $0.pattern == name && !$0.pattern.contains("*") }) { return exact.model }
+        if let exact = entries.first(where: { $0.pattern == name && !Self.isPattern($0.pattern) }) { return exact.model }
         let lowered = name.lowercased()
-        if let folded = entries.first(where: { $0.pattern.lowercased() == lowered && !$0.pattern.contains("*") }) { return folded.model }
-        return entries.first { $0.pattern.contains("*") && Self.glob($0.pattern.lowercased(), matches: lowered) }?.model
+        if let folded = entries.first(where: { $0.pattern.lowercased() == lowered && !Self.isPattern($0.pattern) }) { return folded.model }
+        return entries.first { Self.isPattern($0.pattern) && Self.glob($0.pattern.lowercased(), matches: lowered) }?.model
     }
 
+    private static func isPattern(_ pattern: String) -> Bool { pattern.utf8.contains(UInt8(ascii: "*")) }
+
     /// `*` matches any run of characters; everything else literally.
+    /// Compared byte by byte (names are compared after lowercasing, never by Unicode rules).
     static func glob(_ pattern: String, matches text: String) -> Bool {
-        let parts = pattern.split(separator: "*", omittingEmptySubsequences: false).map(String.init)
+        let parts = pattern.utf8.split(separator: UInt8(ascii: "*"), omittingEmptySubsequences: false)
         guard parts.count > 1 else { return pattern == text }
-        guard text.hasPrefix(parts[0]) else { return false }
-        var rest = Substring(text.dropFirst(parts[0].count))
+        var rest = Substring(text).utf8[...]
+        guard rest.starts(with: parts[0]) else { return false }
+        rest = rest.dropFirst(parts[0].count)
         for part in parts.dropFirst().dropLast() where !part.isEmpty {
-            guard let range = rest.firstRange(of: part) else { return false }
-            rest = rest[range.upperBound...]
+            guard let start = firstOccurrence(of: part, in: rest) else { return false }
+            rest = rest[rest.index(start, offsetBy: part.count)...]
         }
-        return rest.hasSuffix(parts.last!)
+        let last = parts[parts.count - 1]
+        return rest.count >= last.count && rest.suffix(last.count).elementsEqual(last)
+    }
+
+    private static func firstOccurrence(of needle: Substring.UTF8View.SubSequence, in haystack: Substring.UTF8View.SubSequence) -> Substring.UTF8View.Index? {
+        var start = haystack.startIndex
+        while haystack.distance(from: start, to: haystack.endIndex) >= needle.count {
+            if haystack[start...].starts(with: needle) { return start }
+            start = haystack.index(after: start)
+        }
+        return nil
     }
 }

@@ -36,7 +36,12 @@ struct ModelsHandler: Sendable {
 
     private func fetch(_ request: HTTPRequest) async throws(AnthropicError) -> [JSONValue] {
         let key = upstream.apiKey(for: request.headers)
-        let response = try await upstream.send(method: "GET", path: "/v1/models", body: [], key: key)
+        let response: HTTPClientResponse
+        do {
+            response = try await upstream.send(method: "GET", path: "/v1/models", body: [], key: key)
+        } catch {
+            throw error.error
+        }
         let body = try await Upstream.collect(response, limit: 16 << 20)
         guard response.status == 200 else {
             throw UpstreamErrors.fromResponse(status: response.status, body: body, estimatedPromptTokens: 0, secrets: key.map { [$0] } ?? [])

@@ -1,6 +1,7 @@
 import AsyncIO
 import HTTP1
 import JSON
+import Logging
 import Translation
 
 /// Everything the proxy is configured with: an immutable value, read once from the
@@ -14,7 +15,8 @@ public struct ProxyConfiguration: Sendable {
 
     public var host: String = "0.0.0.0"
     public var port: Int = 8080
-    /// Per-connection HTTP limits and timeouts; `http.tls` serves HTTPS.
+    /// Per-connection HTTP limits and timeouts; `http.tls` serves HTTPS; `http.reactor` is the
+    /// event loop of both the server and the upstream client.
     public var http = HTTPServerConfiguration()
 
     /// The OpenAI-compatible upstream, possibly with a path prefix.
@@ -47,12 +49,44 @@ public struct ProxyConfiguration: Sendable {
     /// Seconds of upstream silence after which a `ping` keeps a stream alive.
     public var pingInterval: Duration = .seconds(15)
 
-    /// One log line per request, and translation details.
+    /// After `ProxyServer.shutdown()`, how long to keep accepting (with `/ready` answering
+    /// 503) before the listener closes and the drain begins.
+    public var shutdownDelay: Duration = .zero
+
+    /// Translation details in the log (`DEBUG_PROXY`, or `LOG_LEVEL` debug or trace).
     public var debug = false
+    /// `LOG_FORMAT`: JSON lines or text.
+    public var logFormat = LogFormat.json
+    /// `LOG_LEVEL`: `info` writes one access line per request; `debug` adds detail.
+    public var logLevel = Logger.Level.info
+    /// `METRICS_ENABLED`: record metrics and serve them at `GET /metrics`.
+    public var metricsEnabled = true
+    /// Keys a client must present (`PROXY_API_KEYS`, `PROXY_API_KEYS_FILE`); empty: open.
+    /// When set, the upstream key is `upstreamAPIKey` only, never a client's.
+    public var inboundKeys = InboundKeys([])
+    /// `METRICS_REQUIRE_KEY`: `/metrics` asks for an inbound key too.
+    public var metricsRequireKey = false
+
+    /// The PEM files HTTPS is served with (`TLS_CERT_FILE`, `TLS_KEY_FILE`), kept to be shown
+    /// by `--print-config`; `init(environment:)` loads them into `http.tls`.
+    var servingTLSFiles: (certificateChain: String?, privateKey: String?) = (nil, nil)
+    /// `PROXY_API_KEYS` and `PROXY_API_KEYS_FILE` as given; `init(environment:)` reads them
+    /// into `inboundKeys`.
+    var inboundKeySources: (list: String?, file: String?) = (nil, nil)
 
     public init(host: String = "0.0.0.0", port: Int = 8080) {
         self.host = host
         self.port = port
+    }
+
+    /// Settings that are wrong together: inbound keys need the proxy's own upstream key.
+    public func validate() throws(ConfigurationError) {
+        if !inboundKeys.isEmpty && (upstreamAPIKey ?? "").isEmpty {
+            throw ConfigurationError(variable: "PROXY_API_KEYS", problem: "inbound keys are set but CHUTES_API_KEY is not: with inbound keys the upstream key comes from CHUTES_API_KEY only (a client's key is never forwarded); set CHUTES_API_KEY")
+        }
+        if metricsRequireKey && inboundKeys.isEmpty {
+            throw ConfigurationError(variable: "METRICS_REQUIRE_KEY", problem: "no inbound key is set (PROXY_API_KEYS or PROXY_API_KEYS_FILE) to protect /metrics with")
+        }
     }
 
     /// The HTTP server's configuration with the proxy's address and error format.
@@ -60,7 +94,9 @@ public struct ProxyConfiguration: Sendable {
         var server = http
         server.host = host
         server.port = port
-        server.errorResponse = { status, message in AnthropicError(status: status, message: message).response }
+        // Requests the server refuses before routing (malformed, too large, over the connection
+        // limit) get a request id too.
+        server.errorResponse = { status, message in AnthropicError(status: status, message: message).response(requestID: RequestID.make()) }
         return server
     }
 
@@ -70,6 +106,8 @@ public struct ProxyConfiguration: Sendable {
         client.connectTimeout = upstreamConnectTimeout
         client.responseHeadTimeout = upstreamResponseTimeout
         client.betweenChunksTimeout = upstreamStreamIdleTimeout
+        // One event loop for both sides: the one the server is given.
+        client.reactor = http.reactor
         return client
     }
 }

@@ -6,12 +6,98 @@ import Logging
 struct ProxyRouter: HTTPResponder {
     let messages: MessagesHandler
     let models: ModelsHandler
+    /// The embedding application's routes, answered first.
+    let custom: [ProxyRoute]
+    let lifecycle: ServingLifecycle
+    let accessLog: AccessLog
+    let metrics: ProxyMetrics
+    /// Keys clients must present; `/`, `/health`, `/ready` and (unless `metricsRequireKey`)
+    /// `/metrics` stay open.
+    let inboundKeys: InboundKeys
+    let metricsRequireKey: Bool
+    private static let openPaths: Set<String> = ["/", "/health", "/ready", "/metrics"]
+    /// Connections served now and open to the upstream, read when `/metrics` is scraped.
+    let connectionCounts: @Sendable () -> (served: Int, upstream: Int)
 
+    /// Gives every request a `RequestRecord` (its id goes out as the `request-id` header and
+    /// in error bodies), bound for the whole request including a streamed body, and reports
+    /// it once the response is done.
     func respond(to request: HTTPRequest) async -> HTTPResponse {
+        let record = RequestRecord()
+        var response = await RequestRecord.$current.withValue(record) {
+            await route(request)
+        }
+        response.headers.replaceOrAdd(name: "request-id", value: record.id)
+        switch response.body {
+        case .bytes:
+            finished(record, request: request, status: response.status)
+        case .stream(let produce):
+            let status = response.status
+            response.body = .stream { [metrics] writer in
+                metrics.streamStarted()
+                defer { metrics.streamEnded() }
+                do {
+                    try await RequestRecord.$current.withValue(record) {
+                        try await produce(writer)
+                    }
+                } catch {
+                    record.update { if $0.errorType == nil { $0.errorType = "client_closed" } }
+                    finished(record, request: request, status: status)
+                    throw error
+                }
+                finished(record, request: request, status: status)
+            }
+        }
+        return response
+    }
+
+    private func finished(_ record: RequestRecord, request: HTTPRequest, status: Int) {
+        let duration = ContinuousClock.now - record.started
+        accessLog.write(record, request: request, status: status, duration: duration)
+        metrics.requestFinished(record.snapshot, endpoint: Self.endpoint(request.path), status: status, duration: duration)
+    }
+
+    /// The `endpoint` label of the request metrics: a fixed set, whatever the path.
+    static func endpoint(_ path: String) -> String {
+        switch path {
+        case "/v1/messages", "/v1/messages/": "messages"
+        case "/v1/messages/count_tokens": "count_tokens"
+        case "/health", "/": "health"
+        case "/metrics": "metrics"
+        case _ where path.hasPrefix("/v1/models"): "models"
+        default: "other"
+        }
+    }
+
+    private func metricsResponse() -> HTTPResponse {
+        guard metrics.registry != nil else {
+            return AnthropicError(status: 404, message: "metrics are off (METRICS_ENABLED=0)").response
+        }
+        let counts = connectionCounts()
+        let body = metrics.exposition(activeConnections: counts.served, upstreamConnections: counts.upstream)
+        return HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: body)
+    }
+
+    private func route(_ request: HTTPRequest) async -> HTTPResponse {
         let path = request.path.hasSuffix("/") && request.path.count > 1 ? String(request.path.dropLast()) : request.path
+        if !inboundKeys.isEmpty, !Self.openPaths.contains(path) || (path == "/metrics" && metricsRequireKey), !inboundKeys.accept(request.headers) {
+            return AnthropicError(status: 401, message: "invalid proxy key: send one of the proxy's keys (PROXY_API_KEYS) as x-api-key or Authorization: Bearer").response
+        }
+        if let route = custom.first(where: { $0.method == request.method && $0.path == path }) {
+            return await route.handler(request)
+        }
         switch (request.method, path) {
         case ("GET", "/"), ("GET", "/health"), ("HEAD", "/"), ("HEAD", "/health"):
+            // Alive until the process exits, draining or not (a liveness probe).
             return HTTPResponse(status: 200, contentType: "application/json", body: Self.healthBody)
+        case ("GET", "/ready"), ("HEAD", "/ready"):
+            // Readiness: 503 from the moment draining starts, so load balancers stop sending.
+            guard !lifecycle.isDraining else {
+                return AnthropicError(status: 503, message: "draining: the proxy is shutting down").response
+            }
+            return HTTPResponse(status: 200, contentType: "application/json", body: Self.readyBody)
+        case ("GET", "/metrics"):
+            return metricsResponse()
         case ("POST", "/v1/messages"):
             return await messages.messages(request)
         case ("POST", "/v1/messages/count_tokens"):
@@ -26,6 +112,11 @@ struct ProxyRouter: HTTPResponder {
             return AnthropicError(status: 404, message: "no route for \(request.method) \(request.path)").response
         }
     }
+
+    private static let readyBody: [UInt8] = {
+        let body: JSONValue = ["status": "ready", "version": JSONValue(ProxyVersion.current)]
+        return body.serialized()
+    }()
 
     private static let healthBody: [UInt8] = {
         let body: JSONValue = ["status": "ok", "version": JSONValue(ProxyVersion.current)]

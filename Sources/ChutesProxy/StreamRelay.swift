@@ -9,12 +9,19 @@ struct StreamRelay: Sendable {
     private var decoder = SSEDecoder()
     private var translator: StreamTranslator
     private var sawDone = false
+    private var sawFirstByte = false
 
     init(translator: StreamTranslator) {
         self.translator = translator
     }
 
     var isEnded: Bool { translator.isEnded }
+
+    /// The error the stream ended with, if it failed.
+    var failure: (type: String, message: String)? { translator.failure }
+
+    /// Tokens as the upstream reported them.
+    var usage: (input: Int?, output: Int?) { translator.reportedUsage }
 
     /// `message_start` and `ping`, sent before the first upstream byte.
     mutating func start() -> [UInt8] {
@@ -23,15 +30,19 @@ struct StreamRelay: Sendable {
 
     /// Translates what `bytes` completes.
     mutating func feed(_ bytes: some Collection<UInt8>) -> [UInt8] {
+        if !sawFirstByte {
+            sawFirstByte = true
+            RequestRecord.current?.noteFirstByte()
+        }
         decoder.feed(bytes)
-        var events: [AnthropicStreamEvent] = []
+        var output: [UInt8] = []
         while !translator.isEnded, let event = decoder.next() {
-            events += handle(event)
+            append(handle(event), to: &output)
         }
         if decoder.exceededLimit && !translator.isEnded {
-            events += translator.fail(type: "api_error", message: "the upstream sent a stream event over \(decoder.maxEventBytes >> 20) MiB")
+            append(translator.fail(type: "api_error", message: "the upstream sent a stream event over \(decoder.maxEventBytes >> 20) MiB"), to: &output)
         }
-        return encode(events)
+        return output
     }
 
     /// The upstream's stream ended: flush, then end the Anthropic stream.
@@ -48,6 +59,11 @@ struct StreamRelay: Sendable {
     }
 
     private mutating func handle(_ event: SSEEvent) -> [AnthropicStreamEvent] {
+        if event.isBareJSONLine {
+            let line = (try? JSONValue(parsing: event.data)) ?? JSONValue(String(decoding: event.data, as: UTF8.self))
+            let failure = UpstreamErrors.reportedFailure(line["error"] ?? line["detail"] ?? line, bareLine: true)
+            return translator.fail(type: failure.type, message: failure.message)
+        }
         if event.data == Self.done {
             sawDone = true
             return translator.finish()
@@ -57,16 +73,39 @@ struct StreamRelay: Sendable {
             return translator.fail(type: "api_error", message: "the upstream sent a malformed stream chunk: \(preview)")
         }
         if let error = chunk["error"], chunk["choices"] == nil {
-            let message = error["message"]?.stringValue ?? error.stringValue ?? error.jsonText
-            return translator.fail(type: "api_error", message: "upstream error: \(message)")
+            let failure = UpstreamErrors.reportedFailure(error, bareLine: false)
+            return translator.fail(type: failure.type, message: failure.message)
         }
         return translator.consume(chunk)
     }
 
     private func encode(_ events: [AnthropicStreamEvent]) -> [UInt8] {
         var bytes: [UInt8] = []
-        for event in events { event.encode(into: &bytes) }
+        append(events, to: &bytes)
         return bytes
+    }
+
+    /// Encodes `events`, noting usage and errors in the request's record on the way.
+    private func append(_ events: [AnthropicStreamEvent], to bytes: inout [UInt8]) {
+        let record = RequestRecord.current
+        for var event in events {
+            switch event.type {
+            case "message_start":
+                record?.noteUsage(event.payload["message"]?["usage"])
+            case "message_delta":
+                record?.noteUsage(event.payload["usage"])
+            case "error":
+                // An error event carries the request id like an error body does.
+                record?.update { $0.errorType = event.payload["error"]?["type"]?.stringValue }
+                if let id = record?.id, case .object(var payload) = event.payload {
+                    payload["request_id"] = JSONValue(id)
+                    event.payload = .object(payload)
+                }
+            default:
+                break
+            }
+            event.encode(into: &bytes)
+        }
     }
 
     private static let done = Array("[DONE]".utf8)

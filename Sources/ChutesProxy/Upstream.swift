@@ -9,20 +9,24 @@ struct Upstream: Sendable {
     let client: HTTPClient
     let retryState = RetryState()
     let catalog: ModelCatalog
+    let metrics: ProxyMetrics
 
-    init(configuration: ProxyConfiguration) throws(HTTPClientError) {
+    init(configuration: ProxyConfiguration, metrics: ProxyMetrics = ProxyMetrics(enabled: false)) throws(HTTPClientError) {
         self.configuration = configuration
+        self.metrics = metrics
         let client = try HTTPClient(configuration: configuration.clientConfiguration)
         self.client = client
         let modelsURL = configuration.upstreamBaseURL.appending("/v1/models")
         let key = configuration.upstreamAPIKey
         catalog = ModelCatalog(ttl: configuration.modelDiscoveryTTL) {
-            try await Self.fetchModelIDs(client: client, url: modelsURL, key: key)
+            try await Self.fetchModels(client: client, url: modelsURL, key: key)
         }
     }
 
     /// The key to send upstream for a client request, per `CHUTES_AUTH_STYLE`.
+    /// With inbound keys, always `CHUTES_API_KEY`: the client's key is the proxy's, never forwarded.
     func apiKey(for headers: HTTPHeaders) -> String? {
+        guard configuration.inboundKeys.isEmpty else { return configuration.upstreamAPIKey }
         let clientKey: String? = {
             if let key = headers["x-api-key"], !key.isEmpty { return key }
             if let authorization = headers["Authorization"], authorization.lowercased().hasPrefix("bearer ") {
@@ -40,8 +44,10 @@ struct Upstream: Sendable {
 
     /// Sends a request, waiting out rate limits: on 429 it waits `Retry-After` (capped) or
     /// backs off, up to `PROXY_MAX_RETRY_ON_429` times, and every request to this upstream
-    /// shares the cool-down. Returns the first answer that is not a 429 to retry.
-    func send(method: String, path: String, body: [UInt8], key: String?) async throws(AnthropicError) -> HTTPClientResponse {
+    /// shares the cool-down. A 429 that says the model is at capacity (Chutes' words) is an
+    /// overload, thrown at once as 529 without waiting; a 429 left after the retries is
+    /// thrown as Anthropic's 429. Other answers are returned as they are.
+    func send(method: String, path: String, body: [UInt8], key: String?) async throws(UpstreamFailure) -> HTTPClientResponse {
         var headers: HTTPHeaders = ["Accept": "application/json, text/event-stream"]
         if !body.isEmpty { headers.add(name: "Content-Type", value: "application/json") }
         if let key { headers.add(name: "Authorization", value: "Bearer \(key)") }
@@ -51,18 +57,22 @@ struct Upstream: Sendable {
             do {
                 try await retryState.waitForCoolDown()
             } catch {
-                throw AnthropicError(status: 499, type: "api_error", message: "the client went away")
+                throw UpstreamFailure(error: AnthropicError(status: 499, type: "api_error", message: "the client went away"))
             }
             let response: HTTPClientResponse
             do {
                 response = try await client.execute(request)
             } catch {
-                throw UpstreamErrors.fromClientError(error)
+                throw UpstreamFailure(error: UpstreamErrors.fromClientError(error))
             }
-            guard response.status == 429, configuration.backoffOn429, attempt < configuration.maxRetriesOn429 else {
-                return response
+            RequestRecord.current?.noteUpstreamResponse(status: response.status)
+            guard response.status == 429 else { return response }
+            let errorBody = (try? await Self.collect(response, limit: 64 << 10)) ?? []
+            let error = UpstreamErrors.fromResponse(status: 429, body: errorBody, estimatedPromptTokens: 0, secrets: key.map { [$0] } ?? [])
+            guard error.status == 429, configuration.backoffOn429, attempt < configuration.maxRetriesOn429 else {
+                throw UpstreamFailure(error: error, retryAfter: response.headers["Retry-After"], invocationID: response.headers["x-chutes-invocationid"])
             }
-            response.body.discard()
+            metrics.retryingOn429()
             let delay = RetryState.delay(retryAfter: response.headers["Retry-After"], attempt: attempt, cap: configuration.maxRetryAfter)
             await retryState.coolDown(for: delay)
             attempt += 1
@@ -78,12 +88,27 @@ struct Upstream: Sendable {
         }
     }
 
-    private static func fetchModelIDs(client: HTTPClient, url: HTTPURL, key: String?) async throws -> [String] {
+    private static func fetchModels(client: HTTPClient, url: HTTPURL, key: String?) async throws -> [ModelInfo] {
         var headers: HTTPHeaders = ["Accept": "application/json"]
         if let key { headers.add(name: "Authorization", value: "Bearer \(key)") }
         let response = try await client.execute(HTTPClientRequest(method: "GET", url: url, headers: headers))
         let body = try await response.body.collect(upTo: 16 << 20)
         guard response.status == 200 else { throw AnthropicError(status: response.status, message: "model list unavailable") }
-        return try JSONValue(parsing: body)["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+        return try JSONValue(parsing: body)["data"]?.arrayValue?.compactMap(ModelInfo.init(listEntry:)) ?? []
     }
+}
+
+/// An upstream request that failed, with what the caller may act on beyond the error.
+struct UpstreamFailure: Error {
+    init(error: AnthropicError, retryAfter: String? = nil, invocationID: String? = nil) {
+        self.error = error
+        self.retryAfter = retryAfter
+        self.invocationID = invocationID
+    }
+
+    var error: AnthropicError
+    /// The upstream's `Retry-After`, when it sent one.
+    var retryAfter: String?
+    /// Chutes' id for the invocation (`x-chutes-invocationid`), for the log.
+    var invocationID: String?
 }

@@ -8,10 +8,13 @@ enum UpstreamErrors {
     static func fromResponse(status: Int, body: [UInt8], estimatedPromptTokens: Int, secrets: [String]) -> AnthropicError {
         let said = message(in: body, secrets: secrets)
         if let tooLong = contextLengthError(said, status: status, estimatedPromptTokens: estimatedPromptTokens) { return tooLong }
+        // Chutes says 429 when a model has no free instance: an overload, which Claude Code
+        // waits out as such, not the user's own rate limit.
+        if status == 429 && isCapacity(said) { return AnthropicError(status: 529, message: "upstream answered 429: \(said)") }
         let mapped: Int
         switch status {
         case 400, 422: mapped = 400
-        case 401, 403, 404, 413, 429: mapped = status
+        case 401, 402, 403, 404, 413, 429: mapped = status
         case 503, 529: mapped = 529
         case 502, 504: mapped = status
         case 500..<600: mapped = 500
@@ -32,20 +35,64 @@ enum UpstreamErrors {
         }
     }
 
-    /// The upstream's error message: OpenAI's `error.message`, FastAPI's `detail`, or the text.
+    /// A failure the upstream reported inside a 200 answer: an `error` object in a stream chunk
+    /// or a JSON body, or a bare JSON line an engine wrote when it crashed mid-stream. Engine
+    /// crashes and capacity are `overloaded_error` (529); anything else is `api_error` (500).
+    static func reportedFailure(_ error: JSONValue, bareLine: Bool) -> AnthropicError {
+        let said = error["message"]?.stringValue ?? error["detail"]?.stringValue ?? error.stringValue ?? error.jsonText
+        let code = error["code"]?.intValue ?? error["status"]?.intValue
+        let overloaded = bareLine || code == 503 || code == 529 || isCapacity(said) || isEngineFailure(said)
+        return AnthropicError(status: overloaded ? 529 : 500, message: "upstream error: \(truncated(said))")
+    }
+
+    /// Chutes' words for "no free instance of this model": `Infrastructure is at maximum
+    /// capacity, try again later`, `... under maintenance`.
+    static func isCapacity(_ message: String) -> Bool {
+        let lowered = message.lowercased()
+        return ["capacity", "maintenance", "overloaded", "no instances available"].contains(where: lowered.contains)
+    }
+
+    private static func isEngineFailure(_ message: String) -> Bool {
+        let lowered = message.lowercased()
+        return ["unhandled exception", "engine", "cuda", "out of memory"].contains(where: lowered.contains)
+    }
+
+    /// The upstream's error message: OpenAI's `error.message`, FastAPI's `detail` (a string, or
+    /// a list of `{loc, msg}` validation errors), or the text.
     static func message(in body: [UInt8], secrets: [String]) -> String {
         var text: String
         if let json = try? JSONValue(parsing: body) {
             text = json["error"]?["message"]?.stringValue ?? json["error"]?.stringValue ?? json["detail"]?.stringValue
+                ?? json["detail"]?.arrayValue.map(validationMessages)
                 ?? json["message"]?.stringValue ?? json["detail"]?.jsonText ?? json.jsonText
         } else {
             text = String(decoding: body, as: UTF8.self)
         }
+        return truncated(scrub(text, secrets: secrets))
+    }
+
+    /// FastAPI's validation errors, `[{"loc": ["body", "model"], "msg": "..."}]`, in words.
+    private static func validationMessages(_ entries: [JSONValue]) -> String {
+        entries.map { entry in
+            let location = entry["loc"]?.arrayValue?.map { $0.stringValue ?? $0.jsonText }.joined(separator: ".")
+            let said = entry["msg"]?.stringValue ?? entry.stringValue ?? entry.jsonText
+            return location.map { "\($0): \(said)" } ?? said
+        }.joined(separator: "; ")
+    }
+
+    private static func truncated(_ text: String) -> String {
+        if text.isEmpty { return "(no message)" }
+        return text.count > 500 ? String(text.prefix(500)) + "…" : text
+    }
+
+    /// `text` with every secret (an API key of 8 characters or more) replaced by
+    /// `[redacted]`, for anything of the upstream's that is shown to a client or logged.
+    static func scrub(_ text: String, secrets: [String]) -> String {
+        var text = text
         for secret in secrets where secret.count >= 8 {
             text = text.replacing(secret, with: "[redacted]")
         }
-        if text.count > 500 { text = String(text.prefix(500)) + "…" }
-        return text.isEmpty ? "(no message)" : text
+        return text
     }
 
     /// OpenAI's `context_length_exceeded` and vLLM/sglang's wordings become Anthropic's
@@ -67,7 +114,8 @@ enum UpstreamErrors {
         for phrase in phrases {
             guard let range = text.firstRange(of: phrase) else { continue }
             let digits = text[range.upperBound...].prefix { $0.isNumber || $0 == "," }.filter { $0 != "," }
-            if let value = Int(digits) { return value }
+            // The upstream's number: bounded, so the arithmetic on it cannot overflow.
+            if let value = Int(digits) { return min(value, 1 << 40) }
         }
         return nil
     }

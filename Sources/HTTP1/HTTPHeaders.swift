@@ -55,6 +55,17 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
         }
     }
 
+    /// The first field that cannot be written as is: a name that is not an RFC 9110 token,
+    /// or a value holding CR, LF or NUL (a value with a line break would end its field and
+    /// start another one of the sender's choosing: header injection, response splitting).
+    /// Writers refuse such headers rather than escape them.
+    public var firstUnsafeField: Element? {
+        fields.first { field in
+            field.name.isEmpty || !field.name.utf8.allSatisfy(isTokenByte)
+                || field.value.utf8.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0 }
+        }
+    }
+
     public static func == (lhs: HTTPHeaders, rhs: HTTPHeaders) -> Bool {
         lhs.fields.count == rhs.fields.count
             && zip(lhs.fields, rhs.fields).allSatisfy { equalIgnoringCase($0.name, $1.name) && $0.value == $1.value }

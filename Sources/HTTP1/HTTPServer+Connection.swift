@@ -155,6 +155,9 @@ extension HTTPServer {
         var received: [UInt8] = []
         while received.count < limit {
             do {
+                // The client is almost always silent while its answer is prepared: on plain TCP
+                // wait for readability first, so that costs no read call and no buffer.
+                if received.isEmpty, let plain = connection as? TCPConnection { try await plain.waitUntilReadable() }
                 let bytes = try await connection.read(maxBytes: 4096)
                 if bytes.isEmpty { return .peer(bytes: received, ended: true) }
                 received += bytes
@@ -178,6 +181,9 @@ extension HTTPServer {
                 return false
             }
         case .stream(let produce):
+            guard response.headers.firstUnsafeField == nil else {
+                return (try? await writeSized(response, to: connection, version: request.version, includeBody: includeBody, keepAlive: keepAlive)) ?? false
+            }
             let chunked = request.version == .http1_1
             let keepAlive = keepAlive && chunked
             var head = HTTPResponseHead(status: response.status, headers: response.headers, version: .http1_1)
@@ -197,8 +203,21 @@ extension HTTPServer {
         }
     }
 
+    /// `response`, or a 500 in its place when one of its header fields cannot be written
+    /// safely (see `HTTPHeaders.firstUnsafeField`): a value with a line break would let
+    /// whoever chose it add headers or a whole response of their own.
+    func writable(_ response: HTTPResponse) -> HTTPResponse {
+        guard response.headers.firstUnsafeField != nil else { return response }
+        let refusal = configuration.errorResponse(500, "the response carried a header field that cannot be sent")
+        guard refusal.headers.firstUnsafeField == nil, case .bytes = refusal.body else {
+            return HTTPResponse(status: 500, contentType: "text/plain; charset=utf-8", body: Array("invalid response header field\n".utf8))
+        }
+        return refusal
+    }
+
     /// Writes a response with a sized body in one system call.
     func writeSized(_ response: HTTPResponse, to connection: any ByteStream, version: HTTPVersion, includeBody: Bool, keepAlive: Bool) async throws -> Bool {
+        let response = writable(response)
         guard case .bytes(let body) = response.body else { return false }
         var head = HTTPResponseHead(status: response.status, headers: response.headers, version: .http1_1)
         head.headers.remove(name: "Transfer-Encoding")

@@ -16,11 +16,16 @@ public final class HTTPServer: Sendable {
     public init(configuration: HTTPServerConfiguration, responder: some HTTPResponder) throws(IOError) {
         self.configuration = configuration
         self.responder = responder
-        self.listener = try TCPListener(host: configuration.host, port: configuration.port, reusePort: configuration.reusePort)
+        self.listener = try TCPListener(
+            host: configuration.host, port: configuration.port, reusePort: configuration.reusePort, reactor: configuration.reactor
+        )
     }
 
     /// The bound address, with the real port.
     public var localAddress: SocketAddress { listener.localAddress }
+
+    /// Connections being served now (busy or idle between keep-alive requests).
+    public var activeConnections: Int { registry.count }
 
     /// Accepts and serves connections until `shutdown()` is called or the task is cancelled,
     /// then drains: in-flight requests get `shutdownGracePeriod` to finish before they are
@@ -38,10 +43,16 @@ public final class HTTPServer: Sendable {
     }
 
     /// Stops accepting, closes idle keep-alive connections and lets busy ones finish their
-    /// current request. `run()` returns when they are done.
+    /// current request. Connections the kernel had already queued are accepted and served
+    /// (one request each), so a client that connected just before is not reset. `run()`
+    /// returns when they are done.
     public func shutdown() {
-        listener.close()
         registry.beginDraining()
+        let queued = listener.acceptQueued()
+        listener.close()
+        if !registry.handOver(queued) {
+            for connection in queued { connection.close() }   // run() is already past accepting
+        }
     }
 
     private func acceptConnections(into group: inout DiscardingTaskGroup) async {
@@ -50,6 +61,12 @@ public final class HTTPServer: Sendable {
             do {
                 connection = try await listener.accept()
             } catch .closed, .cancelled {
+                for connection in registry.takeHandedOver() {
+                    group.addTask {
+                        await self.serve(connection)
+                        self.registry.remove(connection)
+                    }
+                }
                 return
             } catch {
                 // Out of descriptors and the like: the pending connection stays queued in the
@@ -84,16 +101,44 @@ final class ConnectionRegistry: Sendable {
         var idle: [ObjectIdentifier: TCPConnection] = [:]
         var count = 0
         var draining = false
-        var emptyWaiters: [CheckedContinuation<Void, Never>] = []
+        /// Connections accepted by `shutdown()` for the accept loop to serve; nil once the
+        /// loop has taken them (later ones have no one to serve them).
+        var handedOver: [TCPConnection]? = []
+        /// `waitUntilEmpty` callers, by id, until the last connection goes or they time out.
+        var emptyWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        /// Waiters whose timeout came before they had registered: they return at once.
+        var releasedWaiters: Set<UInt64> = []
+        var nextWaiterID: UInt64 = 0
     }
 
     private let state = Mutex(State())
 
+    /// Counts a new connection in, unless at `limit`. While draining, only connections the
+    /// kernel queued before the listener closed still arrive; they are served.
     func admit(_ connection: TCPConnection, limit: Int) -> Bool {
         state.withLock { state in
-            guard state.count < limit, !state.draining else { return false }
+            guard state.count < limit else { return false }
             state.count += 1
             return true
+        }
+    }
+
+    /// Gives connections accepted during shutdown to the accept loop, counted in; false
+    /// when the loop has already finished (the caller closes them).
+    func handOver(_ connections: [TCPConnection]) -> Bool {
+        state.withLock { state in
+            guard state.handedOver != nil else { return false }
+            state.handedOver! += connections
+            state.count += connections.count
+            return true
+        }
+    }
+
+    /// The connections handed over by `shutdown()`; later hand-overs are refused.
+    func takeHandedOver() -> [TCPConnection] {
+        state.withLock { state in
+            defer { state.handedOver = nil }
+            return state.handedOver ?? []
         }
     }
 
@@ -103,7 +148,7 @@ final class ConnectionRegistry: Sendable {
             state.count -= 1
             guard state.count == 0 else { return [] }
             defer { state.emptyWaiters.removeAll() }
-            return state.emptyWaiters
+            return Array(state.emptyWaiters.values)
         }
         for waiter in waiters { waiter.resume() }
     }
@@ -124,6 +169,8 @@ final class ConnectionRegistry: Sendable {
 
     var isDraining: Bool { state.withLock { $0.draining } }
 
+    var count: Int { state.withLock { $0.count } }
+
     func beginDraining() {
         let idle = state.withLock { state -> [TCPConnection] in
             state.draining = true
@@ -134,27 +181,51 @@ final class ConnectionRegistry: Sendable {
     }
 
     /// Returns when no connection is left or after `timeout`, whichever comes first.
+    ///
+    /// The waiter is registered under the lock that `remove` takes, with an id, and the
+    /// timeout (or cancellation) resumes it by that id under the same lock: whichever of
+    /// "last connection gone", "timed out" and "registered" happens first, the continuation
+    /// is resumed exactly once. (It used to be resumed only if it had registered before the
+    /// timer fired; a waiter registering after that was never resumed and shutdown hung.)
     func waitUntilEmpty(timeout: Duration) async {
+        let id = state.withLock { state -> UInt64 in
+            state.nextWaiterID &+= 1
+            return state.nextWaiterID
+        }
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                await withCheckedContinuation { continuation in
-                    let done = self.state.withLock { state in
-                        if state.count == 0 { return true }
-                        state.emptyWaiters.append(continuation)
-                        return false
+                await withTaskCancellationHandler {
+                    await withCheckedContinuation { continuation in
+                        let done = self.state.withLock { state in
+                            if state.count == 0 || state.releasedWaiters.remove(id) != nil { return true }
+                            state.emptyWaiters[id] = continuation
+                            return false
+                        }
+                        if done { continuation.resume() }
                     }
-                    if done { continuation.resume() }
+                } onCancel: {
+                    self.releaseWaiter(id)
                 }
             }
-            group.addTask { try? await Task.sleep(for: timeout) }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                self.releaseWaiter(id)
+            }
             await group.next()
             group.cancelAll()
-            // The waiter child cannot be cancelled; release it if the timer won.
-            let waiters = self.state.withLock { state in
-                defer { state.emptyWaiters.removeAll() }
-                return state.emptyWaiters
-            }
-            for waiter in waiters { waiter.resume() }
         }
+        // Both children are done; forget the id whichever way it ended.
+        _ = state.withLock { $0.releasedWaiters.remove(id) }
+    }
+
+    /// Resumes waiter `id` now, or, when it has not registered yet, makes it return as soon
+    /// as it does.
+    private func releaseWaiter(_ id: UInt64) {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if let waiter = state.emptyWaiters.removeValue(forKey: id) { return waiter }
+            state.releasedWaiters.insert(id)
+            return nil
+        }
+        waiter?.resume()
     }
 }

@@ -23,6 +23,8 @@ public struct HTTPServerConfiguration: Sendable {
     /// Serve HTTPS with this context (`TLSContext(.server(certificateChainFile:privateKeyFile:))`);
     /// nil serves plain HTTP. The handshake runs in the connection's task, within `requestReadTimeout`.
     public var tls: TLSContext? = nil
+    /// The event loop the listener and its connections run on.
+    public var reactor: Reactor = .shared
     /// The answer for requests the parser rejects (400, 408, 413, 431, 501, 505) and for the
     /// connection cap (503). The default is plain text; applications supply their own format.
     public var errorResponse: @Sendable (_ status: Int, _ message: String) -> HTTPResponse = { status, message in

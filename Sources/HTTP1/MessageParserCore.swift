@@ -159,8 +159,14 @@ struct MessageParserCore: Sendable {
     /// How a message's body is delimited, from its Transfer-Encoding and Content-Length.
     /// `default` is what applies when neither is present.
     func framing(for headers: HTTPHeaders, default: Framing) throws(HTTPParseError) -> Framing {
-        let encodings = headers.values(for: "Transfer-Encoding")
-        let lengths = headers.values(for: "Content-Length")
+        var encodings: [String] = [], lengths: [String] = []
+        for (name, value) in headers {
+            if HTTPHeaders.equalIgnoringCase(name, "Transfer-Encoding") {
+                encodings.append(value)
+            } else if HTTPHeaders.equalIgnoringCase(name, "Content-Length") {
+                lengths.append(value)
+            }
+        }
         if !encodings.isEmpty {
             guard lengths.isEmpty else { throw .malformed("both Transfer-Encoding and Content-Length") }
             let codings = encodings.flatMap { $0.split(separator: ",") }.map { $0.trimmingSpaces.lowercased() }
@@ -174,8 +180,16 @@ struct MessageParserCore: Sendable {
             return .chunked
         }
         guard !lengths.isEmpty else { return `default` }
-        let values = Set(lengths.flatMap { $0.split(separator: ",") }.map { String($0.trimmingSpaces) })
-        guard values.count == 1, let text = values.first, !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
+        // Repeated values (`5, 5`, or two fields) are accepted only when they all agree.
+        var agreed: Substring?
+        for value in lengths {
+            for part in value.split(separator: ",") {
+                let candidate = part.trimmingSpaces
+                if let agreed, agreed != candidate { throw .malformed("invalid Content-Length") }
+                agreed = candidate
+            }
+        }
+        guard let text = agreed, !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
             throw .malformed("invalid Content-Length")
         }
         guard let length = Int(text) else {

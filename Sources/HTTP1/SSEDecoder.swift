@@ -4,11 +4,15 @@ public struct SSEEvent: Sendable, Equatable {
     /// The `data` lines joined with "\n".
     public var data: [UInt8]
     public var id: String?
+    /// A line that is not SSE at all but a bare JSON object, as an inference server writes
+    /// when it fails mid-stream (`{"error": ...}` with no `data:`); `data` holds the line.
+    public var isBareJSONLine: Bool
 
-    public init(event: String? = nil, data: [UInt8], id: String? = nil) {
+    public init(event: String? = nil, data: [UInt8], id: String? = nil, isBareJSONLine: Bool = false) {
         self.event = event
         self.data = data
         self.id = id
+        self.isBareJSONLine = isBareJSONLine
     }
 }
 
@@ -120,16 +124,24 @@ public struct SSEDecoder: Sendable {
     private mutating func process(_ line: ArraySlice<UInt8>) -> SSEEvent? {
         if line.isEmpty { return dispatch() }
         if line.first == UInt8(ascii: ":") { return nil }
+        // WHATWG would read this as an unknown field and drop it; it is the upstream's last word.
+        if line.first == UInt8(ascii: "{") { return SSEEvent(data: Array(line), isBareJSONLine: true) }
         let colon = line.firstIndex(of: UInt8(ascii: ":"))
         let name = line[line.startIndex..<(colon ?? line.endIndex)]
         var value = colon.map { line[($0 + 1)...] } ?? []
         if value.first == UInt8(ascii: " ") { value = value.dropFirst() }
+        if name.elementsEqual(Self.dataField) {
+            if hasData { data.append(10) }
+            data.append(contentsOf: value)
+            hasData = true
+            if data.count > maxEventBytes { stopDecoding() }
+            return nil
+        }
         switch String(decoding: name, as: UTF8.self) {
         case "data":
             if hasData { data.append(10) }
             data.append(contentsOf: value)
             hasData = true
-            if data.count > maxEventBytes { stopDecoding() }
         case "event":
             event = String(decoding: value, as: UTF8.self)
         case "id":
@@ -149,6 +161,8 @@ public struct SSEDecoder: Sendable {
         searched = 0
         hasData = false
     }
+
+    private static let dataField = Array("data".utf8)
 
     private mutating func dispatch() -> SSEEvent? {
         defer {

@@ -5,6 +5,25 @@ public enum RequestTranslator {
     /// Model-name suffixes that switch reasoning on, as the reference proxy accepted them.
     static let thinkingSuffixes = [":thinking", ":think", ":reasoning", ":reason"]
 
+    /// `model` without the proxy's own reasoning suffix (`:thinking`, ...), and whether it had one.
+    public static func strippingThinkingSuffix(_ model: String) -> (model: String, hadSuffix: Bool) {
+        let lowered = model.lowercased()
+        for suffix in thinkingSuffixes where lowered.hasSuffix(suffix) {
+            return (String(model.dropLast(suffix.count)), true)
+        }
+        return (model, false)
+    }
+
+    /// Whether the request switches reasoning on (by `thinking`, `output_config.effort`, a
+    /// model suffix or the `X-Enable-Thinking` header), as the translation will decide.
+    public static func requestsThinking(_ body: JSONValue, enableThinkingHeader: Bool) -> Bool {
+        guard let request = body.objectValue else { return false }
+        var options = TranslationOptions()
+        options.enableThinkingHeader = enableThinkingHeader
+        let bySuffix = strippingThinkingSuffix(request["model"]?.stringValue ?? "").hadSuffix
+        return reasoningSwitch(request, bySuffix: bySuffix, options: options).isOn
+    }
+
     /// Translates a request body; throws for what Anthropic's API would reject with 400.
     public static func translate(_ body: JSONValue, options: TranslationOptions) throws(TranslationError) -> (upstream: JSONValue, context: RequestContext) {
         guard let request = body.objectValue else { throw .wrongType("body", expected: "a JSON object") }
@@ -16,12 +35,8 @@ public enum RequestTranslator {
         guard let maxTokens = maxTokensValue.intValue, maxTokens >= 1 else { throw .wrongType("max_tokens", expected: "a positive integer") }
 
         let requestedModel = model
-        var thinkingBySuffix = false
-        for suffix in thinkingSuffixes where model.lowercased().hasSuffix(suffix) {
-            model = String(model.dropLast(suffix.count))
-            thinkingBySuffix = true
-            break
-        }
+        let thinkingBySuffix: Bool
+        (model, thinkingBySuffix) = strippingThinkingSuffix(model)
         let upstreamModel = options.resolveModel(model)
 
         let declaredTools = try declaredCustomTools(request["tools"])
@@ -31,11 +46,11 @@ public enum RequestTranslator {
         upstream.append(key: "model", value: JSONValue(upstreamModel))
         var openAIMessages: [JSONValue] = []
         if let system = request["system"], let text = try MessageTranslator.systemText(system, field: "system"), !text.isEmpty {
-            openAIMessages.append(["role": "system", "content": JSONValue(text)])
+            openAIMessages.append(["role": "system", "content": .string(text)])
         }
         let inlineThinking = ToolCallFamily.forModel(upstreamModel)?.readsThinkingInline ?? false
         for (index, message) in messages.enumerated() {
-            openAIMessages += try MessageTranslator.translate(message, field: "messages.\(index)", toolNames: toolNames, inlineThinking: inlineThinking)
+            openAIMessages += try MessageTranslator.translate(message, field: "messages.\(index)", toolNames: toolNames, inlineThinking: inlineThinking, reasoningField: options.reasoningField.rawValue)
         }
         upstream.append(key: "messages", value: .array(openAIMessages))
         upstream.append(key: "max_tokens", value: JSONValue(options.maxTokensCap.map { min($0, maxTokens) } ?? maxTokens))
@@ -58,7 +73,7 @@ public enum RequestTranslator {
         if !declaredTools.isEmpty {
             upstream.append(key: "tools", value: .array(declaredTools.map { tool in
                 var function: JSONObject = ["name": JSONValue(toolNames.upstreamName(tool.name))]
-                if let description = tool.description { function["description"] = JSONValue(description) }
+                if let description = tool.description { function["description"] = .string(description) }
                 function["parameters"] = tool.inputSchema
                 return ["type": "function", "function": .object(function)]
             }))
@@ -82,7 +97,8 @@ public enum RequestTranslator {
 
     struct DeclaredTool {
         var name: String
-        var description: String?
+        /// Kept as written: it goes upstream unchanged.
+        var description: JSONString?
         var inputSchema: JSONValue
     }
 
@@ -95,7 +111,7 @@ public enum RequestTranslator {
         for (index, tool) in tools.enumerated() {
             if let type = tool["type"]?.stringValue, type != "custom" { continue }
             guard let name = tool["name"]?.stringValue, !name.isEmpty else { throw .missing("tools.\(index).name") }
-            declared.append(DeclaredTool(name: name, description: tool["description"]?.stringValue, inputSchema: tool["input_schema"] ?? ["type": "object", "properties": [:]]))
+            declared.append(DeclaredTool(name: name, description: tool["description"]?.jsonString, inputSchema: tool["input_schema"] ?? ["type": "object", "properties": [:]]))
         }
         return declared
     }

@@ -15,8 +15,25 @@ public struct TranslationOptions: Sendable {
     /// The upstream model for the name the client asked for (after any `:thinking` suffix is
     /// stripped): `MODEL_MAP` and case correction live in the application.
     public var resolveModel: @Sendable (String) -> String = { $0 }
+    /// Where assistant `thinking` from the history goes: the field the serving engine reads.
+    public var reasoningField = ReasoningField.reasoningContent
 
     public init() {}
+}
+
+/// The assistant-message field an engine reads prior reasoning from. vLLM reads `reasoning`
+/// (`vllm/entrypoints/chat_utils.py`, `_parse_chat_message_content`; `reasoning_content` is
+/// only its output name); sglang's message model has `reasoning_content` and drops unknown
+/// fields (`python/sglang/srt/entrypoints/openai/protocol.py`), as does DeepSeek's own API.
+public enum ReasoningField: String, Sendable {
+    case reasoning
+    case reasoningContent = "reasoning_content"
+
+    /// The field for an engine named as in OpenAI's model list `owned_by` (Chutes says `vllm`
+    /// or `sglang`); anything else keeps the widely read `reasoning_content`.
+    public init(engine: String?) {
+        self = engine?.lowercased() == "vllm" ? .reasoning : .reasoningContent
+    }
 }
 
 /// What the response translation needs to know about the request it answers.

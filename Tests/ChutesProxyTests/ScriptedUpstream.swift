@@ -68,6 +68,32 @@ final class ScriptedUpstream: Sendable {
         })
     }
 
+    /// A stream that sends `chunks`, then fails the way Chutes does when its engine crashes:
+    /// a bare JSON line without `data:`, and the end of the body.
+    static func streamFailingLikeChutes(_ chunks: [JSONValue], line: String = #"{"error": "Unhandled exception during response stream: CUDA error: an illegal memory access was encountered"}"#) -> HTTPResponse {
+        HTTPResponse(status: 200, headers: ["Content-Type": "text/event-stream"], body: .stream { writer in
+            for chunk in chunks { try await writer.write(Array("data: ".utf8) + chunk.serialized() + Array("\n\n".utf8)) }
+            try await writer.write(Array((line + "\n").utf8))
+        })
+    }
+
+    /// Chutes' error shape, `{"detail": ...}`.
+    static func chutesError(_ status: Int, _ detail: JSONValue, headers: HTTPHeaders = [:]) -> HTTPResponse {
+        json(["detail": detail], status: status, headers: headers)
+    }
+
+    /// A model list as Chutes serves it: limits, engine, input kinds.
+    static let chutesModels: JSONValue = ["object": "list", "data": [
+        ["id": "zai-org/GLM-4.6", "object": "model", "owned_by": "sglang", "context_length": 202_752, "max_model_len": 202_752, "max_output_length": 65_536,
+         "input_modalities": ["text"], "supported_features": ["json_mode", "tools", "reasoning"]],
+        ["id": "deepseek-ai/DeepSeek-V3.1", "object": "model", "owned_by": "vllm", "context_length": 163_840, "max_model_len": 163_840, "max_output_length": 8192,
+         "input_modalities": ["text"], "supported_features": ["json_mode", "tools", "reasoning"]],
+        ["id": "small/Tiny-8K", "object": "model", "owned_by": "vllm", "context_length": 8192, "max_model_len": 8192, "max_output_length": 4096,
+         "input_modalities": ["text"], "supported_features": []],
+        ["id": "Qwen/Qwen2.5-VL-32B-Instruct", "object": "model", "owned_by": "vllm", "context_length": 32768, "max_output_length": 8192,
+         "input_modalities": ["text", "image"], "supported_features": ["tools"]],
+    ]]
+
     static let models: JSONValue = ["object": "list", "data": [
         ["id": "deepseek-ai/DeepSeek-V3", "object": "model", "created": 1_700_000_000],
         ["id": "Qwen/Qwen3-Coder-480B-A35B-Instruct", "object": "model", "created": 1_700_000_100],
@@ -84,11 +110,11 @@ struct RunningProxy: Sendable {
     let task: Task<Void, Never>
     let client: HTTPClient
 
-    init(upstream: ScriptedUpstream, environment: [String: String] = [:], logger: Logger = Logger(label: "test")) throws {
+    init(upstream: ScriptedUpstream, environment: [String: String] = [:], logger: Logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }) throws {
         try self.init(baseURL: upstream.baseURL, environment: environment, logger: logger)
     }
 
-    init(baseURL: String, environment: [String: String] = [:], logger: Logger = Logger(label: "test")) throws {
+    init(baseURL: String, environment: [String: String] = [:], logger: Logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }) throws {
         var environment = environment
         environment["CHUTES_BASE_URL"] = baseURL
         environment["HOST"] = "127.0.0.1"

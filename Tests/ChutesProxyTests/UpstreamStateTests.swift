@@ -2,23 +2,59 @@ import AsyncIO
 import HTTP1
 import JSON
 import Locking
+import TestSupport
 import Testing
 @testable import ChutesProxy
 
 @Suite struct UpstreamStateTests {
-    @Test func theCatalogSharesOneFetchAndBacksOffAfterAFailure() async throws {
+    @Test func callersOfOneFetchShareItAndAllGetTheSameAnswerWhenItFails() async throws {
         let calls = Mutex(0)
-        let failing = ModelCatalog(ttl: .seconds(300)) {
-            calls.withLock { $0 += 1 }
+        let fetchStarted = Signal()
+        let release = Signal()
+        let catalog = ModelCatalog(ttl: .zero) {
+            let call = calls.withLock { $0 += 1; return $0 }
+            if call == 1 { return ["deepseek-ai/DeepSeek-V3"] }
+            fetchStarted.fire()
+            await release.wait()
             throw AnthropicError(status: 500, message: "down")
         }
-        async let first = failing.correctedName("deepseek-ai/deepseek-v3")
-        async let second = failing.correctedName("deepseek-ai/deepseek-v3")
-        #expect(await [first, second] == ["deepseek-ai/deepseek-v3", "deepseek-ai/deepseek-v3"])
-        _ = await failing.correctedName("x")
-        // The failure is backed off: three lookups, at most two fetches (two concurrent
-        // lookups may both start before the first one fails), and none for the third.
-        #expect(calls.withLock { $0 } <= 2)
+        #expect(await catalog.correctedName("deepseek-ai/deepseek-v3") == "deepseek-ai/DeepSeek-V3")
+        // The list is stale at once (TTL 0): the next lookup starts a fetch that fails; one
+        // more joins it while it is in flight. Both get the last good list.
+        let starter = Task { await catalog.correctedName("deepseek-ai/deepseek-v3") }
+        await fetchStarted.wait()
+        let joiner = Task { await catalog.correctedName("DEEPSEEK-AI/DeepSeek-v3") }
+        while await catalog.joinedFetches < 1 { await Task.yield() }
+        release.fire()
+        #expect(await starter.value == "deepseek-ai/DeepSeek-V3")
+        #expect(await joiner.value == "deepseek-ai/DeepSeek-V3")
+        #expect(calls.withLock { $0 } == 2, "one initial fetch and exactly one shared refetch")
+        // The failure is backed off: another lookup fetches nothing and keeps the stale list.
+        #expect(await catalog.correctedName("deepseek-ai/deepseek-v3") == "deepseek-ai/DeepSeek-V3")
+        #expect(calls.withLock { $0 } == 2)
+    }
+
+    @Test func aCancelledCallerStopsWaitingForAFetch() async throws {
+        let fetchStarted = Signal()
+        let catalog = ModelCatalog(ttl: .seconds(300)) {
+            fetchStarted.fire()
+            try await Task.sleep(for: .seconds(3600))
+            return []
+        }
+        let waiting = Task { await catalog.modelList() }
+        await fetchStarted.wait()
+        waiting.cancel()
+        #expect(await waiting.value == nil)
+    }
+
+    @Test func aSlowListIsWaitedForOnlyBriefly() async throws {
+        let catalog = ModelCatalog(ttl: .seconds(300), maximumWait: .milliseconds(50)) {
+            try await Task.sleep(for: .seconds(3600))
+            return []
+        }
+        let start = ContinuousClock.now
+        #expect(await catalog.modelList() == nil)
+        #expect(ContinuousClock.now - start < .seconds(30))
     }
 
     @Test func correctionNeverGuesses() async {
@@ -95,6 +131,11 @@ import Testing
         }
     }
 
+    @Test(arguments: ["minimax_m2", "MiniMax-M2", "glm47", "ernie45", "kimi_k3", "gemma4", "off"])
+    func everyToolCallParserNameIsTaken(name: String) throws {
+        #expect(try ProxyConfiguration(environment: ["TOOL_CALL_PARSER": name]).toolCallParser == name)
+    }
+
     @Test func settingsAreRead() throws {
         let configuration = try ProxyConfiguration(environment: [
             "CHUTES_BASE_URL": "https://example.com/prefix/", "CHUTES_API_KEY": "k", "CHUTES_AUTH_STYLE": "authorization",
@@ -110,4 +151,8 @@ import Testing
         #expect(configuration.modelDiscoveryTTL == .seconds(60) && configuration.maxTokensCap == 8192)
         #expect(configuration.upstreamResponseTimeout == .seconds(30) && configuration.toolCallParser == "qwen3_coder")
     }
+}
+
+extension ModelInfo: ExpressibleByStringLiteral {
+    public init(stringLiteral id: String) { self.init(id: id) }
 }

@@ -153,10 +153,38 @@ private func contentTypes(_ checker: AnthropicStreamChecker) -> [String] {
         #expect(checker.content[2]["text"]?.stringValue == "After.")
     }
 
-    @Test func anEmptyStreamIsStillAWellFormedMessage() throws {
-        let (events, checker) = try translate([])
+    @Test func anEmptyAnswerIsStillAWellFormedMessage() throws {
+        let (events, checker) = try translate([delta("{}", finish: "stop")])
         #expect(events.map(\.type) == ["message_start", "ping", "message_delta", "message_stop"])
         #expect(checker.finalMessage["stop_reason"]?.stringValue == "end_turn")
+    }
+
+    @Test func aStreamThatEndsWithoutAFinishReasonIsAnError() throws {
+        for chunks in [[], [delta(#"{"content":"Half an ans"}"#)]] {
+            let (events, checker) = try translate(chunks)
+            #expect(checker.problems == [])
+            #expect(events.last?.type == "error")
+            #expect(events.last?.payload["error"]?["type"]?.stringValue == "api_error")
+            #expect(!events.contains { $0.type == "message_delta" || $0.type == "message_stop" })
+        }
+    }
+
+    @Test func aStreamedStopSequenceIsReported() throws {
+        var context = StreamTranslator.Context(messageID: "m", model: "x", estimatedInputTokens: 0, stopSequences: ["END", "STOP"])
+        for (field, matched) in [("stop_reason", "STOP"), ("matched_stop", "END")] {
+            var translator = StreamTranslator(context: context)
+            var events = translator.consume(try JSONValue(parsing: #"{"choices":[{"index":0,"delta":{"content":"done "}}]}"#))
+            events += translator.consume(try JSONValue(parsing: #"{"choices":[{"index":0,"delta":{},"finish_reason":"stop","\#(field)":"\#(matched)"}]}"#))
+            events += translator.finish()
+            let delta = try #require(events.first { $0.type == "message_delta" })
+            #expect(delta.payload["delta"] == ["stop_reason": "stop_sequence", "stop_sequence": JSONValue(matched)])
+        }
+        // A stop string the client did not ask for (an EOS token id, say) is a plain end_turn.
+        context.stopSequences = []
+        var translator = StreamTranslator(context: context)
+        var events = translator.consume(try JSONValue(parsing: #"{"choices":[{"index":0,"delta":{},"finish_reason":"stop","stop_reason":"END"}]}"#))
+        events += translator.finish()
+        #expect(events.first { $0.type == "message_delta" }?.payload["delta"]?["stop_reason"]?.stringValue == "end_turn")
     }
 
     @Test(arguments: [("length", "max_tokens"), ("content_filter", "refusal"), ("stop", "end_turn"), ("tool_calls", "tool_use")])

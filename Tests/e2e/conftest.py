@@ -46,3 +46,24 @@ def proxy(upstream):
 def recorded():
     scripted.requests.clear()
     return scripted.requests
+
+
+@pytest.fixture
+def start_proxy(upstream):
+    """Starts proxy processes with extra settings: start_proxy(stderr=file, NAME=value, ...)
+    returns its URL; each is stopped with SIGTERM (and must exit 0) after the test."""
+    processes = []
+
+    def start(stderr=subprocess.DEVNULL, **settings):
+        env = dict(os.environ, CHUTES_BASE_URL=f"http://127.0.0.1:{upstream.server_address[1]}",
+                   HOST="127.0.0.1", PORT="0", PROXY_MAX_RETRY_ON_429="0", **settings)
+        process = subprocess.Popen([BINARY], env=env, stdout=subprocess.PIPE, stderr=stderr, text=True)
+        processes.append(process)
+        match = re.search(r"listening on [^ ]+:(\d+)", process.stdout.readline())
+        assert match, "proxy did not start"
+        return f"http://127.0.0.1:{match.group(1)}"
+
+    yield start
+    for process in processes:
+        process.terminate()
+        assert process.wait(timeout=15) == 0, "the proxy must exit cleanly on SIGTERM"

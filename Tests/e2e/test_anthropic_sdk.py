@@ -1,6 +1,10 @@
 """The official Anthropic Python SDK against the proxy."""
+import re
+
 import anthropic
 import pytest
+
+import upstream as scripted
 
 TOOLS = [{"name": "Bash", "description": "Run a command",
           "input_schema": {"type": "object", "properties": {"command": {"type": "string"}}, "required": ["command"]}}]
@@ -69,7 +73,7 @@ def test_count_tokens(client):
 
 def test_models(client):
     models = client.models.list()
-    assert [model.id for model in models.data] == ["text", "tools"]
+    assert [model.id for model in models.data] == [model["id"] for model in scripted.MODELS["data"]]
     assert client.models.retrieve("tools").id == "tools"
 
 
@@ -92,3 +96,19 @@ def test_errors_before_a_stream_are_plain_http_errors(client):
     with pytest.raises(anthropic.RateLimitError):
         with client.messages.stream(model="status-429", max_tokens=8, messages=[{"role": "user", "content": "x"}]) as stream:
             stream.get_final_message()
+
+
+REQUEST_ID = r"req_[0-9A-Za-z]{24}"
+
+
+def test_request_ids_reach_the_sdk(client):
+    message = client.messages.create(model="text", max_tokens=8, messages=[{"role": "user", "content": "x"}])
+    assert re.fullmatch(REQUEST_ID, message._request_id)
+    with client.messages.stream(model="text", max_tokens=8, messages=[{"role": "user", "content": "x"}]) as stream:
+        stream.get_final_message()
+        assert re.fullmatch(REQUEST_ID, stream.request_id)
+    with pytest.raises(anthropic.APIStatusError) as raised:
+        client.messages.create(model="status-400", max_tokens=8, messages=[{"role": "user", "content": "x"}])
+    assert re.fullmatch(REQUEST_ID, raised.value.request_id)
+    assert raised.value.body["request_id"] == raised.value.request_id
+    assert raised.value.request_id != message._request_id

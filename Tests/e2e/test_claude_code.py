@@ -46,3 +46,19 @@ def test_a_tool_call_runs_and_its_result_goes_back(proxy, recorded):
     followup = [body for body in completions(recorded) if body["messages"][-1]["role"] == "tool"]
     assert followup, "Claude Code sent the tool result back"
     assert followup[0]["messages"][-2]["tool_calls"][0]["function"]["name"] == "Bash"
+
+
+def test_a_minimax_tool_call_written_as_text_runs_and_its_result_goes_back(proxy, recorded):
+    """MiniMax-M2 served without a tool parser writes its call as <minimax:tool_call> text."""
+    result = run_claude(proxy, "--model", "MiniMax-M2", "--allowedTools", "Bash", "--", "list the files")
+    assert result.returncode == 0, result.stderr
+    assert "minimax:tool_call" not in result.stdout
+    assert "The tool said:" in result.stdout
+    assert "marker-file.txt" in result.stdout
+    followup = [body for body in completions(recorded) if body["messages"][-1]["role"] == "tool"]
+    assert followup, "Claude Code ran the parsed call and sent its result back"
+    assistant = followup[0]["messages"][-2]
+    assert assistant["tool_calls"][0]["function"]["name"] == "Bash"
+    assert json.loads(assistant["tool_calls"][0]["function"]["arguments"])["command"] == "ls"
+    # MiniMax reads earlier thinking inline: it goes back as <think> in the assistant's content.
+    assert assistant["content"].startswith("<think>\nThe user wants the files listed")

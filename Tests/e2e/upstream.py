@@ -5,24 +5,34 @@ The model name picks the scenario, so one server serves every test:
   tools       -> a Bash tool call with {"command": "ls"}; once its result comes back,
                  text quoting the result
   thinking    -> reasoning_content, then text
+  MiniMax-M2  -> as MiniMax-M2 writes when the server parses nothing: inline <think> reasoning,
+                 then a Bash call {"command": "ls"} as <minimax:tool_call> text, in small deltas;
+                 once its result comes back, text quoting the result
   status-NNN  -> an OpenAI-style error with that HTTP status
   deltas-N    -> N one-word content deltas (streamed when asked), for load and soak runs
+  slow-N-MS   -> N text deltas "d0 ".."dN-1 ", MS milliseconds apart (streamed or not): long
+                 requests for drain and rolling-restart tests
 Every request is recorded in `requests` for the tests to inspect, unless RECORD is False
 (the soak script, whose millions of requests would otherwise pile up here).
 """
 import http.server
 import json
 import threading
+import time
 
 requests = []
 RECORD = True
 MODELS = {"object": "list", "data": [{"id": "text", "object": "model", "created": 1700000000},
-                                     {"id": "tools", "object": "model", "created": 1700000000}]}
+                                     {"id": "tools", "object": "model", "created": 1700000000},
+                                     {"id": "MiniMax-M2", "object": "model", "created": 1700000000}]}
+MINIMAX_OUTPUT = ("<think>\nThe user wants the files listed; Bash can do that.\n</think>\n\n"
+                  "<minimax:tool_call>\n<invoke name=\"Bash\">\n<parameter name=\"command\">ls</parameter>\n"
+                  "<parameter name=\"description\">List the files</parameter>\n</invoke>\n</minimax:tool_call>")
 
 
 def completion_chunks(model, messages=()):
     last = messages[-1] if messages else {}
-    if model == "tools" and last.get("role") == "tool":
+    if model in ("tools", "MiniMax-M2") and last.get("role") == "tool":
         output = str(last.get("content", ""))
         return [{"content": "The tool said: " + " ".join(output.split())[:60]}], "stop"
     if model == "tools":
@@ -30,6 +40,11 @@ def completion_chunks(model, messages=()):
                  "function": {"name": "Bash", "arguments": "{\"command\": "}}
         second = {"index": 0, "function": {"arguments": "\"ls\"}"}}
         return [{"tool_calls": [first]}, {"tool_calls": [second]}], "tool_calls"
+    if model.startswith("slow-"):
+        count = int(model.split("-")[1])
+        return [{"content": f"d{i} "} for i in range(count)], "stop"
+    if model == "MiniMax-M2":
+        return [{"content": MINIMAX_OUTPUT[i:i + 7]} for i in range(0, len(MINIMAX_OUTPUT), 7)], "stop"
     if model == "thinking":
         return [{"reasoning_content": "Let me think."}, {"content": "Thought through."}], "stop"
     if model.startswith("deltas-"):
@@ -66,8 +81,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_json(status, {"error": {"message": f"scripted {status}", "type": "scripted"}})
             return
         deltas, finish = completion_chunks(model, body.get("messages", []))
+        pause = int(model.split("-")[2]) / 1000 if model.startswith("slow-") else 0
         usage = {"prompt_tokens": 21, "completion_tokens": 5}
         if not body.get("stream"):
+            time.sleep(pause * len(deltas))
             message = {"role": "assistant", "content": "".join(d.get("content", "") for d in deltas) or None}
             reasoning = "".join(d.get("reasoning_content", "") for d in deltas)
             if reasoning:
@@ -92,6 +109,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
         send(json.dumps({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}))
         for delta in deltas:
+            time.sleep(pause)
             send(json.dumps({"choices": [{"index": 0, "delta": delta, "finish_reason": None}]}))
         send(json.dumps({"choices": [{"index": 0, "delta": {}, "finish_reason": finish}]}))
         send(json.dumps({"choices": [], "usage": usage}))
@@ -99,7 +117,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
 
 
-def start():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024   # the rolling-restart test connects in bursts
+
+
+def start(port=0):
+    server = Server(("127.0.0.1", port), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server

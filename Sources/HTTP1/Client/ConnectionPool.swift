@@ -4,99 +4,71 @@ import Locking
 /// Keep-alive connections to one origin: at most `maxConnections` open, idle ones reused
 /// most-recent-first and closed once idle longer than `idleTimeout`. Callers beyond the
 /// limit wait, first come first served, for a connection to come back or close.
+///
+/// The decisions are `ConnectionPoolStateMachine`'s; this class holds it under a lock with
+/// the waiters' continuations and carries out its actions (closing sockets, resuming
+/// waiters, checking a socket is alive) after letting go of the lock.
 final class ConnectionPool: Sendable {
     let origin: Origin
-    private let maxConnections: Int
-    private let idleTimeout: Duration
     private let connector: Connector
 
-    /// What a waiting caller is given: a returned connection, or leave to open a new one.
+    /// What a waiting caller is given.
     private enum Grant: Sendable {
         case connection(PooledConnection)
         case openNew
         case cancelled
-    }
-
-    private struct Waiter {
-        let id: UInt64
-        let continuation: UnsafeContinuation<Grant, Never>
+        case shutDown
     }
 
     private struct State {
-        var idle: [PooledConnection] = []
-        /// Open connections, idle or in use, plus ones being opened.
-        var open = 0
-        var waiters: [Waiter] = []
-        var nextWaiterID: UInt64 = 0
-        var isShutDown = false
+        var machine: ConnectionPoolStateMachine<PooledConnection>
+        var waiters: [ConnectionPoolStateMachine<PooledConnection>.WaiterID: UnsafeContinuation<Grant, Never>] = [:]
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
     /// Counters for the reuse ratio: connections opened and requests served.
     private let statistics = Mutex((opened: 0, leased: 0))
 
     init(origin: Origin, maxConnections: Int, idleTimeout: Duration, connector: Connector) {
         self.origin = origin
-        self.maxConnections = max(1, maxConnections)
-        self.idleTimeout = idleTimeout
         self.connector = connector
+        self.state = Mutex(State(machine: ConnectionPoolStateMachine(maxConnections: maxConnections, idleTimeout: idleTimeout)))
     }
 
     var counters: (opened: Int, leased: Int) { statistics.withLock { $0 } }
+
+    /// Connections open now, idle or in use, plus ones being opened.
+    var openCount: Int { state.withLock { $0.machine.openCount } }
 
     /// A connection to use for one exchange: an idle one that still looks alive, or a new
     /// one (opened within `connectDeadline`). `fresh` skips the idle ones.
     func acquire(fresh: Bool = false, connectDeadline: Deadline) async throws(HTTPClientError) -> PooledConnection {
         while true {
-            var unusable: [PooledConnection] = []
-            enum Next { case use(PooledConnection), open, wait, shutDown }
-            let next = state.withLock { state -> Next in
-                if state.isShutDown { return .shutDown }
-                let now = Deadline.now
-                while !fresh, let candidate = state.idle.popLast() {
-                    if candidate.idleExpiry < now || candidate.isStale {
-                        unusable.append(candidate)
-                        state.open -= 1
-                        continue
-                    }
-                    return .use(candidate)
-                }
-                if state.open < maxConnections {
-                    state.open += 1
-                    return .open
-                }
-                // A fresh connection was asked for but the pool is full: make room by
-                // closing the idle connection that has waited longest.
-                if fresh, !state.idle.isEmpty {
-                    unusable.append(state.idle.removeFirst())
-                    return .open
-                }
-                return .wait
+            let action = state.withLock { $0.machine.lease(fresh: fresh, now: .now, waiter: nil) }
+            close(action.close)
+            let grant: Grant
+            switch action.lease {
+            case .use(let connection): grant = .connection(connection)
+            case .open: grant = .openNew
+            case .shutDown: grant = .shutDown
+            case .wait, .mustWait: grant = await waitForGrant(fresh: fresh)
             }
-            for connection in unusable { connection.stream.close() }
-            switch next {
-            case .use(let connection):
+            switch grant {
+            case .connection(let connection):
+                // The system call that checks the socket runs outside the lock.
+                if connection.isStale {
+                    discard(connection)
+                    continue
+                }
                 statistics.withLock { $0.leased += 1 }
                 return connection
-            case .open:
+            case .openNew:
                 return try await open(connectDeadline: connectDeadline)
+            case .cancelled:
+                throw .cancelled
             case .shutDown:
                 throw .closedEarly("before the request: the client was shut down")
-            case .wait:
-                switch await waitForGrant() {
-                case .connection(let connection):
-                    if connection.isStale {
-                        discard(connection)
-                        continue
-                    }
-                    statistics.withLock { $0.leased += 1 }
-                    return connection
-                case .openNew:
-                    return try await open(connectDeadline: connectDeadline)
-                case .cancelled:
-                    throw .cancelled
-                }
             }
         }
     }
@@ -104,20 +76,24 @@ final class ConnectionPool: Sendable {
     /// Gives a connection back after a complete exchange that left it reusable.
     func release(_ connection: PooledConnection) {
         connection.hasBeenUsed = true
-        connection.idleExpiry = .after(idleTimeout)
-        enum Next { case handOver(Waiter), keep, close }
-        let next = state.withLock { state -> Next in
-            if state.isShutDown {
-                state.open -= 1
-                return .close
+        let (action, waiter, expired) = state.withLock { state in
+            // Idle connections past their expiry are closed here too, not only when a lease
+            // meets them, so a pool that is used but rarely leased from does not keep them.
+            let now = Deadline.now
+            let expired = state.machine.closeExpired(now: now)
+            let action = state.machine.release(connection, now: now)
+            switch action {
+            case .handOver(_, let id), .closeAndGrantOpen(_, let id): return (action, state.waiters.removeValue(forKey: id), expired)
+            case .keep, .close: return (action, nil, expired)
             }
-            if !state.waiters.isEmpty { return .handOver(state.waiters.removeFirst()) }
-            state.idle.append(connection)
-            return .keep
         }
-        switch next {
-        case .handOver(let waiter): waiter.continuation.resume(returning: .connection(connection))
-        case .close: connection.stream.close()
+        close(expired)
+        switch action {
+        case .handOver(let connection, _): waiter?.resume(returning: .connection(connection))
+        case .closeAndGrantOpen(let connection, _):
+            connection.stream.close()
+            waiter?.resume(returning: .openNew)
+        case .close(let connection): connection.stream.close()
         case .keep: break
         }
     }
@@ -131,12 +107,15 @@ final class ConnectionPool: Sendable {
     /// Closes idle connections and refuses new requests; connections in use close when given back.
     func shutDown() {
         let (idle, waiters) = state.withLock { state in
-            state.isShutDown = true
-            defer { state.open -= state.idle.count; state.idle = []; state.waiters = [] }
-            return (state.idle, state.waiters)
+            let (close, cancel) = state.machine.shutDown()
+            return (close, cancel.compactMap { state.waiters.removeValue(forKey: $0) })
         }
-        for connection in idle { connection.stream.close() }
-        for waiter in waiters { waiter.continuation.resume(returning: .cancelled) }
+        close(idle)
+        for waiter in waiters { waiter.resume(returning: .shutDown) }
+    }
+
+    private func close(_ connections: [PooledConnection]) {
+        for connection in connections { connection.stream.close() }
     }
 
     private func open(connectDeadline: Deadline) async throws(HTTPClientError) -> PooledConnection {
@@ -151,41 +130,39 @@ final class ConnectionPool: Sendable {
     }
 
     private func slotFreed() {
-        let waiter = state.withLock { state -> Waiter? in
-            if !state.waiters.isEmpty { return state.waiters.removeFirst() }   // it takes over the slot
-            state.open -= 1
-            return nil
+        let waiter = state.withLock { state in
+            state.machine.connectionClosed().flatMap { state.waiters.removeValue(forKey: $0) }
         }
-        waiter?.continuation.resume(returning: .openNew)
+        waiter?.resume(returning: .openNew)
     }
 
-    private func waitForGrant() async -> Grant {
-        let id = state.withLock { state -> UInt64 in
-            state.nextWaiterID += 1
-            return state.nextWaiterID
-        }
+    /// Queues the caller and suspends until a connection or a slot is handed to it. The lease
+    /// is asked for again under the lock that stores the continuation, so a connection that
+    /// came back in between is not missed.
+    private func waitForGrant(fresh: Bool) async -> Grant {
+        let id = state.withLock { $0.machine.makeWaiterID() }
         return await withTaskCancellationHandler {
             await withUnsafeContinuation { (continuation: UnsafeContinuation<Grant, Never>) in
-                // A slot may have come free between the decision to wait and now.
-                let immediate = state.withLock { state -> Grant? in
-                    if Task.isCancelled { return .cancelled }
-                    if state.isShutDown { return .cancelled }
-                    if let connection = state.idle.popLast() { return .connection(connection) }
-                    if state.open < maxConnections {
-                        state.open += 1
-                        return .openNew
+                let (immediate, expired) = state.withLock { state -> (Grant?, [PooledConnection]) in
+                    if Task.isCancelled { return (.cancelled, []) }
+                    let action = state.machine.lease(fresh: fresh, now: .now, waiter: id)
+                    switch action.lease {
+                    case .use(let connection): return (.connection(connection), action.close)
+                    case .open: return (.openNew, action.close)
+                    case .shutDown: return (.shutDown, action.close)
+                    case .wait, .mustWait:
+                        state.waiters[id] = continuation
+                        return (nil, action.close)
                     }
-                    state.waiters.append(Waiter(id: id, continuation: continuation))
-                    return nil
                 }
+                close(expired)
                 if let immediate { continuation.resume(returning: immediate) }
             }
         } onCancel: {
-            let waiter = state.withLock { state -> Waiter? in
-                guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
-                return state.waiters.remove(at: index)
+            let waiter = state.withLock { state in
+                state.machine.cancelWaiter(id) ? state.waiters.removeValue(forKey: id) : nil
             }
-            waiter?.continuation.resume(returning: .cancelled)
+            waiter?.resume(returning: .cancelled)
         }
     }
 }

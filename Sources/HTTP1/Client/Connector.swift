@@ -4,6 +4,7 @@ import AsyncIO
 /// address in turn, and for https runs the TLS handshake with the host name verified.
 struct Connector: Sendable {
     let tls: TLSContext?
+    let reactor: Reactor
 
     func connect(to origin: Origin, deadline: Deadline) async throws(HTTPClientError) -> any ByteStream {
         let addresses: [SocketAddress]
@@ -18,7 +19,7 @@ struct Connector: Sendable {
         for address in addresses {
             let connection: TCPConnection
             do {
-                connection = try await TCPConnection.connect(to: address, deadline: deadline)
+                connection = try await TCPConnection.connect(to: address, deadline: deadline, reactor: reactor)
             } catch .cancelled {
                 throw .cancelled
             } catch .timedOut {

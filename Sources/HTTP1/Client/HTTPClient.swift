@@ -24,6 +24,8 @@ public final class HTTPClient: Sendable {
         public var responseHeadTimeout: Duration = .seconds(600)
         /// The longest silence between two reads of the response body.
         public var betweenChunksTimeout: Duration = .seconds(300)
+        /// The event loop upstream connections run on.
+        public var reactor: Reactor = .shared
 
         public init() {}
     }
@@ -37,7 +39,7 @@ public final class HTTPClient: Sendable {
         self.configuration = configuration
         do {
             let tls = try TLSContext(.client(trustRoots: configuration.trustRoots))
-            connector = Connector(tls: tls)
+            connector = Connector(tls: tls, reactor: configuration.reactor)
         } catch {
             throw .tls(error)
         }
@@ -90,6 +92,11 @@ public final class HTTPClient: Sendable {
             total.0 += counters.opened
             total.1 += counters.leased
         }
+    }
+
+    /// Connections open now over all origins, idle or in use.
+    public var openConnections: Int {
+        pools.withLock { Array($0.values) }.reduce(0) { $0 + $1.openCount }
     }
 
     private func pool(for origin: Origin) -> ConnectionPool {

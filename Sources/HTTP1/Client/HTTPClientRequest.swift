@@ -15,7 +15,7 @@ public struct HTTPClientRequest: Sendable {
 
     /// The bytes on the wire: request line, headers and body in one buffer (one write).
     func serialized() throws(HTTPClientError) -> [UInt8] {
-        guard !method.isEmpty, method.utf8.allSatisfy(Self.isTokenByte) else {
+        guard !method.isEmpty, method.utf8.allSatisfy(isTokenByte) else {
             throw .invalidRequest("method \(method.debugDescription) is not an HTTP token")
         }
         var bytes: [UInt8] = []
@@ -28,16 +28,12 @@ public struct HTTPClientRequest: Sendable {
         }
         bytes += target.utf8
         bytes += " HTTP/1.1\r\n".utf8
+        if let unsafe = headers.firstUnsafeField {
+            throw .invalidRequest("header \(unsafe.name.debugDescription) is not an HTTP token or its value contains CR, LF or NUL")
+        }
         if headers["host"] == nil { append(name: "Host", value: url.hostHeader, to: &bytes) }
         for (name, value) in headers {
-            let lowered = name.lowercased()
-            if lowered == "content-length" || lowered == "transfer-encoding" { continue }
-            guard !name.isEmpty, name.utf8.allSatisfy(Self.isTokenByte) else {
-                throw .invalidRequest("header name \(name.debugDescription) is not an HTTP token")
-            }
-            guard !value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else {
-                throw .invalidRequest("header \(name) contains a line break")
-            }
+            if HTTPHeaders.equalIgnoringCase(name, "content-length") || HTTPHeaders.equalIgnoringCase(name, "transfer-encoding") { continue }
             append(name: name, value: value, to: &bytes)
         }
         if !body.isEmpty || ["POST", "PUT", "PATCH"].contains(method) {
@@ -53,15 +49,5 @@ public struct HTTPClientRequest: Sendable {
         bytes += ": ".utf8
         bytes += value.utf8
         bytes += "\r\n".utf8
-    }
-
-    /// RFC 9110 tchar.
-    private static func isTokenByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return true
-        default:
-            return Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
-        }
     }
 }

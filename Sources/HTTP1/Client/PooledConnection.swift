@@ -17,8 +17,6 @@ final class PooledConnection: @unchecked Sendable {
     var hasBeenUsed = false
     /// Bytes taken from the stream so far (tests check the body never reads far ahead).
     var bytesRead = 0
-    /// When, idle in the pool, it is too old to reuse.
-    var idleExpiry: Deadline = .never
 
     static let readBufferSize = 64 * 1024
 
@@ -33,7 +31,8 @@ final class PooledConnection: @unchecked Sendable {
     }
 
     /// True when an idle connection can no longer carry a request: the peer closed it or
-    /// sent something unasked (for TLS, most likely its close_notify). Does not block.
+    /// sent something unasked (for TLS, most likely its close_notify). Does not block, but
+    /// is a system call: the pool asks outside its lock.
     var isStale: Bool {
         if stream.isClosed { return true }
         var byte: UInt8 = 0

@@ -54,3 +54,18 @@ struct KimiK3ToolCallFormat: TextToolCallFormat {
         InvokeMarkup.attribute(name, in: attributes).map { $0.replacing("&quot;", with: "\"").replacing("&amp;", with: "&") }
     }
 }
+
+/// Kimi K3's response-channel wrappers around its answer text
+/// (`<|open|>response<|sep|>…<|close|>response<|sep|>`, `<|close|>message<|sep|>`): template
+/// syntax, dropped as the engines drop it, leaving the answer.
+struct KimiK3ResponseWrapperFormat: TextToolCallFormat {
+    let startMarkers = ["<|open|>response<|sep|>", "<|close|>response<|sep|>", "<|close|>message<|sep|>"]
+
+    func regionEnd(in text: Substring) -> String.Index? {
+        startMarkers.first { starts(text, with: $0) }.map { after($0, in: text) }
+    }
+
+    func parse(_ region: Substring, tools: DeclaredTools) -> [ParsedToolCall]? {
+        []
+    }
+}

@@ -74,7 +74,8 @@ struct TaggedToolCallFormat: TextToolCallFormat {
             if value.hasPrefix("\n") { value = value.dropFirst() }
             if value.hasSuffix("\n") { value = value.dropLast() }
             arguments[key] = tools.typedValue(String(value), tool: name, parameter: key)
-            guard let close else { return (ParsedToolCall(name: name, arguments: .object(arguments)), rest[rest.endIndex...]) }
+            // A value with nothing after it was cut off: shown as text rather than run half-read.
+            guard let close else { return nil }
             rest = rest[(rest[close.lowerBound...].hasPrefix("</parameter>") ? close.upperBound : close.lowerBound)...].drop(while: \.isWhitespace)
         }
         let call = ParsedToolCall(name: name, arguments: .object(arguments))

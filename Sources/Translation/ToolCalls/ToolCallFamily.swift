@@ -1,4 +1,5 @@
 import JSON
+import Synchronization
 
 /// The tool-call formats open models write as text, named as `TOOL_CALL_PARSER` takes them
 /// (vLLM's parser names where they exist).
@@ -24,8 +25,21 @@ public enum ToolCallFamily: String, Sendable, CaseIterable {
         self = family
     }
 
-    /// The family a model name suggests.
+    /// The family a model name suggests. Asked several times per request for the same few
+    /// models, so answers are remembered (a bounded table: model names come from requests).
     public static func forModel(_ model: String) -> ToolCallFamily? {
+        if let known = guesses.withLock({ $0[model] }) { return known }
+        let family = guess(model)
+        guesses.withLock { table in
+            if table.count >= 256 { table.removeAll() }
+            table[model] = .some(family)
+        }
+        return family
+    }
+
+    private static let guesses = Mutex<[String: ToolCallFamily?]>([:])
+
+    private static func guess(_ model: String) -> ToolCallFamily? {
         let name = model.lowercased()
         if name.contains("deepseek") { return .deepseek }
         if name.contains("minimax") { return .minimax }
@@ -48,9 +62,13 @@ public enum ToolCallFamily: String, Sendable, CaseIterable {
 
     /// The version after "qwen" in a model name: 3.5 for "qwen3.5-397b", 3 for "qwen3-next".
     private static func qwenVersion(_ name: String) -> Double? {
-        guard let start = name.firstRange(of: "qwen")?.upperBound else { return nil }
-        let digits = name[start...].prefix { $0.isNumber || $0 == "." }
-        return Double(digits.hasSuffix(".") ? digits.dropLast() : digits)
+        var rest = Substring(name)
+        while let found = rest.firstRange(of: "qwen") {
+            let digits = rest[found.upperBound...].prefix { $0.isNumber || $0 == "." }
+            if let version = Double(digits.hasSuffix(".") ? digits.dropLast() : digits) { return version }
+            rest = rest[found.upperBound...]  // "qwen/" (the organisation) has no version
+        }
+        return nil
     }
 
     /// The formats this family writes.
@@ -59,7 +77,7 @@ public enum ToolCallFamily: String, Sendable, CaseIterable {
         case .llama: [LlamaToolCallFormat(), BareJSONToolCallFormat()]
         case .deepseek: [DeepSeekToolCallFormat(), DSMLToolCallFormat(acceptsPlainTags: true)]
         case .kimi: [KimiToolCallFormat(), KimiK3ToolCallFormat()]
-        case .kimiK3: [KimiK3ToolCallFormat(), KimiToolCallFormat()]
+        case .kimiK3: [KimiK3ToolCallFormat(), KimiK3ResponseWrapperFormat(), KimiToolCallFormat()]
         case .longcat: [TaggedToolCallFormat(tag: "longcat_tool_call", argumentTag: "longcat_arg")]
         case .seedOSS: [TaggedToolCallFormat(tag: "seed:tool_call")]
         case .hermes, .qwen, .qwen3Coder, .glm: [TaggedToolCallFormat()]

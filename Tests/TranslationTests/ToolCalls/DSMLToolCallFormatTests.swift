@@ -14,15 +14,7 @@ import Testing
     }
 
     private func expectEverySplit(_ text: String, setting: String = "deepseek", model: String = "deepseek-ai/DeepSeek-V3.2", _ expected: [InterceptedText], sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(run([text], setting: setting, model: model) == expected, "whole", sourceLocation: sourceLocation)
-        let characters = Array(text)
-        for split in 1..<characters.count {
-            let result = run([String(characters[..<split]), String(characters[split...])], setting: setting, model: model)
-            if result != expected {
-                Issue.record("split at \(split): \(result)", sourceLocation: sourceLocation)
-                return
-            }
-        }
+        expectSameForEverySplit(text, expected, setting, sourceLocation: sourceLocation) { run($0, setting: setting, model: model) }
     }
 
     private func call(_ name: String, _ arguments: JSONValue) -> InterceptedText {

@@ -33,18 +33,8 @@ private func run(_ pieces: [String], setting: String, model: String = "some-mode
     runTextToolCallParser(pieces, setting: setting, model: model, tools: tools)
 }
 
-/// The result fed whole must equal the result for every two-piece split at character boundaries.
 private func expectSameForEverySplit(_ text: String, setting: String, model: String = "some-model", _ expected: [InterceptedText], sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(run([text], setting: setting, model: model) == expected, "whole", sourceLocation: sourceLocation)
-    let characters = Array(text)
-    for split in 1..<max(characters.count, 2) {
-        let pieces = [String(characters[..<split]), String(characters[split...])]
-        let result = run(pieces, setting: setting, model: model)
-        if result != expected {
-            Issue.record("split at \(split): \(result)", sourceLocation: sourceLocation)
-            return
-        }
-    }
+    expectSameForEverySplit(text, expected, setting, sourceLocation: sourceLocation) { run($0, setting: setting, model: model) }
 }
 
 private func call(_ name: String, _ arguments: JSONValue) -> InterceptedText {
@@ -103,6 +93,10 @@ private func call(_ name: String, _ arguments: JSONValue) -> InterceptedText {
             setting: "mistral", [call("Bash", ["command": "a]b"]), call("Edit", ["path": "/z"])]
         )
         expectSameForEverySplit("[TOOL_CALLS]Bash[ARGS]{\"command\": \"ls\"}", setting: "mistral", [call("Bash", ["command": "ls"])])
+        // Found by the fuzzer: a marker followed by neither JSON nor NAME[ARGS] is text, and
+        // does not swallow a JSON object further on (which depended on where the stream was cut).
+        let notACall = "[TOOL_CALLS]<tool_call></tool_call>{\"name\": \"Bash\", \"arguments\": {}}hello [TOOL_CALLS]"
+        expectSameForEverySplit(notACall, setting: "mistral", [.text(notACall)])
     }
 
     @Test func llamaPythonTag() {
@@ -119,6 +113,16 @@ private func call(_ name: String, _ arguments: JSONValue) -> InterceptedText {
     @Test func autoRecognisesEveryFamilysMarkers() {
         expectSameForEverySplit("<tool_call>{\"name\": \"Bash\", \"arguments\": {\"command\": \"x\"}}</tool_call>", setting: "auto", model: "deepseek-ai/DeepSeek-V3", [call("Bash", ["command": "x"])])
         expectSameForEverySplit("<|tool_calls_section_begin|><|tool_call_begin|>functions.Bash:0<|tool_call_argument_begin|>{}<|tool_call_end|><|tool_calls_section_end|>", setting: "auto", [call("Bash", [:])])
+    }
+
+    /// Found by the fuzzer: whitespace between a call and markup that turns out not to be a
+    /// call stays, cut anywhere; between two calls it goes.
+    @Test func whitespaceAfterACallStaysBeforeMarkupThatIsNotACall() {
+        let call = "<tool_call>{\"name\": \"Bash\", \"arguments\": {}}</tool_call>"
+        let broken = "<tool_call>{\"name\": \"Nope\", \"arguments\": {}}</tool_call>"
+        expectSameForEverySplit(call + "\n" + broken + "\n" + call + "\n\n" + call + " ", setting: "hermes", [
+            .toolCall(name: "Bash", argumentsJSON: "{}"), .text("\n" + broken + "\n"), .toolCall(name: "Bash", argumentsJSON: "{}"), .toolCall(name: "Bash", argumentsJSON: "{}"),
+        ])
     }
 
     @Test func anUnterminatedCallComesBackAsText() {
@@ -150,5 +154,21 @@ private func call(_ name: String, _ arguments: JSONValue) -> InterceptedText {
         #expect(ToolCallFamily.forModel("moonshotai/Kimi-K2-Instruct") == .kimi)
         #expect(ToolCallFamily.forModel("zai-org/GLM-4.6") == .glm)
         #expect(ToolCallFamily.forModel("deepseek-ai/DeepSeek-V3.1") == .deepseek)
+        // The README's examples.
+        let examples: [(String, ToolCallFamily?)] = [
+            ("NousResearch/Hermes-4-405B-FP8", .hermes), ("NousResearch/Hermes-4-70B", .hermes), ("baidu/ERNIE-4.5-300B-A47B-PT", .hermes),
+            ("Qwen/Qwen3-235B-A22B-Instruct-2507", .qwen), ("Qwen/Qwen3-Next-80B-A3B-Instruct", .qwen), ("Qwen/Qwen2.5-72B-Instruct", .qwen),
+            ("Qwen/Qwen3.5-397B-A17B", .qwen3Coder), ("Qwen/Qwen3.6-35B-A3B", .qwen3Coder), ("zai-org/GLM-5", .glm), ("zai-org/GLM-4.7-FP8", .glm),
+            ("deepseek-ai/DeepSeek-V4", .deepseek), ("moonshotai/Kimi-K2-Thinking", .kimi), ("moonshotai/Kimi-K2.6", .kimi), ("moonshotai/Kimi-K3", .kimiK3),
+            ("MiniMaxAI/MiniMax-M2.5", .minimax), ("ByteDance-Seed/Seed-OSS-36B-Instruct", .seedOSS), ("meituan-longcat/LongCat-Flash-Thinking", .longcat),
+            ("stepfun-ai/step3", .step3), ("stepfun-ai/Step-3.5-Flash", nil), ("google/gemma-4-31B-it", .gemma4), ("openai/gpt-oss-20b", .gptOSS),
+            ("unsloth/gemma-3-27b-it", nil),
+        ]
+        for (model, family) in examples {
+            #expect(ToolCallFamily.forModel(model) == family, "\(model)")
+        }
+        #expect(ToolCallFamily(setting: "MiniMax-M2") == .minimax)
+        #expect(ToolCallFamily(setting: "glm47") == .glm)
+        #expect(ToolCallFamily(setting: "auto") == nil)
     }
 }

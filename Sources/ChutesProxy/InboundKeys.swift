@@ -1,0 +1,48 @@
+import HTTP1
+
+/// The keys clients must present to use the proxy (`PROXY_API_KEYS`, `PROXY_API_KEYS_FILE`),
+/// in `x-api-key` or `Authorization: Bearer`. Empty: the proxy is open.
+public struct InboundKeys: Sendable, Equatable {
+    /// Longer keys are refused at start-up, so every comparison can take the same time.
+    public static let maximumLength = 512
+
+    private let keys: [[UInt8]]
+
+    public init(_ keys: [String]) {
+        var unique: [[UInt8]] = []
+        for key in keys where !unique.contains(Array(key.utf8)) { unique.append(Array(key.utf8)) }
+        self.keys = unique
+    }
+
+    public var isEmpty: Bool { keys.isEmpty }
+    public var count: Int { keys.count }
+
+    /// Whether the request carries one of the keys. Every key is compared over
+    /// `maximumLength` bytes whatever the input, so the time taken tells nothing of how
+    /// close a guess came or how long the keys are.
+    func accept(_ headers: HTTPHeaders) -> Bool {
+        var presented: [[UInt8]] = []
+        if let key = headers["x-api-key"] { presented.append(Array(key.utf8)) }
+        if let authorization = headers["Authorization"], authorization.utf8.count > 7,
+           authorization.prefix(7).lowercased() == "bearer " {
+            presented.append(Array(authorization.dropFirst(7).trimmingSpaces.utf8))
+        }
+        var accepted = false
+        for candidate in presented where !candidate.isEmpty && candidate.count <= Self.maximumLength {
+            for key in keys {
+                accepted = Self.equalInConstantTime(candidate, key) || accepted
+            }
+        }
+        return accepted
+    }
+
+    static func equalInConstantTime(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        var difference = UInt(bitPattern: a.count ^ b.count)
+        for index in 0..<maximumLength {
+            let x = index < a.count ? a[index] : 0
+            let y = index < b.count ? b[index] : 0
+            difference |= UInt(x ^ y)
+        }
+        return difference == 0
+    }
+}

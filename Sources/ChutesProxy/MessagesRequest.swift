@@ -1,0 +1,71 @@
+import HTTP1
+import JSON
+import Translation
+
+/// Step 1 of a `POST /v1/messages`: the client's request parsed and checked, with the key
+/// for the upstream and the facts that routing reads. Nothing has been sent yet.
+struct MessagesRequest: Sendable {
+    var body: JSONValue
+    /// The upstream key for this request (`CHUTES_AUTH_STYLE`).
+    var key: String
+    /// The model as the client asked for it, echoed in answers.
+    var requestedModel: String
+    /// `requestedModel` without the proxy's own reasoning suffix: what routes and `MODEL_MAP` match.
+    var model: String
+    var stream: Bool
+    var thinking: Bool
+    var hasImages: Bool
+    var hasTools: Bool
+    var enableThinkingHeader: Bool
+    /// The body's size in bytes: a cheap upper bound of its tokens.
+    var bodyBytes: Int
+
+    /// Parses the body and finds the key; throws what Anthropic's API answers (400, 401).
+    static func parse(_ request: HTTPRequest, key: (HTTPHeaders) -> String?) throws(AnthropicError) -> MessagesRequest {
+        let body: JSONValue
+        do {
+            body = try JSONValue(parsing: request.body)
+        } catch {
+            throw AnthropicError(status: 400, message: "the request body is not valid JSON: \(error)")
+        }
+        guard body.objectValue != nil else { throw AnthropicError(status: 400, message: "body: Input should be a JSON object") }
+        guard let modelValue = body["model"] else { throw AnthropicError(status: 400, message: "model: Field required") }
+        guard let requested = modelValue.stringValue, !requested.isEmpty else {
+            throw AnthropicError(status: 400, message: "model: Input should be a non-empty string")
+        }
+        guard let key = key(request.headers) else {
+            throw AnthropicError(status: 401, message: "no API key: send x-api-key or Authorization: Bearer, or set CHUTES_API_KEY on the proxy")
+        }
+        let enableThinkingHeader = request.headers["X-Enable-Thinking"]?.lowercased() == "true"
+        return MessagesRequest(
+            body: body,
+            key: key,
+            requestedModel: requested,
+            model: RequestTranslator.strippingThinkingSuffix(requested).model,
+            stream: body["stream"]?.boolValue ?? false,
+            thinking: RequestTranslator.requestsThinking(body, enableThinkingHeader: enableThinkingHeader),
+            hasImages: Self.containsImage(body["messages"]),
+            hasTools: !(body["tools"]?.arrayValue?.isEmpty ?? true),
+            enableThinkingHeader: enableThinkingHeader,
+            bodyBytes: request.body.count
+        )
+    }
+
+    /// The prompt's estimated size in tokens (reads the whole request: ask only when needed).
+    var estimatedInputTokens: Int { TokenEstimator.estimate(request: body) }
+
+    /// An image block anywhere in the messages, tool results included.
+    private static func containsImage(_ messages: JSONValue?) -> Bool {
+        for message in messages?.arrayValue ?? [] {
+            for block in message["content"]?.arrayValue ?? [] {
+                switch block["type"]?.stringValue {
+                case "image": return true
+                case "tool_result":
+                    if block["content"]?.arrayValue?.contains(where: { $0["type"]?.stringValue == "image" }) == true { return true }
+                default: continue
+                }
+            }
+        }
+        return false
+    }
+}

@@ -1,0 +1,113 @@
+import Glibc
+import JSON
+import Logging
+
+/// How log lines look: one JSON object per line, or `time level message key=value ...`.
+public enum LogFormat: String, Sendable, CaseIterable {
+    case json, text
+}
+
+/// A swift-log handler writing one line per event, as JSON lines or as text, to a `LogSink`.
+///
+/// JSON lines hold `time` (RFC 3339, UTC, milliseconds), `level`, `message` and then the
+/// metadata keys in sorted order; numbers and booleans given as metadata stay numbers and
+/// booleans. Nothing is scrubbed here: what must not be logged (keys, `Authorization`) is
+/// never passed in.
+public struct ProxyLogHandler: LogHandler {
+    public var logLevel: Logger.Level
+    public var metadata: Logger.Metadata = [:]
+    public let format: LogFormat
+    private let sink: any LogSink
+
+    public init(format: LogFormat, level: Logger.Level, sink: any LogSink = LogWriter.standardError) {
+        self.format = format
+        self.logLevel = level
+        self.sink = sink
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var fields = metadata
+        if let extra = event.metadata { fields.merge(extra) { $1 } }
+        let time = Self.timestamp()
+        var line: [UInt8] = []
+        line.reserveCapacity(256)
+        switch format {
+        case .json:
+            line += "{\"time\":\"".utf8
+            line += time.utf8
+            line += "\",\"level\":\"".utf8
+            line += event.level.rawValue.utf8
+            line += "\",\"message\":".utf8
+            JSONValue(event.message.description).write(into: &line)
+            for key in fields.keys.sorted() {
+                line.append(UInt8(ascii: ","))
+                JSONValue(key).write(into: &line)
+                line.append(UInt8(ascii: ":"))
+                Self.json(fields[key]!).write(into: &line)
+            }
+            line += "}\n".utf8
+        case .text:
+            line += time.utf8
+            line.append(UInt8(ascii: " "))
+            line += event.level.rawValue.utf8
+            line.append(UInt8(ascii: " "))
+            line += event.message.description.utf8
+            for key in fields.keys.sorted() {
+                line.append(UInt8(ascii: " "))
+                line += key.utf8
+                line.append(UInt8(ascii: "="))
+                line += Self.text(fields[key]!).utf8
+            }
+            line += "\n".utf8
+        }
+        sink.write(line)
+    }
+
+    /// Metadata as JSON: whole numbers, decimals and booleans keep their type.
+    static func json(_ value: Logger.Metadata.Value) -> JSONValue {
+        switch value {
+        case .string(let text): return JSONValue(text)
+        case .stringConvertible(let value):
+            switch value {
+            case let number as Int: return JSONValue(number)
+            case let flag as Bool: return JSONValue(flag)
+            case let number as Double where number.isFinite: return JSONValue(number)
+            default: return JSONValue(value.description)
+            }
+        case .array(let values): return .array(values.map(json))
+        case .dictionary(let values):
+            var object = JSONObject()
+            for key in values.keys.sorted() { object[key] = json(values[key]!) }
+            return .object(object)
+        }
+    }
+
+    /// Metadata as text: line breaks and other control characters escaped (values may come
+    /// from clients, and must not forge a line), quoted when it has spaces, quotes or `=`.
+    static func text(_ value: Logger.Metadata.Value) -> String {
+        let plain: String
+        switch value {
+        case .string(let text): plain = text
+        case .stringConvertible(let value): plain = value.description
+        case .array, .dictionary: plain = json(value).jsonText
+        }
+        let safe = plain.escapedForLog
+        let needsQuotes = safe.isEmpty || safe.contains { $0 == " " || $0 == "\"" || $0 == "=" }
+        return needsQuotes ? "\"" + safe.replacing("\"", with: "\\\"") + "\"" : safe
+    }
+
+    /// Now, as `2026-11-25T15:40:02.123Z`.
+    static func timestamp() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let seconds = ISODate.string(fromUnix: now.tv_sec)
+        let milliseconds = now.tv_nsec / 1_000_000
+        let fraction = milliseconds < 10 ? "00\(milliseconds)" : milliseconds < 100 ? "0\(milliseconds)" : "\(milliseconds)"
+        return "\(seconds.dropLast()).\(fraction)Z"
+    }
+}

@@ -1,0 +1,171 @@
+import CoreMetrics
+import Prometheus
+import Locking
+
+/// The proxy's metrics, recorded through swift-metrics into a Prometheus registry of the
+/// server's own and served at `GET /metrics`.
+///
+/// Series with labels are made once and kept, so recording costs a dictionary lookup under a
+/// lock. `model` labels come from clients: at most `maxModelLabels` distinct names are
+/// kept, later ones are counted as `other`. Disabled (`METRICS_ENABLED=0`), every method
+/// returns at once.
+public final class ProxyMetrics: Sendable {
+    /// A circuit breaker's state, exported as 0, 1, 2.
+    public enum BreakerState: Int, Sendable {
+        case closed = 0, halfOpen = 1, open = 2
+    }
+
+    /// The registry `/metrics` serves; nil when metrics are off.
+    let registry: PrometheusCollectorRegistry?
+    private let factory: PrometheusMetricsFactory
+    private let activeStreams: Meter
+    private let activeConnections: Meter
+    private let upstreamConnections: Meter
+    private let retriesOn429: CoreMetrics.Counter
+    private let series = Mutex(Series())
+    static let maxModelLabels = 64
+
+    private struct Series {
+        var requests: [String: CoreMetrics.Counter] = [:]
+        var durations: [String: CoreMetrics.Timer] = [:]
+        var models: [String: ModelSeries] = [:]
+        var fallbacks: [String: CoreMetrics.Counter] = [:]
+        var breakers: [String: Meter] = [:]
+        var knownModels: Set<String> = []
+
+        /// The model's label, or `other` once `maxModelLabels` names are known.
+        mutating func modelLabel(_ model: String) -> String {
+            if knownModels.contains(model) { return model }
+            guard knownModels.count < ProxyMetrics.maxModelLabels else { return "other" }
+            knownModels.insert(model)
+            return model
+        }
+    }
+
+    private struct ModelSeries {
+        let inputTokens: CoreMetrics.Counter
+        let outputTokens: CoreMetrics.Counter
+        let upstreamLatency: CoreMetrics.Timer
+        let timeToFirstToken: CoreMetrics.Timer
+    }
+
+    /// Seconds, for latencies from a few milliseconds (a cached answer) to minutes (a long
+    /// non-streamed completion).
+    private static let latencyBuckets: [Duration] = [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600].map { .milliseconds(Int64($0 * 1000)) }
+
+    public init(enabled: Bool = true) {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = Self.latencyBuckets
+        self.registry = enabled ? registry : nil
+        self.factory = factory
+        activeStreams = Meter(label: "chutes_proxy_active_streams", factory: factory)
+        activeConnections = Meter(label: "chutes_proxy_active_connections", factory: factory)
+        upstreamConnections = Meter(label: "chutes_proxy_upstream_connections", factory: factory)
+        retriesOn429 = CoreMetrics.Counter(label: "chutes_proxy_upstream_429_retries_total", factory: factory)
+    }
+
+    /// A request is done: counts it by endpoint, status and model, and records its latencies
+    /// and tokens.
+    func requestFinished(_ fields: RequestRecord.Fields, endpoint: String, status: Int, duration: Duration) {
+        guard registry != nil else { return }
+        let model = Self.label(fields.upstreamModel ?? fields.requestedModel)
+        let (requests, timer, modelSeries) = series.withLock { series in
+            let model = series.modelLabel(model)
+            let key = "\(endpoint) \(status) \(model)"
+            let requests = series.requests[key] ?? {
+                let counter = CoreMetrics.Counter(label: "chutes_proxy_requests_total", dimensions: [("endpoint", endpoint), ("status", String(status)), ("model", model)], factory: factory)
+                series.requests[key] = counter
+                return counter
+            }()
+            let timer = series.durations[endpoint] ?? {
+                let timer = CoreMetrics.Timer(label: "chutes_proxy_request_duration_seconds", dimensions: [("endpoint", endpoint)], factory: factory)
+                series.durations[endpoint] = timer
+                return timer
+            }()
+            guard fields.upstreamStatus != nil else { return (requests, timer, nil as ModelSeries?) }
+            let modelSeries = series.models[model] ?? {
+                let dimensions = [("model", model)]
+                let made = ModelSeries(
+                    inputTokens: CoreMetrics.Counter(label: "chutes_proxy_input_tokens_total", dimensions: dimensions, factory: factory),
+                    outputTokens: CoreMetrics.Counter(label: "chutes_proxy_output_tokens_total", dimensions: dimensions, factory: factory),
+                    upstreamLatency: CoreMetrics.Timer(label: "chutes_proxy_upstream_latency_seconds", dimensions: dimensions, factory: factory),
+                    timeToFirstToken: CoreMetrics.Timer(label: "chutes_proxy_time_to_first_token_seconds", dimensions: dimensions, factory: factory)
+                )
+                series.models[model] = made
+                return made
+            }()
+            return (requests, timer, modelSeries)
+        }
+        requests.increment()
+        timer.recordNanoseconds(Self.nanoseconds(duration))
+        guard let modelSeries else { return }
+        if let tokens = fields.inputTokens, tokens > 0 { modelSeries.inputTokens.increment(by: Int64(tokens)) }
+        if let tokens = fields.outputTokens, tokens > 0 { modelSeries.outputTokens.increment(by: Int64(tokens)) }
+        if let latency = fields.upstreamLatency { modelSeries.upstreamLatency.recordNanoseconds(Self.nanoseconds(latency)) }
+        if fields.stream, let firstByte = fields.timeToFirstByte { modelSeries.timeToFirstToken.recordNanoseconds(Self.nanoseconds(firstByte)) }
+    }
+
+    func streamStarted() {
+        guard registry != nil else { return }
+        activeStreams.increment()
+    }
+
+    func streamEnded() {
+        guard registry != nil else { return }
+        activeStreams.decrement()
+    }
+
+    /// An upstream 429 is being waited out and retried.
+    func retryingOn429() {
+        guard registry != nil else { return }
+        retriesOn429.increment()
+    }
+
+    /// A request moved from one model (or pool) to another after a failure.
+    public func fallback(from: String, to: String) {
+        guard registry != nil else { return }
+        let (from, to) = (Self.label(from), Self.label(to))
+        let counter = series.withLock { series in
+            let key = "\(from) \(to)"
+            if let counter = series.fallbacks[key] { return counter }
+            let counter = CoreMetrics.Counter(label: "chutes_proxy_fallbacks_total", dimensions: [("from", from), ("to", to)], factory: factory)
+            series.fallbacks[key] = counter
+            return counter
+        }
+        counter.increment()
+    }
+
+    /// A model's circuit breaker changed state.
+    public func breaker(model: String, state: BreakerState) {
+        guard registry != nil else { return }
+        let model = Self.label(model)
+        let meter = series.withLock { series in
+            if let meter = series.breakers[model] { return meter }
+            let meter = Meter(label: "chutes_proxy_circuit_breaker_state", dimensions: [("model", model)], factory: factory)
+            series.breakers[model] = meter
+            return meter
+        }
+        meter.set(state.rawValue)
+    }
+
+    /// The text exposition format, with the gauges read at scrape time set first.
+    func exposition(activeConnections: Int, upstreamConnections: Int) -> [UInt8] {
+        guard let registry else { return [] }
+        self.activeConnections.set(activeConnections)
+        self.upstreamConnections.set(upstreamConnections)
+        return registry.emitToBuffer()
+    }
+
+    /// A label value from a model name: printable ASCII, at most 128 characters.
+    private static func label(_ model: String?) -> String {
+        guard let model, !model.isEmpty else { return "none" }
+        let cleaned = model.unicodeScalars.prefix(128).map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F ? Character($0) : "_" }
+        return String(cleaned)
+    }
+
+    private static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

@@ -1,0 +1,79 @@
+import JSON
+import Locking
+
+/// What the proxy learns about one request while serving it, written out once at the end as
+/// the access-log line and the request metrics.
+///
+/// The router makes one per request and binds it to `RequestRecord.current` for the whole
+/// request, the streamed body included; handlers fill in what only they know (models,
+/// upstream status, tokens) with `update`. Error bodies read the request id from it.
+final class RequestRecord: Sendable {
+    /// The fields a handler may fill; all optional because a request may end at any step.
+    struct Fields: Sendable {
+        /// The model the client asked for.
+        var requestedModel: String?
+        /// The model (or pool) sent upstream.
+        var upstreamModel: String?
+        /// Which way the request went, e.g. `primary` or `fallback` (set by routing).
+        var route: String?
+        /// The status of the upstream's last answer.
+        var upstreamStatus: Int?
+        /// From the start of the request to the upstream's response head.
+        var upstreamLatency: Duration?
+        /// From the start of the request to the first byte of the upstream's body (streams:
+        /// the first token).
+        var timeToFirstByte: Duration?
+        var stream = false
+        var inputTokens: Int?
+        var outputTokens: Int?
+        /// Anthropic's error type when the request failed (before or during a stream).
+        var errorType: String?
+    }
+
+    /// `req_` and 24 random characters; sent as the `request-id` header and in error bodies.
+    let id: String
+    let started: ContinuousClock.Instant
+    private let fields = Mutex(Fields())
+
+    /// The record of the request this task serves, if any.
+    @TaskLocal static var current: RequestRecord?
+
+    init(id: String = RequestID.make(), started: ContinuousClock.Instant = .now) {
+        self.id = id
+        self.started = started
+    }
+
+    func update(_ change: (inout Fields) -> Void) {
+        fields.withLock { change(&$0) }
+    }
+
+    var snapshot: Fields { fields.withLock { $0 } }
+
+    /// Notes the upstream's response head: its status and how long it took.
+    func noteUpstreamResponse(status: Int) {
+        let elapsed = ContinuousClock.now - started
+        update {
+            $0.upstreamStatus = status
+            $0.upstreamLatency = elapsed
+        }
+    }
+
+    /// Notes the first byte of the upstream's body, once.
+    func noteFirstByte() {
+        let elapsed = ContinuousClock.now - started
+        update { if $0.timeToFirstByte == nil { $0.timeToFirstByte = elapsed } }
+    }
+
+    /// Notes the tokens of an Anthropic `usage` object: input counts cached tokens too.
+    func noteUsage(_ usage: JSONValue?) {
+        guard let usage else { return }
+        let output = usage["output_tokens"]?.intValue
+        let input = usage["input_tokens"]?.intValue.map {
+            $0 + (usage["cache_read_input_tokens"]?.intValue ?? 0) + (usage["cache_creation_input_tokens"]?.intValue ?? 0)
+        }
+        update {
+            if let input { $0.inputTokens = input }
+            if let output { $0.outputTokens = output }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import JSON
+import Translation
+
+/// Step 3 of a `POST /v1/messages`: the chat-completions request for one upstream model,
+/// shaped by what the model list says of it (limits, engine).
+struct UpstreamRequestBuilder: Sendable {
+    let configuration: ProxyConfiguration
+
+    /// A request ready to send to one model.
+    struct Prepared: Sendable {
+        /// The model value sent (one model or a Chutes pool).
+        var model: String
+        var body: [UInt8]
+        var context: RequestContext
+        /// The `max_tokens` sent.
+        var maxTokens: Int
+    }
+
+    /// Translates `request` for `model` (already mapped and spelled as the upstream does);
+    /// `info` is the model list's entry, nil when it does not know the model.
+    func prepare(_ request: MessagesRequest, model: String, info: ModelInfo?) throws(AnthropicError) -> Prepared {
+        var options = TranslationOptions()
+        options.maxTokensCap = configuration.maxTokensCap
+        options.toolNameRules = configuration.toolNameRules
+        options.thinkingTemplateKwargs = configuration.thinkingTemplateKwargs
+        options.enableThinkingHeader = request.enableThinkingHeader
+        options.resolveModel = { _ in model }
+        options.reasoningField = ReasoningField(engine: info?.ownedBy)
+        let translated: JSONValue
+        let context: RequestContext
+        do {
+            (translated, context) = try RequestTranslator.translate(request.body, options: options)
+        } catch {
+            throw AnthropicError(status: 400, message: error.description)
+        }
+        guard case .object(var object) = translated else { throw AnthropicError(status: 500, message: "the translation is not a JSON object") }
+        var maxTokens = object["max_tokens"]?.intValue ?? 0
+        if let info {
+            let fitted = try ModelLimits.maxTokens(requested: maxTokens, info: info, bodyBytes: request.bodyBytes, hasImages: request.hasImages) {
+                request.estimatedInputTokens
+            }
+            if fitted != maxTokens {
+                maxTokens = fitted
+                object["max_tokens"] = JSONValue(fitted)
+            }
+        }
+        return Prepared(model: model, body: JSONValue.object(object).serialized(), context: context, maxTokens: maxTokens)
+    }
+}

@@ -1,0 +1,219 @@
+import Glibc
+import HTTP1
+import JSON
+import Logging
+import Locking
+import Testing
+@testable import ChutesProxy
+
+/// Keeps what a `ProxyLogHandler` writes.
+final class CapturedLog: LogSink {
+    private let lines = Mutex<[String]>([])
+    func write(_ line: [UInt8]) { lines.withLock { $0.append(String(decoding: line, as: UTF8.self)) } }
+    var all: [String] { lines.withLock { $0 } }
+    var text: String { all.joined() }
+    /// The JSON access lines (`"message":"request"`).
+    var accessLines: [JSONValue] {
+        all.compactMap { try? JSONValue(parsing: Array($0.utf8)) }.filter { $0["message"]?.stringValue == "request" }
+    }
+}
+
+private let clientKey = "sk-client-secret-4242-abcdef"
+private let hello: JSONValue = ["model": "claude-sonnet", "max_tokens": 100, "messages": [["role": "user", "content": "Hi"]]]
+
+@Suite struct AccessLogTests {
+    @Test func jsonLinesKeepTypesAndTextQuotesWhatNeedsIt() throws {
+        let captured = CapturedLog()
+        var logger = Logger(label: "t") { _ in ProxyLogHandler(format: .json, level: .info, sink: captured) }
+        logger[metadataKey: "fixed"] = "yes"
+        logger.info("hello \"world\"", metadata: ["count": .stringConvertible(3), "ratio": .stringConvertible(1.5), "ok": .stringConvertible(true), "name": "a b"])
+        logger.debug("not at info")
+        #expect(captured.all.count == 1)
+        let line = try #require(captured.all.first)
+        #expect(line.hasSuffix("}\n"))
+        let object = try JSONValue(parsing: Array(line.utf8))
+        #expect(object["message"]?.stringValue == "hello \"world\"")
+        #expect(object["level"]?.stringValue == "info")
+        #expect(object["count"] == 3)
+        #expect(object["ratio"] == 1.5)
+        #expect(object["ok"] == true)
+        #expect(object["name"]?.stringValue == "a b")
+        #expect(object["fixed"]?.stringValue == "yes")
+        let time = try #require(object["time"]?.stringValue)
+        #expect(time.count == 24 && time.hasSuffix("Z") && time.dropFirst(19).hasPrefix("."))
+
+        let text = CapturedLog()
+        let textLogger = Logger(label: "t") { _ in ProxyLogHandler(format: .text, level: .info, sink: text) }
+        textLogger.warning("careful", metadata: ["path": "/v1/messages", "note": "two words"])
+        let textLine = try #require(text.all.first)
+        #expect(textLine.contains(" warning careful note=\"two words\" path=/v1/messages\n"))
+    }
+
+    @Test func oneLinePerRequestSaysWhatHappenedAndNeverTheKey() async throws {
+        let upstream = try ScriptedUpstream { request, _ in
+            if request.path.hasSuffix("/models") { return ScriptedUpstream.json(ScriptedUpstream.models) }
+            let body = try? JSONValue(parsing: request.body)
+            if body?["stream"] == true {
+                return ScriptedUpstream.stream([chunk(["role": "assistant", "content": "Hi"]), chunk([:], finish: "stop"), ["id": "c", "choices": [], "usage": ["prompt_tokens": 21, "completion_tokens": 4]]])
+            }
+            if body?["messages"]?[0]?["content"] == "fail" {
+                return ScriptedUpstream.json(["error": ["message": JSONValue("key \(clientKey) is not allowed")]], status: 403)
+            }
+            return ScriptedUpstream.completion(["role": "assistant", "content": "Hello!"], usage: ["prompt_tokens": 12, "completion_tokens": 3])
+        }
+        let captured = CapturedLog()
+        let logger = Logger(label: "proxy") { _ in ProxyLogHandler(format: .json, level: .debug, sink: captured) }
+        let proxy = try RunningProxy(upstream: upstream, environment: ["MODEL_MAP": #"{"claude-*":"deepseek-ai/DeepSeek-V3"}"#, "LOG_LEVEL": "debug"], logger: logger)
+
+        let plain = try await proxy.post("/v1/messages?beta=true&key=\(clientKey)", hello, headers: ["x-api-key": clientKey])
+        #expect(plain.status == 200)
+        var streaming = hello.objectValue!
+        streaming["stream"] = true
+        let streamed = try await proxy.post("/v1/messages", .object(streaming), headers: ["Authorization": "Bearer \(clientKey)"])
+        #expect(streamed.status == 200)
+        var failing = hello.objectValue!
+        failing["messages"] = [["role": "user", "content": "fail"]]
+        let failed = try await proxy.post("/v1/messages", .object(failing), headers: ["x-api-key": clientKey])
+        #expect(failed.status == 403)
+        let missing = try await proxy.send("GET", "/missing", headers: ["Authorization": "Bearer \(clientKey)"])
+        #expect(missing.status == 404)
+
+        let lines = captured.accessLines
+        #expect(lines.count == 4)
+        var byID: [String: JSONValue] = [:]
+        for line in lines { byID[line["request_id"]?.stringValue ?? ""] = line }
+        let first = try #require(byID[plain.headers["request-id"] ?? ""])
+        #expect(first["method"] == "POST")
+        #expect(first["path"] == "/v1/messages")
+        #expect(first["status"] == 200)
+        #expect(first["model"] == "claude-sonnet")
+        #expect(first["upstream_model"] == "deepseek-ai/DeepSeek-V3")
+        #expect(first["upstream_status"] == 200)
+        #expect(first["stream"] == false)
+        #expect(first["input_tokens"] == 12)
+        #expect(first["output_tokens"] == 3)
+        #expect(first["client"]?.stringValue?.hasPrefix("127.0.0.1:") == true)
+        for key in ["duration_ms", "ttfb_ms", "upstream_ms"] {
+            #expect((first[key]?.doubleValue ?? -1) >= 0, "\(key)")
+        }
+        #expect(first["duration_ms"]!.doubleValue! >= first["ttfb_ms"]!.doubleValue!)
+
+        let second = try #require(byID[streamed.headers["request-id"] ?? ""])
+        #expect(second["stream"] == true)
+        #expect(second["input_tokens"] == 21)
+        #expect(second["output_tokens"] == 4)
+        #expect(second["error"] == nil)
+        #expect(second["ttfb_ms"]!.doubleValue! >= second["upstream_ms"]!.doubleValue!)
+
+        let third = try #require(byID[failed.headers["request-id"] ?? ""])
+        #expect(third["status"] == 403)
+        #expect(third["upstream_status"] == 403)
+
+        let fourth = try #require(byID[missing.headers["request-id"] ?? ""])
+        #expect(fourth["status"] == 404)
+        #expect(fourth["path"] == "/missing")
+        #expect(fourth["model"] == nil)
+
+        #expect(captured.text.contains("upstream 403"))  // the debug detail is there too
+        #expect(!captured.text.contains(clientKey))
+        #expect(!captured.text.contains("4242"))
+        #expect(!captured.text.lowercased().contains("bearer"))
+        await proxy.stop()
+        await upstream.stop()
+    }
+
+    @Test(arguments: [LogFormat.json, .text])
+    func aModelNameCannotForgeAnAccessLine(format: LogFormat) async throws {
+        let upstream = try ScriptedUpstream { _, _ in ScriptedUpstream.completion(["role": "assistant", "content": "ok"]) }
+        let captured = CapturedLog()
+        let logger = Logger(label: "proxy") { _ in ProxyLogHandler(format: format, level: .info, sink: captured) }
+        let proxy = try RunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0"], logger: logger)
+        let model = "m\n2026-01-01T00:00:00.000Z info request status=200 \"x\"\r\u{2028}y"
+        let response = try await proxy.post("/v1/messages", ["model": JSONValue(model), "max_tokens": 5, "messages": [["role": "user", "content": "x"]]])
+        #expect(response.status == 200)
+        #expect(captured.all.count == 1)
+        let line = try #require(captured.all.first)
+        #expect(line.filter { $0 == "\n" || $0 == "\r\n" }.count == 1 && line.hasSuffix("\n"))
+        #expect(!line.contains("\r") && (format == .json || !line.contains("\u{2028}")))
+        if format == .json {
+            #expect(try JSONValue(parsing: Array(line.utf8))["model"]?.stringValue == model)
+        } else {
+            #expect(line.contains(#"model="m\u{a}2026-01-01T00:00:00.000Z info request status=200 \"x\"\u{d}\u{2028}y""#))
+        }
+        await proxy.stop()
+        await upstream.stop()
+    }
+
+    @Test func probesAreLoggedAtDebugOnly() async throws {
+        let upstream = try ScriptedUpstream { _, _ in ScriptedUpstream.json([:]) }
+        let captured = CapturedLog()
+        let logger = Logger(label: "proxy") { _ in ProxyLogHandler(format: .json, level: .info, sink: captured) }
+        let proxy = try RunningProxy(upstream: upstream, logger: logger)
+        _ = try await proxy.send("GET", "/health")
+        _ = try await proxy.send("GET", "/nothing-here")
+        #expect(captured.accessLines.map { $0["path"]?.stringValue } == ["/nothing-here"])
+        await proxy.stop()
+        await upstream.stop()
+    }
+
+    @Test func logSettingsAreReadAndCheckedByName() throws {
+        let defaults = try ProxyConfiguration(environment: [:])
+        #expect(defaults.logFormat == .json && defaults.logLevel == .info && !defaults.debug)
+        let text = try ProxyConfiguration(environment: ["LOG_FORMAT": "TEXT", "LOG_LEVEL": "warning"])
+        #expect(text.logFormat == .text && text.logLevel == .warning)
+        let debug = try ProxyConfiguration(environment: ["DEBUG_PROXY": "1"])
+        #expect(debug.logLevel == .debug && debug.debug)
+        #expect(throws: ConfigurationError.self) { try ProxyConfiguration(environment: ["LOG_FORMAT": "xml"]) }
+        do {
+            _ = try ProxyConfiguration(environment: ["LOG_LEVEL": "loud"])
+            Issue.record("LOG_LEVEL=loud was accepted")
+        } catch {
+            #expect(error.variable == "LOG_LEVEL")
+        }
+    }
+
+    @Test func theWriterDropsAndCountsLinesRatherThanBlock() throws {
+        var pipeEnds: [Int32] = [0, 0]
+        // Close-on-exec, so no process another test starts holds the pipe open; the read end
+        // never blocks: the test reads what is there.
+        #expect(pipe(&pipeEnds) == 0)
+        for end in pipeEnds { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        _ = fcntl(pipeEnds[0], F_SETFL, O_NONBLOCK)
+        _ = fcntl(pipeEnds[1], F_SETFL, O_NONBLOCK)
+        defer { close(pipeEnds[0]) }
+        // Fill the pipe to the last byte (with empty lines), as a reader that stopped reading would.
+        var filler = [UInt8](repeating: 10, count: 4096)
+        var filled = 0
+        while true {
+            let written = write(pipeEnds[1], &filler, filler.count)
+            if written > 0 { filled += written } else { break }
+        }
+        while write(pipeEnds[1], &filler, 1) == 1 { filled += 1 }
+        _ = fcntl(pipeEnds[1], F_SETFL, fcntl(pipeEnds[1], F_GETFL) & ~O_NONBLOCK)
+
+        let writer = LogWriter(fileDescriptor: pipeEnds[1], capacity: 100)
+        let line = Array(String(repeating: "x", count: 39).utf8) + [10]
+        for _ in 0..<10 { writer.write(line) }  // returns at once although the pipe is full
+
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while output.count < filled {
+            let count = read(pipeEnds[0], &buffer, min(buffer.count, filled - output.count))
+            if count <= 0 { break }
+            output += buffer[..<count]
+        }
+        writer.flush()  // everything the writer kept is in the pipe now
+        close(pipeEnds[1])
+        output = []
+        while true {
+            let count = read(pipeEnds[0], &buffer, buffer.count)
+            if count <= 0 { break }
+            output += buffer[..<count]
+        }
+        let text = String(decoding: output, as: UTF8.self)
+        let kept = text.split(separator: "\n").filter { $0.count == 39 && $0.allSatisfy { $0 == "x" } }.count
+        // The line being written when the pipe was full, and at most 100 bytes more.
+        #expect(kept >= 1 && kept <= 4)
+        #expect(text.contains("log writer: \(10 - kept) lines dropped"))
+    }
+}

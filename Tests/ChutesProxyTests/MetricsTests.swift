@@ -1,0 +1,156 @@
+import HTTP1
+import JSON
+import Locking
+import Testing
+@testable import ChutesProxy
+
+/// The samples of a Prometheus text exposition: `name{labels}` -> value.
+private func samples(_ text: String) -> [String: Double] {
+    var result: [String: Double] = [:]
+    for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+        guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+        result[String(line[..<space])] = value
+    }
+    return result
+}
+
+private func scrape(_ proxy: RunningProxy) async throws -> [String: Double] {
+    let response = try await proxy.send("GET", "/metrics")
+    #expect(response.status == 200)
+    #expect(response.headers["Content-Type"]?.hasPrefix("text/plain; version=0.0.4") == true)
+    return samples(String(decoding: response.body, as: UTF8.self))
+}
+
+/// Lets a test hold a scripted upstream's answer until it says go.
+private final class Gate: Sendable {
+    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let open = state.withLock { state in
+                if !state.open { state.waiters.append(continuation) }
+                return state.open
+            }
+            if open { continuation.resume() }
+        }
+    }
+    func open() {
+        let waiters = state.withLock { state in
+            state.open = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+}
+
+private let model = "deepseek-ai/DeepSeek-V3"
+
+@Suite struct MetricsTests {
+    @Test func requestsLatenciesTokensStreamsAndRetriesAreCounted() async throws {
+        let gate = Gate()
+        let streamStarted = Gate()
+        let upstream = try ScriptedUpstream { request, index in
+            if request.path.hasSuffix("/models") { return ScriptedUpstream.json(ScriptedUpstream.models) }
+            let body = try? JSONValue(parsing: request.body)
+            switch body?["messages"]?[0]?["content"]?.stringValue {
+            case "stream":
+                return HTTPResponse(status: 200, headers: ["Content-Type": "text/event-stream"], body: .stream { writer in
+                    try await writer.write(Array("data: ".utf8) + chunk(["role": "assistant", "content": "Hi"]).serialized() + Array("\n\n".utf8))
+                    streamStarted.open()
+                    await gate.wait()
+                    try await writer.write(Array("data: ".utf8) + chunk([:], finish: "stop").serialized() + Array("\n\n".utf8))
+                    let usage: JSONValue = ["id": "c", "choices": [], "usage": ["prompt_tokens": 40, "completion_tokens": 7]]
+                    try await writer.write(Array("data: ".utf8) + usage.serialized() + Array("\n\ndata: [DONE]\n\n".utf8))
+                })
+            case "busy":
+                // 429 once, then an answer: one retry.
+                let earlier = upstreamBusyCount.withLock { count in count += 1; return count }
+                return earlier == 1 ? ScriptedUpstream.json(["error": ["message": "slow down"]], status: 429, headers: ["Retry-After": "0"]) : ScriptedUpstream.completion(["role": "assistant", "content": "ok"])
+            case "broken":
+                return ScriptedUpstream.json(["error": ["message": "boom"]], status: 500)
+            default:
+                return ScriptedUpstream.completion(["role": "assistant", "content": "Hello!"], usage: ["prompt_tokens": 12, "completion_tokens": 3])
+            }
+        }
+        let proxy = try RunningProxy(upstream: upstream, environment: ["PROXY_MAX_RETRY_ON_429": "1", "AUTO_FIX_MODEL_CASE": "0"])
+        func ask(_ text: String, stream: Bool = false) async throws -> Int {
+            let body: JSONValue = ["model": JSONValue(model), "max_tokens": 10, "stream": JSONValue(stream), "messages": [["role": "user", "content": JSONValue(text)]]]
+            return try await proxy.post("/v1/messages", body).status
+        }
+        #expect(try await ask("hi") == 200)
+        #expect(try await ask("hi") == 200)
+        #expect(try await ask("broken") == 500)
+        #expect(try await ask("busy") == 200)
+
+        // A stream in flight: its first event has reached the client, the upstream holds the rest.
+        let streamBody: JSONValue = ["model": JSONValue(model), "max_tokens": 10, "stream": true, "messages": [["role": "user", "content": "stream"]]]
+        let url = HTTPURL("http://127.0.0.1:\(proxy.proxy.port)/v1/messages")!
+        let streaming = try await proxy.client.execute(HTTPClientRequest(method: "POST", url: url, headers: ["x-api-key": "k", "Content-Type": "application/json"], body: streamBody.serialized()))
+        var events = streaming.body.makeAsyncIterator()
+        _ = try await events.next()
+        await streamStarted.wait()
+        let during = try await scrape(proxy)
+        #expect(during["chutes_proxy_active_streams"] == 1)
+        #expect((during["chutes_proxy_active_connections"] ?? 0) >= 2)  // the stream's and the scrape's
+        #expect((during["chutes_proxy_upstream_connections"] ?? 0) >= 1)
+        gate.open()
+        while try await events.next() != nil {}
+
+        let after = try await scrape(proxy)
+        let labels = "endpoint=\"messages\",status=\"200\",model=\"\(model)\""
+        #expect(after["chutes_proxy_requests_total{\(labels)}"] == 4)
+        #expect(after["chutes_proxy_requests_total{endpoint=\"messages\",status=\"500\",model=\"\(model)\"}"] == 1)
+        #expect(after["chutes_proxy_active_streams"] == 0)
+        #expect(after["chutes_proxy_upstream_429_retries_total"] == 1)
+        #expect(after["chutes_proxy_input_tokens_total{model=\"\(model)\"}"] == Double(12 + 12 + 12 + 40))
+        #expect(after["chutes_proxy_output_tokens_total{model=\"\(model)\"}"] == Double(3 + 3 + 3 + 7))
+        #expect(after["chutes_proxy_upstream_latency_seconds_count{model=\"\(model)\"}"] == 5)
+        #expect(after["chutes_proxy_time_to_first_token_seconds_count{model=\"\(model)\"}"] == 1)
+        #expect(after["chutes_proxy_request_duration_seconds_count{endpoint=\"messages\"}"] == 5)
+        #expect(after["chutes_proxy_requests_total{endpoint=\"metrics\",status=\"200\",model=\"none\"}"] == 1)
+        await proxy.stop()
+        await upstream.stop()
+    }
+
+    @Test func fallbacksAndBreakersHaveARecordingAPI() async throws {
+        let upstream = try ScriptedUpstream { _, _ in ScriptedUpstream.json([:]) }
+        let proxy = try RunningProxy(upstream: upstream)
+        proxy.proxy.metrics.fallback(from: "a/one", to: "b/two")
+        proxy.proxy.metrics.fallback(from: "a/one", to: "b/two")
+        proxy.proxy.metrics.breaker(model: "a/one", state: .open)
+        proxy.proxy.metrics.breaker(model: "b/two", state: .halfOpen)
+        proxy.proxy.metrics.breaker(model: "b/two", state: .closed)
+        let scraped = try await scrape(proxy)
+        #expect(scraped["chutes_proxy_fallbacks_total{from=\"a/one\",to=\"b/two\"}"] == 2)
+        #expect(scraped["chutes_proxy_circuit_breaker_state{model=\"a/one\"}"] == 2)
+        #expect(scraped["chutes_proxy_circuit_breaker_state{model=\"b/two\"}"] == 0)
+        await proxy.stop()
+        await upstream.stop()
+    }
+
+    @Test func clientChosenModelNamesCannotGrowTheSeriesWithoutBound() async throws {
+        let metrics = ProxyMetrics()
+        for index in 0..<(ProxyMetrics.maxModelLabels + 10) {
+            var fields = RequestRecord.Fields()
+            fields.requestedModel = "model-\(index)\n\"quoted\""
+            metrics.requestFinished(fields, endpoint: "messages", status: 401, duration: .milliseconds(1))
+        }
+        let text = String(decoding: metrics.exposition(activeConnections: 0, upstreamConnections: 0), as: UTF8.self)
+        let series = text.split(separator: "\n").filter { $0.hasPrefix("chutes_proxy_requests_total{") }
+        #expect(series.count == ProxyMetrics.maxModelLabels + 1)
+        #expect(samples(text)["chutes_proxy_requests_total{endpoint=\"messages\",status=\"401\",model=\"other\"}"] == 10)
+        #expect(text.contains("model=\"model-0_\\\"quoted\\\"\""))
+    }
+
+    @Test func metricsCanBeSwitchedOff() async throws {
+        let upstream = try ScriptedUpstream { _, _ in ScriptedUpstream.json([:]) }
+        let proxy = try RunningProxy(upstream: upstream, environment: ["METRICS_ENABLED": "0"])
+        let response = try await proxy.send("GET", "/metrics")
+        #expect(response.status == 404)
+        #expect(try ProxyConfiguration(environment: [:]).metricsEnabled)
+        await proxy.stop()
+        await upstream.stop()
+    }
+}
+
+private let upstreamBusyCount = Mutex(0)

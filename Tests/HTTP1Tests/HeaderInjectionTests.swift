@@ -1,0 +1,75 @@
+import AsyncIO
+import Testing
+@testable import HTTP1
+
+/// No header field is written with a line break or NUL in it, whoever chose its value:
+/// the server answers 500 instead, and the client refuses to send the request.
+@Suite struct HeaderInjectionTests {
+    static let unsafeFields: [(name: String, value: String)] = [
+        ("X-Echo", "a\r\nSet-Cookie: stolen=1"),
+        ("X-Echo", "a\nSet-Cookie: stolen=1"),
+        ("X-Echo", "a\rb"),
+        ("X-Echo", "a\u{0}b"),
+        ("X Echo", "name with a space"),
+        ("X-Echo:", "name with a colon"),
+        ("", "empty name"),
+    ]
+
+    @Test(arguments: unsafeFields)
+    func theServerRefusesToWriteASizedResponseWithAnUnsafeField(name: String, value: String) async throws {
+        let server = try RunningServer(responder: ClosureResponder { _ in
+            var response = HTTPResponse(status: 200, contentType: "text/plain", body: Array("hello".utf8))
+            response.headers.add(name: name, value: value)
+            return response
+        })
+        let client = try await server.connect()
+        try await client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        let response = try #require(try await client.response())
+        #expect(response.head.status == 500)
+        #expect(response.head.headers["Set-Cookie"] == nil)
+        #expect(response.head.headers.firstUnsafeField == nil)
+        // The connection still serves a next request normally.
+        try await client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try await client.response()?.head.status == 500)
+        await server.stop()
+    }
+
+    @Test(arguments: unsafeFields)
+    func theServerRefusesToStartAStreamWithAnUnsafeField(name: String, value: String) async throws {
+        let server = try RunningServer(responder: ClosureResponder { _ in
+            HTTPResponse(status: 200, headers: ["Content-Type": "text/event-stream", name: value], body: .stream { writer in
+                try await writer.write(Array("data: x\n\n".utf8))
+            })
+        })
+        let client = try await server.connect()
+        try await client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        let response = try #require(try await client.response())
+        #expect(response.head.status == 500)
+        #expect(response.head.headers["Set-Cookie"] == nil)
+        #expect(!response.text.contains("data: x"))
+        await server.stop()
+    }
+
+    @Test(arguments: unsafeFields)
+    func theClientRefusesToSendAnUnsafeField(name: String, value: String) async throws {
+        let client = try HTTPClient()
+        let url = try #require(HTTPURL("http://127.0.0.1:9/"))
+        await #expect(throws: HTTPClientError.self) {
+            _ = try await client.execute(HTTPClientRequest(method: "GET", url: url, headers: [name: value]))
+        }
+    }
+
+    @Test func safeFieldsAreWrittenAsGiven() async throws {
+        let server = try RunningServer(responder: ClosureResponder { _ in
+            var response = HTTPResponse(status: 200, contentType: "text/plain", body: Array("ok".utf8))
+            response.headers.add(name: "X-Request-Id", value: "req_01 \t\"quoted\" ünïcode")
+            return response
+        })
+        let client = try await server.connect()
+        try await client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        let response = try #require(try await client.response())
+        #expect(response.head.status == 200)
+        #expect(response.head.headers["X-Request-Id"] == "req_01 \t\"quoted\" ünïcode")
+        await server.stop()
+    }
+}

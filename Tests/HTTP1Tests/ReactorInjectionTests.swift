@@ -1,0 +1,33 @@
+import AsyncIO
+import Testing
+@testable import HTTP1
+
+/// Servers and clients run on the reactor their configuration names.
+@Suite struct ReactorInjectionTests {
+    @Test func serverAndClientRunOnTheGivenReactor() async throws {
+        let serverReactor = try Reactor()
+        let clientReactor = try Reactor()
+        var serverConfiguration = HTTPServerConfiguration(host: "127.0.0.1", port: 0)
+        serverConfiguration.reactor = serverReactor
+        let server = try HTTPServer(configuration: serverConfiguration, responder: ClosureResponder { _ in
+            HTTPResponse(status: 200, contentType: "text/plain", body: Array("ok".utf8))
+        })
+        let serving = Task { await server.run() }
+
+        var clientConfiguration = HTTPClient.Configuration()
+        clientConfiguration.reactor = clientReactor
+        let client = try HTTPClient(configuration: clientConfiguration)
+        let url = try #require(HTTPURL("http://127.0.0.1:\(server.localAddress.port)/"))
+        for _ in 0..<3 {
+            let response = try await client.execute(HTTPClientRequest(method: "GET", url: url))
+            #expect(try await response.body.collect(upTo: 1024) == Array("ok".utf8))
+        }
+        // The listener and the accepted connection are on the server's reactor, the
+        // upstream connection (reused for all three requests) on the client's.
+        #expect(serverReactor.registrationCount == 2)
+        #expect(clientReactor.registrationCount == 1)
+        client.shutdown()
+        server.shutdown()
+        await serving.value
+    }
+}
