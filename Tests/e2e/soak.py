@@ -38,6 +38,17 @@ def error_request(status):
     return json.dumps({"model": f"status-{status}", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]}).encode()
 
 
+upstream_errors = []
+
+
+def report_upstream_error(request, client_address):
+    """The scripted upstream's handler failed: a broken pipe is a client that hung up
+    (expected); anything else is kept and reported."""
+    error = sys.exc_info()[1]
+    if not isinstance(error, (BrokenPipeError, ConnectionResetError)):
+        upstream_errors.append(repr(error)[:200])
+
+
 class Tally:
     def __init__(self):
         self.counts = {}
@@ -96,7 +107,7 @@ def flat(values):
 async def main(minutes, binary):
     scripted.RECORD = False
     upstream = scripted.start()
-    upstream.handle_error = lambda *arguments: None  # clients hanging up break its pipes: expected
+    upstream.handle_error = report_upstream_error
     process, port = load_support.start_proxy(binary, upstream.server_address[1])
     pid = process.pid
     try:
@@ -138,6 +149,8 @@ async def main(minutes, binary):
     print(f"descriptors after warm-up: {fds_first} first, {fds_last} at most (bound {idle_fds + 3 * CLIENTS}: "
           f"{'within' if fds_bounded else 'EXCEEDED'}); after the load {after_fds} "
           f"({after_clients} client connections left; idle before {idle_fds})")
+    for problem in upstream_errors[:5]:
+        print("  scripted upstream error:", problem)
     for problem in tally.unexpected[:10]:
         print("  unexpected:", problem)
     passed = (memory_flat and fds_bounded and after_clients == 0 and after_fds <= idle_fds + CLIENTS
