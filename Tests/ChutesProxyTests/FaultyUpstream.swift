@@ -64,8 +64,11 @@ final class FaultyUpstream: Sendable {
             reset(connection)
         case .htmlBadGateway:
             let page = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
-            send(connection, "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nContent-Length: \(page.utf8.count)\r\n\r\n" + page)
-            drain(connection)
+            // Kept alive, like nginx's error pages: every request on the connection gets one.
+            repeat {
+                send(connection, "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nContent-Length: \(page.utf8.count)\r\n\r\n" + page)
+            } while readRequest(connection)
+            close(connection)
         case .truncatedJSON:
             let body = streaming ? "data: " + #"{"choices":[{"index":0,"delta":{"content":"#  + "\n\n" : #"{"id":"x","choices":[{"index":0,"message":{"role":"assi"#
             let type = streaming ? "text/event-stream" : "application/json"
