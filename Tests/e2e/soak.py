@@ -140,7 +140,7 @@ async def main(minutes, binary):
           + ", ".join(f"{k} {v}" for k, v in sorted(tally.counts.items())))
     print(f"idle before: {idle_kb / 1024:.1f} MB, {idle_fds} fds; after: {after_kb / 1024:.1f} MB, {after_fds} fds")
     for mark in (1, 2, 5, 10, 20, 30, 60):
-        near = [s for s in samples if abs(s[0] - mark * 60) <= 6]
+        near = [s for s in samples if abs(s[0] - mark * 60) <= 10]
         if near:
             print(f"  at {mark:>2} min: {near[0][1] / 1024:.1f} MB resident, {near[0][2]} descriptors")
     print("  samples (s, MB, fds): " + " ".join(f"{t:.0f}:{kb / 1024:.1f}:{fds}" for t, kb, fds in samples))
