@@ -10,12 +10,12 @@ import pytest
 CLAUDE = os.path.join(os.path.dirname(claude_agent_sdk.__file__), "_bundled", "claude")
 
 
-def run_claude(proxy, *arguments):
+def run_claude(proxy, *arguments, env_extra=None):
     home = tempfile.mkdtemp(prefix="claude-home-")
     workdir = tempfile.mkdtemp(prefix="claude-work-")
     open(os.path.join(workdir, "marker-file.txt"), "w").close()
     env = dict(os.environ, HOME=home, ANTHROPIC_BASE_URL=proxy, ANTHROPIC_API_KEY="sk-claude-code-test",
-               DISABLE_AUTOUPDATER="1", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1")
+               DISABLE_AUTOUPDATER="1", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1", **(env_extra or {}))
     return subprocess.run([CLAUDE, "-p", *arguments], env=env, cwd=workdir, capture_output=True, text=True,
                           timeout=120, stdin=subprocess.DEVNULL)
 
@@ -62,3 +62,14 @@ def test_a_minimax_tool_call_written_as_text_runs_and_its_result_goes_back(proxy
     assert json.loads(assistant["tool_calls"][0]["function"]["arguments"])["command"] == "ls"
     # MiniMax reads earlier thinking inline: it goes back as <think> in the assistant's content.
     assert assistant["content"].startswith("<think>\nThe user wants the files listed")
+
+
+def test_an_upstream_failing_mid_stream_is_reported_as_an_error(proxy, recorded):
+    # Chutes' engine crashes after a first delta: the CLI must say so, not print half an
+    # answer as if it were finished. Retries are limited so the run stays short.
+    result = run_claude(proxy, "--model", "fails-mid-stream", "say hello", env_extra={"CLAUDE_CODE_MAX_RETRIES": "1"})
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 or "error" in output.lower(), output
+    assert "Unhandled exception" in output or "overloaded" in output.lower() or "API Error" in output, output
+    assert output.strip() != "The first half of an answer"
+    assert any(body.get("model") == "fails-mid-stream" for body in completions(recorded))
