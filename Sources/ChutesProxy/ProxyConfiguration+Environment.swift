@@ -33,6 +33,27 @@ extension ProxyConfiguration {
             }
         }
         if let text = reader.text("MODEL_MAP") { modelMap = try ModelMap(json: text) }
+        switch (reader.text("ROUTES"), reader.text("ROUTES_FILE")) {
+        case (let text?, nil):
+            routes = try RouteTable(json: text, variable: "ROUTES")
+        case (nil, let path?):
+            guard let text = Self.readTextFile(path) else { throw ConfigurationError(variable: "ROUTES_FILE", problem: "cannot read \(path)") }
+            routes = try RouteTable(json: text, variable: "ROUTES_FILE")
+        case (_?, _?):
+            throw ConfigurationError(variable: "ROUTES_FILE", problem: "ROUTES is set too; set one of them")
+        case (nil, nil):
+            break
+        }
+        if let value = try reader.integer("BREAKER_FAILURES", in: 1...1000) { circuitBreaker.failureThreshold = value }
+        if let value = try reader.seconds("BREAKER_COOLDOWN") { circuitBreaker.coolDown = value }
+        if let value = try reader.seconds("BREAKER_MAX_COOLDOWN") {
+            guard value >= circuitBreaker.coolDown else {
+                throw ConfigurationError(variable: "BREAKER_MAX_COOLDOWN", problem: "is shorter than BREAKER_COOLDOWN")
+            }
+            circuitBreaker.maximumCoolDown = value
+        } else {
+            circuitBreaker.maximumCoolDown = max(circuitBreaker.maximumCoolDown, circuitBreaker.coolDown)
+        }
         if let text = reader.text("TOOL_NAME_MAP") {
             do {
                 toolNameRules = try ToolNameMapping.Rules(json: text)

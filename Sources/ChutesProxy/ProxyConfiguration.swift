@@ -32,6 +32,10 @@ public struct ProxyConfiguration: Sendable {
     public var upstreamStreamIdleTimeout: Duration = .seconds(300)
 
     public var modelMap = ModelMap()
+    /// Routes by scenario (`ROUTES` or `ROUTES_FILE`), tried before `modelMap`.
+    public var routes = RouteTable()
+    /// When a failing model of a fallback list is skipped.
+    public var circuitBreaker = CircuitBreakerSettings()
     public var toolNameRules = ToolNameMapping.Rules()
     /// Correct the case of model names against the upstream's model list.
     public var autoFixModelCase = true
