@@ -4,6 +4,8 @@ import os
 import subprocess
 import tempfile
 
+import re
+
 import claude_agent_sdk
 import pytest
 
@@ -73,3 +75,27 @@ def test_an_upstream_failing_mid_stream_is_reported_as_an_error(proxy, recorded)
     assert "Unhandled exception" in output or "overloaded" in output.lower() or "API Error" in output, output
     assert output.strip() != "The first half of an answer"
     assert any(body.get("model") == "fails-mid-stream" for body in completions(recorded))
+
+
+@pytest.fixture
+def fallback_proxy(upstream):
+    """A second proxy whose models are a fallback list whose first model is always full."""
+    env = dict(os.environ, CHUTES_BASE_URL=f"http://127.0.0.1:{upstream.server_address[1]}", HOST="127.0.0.1", PORT="0",
+               MODEL_MAP='{"claude-*": ["full", "text"], "sonnet-on-chutes": ["full", "text"]}', DEBUG_PROXY="1")
+    process = subprocess.Popen([os.environ.get("PROXY_BINARY", ".build/debug/claude-chutes-proxy")], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    match = re.search(r"listening on [^ ]+:(\d+)", process.stdout.readline())
+    assert match
+    yield f"http://127.0.0.1:{match.group(1)}"
+    process.terminate()
+    assert process.wait(timeout=15) == 0
+
+
+def test_a_session_completes_on_the_second_model_when_the_first_is_full(fallback_proxy, recorded):
+    result = run_claude(fallback_proxy, "--model", "sonnet-on-chutes", "say hello")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Hello from the upstream" in result.stdout
+    models = [body["model"] for body in completions(recorded)]
+    assert "full" in models and "text" in models
+    # Every request that tried the full model went on to the second one.
+    assert models.count("text") >= models.count("full") >= 1
