@@ -72,10 +72,7 @@ public final class TCPConnection: Sendable {
 
     /// Reads up to `maxBytes`; an empty array means end of stream.
     public func read(maxBytes: Int = 65536, deadline: Deadline = .never) async throws(IOError) -> [UInt8] {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: maxBytes, alignment: 1)
-        defer { buffer.deallocate() }
-        let count = try await read(into: buffer, deadline: deadline)
-        return Array(buffer[..<count])
+        try await readArray(maxBytes: maxBytes) { buffer async throws(IOError) in try await read(into: buffer, deadline: deadline) }
     }
 
     /// Writes all of `bytes`, waiting for buffer space as needed.

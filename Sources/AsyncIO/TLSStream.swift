@@ -79,8 +79,7 @@ public final class TLSStream: ByteStream {
     }
 
     private func configureClient(serverName: String) throws(TLSError) {
-        var name = serverName
-        if name.hasPrefix("["), name.hasSuffix("]") { name = String(name.dropFirst().dropLast()) }
+        let name = SocketAddress.unbracketed(serverName)
         let isIPLiteral = SocketAddress(ip: name, port: 0) != nil
         let ok: Bool = ssl.withLock { handle in
             ERR_clear_error()

@@ -74,7 +74,7 @@ public enum ConfigurationCheck {
         var missing: [String] = []
         for target in map.entries.map(\.model) where !missing.contains(target) {
             let members = target.split(separator: ",").map { member in
-                member.split(separator: ":", maxSplits: 1).first.map { $0.trimmingSpaces.lowercased() } ?? ""
+                member.split(separator: ":", maxSplits: 1).first.map { $0.trimmingWhitespace.lowercased() } ?? ""
             }
             if members.contains(where: { !known.contains($0) }) { missing.append(target) }
         }

@@ -44,9 +44,10 @@ public struct ProxyConfiguration: Sendable {
 
     public var backoffOn429 = true
     public var maxRetriesOn429 = 1
-    /// The longest `Retry-After` honoured, in seconds.
+    /// The longest `Retry-After` honoured (`PROXY_MAX_RETRY_AFTER` gives it in seconds).
     public var maxRetryAfter: Duration = .seconds(2)
-    /// Seconds of upstream silence after which a `ping` keeps a stream alive.
+    /// How long the upstream may be silent before a `ping` keeps a stream alive
+    /// (`STREAM_PING_INTERVAL` gives it in seconds).
     public var pingInterval: Duration = .seconds(15)
 
     /// After `ProxyServer.shutdown()`, how long to keep accepting (with `/ready` answering

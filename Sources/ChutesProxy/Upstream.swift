@@ -30,7 +30,7 @@ struct Upstream: Sendable {
         let clientKey: String? = {
             if let key = headers["x-api-key"], !key.isEmpty { return key }
             if let authorization = headers["Authorization"], authorization.lowercased().hasPrefix("bearer ") {
-                let token = authorization.dropFirst("bearer ".count).trimmingSpaces
+                let token = authorization.dropFirst("bearer ".count).trimmingOptionalWhitespace
                 return token.isEmpty ? nil : String(token)
             }
             return nil
