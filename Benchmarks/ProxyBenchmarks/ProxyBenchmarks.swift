@@ -20,36 +20,36 @@ func translateStream(_ bytes: [UInt8]) -> [UInt8] {
     return output
 }
 
+/// Names carry no spaces: the benchmark tool writes threshold files with spaces replaced but
+/// looks them up with the spaces kept.
 let benchmarks: @Sendable () -> Void = {
-    // Thresholds (`Thresholds/`, checked by scripts/bench-check): instruction and allocation
-    // counts barely move between runs, so they are held tightly; time on a shared machine
-    // varies, so it only catches large regressions.
-    let timeTolerance = BenchmarkThresholds(relative: [.p50: 50.0])
+    // Thresholds (`Benchmarks/Thresholds`, checked by scripts/bench-check): allocation counts
+    // do not move between runs, so they are held within 2 %; time on a shared machine varies
+    // several-fold under other load, so it only catches a benchmark four times slower.
     Benchmark.defaultConfiguration = .init(
-        metrics: [.throughput, .wallClock, .instructions, .mallocCountTotal],
+        metrics: [.throughput, .wallClock, .mallocCountTotal],
         maxDuration: .seconds(3),
         thresholds: [
-            .wallClock: timeTolerance,
-            .throughput: timeTolerance,
-            .instructions: BenchmarkThresholds(relative: [.p50: 5.0]),
-            .mallocCountTotal: BenchmarkThresholds(relative: [.p50: 2.0]),
+            .wallClock: BenchmarkThresholds(relative: [.p90: 300.0]),
+            .throughput: .none,
+            .mallocCountTotal: BenchmarkThresholds(relative: [.p90: 2.0]),
         ]
     )
 
-    Benchmark("JSON parse Claude Code request (\(SampleRequests.claudeCodeRequest.count) bytes)", configuration: .init(scalingFactor: .kilo)) { benchmark in
+    Benchmark("JSON-parse-Claude-Code-request-\(SampleRequests.claudeCodeRequest.count)-bytes", configuration: .init(scalingFactor: .kilo)) { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(try JSONValue(parsing: SampleRequests.claudeCodeRequest))
         }
     }
 
-    Benchmark("JSON write Claude Code request (\(SampleRequests.claudeCodeRequest.count) bytes)", configuration: .init(scalingFactor: .kilo)) { benchmark in
+    Benchmark("JSON-write-Claude-Code-request-\(SampleRequests.claudeCodeRequest.count)-bytes", configuration: .init(scalingFactor: .kilo)) { benchmark in
         let value = try JSONValue(parsing: SampleRequests.claudeCodeRequest)
         for _ in benchmark.scaledIterations {
             blackHole(value.serialized())
         }
     }
 
-    Benchmark("HTTP request parse (head + small body)", configuration: .init(scalingFactor: .kilo)) { benchmark in
+    Benchmark("HTTP-request-parse-head-and-small-body", configuration: .init(scalingFactor: .kilo)) { benchmark in
         for _ in benchmark.scaledIterations {
             var parser = HTTPRequestParser()
             parser.feed(SampleRequests.httpRequest)
@@ -60,7 +60,7 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    Benchmark("Text tool-call parser, auto: 52 KB of prose without markup in 24-byte deltas", configuration: .init(scalingFactor: .one)) { benchmark in
+    Benchmark("Text-tool-call-parser-auto-52KB-prose-in-24-byte-deltas", configuration: .init(scalingFactor: .one)) { benchmark in
         let sentence = "The function returns early when the list is empty; otherwise it walks the <b>nodes</b> in order, checking each [index] and {key}. "
         let utf8 = Array(String(repeating: sentence, count: 400).utf8)
         let pieces = stride(from: 0, to: utf8.count, by: 24).map { String(decoding: utf8[$0..<min($0 + 24, utf8.count)], as: UTF8.self) }
@@ -72,19 +72,19 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    Benchmark("Stream translation: 1,000 upstream chunks (decode JSON, translate, encode)", configuration: .init(scalingFactor: .one)) { benchmark in
+    Benchmark("Stream-translation-1000-text-chunks", configuration: .init(scalingFactor: .one)) { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(translateStream(SampleRequests.upstreamChunks))
         }
     }
 
-    Benchmark("Stream translation: tool call of 1,000 argument chunks", configuration: .init(scalingFactor: .one)) { benchmark in
+    Benchmark("Stream-translation-tool-call-1000-argument-chunks", configuration: .init(scalingFactor: .one)) { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(translateStream(SampleRequests.toolCallChunks))
         }
     }
 
-    Benchmark("Stream translation: 1,000 reasoning chunks then 100 text chunks", configuration: .init(scalingFactor: .one)) { benchmark in
+    Benchmark("Stream-translation-1000-reasoning-then-100-text-chunks", configuration: .init(scalingFactor: .one)) { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(translateStream(SampleRequests.reasoningChunks))
         }

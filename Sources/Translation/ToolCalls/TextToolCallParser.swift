@@ -216,6 +216,19 @@ struct MarkerTable: Sendable {
         }
     }
 
+    /// The work a scan of `text` costs beyond one table lookup per byte: how many positions
+    /// pass the two-byte filter (each then compares markers), and the hold-back window.
+    /// For the throughput test: two tables that agree here cost the same on `text`.
+    func scanCost(of text: String) -> (candidates: Int, holdBackWindow: Int) {
+        var text = text
+        let candidates = text.withUTF8 { text in
+            (0..<text.count).count { offset in
+                bucketStart[Int(text[offset])] < bucketStart[Int(text[offset]) + 1] && (offset + 1 == text.count || mayStart(text[offset], text[offset + 1]))
+            }
+        }
+        return (candidates, longest - 1)
+    }
+
     /// UTF-8 length of the longest tail of `text` that is a proper prefix of a marker: what
     /// must be held back because the next piece may complete it.
     func partialTailLength(of text: String) -> Int {
