@@ -1,7 +1,8 @@
 /// A connected, bidirectional byte stream: plain TCP or TLS over TCP. Protocol code (the
 /// HTTP client and server) is written once against this.
 ///
-/// One task may read while another writes; errors are `IOError` (plain) or `TLSError`.
+/// One task may read while another writes; errors are `IOError` (plain) or `TLSError`, and
+/// `ByteStreamError(error)` sorts them into one type to switch on.
 public protocol ByteStream: AnyObject, Sendable {
     /// Reads what is available into `buffer`, waiting until something is; 0 means end of stream.
     func read(into buffer: UnsafeMutableRawBufferPointer, deadline: Deadline) async throws -> Int

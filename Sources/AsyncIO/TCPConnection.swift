@@ -107,6 +107,13 @@ public final class TCPConnection: Sendable {
         try await wait(for: .readable, deadline: deadline, operation: "read")
     }
 
+    /// Wakes every task parked on the connection, as if both directions had become ready
+    /// (they retry their call); remembered when nobody is parked. For layers such as TLS where
+    /// one task's call can consume what another waits for.
+    func wakeWaiters() {
+        registration.deliver(readable: true, writable: true)
+    }
+
     /// Parks until the reactor reports the socket writable.
     public func waitUntilWritable(deadline: Deadline = .never) async throws(IOError) {
         try await wait(for: .writable, deadline: deadline, operation: "write")

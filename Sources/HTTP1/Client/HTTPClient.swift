@@ -186,12 +186,8 @@ public final class HTTPClient: Sendable {
     /// keep-alive connection), as opposed to a timeout or our own cancellation.
     private static func isPeerGone(_ error: any Error) -> Bool {
         switch error {
-        case IOError.systemCall(_, let code, _), TLSError.io(.systemCall(_, let code, _)):
-            return code == ECONNRESET || code == EPIPE || code == ECONNABORTED
-        case TLSError.unexpectedEOF, TLSError.protocolError:
-            return true
-        default:
-            return false
+        case is IOError, is TLSError: ByteStreamError(error).isPeerGone
+        default: false
         }
     }
 }
