@@ -37,7 +37,8 @@ public struct ProxyConfiguration: Sendable {
     public var autoFixModelCase = true
     /// How long the upstream's model list is trusted.
     public var modelDiscoveryTTL: Duration = .seconds(300)
-    public var toolCallParser = "auto"
+    /// `TOOL_CALL_PARSER`, read once.
+    public var toolCallParser = ToolCallParserChoice.auto
     public var maxTokensCap: Int?
     /// `chat_template_kwargs` that switch reasoning on (`THINKING_TEMPLATE_KWARGS`).
     public var thinkingTemplateKwargs: JSONObject?

@@ -16,13 +16,13 @@ public enum HTTPVersion: Sendable, Equatable {
 
 /// A request's line and header fields.
 public struct HTTPRequestHead: Sendable, Equatable {
-    public var method: String
+    public var method: HTTPMethod
     /// The request-target as sent, e.g. "/v1/messages?beta=true".
     public var target: String
     public var version: HTTPVersion
     public var headers: HTTPHeaders
 
-    public init(method: String, target: String, version: HTTPVersion = .http1_1, headers: HTTPHeaders = [:]) {
+    public init(method: HTTPMethod, target: String, version: HTTPVersion = .http1_1, headers: HTTPHeaders = [:]) {
         self.method = method
         self.target = target
         self.version = version
@@ -52,7 +52,7 @@ public struct HTTPRequestHead: Sendable, Equatable {
     public func serialized() -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(256)
-        bytes += method.utf8
+        bytes += method.rawValue.utf8
         bytes.append(UInt8(ascii: " "))
         bytes += target.utf8
         bytes.append(UInt8(ascii: " "))

@@ -25,7 +25,7 @@ private let upstreamKey = "sk-upstream-chutes-key-9999"
             ["x-api-key": ""],
         ]
         for headers in refused {
-            for (method, path) in [("POST", "/v1/messages"), ("POST", "/v1/messages/count_tokens"), ("GET", "/v1/models"), ("GET", "/v1/models/x"), ("GET", "/unknown")] {
+            for (method, path): (HTTPMethod, String) in [("POST", "/v1/messages"), ("POST", "/v1/messages/count_tokens"), ("GET", "/v1/models"), ("GET", "/v1/models/x"), ("GET", "/unknown")] {
                 let response = try await proxy.send(method, path, body: method == "POST" ? hello.serialized() : [], headers: headers)
                 #expect(response.status == 401, "\(method) \(path) with \(headers)")
                 let body = try JSONValue(parsing: response.body)

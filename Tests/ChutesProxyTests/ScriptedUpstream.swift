@@ -31,7 +31,7 @@ final class ScriptedUpstream: Sendable {
         scheme = tls == nil ? "http" : "https"
         server = try HTTPServer(configuration: configuration, responder: ClosureResponder { request in
             let index = log.entries.withLock { entries in
-                entries.append(Received(method: request.method, path: request.head.target, headers: request.headers, body: try? JSONValue(parsing: request.body)))
+                entries.append(Received(method: request.method.rawValue, path: request.head.target, headers: request.headers, body: try? JSONValue(parsing: request.body)))
                 return entries.count - 1
             }
             return await script(request, index)
@@ -132,7 +132,7 @@ struct RunningProxy: Sendable {
         try await send("POST", path, body: body.serialized(), headers: headers)
     }
 
-    func send(_ method: String, _ path: String, body: [UInt8] = [], headers: HTTPHeaders = ["x-api-key": "sk-client-key-123"]) async throws -> (status: Int, headers: HTTPHeaders, body: [UInt8]) {
+    func send(_ method: HTTPMethod, _ path: String, body: [UInt8] = [], headers: HTTPHeaders = ["x-api-key": "sk-client-key-123"]) async throws -> (status: Int, headers: HTTPHeaders, body: [UInt8]) {
         var headers = headers
         if !body.isEmpty { headers.add(name: "Content-Type", value: "application/json") }
         let url = HTTPURL("http://127.0.0.1:\(proxy.port)\(path)")!

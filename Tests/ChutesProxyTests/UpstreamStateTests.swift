@@ -4,6 +4,7 @@ import JSON
 import Locking
 import TestSupport
 import Testing
+import Translation
 @testable import ChutesProxy
 
 @Suite struct UpstreamStateTests {
@@ -133,7 +134,8 @@ import Testing
 
     @Test(arguments: ["minimax_m2", "MiniMax-M2", "glm47", "ernie45", "kimi_k3", "gemma4", "off"])
     func everyToolCallParserNameIsTaken(name: String) throws {
-        #expect(try ProxyConfiguration(environment: ["TOOL_CALL_PARSER": name]).toolCallParser == name)
+        let choice = try ProxyConfiguration(environment: ["TOOL_CALL_PARSER": name]).toolCallParser
+        #expect(choice == (name == "off" ? .off : .family(try #require(ToolCallFamily(setting: name)))))
     }
 
     @Test func settingsAreRead() throws {
@@ -149,7 +151,7 @@ import Testing
         #expect(!configuration.autoFixModelCase && configuration.debug && !configuration.backoffOn429)
         #expect(configuration.maxRetriesOn429 == 3 && configuration.maxRetryAfter == .milliseconds(1500))
         #expect(configuration.modelDiscoveryTTL == .seconds(60) && configuration.maxTokensCap == 8192)
-        #expect(configuration.upstreamResponseTimeout == .seconds(30) && configuration.toolCallParser == "qwen3_coder")
+        #expect(configuration.upstreamResponseTimeout == .seconds(30) && configuration.toolCallParser == .family(.qwen3Coder))
     }
 }
 
