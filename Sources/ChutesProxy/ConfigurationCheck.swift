@@ -73,10 +73,7 @@ public enum ConfigurationCheck {
         let known = Set(offered.map { $0.lowercased() })
         var missing: [String] = []
         for target in map.entries.map(\.model) where !missing.contains(target) {
-            let members = target.split(separator: ",").map { member in
-                member.split(separator: ":", maxSplits: 1).first.map { $0.trimmingWhitespace.lowercased() } ?? ""
-            }
-            if members.contains(where: { !known.contains($0) }) { missing.append(target) }
+            if ModelPool(target).members.contains(where: { !known.contains($0.name.lowercased()) }) { missing.append(target) }
         }
         return missing
     }
