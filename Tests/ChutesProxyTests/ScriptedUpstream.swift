@@ -155,3 +155,42 @@ struct RunningProxy: Sendable {
 func chunk(_ delta: JSONValue, finish: String? = nil) -> JSONValue {
     ["id": "c", "object": "chat.completion.chunk", "choices": [["index": 0, "delta": delta, "finish_reason": finish.map { JSONValue($0) } ?? nil]]]
 }
+
+/// Runs `body` against a scripted upstream on loopback, then stops the upstream, also when
+/// `body` throws (a failed `#require`), so no test leaves a server running.
+func withScriptedUpstream<Result>(
+    tls: TLSContext? = nil,
+    _ script: @escaping ScriptedUpstream.Script,
+    run body: (ScriptedUpstream) async throws -> Result
+) async throws -> Result {
+    let upstream = try ScriptedUpstream(tls: tls, script)
+    let result: Result
+    do {
+        result = try await body(upstream)
+    } catch {
+        await upstream.stop()
+        throw error
+    }
+    await upstream.stop()
+    return result
+}
+
+/// Runs `body` against the proxy on a free loopback port in front of `upstream`, then stops
+/// the proxy, also when `body` throws.
+func withRunningProxy<Result>(
+    upstream: ScriptedUpstream,
+    environment: [String: String] = [:],
+    logger: Logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
+    _ body: (RunningProxy) async throws -> Result
+) async throws -> Result {
+    let proxy = try RunningProxy(upstream: upstream, environment: environment, logger: logger)
+    let result: Result
+    do {
+        result = try await body(proxy)
+    } catch {
+        await proxy.stop()
+        throw error
+    }
+    await proxy.stop()
+    return result
+}

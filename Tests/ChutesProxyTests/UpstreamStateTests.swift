@@ -90,7 +90,7 @@ import Translation
 
     @Test func aStale404RefreshesTheModelListAndRetriesOnce() async throws {
         let listFetches = Mutex(0)
-        let upstream = try ScriptedUpstream { request, _ in
+        try await withScriptedUpstream { request, _ in
             if request.path.hasSuffix("/models") {
                 let fetch = listFetches.withLock { $0 += 1; return $0 }
                 // The first list predates the model; the refreshed one has it.
@@ -101,13 +101,13 @@ import Translation
             return model == "new/Shiny-Model"
                 ? ScriptedUpstream.completion(["role": "assistant", "content": "found"])
                 : ScriptedUpstream.json(["error": ["message": "model not found"]], status: 404)
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream) { proxy in
+                let response = try await proxy.post("/v1/messages", ["model": "new/shiny-model", "max_tokens": 5, "messages": [["role": "user", "content": "x"]]])
+                #expect(response.status == 200)
+                #expect(upstream.completionRequests.map { $0.body?["model"]?.stringValue ?? "" } == ["new/shiny-model", "new/Shiny-Model"])
+            }
         }
-        let proxy = try RunningProxy(upstream: upstream)
-        let response = try await proxy.post("/v1/messages", ["model": "new/shiny-model", "max_tokens": 5, "messages": [["role": "user", "content": "x"]]])
-        #expect(response.status == 200)
-        #expect(upstream.completionRequests.map { $0.body?["model"]?.stringValue ?? "" } == ["new/shiny-model", "new/Shiny-Model"])
-        await proxy.stop()
-        await upstream.stop()
     }
 
     @Test(arguments: [
