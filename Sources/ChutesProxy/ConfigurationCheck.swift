@@ -44,7 +44,7 @@ public enum ConfigurationCheck {
         let body: [UInt8]
         let status: Int
         do {
-            let response = try await client.execute(HTTPClientRequest(method: "GET", url: url, headers: headers))
+            let response = try await client.execute(HTTPClientRequest(method: .get, url: url, headers: headers))
             status = response.status
             body = try await response.body.collect(upTo: 16 << 20)
         } catch {
@@ -104,7 +104,7 @@ public enum HealthProbe {
         if let certificate = configuration.servingTLSFiles.certificateChain { clientConfiguration.trustRoots = .file(certificate) }
         do {
             let client = try HTTPClient(configuration: clientConfiguration)
-            let response = try await client.execute(HTTPClientRequest(method: "GET", url: url, headers: ["Connection": "close"]))
+            let response = try await client.execute(HTTPClientRequest(method: .get, url: url, headers: ["Connection": "close"]))
             _ = try? await response.body.collect(upTo: 1 << 16)
             return response.status == 200 ? nil : "GET \(url) answered \(response.status)"
         } catch {

@@ -104,12 +104,12 @@ struct MessagesHandler: Sendable {
 
     /// Parses tool calls written as text, when the request declared tools (`TOOL_CALL_PARSER`).
     private func textToolCallParser(for context: RequestContext) -> TextToolCallParser? {
-        makeTextToolCallParser(setting: configuration.toolCallParser, model: context.upstreamModel, tools: context.tools)
+        makeTextToolCallParser(configuration.toolCallParser, model: context.upstreamModel, tools: context.tools)
     }
 
     /// Parses tool calls written into the reasoning, for the families that write them there.
     private func reasoningToolCallParser(for context: RequestContext) -> TextToolCallParser? {
-        makeReasoningToolCallParser(setting: configuration.toolCallParser, model: context.upstreamModel, tools: context.tools)
+        makeReasoningToolCallParser(configuration.toolCallParser, model: context.upstreamModel, tools: context.tools)
     }
 
     /// The Anthropic event stream for an upstream answer: relayed chunk by chunk from an

@@ -76,14 +76,14 @@ extension ProxySetting {
             show: { $0.toolNameRules.jsonText }),
         ProxySetting("TOOL_CALL_PARSER", "text tool-call format to parse: auto, none, or " + ToolCallFamily.allCases.map(\.rawValue).joined(separator: ", "), default: "auto",
             read: { value, c throws(ConfigurationError) in
-                let known = ["auto", "none"] + ToolCallFamily.allCases.map(\.rawValue)
                 // A family's other names (vLLM's and sglang's, e.g. glm47, minimax, ernie45) are taken too.
-                guard known.contains(value.text.lowercased().replacing("-", with: "_")) || value.text.lowercased() == "off" || ToolCallFamily(setting: value.text) != nil else {
+                guard let choice = ToolCallParserChoice(setting: value.text) else {
+                    let known = ["auto", "none"] + ToolCallFamily.allCases.map(\.rawValue)
                     throw value.problem("'\(value.text)' is not one of \(known.joined(separator: ", "))")
                 }
-                c.toolCallParser = value.text
+                c.toolCallParser = choice
             },
-            show: { $0.toolCallParser }),
+            show: { $0.toolCallParser.description }),
         ProxySetting("MAX_TOKENS_CAP", "upper bound for max_tokens (many models refuse Claude Code's 128000)",
             read: { value, c throws(ConfigurationError) in c.maxTokensCap = try value.integer(in: 1...10_000_000) },
             show: { $0.maxTokensCap.map(String.init) ?? "" }),

@@ -78,13 +78,13 @@ struct UpstreamCaller: Sendable {
     func call(_ request: MessagesRequest, model: String) async throws(UpstreamFailure) -> Answer {
         let resolved = await upstream.catalog.resolve(model, correctCase: configuration.autoFixModelCase)
         var prepared = try prepare(request, model: resolved.name, info: resolved.info)
-        var response = try await upstream.send(method: "POST", path: "/v1/chat/completions", body: prepared.body, key: request.key)
+        var response = try await upstream.send(method: .post, path: "/v1/chat/completions", body: prepared.body, key: request.key)
         if response.status == 404 && configuration.autoFixModelCase {
             let refreshed = await upstream.catalog.resolve(model, correctCase: true, refresh: true)
             if refreshed.name != prepared.model {
                 response.body.discard()
                 prepared = try prepare(request, model: refreshed.name, info: refreshed.info)
-                response = try await upstream.send(method: "POST", path: "/v1/chat/completions", body: prepared.body, key: request.key)
+                response = try await upstream.send(method: .post, path: "/v1/chat/completions", body: prepared.body, key: request.key)
             }
         }
         let invocationID = response.headers["x-chutes-invocationid"]
