@@ -18,7 +18,6 @@ var package = Package(
         .library(name: "ChutesProxy", targets: ["ChutesProxy"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
@@ -44,7 +43,7 @@ var package = Package(
         .target(
             name: "ChutesProxy",
             dependencies: [
-                "HTTP1", "JSON", "Translation",
+                "HTTP1", "JSON", "Translation", "Locking",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -54,7 +53,6 @@ var package = Package(
             name: "claude-chutes-proxy",
             dependencies: [
                 "ChutesProxy",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

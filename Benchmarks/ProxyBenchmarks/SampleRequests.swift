@@ -38,4 +38,40 @@ enum SampleRequests {
         text += #"data: {"choices":[],"usage":{"prompt_tokens":10,"completion_tokens":1000}}"# + "\n\ndata: [DONE]\n\n"
         return Array(text.utf8)
     }()
+
+    static let done = Array("[DONE]".utf8)
+
+    /// A structured tool call streamed as vLLM does: id and name first, then 1,000 argument
+    /// fragments (escaped JSON text), then the finish reason and usage.
+    static let toolCallChunks: [UInt8] = {
+        func chunk(_ delta: String, finish: String = "null") -> String {
+            #"data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"deepseek-ai/DeepSeek-V3","choices":[{"index":0,"delta":\#(delta),"finish_reason":\#(finish)}]}"# + "\n\n"
+        }
+        var text = chunk(#"{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"Write","arguments":""}}]}"#)
+        text += chunk(#"{"tool_calls":[{"index":0,"function":{"arguments":"{\"path\": \"/tmp/out.txt\", \"content\": \""}}]}"#)
+        for index in 0..<1000 {
+            text += chunk(#"{"tool_calls":[{"index":0,"function":{"arguments":"line \#(index)\\n"}}]}"#)
+        }
+        text += chunk(#"{"tool_calls":[{"index":0,"function":{"arguments":"\"}"}}]}"#)
+        text += chunk("{}", finish: #""tool_calls""#)
+        text += #"data: {"choices":[],"usage":{"prompt_tokens":10,"completion_tokens":1003}}"# + "\n\ndata: [DONE]\n\n"
+        return Array(text.utf8)
+    }()
+
+    /// A reasoning model's stream: 1,000 `reasoning_content` deltas, then 100 answer deltas.
+    static let reasoningChunks: [UInt8] = {
+        func chunk(_ delta: String, finish: String = "null") -> String {
+            #"data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"deepseek-ai/DeepSeek-R1","choices":[{"index":0,"delta":\#(delta),"finish_reason":\#(finish)}]}"# + "\n\n"
+        }
+        var text = chunk(#"{"role":"assistant","content":""}"#)
+        for index in 0..<1000 {
+            text += chunk(#"{"reasoning_content":" step \#(index) of the \"plan\""}"#)
+        }
+        for index in 0..<100 {
+            text += chunk(#"{"content":" answer\#(index)"}"#)
+        }
+        text += chunk("{}", finish: #""stop""#)
+        text += #"data: {"choices":[],"usage":{"prompt_tokens":10,"completion_tokens":1100}}"# + "\n\ndata: [DONE]\n\n"
+        return Array(text.utf8)
+    }()
 }

@@ -1,6 +1,5 @@
 import Glibc
 import Locking
-import Synchronization
 
 /// Host-name resolution with `getaddrinfo`, which blocks, so it runs on a thread of its own
 /// and never on the cooperative pool. IP literals are answered without a lookup.

@@ -1,7 +1,6 @@
 import CSyscalls
 import Glibc
 import Locking
-import Synchronization
 
 /// The event loop: one dedicated thread blocked in `epoll_wait`, never a thread of the
 /// cooperative pool. It turns readiness edges and expired deadlines into resumed tasks.

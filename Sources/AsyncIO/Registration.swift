@@ -1,6 +1,5 @@
 import Glibc
 import Locking
-import Synchronization
 
 /// Which readiness a task waits for.
 enum Interest: Sendable {

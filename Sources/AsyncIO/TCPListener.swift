@@ -79,6 +79,26 @@ public final class TCPListener: Sendable {
         }
     }
 
+    /// Accepts, without waiting, the connections the kernel has already queued: a server that
+    /// drains calls it just before `close()`, which would otherwise reset them.
+    public func acceptQueued() -> [TCPConnection] {
+        var accepted: [TCPConnection] = []
+        while !registration.isClosed {
+            var storage = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let fd = withUnsafeMutablePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { csyscalls_accept(registration.fileDescriptor, $0, &length) }
+            }
+            if fd >= 0 {
+                guard let connection = try? TCPConnection(adopting: fd, remoteAddress: storage.socketAddress, reactor: reactor) else { continue }
+                accepted.append(connection)
+            } else if errno != EINTR && errno != ECONNABORTED && errno != EPROTO {
+                break   // EAGAIN: the queue is empty
+            }
+        }
+        return accepted
+    }
+
     /// Stops accepting; a parked `accept()` wakes with `.closed`. Idempotent.
     public func close() {
         guard registration.markClosed() else { return }

@@ -1,6 +1,6 @@
 import Dispatch
 import Glibc
-import Synchronization
+import Locking
 
 /// Where rendered log lines go.
 public protocol LogSink: Sendable {
@@ -11,8 +11,9 @@ public protocol LogSink: Sendable {
 /// Writes log lines to a file descriptor (stderr by default) from a queue of its own, so a
 /// slow reader (a full pipe, a stalled log collector) never blocks a request: lines wait in
 /// a buffer of `capacity` bytes and, when that is full, are dropped and counted, the count
-/// written out as soon as there is room again. Lines that arrive while a write is under way
-/// go out together in the next one.
+/// written out as soon as there is room again. A write goes out `batchDelay` after the first
+/// line that waits, with every line that arrived meanwhile: under load one system call and
+/// one thread wake-up carry hundreds of lines instead of one each.
 public final class LogWriter: LogSink {
     private struct State {
         var pending: [UInt8] = []
@@ -24,12 +25,15 @@ public final class LogWriter: LogSink {
     private let capacity: Int
     private let state = Mutex(State())
     private let queue = DispatchQueue(label: "claude-chutes-proxy.log-writer")
+    private let batchDelay: DispatchTimeInterval
 
     public static let standardError = LogWriter(fileDescriptor: STDERR_FILENO)
 
-    public init(fileDescriptor: Int32, capacity: Int = 4 << 20) {
+    public init(fileDescriptor: Int32, capacity: Int = 4 << 20, batchDelay: Duration = .milliseconds(5)) {
         self.fileDescriptor = fileDescriptor
         self.capacity = capacity
+        let (seconds, attoseconds) = batchDelay.components
+        self.batchDelay = .microseconds(Int(seconds) * 1_000_000 + Int(attoseconds / 1_000_000_000_000))
     }
 
     public func write(_ line: [UInt8]) {
@@ -42,7 +46,7 @@ public final class LogWriter: LogSink {
             defer { state.flushScheduled = true }
             return !state.flushScheduled
         }
-        if schedule { queue.async { self.drain() } }
+        if schedule { queue.asyncAfter(deadline: .now() + batchDelay) { self.drain() } }
     }
 
     /// Returns once every line written so far is out (at exit).

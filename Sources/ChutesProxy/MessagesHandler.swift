@@ -71,7 +71,7 @@ struct MessagesHandler: Sendable {
     /// Step 5: the upstream's answer to the client, streamed or whole.
     private func relay(_ answer: UpstreamCaller.Answer, facts: RequestFacts, started: ContinuousClock.Instant) async throws(AnthropicError) -> HTTPResponse {
         let context = answer.prepared.context
-        let isEventStream = answer.response.headers["Content-Type"]?.lowercased().contains("text/event-stream") ?? false
+        let isEventStream = answer.response.headers["Content-Type"].map(Self.isEventStreamType) ?? false
         if context.stream {
             return streamResponse(answer.response, isEventStream: isEventStream, context: context, facts: facts, started: started)
         }
@@ -187,6 +187,15 @@ struct MessagesHandler: Sendable {
         if let usage = answer["usage"] { chunk["usage"] = usage }
         return Array("data: ".utf8) + JSONValue.object(chunk).serialized() + Array("\n\n".utf8)
     }
+
+    /// `text/event-stream`, whatever its case and parameters (no lowercased copy per request).
+    static func isEventStreamType(_ contentType: String) -> Bool {
+        var mediaType = contentType.utf8.prefix { $0 != UInt8(ascii: ";") }.drop { $0 == UInt8(ascii: " ") }
+        while mediaType.last == UInt8(ascii: " ") { mediaType = mediaType.dropLast() }
+        return mediaType.elementsEqual(eventStream) { ($0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0) == $1 }
+    }
+
+    private static let eventStream = Array("text/event-stream".utf8)
 
     /// Debug detail (`LOG_LEVEL=debug` or `DEBUG_PROXY=1`); the access log has one line per request.
     private func log(_ facts: RequestFacts, started: ContinuousClock.Instant, outcome: String) {

@@ -6,7 +6,7 @@ import JSON
 /// `"claude-*haiku*"`). A value is a name (which may be a Chutes pool `"a,b"`) or a JSON
 /// array of them, tried in order when one fails (see `UpstreamCaller`).
 public struct ModelMap: Sendable, Equatable {
-    private var entries: [(pattern: String, models: [String])] = []
+    private(set) var entries: [(pattern: String, models: [String])] = []
 
     public init() {}
 
@@ -53,27 +53,41 @@ public struct ModelMap: Sendable, Equatable {
 
     /// The mapped names in the order to try them, or nil when no entry matches.
     public func upstreamModels(for name: String) -> [String]? {
-        if let exact = entries.first(where: { $0.pattern == name && !$0.pattern.contains("*") }) { return exact.models }
+        if let exact = entries.first(where: { $0.pattern == name && !Self.isPattern($0.pattern) }) { return exact.models }
         let lowered = name.lowercased()
-        if let folded = entries.first(where: { $0.pattern.lowercased() == lowered && !$0.pattern.contains("*") }) { return folded.models }
-        return entries.first { $0.pattern.contains("*") && Self.glob($0.pattern.lowercased(), matches: lowered) }?.models
+        if let folded = entries.first(where: { $0.pattern.lowercased() == lowered && !Self.isPattern($0.pattern) }) { return folded.models }
+        return entries.first { Self.isPattern($0.pattern) && Self.glob($0.pattern.lowercased(), matches: lowered) }?.models
     }
 
-    /// The entries as written, one a line, for `describe()`.
+    /// The entries as written, one a line, for `routingDescription`.
     var lines: [String] {
         entries.map { "\($0.pattern) -> \($0.models.joined(separator: " | "))" }
     }
 
+    private static func isPattern(_ pattern: String) -> Bool { pattern.utf8.contains(UInt8(ascii: "*")) }
+
     /// `*` matches any run of characters; everything else literally.
+    /// Compared byte by byte (names are compared after lowercasing, never by Unicode rules).
     static func glob(_ pattern: String, matches text: String) -> Bool {
-        let parts = pattern.split(separator: "*", omittingEmptySubsequences: false).map(String.init)
+        let parts = pattern.utf8.split(separator: UInt8(ascii: "*"), omittingEmptySubsequences: false)
         guard parts.count > 1 else { return pattern == text }
-        guard text.hasPrefix(parts[0]) else { return false }
-        var rest = Substring(text.dropFirst(parts[0].count))
+        var rest = Substring(text).utf8[...]
+        guard rest.starts(with: parts[0]) else { return false }
+        rest = rest.dropFirst(parts[0].count)
         for part in parts.dropFirst().dropLast() where !part.isEmpty {
-            guard let range = rest.firstRange(of: part) else { return false }
-            rest = rest[range.upperBound...]
+            guard let start = firstOccurrence(of: part, in: rest) else { return false }
+            rest = rest[rest.index(start, offsetBy: part.count)...]
         }
-        return rest.hasSuffix(parts[parts.count - 1])
+        let last = parts[parts.count - 1]
+        return rest.count >= last.count && rest.suffix(last.count).elementsEqual(last)
+    }
+
+    private static func firstOccurrence(of needle: Substring.UTF8View.SubSequence, in haystack: Substring.UTF8View.SubSequence) -> Substring.UTF8View.Index? {
+        var start = haystack.startIndex
+        while haystack.distance(from: start, to: haystack.endIndex) >= needle.count {
+            if haystack[start...].starts(with: needle) { return start }
+            start = haystack.index(after: start)
+        }
+        return nil
     }
 }

@@ -1,123 +1,96 @@
 import AsyncIO
 import Glibc
 import HTTP1
-import JSON
 import Logging
-import Translation
 
 extension ProxyConfiguration {
-    /// Reads the configuration from environment variables (names compatible with the
-    /// reference Python proxy; the README lists them). An invalid value throws, naming the
-    /// variable.
+    /// Reads the configuration from environment variables, one row of `ProxySetting.all`
+    /// each (names compatible with the reference Python proxy; the README lists them). Empty
+    /// values count as unset. An invalid value throws, naming the variable.
     public init(environment: [String: String]) throws(ConfigurationError) {
         self.init()
-        let reader = EnvironmentReader(environment)
-        if let host = reader.text("HOST") { self.host = host }
-        if let port = try reader.integer("PORT", in: 0...65535) { self.port = port }
+        for setting in ProxySetting.all {
+            guard let text = environment[setting.name]?.trimmingSpaces, !text.isEmpty else { continue }
+            try setting.read(SettingText(name: setting.name, text: String(text)), &self)
+        }
+        try loadServingTLS()
+        try loadInboundKeys(styleSet: environment["CHUTES_AUTH_STYLE"].map { !$0.trimmingSpaces.isEmpty } ?? false)
+        if debug && logLevel > .debug { logLevel = .debug }   // DEBUG_PROXY=1 means LOG_LEVEL=debug
+        if logLevel <= .debug { debug = true }
+        try validate()
+    }
 
-        if let base = reader.text("CHUTES_BASE_URL") {
-            guard let url = HTTPURL(base.hasSuffix("/") ? String(base.dropLast()) : base) else {
-                throw ConfigurationError(variable: "CHUTES_BASE_URL", problem: "'\(base)' is not an http(s) URL")
-            }
-            upstreamBaseURL = url
+    /// `PROXY_API_KEYS` and `PROXY_API_KEYS_FILE` together; with inbound keys the upstream key
+    /// is `CHUTES_API_KEY` only, so a `CHUTES_AUTH_STYLE` other than env is refused.
+    private mutating func loadInboundKeys(styleSet: Bool) throws(ConfigurationError) {
+        inboundKeys = try Self.inboundKeys(list: inboundKeySources.list, file: inboundKeySources.file)
+        guard !inboundKeys.isEmpty else { return }
+        if styleSet && authStyle != .env {
+            throw ConfigurationError(variable: "CHUTES_AUTH_STYLE", problem: "'\(authStyle.rawValue)' forwards client keys, but PROXY_API_KEYS makes clients send proxy keys: leave it unset or set it to env")
         }
-        upstreamAPIKey = reader.text("CHUTES_API_KEY")
-        if let style = reader.text("CHUTES_AUTH_STYLE") {
-            // The reference proxy also named the header styles after the header.
-            switch style.lowercased() {
-            case "header", "x-api-key", "authorization": authStyle = .header
-            case "env": authStyle = .env
-            case "both": authStyle = .both
-            default:
-                throw ConfigurationError(variable: "CHUTES_AUTH_STYLE", problem: "'\(style)' is not one of header, env, both (or x-api-key, authorization)")
-            }
-        }
-        if let text = reader.text("MODEL_MAP") { modelMap = try ModelMap(json: text) }
-        switch (reader.text("ROUTES"), reader.text("ROUTES_FILE")) {
-        case (let text?, nil):
-            routes = try RouteTable(json: text, variable: "ROUTES")
-        case (nil, let path?):
-            guard let text = Self.readTextFile(path) else { throw ConfigurationError(variable: "ROUTES_FILE", problem: "cannot read \(path)") }
-            routes = try RouteTable(json: text, variable: "ROUTES_FILE")
-        case (_?, _?):
-            throw ConfigurationError(variable: "ROUTES_FILE", problem: "ROUTES is set too; set one of them")
-        case (nil, nil):
-            break
-        }
-        if let value = try reader.integer("BREAKER_FAILURES", in: 1...1000) { circuitBreaker.failureThreshold = value }
-        if let value = try reader.seconds("BREAKER_COOLDOWN") { circuitBreaker.coolDown = value }
-        if let value = try reader.seconds("BREAKER_MAX_COOLDOWN") {
-            guard value >= circuitBreaker.coolDown else {
-                throw ConfigurationError(variable: "BREAKER_MAX_COOLDOWN", problem: "is shorter than BREAKER_COOLDOWN")
-            }
-            circuitBreaker.maximumCoolDown = value
-        } else {
-            circuitBreaker.maximumCoolDown = max(circuitBreaker.maximumCoolDown, circuitBreaker.coolDown)
-        }
-        if let text = reader.text("TOOL_NAME_MAP") {
-            do {
-                toolNameRules = try ToolNameMapping.Rules(json: text)
-            } catch {
-                throw ConfigurationError(variable: "TOOL_NAME_MAP", problem: error.message)
-            }
-        }
-        if let value = try reader.flag("AUTO_FIX_MODEL_CASE") { autoFixModelCase = value }
-        if let value = try reader.flag("DEBUG_PROXY") {
-            debug = value
-            if value { logLevel = .debug }
-        }
-        if let text = reader.text("LOG_LEVEL") {
-            guard let level = Logger.Level(rawValue: text.lowercased()) else {
-                throw ConfigurationError(variable: "LOG_LEVEL", problem: "'\(text)' is not one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            logLevel = level
-            if level <= .debug { debug = true }
-        }
-        if let value = try reader.flag("METRICS_ENABLED") { metricsEnabled = value }
-        if let value = try reader.flag("METRICS_REQUIRE_KEY") { metricsRequireKey = value }
-        inboundKeys = try Self.inboundKeys(reader)
-        if !inboundKeys.isEmpty {
-            if let style = reader.text("CHUTES_AUTH_STYLE"), style.lowercased() != "env" {
-                throw ConfigurationError(variable: "CHUTES_AUTH_STYLE", problem: "'\(style)' forwards client keys, but PROXY_API_KEYS makes clients send proxy keys: leave it unset or set it to env")
-            }
-            authStyle = .env
-        }
-        if let text = reader.text("LOG_FORMAT") {
-            guard let format = LogFormat(rawValue: text.lowercased()) else {
-                throw ConfigurationError(variable: "LOG_FORMAT", problem: "'\(text)' is not json or text")
-            }
-            logFormat = format
-        }
-        if let value = try reader.flag("PROXY_BACKOFF_ON_429") { backoffOn429 = value }
-        if let value = try reader.integer("PROXY_MAX_RETRY_ON_429", in: 0...20) { maxRetriesOn429 = value }
-        if let value = try reader.seconds("PROXY_MAX_RETRY_AFTER") { maxRetryAfter = value }
-        if let value = try reader.seconds("MODEL_DISCOVERY_TTL") { modelDiscoveryTTL = value }
-        if let value = reader.text("TOOL_CALL_PARSER") {
-            let known = ["auto", "none"] + ToolCallFamily.allCases.map(\.rawValue)
-            guard known.contains(value.lowercased().replacing("-", with: "_")) else {
-                throw ConfigurationError(variable: "TOOL_CALL_PARSER", problem: "'\(value)' is not one of \(known.joined(separator: ", "))")
-            }
-            toolCallParser = value
-        }
-        if let value = try reader.integer("MAX_TOKENS_CAP", in: 1...10_000_000) { maxTokensCap = value }
-        if let text = reader.text("THINKING_TEMPLATE_KWARGS") {
-            guard let object = (try? JSONValue(parsing: text))?.objectValue else {
-                throw ConfigurationError(variable: "THINKING_TEMPLATE_KWARGS", problem: "must be a JSON object, e.g. {\"thinking\":true}")
-            }
-            thinkingTemplateKwargs = object
-        }
-        if let value = try reader.seconds("STREAM_PING_INTERVAL") { pingInterval = value }
-        if let value = try reader.seconds("UPSTREAM_CONNECT_TIMEOUT") { upstreamConnectTimeout = value }
-        if let value = try reader.seconds("UPSTREAM_TIMEOUT") { upstreamResponseTimeout = value }
-        if let value = try reader.seconds("UPSTREAM_STREAM_IDLE_TIMEOUT") { upstreamStreamIdleTimeout = value }
+        authStyle = .env
+    }
 
-        if let caFile = reader.text("CHUTES_CA_FILE") {
-            guard access(caFile, R_OK) == 0 else {
-                throw ConfigurationError(variable: "CHUTES_CA_FILE", problem: "cannot read \(caFile)")
+
+    /// The settings given as flags, by variable name: `--port 9000`, `--port=9000`, a switch
+    /// alone (`--debug-proxy` means 1). Lay them over the environment (flags win) before
+    /// `init(environment:)`. Throws on a flag that names no setting or lacks its value.
+    public static func settings(fromFlags flags: [String]) throws(ConfigurationError) -> [String: String] {
+        var result: [String: String] = [:]
+        var index = flags.startIndex
+        while index < flags.endIndex {
+            let argument = flags[index]
+            index += 1
+            let name = argument.firstIndex(of: "=").map { String(argument[..<$0]) } ?? argument
+            guard argument.hasPrefix("--"), let setting = ProxySetting.named(name), setting.flag == name else {
+                throw ConfigurationError(variable: name, problem: "no such setting (--help lists them)")
             }
-            upstreamTrustRoots = .file(caFile)
+            if let equals = argument.firstIndex(of: "=") {
+                result[setting.name] = String(argument[argument.index(after: equals)...])
+                continue
+            }
+            let next = index < flags.endIndex ? flags[index] : nil
+            if setting.isSwitch {
+                // Alone it means on; a following word is its value only when it reads as one.
+                if let next, (try? SettingText(name: setting.name, text: next).flag()) != nil {
+                    result[setting.name] = next
+                    index += 1
+                } else {
+                    result[setting.name] = "1"
+                }
+            } else {
+                guard let next else { throw ConfigurationError(variable: setting.flag, problem: "needs a value") }
+                result[setting.name] = next
+                index += 1
+            }
         }
-        switch (reader.text("TLS_CERT_FILE"), reader.text("TLS_KEY_FILE")) {
+        return result
+    }
+
+    /// The effective configuration as `NAME=value` lines in `ProxySetting.all`'s order,
+    /// secrets shown as `<redacted>`; each line says where the value came from.
+    public func printableSettings(environment: [String: String], flags: [String: String] = [:]) -> [String] {
+        let width = ProxySetting.all.map(\.name.count).max() ?? 0
+        return ProxySetting.all.map { setting in
+            let shown = setting.show(self)
+            let value = setting.isSecret && !shown.isEmpty ? "<redacted>" : shown
+            let origin: String
+            if flags[setting.name] != nil {
+                origin = "flag \(setting.flag)"
+            } else if let text = environment[setting.name]?.trimmingSpaces, !text.isEmpty {
+                origin = "environment"
+            } else {
+                origin = "default"
+            }
+            let assignment = "\(setting.name)=\(value)"
+            let padding = String(repeating: " ", count: max(1, width + 24 - assignment.count))
+            return assignment + padding + "# " + origin
+        }
+    }
+
+    /// Serves HTTPS when both `TLS_CERT_FILE` and `TLS_KEY_FILE` are set.
+    private mutating func loadServingTLS() throws(ConfigurationError) {
+        switch servingTLSFiles {
         case (nil, nil):
             break
         case let (certificate?, key?):
@@ -131,17 +104,16 @@ extension ProxyConfiguration {
         case (_?, nil):
             throw ConfigurationError(variable: "TLS_KEY_FILE", problem: "TLS_CERT_FILE is set but TLS_KEY_FILE is not; set both to serve HTTPS")
         }
-        try validate()
     }
 
     /// `PROXY_API_KEYS` (comma-separated) and the lines of `PROXY_API_KEYS_FILE` (blank
     /// lines and `#` comments skipped), together.
-    private static func inboundKeys(_ reader: EnvironmentReader) throws(ConfigurationError) -> InboundKeys {
+    private static func inboundKeys(list: String?, file: String?) throws(ConfigurationError) -> InboundKeys {
         var keys: [(key: Substring, variable: String)] = []
-        if let list = reader.text("PROXY_API_KEYS") {
+        if let list {
             keys += list.split(separator: ",").map { ($0.trimmingSpaces, "PROXY_API_KEYS") }.filter { !$0.0.isEmpty }
         }
-        if let path = reader.text("PROXY_API_KEYS_FILE") {
+        if let path = file {
             guard let text = readTextFile(path) else {
                 throw ConfigurationError(variable: "PROXY_API_KEYS_FILE", problem: "cannot read \(path)")
             }
@@ -160,7 +132,7 @@ extension ProxyConfiguration {
     }
 
     /// A whole (small) text file, or nil when it cannot be read.
-    private static func readTextFile(_ path: String) -> String? {
+    static func readTextFile(_ path: String) -> String? {
         guard let file = fopen(path, "r") else { return nil }
         defer { fclose(file) }
         var bytes: [UInt8] = []
@@ -186,47 +158,6 @@ extension ProxyConfiguration {
             entry += 1
         }
         return result
-    }
-}
-
-/// Typed reads of environment variables; empty values count as unset.
-private struct EnvironmentReader {
-    let environment: [String: String]
-
-    init(_ environment: [String: String]) { self.environment = environment }
-
-    func text(_ name: String) -> String? {
-        guard let value = environment[name]?.trimmingSpaces, !value.isEmpty else { return nil }
-        return String(value)
-    }
-
-    func integer(_ name: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
-        guard let text = text(name) else { return nil }
-        guard let value = Int(text), range.contains(value) else {
-            throw ConfigurationError(variable: name, problem: "'\(text)' is not a whole number from \(range.lowerBound) to \(range.upperBound)")
-        }
-        return value
-    }
-
-    /// The longest duration a setting may have: a year; more is a typo, not a timeout.
-    static let maximumSeconds = 365 * 86_400
-
-    func seconds(_ name: String) throws(ConfigurationError) -> Duration? {
-        guard let text = text(name) else { return nil }
-        guard let value = Double(text), value <= Double(Self.maximumSeconds),
-              let duration = Duration.seconds(untrusted: value, maximum: .seconds(Self.maximumSeconds)) else {
-            throw ConfigurationError(variable: name, problem: "'\(text)' is not a number of seconds from 0 to \(Self.maximumSeconds)")
-        }
-        return duration
-    }
-
-    func flag(_ name: String) throws(ConfigurationError) -> Bool? {
-        guard let text = text(name) else { return nil }
-        switch text.lowercased() {
-        case "1", "true", "yes", "on": return true
-        case "0", "false", "no", "off": return false
-        default: throw ConfigurationError(variable: name, problem: "'\(text)' is not 1/0, true/false, yes/no or on/off")
-        }
     }
 }
 

@@ -36,6 +36,8 @@ public struct ProxyConfiguration: Sendable {
     public var routes = RouteTable()
     /// When a failing model of a fallback list is skipped.
     public var circuitBreaker = CircuitBreakerSettings()
+    /// Where `routes` came from: "ROUTES", or the path in `ROUTES_FILE`.
+    var routesOrigin: String?
     public var toolNameRules = ToolNameMapping.Rules()
     /// Correct the case of model names against the upstream's model list.
     public var autoFixModelCase = true
@@ -53,6 +55,10 @@ public struct ProxyConfiguration: Sendable {
     /// Seconds of upstream silence after which a `ping` keeps a stream alive.
     public var pingInterval: Duration = .seconds(15)
 
+    /// After `ProxyServer.shutdown()`, how long to keep accepting (with `/ready` answering
+    /// 503) before the listener closes and the drain begins.
+    public var shutdownDelay: Duration = .zero
+
     /// Translation details in the log (`DEBUG_PROXY`, or `LOG_LEVEL` debug or trace).
     public var debug = false
     /// `LOG_FORMAT`: JSON lines or text.
@@ -66,6 +72,13 @@ public struct ProxyConfiguration: Sendable {
     public var inboundKeys = InboundKeys([])
     /// `METRICS_REQUIRE_KEY`: `/metrics` asks for an inbound key too.
     public var metricsRequireKey = false
+
+    /// The PEM files HTTPS is served with (`TLS_CERT_FILE`, `TLS_KEY_FILE`), kept to be shown
+    /// by `--print-config`; `init(environment:)` loads them into `http.tls`.
+    var servingTLSFiles: (certificateChain: String?, privateKey: String?) = (nil, nil)
+    /// `PROXY_API_KEYS` and `PROXY_API_KEYS_FILE` as given; `init(environment:)` reads them
+    /// into `inboundKeys`.
+    var inboundKeySources: (list: String?, file: String?) = (nil, nil)
 
     public init(host: String = "0.0.0.0", port: Int = 8080) {
         self.host = host

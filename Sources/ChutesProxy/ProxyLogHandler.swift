@@ -87,16 +87,18 @@ public struct ProxyLogHandler: LogHandler {
         }
     }
 
-    /// Metadata as text: bare when it has no spaces or quotes, else as a JSON string.
+    /// Metadata as text: line breaks and other control characters escaped (values may come
+    /// from clients, and must not forge a line), quoted when it has spaces, quotes or `=`.
     static func text(_ value: Logger.Metadata.Value) -> String {
         let plain: String
         switch value {
         case .string(let text): plain = text
         case .stringConvertible(let value): plain = value.description
-        case .array, .dictionary: return json(value).jsonText
+        case .array, .dictionary: plain = json(value).jsonText
         }
-        let needsQuotes = plain.isEmpty || plain.utf8.contains { $0 <= 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "=") || $0 >= 0x7F }
-        return needsQuotes ? JSONValue(plain).jsonText : plain
+        let safe = plain.escapedForLog
+        let needsQuotes = safe.isEmpty || safe.contains { $0 == " " || $0 == "\"" || $0 == "=" }
+        return needsQuotes ? "\"" + safe.replacing("\"", with: "\\\"") + "\"" : safe
     }
 
     /// Now, as `2026-11-25T15:40:02.123Z`.

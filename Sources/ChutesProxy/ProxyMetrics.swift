@@ -1,6 +1,6 @@
 import CoreMetrics
 import Prometheus
-import Synchronization
+import Locking
 
 /// The proxy's metrics, recorded through swift-metrics into a Prometheus registry of the
 /// server's own and served at `GET /metrics`.

@@ -6,6 +6,9 @@ import Logging
 struct ProxyRouter: HTTPResponder {
     let messages: MessagesHandler
     let models: ModelsHandler
+    /// The embedding application's routes, answered first.
+    let custom: [ProxyRoute]
+    let lifecycle: ServingLifecycle
     let accessLog: AccessLog
     let metrics: ProxyMetrics
     /// Keys clients must present; `/`, `/health`, `/ready` and (unless `metricsRequireKey`)
@@ -80,9 +83,19 @@ struct ProxyRouter: HTTPResponder {
         if !inboundKeys.isEmpty, !Self.openPaths.contains(path) || (path == "/metrics" && metricsRequireKey), !inboundKeys.accept(request.headers) {
             return AnthropicError(status: 401, message: "invalid proxy key: send one of the proxy's keys (PROXY_API_KEYS) as x-api-key or Authorization: Bearer").response
         }
+        if let route = custom.first(where: { $0.method == request.method && $0.path == path }) {
+            return await route.handler(request)
+        }
         switch (request.method, path) {
         case ("GET", "/"), ("GET", "/health"), ("HEAD", "/"), ("HEAD", "/health"):
+            // Alive until the process exits, draining or not (a liveness probe).
             return HTTPResponse(status: 200, contentType: "application/json", body: Self.healthBody)
+        case ("GET", "/ready"), ("HEAD", "/ready"):
+            // Readiness: 503 from the moment draining starts, so load balancers stop sending.
+            guard !lifecycle.isDraining else {
+                return AnthropicError(status: 503, message: "draining: the proxy is shutting down").response
+            }
+            return HTTPResponse(status: 200, contentType: "application/json", body: Self.readyBody)
         case ("GET", "/metrics"):
             return metricsResponse()
         case ("POST", "/v1/messages"):
@@ -99,6 +112,11 @@ struct ProxyRouter: HTTPResponder {
             return AnthropicError(status: 404, message: "no route for \(request.method) \(request.path)").response
         }
     }
+
+    private static let readyBody: [UInt8] = {
+        let body: JSONValue = ["status": "ready", "version": JSONValue(ProxyVersion.current)]
+        return body.serialized()
+    }()
 
     private static let healthBody: [UInt8] = {
         let body: JSONValue = ["status": "ok", "version": JSONValue(ProxyVersion.current)]

@@ -1,27 +1,33 @@
 import AsyncIO
 import HTTP1
 import Logging
-import Synchronization
+import Locking
 
 /// The proxy as an embeddable server: construct it (the port is bound at once, so port 0
 /// works and `port` tells the real one), then `run()`; `shutdown()` drains it.
 public final class ProxyServer: Sendable {
     public let configuration: ProxyConfiguration
     private let server: HTTPServer
+    private let lifecycle: ServingLifecycle
 
     /// Binds the port and prepares the upstream client; throws `ConfigurationError` (settings
     /// that are wrong together), `IOError` (cannot listen) or `HTTPClientError` (the trust
-    /// store or CA file cannot be loaded).
-    public init(configuration: ProxyConfiguration, logger: Logger = Logger(label: "claude-chutes-proxy")) throws {
+    /// store or CA file cannot be loaded). `routes` are answered before the proxy's own (see
+    /// `ProxyRoute`), after the inbound-key check.
+    public init(configuration: ProxyConfiguration, routes: [ProxyRoute] = [], logger: Logger = Logger(label: "claude-chutes-proxy")) throws {
         try configuration.validate()
         self.configuration = configuration
         let metrics = ProxyMetrics(enabled: configuration.metricsEnabled)
         let upstream = try Upstream(configuration: configuration, metrics: metrics)
         // The router reads the server's connection count, but the server is made with the router.
         let served = ServerReference()
+        let lifecycle = ServingLifecycle()
+        self.lifecycle = lifecycle
         let router = ProxyRouter(
             messages: MessagesHandler(upstream: upstream, logger: logger),
             models: ModelsHandler(upstream: upstream),
+            custom: routes,
+            lifecycle: lifecycle,
             accessLog: AccessLog(logger: logger),
             metrics: metrics,
             inboundKeys: configuration.inboundKeys,
@@ -47,10 +53,56 @@ public final class ProxyServer: Sendable {
         await server.run()
     }
 
-    /// Stops accepting and lets in-flight requests finish within the grace period.
+    /// Drains: `/ready` answers 503 from now on; after `shutdownDelay` (at once when zero,
+    /// or on a second call) the listener closes (connections already queued are still
+    /// served), idle keep-alive connections close, and requests in flight, streams included,
+    /// get `SHUTDOWN_GRACE_PERIOD` to finish. `/health` stays 200 until `run()` returns.
     public func shutdown() {
-        server.shutdown()
+        let delay = configuration.shutdownDelay
+        guard lifecycle.beginDraining(), delay > .zero else {
+            server.shutdown()
+            return
+        }
+        let server = self.server
+        Task {
+            try? await Task.sleep(for: delay)
+            server.shutdown()
+        }
     }
+
+    /// False once `shutdown()` was called.
+    public var isReady: Bool { !lifecycle.isDraining }
+}
+
+/// A route an embedding application adds to the proxy: requests with this method and path
+/// (query string aside) go to `handler` instead of the proxy's own routes.
+///
+///     let hello = ProxyRoute(method: "GET", path: "/hello") { _ in
+///         HTTPResponse(status: 200, contentType: "text/plain", body: Array("hi\n".utf8))
+///     }
+///     let proxy = try ProxyServer(configuration: configuration, routes: [hello])
+public struct ProxyRoute: Sendable {
+    public var method: String
+    public var path: String
+    public var handler: @Sendable (HTTPRequest) async -> HTTPResponse
+
+    public init(method: String, path: String, handler: @escaping @Sendable (HTTPRequest) async -> HTTPResponse) {
+        self.method = method
+        self.path = path
+        self.handler = handler
+    }
+}
+
+/// Whether the server is draining, read by `/ready`.
+final class ServingLifecycle: Sendable {
+    private let draining = Atomic<Bool>(false)
+
+    /// True for the first call.
+    func beginDraining() -> Bool {
+        !draining.exchange(true, ordering: .relaxed)
+    }
+
+    var isDraining: Bool { draining.load(ordering: .relaxed) }
 }
 
 /// The HTTP server, for code made before it (its responder).

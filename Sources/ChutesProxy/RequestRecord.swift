@@ -1,5 +1,5 @@
 import JSON
-import Synchronization
+import Locking
 
 /// What the proxy learns about one request while serving it, written out once at the end as
 /// the access-log line and the request metrics.

@@ -1,22 +1,27 @@
 import AsyncIO
 import Glibc
+import Synchronization
 
 /// The upstream's rate-limit cool-down, shared by every request to it: after a 429, all
 /// requests wait out the same `Retry-After` instead of stampeding the upstream again.
 actor RetryState {
-    private var coolDownUntil = Deadline.now
+    /// The cool-down's end, read without a hop onto the actor: every request checks it, and
+    /// almost always no cool-down is active. Only the actor writes it.
+    private nonisolated let coolDownUntil = Atomic<Deadline>(Deadline.now)
 
-    /// Waits until the cool-down (if any) has passed.
-    func waitForCoolDown() async throws {
-        while coolDownUntil > .now {
-            try await Task.sleep(for: coolDownUntil.remaining)
+    /// Waits until the cool-down (if any) has passed; returns at once when none is active.
+    nonisolated func waitForCoolDown() async throws {
+        while true {
+            let until = coolDownUntil.load(ordering: .acquiring)
+            guard until > .now else { return }
+            try await Task.sleep(for: until.remaining)
         }
     }
 
     /// Starts (or extends) a cool-down of `delay`.
     func coolDown(for delay: Duration) {
         let until = Deadline.after(delay)
-        if until > coolDownUntil { coolDownUntil = until }
+        if until > coolDownUntil.load(ordering: .relaxed) { coolDownUntil.store(until, ordering: .releasing) }
     }
 
     /// How long to wait before retry number `attempt` (0-based): the upstream's

@@ -35,11 +35,11 @@ struct StreamRelay: Sendable {
             RequestRecord.current?.noteFirstByte()
         }
         decoder.feed(bytes)
-        var events: [AnthropicStreamEvent] = []
+        var output: [UInt8] = []
         while !translator.isEnded, let event = decoder.next() {
-            events += handle(event)
+            append(handle(event), to: &output)
         }
-        return encode(events)
+        return output
     }
 
     /// The upstream's stream ended: flush, then end the Anthropic stream.
@@ -78,6 +78,12 @@ struct StreamRelay: Sendable {
 
     private func encode(_ events: [AnthropicStreamEvent]) -> [UInt8] {
         var bytes: [UInt8] = []
+        append(events, to: &bytes)
+        return bytes
+    }
+
+    /// Encodes `events`, noting usage and errors in the request's record on the way.
+    private func append(_ events: [AnthropicStreamEvent], to bytes: inout [UInt8]) {
         let record = RequestRecord.current
         for var event in events {
             switch event.type {
@@ -97,7 +103,6 @@ struct StreamRelay: Sendable {
             }
             event.encode(into: &bytes)
         }
-        return bytes
     }
 
     private static let done = Array("[DONE]".utf8)

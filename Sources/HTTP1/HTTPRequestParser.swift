@@ -9,7 +9,7 @@ public struct HTTPRequestParser: Sendable {
     private var failure: HTTPParseError?
 
     public init(limits: HTTPParserLimits = .init()) {
-        core = MessageParserCore(limits: limits)
+        core = MessageParserCore(limits: limits, requiresCRLF: true)
     }
 
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) { core.feed(bytes) }

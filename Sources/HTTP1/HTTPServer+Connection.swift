@@ -155,6 +155,9 @@ extension HTTPServer {
         var received: [UInt8] = []
         while received.count < limit {
             do {
+                // The client is almost always silent while its answer is prepared: on plain TCP
+                // wait for readability first, so that costs no read call and no buffer.
+                if received.isEmpty, let plain = connection as? TCPConnection { try await plain.waitUntilReadable() }
                 let bytes = try await connection.read(maxBytes: 4096)
                 if bytes.isEmpty { return .peer(bytes: received, ended: true) }
                 received += bytes

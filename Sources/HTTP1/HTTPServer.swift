@@ -1,6 +1,5 @@
 import AsyncIO
 import Locking
-import Synchronization
 
 /// An HTTP/1.1 server on our own sockets: an accept loop that runs each connection as a child
 /// task of a discarding task group, keep-alive, pipelining, limits, timeouts and a graceful
@@ -44,10 +43,16 @@ public final class HTTPServer: Sendable {
     }
 
     /// Stops accepting, closes idle keep-alive connections and lets busy ones finish their
-    /// current request. `run()` returns when they are done.
+    /// current request. Connections the kernel had already queued are accepted and served
+    /// (one request each), so a client that connected just before is not reset. `run()`
+    /// returns when they are done.
     public func shutdown() {
-        listener.close()
         registry.beginDraining()
+        let queued = listener.acceptQueued()
+        listener.close()
+        if !registry.handOver(queued) {
+            for connection in queued { connection.close() }   // run() is already past accepting
+        }
     }
 
     private func acceptConnections(into group: inout DiscardingTaskGroup) async {
@@ -56,6 +61,12 @@ public final class HTTPServer: Sendable {
             do {
                 connection = try await listener.accept()
             } catch .closed, .cancelled {
+                for connection in registry.takeHandedOver() {
+                    group.addTask {
+                        await self.serve(connection)
+                        self.registry.remove(connection)
+                    }
+                }
                 return
             } catch {
                 // Out of descriptors and the like: the pending connection stays queued in the
@@ -90,6 +101,9 @@ final class ConnectionRegistry: Sendable {
         var idle: [ObjectIdentifier: TCPConnection] = [:]
         var count = 0
         var draining = false
+        /// Connections accepted by `shutdown()` for the accept loop to serve; nil once the
+        /// loop has taken them (later ones have no one to serve them).
+        var handedOver: [TCPConnection]? = []
         /// `waitUntilEmpty` callers, by id, until the last connection goes or they time out.
         var emptyWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
         /// Waiters whose timeout came before they had registered: they return at once.
@@ -99,11 +113,32 @@ final class ConnectionRegistry: Sendable {
 
     private let state = Mutex(State())
 
+    /// Counts a new connection in, unless at `limit`. While draining, only connections the
+    /// kernel queued before the listener closed still arrive; they are served.
     func admit(_ connection: TCPConnection, limit: Int) -> Bool {
         state.withLock { state in
-            guard state.count < limit, !state.draining else { return false }
+            guard state.count < limit else { return false }
             state.count += 1
             return true
+        }
+    }
+
+    /// Gives connections accepted during shutdown to the accept loop, counted in; false
+    /// when the loop has already finished (the caller closes them).
+    func handOver(_ connections: [TCPConnection]) -> Bool {
+        state.withLock { state in
+            guard state.handedOver != nil else { return false }
+            state.handedOver! += connections
+            state.count += connections.count
+            return true
+        }
+    }
+
+    /// The connections handed over by `shutdown()`; later hand-overs are refused.
+    func takeHandedOver() -> [TCPConnection] {
+        state.withLock { state in
+            defer { state.handedOver = nil }
+            return state.handedOver ?? []
         }
     }
 

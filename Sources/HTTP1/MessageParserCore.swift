@@ -25,6 +25,10 @@ struct MessageParserCore: Sendable {
     }
 
     let limits: HTTPParserLimits
+    /// Lines must end in CRLF (requests): a bare LF is refused rather than read as a line end,
+    /// since another server in front of or behind the proxy might not read it so (RFC 9112
+    /// allows either; refusing removes the ambiguity smuggling needs).
+    let requiresCRLF: Bool
     private(set) var buffer: [UInt8] = []
     /// Index of the first byte not yet consumed.
     private(set) var start = 0
@@ -34,8 +38,9 @@ struct MessageParserCore: Sendable {
     private var bodyBytes = 0
     private var trailerBytes = 0
 
-    init(limits: HTTPParserLimits) {
+    init(limits: HTTPParserLimits, requiresCRLF: Bool = false) {
         self.limits = limits
+        self.requiresCRLF = requiresCRLF
     }
 
     var inBody: Bool { body != nil }
@@ -109,7 +114,11 @@ struct MessageParserCore: Sendable {
         var lineStart = start
         for index in start..<end where buffer[index] == 10 {
             var line = buffer[lineStart..<index]
-            if line.last == 13 { line = line.dropLast() }
+            if line.last == 13 {
+                line = line.dropLast()
+            } else if requiresCRLF {
+                throw .malformed("a line ends in a bare LF")
+            }
             if !line.isEmpty { lines.append(line) }
             lineStart = index + 1
         }
@@ -150,19 +159,37 @@ struct MessageParserCore: Sendable {
     /// How a message's body is delimited, from its Transfer-Encoding and Content-Length.
     /// `default` is what applies when neither is present.
     func framing(for headers: HTTPHeaders, default: Framing) throws(HTTPParseError) -> Framing {
-        let encodings = headers.values(for: "Transfer-Encoding")
-        let lengths = headers.values(for: "Content-Length")
+        var encodings: [String] = [], lengths: [String] = []
+        for (name, value) in headers {
+            if HTTPHeaders.equalIgnoringCase(name, "Transfer-Encoding") {
+                encodings.append(value)
+            } else if HTTPHeaders.equalIgnoringCase(name, "Content-Length") {
+                lengths.append(value)
+            }
+        }
         if !encodings.isEmpty {
             guard lengths.isEmpty else { throw .malformed("both Transfer-Encoding and Content-Length") }
             let codings = encodings.flatMap { $0.split(separator: ",") }.map { $0.trimmingSpaces.lowercased() }
+            // RFC 9112 6.3: chunked anywhere but once and last leaves the length unknowable.
+            if codings.contains("chunked") && (codings.last != "chunked" || codings.count { $0 == "chunked" } > 1) {
+                throw .malformed("chunked must be the final transfer coding, applied once")
+            }
             guard codings == ["chunked"] else {
                 throw HTTPParseError(status: 501, reason: "unsupported transfer coding '\(encodings.joined(separator: ", "))'")
             }
             return .chunked
         }
         guard !lengths.isEmpty else { return `default` }
-        let values = Set(lengths.flatMap { $0.split(separator: ",") }.map { String($0.trimmingSpaces) })
-        guard values.count == 1, let text = values.first, !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
+        // Repeated values (`5, 5`, or two fields) are accepted only when they all agree.
+        var agreed: Substring?
+        for value in lengths {
+            for part in value.split(separator: ",") {
+                let candidate = part.trimmingSpaces
+                if let agreed, agreed != candidate { throw .malformed("invalid Content-Length") }
+                agreed = candidate
+            }
+        }
+        guard let text = agreed, !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
             throw .malformed("invalid Content-Length")
         }
         guard let length = Int(text) else {
@@ -213,8 +240,13 @@ struct MessageParserCore: Sendable {
                 guard let line = try takeLine(limit: 1024, what: "chunk size line") else { return nil }
                 let digits = line.prefix { $0 != UInt8(ascii: ";") }.drop { $0 == 32 || $0 == 9 }
                 let trimmed = digits.reversed().drop { $0 == 32 || $0 == 9 }.reversed()
-                guard !trimmed.isEmpty, trimmed.count <= 15, let size = Int(String(decoding: trimmed, as: UTF8.self), radix: 16), size >= 0 else {
+                guard !trimmed.isEmpty, trimmed.count <= 15, trimmed.allSatisfy(isHexDigitByte),
+                    let size = Int(String(decoding: trimmed, as: UTF8.self), radix: 16)
+                else {
                     throw .malformed("invalid chunk size")
+                }
+                guard Self.areValidChunkExtensions(line[(line.startIndex + line.prefix { $0 != UInt8(ascii: ";") }.count)...]) else {
+                    throw .malformed("invalid chunk extension")
                 }
                 body = size == 0 ? .trailers : .chunkData(remaining: size)
             case .chunkData(let remaining):
@@ -289,11 +321,68 @@ struct MessageParserCore: Sendable {
             return nil
         }
         var line = buffer[start..<newline]
-        if line.last == 13 { line = line.dropLast() }
+        if line.last == 13 {
+            line = line.dropLast()
+        } else if requiresCRLF {
+            throw .malformed("\(what) ends in a bare LF")
+        }
         guard line.count <= limit else { throw .malformed("\(what) too long") }
         start = newline + 1
         return line
     }
+}
+
+extension MessageParserCore {
+    /// RFC 9112 7.1.1: `*( BWS ";" BWS ext-name [ BWS "=" BWS ( token / quoted-string ) ] )`,
+    /// then optional whitespace; the extensions themselves are ignored.
+    static func areValidChunkExtensions(_ bytes: ArraySlice<UInt8>) -> Bool {
+        var index = bytes.startIndex
+        func skipSpace() { while index < bytes.endIndex, bytes[index] == 32 || bytes[index] == 9 { index += 1 } }
+        func token() -> Bool {
+            let begin = index
+            while index < bytes.endIndex, isTokenByte(bytes[index]) { index += 1 }
+            return index > begin
+        }
+        func quotedString() -> Bool {
+            index += 1
+            while index < bytes.endIndex {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\"") { index += 1; return true }
+                if byte == UInt8(ascii: "\\") {
+                    index += 1
+                    guard index < bytes.endIndex, bytes[index] == 9 || bytes[index] >= 32, bytes[index] != 127 else { return false }
+                } else if (byte < 32 && byte != 9) || byte == 127 {
+                    return false
+                }
+                index += 1
+            }
+            return false
+        }
+        skipSpace()
+        while index < bytes.endIndex {
+            guard bytes[index] == UInt8(ascii: ";") else { return false }
+            index += 1
+            skipSpace()
+            guard token() else { return false }
+            skipSpace()
+            if index < bytes.endIndex, bytes[index] == UInt8(ascii: "=") {
+                index += 1
+                skipSpace()
+                if index < bytes.endIndex, bytes[index] == UInt8(ascii: "\"") {
+                    guard quotedString() else { return false }
+                } else {
+                    guard token() else { return false }
+                }
+                skipSpace()
+            }
+        }
+        return true
+    }
+}
+
+@inline(__always)
+func isHexDigitByte(_ byte: UInt8) -> Bool {
+    (byte >= 48 && byte <= 57) || (byte | 0x20 >= UInt8(ascii: "a") && byte | 0x20 <= UInt8(ascii: "f"))
 }
 
 /// RFC 9110 token characters (method names, header field names).

@@ -110,6 +110,12 @@ public struct SSEDecoder: Sendable {
         let name = line[line.startIndex..<(colon ?? line.endIndex)]
         var value = colon.map { line[($0 + 1)...] } ?? []
         if value.first == UInt8(ascii: " ") { value = value.dropFirst() }
+        if name.elementsEqual(Self.dataField) {
+            if hasData { data.append(10) }
+            data.append(contentsOf: value)
+            hasData = true
+            return nil
+        }
         switch String(decoding: name, as: UTF8.self) {
         case "data":
             if hasData { data.append(10) }
@@ -124,6 +130,8 @@ public struct SSEDecoder: Sendable {
         }
         return nil
     }
+
+    private static let dataField = Array("data".utf8)
 
     private mutating func dispatch() -> SSEEvent? {
         defer {

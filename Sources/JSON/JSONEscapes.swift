@@ -21,9 +21,15 @@ enum JSONEscapes {
             return value
         }
         while index < raw.endIndex {
-            let byte = raw[index]
-            guard byte == UInt8(ascii: "\\"), index + 1 < raw.endIndex else {
-                output.append(byte)
+            // Runs without a backslash are copied whole.
+            let runEnd = raw[index...].firstIndex(of: UInt8(ascii: "\\")) ?? raw.endIndex
+            if runEnd > index {
+                output.append(contentsOf: raw[index..<runEnd])
+                index = runEnd
+                continue
+            }
+            guard index + 1 < raw.endIndex else {
+                output.append(raw[index])
                 index += 1
                 continue
             }

@@ -24,6 +24,10 @@ struct JSONParser {
     private let lenient: Bool
     private var position = 0
     private var depth = 0
+    /// Members and elements of the objects and arrays being parsed, nested ones stacked on
+    /// top: each container is then allocated once, at its exact size, when it closes.
+    private var memberStack: [JSONObject.Element] = []
+    private var elementStack: [JSONValue] = []
 
     static func parse(_ source: [UInt8], maxDepth: Int, lenient: Bool) throws(JSONParseError) -> JSONValue {
         let result: Result<JSONValue, JSONParseError> = source.withUnsafeBufferPointer { bytes in
@@ -97,15 +101,16 @@ struct JSONParser {
     private mutating func parseArray() throws(JSONParseError) -> JSONValue {
         try enter()
         position += 1
-        var elements: [JSONValue] = []
         skipWhitespace()
         if position < bytes.count && bytes[position] == UInt8(ascii: "]") {
             position += 1
             depth -= 1
-            return .array(elements)
+            return .array([])
         }
+        let base = elementStack.count
         while true {
-            elements.append(try parseValue())
+            let element = try parseValue()
+            elementStack.append(element)
             skipWhitespace()
             guard position < bytes.count else { throw error(.unexpectedEnd) }
             let byte = bytes[position]
@@ -121,19 +126,21 @@ struct JSONParser {
             }
         }
         depth -= 1
+        let elements = Array(elementStack[base...])
+        elementStack.removeSubrange(base...)
         return .array(elements)
     }
 
     private mutating func parseObject() throws(JSONParseError) -> JSONValue {
         try enter()
         position += 1
-        var members: [JSONObject.Element] = []
         skipWhitespace()
         if position < bytes.count && bytes[position] == UInt8(ascii: "}") {
             position += 1
             depth -= 1
-            return .object(JSONObject(members: members))
+            return .object(JSONObject(members: []))
         }
+        let base = memberStack.count
         while true {
             skipWhitespace()
             guard position < bytes.count else { throw error(.unexpectedEnd) }
@@ -146,7 +153,8 @@ struct JSONParser {
             guard position < bytes.count else { throw error(.unexpectedEnd) }
             guard bytes[position] == UInt8(ascii: ":") else { throw error(.unexpectedCharacter(bytes[position])) }
             position += 1
-            members.append((key: key, value: try parseValue()))
+            let value = try parseValue()
+            memberStack.append((key: key, value: value))
             skipWhitespace()
             guard position < bytes.count else { throw error(.unexpectedEnd) }
             let byte = bytes[position]
@@ -162,6 +170,8 @@ struct JSONParser {
             }
         }
         depth -= 1
+        let members = Array(memberStack[base...])
+        memberStack.removeSubrange(base...)
         return .object(JSONObject(members: members))
     }
 
@@ -173,8 +183,18 @@ struct JSONParser {
         let start = position
         var escaped = false
         var controls = false
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let quotes = ones &* UInt64(quote), backslashes = ones &* UInt64(UInt8(ascii: "\\"))
         while true {
-            // Fast path: plain ASCII runs.
+            // Fast path: eight bytes at a time while none is a quote, a backslash, a control
+            // character or non-ASCII (a false alarm only sends a word to the byte loop).
+            while position + 8 <= bytes.count {
+                let word = UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + position).loadUnaligned(as: UInt64.self))
+                let quoteBytes = word ^ quotes, backslashBytes = word ^ backslashes
+                let special = (word &- ones &* 0x20) | (quoteBytes &- ones) & ~quoteBytes | (backslashBytes &- ones) & ~backslashBytes | word
+                if special & (ones &* 0x80) != 0 { break }
+                position += 8
+            }
             while position < bytes.count {
                 let byte = bytes[position]
                 if byte == quote || byte == UInt8(ascii: "\\") || byte < 0x20 || byte >= 0x80 { break }

@@ -24,6 +24,45 @@ public struct JSONString: Sendable, Hashable, ExpressibleByStringLiteral, Custom
 
     public var description: String { value }
 
+    /// `parts` joined by `separator`; when all of them are parsed input, their bytes are
+    /// joined as they are, without decoding.
+    public static func joined(_ parts: [JSONString], separator: String) -> JSONString {
+        var separatorBytes: [UInt8] = []
+        JSONEscapes.appendQuoted(separator, to: &separatorBytes)
+        let separatorEscaped = separatorBytes.contains(UInt8(ascii: "\\"))
+        var bytes: [UInt8] = []
+        var escaped = false
+        for (index, part) in parts.enumerated() {
+            guard case let .raw(raw, partEscaped) = part.storage else {
+                return JSONString(parts.map(\.value).joined(separator: separator))
+            }
+            if index > 0 {
+                bytes += separatorBytes.dropFirst().dropLast()
+                escaped = escaped || separatorEscaped
+            }
+            bytes += raw
+            escaped = escaped || partEscaped
+        }
+        return JSONString(raw: bytes[...], escaped: escaped)
+    }
+
+    /// Whether the decoded text starts with `prefix`; input without escapes is checked
+    /// without decoding it.
+    public func hasPrefix(_ prefix: String) -> Bool {
+        switch storage {
+        case .text(let text): text.hasPrefix(prefix)
+        case .raw(let bytes, escaped: false): bytes.starts(with: prefix.utf8)
+        case .raw: value.hasPrefix(prefix)
+        }
+    }
+
+    public var isEmpty: Bool {
+        switch storage {
+        case .text(let text): text.isEmpty
+        case .raw(let bytes, _): bytes.isEmpty
+        }
+    }
+
     public static func == (lhs: JSONString, rhs: JSONString) -> Bool {
         if case let .raw(a, false) = lhs.storage, case let .raw(b, false) = rhs.storage { return a.elementsEqual(b) }
         return lhs.value == rhs.value

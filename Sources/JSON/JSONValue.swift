@@ -32,6 +32,12 @@ public enum JSONValue: Sendable, Equatable, Hashable {
         return string.value
     }
 
+    /// The string as a `JSONString`, not decoded: for text that passes through unchanged.
+    public var jsonString: JSONString? {
+        guard case .string(let string) = self else { return nil }
+        return string
+    }
+
     public var intValue: Int? {
         guard case .number(let number) = self else { return nil }
         return number.intValue

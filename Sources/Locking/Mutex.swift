@@ -11,7 +11,8 @@ import Glibc
 /// (`scripts/sanitize thread` sets `CHUTES_PROXY_TSAN=1`, which defines `SANITIZE_THREAD`
 /// for this module) uses this pthread lock of the same shape instead; TSan intercepts
 /// `pthread_mutex_*` and so sees the happens-before each lock gives. This declaration
-/// shadows the imported `Synchronization.Mutex` in modules that import `Locking`.
+/// shadows `Synchronization.Mutex` in files that import `Locking` (which re-exports the
+/// rest of Synchronization, such as `Atomic`) and not Synchronization itself.
 public final class Mutex<Value>: @unchecked Sendable {  // Sendable: `value` is only touched under `lock`.
     private var value: Value
     private let lock: UnsafeMutablePointer<pthread_mutex_t>

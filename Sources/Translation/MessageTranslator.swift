@@ -2,16 +2,17 @@ import JSON
 
 /// One Anthropic message (or the system prompt) -> OpenAI messages.
 enum MessageTranslator {
-    /// System text from a string or text blocks, blocks joined by a blank line. Claude Code's
-    /// billing block is left out: it changes with every request, so forwarding it would defeat
-    /// the upstream's prefix caching and prefix-based routing for the whole conversation.
-    static func systemText(_ value: JSONValue, field: String) throws(TranslationError) -> String? {
-        if let text = value.stringValue { return text }
+    /// System text from a string or text blocks, blocks joined by a blank line, kept as written
+    /// (not decoded), since it goes upstream unchanged. Claude Code's billing block is left
+    /// out: it changes with every request, so forwarding it would defeat the upstream's prefix
+    /// caching and prefix-based routing for the whole conversation.
+    static func systemText(_ value: JSONValue, field: String) throws(TranslationError) -> JSONString? {
+        if let text = value.jsonString { return text }
         guard let blocks = value.arrayValue else { throw .wrongType(field, expected: "a string or a list of text blocks") }
-        return blocks.compactMap { block -> String? in
-            guard block["type"]?.stringValue == "text", let text = block["text"]?.stringValue else { return nil }
+        return JSONString.joined(blocks.compactMap { block -> JSONString? in
+            guard block["type"]?.stringValue == "text", let text = block["text"]?.jsonString else { return nil }
             return text.hasPrefix(billingHeaderPrefix) ? nil : text
-        }.joined(separator: "\n\n")
+        }, separator: "\n\n")
     }
 
     /// The start of the system block Claude Code sends for Anthropic's billing.
@@ -24,7 +25,7 @@ enum MessageTranslator {
         guard let content = message["content"] else { throw .missing("\(field).content") }
         switch role {
         case "system":
-            return [["role": "system", "content": JSONValue(try systemText(content, field: "\(field).content") ?? "")]]
+            return [["role": "system", "content": .string(try systemText(content, field: "\(field).content") ?? "")]]
         case "user":
             return try userMessages(content, field: "\(field).content")
         case "assistant":
@@ -37,7 +38,7 @@ enum MessageTranslator {
     /// Tool results become `tool` messages placed before the turn's other content, in order;
     /// images inside tool results follow in a user message, since tool messages carry text only.
     private static func userMessages(_ content: JSONValue, field: String) throws(TranslationError) -> [JSONValue] {
-        if let text = content.stringValue { return [["role": "user", "content": JSONValue(text)]] }
+        if let text = content.jsonString { return [["role": "user", "content": .string(text)]] }
         guard let blocks = content.arrayValue else { throw .wrongType(field, expected: "a string or a list of content blocks") }
         var toolMessages: [JSONValue] = []
         var toolImages: [JSONValue] = []
@@ -46,22 +47,22 @@ enum MessageTranslator {
             switch block["type"]?.stringValue {
             case "tool_result":
                 guard let id = block["tool_use_id"]?.stringValue else { throw .missing("\(field).\(index).tool_use_id") }
-                var texts: [String] = []
-                if let text = block["content"]?.stringValue {
+                var texts: [JSONString] = []
+                if let text = block["content"]?.jsonString {
                     texts.append(text)
                 } else if let inner = block["content"]?.arrayValue {
                     for part in inner {
                         switch part["type"]?.stringValue {
-                        case "text": texts.append(part["text"]?.stringValue ?? "")
+                        case "text": texts.append(part["text"]?.jsonString ?? "")
                         case "image": if let image = imagePart(part) { toolImages.append(image) }
                         case "document": if let document = documentPart(part) { toolImages.append(document) }
                         default: break
                         }
                     }
                 }
-                var text = texts.joined(separator: "\n")
-                if block["is_error"]?.boolValue == true { text = "[tool error] " + text }
-                toolMessages.append(["role": "tool", "tool_call_id": JSONValue(id), "content": JSONValue(text)])
+                var text = JSONString.joined(texts, separator: "\n")
+                if block["is_error"]?.boolValue == true { text = JSONString("[tool error] " + text.value) }
+                toolMessages.append(["role": "tool", "tool_call_id": JSONValue(id), "content": .string(text)])
             case "text":
                 parts.append(["type": "text", "text": block["text"] ?? ""])
             case "image":
@@ -83,17 +84,17 @@ enum MessageTranslator {
     }
 
     private static func assistantMessages(_ content: JSONValue, field: String, toolNames: ToolNameMapping, inlineThinking: Bool, reasoningField: String) throws(TranslationError) -> [JSONValue] {
-        if let text = content.stringValue { return [["role": "assistant", "content": JSONValue(text)]] }
+        if let text = content.jsonString { return [["role": "assistant", "content": .string(text)]] }
         guard let blocks = content.arrayValue else { throw .wrongType(field, expected: "a string or a list of content blocks") }
-        var texts: [String] = []
-        var reasoning: [String] = []
+        var texts: [JSONString] = []
+        var reasoning: [JSONString] = []
         var toolCalls: [JSONValue] = []
         for (index, block) in blocks.enumerated() {
             switch block["type"]?.stringValue {
             case "text":
-                texts.append(block["text"]?.stringValue ?? "")
+                texts.append(block["text"]?.jsonString ?? "")
             case "thinking":
-                reasoning.append(block["thinking"]?.stringValue ?? "")
+                reasoning.append(block["thinking"]?.jsonString ?? "")
             case "tool_use":
                 guard let id = block["id"]?.stringValue, let name = block["name"]?.stringValue else {
                     throw .missing("\(field).\(index).id")
@@ -111,11 +112,11 @@ enum MessageTranslator {
         // OpenAI wants null content beside tool calls, a string otherwise.
         if inlineThinking && !reasoning.isEmpty {
             // The template's own layout; the thought's line breaks at either end came from it too.
-            let thought = Substring(reasoning.joined(separator: "\n")).trimmingNewlines
-            message["content"] = JSONValue("<think>\n" + thought + "\n</think>\n\n" + texts.joined())
+            let thought = Substring(JSONString.joined(reasoning, separator: "\n").value).trimmingNewlines
+            message["content"] = JSONValue("<think>\n" + thought + "\n</think>\n\n" + JSONString.joined(texts, separator: "").value)
         } else {
-            message["content"] = texts.isEmpty ? (toolCalls.isEmpty ? "" : .null) : JSONValue(texts.joined())
-            if !reasoning.isEmpty { message[reasoningField] = JSONValue(reasoning.joined(separator: "\n")) }
+            message["content"] = texts.isEmpty ? (toolCalls.isEmpty ? "" : .null) : .string(JSONString.joined(texts, separator: ""))
+            if !reasoning.isEmpty { message[reasoningField] = .string(JSONString.joined(reasoning, separator: "\n")) }
         }
         if !toolCalls.isEmpty { message["tool_calls"] = .array(toolCalls) }
         return [.object(message)]

@@ -46,7 +46,7 @@ public enum RequestTranslator {
         upstream.append(key: "model", value: JSONValue(upstreamModel))
         var openAIMessages: [JSONValue] = []
         if let system = request["system"], let text = try MessageTranslator.systemText(system, field: "system"), !text.isEmpty {
-            openAIMessages.append(["role": "system", "content": JSONValue(text)])
+            openAIMessages.append(["role": "system", "content": .string(text)])
         }
         let inlineThinking = ToolCallFamily.forModel(upstreamModel)?.readsThinkingInline ?? false
         for (index, message) in messages.enumerated() {
@@ -73,7 +73,7 @@ public enum RequestTranslator {
         if !declaredTools.isEmpty {
             upstream.append(key: "tools", value: .array(declaredTools.map { tool in
                 var function: JSONObject = ["name": JSONValue(toolNames.upstreamName(tool.name))]
-                if let description = tool.description { function["description"] = JSONValue(description) }
+                if let description = tool.description { function["description"] = .string(description) }
                 function["parameters"] = tool.inputSchema
                 return ["type": "function", "function": .object(function)]
             }))
@@ -97,7 +97,8 @@ public enum RequestTranslator {
 
     struct DeclaredTool {
         var name: String
-        var description: String?
+        /// Kept as written: it goes upstream unchanged.
+        var description: JSONString?
         var inputSchema: JSONValue
     }
 
@@ -110,7 +111,7 @@ public enum RequestTranslator {
         for (index, tool) in tools.enumerated() {
             if let type = tool["type"]?.stringValue, type != "custom" { continue }
             guard let name = tool["name"]?.stringValue, !name.isEmpty else { throw .missing("tools.\(index).name") }
-            declared.append(DeclaredTool(name: name, description: tool["description"]?.stringValue, inputSchema: tool["input_schema"] ?? ["type": "object", "properties": [:]]))
+            declared.append(DeclaredTool(name: name, description: tool["description"]?.jsonString, inputSchema: tool["input_schema"] ?? ["type": "object", "properties": [:]]))
         }
         return declared
     }

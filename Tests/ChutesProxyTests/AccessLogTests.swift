@@ -2,7 +2,7 @@ import Glibc
 import HTTP1
 import JSON
 import Logging
-import Synchronization
+import Locking
 import Testing
 @testable import ChutesProxy
 
@@ -118,6 +118,28 @@ private let hello: JSONValue = ["model": "claude-sonnet", "max_tokens": 100, "me
         #expect(!captured.text.contains(clientKey))
         #expect(!captured.text.contains("4242"))
         #expect(!captured.text.lowercased().contains("bearer"))
+        await proxy.stop()
+        await upstream.stop()
+    }
+
+    @Test(arguments: [LogFormat.json, .text])
+    func aModelNameCannotForgeAnAccessLine(format: LogFormat) async throws {
+        let upstream = try ScriptedUpstream { _, _ in ScriptedUpstream.completion(["role": "assistant", "content": "ok"]) }
+        let captured = CapturedLog()
+        let logger = Logger(label: "proxy") { _ in ProxyLogHandler(format: format, level: .info, sink: captured) }
+        let proxy = try RunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0"], logger: logger)
+        let model = "m\n2026-01-01T00:00:00.000Z info request status=200 \"x\"\r\u{2028}y"
+        let response = try await proxy.post("/v1/messages", ["model": JSONValue(model), "max_tokens": 5, "messages": [["role": "user", "content": "x"]]])
+        #expect(response.status == 200)
+        #expect(captured.all.count == 1)
+        let line = try #require(captured.all.first)
+        #expect(line.filter { $0 == "\n" || $0 == "\r\n" }.count == 1 && line.hasSuffix("\n"))
+        #expect(!line.contains("\r") && (format == .json || !line.contains("\u{2028}")))
+        if format == .json {
+            #expect(try JSONValue(parsing: Array(line.utf8))["model"]?.stringValue == model)
+        } else {
+            #expect(line.contains(#"model="m\u{a}2026-01-01T00:00:00.000Z info request status=200 \"x\"\u{d}\u{2028}y""#))
+        }
         await proxy.stop()
         await upstream.stop()
     }

@@ -1,6 +1,6 @@
 import HTTP1
 import JSON
-import Synchronization
+import Locking
 import Testing
 @testable import ChutesProxy
 

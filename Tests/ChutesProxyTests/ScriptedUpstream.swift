@@ -3,7 +3,6 @@ import HTTP1
 import JSON
 import Logging
 import Locking
-import Synchronization
 import TestSupport
 import Translation
 @testable import ChutesProxy

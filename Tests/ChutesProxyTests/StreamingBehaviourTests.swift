@@ -2,7 +2,6 @@ import HTTP1
 import JSON
 import Logging
 import Locking
-import Synchronization
 import TestSupport
 import Testing
 import Translation

@@ -2,7 +2,6 @@ import AsyncIO
 import HTTP1
 import JSON
 import Locking
-import Synchronization
 import TestSupport
 import Testing
 @testable import ChutesProxy
@@ -130,6 +129,11 @@ import Testing
         } catch {
             #expect(error.variable == variable)
         }
+    }
+
+    @Test(arguments: ["minimax_m2", "MiniMax-M2", "glm47", "ernie45", "kimi_k3", "gemma4", "off"])
+    func everyToolCallParserNameIsTaken(name: String) throws {
+        #expect(try ProxyConfiguration(environment: ["TOOL_CALL_PARSER": name]).toolCallParser == name)
     }
 
     @Test func settingsAreRead() throws {

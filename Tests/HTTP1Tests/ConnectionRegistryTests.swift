@@ -1,5 +1,5 @@
 import AsyncIO
-import Synchronization
+import Locking
 import Testing
 @testable import HTTP1
 

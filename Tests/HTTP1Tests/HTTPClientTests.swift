@@ -1,6 +1,5 @@
 import AsyncIO
 import Locking
-import Synchronization
 import TestSupport
 import Testing
 @testable import HTTP1

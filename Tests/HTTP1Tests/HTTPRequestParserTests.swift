@@ -46,7 +46,7 @@ private func everySplit(of text: String, limits: HTTPParserLimits = .init()) -> 
         ("POST with Content-Length", "POST /v1/messages?beta=true HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello world", ["POST"], ["hello world"]),
         ("chunked with extensions and trailers", "POST /u HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;name=v\r\nhello\r\n1\r\n \r\n5\r\nworld\r\n0\r\nX-Trailer: t\r\n\r\n", ["POST"], ["hello world"]),
         ("HTTP/1.0", "GET / HTTP/1.0\r\n\r\n", ["GET"], [""]),
-        ("leading blank lines and bare LF", "\r\n\nGET /a HTTP/1.1\nHost: x\n\n", ["GET"], [""]),
+        ("leading blank lines", "\r\n\nGET /a HTTP/1.1\r\nHost: x\r\n\r\n", ["GET"], [""]),
         ("pipelined", "GET /1 HTTP/1.1\r\n\r\nPOST /2 HTTP/1.1\r\nContent-Length: 2\r\n\r\nokGET /3 HTTP/1.1\r\n\r\n", ["GET", "POST", "GET"], ["", "ok", ""]),
         ("UTF-8 body", "POST / HTTP/1.1\r\nContent-Length: 7\r\n\r\nhé👋", ["POST"], ["hé👋"]),
     ]

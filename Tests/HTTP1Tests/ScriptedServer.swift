@@ -2,7 +2,6 @@ import TestSupport
 import Foundation
 import AsyncIO
 import Locking
-import Synchronization
 @testable import HTTP1
 
 /// One accepted connection of a `ScriptedServer`, with just enough request parsing for tests.

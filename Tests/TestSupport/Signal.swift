@@ -1,5 +1,4 @@
 import Locking
-import Synchronization
 
 /// A one-shot signal a test can wait on without sleeping.
 public final class Signal: Sendable {

@@ -11,11 +11,14 @@ The model name picks the scenario, so one server serves every test:
   status-NNN  -> an OpenAI-style error with that HTTP status
   full        -> Chutes' 429 {"detail": "Infrastructure is at maximum capacity, ..."}
   fails-mid-stream -> a few deltas, then Chutes' bare JSON error line and the end of the body
+  slow-N-MS   -> N text deltas "d0 ".."dN-1 ", MS milliseconds apart (streamed or not): long
+                 requests for drain and rolling-restart tests
 Every request is recorded in `requests` for the tests to inspect.
 """
 import http.server
 import json
 import threading
+import time
 
 requests = []
 MODELS = {"object": "list", "data": [{"id": "text", "object": "model", "created": 1700000000},
@@ -36,6 +39,9 @@ def completion_chunks(model, messages=()):
                  "function": {"name": "Bash", "arguments": "{\"command\": "}}
         second = {"index": 0, "function": {"arguments": "\"ls\"}"}}
         return [{"tool_calls": [first]}, {"tool_calls": [second]}], "tool_calls"
+    if model.startswith("slow-"):
+        count = int(model.split("-")[1])
+        return [{"content": f"d{i} "} for i in range(count)], "stop"
     if model == "MiniMax-M2":
         return [{"content": MINIMAX_OUTPUT[i:i + 7]} for i in range(0, len(MINIMAX_OUTPUT), 7)], "stop"
     if model == "thinking":
@@ -88,8 +94,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_json(status, {"error": {"message": f"scripted {status}", "type": "scripted"}})
             return
         deltas, finish = completion_chunks(model, body.get("messages", []))
+        pause = int(model.split("-")[2]) / 1000 if model.startswith("slow-") else 0
         usage = {"prompt_tokens": 21, "completion_tokens": 5}
         if not body.get("stream"):
+            time.sleep(pause * len(deltas))
             message = {"role": "assistant", "content": "".join(d.get("content", "") for d in deltas) or None}
             reasoning = "".join(d.get("reasoning_content", "") for d in deltas)
             if reasoning:
@@ -114,6 +122,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
         send(json.dumps({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}))
         for delta in deltas:
+            time.sleep(pause)
             send(json.dumps({"choices": [{"index": 0, "delta": delta, "finish_reason": None}]}))
         send(json.dumps({"choices": [{"index": 0, "delta": {}, "finish_reason": finish}]}))
         send(json.dumps({"choices": [], "usage": usage}))
@@ -121,7 +130,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
 
 
-def start():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024   # the rolling-restart test connects in bursts
+
+
+def start(port=0):
+    server = Server(("127.0.0.1", port), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server

@@ -1,6 +1,5 @@
 import AsyncIO
 import Locking
-import Synchronization
 
 /// Keep-alive connections to one origin: at most `maxConnections` open, idle ones reused
 /// most-recent-first and closed once idle longer than `idleTimeout`. Callers beyond the
@@ -77,13 +76,18 @@ final class ConnectionPool: Sendable {
     /// Gives a connection back after a complete exchange that left it reusable.
     func release(_ connection: PooledConnection) {
         connection.hasBeenUsed = true
-        let (action, waiter) = state.withLock { state in
-            let action = state.machine.release(connection, now: .now)
+        let (action, waiter, expired) = state.withLock { state in
+            // Idle connections past their expiry are closed here too, not only when a lease
+            // meets them, so a pool that is used but rarely leased from does not keep them.
+            let now = Deadline.now
+            let expired = state.machine.closeExpired(now: now)
+            let action = state.machine.release(connection, now: now)
             switch action {
-            case .handOver(_, let id), .closeAndGrantOpen(_, let id): return (action, state.waiters.removeValue(forKey: id))
-            case .keep, .close: return (action, nil)
+            case .handOver(_, let id), .closeAndGrantOpen(_, let id): return (action, state.waiters.removeValue(forKey: id), expired)
+            case .keep, .close: return (action, nil, expired)
             }
         }
+        close(expired)
         switch action {
         case .handOver(let connection, _): waiter?.resume(returning: .connection(connection))
         case .closeAndGrantOpen(let connection, _):

@@ -1,7 +1,6 @@
 import AsyncIO
 import Glibc
 import Locking
-import Synchronization
 
 /// An HTTP/1.1 client for upstream APIs: keep-alive connections pooled per origin, plain or
 /// TLS, response bodies streamed as async sequences.

@@ -33,8 +33,7 @@ public struct HTTPClientRequest: Sendable {
         }
         if headers["host"] == nil { append(name: "Host", value: url.hostHeader, to: &bytes) }
         for (name, value) in headers {
-            let lowered = name.lowercased()
-            if lowered == "content-length" || lowered == "transfer-encoding" { continue }
+            if HTTPHeaders.equalIgnoringCase(name, "content-length") || HTTPHeaders.equalIgnoringCase(name, "transfer-encoding") { continue }
             append(name: name, value: value, to: &bytes)
         }
         if !body.isEmpty || ["POST", "PUT", "PATCH"].contains(method) {

@@ -1,6 +1,5 @@
 import AsyncIO
 import Locking
-import Synchronization
 
 /// A response whose head has arrived; the body streams from the connection as it is read.
 public struct HTTPClientResponse: Sendable {

@@ -87,7 +87,7 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
 
     /// The Host header's value: the port only when it is not the scheme's default.
     public var hostHeader: String {
-        let name = host.contains(":") ? "[\(host)]" : host
+        let name = host.utf8.contains(UInt8(ascii: ":")) ? "[\(host)]" : host
         return port == scheme.defaultPort ? name : "\(name):\(port)"
     }
 
@@ -103,7 +103,7 @@ struct Origin: Sendable, Hashable, CustomStringConvertible {
     let port: Int
 
     var description: String {
-        let name = host.contains(":") ? "[\(host)]" : host
+        let name = host.utf8.contains(UInt8(ascii: ":")) ? "[\(host)]" : host
         return "\(scheme.rawValue)://\(name):\(port)"
     }
 }

@@ -1,22 +1,102 @@
 import JSON
 
 /// One server-sent event of Anthropic's Messages stream: its type and JSON payload.
+///
+/// The events a stream is mostly made of (text, thinking and tool-argument deltas) are kept
+/// in a compact form and written straight to bytes, their text copied verbatim when it came
+/// from the upstream unchanged; `payload` builds the JSON value only when someone asks.
 public struct AnthropicStreamEvent: Sendable, Equatable {
+    /// The kinds of `content_block_delta` kept compactly: their delta type and text field.
+    enum DeltaKind: Sendable {
+        case text, thinking, inputJSON
+
+        var typeName: String {
+            switch self {
+            case .text: "text_delta"
+            case .thinking: "thinking_delta"
+            case .inputJSON: "input_json_delta"
+            }
+        }
+
+        var fieldName: String {
+            switch self {
+            case .text: "text"
+            case .thinking: "thinking"
+            case .inputJSON: "partial_json"
+            }
+        }
+
+        /// `event: content_block_delta\ndata: {"type":"content_block_delta","index":`
+        static let eventPrefix = Array(#"event: content_block_delta\#ndata: {"type":"content_block_delta","index":"#.utf8)
+
+        /// `,"delta":{"type":"text_delta","text":` and its siblings.
+        var deltaPrefix: [UInt8] {
+            switch self {
+            case .text: Self.textPrefix
+            case .thinking: Self.thinkingPrefix
+            case .inputJSON: Self.inputJSONPrefix
+            }
+        }
+
+        private static let textPrefix = prefix(.text)
+        private static let thinkingPrefix = prefix(.thinking)
+        private static let inputJSONPrefix = prefix(.inputJSON)
+        private static func prefix(_ kind: DeltaKind) -> [UInt8] {
+            Array(#","delta":{"type":"\#(kind.typeName)","\#(kind.fieldName)":"#.utf8)
+        }
+    }
+
+    private enum Storage: Sendable {
+        case json(JSONValue)
+        case blockDelta(index: Int, kind: DeltaKind, text: JSONString)
+    }
+
     public var type: String
-    public var payload: JSONValue
+    private var storage: Storage
 
     public init(type: String, payload: JSONValue) {
         self.type = type
-        self.payload = payload
+        self.storage = .json(payload)
+    }
+
+    /// A `content_block_delta` of block `index` carrying `text`.
+    init(blockDelta kind: DeltaKind, index: Int, text: JSONString) {
+        self.type = "content_block_delta"
+        self.storage = .blockDelta(index: index, kind: kind, text: text)
+    }
+
+    public var payload: JSONValue {
+        get {
+            switch storage {
+            case .json(let payload):
+                return payload
+            case let .blockDelta(index, kind, text):
+                return ["type": "content_block_delta", "index": JSONValue(index), "delta": .object(JSONObject([("type", JSONValue(kind.typeName)), (kind.fieldName, .string(text))]))]
+            }
+        }
+        set { storage = .json(newValue) }
     }
 
     /// `event: <type>\ndata: <json>\n\n`, appended to `output`.
     public func encode(into output: inout [UInt8]) {
-        output += "event: ".utf8
-        output += type.utf8
-        output += "\ndata: ".utf8
-        payload.write(into: &output)
-        output += "\n\n".utf8
+        switch storage {
+        case .json(let payload):
+            output += "event: ".utf8
+            output += type.utf8
+            output += "\ndata: ".utf8
+            payload.write(into: &output)
+            output += "\n\n".utf8
+        case let .blockDelta(index, kind, text):
+            output += DeltaKind.eventPrefix
+            output += String(index).utf8
+            output += kind.deltaPrefix
+            JSONValue.string(text).write(into: &output)
+            output += "}}\n\n".utf8
+        }
+    }
+
+    public static func == (lhs: AnthropicStreamEvent, rhs: AnthropicStreamEvent) -> Bool {
+        lhs.type == rhs.type && lhs.payload == rhs.payload
     }
 
     public static let ping = AnthropicStreamEvent(type: "ping", payload: ["type": "ping"])

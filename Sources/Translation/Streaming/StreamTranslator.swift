@@ -109,14 +109,22 @@ public struct StreamTranslator: Sendable {
         if let chunkUsage = chunk["usage"], chunkUsage.objectValue != nil { usage = chunkUsage }
         guard let choice = chunk["choices"]?[0] else { return events }
         let delta = choice["delta"] ?? choice["message"] ?? [:]
-        for key in ["reasoning_content", "reasoning"] {
-            if let reasoning = delta[key]?.stringValue, !reasoning.isEmpty {
-                appendThinking(reasoning, to: &events)
-                break
+        // Text that needs no change (no tag or tool-call parsing pending) passes through as
+        // the upstream's bytes, never decoded and re-encoded.
+        if let reasoning = Self.nonEmptyString(delta["reasoning_content"]) ?? Self.nonEmptyString(delta["reasoning"]) {
+            if context.reasoningToolCalls == nil {
+                appendPlainThinking(reasoning, to: &events)
+            } else {
+                appendThinking(reasoning.value, to: &events)
             }
         }
-        if let text = delta["content"]?.stringValue, !text.isEmpty {
-            for piece in thinkTags.feed(text) { append(piece, to: &events) }
+        if let text = Self.nonEmptyString(delta["content"]) {
+            if thinkTags.isPassingTextThrough && context.textToolCalls == nil {
+                flushReasoningToolCalls(&events)
+                appendPlainText(text, to: &events)
+            } else {
+                for piece in thinkTags.feed(text.value) { append(piece, to: &events) }
+            }
         }
         if let calls = delta["tool_calls"]?.arrayValue {
             for (position, call) in calls.enumerated() {
@@ -156,7 +164,7 @@ public struct StreamTranslator: Sendable {
             let text = textAfterTools
             textAfterTools = ""
             openTextBlockIfNeeded(&events)
-            events.append(textDelta(text))
+            events.append(textDelta(JSONString(text)))
             closeBlock(&events)
         }
         ended = true
@@ -213,7 +221,7 @@ public struct StreamTranslator: Sendable {
     /// Reasoning, through the reasoning tool-call parser when there is one.
     private mutating func appendThinking(_ text: String, to events: inout [AnthropicStreamEvent]) {
         guard var interceptor = context.reasoningToolCalls else {
-            appendPlainThinking(text, to: &events)
+            appendPlainThinking(JSONString(text), to: &events)
             return
         }
         let outputs = interceptor.feed(text)
@@ -234,21 +242,21 @@ public struct StreamTranslator: Sendable {
     private mutating func appendInterceptedReasoning(_ outputs: [InterceptedText], to events: inout [AnthropicStreamEvent]) {
         for output in outputs {
             if case .text(let thought) = output {
-                appendPlainThinking(thought, to: &events)
+                appendPlainThinking(JSONString(thought), to: &events)
             } else {
                 appendIntercepted([output], to: &events)
             }
         }
     }
 
-    private mutating func appendPlainThinking(_ text: String, to events: inout [AnthropicStreamEvent]) {
+    private mutating func appendPlainThinking(_ text: JSONString, to events: inout [AnthropicStreamEvent]) {
         guard !text.isEmpty else { return }
         if case .tool = openBlock { return }  // reasoning after a call has nowhere to go in Anthropic's shape
         if openBlock != .thinking {
             closeBlock(&events)
             openBlock(.thinking, contentBlock: ["type": "thinking", "thinking": "", "signature": ""], to: &events)
         }
-        events.append(blockDelta(["type": "thinking_delta", "thinking": JSONValue(text)]))
+        events.append(AnthropicStreamEvent(blockDelta: .thinking, index: blockIndex, text: text))
     }
 
     private mutating func appendText(_ text: String, to events: inout [AnthropicStreamEvent]) {
@@ -271,7 +279,7 @@ public struct StreamTranslator: Sendable {
                 closeBlock(&events)
                 let id = "toolu_\(context.messageID.suffix(12))_\(blockIndex + 1)"
                 openBlock(.tool(upstreamIndex: -1), contentBlock: ["type": "tool_use", "id": JSONValue(id), "name": JSONValue(name), "input": [:]], to: &events)
-                events.append(blockDelta(["type": "input_json_delta", "partial_json": JSONValue(argumentsJSON)]))
+                events.append(AnthropicStreamEvent(blockDelta: .inputJSON, index: blockIndex, text: JSONString(argumentsJSON)))
                 closeBlock(&events)
                 sentToolUse = true
             }
@@ -279,9 +287,13 @@ public struct StreamTranslator: Sendable {
     }
 
     private mutating func appendPlainText(_ text: String, to events: inout [AnthropicStreamEvent]) {
+        appendPlainText(JSONString(text), to: &events)
+    }
+
+    private mutating func appendPlainText(_ text: JSONString, to events: inout [AnthropicStreamEvent]) {
         guard !text.isEmpty else { return }
         if case .tool = openBlock {
-            textAfterTools += text
+            textAfterTools += text.value
             return
         }
         openTextBlockIfNeeded(&events)
@@ -302,7 +314,14 @@ public struct StreamTranslator: Sendable {
         }
         if let id = call["id"]?.stringValue, !id.isEmpty { toolCalls[index]!.id = id }
         if let name = call["function"]?["name"]?.stringValue, !name.isEmpty { toolCalls[index]!.name = name }
-        if let arguments = call["function"]?["arguments"] {
+        let arguments = call["function"]?["arguments"]
+        if case .string(let fragment)? = arguments, !fragment.isEmpty, liveToolIndex == index, openBlock == .tool(upstreamIndex: index),
+            let live = toolCalls[index], live.sentCount == live.arguments.utf8.count
+        {
+            // The call streams already and everything before was sent: the fragment goes out
+            // as the upstream wrote it.
+            events.append(AnthropicStreamEvent(blockDelta: .inputJSON, index: blockIndex, text: fragment))
+        } else if let arguments {
             // Most upstreams send a string; some send the object itself.
             toolCalls[index]!.arguments += arguments.stringValue ?? arguments.jsonText
         }
@@ -340,7 +359,7 @@ public struct StreamTranslator: Sendable {
         if closing { fresh += call.scanner.closingSuffix }
         toolCalls[index] = call
         if !fresh.isEmpty {
-            events.append(blockDelta(["type": "input_json_delta", "partial_json": JSONValue(fresh)]))
+            events.append(AnthropicStreamEvent(blockDelta: .inputJSON, index: blockIndex, text: JSONString(fresh)))
         }
     }
 
@@ -351,7 +370,7 @@ public struct StreamTranslator: Sendable {
         startToolBlock(index, to: &events)
         let arguments = Self.completeArguments(call.arguments)
         if !arguments.isEmpty {
-            events.append(blockDelta(["type": "input_json_delta", "partial_json": JSONValue(arguments)]))
+            events.append(AnthropicStreamEvent(blockDelta: .inputJSON, index: blockIndex, text: JSONString(arguments)))
         }
         toolCalls[index]!.sentCount = call.arguments.utf8.count
         closeBlock(&events)
@@ -391,8 +410,14 @@ public struct StreamTranslator: Sendable {
         AnthropicStreamEvent(type: "content_block_delta", payload: ["type": "content_block_delta", "index": JSONValue(blockIndex), "delta": delta])
     }
 
-    private func textDelta(_ text: String) -> AnthropicStreamEvent {
-        blockDelta(["type": "text_delta", "text": JSONValue(text)])
+    private func textDelta(_ text: JSONString) -> AnthropicStreamEvent {
+        AnthropicStreamEvent(blockDelta: .text, index: blockIndex, text: text)
+    }
+
+    /// A string member that is present and not empty.
+    private static func nonEmptyString(_ value: JSONValue?) -> JSONString? {
+        guard case .string(let string)? = value, !string.isEmpty else { return nil }
+        return string
     }
 
     /// Thinking from an open model carries no Anthropic signature; clients only need the

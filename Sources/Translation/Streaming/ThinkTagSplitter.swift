@@ -1,5 +1,5 @@
 /// Separates `<think>…</think>` reasoning (MiniMax-M2 and Qwen-style models write it inline;
-/// Seed-OSS writes `<seed:think>…</seed:think>`) from answer text in a stream of text pieces,
+/// Seed-OSS writes `<seed:think>…</seed:think>`, Kimi K3 its think channel) from answer text in a stream of text pieces,
 /// with tags split anywhere across pieces. Reasoning is recognised only when the open tag
 /// starts the output (after whitespace), as reasoning models write it; a tag later is text.
 public struct ThinkTagSplitter: Sendable {
@@ -15,7 +15,10 @@ public struct ThinkTagSplitter: Sendable {
     }
 
     /// The reasoning tags, open and close.
-    static let tags = [(open: "<think>", close: "</think>"), (open: "<seed:think>", close: "</seed:think>")]
+    static let tags = [
+        (open: "<think>", close: "</think>"), (open: "<seed:think>", close: "</seed:think>"),
+        (open: "<|open|>think<|sep|>", close: "<|close|>think<|sep|>"),  // Kimi K3's think channel
+    ]
 
     private var phase = Phase.start
     /// The close tag of the reasoning that is open.
@@ -24,6 +27,10 @@ public struct ThinkTagSplitter: Sendable {
     private var pending = ""
 
     public init() {}
+
+    /// True once the output is known to be answer text and nothing is held back: further
+    /// text would come out unchanged.
+    public var isPassingTextThrough: Bool { phase == .text && pending.isEmpty }
 
     /// Splits the next piece of output.
     public mutating func feed(_ text: String) -> [Piece] {

@@ -25,7 +25,7 @@ struct DSMLToolCallFormat: TextToolCallFormat {
     func regionEnd(in text: Substring) -> String.Index? {
         // The region closes with the tag that opened it.
         for section in Self.sections {
-            for spelling in ["<｜DSML｜\(section)>", "<\(section)>"] where text.hasPrefix(spelling) {
+            for spelling in ["<｜DSML｜\(section)>", "<\(section)>"] where starts(text, with: spelling) {
                 return end(of: spelling.replacing("<", with: "</"), in: text)
             }
         }

@@ -62,7 +62,7 @@ struct KimiK3ResponseWrapperFormat: TextToolCallFormat {
     let startMarkers = ["<|open|>response<|sep|>", "<|close|>response<|sep|>", "<|close|>message<|sep|>"]
 
     func regionEnd(in text: Substring) -> String.Index? {
-        startMarkers.first { text.hasPrefix($0) }.map { text.index(text.startIndex, offsetBy: $0.count) }
+        startMarkers.first { starts(text, with: $0) }.map { after($0, in: text) }
     }
 
     func parse(_ region: Substring, tools: DeclaredTools) -> [ParsedToolCall]? {

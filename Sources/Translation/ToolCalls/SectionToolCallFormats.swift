@@ -100,17 +100,21 @@ struct MistralToolCallFormat: TextToolCallFormat {
     let startMarkers = ["[TOOL_CALLS]"]
 
     func regionEnd(in text: Substring) -> String.Index? {
-        let afterMarker = text.index(text.startIndex, offsetBy: "[TOOL_CALLS]".count)
-        if let arguments = text.firstRange(of: "[ARGS]") {
-            return endOfJSON(in: text, from: skipSpaces(text, from: arguments.upperBound))
-        }
+        let afterMarker = after("[TOOL_CALLS]", in: text)
         let start = skipSpaces(text, from: afterMarker)
         guard start < text.endIndex else { return nil }
-        guard text[start] == "[" || text[start] == "{" else {
-            // A name: wait for its [ARGS], unless what came is clearly not a name.
-            return text[start...].contains(where: { $0.isWhitespace }) ? text.endIndex : nil
+        let first = text.unicodeScalars[start]
+        if first == "[" || first == "{" { return endOfJSON(in: text, from: start) }
+        // `NAME[ARGS]{...}`: wait while the name or `[ARGS]` is still arriving. Anything else
+        // after the marker is not a call: the region is the marker alone (shown as text), so
+        // where the stream was cut cannot change what follows.
+        let nameEnd = text.unicodeScalars[start...].firstIndex { !($0.properties.isAlphabetic || $0.properties.numericType != nil || "_-.:".unicodeScalars.contains($0)) } ?? text.endIndex
+        let rest = text[nameEnd...]
+        if starts(rest, with: "[ARGS]") && nameEnd > start {
+            let arguments = skipSpaces(text, from: after("[ARGS]", in: rest))
+            return arguments < text.endIndex ? endOfJSON(in: text, from: arguments) : nil
         }
-        return endOfJSON(in: text, from: start)
+        return "[ARGS]".unicodeScalars.starts(with: rest.unicodeScalars) ? nil : afterMarker
     }
 
     func parse(_ region: Substring, tools: DeclaredTools) -> [ParsedToolCall]? {
@@ -126,9 +130,6 @@ struct MistralToolCallFormat: TextToolCallFormat {
         return calls.count == entries.count && !calls.isEmpty ? calls : nil
     }
 
-    private func skipSpaces(_ text: Substring, from: String.Index) -> String.Index {
-        text[from...].firstIndex { !$0.isWhitespace } ?? text.endIndex
-    }
 }
 
 /// Llama 3: `<|python_tag|>{"name": ..., "parameters": {...}}`.
@@ -136,9 +137,8 @@ struct LlamaToolCallFormat: TextToolCallFormat {
     let startMarkers = ["<|python_tag|>"]
 
     func regionEnd(in text: Substring) -> String.Index? {
-        let start = text.index(text.startIndex, offsetBy: "<|python_tag|>".count)
-        guard let first = text[start...].firstIndex(where: { !$0.isWhitespace }) else { return nil }
-        return endOfJSON(in: text, from: first)
+        let first = skipSpaces(text, from: after("<|python_tag|>", in: text))
+        return first < text.endIndex ? endOfJSON(in: text, from: first) : nil
     }
 
     func parse(_ region: Substring, tools: DeclaredTools) -> [ParsedToolCall]? {

@@ -12,33 +12,53 @@ protocol TextToolCallFormat: Sendable {
     func parse(_ region: Substring, tools: DeclaredTools) -> [ParsedToolCall]?
 }
 
+/// Region boundaries are found by Unicode scalar, not by Character: a stream may cut between
+/// a marker's last character and a combining mark after it, and the whole text and the cut one
+/// must end the region in the same place.
 extension TextToolCallFormat {
     /// The end of the first `marker` in `text`, if present.
     func end(of marker: String, in text: Substring) -> String.Index? {
-        text.firstRange(of: marker)?.upperBound
+        text.unicodeScalars.firstRange(of: marker.unicodeScalars)?.upperBound
+    }
+
+    /// Whether `text` starts with `marker`, scalar by scalar.
+    func starts(_ text: Substring, with marker: String) -> Bool {
+        text.unicodeScalars.starts(with: marker.unicodeScalars)
+    }
+
+    /// The index just past `marker`, which `text` starts with.
+    func after(_ marker: String, in text: Substring) -> String.Index {
+        text.utf8.index(text.startIndex, offsetBy: marker.utf8.count)
+    }
+
+    /// The first index at or after `from` that is not whitespace.
+    func skipSpaces(_ text: Substring, from: String.Index) -> String.Index {
+        let scalars = text.unicodeScalars
+        return scalars[from...].firstIndex { !$0.properties.isWhitespace } ?? text.endIndex
     }
 
     /// The end of the first balanced JSON object or array in `text` at or after `from`.
     func endOfJSON(in text: Substring, from: String.Index) -> String.Index? {
+        let scalars = text.unicodeScalars
         var depth = 0
         var inString = false
         var escaped = false
         var index = from
-        while index < text.endIndex {
-            let character = text[index]
+        while index < scalars.endIndex {
+            let scalar = scalars[index]
             if inString {
-                if escaped { escaped = false } else if character == "\\" { escaped = true } else if character == "\"" { inString = false }
-            } else if character == "\"" {
+                if escaped { escaped = false } else if scalar == "\\" { escaped = true } else if scalar == "\"" { inString = false }
+            } else if scalar == "\"" {
                 inString = true
-            } else if character == "{" || character == "[" {
+            } else if scalar == "{" || scalar == "[" {
                 depth += 1
-            } else if character == "}" || character == "]" {
+            } else if scalar == "}" || scalar == "]" {
                 depth -= 1
-                if depth == 0 { return text.index(after: index) }
-            } else if depth == 0 && !character.isWhitespace {
+                if depth == 0 { return scalars.index(after: index) }
+            } else if depth == 0 && !scalar.properties.isWhitespace {
                 return nil
             }
-            index = text.index(after: index)
+            index = scalars.index(after: index)
         }
         return nil
     }

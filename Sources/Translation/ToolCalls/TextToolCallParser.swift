@@ -91,7 +91,7 @@ public struct TextToolCallParser: StreamingToolCallInterceptor {
                 pending = String(pending[close...])
                 inCodeFence = false
             } else if let format = found.format {
-                emitText(String(pending[..<start]), into: &output, beforeCall: true)
+                emitText(String(pending[..<start]), into: &output)
                 pending = String(pending[start...])
                 openRegion = format
             } else {
@@ -104,11 +104,14 @@ public struct TextToolCallParser: StreamingToolCallInterceptor {
     }
 
     /// Passes text on, holding whitespace that only separates calls.
-    private mutating func emitText(_ text: String, into output: inout [InterceptedText], beforeCall: Bool = false) {
+    /// Whitespace after a call is held: dropped when a call follows (the region parses) or the
+    /// text ends, passed on before anything else, including markup that turns out not to be
+    /// a call; so where the stream was cut does not matter.
+    private mutating func emitText(_ text: String, into output: inout [InterceptedText]) {
         guard !text.isEmpty else { return }
         if afterCall {
             if text.allSatisfy(\.isWhitespace) {
-                if !beforeCall { spaceAfterCall += text }
+                spaceAfterCall += text
                 return
             }
             afterCall = false
@@ -214,6 +217,19 @@ struct MarkerTable: Sendable {
             }
             return nil
         }
+    }
+
+    /// The work a scan of `text` costs beyond one table lookup per byte: how many positions
+    /// pass the two-byte filter (each then compares markers), and the hold-back window.
+    /// For the throughput test: two tables that agree here cost the same on `text`.
+    func scanCost(of text: String) -> (candidates: Int, holdBackWindow: Int) {
+        var text = text
+        let candidates = text.withUTF8 { text in
+            (0..<text.count).count { offset in
+                bucketStart[Int(text[offset])] < bucketStart[Int(text[offset]) + 1] && (offset + 1 == text.count || mayStart(text[offset], text[offset + 1]))
+            }
+        }
+        return (candidates, longest - 1)
     }
 
     /// UTF-8 length of the longest tail of `text` that is a proper prefix of a marker: what

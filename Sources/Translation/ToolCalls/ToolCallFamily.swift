@@ -1,4 +1,5 @@
 import JSON
+import Synchronization
 
 /// The tool-call formats open models write as text, named as `TOOL_CALL_PARSER` takes them
 /// (vLLM's parser names where they exist).
@@ -24,8 +25,21 @@ public enum ToolCallFamily: String, Sendable, CaseIterable {
         self = family
     }
 
-    /// The family a model name suggests.
+    /// The family a model name suggests. Asked several times per request for the same few
+    /// models, so answers are remembered (a bounded table: model names come from requests).
     public static func forModel(_ model: String) -> ToolCallFamily? {
+        if let known = guesses.withLock({ $0[model] }) { return known }
+        let family = guess(model)
+        guesses.withLock { table in
+            if table.count >= 256 { table.removeAll() }
+            table[model] = .some(family)
+        }
+        return family
+    }
+
+    private static let guesses = Mutex<[String: ToolCallFamily?]>([:])
+
+    private static func guess(_ model: String) -> ToolCallFamily? {
         let name = model.lowercased()
         if name.contains("deepseek") { return .deepseek }
         if name.contains("minimax") { return .minimax }

@@ -80,6 +80,13 @@ import Testing
         ])
     }
 
+    @Test func kimiK3ThinkChannelAndResponseWrappers() throws {
+        let output = "<|open|>think<|sep|>Check the weather tool.<|close|>think<|sep|><|open|>response<|sep|>On it.<|close|>response<|sep|><|open|>tools<|sep|><|open|>call tool=\"Bash\" index=\"1\"<|sep|><|open|>argument key=\"timeout\" type=\"integer\"<|sep|>5<|close|>argument<|sep|><|close|>call<|sep|><|close|>tools<|sep|>"
+        try expectEverySplit(output, field: "content", model: "moonshotai/Kimi-K3", [
+            "thinking:Check the weather tool.", "text:On it.", #"tool_use:Bash{"timeout":5}"#,
+        ])
+    }
+
     @Test func kimiCallsInsideTheReasoningStream() throws {
         let reasoning = "I should check the disk.<|tool_calls_section_begin|><|tool_call_begin|>functions.Bash:0<|tool_call_argument_begin|>{\"command\": \"df -h\"}<|tool_call_end|><|tool_calls_section_end|>"
         try expectEverySplit(reasoning, field: "reasoning_content", model: "moonshotai/Kimi-K2-Thinking", [

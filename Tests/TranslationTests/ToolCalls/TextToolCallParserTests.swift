@@ -93,6 +93,10 @@ private func call(_ name: String, _ arguments: JSONValue) -> InterceptedText {
             setting: "mistral", [call("Bash", ["command": "a]b"]), call("Edit", ["path": "/z"])]
         )
         expectSameForEverySplit("[TOOL_CALLS]Bash[ARGS]{\"command\": \"ls\"}", setting: "mistral", [call("Bash", ["command": "ls"])])
+        // Found by the fuzzer: a marker followed by neither JSON nor NAME[ARGS] is text, and
+        // does not swallow a JSON object further on (which depended on where the stream was cut).
+        let notACall = "[TOOL_CALLS]<tool_call></tool_call>{\"name\": \"Bash\", \"arguments\": {}}hello [TOOL_CALLS]"
+        expectSameForEverySplit(notACall, setting: "mistral", [.text(notACall)])
     }
 
     @Test func llamaPythonTag() {
@@ -109,6 +113,16 @@ private func call(_ name: String, _ arguments: JSONValue) -> InterceptedText {
     @Test func autoRecognisesEveryFamilysMarkers() {
         expectSameForEverySplit("<tool_call>{\"name\": \"Bash\", \"arguments\": {\"command\": \"x\"}}</tool_call>", setting: "auto", model: "deepseek-ai/DeepSeek-V3", [call("Bash", ["command": "x"])])
         expectSameForEverySplit("<|tool_calls_section_begin|><|tool_call_begin|>functions.Bash:0<|tool_call_argument_begin|>{}<|tool_call_end|><|tool_calls_section_end|>", setting: "auto", [call("Bash", [:])])
+    }
+
+    /// Found by the fuzzer: whitespace between a call and markup that turns out not to be a
+    /// call stays, cut anywhere; between two calls it goes.
+    @Test func whitespaceAfterACallStaysBeforeMarkupThatIsNotACall() {
+        let call = "<tool_call>{\"name\": \"Bash\", \"arguments\": {}}</tool_call>"
+        let broken = "<tool_call>{\"name\": \"Nope\", \"arguments\": {}}</tool_call>"
+        expectSameForEverySplit(call + "\n" + broken + "\n" + call + "\n\n" + call + " ", setting: "hermes", [
+            .toolCall(name: "Bash", argumentsJSON: "{}"), .text("\n" + broken + "\n"), .toolCall(name: "Bash", argumentsJSON: "{}"), .toolCall(name: "Bash", argumentsJSON: "{}"),
+        ])
     }
 
     @Test func anUnterminatedCallComesBackAsText() {

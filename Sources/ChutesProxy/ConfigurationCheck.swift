@@ -1,0 +1,114 @@
+import HTTP1
+import JSON
+
+/// `claude-chutes-proxy check`: with a configuration that was read without error, reaches the
+/// upstream, lists its models and looks for settings that cannot work. Nothing is sent that
+/// costs tokens (listing models is free), so the key itself is not proven: Chutes lists its
+/// models to anyone.
+public enum ConfigurationCheck {
+    public struct Report: Sendable {
+        /// What was found, for a person to read.
+        public var lines: [String] = []
+        /// What stops the proxy from working; empty when it can.
+        public var problems: [String] = []
+        public var passed: Bool { problems.isEmpty }
+    }
+
+    public static func run(_ configuration: ProxyConfiguration) async -> Report {
+        var report = Report()
+        let base = configuration.upstreamBaseURL
+        report.lines.append("upstream: \(base)")
+        let key = configuration.upstreamAPIKey
+        switch (configuration.authStyle, key) {
+        case (.env, nil):
+            report.problems.append("CHUTES_AUTH_STYLE=env but CHUTES_API_KEY is not set: no request could be authenticated")
+        case (.header, _):
+            report.lines.append("upstream key: the client's own (CHUTES_AUTH_STYLE=header)")
+        case (_, _?):
+            report.lines.append("upstream key: CHUTES_API_KEY is set")
+        case (.both, nil):
+            report.lines.append("upstream key: the client's own (CHUTES_API_KEY is not set)")
+        }
+
+        let client: HTTPClient
+        do {
+            client = try HTTPClient(configuration: configuration.clientConfiguration)
+        } catch {
+            report.problems.append("cannot load the upstream trust store: \(error)")
+            return report
+        }
+        var headers: HTTPHeaders = ["Accept": "application/json"]
+        if let key, configuration.authStyle != .header { headers.add(name: "Authorization", value: "Bearer \(key)") }
+        let url = base.appending("/v1/models")
+        let secrets = key.map { [$0] } ?? []
+        let body: [UInt8]
+        let status: Int
+        do {
+            let response = try await client.execute(HTTPClientRequest(method: "GET", url: url, headers: headers))
+            status = response.status
+            body = try await response.body.collect(upTo: 16 << 20)
+        } catch {
+            report.problems.append("GET \(url) failed: \(UpstreamErrors.fromClientError(error).message)")
+            return report
+        }
+        guard status == 200 else {
+            report.problems.append("GET \(url) answered \(status): \(UpstreamErrors.message(in: body, secrets: secrets))")
+            return report
+        }
+        guard let models = (try? JSONValue(parsing: body))?["data"]?.arrayValue?.compactMap({ $0["id"]?.stringValue }) else {
+            report.problems.append("GET \(url) answered 200 but not with an OpenAI model list ({\"data\":[{\"id\":...}]})")
+            return report
+        }
+        report.lines.append("models offered: \(models.count)")
+        report.lines += models.sorted().map { "  \($0)" }
+        report.lines += unknownMapTargets(configuration.modelMap, offered: models).map {
+            "warning: MODEL_MAP sends requests to \($0), which the upstream does not list"
+        }
+        return report
+    }
+
+    /// `MODEL_MAP` targets missing from the upstream's list, ignoring case, `:suffix` routing
+    /// hints and the members of `a,b` pools that are listed.
+    static func unknownMapTargets(_ map: ModelMap, offered: [String]) -> [String] {
+        let known = Set(offered.map { $0.lowercased() })
+        var missing: [String] = []
+        for target in map.entries.flatMap(\.models) where !missing.contains(target) {
+            if ModelPool(target).members.contains(where: { !known.contains($0.name.lowercased()) }) { missing.append(target) }
+        }
+        return missing
+    }
+}
+
+/// `claude-chutes-proxy healthcheck`: asks a proxy on this machine for `/health`, as a
+/// container's HEALTHCHECK does (the runtime image has no curl).
+public enum HealthProbe {
+    /// Nil when the proxy at the configured port answered 200, else what went wrong. The
+    /// address is the loopback one matching `HOST` (or `HOST` itself when it names one
+    /// interface); with HTTPS served, the certificate must be valid for that address.
+    public static func check(_ configuration: ProxyConfiguration, timeout: Duration = .seconds(3)) async -> String? {
+        let host: String
+        switch configuration.host {
+        case "0.0.0.0", "localhost", "": host = "127.0.0.1"
+        case "::": host = "[::1]"
+        case let address where address.contains(":"): host = "[\(address)]"
+        case let address: host = address
+        }
+        let scheme = configuration.http.tls == nil ? "http" : "https"
+        guard let url = HTTPURL("\(scheme)://\(host):\(configuration.port)/health") else {
+            return "cannot form a URL for \(configuration.host):\(configuration.port)"
+        }
+        var clientConfiguration = HTTPClient.Configuration()
+        clientConfiguration.connectTimeout = timeout
+        clientConfiguration.responseHeadTimeout = timeout
+        clientConfiguration.betweenChunksTimeout = timeout
+        if let certificate = configuration.servingTLSFiles.certificateChain { clientConfiguration.trustRoots = .file(certificate) }
+        do {
+            let client = try HTTPClient(configuration: clientConfiguration)
+            let response = try await client.execute(HTTPClientRequest(method: "GET", url: url, headers: ["Connection": "close"]))
+            _ = try? await response.body.collect(upTo: 1 << 16)
+            return response.status == 200 ? nil : "GET \(url) answered \(response.status)"
+        } catch {
+            return "GET \(url) failed: \(error)"
+        }
+    }
+}

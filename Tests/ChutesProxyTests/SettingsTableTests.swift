@@ -1,0 +1,123 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import ChutesProxy
+
+/// The one table of settings: environment, flags, `--print-config`, and the documents that
+/// list every setting.
+@Suite struct SettingsTableTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// A value other than the default for each setting that has no file to name.
+    static let samples: [String: String] = [
+        "HOST": "127.0.0.1", "PORT": "9123", "CHUTES_BASE_URL": "http://upstream.test:8000/prefix",
+        "CHUTES_API_KEY": "cpk_secret_value_123", "CHUTES_AUTH_STYLE": "env",
+        "MODEL_MAP": #"{"claude-*":"deepseek-ai/DeepSeek-V3.1","b":"c"}"#, "AUTO_FIX_MODEL_CASE": "0",
+        "MODEL_DISCOVERY_TTL": "12.5", "TOOL_NAME_MAP": #"{"a":"b","m":{"x":"y"}}"#, "TOOL_CALL_PARSER": "qwen3_coder",
+        "MAX_TOKENS_CAP": "32768", "THINKING_TEMPLATE_KWARGS": #"{"thinking":true}"#, "PROXY_BACKOFF_ON_429": "0",
+        "PROXY_MAX_RETRY_ON_429": "3", "PROXY_MAX_RETRY_AFTER": "0.25", "STREAM_PING_INTERVAL": "5",
+        "UPSTREAM_CONNECT_TIMEOUT": "3", "UPSTREAM_TIMEOUT": "120", "UPSTREAM_STREAM_IDLE_TIMEOUT": "60",
+        "SHUTDOWN_GRACE_PERIOD": "30", "SHUTDOWN_DELAY": "5", "DEBUG_PROXY": "1",
+    ]
+
+    static func values(_ lines: [String]) -> [String: String] {
+        var result: [String: String] = [:]
+        for line in lines {
+            let assignment = line.split(separator: "#", maxSplits: 1)[0].trimmingCharacters(in: .whitespaces)
+            let parts = assignment.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            result[String(parts[0])] = String(parts[1])
+        }
+        return result
+    }
+
+    @Test func namesAndFlagsAreUniqueAndFollowTheVariable() {
+        let names = ProxySetting.all.map(\.name)
+        #expect(Set(names).count == names.count)
+        for setting in ProxySetting.all {
+            #expect(setting.flag == "--" + setting.name.lowercased().replacingOccurrences(of: "_", with: "-"))
+            #expect(ProxySetting.named(setting.flag)?.name == setting.name)
+            #expect(ProxySetting.named(setting.name)?.name == setting.name)
+            #expect(!setting.summary.isEmpty)
+        }
+    }
+
+    @Test func flagsWinOverTheEnvironmentInEveryForm() throws {
+        let flags = try ProxyConfiguration.settings(fromFlags: ["--port", "9001", "--host=127.0.0.2", "--debug-proxy", "--auto-fix-model-case", "0", "--proxy-backoff-on-429"])
+        #expect(flags == ["PORT": "9001", "HOST": "127.0.0.2", "DEBUG_PROXY": "1", "AUTO_FIX_MODEL_CASE": "0", "PROXY_BACKOFF_ON_429": "1"])
+        let environment = ["PORT": "8000", "HOST": "0.0.0.0", "MAX_TOKENS_CAP": "100"]
+        let configuration = try ProxyConfiguration(environment: environment.merging(flags) { $1 })
+        #expect(configuration.port == 9001)
+        #expect(configuration.host == "127.0.0.2")
+        #expect(configuration.debug && !configuration.autoFixModelCase && configuration.backoffOn429)
+        #expect(configuration.maxTokensCap == 100)   // the environment still counts
+    }
+
+    @Test func everySettingHasAFlagThatSetsIt() throws {
+        for setting in ProxySetting.all {
+            guard let sample = Self.samples[setting.name] else { continue }
+            let flags = try ProxyConfiguration.settings(fromFlags: [setting.flag, sample])
+            #expect(flags == [setting.name: sample], "\(setting.flag)")
+            let configuration = try ProxyConfiguration(environment: flags)
+            #expect(setting.show(configuration) != setting.show(ProxyConfiguration()), "\(setting.flag) changed nothing")
+        }
+    }
+
+    @Test func wrongFlagsAreRefusedByName() {
+        #expect(throws: ConfigurationError(variable: "--no-such-thing", problem: "no such setting (--help lists them)")) {
+            _ = try ProxyConfiguration.settings(fromFlags: ["--no-such-thing", "1"])
+        }
+        #expect(throws: ConfigurationError(variable: "--port", problem: "needs a value")) {
+            _ = try ProxyConfiguration.settings(fromFlags: ["--port"])
+        }
+        #expect(throws: ConfigurationError(variable: "PORT", problem: "'x' is not a whole number from 0 to 65535")) {
+            _ = try ProxyConfiguration(environment: ProxyConfiguration.settings(fromFlags: ["--port=x"]))
+        }
+        #expect(throws: ConfigurationError.self) { _ = try ProxyConfiguration.settings(fromFlags: ["port", "1"]) }
+    }
+
+    @Test func printedConfigurationReadsBackToTheSameConfiguration() throws {
+        let certificates = TestCertificates.shared
+        var environment = Self.samples
+        environment["CHUTES_CA_FILE"] = certificates.caFile
+        environment["TLS_CERT_FILE"] = certificates.server.certificate
+        environment["TLS_KEY_FILE"] = certificates.server.key
+        let configuration = try ProxyConfiguration(environment: environment)
+        let printed = Self.values(configuration.printableSettings(environment: environment))
+        #expect(Set(printed.keys) == Set(ProxySetting.all.map(\.name)))
+        var again = printed
+        again["CHUTES_API_KEY"] = environment["CHUTES_API_KEY"]   // shown redacted
+        let reread = try ProxyConfiguration(environment: again)
+        #expect(Self.values(reread.printableSettings(environment: again)) == printed)
+        for (name, sample) in Self.samples where name != "CHUTES_API_KEY" {
+            #expect(try ProxyConfiguration(environment: [name: printed[name]!]).printableSettings(environment: [:]) ==
+                    ProxyConfiguration(environment: [name: sample]).printableSettings(environment: [:]), "\(name)")
+        }
+        // Defaults read back too, for rows a test has no sample for.
+        let defaults = Self.values(ProxyConfiguration().printableSettings(environment: [:]))
+        #expect(Self.values(try ProxyConfiguration(environment: defaults).printableSettings(environment: [:])) == defaults)
+    }
+
+    @Test func printedConfigurationRedactsSecretsAndSaysWhereValuesCameFrom() throws {
+        let environment = ["CHUTES_API_KEY": "cpk_very_secret", "PORT": "9000"]
+        let flags = ["HOST": "127.0.0.1"]
+        let lines = try ProxyConfiguration(environment: environment.merging(flags) { $1 }).printableSettings(environment: environment, flags: flags)
+        #expect(!lines.joined().contains("cpk_very_secret"))
+        #expect(lines.contains { $0.hasPrefix("CHUTES_API_KEY=<redacted>") })
+        #expect(lines.contains { $0.hasPrefix("PORT=9000 ") && $0.hasSuffix("# environment") })
+        #expect(lines.contains { $0.hasPrefix("HOST=127.0.0.1 ") && $0.hasSuffix("# flag --host") })
+        #expect(lines.contains { $0.hasPrefix("UPSTREAM_TIMEOUT=600 ") && $0.hasSuffix("# default") })
+        for setting in ProxySetting.all where setting.isSecret {
+            let shown = try ProxyConfiguration(environment: ["CHUTES_API_KEY": "cpk_k"].merging([setting.name: "s3cr3t-\(setting.name)"]) { $1 }).printableSettings(environment: [:])
+            #expect(!shown.joined().contains("s3cr3t"), "\(setting.name)")
+        }
+    }
+
+    @Test func readmeAndEnvExampleListEverySetting() throws {
+        let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
+        let example = try String(contentsOf: Self.root.appendingPathComponent(".env.example"), encoding: .utf8)
+        for setting in ProxySetting.all {
+            #expect(readme.contains("`\(setting.name)`"), "README.md's configuration table lacks \(setting.name)")
+            #expect(example.contains("\(setting.name)="), ".env.example lacks \(setting.name)")
+        }
+    }
+}
