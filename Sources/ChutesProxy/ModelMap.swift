@@ -59,7 +59,7 @@ public struct ModelMap: Sendable, Equatable {
         return entries.first { Self.isPattern($0.pattern) && Self.glob($0.pattern.lowercased(), matches: lowered) }?.models
     }
 
-    /// The entries as written, one a line, for `describe()`.
+    /// The entries as written, one a line, for `routingDescription`.
     var lines: [String] {
         entries.map { "\($0.pattern) -> \($0.models.joined(separator: " | "))" }
     }

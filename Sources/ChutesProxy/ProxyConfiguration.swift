@@ -36,6 +36,8 @@ public struct ProxyConfiguration: Sendable {
     public var routes = RouteTable()
     /// When a failing model of a fallback list is skipped.
     public var circuitBreaker = CircuitBreakerSettings()
+    /// Where `routes` came from: "ROUTES", or the path in `ROUTES_FILE`.
+    var routesOrigin: String?
     public var toolNameRules = ToolNameMapping.Rules()
     /// Correct the case of model names against the upstream's model list.
     public var autoFixModelCase = true
@@ -79,8 +81,6 @@ public struct ProxyConfiguration: Sendable {
     /// `PROXY_API_KEYS` and `PROXY_API_KEYS_FILE` as given; `init(environment:)` reads them
     /// into `inboundKeys`.
     var inboundKeySources: (list: String?, file: String?) = (nil, nil)
-    /// `ROUTES` and `ROUTES_FILE` as given; `init(environment:)` reads them into `routes`.
-    var routeSources: (json: String?, file: String?) = (nil, nil)
 
     public init(host: String = "0.0.0.0", port: Int = 8080) {
         self.host = host
