@@ -45,12 +45,15 @@ struct MessagesHandler: Sendable {
         do throws(AnthropicError) {
             let request = try MessagesRequest.parse(httpRequest, key: upstream.apiKey(for:))
             facts = RequestFacts(requestedModel: request.requestedModel, stream: request.stream)
-            let model = ModelRoute.upstreamModel(for: request.model, in: configuration.modelMap)
-            facts.upstreamModel = model
-            RequestRecord.current?.update { $0.requestedModel = request.requestedModel; $0.upstreamModel = model; $0.stream = request.stream }
+            let plan = await ModelRoute.plan(for: request, routes: configuration.routes, map: configuration.modelMap) { model in
+                await upstream.catalog.resolve(model, correctCase: configuration.autoFixModelCase).info?.acceptsImages
+            }
+            facts.route = plan.route
+            facts.upstreamModel = plan.candidates.first
+            RequestRecord.current?.update { $0.requestedModel = request.requestedModel; $0.upstreamModel = plan.candidates.first; $0.stream = request.stream; $0.route = plan.route }
             let answer: UpstreamCaller.Answer
             do {
-                answer = try await caller.call(request, model: model)
+                answer = try await caller.call(request, plan: plan, attempts: &facts.attempts)
             } catch {
                 facts.record(error)
                 throw error.error
@@ -72,7 +75,7 @@ struct MessagesHandler: Sendable {
         if context.stream {
             return streamResponse(answer.response, isEventStream: isEventStream, context: context, facts: facts, started: started)
         }
-        let upstreamBody = try await Upstream.collect(answer.response, limit: 256 << 20)
+        let upstreamBody = try await Upstream.collect(answer.response, limit: Self.maxAnswerBytes)
         guard let parsed = try? JSONValue(parsing: upstreamBody) else {
             let said = UpstreamErrors.scrub(String(decoding: upstreamBody.prefix(200), as: UTF8.self), secrets: [answer.key])
             throw AnthropicError(status: 502, message: "the upstream's answer is not JSON: \(said)")
@@ -101,12 +104,12 @@ struct MessagesHandler: Sendable {
 
     /// Parses tool calls written as text, when the request declared tools (`TOOL_CALL_PARSER`).
     private func textToolCallParser(for context: RequestContext) -> TextToolCallParser? {
-        makeTextToolCallParser(setting: configuration.toolCallParser, model: context.upstreamModel, tools: context.tools)
+        makeTextToolCallParser(configuration.toolCallParser, model: context.upstreamModel, tools: context.tools)
     }
 
     /// Parses tool calls written into the reasoning, for the families that write them there.
     private func reasoningToolCallParser(for context: RequestContext) -> TextToolCallParser? {
-        makeReasoningToolCallParser(setting: configuration.toolCallParser, model: context.upstreamModel, tools: context.tools)
+        makeReasoningToolCallParser(configuration.toolCallParser, model: context.upstreamModel, tools: context.tools)
     }
 
     /// The Anthropic event stream for an upstream answer: relayed chunk by chunk from an
@@ -146,7 +149,7 @@ struct MessagesHandler: Sendable {
                             try await output.write(bytes)
                         }
                     } else {
-                        let whole = try await response.body.collect(upTo: 256 << 20)
+                        let whole = try await response.body.collect(upTo: Self.maxAnswerBytes)
                         try await output.write(relay.feed(Self.eventFromWholeAnswer(whole)), final: relay.isEnded)
                     }
                     try await output.write(relay.finish(), final: true)
@@ -168,6 +171,11 @@ struct MessagesHandler: Sendable {
     }
 
     /// A non-streamed answer reshaped as one SSE event carrying a single chunk.
+    /// The largest whole (non-streamed) answer read from the upstream: far above any real
+    /// completion (128k output tokens are well under 1 MiB), low enough that a broken or
+    /// hostile upstream cannot make the proxy hold hundreds of megabytes per request.
+    static let maxAnswerBytes = 32 << 20
+
     static func eventFromWholeAnswer(_ body: [UInt8]) -> [UInt8] {
         guard let answer = try? JSONValue(parsing: body), let choice = answer["choices"]?[0] else {
             return Array("data: ".utf8) + body + Array("\n\n".utf8)

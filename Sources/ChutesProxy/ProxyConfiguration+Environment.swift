@@ -1,6 +1,7 @@
 import AsyncIO
 import Glibc
 import HTTP1
+import JSON
 import Logging
 
 extension ProxyConfiguration {
@@ -10,14 +11,37 @@ extension ProxyConfiguration {
     public init(environment: [String: String]) throws(ConfigurationError) {
         self.init()
         for setting in ProxySetting.all {
-            guard let text = environment[setting.name]?.trimmingSpaces, !text.isEmpty else { continue }
+            guard let text = environment[setting.name]?.trimmingWhitespace, !text.isEmpty else { continue }
             try setting.read(SettingText(name: setting.name, text: String(text)), &self)
         }
         try loadServingTLS()
-        try loadInboundKeys(styleSet: environment["CHUTES_AUTH_STYLE"].map { !$0.trimmingSpaces.isEmpty } ?? false)
+        try loadRoutes(breakerMaximumSet: environment["BREAKER_MAX_COOLDOWN"].map { !$0.trimmingWhitespace.isEmpty } ?? false)
+        try loadInboundKeys(styleSet: environment["CHUTES_AUTH_STYLE"].map { !$0.trimmingWhitespace.isEmpty } ?? false)
         if debug && logLevel > .debug { logLevel = .debug }   // DEBUG_PROXY=1 means LOG_LEVEL=debug
         if logLevel <= .debug { debug = true }
         try validate()
+    }
+
+    /// `ROUTES` or `ROUTES_FILE` (not both) into `routes`; the breaker's longest cool-down is
+    /// never shorter than its first one.
+    private mutating func loadRoutes(breakerMaximumSet: Bool) throws(ConfigurationError) {
+        switch routeSources {
+        case (let text?, nil):
+            routes = try RouteTable(json: text, variable: "ROUTES")
+        case (nil, let path?):
+            guard let text = Self.readTextFile(path) else { throw ConfigurationError(variable: "ROUTES_FILE", problem: "cannot read \(path)") }
+            routes = try RouteTable(json: text, variable: "ROUTES_FILE")
+        case (_?, _?):
+            throw ConfigurationError(variable: "ROUTES_FILE", problem: "ROUTES is set too; set one of them")
+        case (nil, nil):
+            break
+        }
+        if circuitBreaker.maximumCoolDown < circuitBreaker.coolDown {
+            guard !breakerMaximumSet else {
+                throw ConfigurationError(variable: "BREAKER_MAX_COOLDOWN", problem: "is shorter than BREAKER_COOLDOWN")
+            }
+            circuitBreaker.maximumCoolDown = circuitBreaker.coolDown
+        }
     }
 
     /// `PROXY_API_KEYS` and `PROXY_API_KEYS_FILE` together; with inbound keys the upstream key
@@ -77,7 +101,7 @@ extension ProxyConfiguration {
             let origin: String
             if flags[setting.name] != nil {
                 origin = "flag \(setting.flag)"
-            } else if let text = environment[setting.name]?.trimmingSpaces, !text.isEmpty {
+            } else if let text = environment[setting.name]?.trimmingWhitespace, !text.isEmpty {
                 origin = "environment"
             } else {
                 origin = "default"
@@ -111,13 +135,13 @@ extension ProxyConfiguration {
     private static func inboundKeys(list: String?, file: String?) throws(ConfigurationError) -> InboundKeys {
         var keys: [(key: Substring, variable: String)] = []
         if let list {
-            keys += list.split(separator: ",").map { ($0.trimmingSpaces, "PROXY_API_KEYS") }.filter { !$0.0.isEmpty }
+            keys += list.split(separator: ",").map { ($0.trimmingWhitespace, "PROXY_API_KEYS") }.filter { !$0.0.isEmpty }
         }
         if let path = file {
             guard let text = readTextFile(path) else {
                 throw ConfigurationError(variable: "PROXY_API_KEYS_FILE", problem: "cannot read \(path)")
             }
-            let lines = text.split(whereSeparator: \.isNewline).map(\.trimmingSpaces).filter { !$0.isEmpty && !$0.hasPrefix("#") }
+            let lines = text.split(whereSeparator: \.isNewline).map(\.trimmingWhitespace).filter { !$0.isEmpty && !$0.hasPrefix("#") }
             guard !lines.isEmpty else {
                 throw ConfigurationError(variable: "PROXY_API_KEYS_FILE", problem: "\(path) holds no key (one per line)")
             }
@@ -158,14 +182,5 @@ extension ProxyConfiguration {
             entry += 1
         }
         return result
-    }
-}
-
-extension StringProtocol {
-    var trimmingSpaces: Substring {
-        let text = Substring(self)
-        let start = text.firstIndex { !$0.isWhitespace } ?? text.endIndex
-        let end = text.lastIndex { !$0.isWhitespace }.map(text.index(after:)) ?? start
-        return text[start..<Swift.max(start, end)]
     }
 }

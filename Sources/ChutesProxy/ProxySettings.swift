@@ -44,6 +44,21 @@ extension ProxySetting {
         ProxySetting("MODEL_MAP", "JSON object from requested model to upstream model: exact names, then ignoring case, then * patterns", default: "{}",
             read: { value, c throws(ConfigurationError) in c.modelMap = try ModelMap(json: value.text) },
             show: { $0.modelMap.jsonText }),
+        ProxySetting("ROUTES", "JSON list of routes by scenario (model glob, thinking, min_input_tokens, images, tools -> a model or fallback list), first match wins, before MODEL_MAP",
+            read: { value, c in c.routeSources.json = value.text },
+            show: { $0.routeSources.json ?? "" }),
+        ProxySetting("ROUTES_FILE", "a file holding the ROUTES JSON instead (one of the two)",
+            read: { value, c in c.routeSources.file = value.text },
+            show: { $0.routeSources.file ?? "" }),
+        ProxySetting("BREAKER_FAILURES", "consecutive capacity failures after which a model of a fallback list is skipped", default: "3",
+            read: { value, c throws(ConfigurationError) in c.circuitBreaker.failureThreshold = try value.integer(in: 1...1000) },
+            show: { String($0.circuitBreaker.failureThreshold) }),
+        ProxySetting("BREAKER_COOLDOWN", "seconds a model is skipped the first time; doubled after each failed retry", default: "30",
+            read: { value, c throws(ConfigurationError) in c.circuitBreaker.coolDown = try value.seconds() },
+            show: { SettingDisplay.seconds($0.circuitBreaker.coolDown) }),
+        ProxySetting("BREAKER_MAX_COOLDOWN", "the longest a model is skipped, in seconds", default: "300",
+            read: { value, c throws(ConfigurationError) in c.circuitBreaker.maximumCoolDown = try value.seconds() },
+            show: { SettingDisplay.seconds($0.circuitBreaker.maximumCoolDown) }),
         ProxySetting("AUTO_FIX_MODEL_CASE", "correct the case of model names against the upstream's model list", default: "1", switch: true,
             read: { value, c throws(ConfigurationError) in c.autoFixModelCase = try value.flag() },
             show: { SettingDisplay.flag($0.autoFixModelCase) }),
@@ -61,14 +76,14 @@ extension ProxySetting {
             show: { $0.toolNameRules.jsonText }),
         ProxySetting("TOOL_CALL_PARSER", "text tool-call format to parse: auto, none, or " + ToolCallFamily.allCases.map(\.rawValue).joined(separator: ", "), default: "auto",
             read: { value, c throws(ConfigurationError) in
-                let known = ["auto", "none"] + ToolCallFamily.allCases.map(\.rawValue)
                 // A family's other names (vLLM's and sglang's, e.g. glm47, minimax, ernie45) are taken too.
-                guard known.contains(value.text.lowercased().replacing("-", with: "_")) || value.text.lowercased() == "off" || ToolCallFamily(setting: value.text) != nil else {
+                guard let choice = ToolCallParserChoice(setting: value.text) else {
+                    let known = ["auto", "none"] + ToolCallFamily.allCases.map(\.rawValue)
                     throw value.problem("'\(value.text)' is not one of \(known.joined(separator: ", "))")
                 }
-                c.toolCallParser = value.text
+                c.toolCallParser = choice
             },
-            show: { $0.toolCallParser }),
+            show: { $0.toolCallParser.description }),
         ProxySetting("MAX_TOKENS_CAP", "upper bound for max_tokens (many models refuse Claude Code's 128000)",
             read: { value, c throws(ConfigurationError) in c.maxTokensCap = try value.integer(in: 1...10_000_000) },
             show: { $0.maxTokensCap.map(String.init) ?? "" }),
@@ -101,6 +116,9 @@ extension ProxySetting {
         ProxySetting("UPSTREAM_STREAM_IDLE_TIMEOUT", "seconds of silence in a streamed response before it is ended with an error event", default: "300",
             read: { value, c throws(ConfigurationError) in c.upstreamStreamIdleTimeout = try value.seconds() },
             show: { SettingDisplay.seconds($0.upstreamStreamIdleTimeout) }),
+        ProxySetting("MAX_CONNECTIONS", "client connections served at once; past it a new one is answered 503 (overloaded_error) and closed", default: "4096",
+            read: { value, c throws(ConfigurationError) in c.http.maxConnections = try value.integer(in: 1...1_000_000) },
+            show: { String($0.http.maxConnections) }),
         ProxySetting("SHUTDOWN_GRACE_PERIOD", "seconds requests in flight (streams included) may take to finish after SIGTERM before they are cut", default: "10",
             read: { value, c throws(ConfigurationError) in c.http.shutdownGracePeriod = try value.seconds() },
             show: { SettingDisplay.seconds($0.http.shutdownGracePeriod) }),
@@ -148,7 +166,9 @@ extension ProxySetting {
 extension ModelMap {
     /// The map in `MODEL_MAP`'s JSON form.
     var jsonText: String {
-        JSONValue.object(JSONObject(entries.map { ($0.pattern, JSONValue($0.model)) })).jsonText
+        JSONValue.object(JSONObject(entries.map { entry in
+            (entry.pattern, entry.models.count == 1 ? JSONValue(entry.models[0]) : .array(entry.models.map { JSONValue($0) }))
+        })).jsonText
     }
 }
 

@@ -8,7 +8,6 @@ import Translation
 struct StreamRelay: Sendable {
     private var decoder = SSEDecoder()
     private var translator: StreamTranslator
-    private var sawDone = false
     private var sawFirstByte = false
 
     init(translator: StreamTranslator) {
@@ -39,6 +38,9 @@ struct StreamRelay: Sendable {
         while !translator.isEnded, let event = decoder.next() {
             append(handle(event), to: &output)
         }
+        if decoder.exceededLimit && !translator.isEnded {
+            append(translator.fail(type: "api_error", message: "the upstream sent a stream event over \(decoder.maxEventBytes >> 20) MiB"), to: &output)
+        }
         return output
     }
 
@@ -62,7 +64,6 @@ struct StreamRelay: Sendable {
             return translator.fail(type: failure.type, message: failure.message)
         }
         if event.data == Self.done {
-            sawDone = true
             return translator.finish()
         }
         guard let chunk = try? JSONValue(parsing: event.data) else {

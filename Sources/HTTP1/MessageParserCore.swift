@@ -169,7 +169,7 @@ struct MessageParserCore: Sendable {
         }
         if !encodings.isEmpty {
             guard lengths.isEmpty else { throw .malformed("both Transfer-Encoding and Content-Length") }
-            let codings = encodings.flatMap { $0.split(separator: ",") }.map { $0.trimmingSpaces.lowercased() }
+            let codings = encodings.flatMap { $0.split(separator: ",") }.map { $0.trimmingOptionalWhitespace.lowercased() }
             // RFC 9112 6.3: chunked anywhere but once and last leaves the length unknowable.
             if codings.contains("chunked") && (codings.last != "chunked" || codings.count { $0 == "chunked" } > 1) {
                 throw .malformed("chunked must be the final transfer coding, applied once")
@@ -184,7 +184,7 @@ struct MessageParserCore: Sendable {
         var agreed: Substring?
         for value in lengths {
             for part in value.split(separator: ",") {
-                let candidate = part.trimmingSpaces
+                let candidate = part.trimmingOptionalWhitespace
                 if let agreed, agreed != candidate { throw .malformed("invalid Content-Length") }
                 agreed = candidate
             }

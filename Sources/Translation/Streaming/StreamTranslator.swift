@@ -47,7 +47,8 @@ public struct StreamTranslator: Sendable {
     private enum OpenBlock: Equatable {
         case thinking
         case text
-        case tool(upstreamIndex: Int)
+        /// A tool call; `upstreamIndex` is nil for one parsed from the text rather than sent as a delta.
+        case tool(upstreamIndex: Int?)
     }
 
     private struct PendingToolCall {
@@ -278,7 +279,7 @@ public struct StreamTranslator: Sendable {
             case let .toolCall(name, argumentsJSON):
                 closeBlock(&events)
                 let id = "toolu_\(context.messageID.suffix(12))_\(blockIndex + 1)"
-                openBlock(.tool(upstreamIndex: -1), contentBlock: ["type": "tool_use", "id": JSONValue(id), "name": JSONValue(name), "input": [:]], to: &events)
+                openBlock(.tool(upstreamIndex: nil), contentBlock: ["type": "tool_use", "id": JSONValue(id), "name": JSONValue(name), "input": [:]], to: &events)
                 events.append(AnthropicStreamEvent(blockDelta: .inputJSON, index: blockIndex, text: JSONString(argumentsJSON)))
                 closeBlock(&events)
                 sentToolUse = true
