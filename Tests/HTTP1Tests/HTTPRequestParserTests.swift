@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import HTTP1
 
@@ -30,14 +31,9 @@ private func parse(_ pieces: [[UInt8]], limits: HTTPParserLimits = .init()) -> P
     return result
 }
 
-/// The same input whole, one byte at a time, and split in two at every boundary.
-private func everySplit(of text: String, limits: HTTPParserLimits = .init()) -> [(String, Parsed)] {
-    let bytes = Array(text.utf8)
-    var runs = [("whole", parse([bytes], limits: limits)), ("byte by byte", parse(bytes.map { [$0] }, limits: limits))]
-    for split in 0...bytes.count {
-        runs.append(("split at \(split)", parse([Array(bytes[..<split]), Array(bytes[split...])], limits: limits)))
-    }
-    return runs
+/// The same input parsed whole, one byte at a time, and split in two at every boundary.
+private func parsedEverySplit(of text: String, limits: HTTPParserLimits = .init()) -> [(String, Parsed)] {
+    everySplit(of: text).map { ($0.label, parse($0.chunks, limits: limits)) }
 }
 
 @Suite struct HTTPRequestParserTests {
@@ -54,7 +50,7 @@ private func everySplit(of text: String, limits: HTTPParserLimits = .init()) -> 
     @Test(arguments: valid.indices)
     func validRequestsParseTheSameHoweverTheyArrive(index: Int) {
         let fixture = Self.valid[index]
-        for (how, result) in everySplit(of: fixture.text) {
+        for (how, result) in parsedEverySplit(of: fixture.text) {
             #expect(result.error == nil, "\(fixture.name), \(how)")
             #expect(result.heads.map(\.method.rawValue) == fixture.methods, "\(fixture.name), \(how)")
             #expect(result.bodies.map { String(decoding: $0, as: UTF8.self) } == fixture.bodies, "\(fixture.name), \(how)")
@@ -108,7 +104,7 @@ private func everySplit(of text: String, limits: HTTPParserLimits = .init()) -> 
     func invalidRequestsGetTheirStatusHoweverTheyArrive(text: String, status: Int) {
         var limits = HTTPParserLimits()
         limits.maxBodyBytes = 1000
-        for (how, result) in everySplit(of: text, limits: limits) {
+        for (how, result) in parsedEverySplit(of: text, limits: limits) {
             #expect(result.error?.status == status, "\(how): \(String(describing: result.error))")
         }
     }
