@@ -2,6 +2,7 @@ import AsyncIO
 import HTTP1
 import JSON
 import Logging
+import TestSupport
 import Testing
 @testable import ChutesProxy
 
@@ -12,16 +13,10 @@ import Testing
 
     /// Sends raw bytes to the proxy and returns the whole answer (the request asks to close).
     private func raw(_ text: String, to proxy: RunningProxy) async throws -> String {
-        let connection = try await TCPConnection.connect(to: SocketAddress(ip: "127.0.0.1", port: proxy.proxy.port)!)
-        defer { connection.close() }
-        try await connection.write(Array(text.utf8))
-        var answer: [UInt8] = []
-        while true {
-            let bytes = try await connection.read(deadline: .after(.seconds(20)))
-            if bytes.isEmpty { break }
-            answer += bytes
-        }
-        return String(decoding: answer, as: UTF8.self)
+        let client = try await RawClient.connect(port: proxy.proxy.port)
+        defer { client.connection.close() }
+        try await client.send(text)
+        return String(decoding: try await client.readToEnd(), as: UTF8.self)
     }
 
     @Test func theHostHeaderAndAnAbsoluteTargetCannotRedirectTheUpstreamRequest() async throws {
