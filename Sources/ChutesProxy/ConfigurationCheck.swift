@@ -72,7 +72,7 @@ public enum ConfigurationCheck {
     static func unknownMapTargets(_ map: ModelMap, offered: [String]) -> [String] {
         let known = Set(offered.map { $0.lowercased() })
         var missing: [String] = []
-        for target in map.entries.map(\.model) where !missing.contains(target) {
+        for target in map.entries.flatMap(\.models) where !missing.contains(target) {
             if ModelPool(target).members.contains(where: { !known.contains($0.name.lowercased()) }) { missing.append(target) }
         }
         return missing

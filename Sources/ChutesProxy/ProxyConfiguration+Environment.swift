@@ -15,10 +15,33 @@ extension ProxyConfiguration {
             try setting.read(SettingText(name: setting.name, text: String(text)), &self)
         }
         try loadServingTLS()
+        try loadRoutes(breakerMaximumSet: environment["BREAKER_MAX_COOLDOWN"].map { !$0.trimmingWhitespace.isEmpty } ?? false)
         try loadInboundKeys(styleSet: environment["CHUTES_AUTH_STYLE"].map { !$0.trimmingWhitespace.isEmpty } ?? false)
         if debug && logLevel > .debug { logLevel = .debug }   // DEBUG_PROXY=1 means LOG_LEVEL=debug
         if logLevel <= .debug { debug = true }
         try validate()
+    }
+
+    /// `ROUTES` or `ROUTES_FILE` (not both) into `routes`; the breaker's longest cool-down is
+    /// never shorter than its first one.
+    private mutating func loadRoutes(breakerMaximumSet: Bool) throws(ConfigurationError) {
+        switch routeSources {
+        case (let text?, nil):
+            routes = try RouteTable(json: text, variable: "ROUTES")
+        case (nil, let path?):
+            guard let text = Self.readTextFile(path) else { throw ConfigurationError(variable: "ROUTES_FILE", problem: "cannot read \(path)") }
+            routes = try RouteTable(json: text, variable: "ROUTES_FILE")
+        case (_?, _?):
+            throw ConfigurationError(variable: "ROUTES_FILE", problem: "ROUTES is set too; set one of them")
+        case (nil, nil):
+            break
+        }
+        if circuitBreaker.maximumCoolDown < circuitBreaker.coolDown {
+            guard !breakerMaximumSet else {
+                throw ConfigurationError(variable: "BREAKER_MAX_COOLDOWN", problem: "is shorter than BREAKER_COOLDOWN")
+            }
+            circuitBreaker.maximumCoolDown = circuitBreaker.coolDown
+        }
     }
 
     /// `PROXY_API_KEYS` and `PROXY_API_KEYS_FILE` together; with inbound keys the upstream key

@@ -32,6 +32,10 @@ public struct ProxyConfiguration: Sendable {
     public var upstreamStreamIdleTimeout: Duration = .seconds(300)
 
     public var modelMap = ModelMap()
+    /// Routes by scenario (`ROUTES` or `ROUTES_FILE`), tried before `modelMap`.
+    public var routes = RouteTable()
+    /// When a failing model of a fallback list is skipped.
+    public var circuitBreaker = CircuitBreakerSettings()
     public var toolNameRules = ToolNameMapping.Rules()
     /// Correct the case of model names against the upstream's model list.
     public var autoFixModelCase = true
@@ -75,6 +79,8 @@ public struct ProxyConfiguration: Sendable {
     /// `PROXY_API_KEYS` and `PROXY_API_KEYS_FILE` as given; `init(environment:)` reads them
     /// into `inboundKeys`.
     var inboundKeySources: (list: String?, file: String?) = (nil, nil)
+    /// `ROUTES` and `ROUTES_FILE` as given; `init(environment:)` reads them into `routes`.
+    var routeSources: (json: String?, file: String?) = (nil, nil)
 
     public init(host: String = "0.0.0.0", port: Int = 8080) {
         self.host = host

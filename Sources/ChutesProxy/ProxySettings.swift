@@ -44,6 +44,21 @@ extension ProxySetting {
         ProxySetting("MODEL_MAP", "JSON object from requested model to upstream model: exact names, then ignoring case, then * patterns", default: "{}",
             read: { value, c throws(ConfigurationError) in c.modelMap = try ModelMap(json: value.text) },
             show: { $0.modelMap.jsonText }),
+        ProxySetting("ROUTES", "JSON list of routes by scenario (model glob, thinking, min_input_tokens, images, tools -> a model or fallback list), first match wins, before MODEL_MAP",
+            read: { value, c in c.routeSources.json = value.text },
+            show: { $0.routeSources.json ?? "" }),
+        ProxySetting("ROUTES_FILE", "a file holding the ROUTES JSON instead (one of the two)",
+            read: { value, c in c.routeSources.file = value.text },
+            show: { $0.routeSources.file ?? "" }),
+        ProxySetting("BREAKER_FAILURES", "consecutive capacity failures after which a model of a fallback list is skipped", default: "3",
+            read: { value, c throws(ConfigurationError) in c.circuitBreaker.failureThreshold = try value.integer(in: 1...1000) },
+            show: { String($0.circuitBreaker.failureThreshold) }),
+        ProxySetting("BREAKER_COOLDOWN", "seconds a model is skipped the first time; doubled after each failed retry", default: "30",
+            read: { value, c throws(ConfigurationError) in c.circuitBreaker.coolDown = try value.seconds() },
+            show: { SettingDisplay.seconds($0.circuitBreaker.coolDown) }),
+        ProxySetting("BREAKER_MAX_COOLDOWN", "the longest a model is skipped, in seconds", default: "300",
+            read: { value, c throws(ConfigurationError) in c.circuitBreaker.maximumCoolDown = try value.seconds() },
+            show: { SettingDisplay.seconds($0.circuitBreaker.maximumCoolDown) }),
         ProxySetting("AUTO_FIX_MODEL_CASE", "correct the case of model names against the upstream's model list", default: "1", switch: true,
             read: { value, c throws(ConfigurationError) in c.autoFixModelCase = try value.flag() },
             show: { SettingDisplay.flag($0.autoFixModelCase) }),
@@ -148,7 +163,9 @@ extension ProxySetting {
 extension ModelMap {
     /// The map in `MODEL_MAP`'s JSON form.
     var jsonText: String {
-        JSONValue.object(JSONObject(entries.map { ($0.pattern, JSONValue($0.model)) })).jsonText
+        JSONValue.object(JSONObject(entries.map { entry in
+            (entry.pattern, entry.models.count == 1 ? JSONValue(entry.models[0]) : .array(entry.models.map { JSONValue($0) }))
+        })).jsonText
     }
 }
 

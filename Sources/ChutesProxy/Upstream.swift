@@ -9,11 +9,14 @@ struct Upstream: Sendable {
     let client: HTTPClient
     let retryState = RetryState()
     let catalog: ModelCatalog
+    /// Which models of a fallback list are skipped for now.
+    let breaker: CircuitBreaker
     let metrics: ProxyMetrics
 
     init(configuration: ProxyConfiguration, metrics: ProxyMetrics = ProxyMetrics(enabled: false)) throws(HTTPClientError) {
         self.configuration = configuration
         self.metrics = metrics
+        breaker = CircuitBreaker(settings: configuration.circuitBreaker)
         let client = try HTTPClient(configuration: configuration.clientConfiguration)
         self.client = client
         let modelsURL = configuration.upstreamBaseURL.appending("/v1/models")

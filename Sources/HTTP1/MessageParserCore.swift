@@ -315,18 +315,22 @@ struct MessageParserCore: Sendable {
     }
 
     /// One line ending in LF (CR before it dropped); nil when incomplete.
+    ///
+    /// The error must not depend on where the input was split, so "too long" (which an
+    /// incomplete line can already show) is checked before the line end is judged, and an
+    /// incomplete line is refused only when no line end could bring it within the limit: its
+    /// bytes, less a final CR that may be the start of CRLF, exceed `limit`.
     private mutating func takeLine(limit: Int, what: String) throws(HTTPParseError) -> ArraySlice<UInt8>? {
         guard let newline = buffer[start...].firstIndex(of: 10) else {
-            if buffer.count - start > limit { throw .malformed("\(what) too long") }
+            let pending = buffer[start...]
+            if pending.count - (pending.last == 13 ? 1 : 0) > limit { throw .malformed("\(what) too long") }
             return nil
         }
         var line = buffer[start..<newline]
-        if line.last == 13 {
-            line = line.dropLast()
-        } else if requiresCRLF {
-            throw .malformed("\(what) ends in a bare LF")
-        }
+        let endsInCR = line.last == 13
+        if endsInCR { line = line.dropLast() }
         guard line.count <= limit else { throw .malformed("\(what) too long") }
+        if !endsInCR && requiresCRLF { throw .malformed("\(what) ends in a bare LF") }
         start = newline + 1
         return line
     }
