@@ -75,7 +75,7 @@ struct MessagesHandler: Sendable {
         if context.stream {
             return streamResponse(answer.response, isEventStream: isEventStream, context: context, facts: facts, started: started)
         }
-        let upstreamBody = try await Upstream.collect(answer.response, limit: 256 << 20)
+        let upstreamBody = try await Upstream.collect(answer.response, limit: Self.maxAnswerBytes)
         guard let parsed = try? JSONValue(parsing: upstreamBody) else {
             let said = UpstreamErrors.scrub(String(decoding: upstreamBody.prefix(200), as: UTF8.self), secrets: [answer.key])
             throw AnthropicError(status: 502, message: "the upstream's answer is not JSON: \(said)")
@@ -149,7 +149,7 @@ struct MessagesHandler: Sendable {
                             try await output.write(bytes)
                         }
                     } else {
-                        let whole = try await response.body.collect(upTo: 256 << 20)
+                        let whole = try await response.body.collect(upTo: Self.maxAnswerBytes)
                         try await output.write(relay.feed(Self.eventFromWholeAnswer(whole)), final: relay.isEnded)
                     }
                     try await output.write(relay.finish(), final: true)
@@ -171,6 +171,11 @@ struct MessagesHandler: Sendable {
     }
 
     /// A non-streamed answer reshaped as one SSE event carrying a single chunk.
+    /// The largest whole (non-streamed) answer read from the upstream: far above any real
+    /// completion (128k output tokens are well under 1 MiB), low enough that a broken or
+    /// hostile upstream cannot make the proxy hold hundreds of megabytes per request.
+    static let maxAnswerBytes = 32 << 20
+
     static func eventFromWholeAnswer(_ body: [UInt8]) -> [UInt8] {
         guard let answer = try? JSONValue(parsing: body), let choice = answer["choices"]?[0] else {
             return Array("data: ".utf8) + body + Array("\n\n".utf8)

@@ -38,6 +38,9 @@ struct StreamRelay: Sendable {
         while !translator.isEnded, let event = decoder.next() {
             append(handle(event), to: &output)
         }
+        if decoder.exceededLimit && !translator.isEnded {
+            append(translator.fail(type: "api_error", message: "the upstream sent a stream event over \(decoder.maxEventBytes >> 20) MiB"), to: &output)
+        }
         return output
     }
 

@@ -29,15 +29,27 @@ public struct SSEDecoder: Sendable {
     /// A "\r" ended the last line; a "\n" right after it belongs to that line end.
     private var skipLineFeed = false
     private var atStreamStart = true
+    /// Where the search for the current line's end resumes (bytes before it hold no line end),
+    /// so a long line arriving in many pieces is scanned once, not once per piece.
+    private var searched = 0
+    /// The longest line, and the most data one event may gather.
+    public let maxEventBytes: Int
+    /// True once a line or an event's data passed `maxEventBytes`; nothing more is decoded.
+    public private(set) var exceededLimit = false
 
-    public init() {}
+    public init(maxEventBytes: Int = 16 << 20) {
+        self.maxEventBytes = maxEventBytes
+    }
 
     public mutating func feed(_ bytes: some Collection<UInt8>) {
+        guard !exceededLimit else { return }
         if start > 0 && start == buffer.count {
             buffer.removeAll(keepingCapacity: true)
+            searched -= start
             start = 0
         } else if start > 4096 {
             buffer.removeSubrange(0..<start)
+            searched -= start
             start = 0
         }
         buffer.append(contentsOf: bytes)
@@ -49,6 +61,7 @@ public struct SSEDecoder: Sendable {
 
     /// The next complete event; nil when more bytes are needed.
     public mutating func next() -> SSEEvent? {
+        guard !exceededLimit else { return nil }
         while let line = nextLine() {
             if let event = process(line) { return event }
         }
@@ -57,6 +70,7 @@ public struct SSEDecoder: Sendable {
 
     /// At end of input: a last event whose blank line never came.
     public mutating func finish() -> SSEEvent? {
+        guard !exceededLimit else { return nil }
         if start < buffer.count {
             let line = buffer[start...]
             start = buffer.count
@@ -77,8 +91,9 @@ public struct SSEDecoder: Sendable {
             atStreamStart = false
         }
         guard !atStreamStart || buffer.count - start >= 3 else { return nil }
+        let from = max(start, searched)
         let end: Int? = buffer.withUnsafeBufferPointer { bytes in
-            var index = start
+            var index = from
             while index < bytes.count {
                 let byte = bytes[index]
                 if byte == 10 || byte == 13 { return index }
@@ -86,7 +101,12 @@ public struct SSEDecoder: Sendable {
             }
             return nil
         }
-        guard let end else { return nil }
+        guard let end else {
+            searched = buffer.count
+            if buffer.count - start > maxEventBytes { stopDecoding() }
+            return nil
+        }
+        searched = end + 1
         let line = buffer[start..<end]
         if buffer[end] == 13 {
             if end + 1 < buffer.count {
@@ -114,6 +134,7 @@ public struct SSEDecoder: Sendable {
             if hasData { data.append(10) }
             data.append(contentsOf: value)
             hasData = true
+            if data.count > maxEventBytes { stopDecoding() }
             return nil
         }
         switch String(decoding: name, as: UTF8.self) {
@@ -129,6 +150,16 @@ public struct SSEDecoder: Sendable {
             break  // "retry" and unknown fields
         }
         return nil
+    }
+
+    /// Past the limit: drop what is held and decode nothing more (the caller reports it).
+    private mutating func stopDecoding() {
+        exceededLimit = true
+        buffer = []
+        data = []
+        start = 0
+        searched = 0
+        hasData = false
     }
 
     private static let dataField = Array("data".utf8)

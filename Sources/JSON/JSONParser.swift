@@ -217,10 +217,15 @@ struct JSONParser {
         let end = position
         position += 1
         let raw = source[start..<end]
-        if quote != UInt8(ascii: "\"") || controls {
+        // Lenient escapes (\' ) are not JSON: such a string is decoded, not kept as written.
+        if quote != UInt8(ascii: "\"") || controls || (lenient && escaped && Self.containsEscapedQuote(raw)) {
             return JSONString(JSONEscapes.unescape(raw, lenient: true))
         }
         return JSONString(raw: raw, escaped: escaped)
+    }
+
+    private static func containsEscapedQuote(_ raw: ArraySlice<UInt8>) -> Bool {
+        zip(raw, raw.dropFirst()).contains { $0 == UInt8(ascii: "\\") && $1 == UInt8(ascii: "'") }
     }
 
     private mutating func skipEscape() throws(JSONParseError) {

@@ -67,6 +67,7 @@ enum CommandLineProgram {
         let (format, level) = (configuration.logFormat, configuration.logLevel)
         LoggingSystem.bootstrap { _ in ProxyLogHandler(format: format, level: level) }
         defer { LogWriter.standardError.flush() }
+        raiseDescriptorLimit()
         let server: ProxyServer
         do {
             server = try ProxyServer(configuration: configuration)
@@ -147,6 +148,16 @@ final class ShutdownSignals {
             return source
         }
     }
+}
+
+/// Each client connection needs a descriptor and each upstream one another; the usual soft
+/// limit (1024) would stop accepting long before `MAX_CONNECTIONS` (4096 by default). The
+/// soft limit is raised to the hard one the administrator allows.
+private func raiseDescriptorLimit() {
+    var limit = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+    limit.rlim_cur = limit.rlim_max
+    _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
 }
 
 exit(await CommandLineProgram.main())

@@ -69,4 +69,12 @@ func exchange(_ request: String, port: Int) async throws -> (status: Int, header
         let defaults = try ProxyConfiguration(environment: [:])
         #expect(defaults.host == "0.0.0.0" && defaults.port == 8080)
     }
+
+    @Test func maxConnectionsSetsTheCapAndRejectsNonsense() throws {
+        #expect(try ProxyConfiguration(environment: ["MAX_CONNECTIONS": "20000"]).http.maxConnections == 20000)
+        #expect(try ProxyConfiguration(environment: [:]).http.maxConnections == 4096)
+        for bad in ["0", "-5", "lots", "1e300"] {
+            #expect(throws: ConfigurationError.self) { _ = try ProxyConfiguration(environment: ["MAX_CONNECTIONS": bad]) }
+        }
+    }
 }

@@ -111,8 +111,12 @@ struct RunningProxy: Sendable {
     let client: HTTPClient
 
     init(upstream: ScriptedUpstream, environment: [String: String] = [:], logger: Logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }) throws {
+        try self.init(baseURL: upstream.baseURL, environment: environment, logger: logger)
+    }
+
+    init(baseURL: String, environment: [String: String] = [:], logger: Logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }) throws {
         var environment = environment
-        environment["CHUTES_BASE_URL"] = upstream.baseURL
+        environment["CHUTES_BASE_URL"] = baseURL
         environment["HOST"] = "127.0.0.1"
         environment["PORT"] = "0"
         let configuration = try ProxyConfiguration(environment: environment)

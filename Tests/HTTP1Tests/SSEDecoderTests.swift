@@ -38,4 +38,23 @@ private func event(_ data: String, name: String? = nil, id: String? = nil) -> SS
             #expect(decodeAll(way.chunks) == stream.events, "\(stream.name): \(way.label)")
         }
     }
+
+    /// Found by the upstream fault tests: a 100 MB line was rescanned on every read (the proxy
+    /// spun) and held whole. Now a line or an event's data past the limit stops decoding.
+    @Test func aLineOrEventPastTheLimitStopsDecoding() {
+        var longLine = SSEDecoder(maxEventBytes: 1000)
+        for _ in 0..<300 { longLine.feed(Array("aaaaaaaaaa".utf8)) }
+        #expect(longLine.next() == nil)
+        #expect(longLine.exceededLimit)
+        longLine.feed(Array("\n\ndata: x\n\n".utf8))
+        #expect(longLine.next() == nil && longLine.finish() == nil)
+        var manyLines = SSEDecoder(maxEventBytes: 1000)
+        manyLines.feed(Array(String(repeating: "data: 0123456789\n", count: 200).utf8))
+        #expect(manyLines.next() == nil)
+        #expect(manyLines.exceededLimit)
+        var withinLimit = SSEDecoder(maxEventBytes: 1000)
+        withinLimit.feed(Array(("data: " + String(repeating: "b", count: 900) + "\n\n").utf8))
+        #expect(withinLimit.next()?.data.count == 900)
+        #expect(!withinLimit.exceededLimit)
+    }
 }

@@ -136,6 +136,9 @@ import Testing
         (#"{"a": [1, 2,], "b": {"c": 3,},}"#, #"{"a":[1,2],"b":{"c":3}}"#),
         ("{\"code\": \"line1\nline2\ttab\"}", #"{"code":"line1\nline2\ttab"}"#),
         ("{'a': 'it\\'s'}", #"{"a":"it's"}"#),
+        // Found by the json-lenient fuzz target: \' inside a double-quoted string was kept as
+        // written and written back as invalid JSON.
+        (#"["h:\'{"]"#, #"["h:'{"]"#), (#"{"a": "it\'s \\'x"}"#, #"{"a":"it's \\'x"}"#),
         ("{\"t\": True, \"f\": False, \"n\": None}", #"{"t":true,"f":false,"n":null}"#),
         ("Here are the arguments: {\"path\": \"/tmp\"} as asked.", #"{"path":"/tmp"}"#),
         ("  {\"ok\": true}  ", #"{"ok":true}"#),

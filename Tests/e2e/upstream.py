@@ -9,11 +9,13 @@ The model name picks the scenario, so one server serves every test:
                  then a Bash call {"command": "ls"} as <minimax:tool_call> text, in small deltas;
                  once its result comes back, text quoting the result
   status-NNN  -> an OpenAI-style error with that HTTP status
+  deltas-N    -> N one-word content deltas (streamed when asked), for load and soak runs
   slow-N-MS   -> N text deltas "d0 ".."dN-1 ", MS milliseconds apart (streamed or not): long
                  requests for drain and rolling-restart tests
   full        -> Chutes' 429 {"detail": "Infrastructure is at maximum capacity, ..."}
   fails-mid-stream -> a few deltas, then Chutes' bare JSON error line and the end of the body
-Every request is recorded in `requests` for the tests to inspect.
+Every request is recorded in `requests` for the tests to inspect, unless RECORD is False
+(the soak script, whose millions of requests would otherwise pile up here).
 """
 import http.server
 import json
@@ -21,6 +23,7 @@ import threading
 import time
 
 requests = []
+RECORD = True
 MODELS = {"object": "list", "data": [{"id": "text", "object": "model", "created": 1700000000},
                                      {"id": "tools", "object": "model", "created": 1700000000},
                                      {"id": "MiniMax-M2", "object": "model", "created": 1700000000}]}
@@ -46,6 +49,8 @@ def completion_chunks(model, messages=()):
         return [{"content": MINIMAX_OUTPUT[i:i + 7]} for i in range(0, len(MINIMAX_OUTPUT), 7)], "stop"
     if model == "thinking":
         return [{"reasoning_content": "Let me think."}, {"content": "Thought through."}], "stop"
+    if model.startswith("deltas-"):
+        return [{"content": "word "}] * int(model.split("-")[1]), "stop"
     return [{"content": "Hello "}, {"content": "from the upstream"}], "stop"
 
 
@@ -64,12 +69,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self):
-        requests.append({"path": self.path, "headers": dict(self.headers), "body": None})
+        if RECORD:
+            requests.append({"path": self.path, "headers": dict(self.headers), "body": None})
         self.send_json(200, MODELS)
 
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-        requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+        if RECORD:
+            requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
         model = body.get("model", "")
         if model == "full":
             self.send_json(429, {"detail": "Infrastructure is at maximum capacity, try again later"})
