@@ -50,18 +50,19 @@ private let upstreamKey = "sk-upstream-chutes-key-9999"
     }
 
     @Test func healthAndMetricsStayOpenUnlessMetricsAreProtected() async throws {
-        let upstream = try ScriptedUpstream { _, _ in ScriptedUpstream.json([:]) }
-        let open = try RunningProxy(upstream: upstream, environment: ["PROXY_API_KEYS": proxyKeys, "CHUTES_API_KEY": upstreamKey])
-        for path in ["/health", "/", "/metrics"] {
-            #expect(try await open.send("GET", path, headers: [:]).status == 200, "\(path)")
+        try await withScriptedUpstream { _, _ in ScriptedUpstream.json([:]) } run: { upstream in
+            try await withRunningProxy(upstream: upstream, environment: ["PROXY_API_KEYS": proxyKeys, "CHUTES_API_KEY": upstreamKey]) { open throws in
+                for path in ["/health", "/", "/metrics"] {
+                    #expect(try await open.send("GET", path, headers: [:]).status == 200, "\(path)")
+                }
+            }
+            let guardedEnvironment = ["PROXY_API_KEYS": proxyKeys, "CHUTES_API_KEY": upstreamKey, "METRICS_REQUIRE_KEY": "1"]
+            try await withRunningProxy(upstream: upstream, environment: guardedEnvironment) { guarded throws in
+                #expect(try await guarded.send("GET", "/health", headers: [:]).status == 200)
+                #expect(try await guarded.send("GET", "/metrics", headers: [:]).status == 401)
+                #expect(try await guarded.send("GET", "/metrics", headers: ["x-api-key": "proxy-key-bravo-0002"]).status == 200)
+            }
         }
-        await open.stop()
-        let guarded = try RunningProxy(upstream: upstream, environment: ["PROXY_API_KEYS": proxyKeys, "CHUTES_API_KEY": upstreamKey, "METRICS_REQUIRE_KEY": "1"])
-        #expect(try await guarded.send("GET", "/health", headers: [:]).status == 200)
-        #expect(try await guarded.send("GET", "/metrics", headers: [:]).status == 401)
-        #expect(try await guarded.send("GET", "/metrics", headers: ["x-api-key": "proxy-key-bravo-0002"]).status == 200)
-        await guarded.stop()
-        await upstream.stop()
     }
 
     @Test func settingsAreCheckedAtStartUp() throws {

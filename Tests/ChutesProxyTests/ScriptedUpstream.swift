@@ -167,16 +167,7 @@ func withScriptedUpstream<Result>(
     _ script: @escaping ScriptedUpstream.Script,
     run body: (ScriptedUpstream) async throws -> Result
 ) async throws -> Result {
-    let upstream = try ScriptedUpstream(tls: tls, script)
-    let result: Result
-    do {
-        result = try await body(upstream)
-    } catch {
-        await upstream.stop()
-        throw error
-    }
-    await upstream.stop()
-    return result
+    try await stopping(try ScriptedUpstream(tls: tls, script), with: { await $0.stop() }, after: body)
 }
 
 /// Runs `body` against the proxy on a free loopback port in front of `upstream`, then stops
@@ -187,14 +178,20 @@ func withRunningProxy<Result>(
     logger: Logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
     _ body: (RunningProxy) async throws -> Result
 ) async throws -> Result {
-    let proxy = try RunningProxy(upstream: upstream, environment: environment, logger: logger)
+    try await stopping(try RunningProxy(upstream: upstream, environment: environment, logger: logger), with: { await $0.stop() }, after: body)
+}
+
+/// Runs `body` with `server`, then `stop`s it whether `body` returned or threw.
+private func stopping<Server, Result>(
+    _ server: Server, with stop: (Server) async -> Void, after body: (Server) async throws -> Result
+) async throws -> Result {
     let result: Result
     do {
-        result = try await body(proxy)
+        result = try await body(server)
     } catch {
-        await proxy.stop()
+        await stop(server)
         throw error
     }
-    await proxy.stop()
+    await stop(server)
     return result
 }

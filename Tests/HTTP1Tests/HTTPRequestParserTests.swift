@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import HTTP1
 
@@ -30,17 +31,13 @@ private func parse(_ pieces: [[UInt8]], limits: HTTPParserLimits = .init()) -> P
     return result
 }
 
-/// The same input whole, one byte at a time, and split in two at every boundary.
-private func everySplit(of text: String, limits: HTTPParserLimits = .init()) -> [(String, Parsed)] {
-    everySplit(of: Array(text.utf8), limits: limits)
+/// The same input parsed whole, one byte at a time, and split in two at every boundary.
+private func parsedEverySplit(of text: String, limits: HTTPParserLimits = .init()) -> [(String, Parsed)] {
+    parsedEverySplit(of: Array(text.utf8), limits: limits)
 }
 
-private func everySplit(of bytes: [UInt8], limits: HTTPParserLimits = .init()) -> [(String, Parsed)] {
-    var runs = [("whole", parse([bytes], limits: limits)), ("byte by byte", parse(bytes.map { [$0] }, limits: limits))]
-    for split in 0...bytes.count {
-        runs.append(("split at \(split)", parse([Array(bytes[..<split]), Array(bytes[split...])], limits: limits)))
-    }
-    return runs
+private func parsedEverySplit(of bytes: [UInt8], limits: HTTPParserLimits = .init()) -> [(String, Parsed)] {
+    everySplit(of: bytes).map { ($0.label, parse($0.chunks, limits: limits)) }
 }
 
 @Suite struct HTTPRequestParserTests {
@@ -57,7 +54,7 @@ private func everySplit(of bytes: [UInt8], limits: HTTPParserLimits = .init()) -
     @Test(arguments: valid.indices)
     func validRequestsParseTheSameHoweverTheyArrive(index: Int) {
         let fixture = Self.valid[index]
-        for (how, result) in everySplit(of: fixture.text) {
+        for (how, result) in parsedEverySplit(of: fixture.text) {
             #expect(result.error == nil, "\(fixture.name), \(how)")
             #expect(result.heads.map(\.method.rawValue) == fixture.methods, "\(fixture.name), \(how)")
             #expect(result.bodies.map { String(decoding: $0, as: UTF8.self) } == fixture.bodies, "\(fixture.name), \(how)")
@@ -111,7 +108,7 @@ private func everySplit(of bytes: [UInt8], limits: HTTPParserLimits = .init()) -
     func invalidRequestsGetTheirStatusHoweverTheyArrive(text: String, status: Int) {
         var limits = HTTPParserLimits()
         limits.maxBodyBytes = 1000
-        for (how, result) in everySplit(of: text, limits: limits) {
+        for (how, result) in parsedEverySplit(of: text, limits: limits) {
             #expect(result.error?.status == status, "\(how): \(String(describing: result.error))")
         }
     }
@@ -129,7 +126,7 @@ private func everySplit(of bytes: [UInt8], limits: HTTPParserLimits = .init()) -
     func anOverlongChunkLineGetsOneErrorHoweverItArrives(index: Int) {
         let (name, body) = Self.overlongChunkLines[index]
         let request = Array("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".utf8) + body
-        let runs = everySplit(of: request)
+        let runs = parsedEverySplit(of: request)
         let whole = runs[0].1
         #expect(whole.error?.status == 400)
         #expect(whole.error?.reason.hasSuffix("too long") == true, "\(name): \(String(describing: whole.error))")
@@ -141,7 +138,7 @@ private func everySplit(of bytes: [UInt8], limits: HTTPParserLimits = .init()) -
     /// A chunk end that is the right length but not CRLF is refused the same however it arrives.
     @Test(arguments: ["5\r\nhelloab\r\n0\r\n\r\n", "5\r\nhello\r\r\n0\r\n\r\n", "5\r\nhello\n0\r\n\r\n"])
     func aWrongChunkEndGetsOneErrorHoweverItArrives(body: String) {
-        let runs = everySplit(of: "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + body)
+        let runs = parsedEverySplit(of: "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + body)
         let whole = runs[0].1
         #expect(whole.error?.status == 400)
         for (how, result) in runs {
