@@ -11,11 +11,15 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
 
     private let storage: Storage
 
+    /// A host as written in a URL authority without its IPv6 brackets: "::1" for "[::1]".
+    static func unbracketed(_ host: String) -> String {
+        host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+    }
+
     /// Parses a numeric IPv4 or IPv6 literal ("127.0.0.1", "::1", "[::1]"); nil for host names.
     public init?(ip: String, port: Int) {
         guard (0...65535).contains(port) else { return nil }
-        var literal = ip
-        if literal.hasPrefix("["), literal.hasSuffix("]") { literal = String(literal.dropFirst().dropLast()) }
+        let literal = Self.unbracketed(ip)
         var v4 = in_addr()
         if inet_pton(AF_INET, literal, &v4) == 1 {
             storage = .ipv4(v4.s_addr, port: UInt16(port))

@@ -72,10 +72,7 @@ public final class TCPConnection: Sendable {
 
     /// Reads up to `maxBytes`; an empty array means end of stream.
     public func read(maxBytes: Int = 65536, deadline: Deadline = .never) async throws(IOError) -> [UInt8] {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: maxBytes, alignment: 1)
-        defer { buffer.deallocate() }
-        let count = try await read(into: buffer, deadline: deadline)
-        return Array(buffer[..<count])
+        try await readArray(maxBytes: maxBytes) { buffer async throws(IOError) in try await read(into: buffer, deadline: deadline) }
     }
 
     /// Writes all of `bytes`, waiting for buffer space as needed.
@@ -108,6 +105,13 @@ public final class TCPConnection: Sendable {
     /// their own system calls).
     public func waitUntilReadable(deadline: Deadline = .never) async throws(IOError) {
         try await wait(for: .readable, deadline: deadline, operation: "read")
+    }
+
+    /// Wakes every task parked on the connection, as if both directions had become ready
+    /// (they retry their call); remembered when nobody is parked. For layers such as TLS where
+    /// one task's call can consume what another waits for.
+    func wakeWaiters() {
+        registration.deliver(readable: true, writable: true)
     }
 
     /// Parks until the reactor reports the socket writable.

@@ -28,7 +28,7 @@ public enum TLSError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Drains this thread's OpenSSL error queue into one line ("unknown: " when empty).
+    /// Drains this thread's OpenSSL error queue into one line (`fallback` when it is empty).
     static func drainedReason(fallback: String = "unknown error") -> String {
         var reasons: [String] = []
         while true {

@@ -1,6 +1,7 @@
 import COpenSSL
 import Glibc
 import Locking
+import Synchronization
 
 /// TLS over a non-blocking `TCPConnection`, driven by the reactor.
 ///
@@ -12,8 +13,12 @@ public final class TLSStream: ByteStream {
     /// The `SSL` object. OpenSSL objects are not thread-safe, so every call on it happens
     /// under this lock; calls never block (the socket is non-blocking), so neither does the lock.
     private let ssl: Mutex<SSLHandle>
-    /// Which directions of the connection a task of this stream is parked on.
-    private let parked = Mutex((readable: false, writable: false))
+    /// Reads and writes now waiting on the other direction than their own (a read that must
+    /// write, a write that must read: renegotiation, key updates). While there are any, one
+    /// task's OpenSSL call may consume the bytes or buffer space another parked for, so each
+    /// call wakes the parked tasks to try again. Raised under `ssl`'s lock, so a call made
+    /// after that sees it.
+    private let crossingOperations = Atomic<Int>(0)
     /// The host name or IP the peer was verified against ("" on the server side).
     public let peerName: String
 
@@ -79,8 +84,7 @@ public final class TLSStream: ByteStream {
     }
 
     private func configureClient(serverName: String) throws(TLSError) {
-        var name = serverName
-        if name.hasPrefix("["), name.hasSuffix("]") { name = String(name.dropFirst().dropLast()) }
+        let name = SocketAddress.unbracketed(serverName)
         let isIPLiteral = SocketAddress(ip: name, port: 0) != nil
         let ok: Bool = ssl.withLock { handle in
             ERR_clear_error()
@@ -119,13 +123,16 @@ public final class TLSStream: ByteStream {
     /// Reads decrypted bytes into `buffer`; 0 means the peer closed the TLS session cleanly.
     public func read(into buffer: UnsafeMutableRawBufferPointer, deadline: Deadline = .never) async throws(TLSError) -> Int {
         let count = Int32(clamping: buffer.count)
+        var crossing = false
+        defer { if crossing { crossingOperations.subtract(1, ordering: .relaxed) } }
         while true {
             let outcome = ssl.withLock { handle -> Outcome in
                 ERR_clear_error()
                 let result = SSL_read(handle.pointer, buffer.baseAddress, count)
                 if result > 0 { return .done(Int(result)) }
-                return classify(&handle, result: result, during: .read)
+                return markCrossing(classify(&handle, result: result, during: .read), as: .wantWrite, &crossing)
             }
+            wakeOthersIfCrossing()
             switch outcome {
             case .done(let count): return count
             case .closedByPeer: return 0
@@ -139,6 +146,8 @@ public final class TLSStream: ByteStream {
     /// Encrypts and writes all of `bytes`.
     public func write(_ bytes: ArraySlice<UInt8>, deadline: Deadline = .never) async throws(TLSError) {
         var offset = bytes.startIndex
+        var crossing = false
+        defer { if crossing { crossingOperations.subtract(1, ordering: .relaxed) } }
         while offset < bytes.endIndex {
             let outcome = ssl.withLock { handle -> Outcome in
                 ERR_clear_error()
@@ -146,8 +155,9 @@ public final class TLSStream: ByteStream {
                     SSL_write(handle.pointer, $0.baseAddress, Int32(clamping: $0.count))
                 }
                 if result > 0 { return .done(Int(result)) }
-                return classify(&handle, result: result, during: .write)
+                return markCrossing(classify(&handle, result: result, during: .write), as: .wantRead, &crossing)
             }
+            wakeOthersIfCrossing()
             switch outcome {
             case .done(let count): offset += count
             case .wantRead: try await wait(readable: true, deadline: deadline, operation: "write")
@@ -211,6 +221,13 @@ public final class TLSStream: ByteStream {
         case wantRead, wantWrite
         case closedByPeer
         case failed(TLSError)
+
+        func isWant(_ other: Outcome) -> Bool {
+            switch (self, other) {
+            case (.wantRead, .wantRead), (.wantWrite, .wantWrite): true
+            default: false
+            }
+        }
     }
 
     private var peerNameForErrors: String { peerName.isEmpty ? (connection.remoteAddress?.description ?? "peer") : peerName }
@@ -263,23 +280,25 @@ public final class TLSStream: ByteStream {
         phase == .handshake ? .handshakeFailed(host: peerNameForErrors, reason: reason) : .protocolError(reason: reason)
     }
 
-    /// Parks until the socket is ready in the direction OpenSSL asked for.
-    ///
-    /// A connection takes one waiter per direction. OpenSSL can ask a read to wait for
-    /// writability (or a write for readability) while another task already waits there; that
-    /// task will retry the same `SSL` anyway, so this one backs off briefly and retries.
+    /// Counts the operation as crossing the first time OpenSSL asks it to wait on the other
+    /// direction (`crossingOutcome`); called under `ssl`'s lock.
+    private func markCrossing(_ outcome: Outcome, as crossingOutcome: Outcome, _ crossing: inout Bool) -> Outcome {
+        if !crossing, outcome.isWant(crossingOutcome) {
+            crossing = true
+            crossingOperations.add(1, ordering: .relaxed)
+        }
+        return outcome
+    }
+
+    /// While an operation crosses directions, wakes the tasks parked on the connection after
+    /// each OpenSSL call (they retry theirs; a wake-up with nobody parked is remembered).
+    private func wakeOthersIfCrossing() {
+        if crossingOperations.load(ordering: .relaxed) > 0 { connection.wakeWaiters() }
+    }
+
+    /// Parks until the socket is ready in the direction OpenSSL asked for, like every other
+    /// wait on a descriptor (a connection takes several waiters per direction).
     private func wait(readable: Bool, deadline: Deadline, operation: String) async throws(TLSError) {
-        let claimed = parked.withLock { parked in
-            if readable ? parked.readable : parked.writable { return false }
-            if readable { parked.readable = true } else { parked.writable = true }
-            return true
-        }
-        guard claimed else {
-            if deadline < .now { throw .io(.timedOut(operation)) }
-            do { try await Task.sleep(for: .milliseconds(1)) } catch { throw .io(.cancelled) }
-            return
-        }
-        defer { parked.withLock { if readable { $0.readable = false } else { $0.writable = false } } }
         do {
             if readable {
                 try await connection.waitUntilReadable(deadline: deadline)

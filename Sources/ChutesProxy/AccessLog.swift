@@ -16,7 +16,7 @@ struct AccessLog: Sendable {
         let fields = record.snapshot
         var metadata: Logger.Metadata = [
             "request_id": .string(record.id),
-            "method": .string(request.method),
+            "method": .string(request.method.rawValue),
             "path": .string(request.path),
             "status": .stringConvertible(status),
             "duration_ms": .stringConvertible(Self.milliseconds(duration)),

@@ -44,7 +44,7 @@ public enum ConfigurationCheck {
         let body: [UInt8]
         let status: Int
         do {
-            let response = try await client.execute(HTTPClientRequest(method: "GET", url: url, headers: headers))
+            let response = try await client.execute(HTTPClientRequest(method: .get, url: url, headers: headers))
             status = response.status
             body = try await response.body.collect(upTo: 16 << 20)
         } catch {
@@ -72,7 +72,7 @@ public enum ConfigurationCheck {
     static func unknownMapTargets(_ map: ModelMap, offered: [String]) -> [String] {
         let known = Set(offered.map { $0.lowercased() })
         var missing: [String] = []
-        for target in map.entries.map(\.model) where !missing.contains(target) {
+        for target in map.entries.flatMap(\.models) where !missing.contains(target) {
             if ModelPool(target).members.contains(where: { !known.contains($0.name.lowercased()) }) { missing.append(target) }
         }
         return missing
@@ -104,7 +104,7 @@ public enum HealthProbe {
         if let certificate = configuration.servingTLSFiles.certificateChain { clientConfiguration.trustRoots = .file(certificate) }
         do {
             let client = try HTTPClient(configuration: clientConfiguration)
-            let response = try await client.execute(HTTPClientRequest(method: "GET", url: url, headers: ["Connection": "close"]))
+            let response = try await client.execute(HTTPClientRequest(method: .get, url: url, headers: ["Connection": "close"]))
             _ = try? await response.body.collect(upTo: 1 << 16)
             return response.status == 200 ? nil : "GET \(url) answered \(response.status)"
         } catch {

@@ -25,7 +25,7 @@ public struct InboundKeys: Sendable, Equatable {
         if let key = headers["x-api-key"] { presented.append(Array(key.utf8)) }
         if let authorization = headers["Authorization"], authorization.utf8.count > 7,
            authorization.prefix(7).lowercased() == "bearer " {
-            presented.append(Array(authorization.dropFirst(7).trimmingSpaces.utf8))
+            presented.append(Array(authorization.dropFirst(7).trimmingOptionalWhitespace.utf8))
         }
         var accepted = false
         for candidate in presented where !candidate.isEmpty && candidate.count <= Self.maximumLength {

@@ -45,12 +45,15 @@ struct MessagesHandler: Sendable {
         do throws(AnthropicError) {
             let request = try MessagesRequest.parse(httpRequest, key: upstream.apiKey(for:))
             facts = RequestFacts(requestedModel: request.requestedModel, stream: request.stream)
-            let model = ModelRoute.upstreamModel(for: request.model, in: configuration.modelMap)
-            facts.upstreamModel = model
-            RequestRecord.current?.update { $0.requestedModel = request.requestedModel; $0.upstreamModel = model; $0.stream = request.stream }
+            let plan = await ModelRoute.plan(for: request, routes: configuration.routes, map: configuration.modelMap) { model in
+                await upstream.catalog.resolve(model, correctCase: configuration.autoFixModelCase).info?.acceptsImages
+            }
+            facts.route = plan.route
+            facts.upstreamModel = plan.candidates.first
+            RequestRecord.current?.update { $0.requestedModel = request.requestedModel; $0.upstreamModel = plan.candidates.first; $0.stream = request.stream; $0.route = plan.route }
             let answer: UpstreamCaller.Answer
             do {
-                answer = try await caller.call(request, model: model)
+                answer = try await caller.call(request, plan: plan, attempts: &facts.attempts)
             } catch {
                 facts.record(error)
                 throw error.error
@@ -101,12 +104,12 @@ struct MessagesHandler: Sendable {
 
     /// Parses tool calls written as text, when the request declared tools (`TOOL_CALL_PARSER`).
     private func textToolCallParser(for context: RequestContext) -> TextToolCallParser? {
-        makeTextToolCallParser(setting: configuration.toolCallParser, model: context.upstreamModel, tools: context.tools)
+        makeTextToolCallParser(configuration.toolCallParser, model: context.upstreamModel, tools: context.tools)
     }
 
     /// Parses tool calls written into the reasoning, for the families that write them there.
     private func reasoningToolCallParser(for context: RequestContext) -> TextToolCallParser? {
-        makeReasoningToolCallParser(setting: configuration.toolCallParser, model: context.upstreamModel, tools: context.tools)
+        makeReasoningToolCallParser(configuration.toolCallParser, model: context.upstreamModel, tools: context.tools)
     }
 
     /// The Anthropic event stream for an upstream answer: relayed chunk by chunk from an

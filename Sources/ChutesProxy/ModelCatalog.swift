@@ -1,4 +1,5 @@
 import AsyncIO
+import Locking
 
 /// The upstream's model list, fetched on demand and kept for a while: it corrects the case of
 /// model names (`deepseek-ai/deepseek-v3` -> `deepseek-ai/DeepSeek-V3`) and tells each
@@ -23,6 +24,9 @@ actor ModelCatalog {
     private var retryNotBefore = Deadline.now
     /// How many callers joined a fetch another one started (read by tests).
     private(set) var joinedFetches = 0
+    /// The fresh list by id, so the common case (one model, spelled right) needs no hop onto
+    /// the actor. Written only by the actor.
+    private nonisolated let known = Mutex<(byID: [String: ModelInfo], freshUntil: Deadline)>(([:], .now))
 
     init(ttl: Duration, maximumWait: Duration = .seconds(5), fetch: @escaping Fetch) {
         self.ttl = ttl
@@ -47,7 +51,12 @@ actor ModelCatalog {
     /// member's spelling corrected when `correctCase`, and what the list says of it: for a
     /// pool, what holds for every member (`ModelInfo.common`). Nil info when the list does
     /// not know the model or cannot be had.
-    func resolve(_ name: String, correctCase: Bool, refresh: Bool = false) async -> (name: String, info: ModelInfo?) {
+    nonisolated func resolve(_ name: String, correctCase: Bool, refresh: Bool = false) async -> (name: String, info: ModelInfo?) {
+        if !refresh, let info = known.withLock({ $0.freshUntil > .now ? $0.byID[name] : nil }) { return (name, info) }
+        return await lookUp(name, correctCase: correctCase, refresh: refresh)
+    }
+
+    private func lookUp(_ name: String, correctCase: Bool, refresh: Bool) async -> (name: String, info: ModelInfo?) {
         guard let models = await current(refresh: refresh) else { return (name, nil) }
         let pool = ModelPool(name)
         var infos: [ModelInfo?] = []
@@ -80,9 +89,12 @@ actor ModelCatalog {
 
     private func complete(_ result: [ModelInfo]?) {
         if let result {
-            models = Models(result)
+            let fetched = Models(result)
+            models = fetched
             fetchedAt = .now
             failures = 0
+            let freshUntil = fetchedAt.adding(ttl)
+            known.withLock { $0 = (fetched.byID, freshUntil) }
         } else {
             failures += 1
             retryNotBefore = .after(.seconds(min(60, 1 << min(failures, 6))))

@@ -1,42 +1,67 @@
 import JSON
 
-/// `MODEL_MAP`: the upstream model for a model name the client asks for. Exact names win,
-/// then names ignoring case, then `*` patterns in the order written (Claude Code asks for
-/// Claude names such as `claude-3-5-haiku-20241022`, matched by `"claude-*haiku*"`).
+/// `MODEL_MAP`: the upstream model (or fallback list) for a model name the client asks for.
+/// Exact names win, then names ignoring case, then `*` patterns in the order written (Claude
+/// Code asks for Claude names such as `claude-3-5-haiku-20241022`, matched by
+/// `"claude-*haiku*"`). A value is a name (which may be a Chutes pool `"a,b"`) or a JSON
+/// array of them, tried in order when one fails (see `UpstreamCaller`).
 public struct ModelMap: Sendable, Equatable {
-    private(set) var entries: [(pattern: String, model: String)] = []
+    private(set) var entries: [(pattern: String, models: [String])] = []
 
     public init() {}
 
     public init(_ entries: [(String, String)]) {
-        self.entries = entries.map { (pattern: $0.0, model: $0.1) }
+        self.entries = entries.map { (pattern: $0.0, models: [$0.1]) }
     }
 
-    /// Reads the JSON object form, `{"claude-*haiku*": "Qwen/Qwen3-Coder"}`.
+    /// Reads the JSON object form, `{"claude-*haiku*": "Qwen/Qwen3-Coder", "claude-*": ["a", "b"]}`.
     public init(json text: String) throws(ConfigurationError) {
         guard let value = try? JSONValue(parsing: text), let object = value.objectValue else {
             throw ConfigurationError(variable: "MODEL_MAP", problem: "must be a JSON object of model names, e.g. {\"claude-*haiku*\":\"Qwen/Qwen3-Coder\"}")
         }
-        for (pattern, model) in object {
-            guard let model = model.stringValue else {
-                throw ConfigurationError(variable: "MODEL_MAP", problem: "the value for \"\(pattern)\" must be a string")
+        for (pattern, value) in object {
+            do {
+                entries.append((pattern: pattern, models: try Self.modelList(value)))
+            } catch {
+                throw ConfigurationError(variable: "MODEL_MAP", problem: "the value for \"\(pattern)\" \(error.message)")
             }
-            entries.append((pattern: pattern, model: model))
         }
     }
 
+    /// A model name or a non-empty array of them.
+    static func modelList(_ value: JSONValue) throws(ModelListError) -> [String] {
+        if let name = value.stringValue, !name.isEmpty { return [name] }
+        guard let array = value.arrayValue, !array.isEmpty else { throw ModelListError(message: "must be a model name or a non-empty array of model names") }
+        var names: [String] = []
+        for entry in array {
+            guard let name = entry.stringValue, !name.isEmpty else { throw ModelListError(message: "must hold only non-empty model names") }
+            names.append(name)
+        }
+        return names
+    }
+
+    struct ModelListError: Error { var message: String }
+
     public static func == (lhs: ModelMap, rhs: ModelMap) -> Bool {
-        lhs.entries.elementsEqual(rhs.entries) { $0.pattern == $1.pattern && $0.model == $1.model }
+        lhs.entries.elementsEqual(rhs.entries) { $0.pattern == $1.pattern && $0.models == $1.models }
     }
 
     public var isEmpty: Bool { entries.isEmpty }
 
-    /// The mapped name, or nil when no entry matches.
-    public func upstreamModel(for name: String) -> String? {
-        if let exact = entries.first(where: { $0.pattern == name && !Self.isPattern($0.pattern) }) { return exact.model }
+    /// The first mapped name, or nil when no entry matches.
+    public func upstreamModel(for name: String) -> String? { upstreamModels(for: name)?.first }
+
+    /// The mapped names in the order to try them, or nil when no entry matches.
+    public func upstreamModels(for name: String) -> [String]? {
+        if let exact = entries.first(where: { $0.pattern == name && !Self.isPattern($0.pattern) }) { return exact.models }
         let lowered = name.lowercased()
-        if let folded = entries.first(where: { $0.pattern.lowercased() == lowered && !Self.isPattern($0.pattern) }) { return folded.model }
-        return entries.first { Self.isPattern($0.pattern) && Self.glob($0.pattern.lowercased(), matches: lowered) }?.model
+        if let folded = entries.first(where: { $0.pattern.lowercased() == lowered && !Self.isPattern($0.pattern) }) { return folded.models }
+        return entries.first { Self.isPattern($0.pattern) && Self.glob($0.pattern.lowercased(), matches: lowered) }?.models
+    }
+
+    /// The entries as written, one a line, for `routingDescription`.
+    var lines: [String] {
+        entries.map { "\($0.pattern) -> \($0.models.joined(separator: " | "))" }
     }
 
     private static func isPattern(_ pattern: String) -> Bool { pattern.utf8.contains(UInt8(ascii: "*")) }

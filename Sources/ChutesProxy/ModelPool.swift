@@ -1,3 +1,5 @@
+import JSON
+
 /// A `model` value as Chutes reads it: one model, or a pool `a,b,c` that Chutes itself tries
 /// in order, each member possibly ending in a routing suffix (`:latency`, `:throughput`).
 /// The proxy maps and case-corrects each member on its own and keeps order and suffixes, so
@@ -15,7 +17,7 @@ struct ModelPool: Sendable, Equatable {
 
     init(_ text: String) {
         members = text.split(separator: ",").compactMap { part in
-            let name = part.trimmingSpaces
+            let name = part.trimmingWhitespace
             guard !name.isEmpty else { return nil }
             let lowered = name.lowercased()
             for suffix in Self.routingSuffixes where lowered.hasSuffix(suffix) {

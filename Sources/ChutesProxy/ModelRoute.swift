@@ -1,8 +1,48 @@
-/// Step 2 of a `POST /v1/messages`: which upstream model a request goes to.
+/// Step 2 of a `POST /v1/messages`: which upstream models a request goes to, in order.
+struct RoutePlan: Sendable, Equatable {
+    /// The route that matched; nil for `MODEL_MAP` or the name as asked.
+    var route: String?
+    /// Models (each possibly a Chutes pool) to try in order.
+    var candidates: [String]
+}
+
 enum ModelRoute {
+    /// The first route (`ROUTES`) whose conditions hold, else `MODEL_MAP`, else the name as
+    /// asked. For a request with images, models the list says take only text are left out,
+    /// and a route left with none is passed over.
+    static func plan(for request: MessagesRequest, routes: RouteTable, map: ModelMap, acceptsImages: (String) async -> Bool?) async -> RoutePlan {
+        var estimate: Int?
+        func estimatedInputTokens() -> Int {
+            if let estimate { return estimate }
+            let value = request.estimatedInputTokens
+            estimate = value
+            return value
+        }
+        for route in routes.routes where route.matches(request, estimatedInputTokens: estimatedInputTokens) {
+            let models = request.hasImages ? await imageCapable(route.models, acceptsImages: acceptsImages) : route.models
+            if !models.isEmpty { return RoutePlan(route: route.name, candidates: models) }
+        }
+        var candidates = [upstreamModel(for: request.model, in: map)]
+        if !ModelPool(request.model).isPool, let list = map.upstreamModels(for: request.model), list.count > 1 {
+            candidates = list
+        }
+        if request.hasImages, candidates.count > 1 {
+            let capable = await imageCapable(candidates, acceptsImages: acceptsImages)
+            if !capable.isEmpty { candidates = capable }
+        }
+        return RoutePlan(route: nil, candidates: candidates)
+    }
+
+    private static func imageCapable(_ models: [String], acceptsImages: (String) async -> Bool?) async -> [String] {
+        var capable: [String] = []
+        for model in models where await acceptsImages(model) != false { capable.append(model) }
+        return capable
+    }
+
     /// `MODEL_MAP` applied to each member of a Chutes pool (`a,b`) on its own, order and
     /// routing suffixes (`:latency`, `:throughput`) kept; a member mapped to a pool becomes
-    /// its members. A name no entry matches is sent as asked.
+    /// its members (a member mapped to a fallback list, its first entry). A name no entry
+    /// matches is sent as asked.
     static func upstreamModel(for model: String, in map: ModelMap) -> String {
         guard !map.isEmpty else { return model }
         return ModelPool(model).members.flatMap { member -> [ModelPool.Member] in

@@ -38,7 +38,7 @@ struct ModelsHandler: Sendable {
         let key = upstream.apiKey(for: request.headers)
         let response: HTTPClientResponse
         do {
-            response = try await upstream.send(method: "GET", path: "/v1/models", body: [], key: key)
+            response = try await upstream.send(method: .get, path: "/v1/models", body: [], key: key)
         } catch {
             throw error.error
         }

@@ -1,6 +1,7 @@
 import AsyncIO
 import Glibc
 import HTTP1
+import JSON
 import Logging
 
 extension ProxyConfiguration {
@@ -10,11 +11,11 @@ extension ProxyConfiguration {
     public init(environment: [String: String]) throws(ConfigurationError) {
         self.init()
         for setting in ProxySetting.all {
-            guard let text = environment[setting.name]?.trimmingSpaces, !text.isEmpty else { continue }
+            guard let text = environment[setting.name]?.trimmingWhitespace, !text.isEmpty else { continue }
             try setting.read(SettingText(name: setting.name, text: String(text)), &self)
         }
         try loadServingTLS()
-        try loadInboundKeys(styleSet: environment["CHUTES_AUTH_STYLE"].map { !$0.trimmingSpaces.isEmpty } ?? false)
+        try loadInboundKeys(styleSet: environment["CHUTES_AUTH_STYLE"].map { !$0.trimmingWhitespace.isEmpty } ?? false)
         if debug && logLevel > .debug { logLevel = .debug }   // DEBUG_PROXY=1 means LOG_LEVEL=debug
         if logLevel <= .debug { debug = true }
         try validate()
@@ -77,7 +78,7 @@ extension ProxyConfiguration {
             let origin: String
             if flags[setting.name] != nil {
                 origin = "flag \(setting.flag)"
-            } else if let text = environment[setting.name]?.trimmingSpaces, !text.isEmpty {
+            } else if let text = environment[setting.name]?.trimmingWhitespace, !text.isEmpty {
                 origin = "environment"
             } else {
                 origin = "default"
@@ -111,13 +112,13 @@ extension ProxyConfiguration {
     private static func inboundKeys(list: String?, file: String?) throws(ConfigurationError) -> InboundKeys {
         var keys: [(key: Substring, variable: String)] = []
         if let list {
-            keys += list.split(separator: ",").map { ($0.trimmingSpaces, "PROXY_API_KEYS") }.filter { !$0.0.isEmpty }
+            keys += list.split(separator: ",").map { ($0.trimmingWhitespace, "PROXY_API_KEYS") }.filter { !$0.0.isEmpty }
         }
         if let path = file {
             guard let text = readTextFile(path) else {
                 throw ConfigurationError(variable: "PROXY_API_KEYS_FILE", problem: "cannot read \(path)")
             }
-            let lines = text.split(whereSeparator: \.isNewline).map(\.trimmingSpaces).filter { !$0.isEmpty && !$0.hasPrefix("#") }
+            let lines = text.split(whereSeparator: \.isNewline).map(\.trimmingWhitespace).filter { !$0.isEmpty && !$0.hasPrefix("#") }
             guard !lines.isEmpty else {
                 throw ConfigurationError(variable: "PROXY_API_KEYS_FILE", problem: "\(path) holds no key (one per line)")
             }
@@ -132,7 +133,7 @@ extension ProxyConfiguration {
     }
 
     /// A whole (small) text file, or nil when it cannot be read.
-    private static func readTextFile(_ path: String) -> String? {
+    static func readTextFile(_ path: String) -> String? {
         guard let file = fopen(path, "r") else { return nil }
         defer { fclose(file) }
         var bytes: [UInt8] = []
@@ -158,14 +159,5 @@ extension ProxyConfiguration {
             entry += 1
         }
         return result
-    }
-}
-
-extension StringProtocol {
-    var trimmingSpaces: Substring {
-        let text = Substring(self)
-        let start = text.firstIndex { !$0.isWhitespace } ?? text.endIndex
-        let end = text.lastIndex { !$0.isWhitespace }.map(text.index(after:)) ?? start
-        return text[start..<Swift.max(start, end)]
     }
 }

@@ -32,21 +32,29 @@ public struct ProxyConfiguration: Sendable {
     public var upstreamStreamIdleTimeout: Duration = .seconds(300)
 
     public var modelMap = ModelMap()
+    /// Routes by scenario (`ROUTES` or `ROUTES_FILE`), tried before `modelMap`.
+    public var routes = RouteTable()
+    /// When a failing model of a fallback list is skipped.
+    public var circuitBreaker = CircuitBreakerSettings()
+    /// Where `routes` came from: "ROUTES", or the path in `ROUTES_FILE`.
+    var routesOrigin: String?
     public var toolNameRules = ToolNameMapping.Rules()
     /// Correct the case of model names against the upstream's model list.
     public var autoFixModelCase = true
     /// How long the upstream's model list is trusted.
     public var modelDiscoveryTTL: Duration = .seconds(300)
-    public var toolCallParser = "auto"
+    /// `TOOL_CALL_PARSER`, read once.
+    public var toolCallParser = ToolCallParserChoice.auto
     public var maxTokensCap: Int?
     /// `chat_template_kwargs` that switch reasoning on (`THINKING_TEMPLATE_KWARGS`).
     public var thinkingTemplateKwargs: JSONObject?
 
     public var backoffOn429 = true
     public var maxRetriesOn429 = 1
-    /// The longest `Retry-After` honoured, in seconds.
+    /// The longest `Retry-After` honoured (`PROXY_MAX_RETRY_AFTER` gives it in seconds).
     public var maxRetryAfter: Duration = .seconds(2)
-    /// Seconds of upstream silence after which a `ping` keeps a stream alive.
+    /// How long the upstream may be silent before a `ping` keeps a stream alive
+    /// (`STREAM_PING_INTERVAL` gives it in seconds).
     public var pingInterval: Duration = .seconds(15)
 
     /// After `ProxyServer.shutdown()`, how long to keep accepting (with `/ready` answering

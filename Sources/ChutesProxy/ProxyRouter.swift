@@ -87,24 +87,24 @@ struct ProxyRouter: HTTPResponder {
             return await route.handler(request)
         }
         switch (request.method, path) {
-        case ("GET", "/"), ("GET", "/health"), ("HEAD", "/"), ("HEAD", "/health"):
+        case (.get, "/"), (.get, "/health"), (.head, "/"), (.head, "/health"):
             // Alive until the process exits, draining or not (a liveness probe).
             return HTTPResponse(status: 200, contentType: "application/json", body: Self.healthBody)
-        case ("GET", "/ready"), ("HEAD", "/ready"):
+        case (.get, "/ready"), (.head, "/ready"):
             // Readiness: 503 from the moment draining starts, so load balancers stop sending.
             guard !lifecycle.isDraining else {
                 return AnthropicError(status: 503, message: "draining: the proxy is shutting down").response
             }
             return HTTPResponse(status: 200, contentType: "application/json", body: Self.readyBody)
-        case ("GET", "/metrics"):
+        case (.get, "/metrics"):
             return metricsResponse()
-        case ("POST", "/v1/messages"):
+        case (.post, "/v1/messages"):
             return await messages.messages(request)
-        case ("POST", "/v1/messages/count_tokens"):
+        case (.post, "/v1/messages/count_tokens"):
             return messages.countTokens(request)
-        case ("GET", "/v1/models"):
+        case (.get, "/v1/models"):
             return await models.list(request)
-        case ("GET", _) where path.hasPrefix("/v1/models/"):
+        case (.get, _) where path.hasPrefix("/v1/models/"):
             return await models.one(request, id: String(path.dropFirst("/v1/models/".count)))
         case (_, "/v1/messages"), (_, "/v1/messages/count_tokens"), (_, "/v1/models"):
             return AnthropicError(status: 405, message: "\(request.method) is not allowed on \(path)").response

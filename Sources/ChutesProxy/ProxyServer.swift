@@ -77,16 +77,16 @@ public final class ProxyServer: Sendable {
 /// A route an embedding application adds to the proxy: requests with this method and path
 /// (query string aside) go to `handler` instead of the proxy's own routes.
 ///
-///     let hello = ProxyRoute(method: "GET", path: "/hello") { _ in
+///     let hello = ProxyRoute(method: .get, path: "/hello") { _ in
 ///         HTTPResponse(status: 200, contentType: "text/plain", body: Array("hi\n".utf8))
 ///     }
 ///     let proxy = try ProxyServer(configuration: configuration, routes: [hello])
 public struct ProxyRoute: Sendable {
-    public var method: String
+    public var method: HTTPMethod
     public var path: String
     public var handler: @Sendable (HTTPRequest) async -> HTTPResponse
 
-    public init(method: String, path: String, handler: @escaping @Sendable (HTTPRequest) async -> HTTPResponse) {
+    public init(method: HTTPMethod, path: String, handler: @escaping @Sendable (HTTPRequest) async -> HTTPResponse) {
         self.method = method
         self.path = path
         self.handler = handler

@@ -41,9 +41,39 @@ extension ProxySetting {
                 c.upstreamTrustRoots = .file(value.text)
             },
             show: { if case .file(let path) = $0.upstreamTrustRoots { path } else { "" } }),
-        ProxySetting("MODEL_MAP", "JSON object from requested model to upstream model: exact names, then ignoring case, then * patterns", default: "{}",
+        ProxySetting("MODEL_MAP", "JSON object from requested model to upstream model (a name, a Chutes pool \"a,b\", or an array tried in order): exact names, then ignoring case, then * patterns", default: "{}",
             read: { value, c throws(ConfigurationError) in c.modelMap = try ModelMap(json: value.text) },
             show: { $0.modelMap.jsonText }),
+        ProxySetting("ROUTES", "JSON array of routes by scenario (model glob, thinking, min_input_tokens, images, tools -> models), first match wins",
+            read: { value, c throws(ConfigurationError) in
+                c.routes = try RouteTable(json: value.text, variable: "ROUTES")
+                c.routesOrigin = "ROUTES"
+            },
+            show: { $0.routesOrigin == "ROUTES" ? $0.routes.jsonText : "" }),
+        ProxySetting("ROUTES_FILE", "a file holding the ROUTES JSON (not both)",
+            read: { value, c throws(ConfigurationError) in
+                guard c.routesOrigin == nil else { throw value.problem("ROUTES is set too; set one of them") }
+                guard let text = ProxyConfiguration.readTextFile(value.text) else { throw value.problem("cannot read \(value.text)") }
+                c.routes = try RouteTable(json: text, variable: "ROUTES_FILE")
+                c.routesOrigin = value.text
+            },
+            show: { $0.routesOrigin.map { $0 == "ROUTES" ? "" : $0 } ?? "" }),
+        ProxySetting("BREAKER_FAILURES", "failures in a row after which a model of a fallback list is skipped", default: "3",
+            read: { value, c throws(ConfigurationError) in c.circuitBreaker.failureThreshold = try value.integer(in: 1...1000) },
+            show: { String($0.circuitBreaker.failureThreshold) }),
+        ProxySetting("BREAKER_COOLDOWN", "seconds a failing model is skipped, doubled after each failed retry", default: "30",
+            read: { value, c throws(ConfigurationError) in
+                c.circuitBreaker.coolDown = try value.seconds()
+                c.circuitBreaker.maximumCoolDown = max(c.circuitBreaker.maximumCoolDown, c.circuitBreaker.coolDown)
+            },
+            show: { SettingDisplay.seconds($0.circuitBreaker.coolDown) }),
+        ProxySetting("BREAKER_MAX_COOLDOWN", "the longest cool-down in seconds", default: "300",
+            read: { value, c throws(ConfigurationError) in
+                let maximum = try value.seconds()
+                guard maximum >= c.circuitBreaker.coolDown else { throw value.problem("is shorter than BREAKER_COOLDOWN") }
+                c.circuitBreaker.maximumCoolDown = maximum
+            },
+            show: { SettingDisplay.seconds($0.circuitBreaker.maximumCoolDown) }),
         ProxySetting("AUTO_FIX_MODEL_CASE", "correct the case of model names against the upstream's model list", default: "1", switch: true,
             read: { value, c throws(ConfigurationError) in c.autoFixModelCase = try value.flag() },
             show: { SettingDisplay.flag($0.autoFixModelCase) }),
@@ -61,14 +91,14 @@ extension ProxySetting {
             show: { $0.toolNameRules.jsonText }),
         ProxySetting("TOOL_CALL_PARSER", "text tool-call format to parse: auto, none, or " + ToolCallFamily.allCases.map(\.rawValue).joined(separator: ", "), default: "auto",
             read: { value, c throws(ConfigurationError) in
-                let known = ["auto", "none"] + ToolCallFamily.allCases.map(\.rawValue)
                 // A family's other names (vLLM's and sglang's, e.g. glm47, minimax, ernie45) are taken too.
-                guard known.contains(value.text.lowercased().replacing("-", with: "_")) || value.text.lowercased() == "off" || ToolCallFamily(setting: value.text) != nil else {
+                guard let choice = ToolCallParserChoice(setting: value.text) else {
+                    let known = ["auto", "none"] + ToolCallFamily.allCases.map(\.rawValue)
                     throw value.problem("'\(value.text)' is not one of \(known.joined(separator: ", "))")
                 }
-                c.toolCallParser = value.text
+                c.toolCallParser = choice
             },
-            show: { $0.toolCallParser }),
+            show: { $0.toolCallParser.description }),
         ProxySetting("MAX_TOKENS_CAP", "upper bound for max_tokens (many models refuse Claude Code's 128000)",
             read: { value, c throws(ConfigurationError) in c.maxTokensCap = try value.integer(in: 1...10_000_000) },
             show: { $0.maxTokensCap.map(String.init) ?? "" }),
@@ -151,7 +181,9 @@ extension ProxySetting {
 extension ModelMap {
     /// The map in `MODEL_MAP`'s JSON form.
     var jsonText: String {
-        JSONValue.object(JSONObject(entries.map { ($0.pattern, JSONValue($0.model)) })).jsonText
+        JSONValue.object(JSONObject(entries.map { entry in
+            (entry.pattern, entry.models.count == 1 ? JSONValue(entry.models[0]) : .array(entry.models.map { JSONValue($0) }))
+        })).jsonText
     }
 }
 

@@ -1,5 +1,6 @@
 import AsyncIO
 import Glibc
+import HTTP1
 import Synchronization
 
 /// The upstream's rate-limit cool-down, shared by every request to it: after a 429, all
@@ -29,7 +30,7 @@ actor RetryState {
     /// with jitter; never more than `cap`.
     nonisolated static func delay(retryAfter: String?, attempt: Int, cap: Duration, now: Int = Int(time(nil))) -> Duration {
         if let retryAfter {
-            let text = String(retryAfter.trimmingSpaces)
+            let text = String(retryAfter.trimmingOptionalWhitespace)
             // `inf`, `nan` and negative numbers are not delays: they fall through to back-off.
             if let seconds = Double(text), let delay = Duration.seconds(untrusted: seconds, maximum: cap) { return delay }
             if let date = HTTPDate.parse(text) {

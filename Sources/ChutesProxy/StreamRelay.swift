@@ -8,7 +8,6 @@ import Translation
 struct StreamRelay: Sendable {
     private var decoder = SSEDecoder()
     private var translator: StreamTranslator
-    private var sawDone = false
     private var sawFirstByte = false
 
     init(translator: StreamTranslator) {
@@ -65,7 +64,6 @@ struct StreamRelay: Sendable {
             return translator.fail(type: failure.type, message: failure.message)
         }
         if event.data == Self.done {
-            sawDone = true
             return translator.finish()
         }
         guard let chunk = try? JSONValue(parsing: event.data) else {

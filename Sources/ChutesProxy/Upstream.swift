@@ -9,11 +9,14 @@ struct Upstream: Sendable {
     let client: HTTPClient
     let retryState = RetryState()
     let catalog: ModelCatalog
+    /// Which models of a fallback list are skipped for now.
+    let breaker: CircuitBreaker
     let metrics: ProxyMetrics
 
     init(configuration: ProxyConfiguration, metrics: ProxyMetrics = ProxyMetrics(enabled: false)) throws(HTTPClientError) {
         self.configuration = configuration
         self.metrics = metrics
+        breaker = CircuitBreaker(settings: configuration.circuitBreaker)
         let client = try HTTPClient(configuration: configuration.clientConfiguration)
         self.client = client
         let modelsURL = configuration.upstreamBaseURL.appending("/v1/models")
@@ -30,7 +33,7 @@ struct Upstream: Sendable {
         let clientKey: String? = {
             if let key = headers["x-api-key"], !key.isEmpty { return key }
             if let authorization = headers["Authorization"], authorization.lowercased().hasPrefix("bearer ") {
-                let token = authorization.dropFirst("bearer ".count).trimmingSpaces
+                let token = authorization.dropFirst("bearer ".count).trimmingOptionalWhitespace
                 return token.isEmpty ? nil : String(token)
             }
             return nil
@@ -47,7 +50,7 @@ struct Upstream: Sendable {
     /// shares the cool-down. A 429 that says the model is at capacity (Chutes' words) is an
     /// overload, thrown at once as 529 without waiting; a 429 left after the retries is
     /// thrown as Anthropic's 429. Other answers are returned as they are.
-    func send(method: String, path: String, body: [UInt8], key: String?) async throws(UpstreamFailure) -> HTTPClientResponse {
+    func send(method: HTTPMethod, path: String, body: [UInt8], key: String?) async throws(UpstreamFailure) -> HTTPClientResponse {
         var headers: HTTPHeaders = ["Accept": "application/json, text/event-stream"]
         if !body.isEmpty { headers.add(name: "Content-Type", value: "application/json") }
         if let key { headers.add(name: "Authorization", value: "Bearer \(key)") }
@@ -91,7 +94,7 @@ struct Upstream: Sendable {
     private static func fetchModels(client: HTTPClient, url: HTTPURL, key: String?) async throws -> [ModelInfo] {
         var headers: HTTPHeaders = ["Accept": "application/json"]
         if let key { headers.add(name: "Authorization", value: "Bearer \(key)") }
-        let response = try await client.execute(HTTPClientRequest(method: "GET", url: url, headers: headers))
+        let response = try await client.execute(HTTPClientRequest(method: .get, url: url, headers: headers))
         let body = try await response.body.collect(upTo: 16 << 20)
         guard response.status == 200 else { throw AnthropicError(status: response.status, message: "model list unavailable") }
         return try JSONValue(parsing: body)["data"]?.arrayValue?.compactMap(ModelInfo.init(listEntry:)) ?? []

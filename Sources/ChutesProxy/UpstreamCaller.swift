@@ -1,9 +1,13 @@
+import AsyncIO
 import HTTP1
 import JSON
 
-/// Step 4 of a `POST /v1/messages`: sends the prepared request for a model and returns the
-/// upstream's 200 answer, or throws the failure in Anthropic's words. A 404 for a model the
-/// list spells differently (a stale list) is retried once with the refreshed spelling.
+/// Steps 3 and 4 of a `POST /v1/messages`: for each model of the plan in turn, prepares the
+/// request (`UpstreamRequestBuilder`) and sends it, until one answers 200. A failure falls
+/// over to the next model only when another model could do better (capacity, 5xx, unreachable,
+/// timeout) and nothing has reached the client yet (it never has: the client's response
+/// starts only with a 200). A 404 for a model the list spells differently (a stale list) is
+/// retried once with the refreshed spelling.
 struct UpstreamCaller: Sendable {
     let upstream: Upstream
     let builder: UpstreamRequestBuilder
@@ -19,17 +23,68 @@ struct UpstreamCaller: Sendable {
 
     private var configuration: ProxyConfiguration { upstream.configuration }
 
+    /// Tries the plan's models in order; `attempts` gets a line for each model tried or
+    /// skipped. Throws the last failure when every model failed. With more than one model,
+    /// the circuit breaker skips models that keep failing (when all are skipped, the one
+    /// whose cool-down ends first is tried anyway).
+    func call(_ request: MessagesRequest, plan: RoutePlan, attempts: inout [String]) async throws(UpstreamFailure) -> Answer {
+        let breaker = plan.candidates.count > 1 ? upstream.breaker : nil
+        var lastFailure: UpstreamFailure?
+        var soonest: (model: String, until: Deadline)?
+        for model in plan.candidates {
+            if let breaker, case .skip(let until) = await breaker.admit(model) {
+                attempts.append("\(model): skipped (cooling down for \(until.remaining.components.seconds) s)")
+                if soonest.map({ until < $0.until }) ?? true { soonest = (model, until) }
+                continue
+            }
+            do {
+                let answer = try await call(request, model: model)
+                await breaker?.recordSuccess(model)
+                attempts.append("\(model): 200")
+                return answer
+            } catch {
+                attempts.append("\(model): \(error.error.status) \(error.error.type)")
+                guard Self.fallsOver(error.error) else {
+                    await breaker?.release(model)
+                    throw error
+                }
+                await breaker?.recordFailure(model, retryAfter: error.retryAfter.map { RetryState.delay(retryAfter: $0, attempt: 0, cap: configuration.circuitBreaker.maximumCoolDown) })
+                lastFailure = error
+            }
+        }
+        if let lastFailure { throw lastFailure }
+        // Every model is cooling down: try the one that will be ready first rather than refuse.
+        let model = soonest?.model ?? plan.candidates.first ?? request.model
+        do {
+            let answer = try await call(request, model: model)
+            await breaker?.recordSuccess(model)
+            attempts.append("\(model): 200 (all cooling down; tried the first ready)")
+            return answer
+        } catch {
+            attempts.append("\(model): \(error.error.status) \(error.error.type) (all cooling down)")
+            throw error
+        }
+    }
+
+    /// Failures another model may not have: overloaded or at capacity (529), a server error
+    /// (500, 502), an unreachable upstream (502) or no answer in time (504). Request errors
+    /// (400 and context length, 401, 402, 403, 404, 413), rate limits (429) and a client
+    /// that went away (499) would fail the same way anywhere.
+    static func fallsOver(_ error: AnthropicError) -> Bool {
+        [500, 502, 503, 504, 529].contains(error.status)
+    }
+
     /// One model (or Chutes pool): resolved against the model list, prepared, sent.
     func call(_ request: MessagesRequest, model: String) async throws(UpstreamFailure) -> Answer {
         let resolved = await upstream.catalog.resolve(model, correctCase: configuration.autoFixModelCase)
         var prepared = try prepare(request, model: resolved.name, info: resolved.info)
-        var response = try await upstream.send(method: "POST", path: "/v1/chat/completions", body: prepared.body, key: request.key)
+        var response = try await upstream.send(method: .post, path: "/v1/chat/completions", body: prepared.body, key: request.key)
         if response.status == 404 && configuration.autoFixModelCase {
             let refreshed = await upstream.catalog.resolve(model, correctCase: true, refresh: true)
             if refreshed.name != prepared.model {
                 response.body.discard()
                 prepared = try prepare(request, model: refreshed.name, info: refreshed.info)
-                response = try await upstream.send(method: "POST", path: "/v1/chat/completions", body: prepared.body, key: request.key)
+                response = try await upstream.send(method: .post, path: "/v1/chat/completions", body: prepared.body, key: request.key)
             }
         }
         let invocationID = response.headers["x-chutes-invocationid"]

@@ -51,7 +51,7 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
     /// True when a comma-separated header (Connection, Transfer-Encoding) lists `token`.
     public func contains(token: String, in name: String) -> Bool {
         values(for: name).contains { value in
-            value.split(separator: ",").contains { Self.equalIgnoringCase($0.trimmingSpaces, token) }
+            value.split(separator: ",").contains { Self.equalIgnoringCase($0.trimmingOptionalWhitespace, token) }
         }
     }
 
@@ -79,8 +79,9 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
 }
 
 extension StringProtocol {
-    /// Without leading and trailing spaces and tabs.
-    var trimmingSpaces: Substring {
+    /// Without leading and trailing spaces and tabs: RFC 9110's optional whitespace (OWS)
+    /// around header values and list members.
+    package var trimmingOptionalWhitespace: Substring {
         let text = Substring(self)
         let start = text.firstIndex { $0 != " " && $0 != "\t" } ?? text.endIndex
         let end = text.lastIndex { $0 != " " && $0 != "\t" }.map(text.index(after:)) ?? start

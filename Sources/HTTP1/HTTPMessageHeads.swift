@@ -3,17 +3,26 @@ public enum HTTPVersion: Sendable, Equatable {
     case http1_0, http1_1
 
     var text: String { self == .http1_0 ? "HTTP/1.0" : "HTTP/1.1" }
+
+    /// Whether a message with these fields leaves the connection open, requests and responses
+    /// alike: HTTP/1.1 keeps it unless told `close`; HTTP/1.0 closes it unless told `keep-alive`.
+    func keepsAlive(_ headers: HTTPHeaders) -> Bool {
+        switch self {
+        case .http1_1: !headers.contains(token: "close", in: "Connection")
+        case .http1_0: headers.contains(token: "keep-alive", in: "Connection")
+        }
+    }
 }
 
 /// A request's line and header fields.
 public struct HTTPRequestHead: Sendable, Equatable {
-    public var method: String
+    public var method: HTTPMethod
     /// The request-target as sent, e.g. "/v1/messages?beta=true".
     public var target: String
     public var version: HTTPVersion
     public var headers: HTTPHeaders
 
-    public init(method: String, target: String, version: HTTPVersion = .http1_1, headers: HTTPHeaders = [:]) {
+    public init(method: HTTPMethod, target: String, version: HTTPVersion = .http1_1, headers: HTTPHeaders = [:]) {
         self.method = method
         self.target = target
         self.version = version
@@ -32,23 +41,18 @@ public struct HTTPRequestHead: Sendable, Equatable {
         return String(target[target.index(after: mark)...])
     }
 
-    /// HTTP/1.1 keeps the connection unless told `close`; HTTP/1.0 closes unless told `keep-alive`.
-    public var keepAlive: Bool {
-        switch version {
-        case .http1_1: !headers.contains(token: "close", in: "Connection")
-        case .http1_0: headers.contains(token: "keep-alive", in: "Connection")
-        }
-    }
+    /// Whether the client asked to keep the connection (see `HTTPVersion.keepsAlive(_:)`).
+    public var keepAlive: Bool { version.keepsAlive(headers) }
 
     public var expectsContinue: Bool {
-        headers["Expect"].map { HTTPHeaders.equalIgnoringCase($0.trimmingSpaces, "100-continue") } ?? false
+        headers["Expect"].map { HTTPHeaders.equalIgnoringCase($0.trimmingOptionalWhitespace, "100-continue") } ?? false
     }
 
     /// The head as sent on the wire, ending with the blank line.
     public func serialized() -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(256)
-        bytes += method.utf8
+        bytes += method.rawValue.utf8
         bytes.append(UInt8(ascii: " "))
         bytes += target.utf8
         bytes.append(UInt8(ascii: " "))

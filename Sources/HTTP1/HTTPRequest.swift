@@ -13,7 +13,7 @@ public struct HTTPRequest: Sendable {
         self.remoteAddress = remoteAddress
     }
 
-    public var method: String { head.method }
+    public var method: HTTPMethod { head.method }
     public var path: String { head.path }
     public var headers: HTTPHeaders { head.headers }
 }

@@ -60,7 +60,7 @@ public struct HTTPRequestParser: Sendable {
             throw .malformed("invalid HTTP version")
         }
         return HTTPRequestHead(
-            method: String(decoding: method, as: UTF8.self),
+            method: HTTPMethod(rawValue: String(decoding: method, as: UTF8.self)),
             target: String(decoding: target, as: UTF8.self),
             version: httpVersion,
             headers: headers

@@ -36,7 +36,7 @@ public struct HTTPBodyWriter: Sendable {
     let deadlineAfter: Duration
 
     /// Sends one part; an empty part sends nothing (an empty chunk would end the body).
-    public func write(_ bytes: [UInt8]) async throws(IOError) {
+    public func write(_ bytes: [UInt8]) async throws(ByteStreamError) {
         guard !bytes.isEmpty else { return }
         var framed: [UInt8] = []
         if chunked {
@@ -45,13 +45,8 @@ public struct HTTPBodyWriter: Sendable {
         }
         do {
             try await connection.write(chunked ? framed : bytes, deadline: .after(deadlineAfter))
-        } catch let error as IOError {
-            throw error
-        } catch TLSError.io(let error) {
-            throw error
         } catch {
-            // A TLS-level failure: to the producer, like any other broken connection.
-            throw .systemCall("SSL_write", errno: EPROTO, target: connection.connection.remoteAddress?.description)
+            throw ByteStreamError(error)
         }
     }
 }

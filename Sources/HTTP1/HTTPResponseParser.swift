@@ -53,16 +53,9 @@ public struct HTTPResponseParser: Sendable {
             if (100..<200).contains(head.status) && head.status != 101 { continue }
             let bodiless = requestWasHEAD || head.status == 204 || head.status == 304 || (100..<200).contains(head.status)
             let framing: MessageParserCore.Framing = bodiless ? .none : try core.framing(for: head.headers, default: .untilClose)
-            keepAlive = framing != .untilClose && Self.keepsAlive(head)
+            keepAlive = framing != .untilClose && head.version.keepsAlive(head.headers)
             if let end = try core.beginBody(framing) { core.deferEnd(end) }
             return .head(head)
-        }
-    }
-
-    private static func keepsAlive(_ head: HTTPResponseHead) -> Bool {
-        switch head.version {
-        case .http1_1: !head.headers.contains(token: "close", in: "Connection")
-        case .http1_0: head.headers.contains(token: "keep-alive", in: "Connection")
         }
     }
 

@@ -172,7 +172,7 @@ extension HTTPServer {
 
     /// Writes a response; returns whether the connection may serve another request.
     private func write(_ response: HTTPResponse, for request: HTTPRequestHead, to connection: any ByteStream, keepAlive: Bool) async -> Bool {
-        let includeBody = request.method != "HEAD"
+        let includeBody = request.method != .head
         switch response.body {
         case .bytes:
             do {

@@ -169,7 +169,7 @@ struct MessageParserCore: Sendable {
         }
         if !encodings.isEmpty {
             guard lengths.isEmpty else { throw .malformed("both Transfer-Encoding and Content-Length") }
-            let codings = encodings.flatMap { $0.split(separator: ",") }.map { $0.trimmingSpaces.lowercased() }
+            let codings = encodings.flatMap { $0.split(separator: ",") }.map { $0.trimmingOptionalWhitespace.lowercased() }
             // RFC 9112 6.3: chunked anywhere but once and last leaves the length unknowable.
             if codings.contains("chunked") && (codings.last != "chunked" || codings.count { $0 == "chunked" } > 1) {
                 throw .malformed("chunked must be the final transfer coding, applied once")
@@ -184,7 +184,7 @@ struct MessageParserCore: Sendable {
         var agreed: Substring?
         for value in lengths {
             for part in value.split(separator: ",") {
-                let candidate = part.trimmingSpaces
+                let candidate = part.trimmingOptionalWhitespace
                 if let agreed, agreed != candidate { throw .malformed("invalid Content-Length") }
                 agreed = candidate
             }
@@ -315,18 +315,22 @@ struct MessageParserCore: Sendable {
     }
 
     /// One line ending in LF (CR before it dropped); nil when incomplete.
+    ///
+    /// The error must not depend on where the input was split, so "too long" (which an
+    /// incomplete line can already show) is checked before the line end is judged, and an
+    /// incomplete line is refused only when no line end could bring it within the limit: its
+    /// bytes, less a final CR that may be the start of CRLF, exceed `limit`.
     private mutating func takeLine(limit: Int, what: String) throws(HTTPParseError) -> ArraySlice<UInt8>? {
         guard let newline = buffer[start...].firstIndex(of: 10) else {
-            if buffer.count - start > limit { throw .malformed("\(what) too long") }
+            let pending = buffer[start...]
+            if pending.count - (pending.last == 13 ? 1 : 0) > limit { throw .malformed("\(what) too long") }
             return nil
         }
         var line = buffer[start..<newline]
-        if line.last == 13 {
-            line = line.dropLast()
-        } else if requiresCRLF {
-            throw .malformed("\(what) ends in a bare LF")
-        }
+        let endsInCR = line.last == 13
+        if endsInCR { line = line.dropLast() }
         guard line.count <= limit else { throw .malformed("\(what) too long") }
+        if !endsInCR && requiresCRLF { throw .malformed("\(what) ends in a bare LF") }
         start = newline + 1
         return line
     }

@@ -49,6 +49,9 @@ enum CommandLineProgram {
         }
         if printConfig {
             for line in configuration.printableSettings(environment: environment, flags: flags) { print(line) }
+            print("")
+            // Routes, MODEL_MAP and the breaker as understood, in the order they are evaluated.
+            for line in configuration.routingDescription.split(separator: "\n") { print("# " + line) }
             return 0
         }
         switch subcommand {

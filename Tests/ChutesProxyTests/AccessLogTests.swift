@@ -50,7 +50,7 @@ private let hello: JSONValue = ["model": "claude-sonnet", "max_tokens": 100, "me
     }
 
     @Test func oneLinePerRequestSaysWhatHappenedAndNeverTheKey() async throws {
-        let upstream = try ScriptedUpstream { request, _ in
+        try await withScriptedUpstream { request, _ in
             if request.path.hasSuffix("/models") { return ScriptedUpstream.json(ScriptedUpstream.models) }
             let body = try? JSONValue(parsing: request.body)
             if body?["stream"] == true {
@@ -60,100 +60,100 @@ private let hello: JSONValue = ["model": "claude-sonnet", "max_tokens": 100, "me
                 return ScriptedUpstream.json(["error": ["message": JSONValue("key \(clientKey) is not allowed")]], status: 403)
             }
             return ScriptedUpstream.completion(["role": "assistant", "content": "Hello!"], usage: ["prompt_tokens": 12, "completion_tokens": 3])
+        } run: { upstream in
+            let captured = CapturedLog()
+            let logger = Logger(label: "proxy") { _ in ProxyLogHandler(format: .json, level: .debug, sink: captured) }
+            try await withRunningProxy(upstream: upstream, environment: ["MODEL_MAP": #"{"claude-*":"deepseek-ai/DeepSeek-V3"}"#, "LOG_LEVEL": "debug"], logger: logger) { proxy in
+
+                let plain = try await proxy.post("/v1/messages?beta=true&key=\(clientKey)", hello, headers: ["x-api-key": clientKey])
+                #expect(plain.status == 200)
+                var streaming = hello.objectValue!
+                streaming["stream"] = true
+                let streamed = try await proxy.post("/v1/messages", .object(streaming), headers: ["Authorization": "Bearer \(clientKey)"])
+                #expect(streamed.status == 200)
+                var failing = hello.objectValue!
+                failing["messages"] = [["role": "user", "content": "fail"]]
+                let failed = try await proxy.post("/v1/messages", .object(failing), headers: ["x-api-key": clientKey])
+                #expect(failed.status == 403)
+                let missing = try await proxy.send("GET", "/missing", headers: ["Authorization": "Bearer \(clientKey)"])
+                #expect(missing.status == 404)
+
+                let lines = captured.accessLines
+                #expect(lines.count == 4)
+                var byID: [String: JSONValue] = [:]
+                for line in lines { byID[line["request_id"]?.stringValue ?? ""] = line }
+                let first = try #require(byID[plain.headers["request-id"] ?? ""])
+                #expect(first["method"] == "POST")
+                #expect(first["path"] == "/v1/messages")
+                #expect(first["status"] == 200)
+                #expect(first["model"] == "claude-sonnet")
+                #expect(first["upstream_model"] == "deepseek-ai/DeepSeek-V3")
+                #expect(first["upstream_status"] == 200)
+                #expect(first["stream"] == false)
+                #expect(first["input_tokens"] == 12)
+                #expect(first["output_tokens"] == 3)
+                #expect(first["client"]?.stringValue?.hasPrefix("127.0.0.1:") == true)
+                for key in ["duration_ms", "ttfb_ms", "upstream_ms"] {
+                    #expect((first[key]?.doubleValue ?? -1) >= 0, "\(key)")
+                }
+                #expect(first["duration_ms"]!.doubleValue! >= first["ttfb_ms"]!.doubleValue!)
+
+                let second = try #require(byID[streamed.headers["request-id"] ?? ""])
+                #expect(second["stream"] == true)
+                #expect(second["input_tokens"] == 21)
+                #expect(second["output_tokens"] == 4)
+                #expect(second["error"] == nil)
+                #expect(second["ttfb_ms"]!.doubleValue! >= second["upstream_ms"]!.doubleValue!)
+
+                let third = try #require(byID[failed.headers["request-id"] ?? ""])
+                #expect(third["status"] == 403)
+                #expect(third["upstream_status"] == 403)
+
+                let fourth = try #require(byID[missing.headers["request-id"] ?? ""])
+                #expect(fourth["status"] == 404)
+                #expect(fourth["path"] == "/missing")
+                #expect(fourth["model"] == nil)
+
+                #expect(captured.text.contains("upstream 403"))  // the debug detail is there too
+                #expect(!captured.text.contains(clientKey))
+                #expect(!captured.text.contains("4242"))
+                #expect(!captured.text.lowercased().contains("bearer"))
+            }
         }
-        let captured = CapturedLog()
-        let logger = Logger(label: "proxy") { _ in ProxyLogHandler(format: .json, level: .debug, sink: captured) }
-        let proxy = try RunningProxy(upstream: upstream, environment: ["MODEL_MAP": #"{"claude-*":"deepseek-ai/DeepSeek-V3"}"#, "LOG_LEVEL": "debug"], logger: logger)
-
-        let plain = try await proxy.post("/v1/messages?beta=true&key=\(clientKey)", hello, headers: ["x-api-key": clientKey])
-        #expect(plain.status == 200)
-        var streaming = hello.objectValue!
-        streaming["stream"] = true
-        let streamed = try await proxy.post("/v1/messages", .object(streaming), headers: ["Authorization": "Bearer \(clientKey)"])
-        #expect(streamed.status == 200)
-        var failing = hello.objectValue!
-        failing["messages"] = [["role": "user", "content": "fail"]]
-        let failed = try await proxy.post("/v1/messages", .object(failing), headers: ["x-api-key": clientKey])
-        #expect(failed.status == 403)
-        let missing = try await proxy.send("GET", "/missing", headers: ["Authorization": "Bearer \(clientKey)"])
-        #expect(missing.status == 404)
-
-        let lines = captured.accessLines
-        #expect(lines.count == 4)
-        var byID: [String: JSONValue] = [:]
-        for line in lines { byID[line["request_id"]?.stringValue ?? ""] = line }
-        let first = try #require(byID[plain.headers["request-id"] ?? ""])
-        #expect(first["method"] == "POST")
-        #expect(first["path"] == "/v1/messages")
-        #expect(first["status"] == 200)
-        #expect(first["model"] == "claude-sonnet")
-        #expect(first["upstream_model"] == "deepseek-ai/DeepSeek-V3")
-        #expect(first["upstream_status"] == 200)
-        #expect(first["stream"] == false)
-        #expect(first["input_tokens"] == 12)
-        #expect(first["output_tokens"] == 3)
-        #expect(first["client"]?.stringValue?.hasPrefix("127.0.0.1:") == true)
-        for key in ["duration_ms", "ttfb_ms", "upstream_ms"] {
-            #expect((first[key]?.doubleValue ?? -1) >= 0, "\(key)")
-        }
-        #expect(first["duration_ms"]!.doubleValue! >= first["ttfb_ms"]!.doubleValue!)
-
-        let second = try #require(byID[streamed.headers["request-id"] ?? ""])
-        #expect(second["stream"] == true)
-        #expect(second["input_tokens"] == 21)
-        #expect(second["output_tokens"] == 4)
-        #expect(second["error"] == nil)
-        #expect(second["ttfb_ms"]!.doubleValue! >= second["upstream_ms"]!.doubleValue!)
-
-        let third = try #require(byID[failed.headers["request-id"] ?? ""])
-        #expect(third["status"] == 403)
-        #expect(third["upstream_status"] == 403)
-
-        let fourth = try #require(byID[missing.headers["request-id"] ?? ""])
-        #expect(fourth["status"] == 404)
-        #expect(fourth["path"] == "/missing")
-        #expect(fourth["model"] == nil)
-
-        #expect(captured.text.contains("upstream 403"))  // the debug detail is there too
-        #expect(!captured.text.contains(clientKey))
-        #expect(!captured.text.contains("4242"))
-        #expect(!captured.text.lowercased().contains("bearer"))
-        await proxy.stop()
-        await upstream.stop()
     }
 
     @Test(arguments: [LogFormat.json, .text])
     func aModelNameCannotForgeAnAccessLine(format: LogFormat) async throws {
-        let upstream = try ScriptedUpstream { _, _ in ScriptedUpstream.completion(["role": "assistant", "content": "ok"]) }
-        let captured = CapturedLog()
-        let logger = Logger(label: "proxy") { _ in ProxyLogHandler(format: format, level: .info, sink: captured) }
-        let proxy = try RunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0"], logger: logger)
-        let model = "m\n2026-01-01T00:00:00.000Z info request status=200 \"x\"\r\u{2028}y"
-        let response = try await proxy.post("/v1/messages", ["model": JSONValue(model), "max_tokens": 5, "messages": [["role": "user", "content": "x"]]])
-        #expect(response.status == 200)
-        #expect(captured.all.count == 1)
-        let line = try #require(captured.all.first)
-        #expect(line.filter { $0 == "\n" || $0 == "\r\n" }.count == 1 && line.hasSuffix("\n"))
-        #expect(!line.contains("\r") && (format == .json || !line.contains("\u{2028}")))
-        if format == .json {
-            #expect(try JSONValue(parsing: Array(line.utf8))["model"]?.stringValue == model)
-        } else {
-            #expect(line.contains(#"model="m\u{a}2026-01-01T00:00:00.000Z info request status=200 \"x\"\u{d}\u{2028}y""#))
+        try await withScriptedUpstream { _, _ in ScriptedUpstream.completion(["role": "assistant", "content": "ok"]) } run: { upstream in
+            let captured = CapturedLog()
+            let logger = Logger(label: "proxy") { _ in ProxyLogHandler(format: format, level: .info, sink: captured) }
+            try await withRunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0"], logger: logger) { proxy in
+                let model = "m\n2026-01-01T00:00:00.000Z info request status=200 \"x\"\r\u{2028}y"
+                let response = try await proxy.post("/v1/messages", ["model": JSONValue(model), "max_tokens": 5, "messages": [["role": "user", "content": "x"]]])
+                #expect(response.status == 200)
+                #expect(captured.all.count == 1)
+                let line = try #require(captured.all.first)
+                #expect(line.filter { $0 == "\n" || $0 == "\r\n" }.count == 1 && line.hasSuffix("\n"))
+                #expect(!line.contains("\r") && (format == .json || !line.contains("\u{2028}")))
+                if format == .json {
+                    #expect(try JSONValue(parsing: Array(line.utf8))["model"]?.stringValue == model)
+                } else {
+                    #expect(line.contains(#"model="m\u{a}2026-01-01T00:00:00.000Z info request status=200 \"x\"\u{d}\u{2028}y""#))
+                }
+            }
         }
-        await proxy.stop()
-        await upstream.stop()
     }
 
     @Test func probesAreLoggedAtDebugOnly() async throws {
-        let upstream = try ScriptedUpstream { _, _ in ScriptedUpstream.json([:]) }
-        let captured = CapturedLog()
-        let logger = Logger(label: "proxy") { _ in ProxyLogHandler(format: .json, level: .info, sink: captured) }
-        let proxy = try RunningProxy(upstream: upstream, logger: logger)
-        _ = try await proxy.send("GET", "/health")
-        _ = try await proxy.send("GET", "/nothing-here")
-        #expect(captured.accessLines.map { $0["path"]?.stringValue } == ["/nothing-here"])
-        await proxy.stop()
-        await upstream.stop()
+        try await withScriptedUpstream { _, _ in ScriptedUpstream.json([:]) } run: { upstream in
+            let captured = CapturedLog()
+            let logger = Logger(label: "proxy") { _ in ProxyLogHandler(format: .json, level: .info, sink: captured) }
+            try await withRunningProxy(upstream: upstream, logger: logger) { proxy in
+                _ = try await proxy.send("GET", "/health")
+                _ = try await proxy.send("GET", "/nothing-here")
+                #expect(captured.accessLines.map { $0["path"]?.stringValue } == ["/nothing-here"])
+            }
+        }
     }
 
     @Test func logSettingsAreReadAndCheckedByName() throws {

@@ -16,14 +16,14 @@ import Translation
     /// Runs `body` against a proxy whose upstream serves Chutes' model list and answers
     /// completions with `script`.
     static func withProxy(environment: [String: String] = [:], models: JSONValue = ScriptedUpstream.chutesModels, _ script: @escaping @Sendable (JSONValue) async -> HTTPResponse, _ body: (RunningProxy, ScriptedUpstream) async throws -> Void) async throws {
-        let upstream = try ScriptedUpstream { request, _ in
+        try await withScriptedUpstream { request, _ in
             if request.path.hasSuffix("/models") { return ScriptedUpstream.json(models) }
             return await script((try? JSONValue(parsing: request.body)) ?? nil)
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream, environment: environment) { proxy in
+                try await body(proxy, upstream)
+            }
         }
-        let proxy = try RunningProxy(upstream: upstream, environment: environment)
-        try await body(proxy, upstream)
-        await proxy.stop()
-        await upstream.stop()
     }
 
     static let ok = ScriptedUpstream.completion(["role": "assistant", "content": "ok"])
@@ -126,16 +126,16 @@ import Translation
     }
 
     @Test func aFailedModelListChangesNothing() async throws {
-        let upstream = try ScriptedUpstream { request, _ in
+        try await withScriptedUpstream { request, _ in
             request.path.hasSuffix("/models") ? ScriptedUpstream.chutesError(500, "list broken") : Self.ok
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream) { proxy in
+                let status = try await proxy.post("/v1/messages", Self.request("zai-org/glm-4.6", maxTokens: 128000)).status
+                #expect(status == 200)
+                #expect(upstream.completionRequests.first?.body?["model"]?.stringValue == "zai-org/glm-4.6")
+                #expect(upstream.completionRequests.first?.body?["max_tokens"]?.intValue == 128000)
+            }
         }
-        let proxy = try RunningProxy(upstream: upstream)
-        let status = try await proxy.post("/v1/messages", Self.request("zai-org/glm-4.6", maxTokens: 128000)).status
-        #expect(status == 200)
-        #expect(upstream.completionRequests.first?.body?["model"]?.stringValue == "zai-org/glm-4.6")
-        #expect(upstream.completionRequests.first?.body?["max_tokens"]?.intValue == 128000)
-        await proxy.stop()
-        await upstream.stop()
     }
 
     // MARK: 4. Chutes' errors

@@ -10,58 +10,59 @@ private let upstreamKey = "sk-upstream-chutes-key-9999"
 
 @Suite struct InboundKeysTests {
     @Test func aMissingOrWrongKeyIsRefusedBeforeTheUpstreamHearsOfIt() async throws {
-        let upstream = try ScriptedUpstream { request, _ in
+        try await withScriptedUpstream { request, _ in
             request.path.hasSuffix("/models") ? ScriptedUpstream.json(ScriptedUpstream.models) : ScriptedUpstream.completion(["role": "assistant", "content": "Hello!"])
-        }
-        let proxy = try RunningProxy(upstream: upstream, environment: ["PROXY_API_KEYS": proxyKeys, "CHUTES_API_KEY": upstreamKey, "AUTO_FIX_MODEL_CASE": "0"])
-        let refused: [HTTPHeaders] = [
-            [:],
-            ["x-api-key": "proxy-key-alpha-0002"],
-            ["x-api-key": "proxy-key-alpha-000"],
-            ["x-api-key": "proxy-key-alpha-00011"],
-            ["Authorization": "Bearer proxy-key-bravo-0003"],
-            ["Authorization": "Basic proxy-key-bravo-0002"],
-            ["x-api-key": upstreamKey],
-            ["x-api-key": ""],
-        ]
-        for headers in refused {
-            for (method, path) in [("POST", "/v1/messages"), ("POST", "/v1/messages/count_tokens"), ("GET", "/v1/models"), ("GET", "/v1/models/x"), ("GET", "/unknown")] {
-                let response = try await proxy.send(method, path, body: method == "POST" ? hello.serialized() : [], headers: headers)
-                #expect(response.status == 401, "\(method) \(path) with \(headers)")
-                let body = try JSONValue(parsing: response.body)
-                #expect(body["error"]?["type"] == "authentication_error")
-                #expect(body["request_id"]?.stringValue == response.headers["request-id"])
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream, environment: ["PROXY_API_KEYS": proxyKeys, "CHUTES_API_KEY": upstreamKey, "AUTO_FIX_MODEL_CASE": "0"]) { proxy in
+                let refused: [HTTPHeaders] = [
+                    [:],
+                    ["x-api-key": "proxy-key-alpha-0002"],
+                    ["x-api-key": "proxy-key-alpha-000"],
+                    ["x-api-key": "proxy-key-alpha-00011"],
+                    ["Authorization": "Bearer proxy-key-bravo-0003"],
+                    ["Authorization": "Basic proxy-key-bravo-0002"],
+                    ["x-api-key": upstreamKey],
+                    ["x-api-key": ""],
+                ]
+                for headers in refused {
+                    for (method, path): (HTTPMethod, String) in [("POST", "/v1/messages"), ("POST", "/v1/messages/count_tokens"), ("GET", "/v1/models"), ("GET", "/v1/models/x"), ("GET", "/unknown")] {
+                        let response = try await proxy.send(method, path, body: method == "POST" ? hello.serialized() : [], headers: headers)
+                        #expect(response.status == 401, "\(method) \(path) with \(headers)")
+                        let body = try JSONValue(parsing: response.body)
+                        #expect(body["error"]?["type"] == "authentication_error")
+                        #expect(body["request_id"]?.stringValue == response.headers["request-id"])
+                    }
+                }
+                #expect(upstream.received.isEmpty)
+
+                for headers: HTTPHeaders in [["x-api-key": "proxy-key-alpha-0001"], ["Authorization": "Bearer proxy-key-bravo-0002"], ["authorization": "bearer  proxy-key-bravo-0002 "]] {
+                    let response = try await proxy.post("/v1/messages", hello, headers: headers)
+                    #expect(response.status == 200)
+                }
+                // The upstream only ever sees the proxy's own key.
+                #expect(upstream.completionRequests.count == 3)
+                #expect(upstream.completionRequests.allSatisfy { $0.headers["Authorization"] == "Bearer \(upstreamKey)" && $0.headers["x-api-key"] == nil })
+                let models = try await proxy.send("GET", "/v1/models", headers: ["x-api-key": "proxy-key-alpha-0001"])
+                #expect(models.status == 200)
+                #expect(upstream.received.last?.headers["Authorization"] == "Bearer \(upstreamKey)")
             }
         }
-        #expect(upstream.received.isEmpty)
-
-        for headers: HTTPHeaders in [["x-api-key": "proxy-key-alpha-0001"], ["Authorization": "Bearer proxy-key-bravo-0002"], ["authorization": "bearer  proxy-key-bravo-0002 "]] {
-            let response = try await proxy.post("/v1/messages", hello, headers: headers)
-            #expect(response.status == 200)
-        }
-        // The upstream only ever sees the proxy's own key.
-        #expect(upstream.completionRequests.count == 3)
-        #expect(upstream.completionRequests.allSatisfy { $0.headers["Authorization"] == "Bearer \(upstreamKey)" && $0.headers["x-api-key"] == nil })
-        let models = try await proxy.send("GET", "/v1/models", headers: ["x-api-key": "proxy-key-alpha-0001"])
-        #expect(models.status == 200)
-        #expect(upstream.received.last?.headers["Authorization"] == "Bearer \(upstreamKey)")
-        await proxy.stop()
-        await upstream.stop()
     }
 
     @Test func healthAndMetricsStayOpenUnlessMetricsAreProtected() async throws {
-        let upstream = try ScriptedUpstream { _, _ in ScriptedUpstream.json([:]) }
-        let open = try RunningProxy(upstream: upstream, environment: ["PROXY_API_KEYS": proxyKeys, "CHUTES_API_KEY": upstreamKey])
-        for path in ["/health", "/", "/metrics"] {
-            #expect(try await open.send("GET", path, headers: [:]).status == 200, "\(path)")
+        try await withScriptedUpstream { _, _ in ScriptedUpstream.json([:]) } run: { upstream in
+            try await withRunningProxy(upstream: upstream, environment: ["PROXY_API_KEYS": proxyKeys, "CHUTES_API_KEY": upstreamKey]) { open throws in
+                for path in ["/health", "/", "/metrics"] {
+                    #expect(try await open.send("GET", path, headers: [:]).status == 200, "\(path)")
+                }
+            }
+            let guardedEnvironment = ["PROXY_API_KEYS": proxyKeys, "CHUTES_API_KEY": upstreamKey, "METRICS_REQUIRE_KEY": "1"]
+            try await withRunningProxy(upstream: upstream, environment: guardedEnvironment) { guarded throws in
+                #expect(try await guarded.send("GET", "/health", headers: [:]).status == 200)
+                #expect(try await guarded.send("GET", "/metrics", headers: [:]).status == 401)
+                #expect(try await guarded.send("GET", "/metrics", headers: ["x-api-key": "proxy-key-bravo-0002"]).status == 200)
+            }
         }
-        await open.stop()
-        let guarded = try RunningProxy(upstream: upstream, environment: ["PROXY_API_KEYS": proxyKeys, "CHUTES_API_KEY": upstreamKey, "METRICS_REQUIRE_KEY": "1"])
-        #expect(try await guarded.send("GET", "/health", headers: [:]).status == 200)
-        #expect(try await guarded.send("GET", "/metrics", headers: [:]).status == 401)
-        #expect(try await guarded.send("GET", "/metrics", headers: ["x-api-key": "proxy-key-bravo-0002"]).status == 200)
-        await guarded.stop()
-        await upstream.stop()
     }
 
     @Test func settingsAreCheckedAtStartUp() throws {

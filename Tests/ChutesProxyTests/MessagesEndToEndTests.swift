@@ -16,28 +16,28 @@ private func withStream(_ request: JSONValue) -> JSONValue {
 
 @Suite struct MessagesEndToEndTests {
     @Test func nonStreamingRoundTrip() async throws {
-        let upstream = try ScriptedUpstream { request, _ in
+        try await withScriptedUpstream { request, _ in
             request.path.hasSuffix("/models") ? ScriptedUpstream.json(ScriptedUpstream.models) : ScriptedUpstream.completion(["role": "assistant", "content": "Hello!"])
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream) { proxy in
+                let response = try await proxy.post("/v1/messages?beta=true", simpleRequest)
+                #expect(response.status == 200)
+                let message = try JSONValue(parsing: response.body)
+                #expect(message["type"]?.stringValue == "message")
+                #expect(message["id"]?.stringValue?.hasPrefix("msg_") == true)
+                #expect(message["content"] == [["type": "text", "text": "Hello!"]])
+                #expect(message["model"]?.stringValue == "deepseek-ai/DeepSeek-V3")
+                #expect(message["usage"]?["output_tokens"]?.intValue == 3)
+                let sent = try #require(upstream.completionRequests.first)
+                #expect(sent.path == "/v1/chat/completions")
+                #expect(sent.headers["Authorization"] == "Bearer sk-client-key-123")
+                #expect(sent.body?["messages"] == [["role": "user", "content": "Hi"]])
+            }
         }
-        let proxy = try RunningProxy(upstream: upstream)
-        let response = try await proxy.post("/v1/messages?beta=true", simpleRequest)
-        #expect(response.status == 200)
-        let message = try JSONValue(parsing: response.body)
-        #expect(message["type"]?.stringValue == "message")
-        #expect(message["id"]?.stringValue?.hasPrefix("msg_") == true)
-        #expect(message["content"] == [["type": "text", "text": "Hello!"]])
-        #expect(message["model"]?.stringValue == "deepseek-ai/DeepSeek-V3")
-        #expect(message["usage"]?["output_tokens"]?.intValue == 3)
-        let sent = try #require(upstream.completionRequests.first)
-        #expect(sent.path == "/v1/chat/completions")
-        #expect(sent.headers["Authorization"] == "Bearer sk-client-key-123")
-        #expect(sent.body?["messages"] == [["role": "user", "content": "Hi"]])
-        await proxy.stop()
-        await upstream.stop()
     }
 
     @Test func streamingRoundTripIsAWellFormedEventStream() async throws {
-        let upstream = try ScriptedUpstream { request, _ in
+        try await withScriptedUpstream { request, _ in
             if request.path.hasSuffix("/models") { return ScriptedUpstream.json(ScriptedUpstream.models) }
             return ScriptedUpstream.stream([
                 chunk(["role": "assistant", "reasoning_content": "Thinking."]),
@@ -46,36 +46,36 @@ private func withStream(_ request: JSONValue) -> JSONValue {
                 chunk(["tool_calls": [["index": 0, "function": ["arguments": "\"ls\"}"]]]], finish: "tool_calls"),
                 ["id": "c", "choices": [], "usage": ["prompt_tokens": 30, "completion_tokens": 9]],
             ])
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream) { proxy in
+                var request = withStream(simpleRequest).objectValue!
+                request["tools"] = [["name": "Bash", "description": "Runs a command", "input_schema": ["type": "object", "properties": ["command": ["type": "string"]]]]]
+                let response = try await proxy.post("/v1/messages", .object(request))
+                #expect(response.status == 200)
+                #expect(response.headers["Content-Type"] == "text/event-stream")
+                let checker = AnthropicStreamChecker(try RunningProxy.events(response.body))
+                #expect(checker.problems == [])
+                let message = checker.finalMessage
+                #expect(message["content"]?.arrayValue?.map { $0["type"]?.stringValue ?? "" } == ["thinking", "text", "tool_use"])
+                #expect(message["content"]?[2]?["input"] == ["command": "ls"])
+                #expect(message["stop_reason"]?.stringValue == "tool_use")
+                #expect(message["usage"]?["output_tokens"]?.intValue == 9)
+                #expect(upstream.completionRequests.first?.body?["stream_options"] == ["include_usage": true])
+            }
         }
-        let proxy = try RunningProxy(upstream: upstream)
-        var request = withStream(simpleRequest).objectValue!
-        request["tools"] = [["name": "Bash", "description": "Runs a command", "input_schema": ["type": "object", "properties": ["command": ["type": "string"]]]]]
-        let response = try await proxy.post("/v1/messages", .object(request))
-        #expect(response.status == 200)
-        #expect(response.headers["Content-Type"] == "text/event-stream")
-        let checker = AnthropicStreamChecker(try RunningProxy.events(response.body))
-        #expect(checker.problems == [])
-        let message = checker.finalMessage
-        #expect(message["content"]?.arrayValue?.map { $0["type"]?.stringValue ?? "" } == ["thinking", "text", "tool_use"])
-        #expect(message["content"]?[2]?["input"] == ["command": "ls"])
-        #expect(message["stop_reason"]?.stringValue == "tool_use")
-        #expect(message["usage"]?["output_tokens"]?.intValue == 9)
-        #expect(upstream.completionRequests.first?.body?["stream_options"] == ["include_usage": true])
-        await proxy.stop()
-        await upstream.stop()
     }
 
     @Test func aStreamingRequestAnsweredWithPlainJSONStillStreams() async throws {
-        let upstream = try ScriptedUpstream { request, _ in
+        try await withScriptedUpstream { request, _ in
             request.path.hasSuffix("/models") ? ScriptedUpstream.json(ScriptedUpstream.models) : ScriptedUpstream.completion(["role": "assistant", "content": "Whole answer"])
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream) { proxy in
+                let response = try await proxy.post("/v1/messages", withStream(simpleRequest))
+                let checker = AnthropicStreamChecker(try RunningProxy.events(response.body))
+                #expect(checker.problems == [])
+                #expect(checker.finalMessage["content"] == [["type": "text", "text": "Whole answer"]])
+            }
         }
-        let proxy = try RunningProxy(upstream: upstream)
-        let response = try await proxy.post("/v1/messages", withStream(simpleRequest))
-        let checker = AnthropicStreamChecker(try RunningProxy.events(response.body))
-        #expect(checker.problems == [])
-        #expect(checker.finalMessage["content"] == [["type": "text", "text": "Whole answer"]])
-        await proxy.stop()
-        await upstream.stop()
     }
 
     @Test(arguments: [
@@ -84,34 +84,34 @@ private func withStream(_ request: JSONValue) -> JSONValue {
         (500, 500, "api_error"), (503, 529, "overloaded_error"), (529, 529, "overloaded_error"), (502, 502, "api_error"),
     ])
     func upstreamErrorsKeepTheirMeaning(upstreamStatus: Int, status: Int, type: String) async throws {
-        let upstream = try ScriptedUpstream { request, _ in
+        try await withScriptedUpstream { request, _ in
             if request.path.hasSuffix("/models") { return ScriptedUpstream.json(ScriptedUpstream.models) }
             return ScriptedUpstream.json(["error": ["message": "scripted failure", "type": "x"]], status: upstreamStatus)
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream) { proxy in
+                for request in [simpleRequest, withStream(simpleRequest)] {
+                    let response = try await proxy.post("/v1/messages", request)
+                    #expect(response.status == status)
+                    let body = try JSONValue(parsing: response.body)
+                    #expect(body["type"]?.stringValue == "error")
+                    #expect(body["error"]?["type"]?.stringValue == type)
+                    #expect(body["error"]?["message"]?.stringValue?.contains("scripted failure") == true)
+                }
+            }
         }
-        let proxy = try RunningProxy(upstream: upstream)
-        for request in [simpleRequest, withStream(simpleRequest)] {
-            let response = try await proxy.post("/v1/messages", request)
-            #expect(response.status == status)
-            let body = try JSONValue(parsing: response.body)
-            #expect(body["type"]?.stringValue == "error")
-            #expect(body["error"]?["type"]?.stringValue == type)
-            #expect(body["error"]?["message"]?.stringValue?.contains("scripted failure") == true)
-        }
-        await proxy.stop()
-        await upstream.stop()
     }
 
     @Test func contextLengthErrorsBecomePromptTooLong() async throws {
-        let upstream = try ScriptedUpstream { request, _ in
+        try await withScriptedUpstream { request, _ in
             if request.path.hasSuffix("/models") { return ScriptedUpstream.json(ScriptedUpstream.models) }
             return ScriptedUpstream.json(["error": ["message": "This model's maximum context length is 32768 tokens. However, you requested 40000 tokens (39000 in the messages, 1000 in the completion).", "code": "context_length_exceeded"]], status: 400)
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream) { proxy in
+                let body = try JSONValue(parsing: try await proxy.post("/v1/messages", simpleRequest).body)
+                #expect(body["error"]?["type"]?.stringValue == "invalid_request_error")
+                #expect(body["error"]?["message"]?.stringValue == "prompt is too long: 40000 tokens > 32768 maximum")
+            }
         }
-        let proxy = try RunningProxy(upstream: upstream)
-        let body = try JSONValue(parsing: try await proxy.post("/v1/messages", simpleRequest).body)
-        #expect(body["error"]?["type"]?.stringValue == "invalid_request_error")
-        #expect(body["error"]?["message"]?.stringValue == "prompt is too long: 40000 tokens > 32768 maximum")
-        await proxy.stop()
-        await upstream.stop()
     }
 
     @Test func a429IsRetriedAfterRetryAfter() async throws {
@@ -138,19 +138,19 @@ private func withStream(_ request: JSONValue) -> JSONValue {
     }
 
     @Test func modelMapGlobsAndCaseCorrection() async throws {
-        let upstream = try ScriptedUpstream { request, _ in
+        try await withScriptedUpstream { request, _ in
             request.path.hasSuffix("/models") ? ScriptedUpstream.json(ScriptedUpstream.models) : ScriptedUpstream.completion(["role": "assistant", "content": "ok"])
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream, environment: ["MODEL_MAP": #"{"claude-*haiku*":"qwen/qwen3-coder-480b-a35b-instruct"}"#]) { proxy in
+                _ = try await proxy.post("/v1/messages", ["model": "claude-3-5-haiku-20241022", "max_tokens": 10, "messages": [["role": "user", "content": "x"]]])
+                _ = try await proxy.post("/v1/messages", ["model": "DEEPSEEK-AI/deepseek-v3", "max_tokens": 10, "messages": [["role": "user", "content": "x"]]])
+                _ = try await proxy.post("/v1/messages", ["model": "unknown/model", "max_tokens": 10, "messages": [["role": "user", "content": "x"]]])
+                let sent = upstream.completionRequests.map { $0.body?["model"]?.stringValue ?? "" }
+                #expect(sent == ["Qwen/Qwen3-Coder-480B-A35B-Instruct", "deepseek-ai/DeepSeek-V3", "unknown/model"])
+                // One model-list fetch served all three requests.
+                #expect(upstream.received.filter { $0.path.hasSuffix("/models") }.count == 1)
+            }
         }
-        let proxy = try RunningProxy(upstream: upstream, environment: ["MODEL_MAP": #"{"claude-*haiku*":"qwen/qwen3-coder-480b-a35b-instruct"}"#])
-        _ = try await proxy.post("/v1/messages", ["model": "claude-3-5-haiku-20241022", "max_tokens": 10, "messages": [["role": "user", "content": "x"]]])
-        _ = try await proxy.post("/v1/messages", ["model": "DEEPSEEK-AI/deepseek-v3", "max_tokens": 10, "messages": [["role": "user", "content": "x"]]])
-        _ = try await proxy.post("/v1/messages", ["model": "unknown/model", "max_tokens": 10, "messages": [["role": "user", "content": "x"]]])
-        let sent = upstream.completionRequests.map { $0.body?["model"]?.stringValue ?? "" }
-        #expect(sent == ["Qwen/Qwen3-Coder-480B-A35B-Instruct", "deepseek-ai/DeepSeek-V3", "unknown/model"])
-        // One model-list fetch served all three requests.
-        #expect(upstream.received.filter { $0.path.hasSuffix("/models") }.count == 1)
-        await proxy.stop()
-        await upstream.stop()
     }
 
     @Test func authStyles() async throws {
@@ -176,33 +176,33 @@ private func withStream(_ request: JSONValue) -> JSONValue {
     }
 
     @Test func invalidRequestsAreRefusedBeforeTheUpstream() async throws {
-        let upstream = try ScriptedUpstream { _, _ in ScriptedUpstream.completion(["role": "assistant", "content": "no"]) }
-        let proxy = try RunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0"])
-        let notJSON = try await proxy.send("POST", "/v1/messages", body: Array("{nope".utf8))
-        #expect(notJSON.status == 400)
-        let noModel = try await proxy.post("/v1/messages", ["max_tokens": 5, "messages": []])
-        #expect(noModel.status == 400)
-        #expect(try JSONValue(parsing: noModel.body)["error"]?["message"]?.stringValue == "model: Field required")
-        #expect(upstream.completionRequests.isEmpty)
-        await proxy.stop()
-        await upstream.stop()
+        try await withScriptedUpstream { _, _ in ScriptedUpstream.completion(["role": "assistant", "content": "no"]) } run: { upstream in
+            try await withRunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0"]) { proxy in
+                let notJSON = try await proxy.send("POST", "/v1/messages", body: Array("{nope".utf8))
+                #expect(notJSON.status == 400)
+                let noModel = try await proxy.post("/v1/messages", ["max_tokens": 5, "messages": []])
+                #expect(noModel.status == 400)
+                #expect(try JSONValue(parsing: noModel.body)["error"]?["message"]?.stringValue == "model: Field required")
+                #expect(upstream.completionRequests.isEmpty)
+            }
+        }
     }
 
     @Test func countTokensAndModels() async throws {
-        let upstream = try ScriptedUpstream { _, _ in ScriptedUpstream.json(ScriptedUpstream.models) }
-        let proxy = try RunningProxy(upstream: upstream)
-        let count = try JSONValue(parsing: try await proxy.post("/v1/messages/count_tokens", simpleRequest).body)
-        #expect((count["input_tokens"]?.intValue ?? 0) > 0)
-        let list = try JSONValue(parsing: try await proxy.send("GET", "/v1/models").body)
-        #expect(list["data"]?[0] == ["type": "model", "id": "deepseek-ai/DeepSeek-V3", "display_name": "deepseek-ai/DeepSeek-V3", "created_at": "2023-11-14T22:13:20Z"])
-        #expect(list["has_more"] == false)
-        #expect(list["first_id"]?.stringValue == "deepseek-ai/DeepSeek-V3")
-        #expect(list["last_id"]?.stringValue == "Qwen/Qwen3-Coder-480B-A35B-Instruct")
-        let one = try await proxy.send("GET", "/v1/models/deepseek-ai/DeepSeek-V3")
-        #expect(try JSONValue(parsing: one.body)["id"]?.stringValue == "deepseek-ai/DeepSeek-V3")
-        #expect(try await proxy.send("GET", "/v1/models/none").status == 404)
-        await proxy.stop()
-        await upstream.stop()
+        try await withScriptedUpstream { _, _ in ScriptedUpstream.json(ScriptedUpstream.models) } run: { upstream in
+            try await withRunningProxy(upstream: upstream) { proxy in
+                let count = try JSONValue(parsing: try await proxy.post("/v1/messages/count_tokens", simpleRequest).body)
+                #expect((count["input_tokens"]?.intValue ?? 0) > 0)
+                let list = try JSONValue(parsing: try await proxy.send("GET", "/v1/models").body)
+                #expect(list["data"]?[0] == ["type": "model", "id": "deepseek-ai/DeepSeek-V3", "display_name": "deepseek-ai/DeepSeek-V3", "created_at": "2023-11-14T22:13:20Z"])
+                #expect(list["has_more"] == false)
+                #expect(list["first_id"]?.stringValue == "deepseek-ai/DeepSeek-V3")
+                #expect(list["last_id"]?.stringValue == "Qwen/Qwen3-Coder-480B-A35B-Instruct")
+                let one = try await proxy.send("GET", "/v1/models/deepseek-ai/DeepSeek-V3")
+                #expect(try JSONValue(parsing: one.body)["id"]?.stringValue == "deepseek-ai/DeepSeek-V3")
+                #expect(try await proxy.send("GET", "/v1/models/none").status == 404)
+            }
+        }
     }
 
     @Test func anUnreachableUpstreamIs502() async throws {
@@ -222,7 +222,7 @@ private func withStream(_ request: JSONValue) -> JSONValue {
 
     @Test func toolCallsWrittenAsTextBecomeToolUse() async throws {
         let written = "I'll list them.\n<tool_call>\n<function=Bash>\n<parameter=command>\nls -la\n</parameter>\n</function>\n</tool_call>"
-        let upstream = try ScriptedUpstream { request, _ in
+        try await withScriptedUpstream { request, _ in
             if (try? JSONValue(parsing: request.body))?["stream"]?.boolValue == true {
                 let pieces = stride(from: 0, to: written.count, by: 7).map { offset in
                     String(written.dropFirst(offset).prefix(7))
@@ -230,86 +230,86 @@ private func withStream(_ request: JSONValue) -> JSONValue {
                 return ScriptedUpstream.stream(pieces.map { chunk(["content": JSONValue($0)]) } + [chunk([:], finish: "stop")])
             }
             return ScriptedUpstream.completion(["role": "assistant", "content": JSONValue(written)])
-        }
-        let proxy = try RunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0"])
-        var request = simpleRequest.objectValue!
-        request["model"] = "Qwen/Qwen3-Coder-480B-A35B-Instruct"
-        request["tools"] = [["name": "Bash", "input_schema": ["type": "object", "properties": ["command": ["type": "string"]]]]]
-        let expected: JSONValue = [["type": "text", "text": "I'll list them.\n"], ["type": "tool_use", "name": "Bash", "input": ["command": "ls -la"]]]
-        let whole = try JSONValue(parsing: try await proxy.post("/v1/messages", .object(request)).body)
-        request["stream"] = true
-        let streamed = AnthropicStreamChecker(try RunningProxy.events(try await proxy.post("/v1/messages", .object(request)).body))
-        #expect(streamed.problems == [])
-        for message in [whole, streamed.finalMessage] {
-            let content = message["content"]?.arrayValue?.map { block -> JSONValue in
-                var block = block.objectValue!
-                block["id"] = nil
-                return .object(block)
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0"]) { proxy in
+                var request = simpleRequest.objectValue!
+                request["model"] = "Qwen/Qwen3-Coder-480B-A35B-Instruct"
+                request["tools"] = [["name": "Bash", "input_schema": ["type": "object", "properties": ["command": ["type": "string"]]]]]
+                let expected: JSONValue = [["type": "text", "text": "I'll list them.\n"], ["type": "tool_use", "name": "Bash", "input": ["command": "ls -la"]]]
+                let whole = try JSONValue(parsing: try await proxy.post("/v1/messages", .object(request)).body)
+                request["stream"] = true
+                let streamed = AnthropicStreamChecker(try RunningProxy.events(try await proxy.post("/v1/messages", .object(request)).body))
+                #expect(streamed.problems == [])
+                for message in [whole, streamed.finalMessage] {
+                    let content = message["content"]?.arrayValue?.map { block -> JSONValue in
+                        var block = block.objectValue!
+                        block["id"] = nil
+                        return .object(block)
+                    }
+                    #expect(content.map(JSONValue.array) == expected)
+                    #expect(message["stop_reason"]?.stringValue == "tool_use")
+                }
             }
-            #expect(content.map(JSONValue.array) == expected)
-            #expect(message["stop_reason"]?.stringValue == "tool_use")
         }
-        await proxy.stop()
-        await upstream.stop()
     }
 
     @Test func aSlowUpstreamIs504() async throws {
-        let upstream = try ScriptedUpstream { _, _ in
+        try await withScriptedUpstream { _, _ in
             try? await Task.sleep(for: .seconds(3600))  // answers only when cancelled
             return ScriptedUpstream.completion(["role": "assistant", "content": "late"])
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0", "UPSTREAM_TIMEOUT": "0.2"]) { proxy in
+                let response = try await proxy.post("/v1/messages", simpleRequest)
+                #expect(response.status == 504)
+                #expect(try JSONValue(parsing: response.body)["error"]?["type"]?.stringValue == "timeout_error")
+            }
         }
-        let proxy = try RunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0", "UPSTREAM_TIMEOUT": "0.2"])
-        let response = try await proxy.post("/v1/messages", simpleRequest)
-        #expect(response.status == 504)
-        #expect(try JSONValue(parsing: response.body)["error"]?["type"]?.stringValue == "timeout_error")
-        await proxy.stop()
-        await upstream.stop()
     }
 
     @Test func imagesAndThinkingReachTheUpstream() async throws {
-        let upstream = try ScriptedUpstream { _, _ in
+        try await withScriptedUpstream { _, _ in
             ScriptedUpstream.completion(["role": "assistant", "reasoning_content": "looked", "content": "a cat"])
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0", "THINKING_TEMPLATE_KWARGS": #"{"thinking":true}"#]) { proxy in
+                let request: JSONValue = [
+                    "model": "m", "max_tokens": 50, "thinking": ["type": "enabled", "budget_tokens": 20000],
+                    "messages": [["role": "user", "content": [
+                        ["type": "image", "source": ["type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="]],
+                        ["type": "text", "text": "What is this?"],
+                    ]]],
+                ]
+                let message = try JSONValue(parsing: try await proxy.post("/v1/messages", request).body)
+                #expect(message["content"] == [["type": "thinking", "thinking": "looked", "signature": JSONValue(StreamTranslator.signature)], ["type": "text", "text": "a cat"]])
+                let sent = try #require(upstream.completionRequests.first?.body)
+                #expect(sent["messages"]?[0]?["content"]?[0] == ["type": "image_url", "image_url": ["url": "data:image/png;base64,iVBORw0KGgo="]])
+                #expect(sent["reasoning_effort"]?.stringValue == "high")
+                #expect(sent["chat_template_kwargs"] == ["thinking": true])
+            }
         }
-        let proxy = try RunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0", "THINKING_TEMPLATE_KWARGS": #"{"thinking":true}"#])
-        let request: JSONValue = [
-            "model": "m", "max_tokens": 50, "thinking": ["type": "enabled", "budget_tokens": 20000],
-            "messages": [["role": "user", "content": [
-                ["type": "image", "source": ["type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="]],
-                ["type": "text", "text": "What is this?"],
-            ]]],
-        ]
-        let message = try JSONValue(parsing: try await proxy.post("/v1/messages", request).body)
-        #expect(message["content"] == [["type": "thinking", "thinking": "looked", "signature": JSONValue(StreamTranslator.signature)], ["type": "text", "text": "a cat"]])
-        let sent = try #require(upstream.completionRequests.first?.body)
-        #expect(sent["messages"]?[0]?["content"]?[0] == ["type": "image_url", "image_url": ["url": "data:image/png;base64,iVBORw0KGgo="]])
-        #expect(sent["reasoning_effort"]?.stringValue == "high")
-        #expect(sent["chat_template_kwargs"] == ["thinking": true])
-        await proxy.stop()
-        await upstream.stop()
     }
 
     @Test func anUpstreamResetMidStreamEndsWithAnErrorEvent() async throws {
-        let upstream = try ScriptedUpstream { _, _ in
+        try await withScriptedUpstream { _, _ in
             HTTPResponse(status: 200, headers: ["Content-Type": "text/event-stream"], body: .stream { writer in
                 try await writer.write(Array("data: ".utf8) + chunk(["content": "partial"]).serialized() + Array("\n\n".utf8))
                 throw IOError.closed  // the upstream server drops the connection mid-body
             })
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0"]) { proxy in
+                let response = try await proxy.post("/v1/messages", withStream(simpleRequest))
+                let events = try RunningProxy.events(response.body)
+                let checker = AnthropicStreamChecker(events)
+                #expect(checker.problems == [])
+                #expect(events.last?.type == "error")
+                #expect(!events.contains { $0.type == "message_stop" })
+            }
         }
-        let proxy = try RunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0"])
-        let response = try await proxy.post("/v1/messages", withStream(simpleRequest))
-        let events = try RunningProxy.events(response.body)
-        let checker = AnthropicStreamChecker(events)
-        #expect(checker.problems == [])
-        #expect(events.last?.type == "error")
-        #expect(!events.contains { $0.type == "message_stop" })
-        await proxy.stop()
-        await upstream.stop()
     }
 
     @Test func aClientThatDisconnectsCancelsTheUpstreamRequest() async throws {
         let upstreamSawRequest = Signal()
         let upstreamCancelled = Signal()
-        let upstream = try ScriptedUpstream { request, _ in
+        try await withScriptedUpstream { request, _ in
             // The model list (for limits) answers at once; the completion never does.
             if request.path.hasSuffix("/models") { return ScriptedUpstream.json(ScriptedUpstream.models) }
             upstreamSawRequest.fire()
@@ -319,18 +319,18 @@ private func withStream(_ request: JSONValue) -> JSONValue {
                 upstreamCancelled.fire()
             }
             return ScriptedUpstream.completion(["role": "assistant", "content": "too late"])
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0"]) { proxy in
+                let connection = try await TCPConnection.connect(to: SocketAddress(ip: "127.0.0.1", port: proxy.proxy.port)!)
+                let body = simpleRequest.serialized()
+                try await connection.write(Array("POST /v1/messages HTTP/1.1\r\nHost: x\r\nx-api-key: k\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body)
+                await upstreamSawRequest.wait()
+                let closedAt = ContinuousClock.now
+                connection.close()
+                await upstreamCancelled.wait()
+                #expect(ContinuousClock.now - closedAt < .seconds(1))
+            }
         }
-        let proxy = try RunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0"])
-        let connection = try await TCPConnection.connect(to: SocketAddress(ip: "127.0.0.1", port: proxy.proxy.port)!)
-        let body = simpleRequest.serialized()
-        try await connection.write(Array("POST /v1/messages HTTP/1.1\r\nHost: x\r\nx-api-key: k\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body)
-        await upstreamSawRequest.wait()
-        let closedAt = ContinuousClock.now
-        connection.close()
-        await upstreamCancelled.wait()
-        #expect(ContinuousClock.now - closedAt < .seconds(1))
-        await proxy.stop()
-        await upstream.stop()
     }
 }
 

@@ -49,7 +49,7 @@ private let model = "deepseek-ai/DeepSeek-V3"
     @Test func requestsLatenciesTokensStreamsAndRetriesAreCounted() async throws {
         let gate = Gate()
         let streamStarted = Gate()
-        let upstream = try ScriptedUpstream { request, index in
+        try await withScriptedUpstream { request, index in
             if request.path.hasSuffix("/models") { return ScriptedUpstream.json(ScriptedUpstream.models) }
             let body = try? JSONValue(parsing: request.body)
             switch body?["messages"]?[0]?["content"]?.stringValue {
@@ -71,61 +71,61 @@ private let model = "deepseek-ai/DeepSeek-V3"
             default:
                 return ScriptedUpstream.completion(["role": "assistant", "content": "Hello!"], usage: ["prompt_tokens": 12, "completion_tokens": 3])
             }
-        }
-        let proxy = try RunningProxy(upstream: upstream, environment: ["PROXY_MAX_RETRY_ON_429": "1", "AUTO_FIX_MODEL_CASE": "0"])
-        func ask(_ text: String, stream: Bool = false) async throws -> Int {
-            let body: JSONValue = ["model": JSONValue(model), "max_tokens": 10, "stream": JSONValue(stream), "messages": [["role": "user", "content": JSONValue(text)]]]
-            return try await proxy.post("/v1/messages", body).status
-        }
-        #expect(try await ask("hi") == 200)
-        #expect(try await ask("hi") == 200)
-        #expect(try await ask("broken") == 500)
-        #expect(try await ask("busy") == 200)
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream, environment: ["PROXY_MAX_RETRY_ON_429": "1", "AUTO_FIX_MODEL_CASE": "0"]) { proxy in
+                func ask(_ text: String, stream: Bool = false) async throws -> Int {
+                    let body: JSONValue = ["model": JSONValue(model), "max_tokens": 10, "stream": JSONValue(stream), "messages": [["role": "user", "content": JSONValue(text)]]]
+                    return try await proxy.post("/v1/messages", body).status
+                }
+                #expect(try await ask("hi") == 200)
+                #expect(try await ask("hi") == 200)
+                #expect(try await ask("broken") == 500)
+                #expect(try await ask("busy") == 200)
 
-        // A stream in flight: its first event has reached the client, the upstream holds the rest.
-        let streamBody: JSONValue = ["model": JSONValue(model), "max_tokens": 10, "stream": true, "messages": [["role": "user", "content": "stream"]]]
-        let url = HTTPURL("http://127.0.0.1:\(proxy.proxy.port)/v1/messages")!
-        let streaming = try await proxy.client.execute(HTTPClientRequest(method: "POST", url: url, headers: ["x-api-key": "k", "Content-Type": "application/json"], body: streamBody.serialized()))
-        var events = streaming.body.makeAsyncIterator()
-        _ = try await events.next()
-        await streamStarted.wait()
-        let during = try await scrape(proxy)
-        #expect(during["chutes_proxy_active_streams"] == 1)
-        #expect((during["chutes_proxy_active_connections"] ?? 0) >= 2)  // the stream's and the scrape's
-        #expect((during["chutes_proxy_upstream_connections"] ?? 0) >= 1)
-        gate.open()
-        while try await events.next() != nil {}
+                // A stream in flight: its first event has reached the client, the upstream holds the rest.
+                let streamBody: JSONValue = ["model": JSONValue(model), "max_tokens": 10, "stream": true, "messages": [["role": "user", "content": "stream"]]]
+                let url = HTTPURL("http://127.0.0.1:\(proxy.proxy.port)/v1/messages")!
+                let streaming = try await proxy.client.execute(HTTPClientRequest(method: "POST", url: url, headers: ["x-api-key": "k", "Content-Type": "application/json"], body: streamBody.serialized()))
+                var events = streaming.body.makeAsyncIterator()
+                _ = try await events.next()
+                await streamStarted.wait()
+                let during = try await scrape(proxy)
+                #expect(during["chutes_proxy_active_streams"] == 1)
+                #expect((during["chutes_proxy_active_connections"] ?? 0) >= 2)  // the stream's and the scrape's
+                #expect((during["chutes_proxy_upstream_connections"] ?? 0) >= 1)
+                gate.open()
+                while try await events.next() != nil {}
 
-        let after = try await scrape(proxy)
-        let labels = "endpoint=\"messages\",status=\"200\",model=\"\(model)\""
-        #expect(after["chutes_proxy_requests_total{\(labels)}"] == 4)
-        #expect(after["chutes_proxy_requests_total{endpoint=\"messages\",status=\"500\",model=\"\(model)\"}"] == 1)
-        #expect(after["chutes_proxy_active_streams"] == 0)
-        #expect(after["chutes_proxy_upstream_429_retries_total"] == 1)
-        #expect(after["chutes_proxy_input_tokens_total{model=\"\(model)\"}"] == Double(12 + 12 + 12 + 40))
-        #expect(after["chutes_proxy_output_tokens_total{model=\"\(model)\"}"] == Double(3 + 3 + 3 + 7))
-        #expect(after["chutes_proxy_upstream_latency_seconds_count{model=\"\(model)\"}"] == 5)
-        #expect(after["chutes_proxy_time_to_first_token_seconds_count{model=\"\(model)\"}"] == 1)
-        #expect(after["chutes_proxy_request_duration_seconds_count{endpoint=\"messages\"}"] == 5)
-        #expect(after["chutes_proxy_requests_total{endpoint=\"metrics\",status=\"200\",model=\"none\"}"] == 1)
-        await proxy.stop()
-        await upstream.stop()
+                let after = try await scrape(proxy)
+                let labels = "endpoint=\"messages\",status=\"200\",model=\"\(model)\""
+                #expect(after["chutes_proxy_requests_total{\(labels)}"] == 4)
+                #expect(after["chutes_proxy_requests_total{endpoint=\"messages\",status=\"500\",model=\"\(model)\"}"] == 1)
+                #expect(after["chutes_proxy_active_streams"] == 0)
+                #expect(after["chutes_proxy_upstream_429_retries_total"] == 1)
+                #expect(after["chutes_proxy_input_tokens_total{model=\"\(model)\"}"] == Double(12 + 12 + 12 + 40))
+                #expect(after["chutes_proxy_output_tokens_total{model=\"\(model)\"}"] == Double(3 + 3 + 3 + 7))
+                #expect(after["chutes_proxy_upstream_latency_seconds_count{model=\"\(model)\"}"] == 5)
+                #expect(after["chutes_proxy_time_to_first_token_seconds_count{model=\"\(model)\"}"] == 1)
+                #expect(after["chutes_proxy_request_duration_seconds_count{endpoint=\"messages\"}"] == 5)
+                #expect(after["chutes_proxy_requests_total{endpoint=\"metrics\",status=\"200\",model=\"none\"}"] == 1)
+            }
+        }
     }
 
     @Test func fallbacksAndBreakersHaveARecordingAPI() async throws {
-        let upstream = try ScriptedUpstream { _, _ in ScriptedUpstream.json([:]) }
-        let proxy = try RunningProxy(upstream: upstream)
-        proxy.proxy.metrics.fallback(from: "a/one", to: "b/two")
-        proxy.proxy.metrics.fallback(from: "a/one", to: "b/two")
-        proxy.proxy.metrics.breaker(model: "a/one", state: .open)
-        proxy.proxy.metrics.breaker(model: "b/two", state: .halfOpen)
-        proxy.proxy.metrics.breaker(model: "b/two", state: .closed)
-        let scraped = try await scrape(proxy)
-        #expect(scraped["chutes_proxy_fallbacks_total{from=\"a/one\",to=\"b/two\"}"] == 2)
-        #expect(scraped["chutes_proxy_circuit_breaker_state{model=\"a/one\"}"] == 2)
-        #expect(scraped["chutes_proxy_circuit_breaker_state{model=\"b/two\"}"] == 0)
-        await proxy.stop()
-        await upstream.stop()
+        try await withScriptedUpstream { _, _ in ScriptedUpstream.json([:]) } run: { upstream in
+            try await withRunningProxy(upstream: upstream) { proxy in
+                proxy.proxy.metrics.fallback(from: "a/one", to: "b/two")
+                proxy.proxy.metrics.fallback(from: "a/one", to: "b/two")
+                proxy.proxy.metrics.breaker(model: "a/one", state: .open)
+                proxy.proxy.metrics.breaker(model: "b/two", state: .halfOpen)
+                proxy.proxy.metrics.breaker(model: "b/two", state: .closed)
+                let scraped = try await scrape(proxy)
+                #expect(scraped["chutes_proxy_fallbacks_total{from=\"a/one\",to=\"b/two\"}"] == 2)
+                #expect(scraped["chutes_proxy_circuit_breaker_state{model=\"a/one\"}"] == 2)
+                #expect(scraped["chutes_proxy_circuit_breaker_state{model=\"b/two\"}"] == 0)
+            }
+        }
     }
 
     @Test func clientChosenModelNamesCannotGrowTheSeriesWithoutBound() async throws {
@@ -143,13 +143,13 @@ private let model = "deepseek-ai/DeepSeek-V3"
     }
 
     @Test func metricsCanBeSwitchedOff() async throws {
-        let upstream = try ScriptedUpstream { _, _ in ScriptedUpstream.json([:]) }
-        let proxy = try RunningProxy(upstream: upstream, environment: ["METRICS_ENABLED": "0"])
-        let response = try await proxy.send("GET", "/metrics")
-        #expect(response.status == 404)
-        #expect(try ProxyConfiguration(environment: [:]).metricsEnabled)
-        await proxy.stop()
-        await upstream.stop()
+        try await withScriptedUpstream { _, _ in ScriptedUpstream.json([:]) } run: { upstream in
+            try await withRunningProxy(upstream: upstream, environment: ["METRICS_ENABLED": "0"]) { proxy in
+                let response = try await proxy.send("GET", "/metrics")
+                #expect(response.status == 404)
+                #expect(try ProxyConfiguration(environment: [:]).metricsEnabled)
+            }
+        }
     }
 }
 

@@ -2,31 +2,17 @@ import AsyncIO
 import Foundation
 import HTTP1
 import JSON
+import TestSupport
 import Testing
 @testable import ChutesProxy
 
 /// Sends one request over a fresh connection and reads the whole response.
 func exchange(_ request: String, port: Int) async throws -> (status: Int, headers: HTTPHeaders, body: JSONValue?) {
-    let connection = try await TCPConnection.connect(to: SocketAddress(ip: "127.0.0.1", port: port)!)
-    try await connection.write(Array(request.utf8))
-    var parser = HTTPResponseParser()
-    parser.expectResponse(toHEAD: request.hasPrefix("HEAD"))
-    var head: HTTPResponseHead?
-    var body: [UInt8] = []
-    while true {
-        while let event = try parser.next() {
-            switch event {
-            case .head(let parsed): head = parsed
-            case .body(let part): body += part
-            case .end:
-                let parsed = body.isEmpty ? nil : try JSONValue(parsing: body)
-                return (head!.status, head!.headers, parsed)
-            }
-        }
-        let bytes = try await connection.read(deadline: .after(.seconds(10)))
-        guard !bytes.isEmpty else { throw IOError.closed }
-        parser.feed(bytes)
-    }
+    let client = try await RawClient.connect(port: port)
+    defer { client.connection.close() }
+    try await client.send(request)
+    guard let response = try await client.response(toHEAD: request.hasPrefix("HEAD")) else { throw IOError.closed }
+    return (response.head.status, response.head.headers, response.body.isEmpty ? nil : try JSONValue(parsing: response.body))
 }
 
 @Suite struct ProxyServerTests {

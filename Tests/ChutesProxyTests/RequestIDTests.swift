@@ -31,67 +31,67 @@ private func isRequestID(_ value: String?) -> Bool {
     }
 
     @Test func everyResponseCarriesARequestIDAndErrorBodiesRepeatIt() async throws {
-        let upstream = try ScriptedUpstream { request, _ in
+        try await withScriptedUpstream { request, _ in
             if request.path.hasSuffix("/models") { return ScriptedUpstream.json(ScriptedUpstream.models) }
             if request.body.contains(UInt8(ascii: "!")) { return ScriptedUpstream.json(["error": ["message": "no capacity"]], status: 503) }
             return ScriptedUpstream.completion(["role": "assistant", "content": "Hello!"])
-        }
-        let proxy = try RunningProxy(upstream: upstream)
-        var ids: [String] = []
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream) { proxy in
+                var ids: [String] = []
 
-        for path in ["/health", "/"] {
-            let health = try await proxy.send("GET", path)
-            #expect(health.status == 200)
-            #expect(isRequestID(health.headers["request-id"]))
-            ids.append(health.headers["request-id"] ?? "")
-        }
+                for path in ["/health", "/"] {
+                    let health = try await proxy.send("GET", path)
+                    #expect(health.status == 200)
+                    #expect(isRequestID(health.headers["request-id"]))
+                    ids.append(health.headers["request-id"] ?? "")
+                }
 
-        let ok = try await proxy.post("/v1/messages", hello)
-        #expect(ok.status == 200)
-        #expect(isRequestID(ok.headers["request-id"]))
-        ids.append(ok.headers["request-id"] ?? "")
+                let ok = try await proxy.post("/v1/messages", hello)
+                #expect(ok.status == 200)
+                #expect(isRequestID(ok.headers["request-id"]))
+                ids.append(ok.headers["request-id"] ?? "")
 
-        var failing = hello.objectValue!
-        failing["messages"] = [["role": "user", "content": "Hi!"]]
-        let errors = [
-            try await proxy.send("GET", "/nope"),
-            try await proxy.send("PUT", "/v1/messages"),
-            try await proxy.send("POST", "/v1/messages", body: Array("{not json".utf8)),
-            try await proxy.post("/v1/messages", .object(failing)),
-        ]
-        for error in errors {
-            let body = try JSONValue(parsing: error.body)
-            #expect(error.status >= 400)
-            #expect(body["type"]?.stringValue == "error")
-            #expect(body["error"]?["type"]?.stringValue != nil)
-            #expect(isRequestID(error.headers["request-id"]))
-            #expect(body["request_id"]?.stringValue == error.headers["request-id"])
-            ids.append(error.headers["request-id"] ?? "")
+                var failing = hello.objectValue!
+                failing["messages"] = [["role": "user", "content": "Hi!"]]
+                let errors = [
+                    try await proxy.send("GET", "/nope"),
+                    try await proxy.send("PUT", "/v1/messages"),
+                    try await proxy.send("POST", "/v1/messages", body: Array("{not json".utf8)),
+                    try await proxy.post("/v1/messages", .object(failing)),
+                ]
+                for error in errors {
+                    let body = try JSONValue(parsing: error.body)
+                    #expect(error.status >= 400)
+                    #expect(body["type"]?.stringValue == "error")
+                    #expect(body["error"]?["type"]?.stringValue != nil)
+                    #expect(isRequestID(error.headers["request-id"]))
+                    #expect(body["request_id"]?.stringValue == error.headers["request-id"])
+                    ids.append(error.headers["request-id"] ?? "")
+                }
+                #expect(Set(ids).count == ids.count)
+            }
         }
-        #expect(Set(ids).count == ids.count)
-        await proxy.stop()
-        await upstream.stop()
     }
 
     @Test func streamsCarryTheHeaderAndAnErrorEventRepeatsIt() async throws {
-        let upstream = try ScriptedUpstream { request, _ in
+        try await withScriptedUpstream { request, _ in
             if request.path.hasSuffix("/models") { return ScriptedUpstream.json(ScriptedUpstream.models) }
             return ScriptedUpstream.stream([chunk(["role": "assistant", "content": "Hel"]), ["error": ["message": "engine died"]]], done: false)
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream) { proxy in
+                var request = hello.objectValue!
+                request["stream"] = true
+                let response = try await proxy.post("/v1/messages", .object(request))
+                #expect(response.status == 200)
+                let id = try #require(response.headers["request-id"])
+                #expect(isRequestID(id))
+                let events = try RunningProxy.events(response.body)
+                let error = try #require(events.last)
+                #expect(error.type == "error")
+                #expect(error.payload["request_id"]?.stringValue == id)
+                #expect(error.payload["error"]?["message"]?.stringValue?.contains("engine died") == true)
+            }
         }
-        let proxy = try RunningProxy(upstream: upstream)
-        var request = hello.objectValue!
-        request["stream"] = true
-        let response = try await proxy.post("/v1/messages", .object(request))
-        #expect(response.status == 200)
-        let id = try #require(response.headers["request-id"])
-        #expect(isRequestID(id))
-        let events = try RunningProxy.events(response.body)
-        let error = try #require(events.last)
-        #expect(error.type == "error")
-        #expect(error.payload["request_id"]?.stringValue == id)
-        #expect(error.payload["error"]?["message"]?.stringValue?.contains("engine died") == true)
-        await proxy.stop()
-        await upstream.stop()
     }
 
     @Test func requestsRefusedBeforeRoutingGetAnIDToo() async throws {

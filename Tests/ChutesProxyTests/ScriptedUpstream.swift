@@ -31,7 +31,7 @@ final class ScriptedUpstream: Sendable {
         scheme = tls == nil ? "http" : "https"
         server = try HTTPServer(configuration: configuration, responder: ClosureResponder { request in
             let index = log.entries.withLock { entries in
-                entries.append(Received(method: request.method, path: request.head.target, headers: request.headers, body: try? JSONValue(parsing: request.body)))
+                entries.append(Received(method: request.method.rawValue, path: request.head.target, headers: request.headers, body: try? JSONValue(parsing: request.body)))
                 return entries.count - 1
             }
             return await script(request, index)
@@ -136,7 +136,7 @@ struct RunningProxy: Sendable {
         try await send("POST", path, body: body.serialized(), headers: headers)
     }
 
-    func send(_ method: String, _ path: String, body: [UInt8] = [], headers: HTTPHeaders = ["x-api-key": "sk-client-key-123"]) async throws -> (status: Int, headers: HTTPHeaders, body: [UInt8]) {
+    func send(_ method: HTTPMethod, _ path: String, body: [UInt8] = [], headers: HTTPHeaders = ["x-api-key": "sk-client-key-123"]) async throws -> (status: Int, headers: HTTPHeaders, body: [UInt8]) {
         var headers = headers
         if !body.isEmpty { headers.add(name: "Content-Type", value: "application/json") }
         let url = HTTPURL("http://127.0.0.1:\(proxy.port)\(path)")!
@@ -158,4 +158,40 @@ struct RunningProxy: Sendable {
 
 func chunk(_ delta: JSONValue, finish: String? = nil) -> JSONValue {
     ["id": "c", "object": "chat.completion.chunk", "choices": [["index": 0, "delta": delta, "finish_reason": finish.map { JSONValue($0) } ?? nil]]]
+}
+
+/// Runs `body` against a scripted upstream on loopback, then stops the upstream, also when
+/// `body` throws (a failed `#require`), so no test leaves a server running.
+func withScriptedUpstream<Result>(
+    tls: TLSContext? = nil,
+    _ script: @escaping ScriptedUpstream.Script,
+    run body: (ScriptedUpstream) async throws -> Result
+) async throws -> Result {
+    try await stopping(try ScriptedUpstream(tls: tls, script), with: { await $0.stop() }, after: body)
+}
+
+/// Runs `body` against the proxy on a free loopback port in front of `upstream`, then stops
+/// the proxy, also when `body` throws.
+func withRunningProxy<Result>(
+    upstream: ScriptedUpstream,
+    environment: [String: String] = [:],
+    logger: Logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
+    _ body: (RunningProxy) async throws -> Result
+) async throws -> Result {
+    try await stopping(try RunningProxy(upstream: upstream, environment: environment, logger: logger), with: { await $0.stop() }, after: body)
+}
+
+/// Runs `body` with `server`, then `stop`s it whether `body` returned or threw.
+private func stopping<Server, Result>(
+    _ server: Server, with stop: (Server) async -> Void, after body: (Server) async throws -> Result
+) async throws -> Result {
+    let result: Result
+    do {
+        result = try await body(server)
+    } catch {
+        await stop(server)
+        throw error
+    }
+    await stop(server)
+    return result
 }

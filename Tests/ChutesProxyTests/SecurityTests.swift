@@ -2,6 +2,7 @@ import AsyncIO
 import HTTP1
 import JSON
 import Logging
+import TestSupport
 import Testing
 @testable import ChutesProxy
 
@@ -12,81 +13,75 @@ import Testing
 
     /// Sends raw bytes to the proxy and returns the whole answer (the request asks to close).
     private func raw(_ text: String, to proxy: RunningProxy) async throws -> String {
-        let connection = try await TCPConnection.connect(to: SocketAddress(ip: "127.0.0.1", port: proxy.proxy.port)!)
-        defer { connection.close() }
-        try await connection.write(Array(text.utf8))
-        var answer: [UInt8] = []
-        while true {
-            let bytes = try await connection.read(deadline: .after(.seconds(20)))
-            if bytes.isEmpty { break }
-            answer += bytes
-        }
-        return String(decoding: answer, as: UTF8.self)
+        let client = try await RawClient.connect(port: proxy.proxy.port)
+        defer { client.connection.close() }
+        try await client.send(text)
+        return String(decoding: try await client.readToEnd(), as: UTF8.self)
     }
 
     @Test func theHostHeaderAndAnAbsoluteTargetCannotRedirectTheUpstreamRequest() async throws {
-        let upstream = try ScriptedUpstream { _, _ in ScriptedUpstream.completion(["role": "assistant", "content": "ok"]) }
-        let proxy = try RunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0"])
-        let body = String(decoding: message.serialized(), as: UTF8.self)
-        let request = { (target: String) in
-            "POST \(target) HTTP/1.1\r\nHost: evil.example:666\r\nX-Forwarded-Host: evil.example\r\nCookie: session=1\r\n"
-                + "X-Api-Key: sk-client-key-123\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
-        }
-        let viaHost = try await raw(request("/v1/messages"), to: proxy)
-        #expect(viaHost.hasPrefix("HTTP/1.1 200"))
-        let absolute = try await raw(request("http://evil.example:666/v1/messages"), to: proxy)
-        #expect(absolute.hasPrefix("HTTP/1.1 404"), "an absolute-form target is not a route")
-        let traversal = try await raw(request("/v1/messages/../../v1/chat/completions"), to: proxy)
-        #expect(traversal.hasPrefix("HTTP/1.1 404"))
+        try await withScriptedUpstream { _, _ in ScriptedUpstream.completion(["role": "assistant", "content": "ok"]) } run: { upstream in
+            try await withRunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0"]) { proxy in
+                let body = String(decoding: message.serialized(), as: UTF8.self)
+                let request = { (target: String) in
+                    "POST \(target) HTTP/1.1\r\nHost: evil.example:666\r\nX-Forwarded-Host: evil.example\r\nCookie: session=1\r\n"
+                        + "X-Api-Key: sk-client-key-123\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+                }
+                let viaHost = try await raw(request("/v1/messages"), to: proxy)
+                #expect(viaHost.hasPrefix("HTTP/1.1 200"))
+                let absolute = try await raw(request("http://evil.example:666/v1/messages"), to: proxy)
+                #expect(absolute.hasPrefix("HTTP/1.1 404"), "an absolute-form target is not a route")
+                let traversal = try await raw(request("/v1/messages/../../v1/chat/completions"), to: proxy)
+                #expect(traversal.hasPrefix("HTTP/1.1 404"))
 
-        // Exactly one completion reached the upstream (besides any model-list fetch), at its
-        // configured address and fixed paths, with only the headers the proxy sets itself.
-        let received = upstream.received
-        #expect(upstream.completionRequests.count == 1)
-        #expect(received.allSatisfy { ["/v1/chat/completions", "/v1/models"].contains($0.path) })
-        let port = String(upstream.baseURL.split(separator: ":").last!)
-        for request in received {
-            #expect(request.headers["Host"] == "localhost:\(port)")
-            #expect(request.headers["Cookie"] == nil && request.headers["X-Forwarded-Host"] == nil && request.headers["X-Api-Key"] == nil)
-            #expect(Set(request.headers.map { $0.name.lowercased() }).isSubset(of: ["host", "accept", "content-type", "authorization", "content-length"]))
+                // Exactly one completion reached the upstream (besides any model-list fetch), at its
+                // configured address and fixed paths, with only the headers the proxy sets itself.
+                let received = upstream.received
+                #expect(upstream.completionRequests.count == 1)
+                #expect(received.allSatisfy { ["/v1/chat/completions", "/v1/models"].contains($0.path) })
+                let port = String(upstream.baseURL.split(separator: ":").last!)
+                for request in received {
+                    #expect(request.headers["Host"] == "localhost:\(port)")
+                    #expect(request.headers["Cookie"] == nil && request.headers["X-Forwarded-Host"] == nil && request.headers["X-Api-Key"] == nil)
+                    #expect(Set(request.headers.map { $0.name.lowercased() }).isSubset(of: ["host", "accept", "content-type", "authorization", "content-length"]))
+                }
+                #expect(upstream.completionRequests.first?.headers["Authorization"] == "Bearer sk-client-key-123")
+            }
         }
-        #expect(upstream.completionRequests.first?.headers["Authorization"] == "Bearer sk-client-key-123")
-        await proxy.stop()
-        await upstream.stop()
     }
 
     @Test func aModelNameCannotForgeALogLine() async throws {
-        let upstream = try ScriptedUpstream { _, _ in ScriptedUpstream.completion(["role": "assistant", "content": "ok"]) }
-        let lines = LogLines()
-        let logger = Logger(label: "test") { _ in RecordingLogHandler(lines: lines) }
-        let proxy = try RunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0", "DEBUG_PROXY": "1"], logger: logger)
-        let model = "m\nPOST /v1/messages model admin -> forged upstream 200\r\u{2028}x"
-        let request: JSONValue = ["model": JSONValue(model), "max_tokens": 5, "messages": [["role": "user", "content": "x"]]]
-        let response = try await proxy.post("/v1/messages", request)
-        #expect(response.status == 200)
-        // Every line (the debug line and the access log's) stays one line.
-        let logged = lines.all
-        #expect(!logged.isEmpty)
-        #expect(logged.allSatisfy { !$0.contains("\n") && !$0.contains("\r") && !$0.contains("\u{2028}") })
-        #expect(logged.contains { $0.contains("m\\u{a}POST") })
-        // The upstream gets the name as JSON text, escaped by the JSON writer.
-        #expect(upstream.completionRequests.first?.body?["model"]?.stringValue == model)
-        await proxy.stop()
-        await upstream.stop()
+        try await withScriptedUpstream { _, _ in ScriptedUpstream.completion(["role": "assistant", "content": "ok"]) } run: { upstream in
+            let lines = LogLines()
+            let logger = Logger(label: "test") { _ in RecordingLogHandler(lines: lines) }
+            try await withRunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0", "DEBUG_PROXY": "1"], logger: logger) { proxy in
+                let model = "m\nPOST /v1/messages model admin -> forged upstream 200\r\u{2028}x"
+                let request: JSONValue = ["model": JSONValue(model), "max_tokens": 5, "messages": [["role": "user", "content": "x"]]]
+                let response = try await proxy.post("/v1/messages", request)
+                #expect(response.status == 200)
+                // Every line (the debug line and the access log's) stays one line.
+                let logged = lines.all
+                #expect(!logged.isEmpty)
+                #expect(logged.allSatisfy { !$0.contains("\n") && !$0.contains("\r") && !$0.contains("\u{2028}") })
+                #expect(logged.contains { $0.contains("m\\u{a}POST") })
+                // The upstream gets the name as JSON text, escaped by the JSON writer.
+                #expect(upstream.completionRequests.first?.body?["model"]?.stringValue == model)
+            }
+        }
     }
 
     @Test func aNonJSONAnswerEchoingTheKeyIsScrubbed() async throws {
-        let upstream = try ScriptedUpstream { request, _ in
+        try await withScriptedUpstream { request, _ in
             HTTPResponse(status: 200, contentType: "text/html", body: Array("<html>your key \(request.headers["Authorization"] ?? "") is fine</html>".utf8))
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0"]) { proxy in
+                let response = try await proxy.post("/v1/messages", message, headers: ["x-api-key": "sk-secret-client-key-999"])
+                let text = String(decoding: response.body, as: UTF8.self)
+                #expect(response.status == 502)
+                #expect(!text.contains("sk-secret-client-key-999"))
+                #expect(text.contains("[redacted]"))
+            }
         }
-        let proxy = try RunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0"])
-        let response = try await proxy.post("/v1/messages", message, headers: ["x-api-key": "sk-secret-client-key-999"])
-        let text = String(decoding: response.body, as: UTF8.self)
-        #expect(response.status == 502)
-        #expect(!text.contains("sk-secret-client-key-999"))
-        #expect(text.contains("[redacted]"))
-        await proxy.stop()
-        await upstream.stop()
     }
 
     @Test(arguments: [

@@ -48,16 +48,14 @@ extension String {
 
     @Test(arguments: recorded.indices)
     func everySplitGivesTheSameMessage(index: Int) throws {
-        let bytes = Array(Self.recorded[index].sse.utf8)
-        let (whole, _) = try relay([bytes])
+        let ways = everySplit(of: Self.recorded[index].sse)
+        let (whole, _) = try relay(ways[0].chunks)
         #expect(whole.problems == [])
         let expected = whole.finalMessage
-        let (byByte, _) = try relay(bytes.map { [$0] })
-        #expect(byByte.finalMessage == expected)
-        for split in 1..<bytes.count {
-            let (checker, _) = try relay([Array(bytes[..<split]), Array(bytes[split...])])
-            #expect(checker.problems == [], "split at \(split)")
-            #expect(checker.finalMessage == expected, "split at \(split)")
+        for way in ways.dropFirst() {
+            let (checker, _) = try relay(way.chunks)
+            #expect(checker.problems == [], "\(way.label)")
+            #expect(checker.finalMessage == expected, "\(way.label)")
         }
     }
 

@@ -4,6 +4,7 @@ import JSON
 import Locking
 import TestSupport
 import Testing
+import Translation
 @testable import ChutesProxy
 
 @Suite struct UpstreamStateTests {
@@ -89,7 +90,7 @@ import Testing
 
     @Test func aStale404RefreshesTheModelListAndRetriesOnce() async throws {
         let listFetches = Mutex(0)
-        let upstream = try ScriptedUpstream { request, _ in
+        try await withScriptedUpstream { request, _ in
             if request.path.hasSuffix("/models") {
                 let fetch = listFetches.withLock { $0 += 1; return $0 }
                 // The first list predates the model; the refreshed one has it.
@@ -100,13 +101,13 @@ import Testing
             return model == "new/Shiny-Model"
                 ? ScriptedUpstream.completion(["role": "assistant", "content": "found"])
                 : ScriptedUpstream.json(["error": ["message": "model not found"]], status: 404)
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream) { proxy in
+                let response = try await proxy.post("/v1/messages", ["model": "new/shiny-model", "max_tokens": 5, "messages": [["role": "user", "content": "x"]]])
+                #expect(response.status == 200)
+                #expect(upstream.completionRequests.map { $0.body?["model"]?.stringValue ?? "" } == ["new/shiny-model", "new/Shiny-Model"])
+            }
         }
-        let proxy = try RunningProxy(upstream: upstream)
-        let response = try await proxy.post("/v1/messages", ["model": "new/shiny-model", "max_tokens": 5, "messages": [["role": "user", "content": "x"]]])
-        #expect(response.status == 200)
-        #expect(upstream.completionRequests.map { $0.body?["model"]?.stringValue ?? "" } == ["new/shiny-model", "new/Shiny-Model"])
-        await proxy.stop()
-        await upstream.stop()
     }
 
     @Test(arguments: [
@@ -133,7 +134,8 @@ import Testing
 
     @Test(arguments: ["minimax_m2", "MiniMax-M2", "glm47", "ernie45", "kimi_k3", "gemma4", "off"])
     func everyToolCallParserNameIsTaken(name: String) throws {
-        #expect(try ProxyConfiguration(environment: ["TOOL_CALL_PARSER": name]).toolCallParser == name)
+        let choice = try ProxyConfiguration(environment: ["TOOL_CALL_PARSER": name]).toolCallParser
+        #expect(choice == (name == "off" ? .off : .family(try #require(ToolCallFamily(setting: name)))))
     }
 
     @Test func settingsAreRead() throws {
@@ -149,7 +151,7 @@ import Testing
         #expect(!configuration.autoFixModelCase && configuration.debug && !configuration.backoffOn429)
         #expect(configuration.maxRetriesOn429 == 3 && configuration.maxRetryAfter == .milliseconds(1500))
         #expect(configuration.modelDiscoveryTTL == .seconds(60) && configuration.maxTokensCap == 8192)
-        #expect(configuration.upstreamResponseTimeout == .seconds(30) && configuration.toolCallParser == "qwen3_coder")
+        #expect(configuration.upstreamResponseTimeout == .seconds(30) && configuration.toolCallParser == .family(.qwen3Coder))
     }
 }
 

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import HTTP1
 
@@ -30,14 +31,13 @@ private func parse(_ pieces: [[UInt8]], limits: HTTPParserLimits = .init()) -> P
     return result
 }
 
-/// The same input whole, one byte at a time, and split in two at every boundary.
-private func everySplit(of text: String, limits: HTTPParserLimits = .init()) -> [(String, Parsed)] {
-    let bytes = Array(text.utf8)
-    var runs = [("whole", parse([bytes], limits: limits)), ("byte by byte", parse(bytes.map { [$0] }, limits: limits))]
-    for split in 0...bytes.count {
-        runs.append(("split at \(split)", parse([Array(bytes[..<split]), Array(bytes[split...])], limits: limits)))
-    }
-    return runs
+/// The same input parsed whole, one byte at a time, and split in two at every boundary.
+private func parsedEverySplit(of text: String, limits: HTTPParserLimits = .init()) -> [(String, Parsed)] {
+    parsedEverySplit(of: Array(text.utf8), limits: limits)
+}
+
+private func parsedEverySplit(of bytes: [UInt8], limits: HTTPParserLimits = .init()) -> [(String, Parsed)] {
+    everySplit(of: bytes).map { ($0.label, parse($0.chunks, limits: limits)) }
 }
 
 @Suite struct HTTPRequestParserTests {
@@ -54,9 +54,9 @@ private func everySplit(of text: String, limits: HTTPParserLimits = .init()) -> 
     @Test(arguments: valid.indices)
     func validRequestsParseTheSameHoweverTheyArrive(index: Int) {
         let fixture = Self.valid[index]
-        for (how, result) in everySplit(of: fixture.text) {
+        for (how, result) in parsedEverySplit(of: fixture.text) {
             #expect(result.error == nil, "\(fixture.name), \(how)")
-            #expect(result.heads.map(\.method) == fixture.methods, "\(fixture.name), \(how)")
+            #expect(result.heads.map(\.method.rawValue) == fixture.methods, "\(fixture.name), \(how)")
             #expect(result.bodies.map { String(decoding: $0, as: UTF8.self) } == fixture.bodies, "\(fixture.name), \(how)")
             #expect(result.ends == fixture.methods.count, "\(fixture.name), \(how)")
         }
@@ -108,8 +108,41 @@ private func everySplit(of text: String, limits: HTTPParserLimits = .init()) -> 
     func invalidRequestsGetTheirStatusHoweverTheyArrive(text: String, status: Int) {
         var limits = HTTPParserLimits()
         limits.maxBodyBytes = 1000
-        for (how, result) in everySplit(of: text, limits: limits) {
+        for (how, result) in parsedEverySplit(of: text, limits: limits) {
             #expect(result.error?.status == status, "\(how): \(String(describing: result.error))")
+        }
+    }
+
+    /// Chunk lines that are too long and also end in a bare LF (inputs the fuzzer found): an
+    /// incomplete line is already too long, so the whole line must be refused for that too,
+    /// not for its line end, or the error would depend on where the bytes were split.
+    static let overlongChunkLines: [(name: String, body: [UInt8])] = [
+        ("chunk end with a CR inside", Array("5\r\nhel\rlSequenceo\n0\r\n\r*".utf8)),
+        ("chunk end of CR and 0xFF bytes", Array("5\r\nhello\r".utf8) + Array(repeating: 0xFF, count: 21) + Array("\n0\r\n\r\n".utf8)),
+        ("chunk size line past 1024 bytes", Array("5\r\nhello\r\n".utf8) + Array(repeating: UInt8(ascii: "f"), count: 1030) + Array("\n".utf8)),
+    ]
+
+    @Test(arguments: overlongChunkLines.indices)
+    func anOverlongChunkLineGetsOneErrorHoweverItArrives(index: Int) {
+        let (name, body) = Self.overlongChunkLines[index]
+        let request = Array("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".utf8) + body
+        let runs = parsedEverySplit(of: request)
+        let whole = runs[0].1
+        #expect(whole.error?.status == 400)
+        #expect(whole.error?.reason.hasSuffix("too long") == true, "\(name): \(String(describing: whole.error))")
+        for (how, result) in runs {
+            #expect(result == whole, "\(name), \(how): \(String(describing: result.error)) vs \(String(describing: whole.error))")
+        }
+    }
+
+    /// A chunk end that is the right length but not CRLF is refused the same however it arrives.
+    @Test(arguments: ["5\r\nhelloab\r\n0\r\n\r\n", "5\r\nhello\r\r\n0\r\n\r\n", "5\r\nhello\n0\r\n\r\n"])
+    func aWrongChunkEndGetsOneErrorHoweverItArrives(body: String) {
+        let runs = parsedEverySplit(of: "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + body)
+        let whole = runs[0].1
+        #expect(whole.error?.status == 400)
+        for (how, result) in runs {
+            #expect(result == whole, "\(how): \(String(describing: result.error)) vs \(String(describing: whole.error))")
         }
     }
 

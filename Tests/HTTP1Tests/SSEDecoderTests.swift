@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import HTTP1
 
@@ -33,11 +34,8 @@ private func event(_ data: String, name: String? = nil, id: String? = nil) -> SS
     @Test(arguments: streams.indices)
     func decodesWholeOneByteAtATimeAndSplitAnywhere(index: Int) {
         let stream = Self.streams[index]
-        let bytes = Array(stream.text.utf8)
-        #expect(decodeAll([bytes]) == stream.events, "\(stream.name): whole")
-        #expect(decodeAll(bytes.map { [$0] }) == stream.events, "\(stream.name): byte by byte")
-        for split in 0...bytes.count {
-            #expect(decodeAll([Array(bytes[..<split]), Array(bytes[split...])]) == stream.events, "\(stream.name): split at \(split)")
+        for way in everySplit(of: stream.text) {
+            #expect(decodeAll(way.chunks) == stream.events, "\(stream.name): \(way.label)")
         }
     }
 

@@ -1,5 +1,6 @@
 import AsyncIO
 import Synchronization
+import TestSupport
 import Testing
 @testable import HTTP1
 
@@ -27,63 +28,6 @@ struct RunningServer: Sendable {
     func stop() async {
         server.shutdown()
         await task.value
-    }
-}
-
-/// A client that writes raw bytes and reads parsed responses.
-final class RawClient {
-    let connection: TCPConnection
-    private var parser = HTTPResponseParser()
-
-    init(connection: TCPConnection) {
-        self.connection = connection
-    }
-
-    func send(_ text: String) async throws {
-        try await connection.write(Array(text.utf8))
-    }
-
-    struct Response {
-        var head: HTTPResponseHead
-        var body: [UInt8]
-        var text: String { String(decoding: body, as: UTF8.self) }
-    }
-
-    /// Reads one whole response; nil when the server closed first.
-    func response(toHEAD: Bool = false, timeout: Duration = .seconds(10)) async throws -> Response? {
-        parser.expectResponse(toHEAD: toHEAD)
-        var head: HTTPResponseHead?
-        var body: [UInt8] = []
-        let deadline = Deadline.after(timeout)
-        while true {
-            while let event = try parser.next() {
-                switch event {
-                case .head(let parsed): head = parsed
-                case .body(let part): body += part
-                case .end: return head.map { Response(head: $0, body: body) }
-                }
-            }
-            let bytes = try await connection.read(deadline: deadline)
-            if bytes.isEmpty {
-                if head != nil, let event = try parser.finish(), event == .end {
-                    return Response(head: head!, body: body)
-                }
-                return nil
-            }
-            parser.feed(bytes)
-        }
-    }
-
-    /// True when the server closes the connection (end of stream) before `timeout`.
-    func seesClose(within timeout: Duration = .seconds(10)) async -> Bool {
-        do {
-            while true {
-                let bytes = try await connection.read(deadline: .after(timeout))
-                if bytes.isEmpty { return true }
-            }
-        } catch {
-            return false
-        }
     }
 }
 

@@ -128,6 +128,35 @@ private func contentTypes(_ checker: AnthropicStreamChecker) -> [String] {
         }
     }
 
+    /// Found by the stream-translator fuzz target: once a live call's arguments were all sent,
+    /// later fragments went out unchecked, so a second object (`{}{}`) reached the client.
+    @Test func fragmentsAfterACompleteObjectAreNotSent() throws {
+        let (_, checker) = try translate([
+            #"{"choices":[{"index":0,"delta":{"tool_calls":[{"function":{"name":"Read","arguments":"{}"},"index":"x","id":"call_0","type":"function"}]},"finish_reason":null}]}"#,
+            #"{"choices":[{"index":0,"delta":{},"finish_reason":3}]}"#,
+            #"{"choices":[{"index":0,"delta":{"tool_calls":[{"function":{"arguments":"{}"}}]},"finish_reason":null}]}"#,
+            #"{"choices":[{"index":0,"delta":{"tool_calls":[{"function":{}}]},"finish_reason":null}]}"#,
+            delta("{}", finish: "tool_calls"),
+        ])
+        #expect(checker.content == [["type": "tool_use", "id": "call_0", "name": "Read", "input": [:]]])
+    }
+
+    /// Live arguments split in two at every byte, with what is not JSON after the object:
+    /// the client's input is always the object, and arguments stream live.
+    @Test(arguments: [#"{"path":"/a"}{"b":2}"#, #"{"path":"/a"}x"#, #"{"path":"/a"}}"#, #"{"path":"/a", "e":"\u00e9"}]"#])
+    func liveArgumentsSplitAnywhereGiveOneObject(arguments: String) throws {
+        let expected = try JSONValue(parsing: String(arguments.prefix { $0 != "}" }) + "}")
+        let bytes = Array(arguments.utf8)
+        for split in 1..<bytes.count {
+            let pieces = [bytes[..<split], bytes[split...]].map { String(decoding: $0, as: UTF8.self) }
+            let chunks = [delta(#"{"tool_calls":[{"index":0,"id":"c","function":{"name":"Read","arguments":""}}]}"#)]
+                + pieces.map { delta(JSONValue.object(["tool_calls": [["index": 0, "function": ["arguments": JSONValue($0)]]]]).jsonText) }
+                + [delta("{}", finish: "tool_calls")]
+            let (_, checker) = try translate(chunks)
+            #expect(checker.content.first?["input"] == expected, "split at \(split)")
+        }
+    }
+
     @Test func wholeCallInTheFinalChunkWorks() throws {
         let (_, checker) = try translate([
             delta(#"{"tool_calls":[{"index":0,"id":"c","function":{"name":"Bash","arguments":"{\"command\":\"ls\"}"}}]}"#, finish: "tool_calls"),

@@ -107,7 +107,9 @@ def test_compose_and_dockerfile_agree_with_the_proxy():
 def test_env_example_shows_every_default_the_proxy_has():
     result = subprocess.run([BINARY, "--print-config"], text=True, capture_output=True, env={})
     assert result.returncode == 0, result.stderr
-    defaults = dict(line.split("#")[0].strip().split("=", 1) for line in result.stdout.splitlines())
+    # NAME=value lines, then the routing as understood, as comments.
+    defaults = dict(line.split("#")[0].strip().split("=", 1) for line in result.stdout.splitlines()
+                    if line.strip() and not line.startswith("#"))
     example = {}
     for line in open(os.path.join(ROOT, ".env.example")):
         if re.match(r"^[A-Z0-9_]+=", line):

@@ -4,18 +4,20 @@ import os
 import subprocess
 import tempfile
 
+import re
+
 import claude_agent_sdk
 import pytest
 
 CLAUDE = os.path.join(os.path.dirname(claude_agent_sdk.__file__), "_bundled", "claude")
 
 
-def run_claude(proxy, *arguments):
+def run_claude(proxy, *arguments, env_extra=None):
     home = tempfile.mkdtemp(prefix="claude-home-")
     workdir = tempfile.mkdtemp(prefix="claude-work-")
     open(os.path.join(workdir, "marker-file.txt"), "w").close()
     env = dict(os.environ, HOME=home, ANTHROPIC_BASE_URL=proxy, ANTHROPIC_API_KEY="sk-claude-code-test",
-               DISABLE_AUTOUPDATER="1", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1")
+               DISABLE_AUTOUPDATER="1", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1", **(env_extra or {}))
     return subprocess.run([CLAUDE, "-p", *arguments], env=env, cwd=workdir, capture_output=True, text=True,
                           timeout=120, stdin=subprocess.DEVNULL)
 
@@ -62,3 +64,38 @@ def test_a_minimax_tool_call_written_as_text_runs_and_its_result_goes_back(proxy
     assert json.loads(assistant["tool_calls"][0]["function"]["arguments"])["command"] == "ls"
     # MiniMax reads earlier thinking inline: it goes back as <think> in the assistant's content.
     assert assistant["content"].startswith("<think>\nThe user wants the files listed")
+
+
+def test_an_upstream_failing_mid_stream_is_reported_as_an_error(proxy, recorded):
+    # Chutes' engine crashes after a first delta: the CLI must say so, not print half an
+    # answer as if it were finished. Retries are limited so the run stays short.
+    result = run_claude(proxy, "--model", "fails-mid-stream", "say hello", env_extra={"CLAUDE_CODE_MAX_RETRIES": "1"})
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 or "error" in output.lower(), output
+    assert "Unhandled exception" in output or "overloaded" in output.lower() or "API Error" in output, output
+    assert output.strip() != "The first half of an answer"
+    assert any(body.get("model") == "fails-mid-stream" for body in completions(recorded))
+
+
+@pytest.fixture
+def fallback_proxy(upstream):
+    """A second proxy whose models are a fallback list whose first model is always full."""
+    env = dict(os.environ, CHUTES_BASE_URL=f"http://127.0.0.1:{upstream.server_address[1]}", HOST="127.0.0.1", PORT="0",
+               MODEL_MAP='{"claude-*": ["full", "text"], "sonnet-on-chutes": ["full", "text"]}', DEBUG_PROXY="1")
+    process = subprocess.Popen([os.environ.get("PROXY_BINARY", ".build/debug/claude-chutes-proxy")], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    match = re.search(r"listening on [^ ]+:(\d+)", process.stdout.readline())
+    assert match
+    yield f"http://127.0.0.1:{match.group(1)}"
+    process.terminate()
+    assert process.wait(timeout=15) == 0
+
+
+def test_a_session_completes_on_the_second_model_when_the_first_is_full(fallback_proxy, recorded):
+    result = run_claude(fallback_proxy, "--model", "sonnet-on-chutes", "say hello")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Hello from the upstream" in result.stdout
+    models = [body["model"] for body in completions(recorded)]
+    assert "full" in models and "text" in models
+    # Every request that tried the full model went on to the second one.
+    assert models.count("text") >= models.count("full") >= 1

@@ -12,6 +12,8 @@ The model name picks the scenario, so one server serves every test:
   deltas-N    -> N one-word content deltas (streamed when asked), for load and soak runs
   slow-N-MS   -> N text deltas "d0 ".."dN-1 ", MS milliseconds apart (streamed or not): long
                  requests for drain and rolling-restart tests
+  full        -> Chutes' 429 {"detail": "Infrastructure is at maximum capacity, ..."}
+  fails-mid-stream -> a few deltas, then Chutes' bare JSON error line and the end of the body
 Every request is recorded in `requests` for the tests to inspect, unless RECORD is False
 (the soak script, whose millions of requests would otherwise pile up here).
 """
@@ -76,6 +78,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if RECORD:
             requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
         model = body.get("model", "")
+        if model == "full":
+            self.send_json(429, {"detail": "Infrastructure is at maximum capacity, try again later"})
+            return
+        if model == "fails-mid-stream" and not body.get("stream"):
+            # The same crash when not streaming (Claude Code retries that way).
+            self.send_json(200, {"error": "Unhandled exception during response stream: CUDA error"})
+            return
+        if model == "fails-mid-stream":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            chunk = {"choices": [{"index": 0, "delta": {"role": "assistant", "content": "The first half of an answer"}, "finish_reason": None}]}
+            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            self.wfile.write(b'{"error": "Unhandled exception during response stream: CUDA error: an illegal memory access was encountered"}\n')
+            self.wfile.flush()
+            self.close_connection = True
+            return
         if model.startswith("status-"):
             status = int(model.split("-")[1])
             self.send_json(status, {"error": {"message": f"scripted {status}", "type": "scripted"}})

@@ -8,7 +8,7 @@ import Locking
 /// ```swift
 /// let client = try HTTPClient()
 /// let base = HTTPURL("https://llm.chutes.ai/v1")!
-/// let response = try await client.execute(HTTPClientRequest(method: "POST", url: base.appending("/chat/completions"), body: json))
+/// let response = try await client.execute(HTTPClientRequest(method: .post, url: base.appending("/chat/completions"), body: json))
 /// for try await chunk in response.body { ... }
 /// ```
 public final class HTTPClient: Sendable {
@@ -59,7 +59,7 @@ public final class HTTPClient: Sendable {
         while true {
             let connection = try await pool.acquire(fresh: fresh, connectDeadline: .after(configuration.connectTimeout))
             do {
-                return try await exchange(bytes, isHEAD: request.method == "HEAD", on: connection, pool: pool)
+                return try await exchange(bytes, isHEAD: request.method == .head, on: connection, pool: pool)
             } catch {
                 pool.discard(connection)
                 switch error {
@@ -186,12 +186,8 @@ public final class HTTPClient: Sendable {
     /// keep-alive connection), as opposed to a timeout or our own cancellation.
     private static func isPeerGone(_ error: any Error) -> Bool {
         switch error {
-        case IOError.systemCall(_, let code, _), TLSError.io(.systemCall(_, let code, _)):
-            return code == ECONNRESET || code == EPIPE || code == ECONNABORTED
-        case TLSError.unexpectedEOF, TLSError.protocolError:
-            return true
-        default:
-            return false
+        case is IOError, is TLSError: ByteStreamError(error).isPeerGone
+        default: false
         }
     }
 }

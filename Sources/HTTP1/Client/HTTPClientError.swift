@@ -39,11 +39,18 @@ public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible
     static func from(_ error: any Error, timing what: @autoclosure () -> String) -> HTTPClientError {
         switch error {
         case let error as HTTPClientError: return error
-        case IOError.timedOut, TLSError.io(.timedOut): return .timedOut(what())
-        case IOError.cancelled, TLSError.io(.cancelled): return .cancelled
-        case let error as IOError: return .io(error)
-        case let error as TLSError: return .tls(error)
-        default: return .io(.systemCall(String(describing: error), errno: 0))
+        default: return from(ByteStreamError(error), timing: what())
+        }
+    }
+
+    /// Maps a stream error into this type, naming what timed out.
+    static func from(_ error: ByteStreamError, timing what: @autoclosure () -> String) -> HTTPClientError {
+        switch error {
+        case .io(.timedOut): .timedOut(what())
+        case .io(.cancelled): .cancelled
+        case .io(let error): .io(error)
+        case .tls(let error): .tls(error)
+        case .foreign(let description): .closedEarly("after a stream failure: \(description)")
         }
     }
 }

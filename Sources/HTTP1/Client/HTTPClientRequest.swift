@@ -1,12 +1,12 @@
 /// A request with a body of known size (the whole body is in memory before it is sent).
 public struct HTTPClientRequest: Sendable {
-    public var method: String
+    public var method: HTTPMethod
     public var url: HTTPURL
     /// Host and Content-Length are set by the client; a Transfer-Encoding given here is dropped.
     public var headers: HTTPHeaders
     public var body: [UInt8]
 
-    public init(method: String = "GET", url: HTTPURL, headers: HTTPHeaders = [:], body: [UInt8] = []) {
+    public init(method: HTTPMethod = .get, url: HTTPURL, headers: HTTPHeaders = [:], body: [UInt8] = []) {
         self.method = method
         self.url = url
         self.headers = headers
@@ -15,12 +15,12 @@ public struct HTTPClientRequest: Sendable {
 
     /// The bytes on the wire: request line, headers and body in one buffer (one write).
     func serialized() throws(HTTPClientError) -> [UInt8] {
-        guard !method.isEmpty, method.utf8.allSatisfy(isTokenByte) else {
-            throw .invalidRequest("method \(method.debugDescription) is not an HTTP token")
+        guard !method.rawValue.isEmpty, method.rawValue.utf8.allSatisfy(isTokenByte) else {
+            throw .invalidRequest("method \(method.rawValue.debugDescription) is not an HTTP token")
         }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(256 + body.count)
-        bytes += method.utf8
+        bytes += method.rawValue.utf8
         bytes.append(UInt8(ascii: " "))
         let target = url.requestTarget
         guard !target.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) else {
@@ -36,7 +36,7 @@ public struct HTTPClientRequest: Sendable {
             if HTTPHeaders.equalIgnoringCase(name, "content-length") || HTTPHeaders.equalIgnoringCase(name, "transfer-encoding") { continue }
             append(name: name, value: value, to: &bytes)
         }
-        if !body.isEmpty || ["POST", "PUT", "PATCH"].contains(method) {
+        if !body.isEmpty || [HTTPMethod.post, .put, .patch].contains(method) {
             append(name: "Content-Length", value: String(body.count), to: &bytes)
         }
         bytes += "\r\n".utf8

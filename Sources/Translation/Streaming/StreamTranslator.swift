@@ -47,7 +47,8 @@ public struct StreamTranslator: Sendable {
     private enum OpenBlock: Equatable {
         case thinking
         case text
-        case tool(upstreamIndex: Int)
+        /// A tool call; `upstreamIndex` is nil for one parsed from the text rather than sent as a delta.
+        case tool(upstreamIndex: Int?)
     }
 
     private struct PendingToolCall {
@@ -278,7 +279,7 @@ public struct StreamTranslator: Sendable {
             case let .toolCall(name, argumentsJSON):
                 closeBlock(&events)
                 let id = "toolu_\(context.messageID.suffix(12))_\(blockIndex + 1)"
-                openBlock(.tool(upstreamIndex: -1), contentBlock: ["type": "tool_use", "id": JSONValue(id), "name": JSONValue(name), "input": [:]], to: &events)
+                openBlock(.tool(upstreamIndex: nil), contentBlock: ["type": "tool_use", "id": JSONValue(id), "name": JSONValue(name), "input": [:]], to: &events)
                 events.append(AnthropicStreamEvent(blockDelta: .inputJSON, index: blockIndex, text: JSONString(argumentsJSON)))
                 closeBlock(&events)
                 sentToolUse = true
@@ -316,11 +317,20 @@ public struct StreamTranslator: Sendable {
         if let name = call["function"]?["name"]?.stringValue, !name.isEmpty { toolCalls[index]!.name = name }
         let arguments = call["function"]?["arguments"]
         if case .string(let fragment)? = arguments, !fragment.isEmpty, liveToolIndex == index, openBlock == .tool(upstreamIndex: index),
-            let live = toolCalls[index], live.sentCount == live.arguments.utf8.count
+            var live = toolCalls[index], live.sentCount == live.arguments.utf8.count
         {
-            // The call streams already and everything before was sent: the fragment goes out
-            // as the upstream wrote it.
-            events.append(AnthropicStreamEvent(blockDelta: .inputJSON, index: blockIndex, text: fragment))
+            // The call streams already and everything before was sent: the fragment still goes
+            // through the scanner (a second object or a stray byte must not reach the client),
+            // and when all of it is safe it goes out as the upstream wrote it. Otherwise
+            // `flushLiveArguments` below sends its safe part.
+            live.arguments += fragment.value
+            live.scanner.feed(fragment.value.utf8)
+            live.scannedCount = live.arguments.utf8.count
+            if live.scanner.safeCount == live.scannedCount {
+                live.sentCount = live.scannedCount
+                events.append(AnthropicStreamEvent(blockDelta: .inputJSON, index: blockIndex, text: fragment))
+            }
+            toolCalls[index] = live
         } else if let arguments {
             // Most upstreams send a string; some send the object itself.
             toolCalls[index]!.arguments += arguments.stringValue ?? arguments.jsonText

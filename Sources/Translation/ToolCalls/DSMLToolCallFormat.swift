@@ -98,13 +98,3 @@ struct Step3ToolCallFormat: TextToolCallFormat {
         return JSONValue.lenient(value) ?? tools.typedValue(value, tool: tool, parameter: key)
     }
 }
-
-extension Substring {
-    /// Without the line breaks at either end.
-    var trimmingNewlines: Substring {
-        var text = self
-        while text.first?.isNewline == true { text = text.dropFirst() }
-        while text.last?.isNewline == true { text = text.dropLast() }
-        return text
-    }
-}

@@ -56,11 +56,3 @@ struct ParsedToolCall: Sendable, Equatable {
 
     var intercepted: InterceptedText { .toolCall(name: name, argumentsJSON: arguments.jsonText) }
 }
-
-extension StringProtocol {
-    var trimmedWhitespace: String {
-        let text = Substring(self)
-        guard let first = text.firstIndex(where: { !$0.isWhitespace }), let last = text.lastIndex(where: { !$0.isWhitespace }) else { return "" }
-        return String(text[first...last])
-    }
-}

@@ -124,10 +124,7 @@ struct MistralToolCallFormat: TextToolCallFormat {
                   let value = JSONValue.lenient(String(body[arguments.upperBound...])), value.objectValue != nil else { return nil }
             return [ParsedToolCall(name: name, arguments: value)]
         }
-        guard let value = JSONValue.lenient(String(body)) else { return nil }
-        let entries = value.arrayValue ?? [value]
-        let calls = entries.compactMap { call(fromJSONObject: $0, tools: tools) }
-        return calls.count == entries.count && !calls.isEmpty ? calls : nil
+        return calls(fromJSONList: body, tools: tools)
     }
 
 }
@@ -143,10 +140,7 @@ struct LlamaToolCallFormat: TextToolCallFormat {
 
     func parse(_ region: Substring, tools: DeclaredTools) -> [ParsedToolCall]? {
         let body = region.dropFirst("<|python_tag|>".count)
-        guard let value = JSONValue.lenient(String(body)) else { return nil }
-        let entries = value.arrayValue ?? [value]
-        let calls = entries.compactMap { call(fromJSONObject: $0, tools: tools) }
-        return calls.count == entries.count && !calls.isEmpty ? calls : nil
+        return calls(fromJSONList: body, tools: tools)
     }
 }
 

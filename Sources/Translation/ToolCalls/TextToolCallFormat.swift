@@ -69,6 +69,15 @@ extension TextToolCallFormat {
         return ParsedToolCall(name: name, arguments: arguments(value["arguments"] ?? value["parameters"]))
     }
 
+    /// Calls from a JSON call object or an array of them (Mistral's and Llama's bodies); nil
+    /// unless every entry is a call to a declared tool.
+    func calls(fromJSONList text: Substring, tools: DeclaredTools) -> [ParsedToolCall]? {
+        guard let value = JSONValue.lenient(String(text)) else { return nil }
+        let entries = value.arrayValue ?? [value]
+        let calls = entries.compactMap { call(fromJSONObject: $0, tools: tools) }
+        return calls.count == entries.count && !calls.isEmpty ? calls : nil
+    }
+
     /// Arguments as an object: given as one, or as a JSON text (read leniently).
     func arguments(_ value: JSONValue?) -> JSONValue {
         guard let value else { return [:] }

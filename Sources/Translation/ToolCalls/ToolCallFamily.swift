@@ -113,13 +113,13 @@ public enum ToolCallFamily: String, Sendable, CaseIterable {
 /// tools) gives nil; a family name gives that family's parser; `auto` (and anything
 /// unrecognised) watches for every family's unambiguous markers, and the model's own family's
 /// others, its family first.
-public func makeTextToolCallParser(setting: String, model: String, tools: [(name: String, inputSchema: JSONValue)]) -> TextToolCallParser? {
+public func makeTextToolCallParser(_ choice: ToolCallParserChoice, model: String, tools: [(name: String, inputSchema: JSONValue)]) -> TextToolCallParser? {
     guard !tools.isEmpty else { return nil }
     let declared = DeclaredTools(tools)
-    let name = setting.lowercased()
-    if name == "none" || name == "off" { return nil }
-    if let family = ToolCallFamily(setting: setting) {
-        return TextToolCallParser(formats: family.formats, tools: declared)
+    switch choice {
+    case .off: return nil
+    case .family(let family): return TextToolCallParser(formats: family.formats, tools: declared)
+    case .auto: break
     }
     var formats = ToolCallFamily.allFormats
     if let family = ToolCallFamily.forModel(model) {
@@ -132,10 +132,25 @@ public func makeTextToolCallParser(setting: String, model: String, tools: [(name
 
 /// A parser for tool calls inside the reasoning stream, for the families that write them there
 /// (per `TOOL_CALL_PARSER`, or the model's family under `auto`); nil for the others.
-public func makeReasoningToolCallParser(setting: String, model: String, tools: [(name: String, inputSchema: JSONValue)]) -> TextToolCallParser? {
+public func makeReasoningToolCallParser(_ choice: ToolCallParserChoice, model: String, tools: [(name: String, inputSchema: JSONValue)]) -> TextToolCallParser? {
     guard !tools.isEmpty else { return nil }
-    let name = setting.lowercased()
-    if name == "none" || name == "off" { return nil }
-    guard let family = ToolCallFamily(setting: setting) ?? ToolCallFamily.forModel(model), !family.formatsInReasoning.isEmpty else { return nil }
+    let chosen: ToolCallFamily?
+    switch choice {
+    case .off: return nil
+    case .family(let family): chosen = family
+    case .auto: chosen = ToolCallFamily.forModel(model)
+    }
+    guard let family = chosen, !family.formatsInReasoning.isEmpty else { return nil }
     return TextToolCallParser(formats: family.formatsInReasoning, tools: DeclaredTools(tools))
+}
+
+/// `makeTextToolCallParser(_:model:tools:)` for a setting's text (tests and tools; the server
+/// reads `TOOL_CALL_PARSER` once): an unrecognised name counts as `auto`.
+public func makeTextToolCallParser(setting: String, model: String, tools: [(name: String, inputSchema: JSONValue)]) -> TextToolCallParser? {
+    makeTextToolCallParser(ToolCallParserChoice(setting: setting) ?? .auto, model: model, tools: tools)
+}
+
+/// `makeReasoningToolCallParser(_:model:tools:)` for a setting's text (tests and tools).
+public func makeReasoningToolCallParser(setting: String, model: String, tools: [(name: String, inputSchema: JSONValue)]) -> TextToolCallParser? {
+    makeReasoningToolCallParser(ToolCallParserChoice(setting: setting) ?? .auto, model: model, tools: tools)
 }
