@@ -5,18 +5,22 @@ enum SampleRequests {
     static let claudeCodeRequest: [UInt8] = {
         var tools: [String] = []
         for index in 0..<20 {
-            tools.append(#"""
-            {"name":"Tool\#(index)","description":"Performs operation \#(index). Use it when the user asks for \#(index); it reads files, runs commands and reports results with line numbers.","input_schema":{"type":"object","properties":{"path":{"type":"string","description":"Absolute path to the file"},"limit":{"type":"integer","description":"Lines to read"},"flags":{"type":"array","items":{"type":"string"}},"recursive":{"type":"boolean"}},"required":["path"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}}
-            """#)
+            tools.append(
+                #"""
+                {"name":"Tool\#(index)","description":"Performs operation \#(index). Use it when the user asks for \#(index); it reads files, runs commands and reports results with line numbers.","input_schema":{"type":"object","properties":{"path":{"type":"string","description":"Absolute path to the file"},"limit":{"type":"integer","description":"Lines to read"},"flags":{"type":"array","items":{"type":"string"}},"recursive":{"type":"boolean"}},"required":["path"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}}
+                """#)
         }
         let prose = String(repeating: "You are Claude Code, an interactive CLI tool that helps users with software engineering tasks. Use the tools available to you. \\n", count: 240)
         var messages: [String] = []
         for index in 0..<12 {
             messages.append(#"{"role":"user","content":[{"type":"text","text":"Please look at file \#(index) and fix the bug in the parser \u2014 it fails on \"quoted\" input.\n"}]}"#)
-            messages.append(#"{"role":"assistant","content":[{"type":"text","text":"Let me read it."},{"type":"tool_use","id":"toolu_\#(index)","name":"Tool1","input":{"path":"/src/file\#(index).swift","limit":200}}]}"#)
+            messages.append(
+                #"{"role":"assistant","content":[{"type":"text","text":"Let me read it."},{"type":"tool_use","id":"toolu_\#(index)","name":"Tool1","input":{"path":"/src/file\#(index).swift","limit":200}}]}"#
+            )
             messages.append(#"{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_\#(index)","content":"1\tfunc parse() {\n2\t  let x = \"a\"\n3\t}\n"}]}"#)
         }
-        let body = #"{"model":"claude-sonnet-4-5","max_tokens":128000,"stream":true,"system":[{"type":"text","text":"\#(prose)","cache_control":{"type":"ephemeral"}}],"tools":[\#(tools.joined(separator: ","))],"messages":[\#(messages.joined(separator: ","))],"metadata":{"user_id":"user_abc"},"thinking":{"type":"adaptive"}}"#
+        let body =
+            #"{"model":"claude-sonnet-4-5","max_tokens":128000,"stream":true,"system":[{"type":"text","text":"\#(prose)","cache_control":{"type":"ephemeral"}}],"tools":[\#(tools.joined(separator: ","))],"messages":[\#(messages.joined(separator: ","))],"metadata":{"user_id":"user_abc"},"thinking":{"type":"adaptive"}}"#
         return Array(body.utf8)
     }()
 
@@ -24,15 +28,19 @@ enum SampleRequests {
     static let smallRequest: [UInt8] = Array(#"{"model":"claude-3-5-haiku","max_tokens":256,"messages":[{"role":"user","content":"Hello"}]}"#.utf8)
 
     /// One HTTP request head with a body, as a client sends it.
-    static let httpRequest: [UInt8] = Array(
-        "POST /v1/messages?beta=true HTTP/1.1\r\nHost: localhost:8080\r\nContent-Type: application/json\r\nx-api-key: sk-test\r\nanthropic-version: 2023-06-01\r\nanthropic-beta: claude-code-20250219\r\nUser-Agent: claude-cli/2.0\r\nAccept: application/json\r\nContent-Length: \(smallRequest.count)\r\n\r\n".utf8
-    ) + smallRequest
+    static let httpRequest: [UInt8] =
+        Array(
+            "POST /v1/messages?beta=true HTTP/1.1\r\nHost: localhost:8080\r\nContent-Type: application/json\r\nx-api-key: sk-test\r\nanthropic-version: 2023-06-01\r\nanthropic-beta: claude-code-20250219\r\nUser-Agent: claude-cli/2.0\r\nAccept: application/json\r\nContent-Length: \(smallRequest.count)\r\n\r\n"
+                .utf8
+        ) + smallRequest
 
     /// An upstream SSE body of 1,000 content deltas, a finish chunk, usage and `[DONE]`.
     static let upstreamChunks: [UInt8] = {
         var text = ""
         for index in 0..<1000 {
-            text += #"data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"deepseek-ai/DeepSeek-V3","choices":[{"index":0,"delta":{"content":"token\#(index) "},"finish_reason":null}]}"# + "\n\n"
+            text +=
+                #"data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"deepseek-ai/DeepSeek-V3","choices":[{"index":0,"delta":{"content":"token\#(index) "},"finish_reason":null}]}"#
+                + "\n\n"
         }
         text += #"data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"# + "\n\n"
         text += #"data: {"choices":[],"usage":{"prompt_tokens":10,"completion_tokens":1000}}"# + "\n\ndata: [DONE]\n\n"
@@ -45,7 +53,8 @@ enum SampleRequests {
     /// fragments (escaped JSON text), then the finish reason and usage.
     static let toolCallChunks: [UInt8] = {
         func chunk(_ delta: String, finish: String = "null") -> String {
-            #"data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"deepseek-ai/DeepSeek-V3","choices":[{"index":0,"delta":\#(delta),"finish_reason":\#(finish)}]}"# + "\n\n"
+            #"data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"deepseek-ai/DeepSeek-V3","choices":[{"index":0,"delta":\#(delta),"finish_reason":\#(finish)}]}"#
+                + "\n\n"
         }
         var text = chunk(#"{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"Write","arguments":""}}]}"#)
         text += chunk(#"{"tool_calls":[{"index":0,"function":{"arguments":"{\"path\": \"/tmp/out.txt\", \"content\": \""}}]}"#)
@@ -61,7 +70,8 @@ enum SampleRequests {
     /// A reasoning model's stream: 1,000 `reasoning_content` deltas, then 100 answer deltas.
     static let reasoningChunks: [UInt8] = {
         func chunk(_ delta: String, finish: String = "null") -> String {
-            #"data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"deepseek-ai/DeepSeek-R1","choices":[{"index":0,"delta":\#(delta),"finish_reason":\#(finish)}]}"# + "\n\n"
+            #"data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"deepseek-ai/DeepSeek-R1","choices":[{"index":0,"delta":\#(delta),"finish_reason":\#(finish)}]}"#
+                + "\n\n"
         }
         var text = chunk(#"{"role":"assistant","content":""}"#)
         for index in 0..<1000 {

@@ -6,12 +6,12 @@ let package = Package(
     name: "EmbeddedProxy",
     platforms: [.macOS(.v15)],
     dependencies: [
-        .package(name: "claude-chutes-proxy", path: "../.."),
+        .package(name: "claude-chutes-proxy", path: "../..")
     ],
     targets: [
         .executableTarget(
             name: "EmbeddedProxy",
             dependencies: [.product(name: "ChutesProxy", package: "claude-chutes-proxy")]
-        ),
+        )
     ]
 )

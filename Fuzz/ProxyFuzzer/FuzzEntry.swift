@@ -2,7 +2,7 @@
 // run exercises, so the fuzz build links once instead of once per target.
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The target this process runs, chosen in `LLVMFuzzerInitialize`.

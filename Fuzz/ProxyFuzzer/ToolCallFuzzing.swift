@@ -10,7 +10,10 @@ enum ToolCallFuzzing {
         ("Write", ["type": "object", "properties": ["path": ["type": "string"], "content": ["type": "string"], "mode": ["type": "integer"]]]),
     ]
     static let settings = ToolCallFamily.allCases.map(\.rawValue) + ["auto"]
-    static let models = ["deepseek-ai/DeepSeek-V3.2", "Qwen/Qwen3-Coder-480B", "zai-org/GLM-4.6", "moonshotai/Kimi-K2", "openai/gpt-oss-120b", "MiniMaxAI/MiniMax-M2", "moonshotai/Kimi-K3", "google/gemma-4-31B-it", "unknown"]
+    static let models = [
+        "deepseek-ai/DeepSeek-V3.2", "Qwen/Qwen3-Coder-480B", "zai-org/GLM-4.6", "moonshotai/Kimi-K2", "openai/gpt-oss-120b", "MiniMaxAI/MiniMax-M2", "moonshotai/Kimi-K3", "google/gemma-4-31B-it",
+        "unknown",
+    ]
 
     static func textToolCalls(_ bytes: [UInt8]) {
         var input = FuzzInput(bytes)

@@ -22,7 +22,6 @@ public final class Reactor: Sendable {
         }
     }()
 
-
     private struct Pending {
         var timers: [ReactorTimer] = []
         var released: [Unmanaged<Registration>] = []
@@ -51,11 +50,13 @@ public final class Reactor: Sendable {
         }
         let box = Unmanaged.passRetained(self)
         var thread = pthread_t()
-        let started = pthread_create(&thread, nil, { argument in
-            let reactor = Unmanaged<Reactor>.fromOpaque(argument!).takeRetainedValue()
-            reactor.run()
-            return nil
-        }, box.toOpaque())
+        let started = pthread_create(
+            &thread, nil,
+            { argument in
+                let reactor = Unmanaged<Reactor>.fromOpaque(argument!).takeRetainedValue()
+                reactor.run()
+                return nil
+            }, box.toOpaque())
         guard started == 0 else { throw .systemCall("pthread_create", errno: started) }
         pthread_detach(thread)
     }

@@ -5,7 +5,7 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
     public enum Family: Sendable, Hashable { case ipv4, ipv6 }
 
     private enum Storage: Hashable {
-        case ipv4(UInt32, port: UInt16)          // address in network byte order
+        case ipv4(UInt32, port: UInt16)  // address in network byte order
         case ipv6([UInt8], port: UInt16, scope: UInt32)
     }
 

@@ -93,7 +93,7 @@ public final class TCPListener: Sendable {
                 guard let connection = try? TCPConnection(adopting: fd, remoteAddress: storage.socketAddress, reactor: reactor) else { continue }
                 accepted.append(connection)
             } else if errno != EINTR && errno != ECONNABORTED && errno != EPROTO {
-                break   // EAGAIN: the queue is empty
+                break  // EAGAIN: the queue is empty
             }
         }
         return accepted

@@ -24,7 +24,8 @@ public struct InboundKeys: Sendable, Equatable {
         var presented: [[UInt8]] = []
         if let key = headers["x-api-key"] { presented.append(Array(key.utf8)) }
         if let authorization = headers["Authorization"], authorization.utf8.count > 7,
-           authorization.prefix(7).lowercased() == "bearer " {
+            authorization.prefix(7).lowercased() == "bearer "
+        {
             presented.append(Array(authorization.dropFirst(7).trimmingOptionalWhitespace.utf8))
         }
         var accepted = false

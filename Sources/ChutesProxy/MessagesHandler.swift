@@ -50,7 +50,9 @@ struct MessagesHandler: Sendable {
             }
             facts.route = plan.route
             facts.upstreamModel = plan.candidates.first
-            RequestRecord.current?.update { $0.requestedModel = request.requestedModel; $0.upstreamModel = plan.candidates.first; $0.stream = request.stream; $0.route = plan.route }
+            RequestRecord.current?.update {
+                $0.requestedModel = request.requestedModel; $0.upstreamModel = plan.candidates.first; $0.stream = request.stream; $0.route = plan.route
+            }
             let answer: UpstreamCaller.Answer
             do {
                 answer = try await caller.call(request, plan: plan, attempts: &facts.attempts)
@@ -86,8 +88,9 @@ struct MessagesHandler: Sendable {
             let said = UpstreamErrors.scrub(String(decoding: upstreamBody.prefix(200), as: UTF8.self), secrets: [answer.key])
             throw AnthropicError(status: 502, message: "the upstream's answer has no choices: \(said)")
         }
-        let message = ResponseTranslator.translate(parsed, context: context, messageID: MessageID.make(), textToolCalls: textToolCallParser(for: context),
-                                                  reasoningToolCalls: reasoningToolCallParser(for: context))
+        let message = ResponseTranslator.translate(
+            parsed, context: context, messageID: MessageID.make(), textToolCalls: textToolCallParser(for: context),
+            reasoningToolCalls: reasoningToolCallParser(for: context))
         RequestRecord.current?.noteUsage(message["usage"])
         var facts = facts
         facts.inputTokens = message["usage"]?["input_tokens"]?.intValue
@@ -116,58 +119,62 @@ struct MessagesHandler: Sendable {
     /// event stream, or made from a whole JSON answer when the upstream ignored `stream`.
     /// A `ping` goes out whenever the upstream is silent for `pingInterval`.
     private func streamResponse(_ response: HTTPClientResponse, isEventStream: Bool, context: RequestContext, facts: RequestFacts, started: ContinuousClock.Instant) -> HTTPResponse {
-        let translator = StreamTranslator(context: .init(
-            messageID: MessageID.make(),
-            model: context.requestedModel,
-            estimatedInputTokens: context.estimatedInputTokens,
-            toolName: { [toolNames = context.toolNames] in toolNames.clientName($0) },
-            textToolCalls: textToolCallParser(for: context),
-            reasoningToolCalls: reasoningToolCallParser(for: context),
-            stopSequences: context.stopSequences
-        ))
+        let translator = StreamTranslator(
+            context: .init(
+                messageID: MessageID.make(),
+                model: context.requestedModel,
+                estimatedInputTokens: context.estimatedInputTokens,
+                toolName: { [toolNames = context.toolNames] in toolNames.clientName($0) },
+                textToolCalls: textToolCallParser(for: context),
+                reasoningToolCalls: reasoningToolCallParser(for: context),
+                stopSequences: context.stopSequences
+            ))
         let pingInterval = configuration.pingInterval
         let headers: HTTPHeaders = ["Content-Type": "text/event-stream", "Cache-Control": "no-cache", Self.upstreamModelHeader: context.upstreamModel.escapedForLog]
-        return HTTPResponse(status: 200, headers: headers, body: .stream { writer in
-            let output = SerialStreamWriter(writer)
-            var relay = StreamRelay(translator: translator)
-            try await output.write(relay.start())
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    while true {
-                        try await Task.sleep(for: pingInterval)
-                        try await output.pingIfSilent(for: pingInterval)
-                    }
-                }
-                do {
-                    if isEventStream {
-                        for try await chunk in response.body {
-                            let bytes = relay.feed(chunk)
-                            if relay.isEnded {
-                                try await output.write(bytes, final: true)
-                                break
-                            }
-                            try await output.write(bytes)
+        return HTTPResponse(
+            status: 200, headers: headers,
+            body: .stream { writer in
+                let output = SerialStreamWriter(writer)
+                var relay = StreamRelay(translator: translator)
+                try await output.write(relay.start())
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        while true {
+                            try await Task.sleep(for: pingInterval)
+                            try await output.pingIfSilent(for: pingInterval)
                         }
-                    } else {
-                        let whole = try await response.body.collect(upTo: Self.maxAnswerBytes)
-                        try await output.write(relay.feed(Self.eventFromWholeAnswer(whole)), final: relay.isEnded)
                     }
-                    try await output.write(relay.finish(), final: true)
-                } catch let error as HTTPClientError {
-                    let mapped: AnthropicError = switch error {
-                    case .timedOut: AnthropicError(status: 529, message: "the upstream went silent mid-stream")
-                    case .cancelled: throw CancellationError()
-                    default: AnthropicError(status: 500, message: "the upstream stream failed: \(error)")
+                    do {
+                        if isEventStream {
+                            for try await chunk in response.body {
+                                let bytes = relay.feed(chunk)
+                                if relay.isEnded {
+                                    try await output.write(bytes, final: true)
+                                    break
+                                }
+                                try await output.write(bytes)
+                            }
+                        } else {
+                            let whole = try await response.body.collect(upTo: Self.maxAnswerBytes)
+                            try await output.write(relay.feed(Self.eventFromWholeAnswer(whole)), final: relay.isEnded)
+                        }
+                        try await output.write(relay.finish(), final: true)
+                    } catch let error as HTTPClientError {
+                        let mapped: AnthropicError =
+                            switch error {
+                            case .timedOut: AnthropicError(status: 529, message: "the upstream went silent mid-stream")
+                            case .cancelled: throw CancellationError()
+                            default: AnthropicError(status: 500, message: "the upstream stream failed: \(error)")
+                            }
+                        try await output.write(relay.fail(mapped), final: true)
                     }
-                    try await output.write(relay.fail(mapped), final: true)
+                    group.cancelAll()
                 }
-                group.cancelAll()
-            }
-            var facts = facts
-            facts.inputTokens = relay.usage.input
-            facts.outputTokens = relay.usage.output
-            log(facts, started: started, outcome: relay.failure.map { "stream failed: \($0.type) \($0.message)" } ?? "stream ended")
-        })
+                var facts = facts
+                facts.inputTokens = relay.usage.input
+                facts.outputTokens = relay.usage.output
+                log(facts, started: started, outcome: relay.failure.map { "stream failed: \($0.type) \($0.message)" } ?? "stream ended")
+            })
     }
 
     /// A non-streamed answer reshaped as one SSE event carrying a single chunk.
@@ -182,11 +189,12 @@ struct MessagesHandler: Sendable {
         }
         var delta = choice["message"]?.objectValue ?? [:]
         if let calls = delta["tool_calls"]?.arrayValue {
-            delta["tool_calls"] = .array(calls.enumerated().map { index, call in
-                var call = call.objectValue ?? [:]
-                call["index"] = JSONValue(index)
-                return .object(call)
-            })
+            delta["tool_calls"] = .array(
+                calls.enumerated().map { index, call in
+                    var call = call.objectValue ?? [:]
+                    call["index"] = JSONValue(index)
+                    return .object(call)
+                })
         }
         var chunk: JSONObject = ["choices": [["index": 0, "delta": .object(delta), "finish_reason": choice["finish_reason"] ?? nil]]]
         if let usage = answer["usage"] { chunk["usage"] = usage }

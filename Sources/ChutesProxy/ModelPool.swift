@@ -38,8 +38,9 @@ struct ModelPool: Sendable, Equatable {
     /// Each member's name replaced by `transform`'s names (a member mapped to several names
     /// becomes that many members, in order, keeping its suffix).
     func replacingNames(_ transform: (String) -> [String]) -> ModelPool {
-        ModelPool(members: members.flatMap { member in
-            transform(member.name).map { Member(name: $0, suffix: member.suffix) }
-        })
+        ModelPool(
+            members: members.flatMap { member in
+                transform(member.name).map { Member(name: $0, suffix: member.suffix) }
+            })
     }
 }

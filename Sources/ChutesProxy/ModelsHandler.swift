@@ -23,8 +23,9 @@ struct ModelsHandler: Sendable {
     func one(_ request: HTTPRequest, id: String) async -> HTTPResponse {
         do throws(AnthropicError) {
             let models = try await fetch(request)
-            guard let model = models.first(where: { $0["id"]?.stringValue == id })
-                ?? models.first(where: { $0["id"]?.stringValue?.lowercased() == id.lowercased() })
+            guard
+                let model = models.first(where: { $0["id"]?.stringValue == id })
+                    ?? models.first(where: { $0["id"]?.stringValue?.lowercased() == id.lowercased() })
             else {
                 throw AnthropicError(status: 404, message: "model: \(id) is not offered by the upstream")
             }

@@ -16,7 +16,7 @@ extension ProxyConfiguration {
         }
         try loadServingTLS()
         try loadInboundKeys(styleSet: environment["CHUTES_AUTH_STYLE"].map { !$0.trimmingWhitespace.isEmpty } ?? false)
-        if debug && logLevel > .debug { logLevel = .debug }   // DEBUG_PROXY=1 means LOG_LEVEL=debug
+        if debug && logLevel > .debug { logLevel = .debug }  // DEBUG_PROXY=1 means LOG_LEVEL=debug
         if logLevel <= .debug { debug = true }
         try validate()
     }
@@ -27,11 +27,11 @@ extension ProxyConfiguration {
         inboundKeys = try Self.inboundKeys(list: inboundKeySources.list, file: inboundKeySources.file)
         guard !inboundKeys.isEmpty else { return }
         if styleSet && authStyle != .env {
-            throw ConfigurationError(variable: "CHUTES_AUTH_STYLE", problem: "'\(authStyle.rawValue)' forwards client keys, but PROXY_API_KEYS makes clients send proxy keys: leave it unset or set it to env")
+            throw ConfigurationError(
+                variable: "CHUTES_AUTH_STYLE", problem: "'\(authStyle.rawValue)' forwards client keys, but PROXY_API_KEYS makes clients send proxy keys: leave it unset or set it to env")
         }
         authStyle = .env
     }
-
 
     /// The settings given as flags, by variable name: `--port 9000`, `--port=9000`, a switch
     /// alone (`--debug-proxy` means 1). Lay them over the environment (flags win) before

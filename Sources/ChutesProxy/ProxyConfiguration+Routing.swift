@@ -10,7 +10,9 @@ extension ProxyConfiguration {
         for line in modelMap.lines { lines.append("  \(line)") }
         lines.append("fallback: in list order on capacity 429, 500, 502, 503, 504, 529, connect failure or timeout; not on 400/401/402/403/404 or context length")
         let breaker = circuitBreaker
-        lines.append("circuit breaker: skip a model after \(breaker.failureThreshold) failures in a row for \(breaker.coolDown.components.seconds) s, doubling up to \(breaker.maximumCoolDown.components.seconds) s; Retry-After sets it")
+        lines.append(
+            "circuit breaker: skip a model after \(breaker.failureThreshold) failures in a row for \(breaker.coolDown.components.seconds) s, doubling up to \(breaker.maximumCoolDown.components.seconds) s; Retry-After sets it"
+        )
         return lines.joined(separator: "\n")
     }
 }

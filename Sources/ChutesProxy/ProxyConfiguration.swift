@@ -90,7 +90,9 @@ public struct ProxyConfiguration: Sendable {
     /// Settings that are wrong together: inbound keys need the proxy's own upstream key.
     public func validate() throws(ConfigurationError) {
         if !inboundKeys.isEmpty && (upstreamAPIKey ?? "").isEmpty {
-            throw ConfigurationError(variable: "PROXY_API_KEYS", problem: "inbound keys are set but CHUTES_API_KEY is not: with inbound keys the upstream key comes from CHUTES_API_KEY only (a client's key is never forwarded); set CHUTES_API_KEY")
+            throw ConfigurationError(
+                variable: "PROXY_API_KEYS",
+                problem: "inbound keys are set but CHUTES_API_KEY is not: with inbound keys the upstream key comes from CHUTES_API_KEY only (a client's key is never forwarded); set CHUTES_API_KEY")
         }
         if metricsRequireKey && inboundKeys.isEmpty {
             throw ConfigurationError(variable: "METRICS_REQUIRE_KEY", problem: "no inbound key is set (PROXY_API_KEYS or PROXY_API_KEYS_FILE) to protect /metrics with")

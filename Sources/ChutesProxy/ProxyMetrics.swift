@@ -1,6 +1,6 @@
 import CoreMetrics
-import Prometheus
 import Locking
+import Prometheus
 
 /// The proxy's metrics, recorded through swift-metrics into a Prometheus registry of the
 /// server's own and served at `GET /metrics`.
@@ -73,28 +73,34 @@ public final class ProxyMetrics: Sendable {
         let (requests, timer, modelSeries) = series.withLock { series in
             let model = series.modelLabel(model)
             let key = "\(endpoint) \(status) \(model)"
-            let requests = series.requests[key] ?? {
-                let counter = CoreMetrics.Counter(label: "chutes_proxy_requests_total", dimensions: [("endpoint", endpoint), ("status", String(status)), ("model", model)], factory: factory)
-                series.requests[key] = counter
-                return counter
-            }()
-            let timer = series.durations[endpoint] ?? {
-                let timer = CoreMetrics.Timer(label: "chutes_proxy_request_duration_seconds", dimensions: [("endpoint", endpoint)], factory: factory)
-                series.durations[endpoint] = timer
-                return timer
-            }()
+            let requests =
+                series.requests[key]
+                ?? {
+                    let counter = CoreMetrics.Counter(label: "chutes_proxy_requests_total", dimensions: [("endpoint", endpoint), ("status", String(status)), ("model", model)], factory: factory)
+                    series.requests[key] = counter
+                    return counter
+                }()
+            let timer =
+                series.durations[endpoint]
+                ?? {
+                    let timer = CoreMetrics.Timer(label: "chutes_proxy_request_duration_seconds", dimensions: [("endpoint", endpoint)], factory: factory)
+                    series.durations[endpoint] = timer
+                    return timer
+                }()
             guard fields.upstreamStatus != nil else { return (requests, timer, nil as ModelSeries?) }
-            let modelSeries = series.models[model] ?? {
-                let dimensions = [("model", model)]
-                let made = ModelSeries(
-                    inputTokens: CoreMetrics.Counter(label: "chutes_proxy_input_tokens_total", dimensions: dimensions, factory: factory),
-                    outputTokens: CoreMetrics.Counter(label: "chutes_proxy_output_tokens_total", dimensions: dimensions, factory: factory),
-                    upstreamLatency: CoreMetrics.Timer(label: "chutes_proxy_upstream_latency_seconds", dimensions: dimensions, factory: factory),
-                    timeToFirstToken: CoreMetrics.Timer(label: "chutes_proxy_time_to_first_token_seconds", dimensions: dimensions, factory: factory)
-                )
-                series.models[model] = made
-                return made
-            }()
+            let modelSeries =
+                series.models[model]
+                ?? {
+                    let dimensions = [("model", model)]
+                    let made = ModelSeries(
+                        inputTokens: CoreMetrics.Counter(label: "chutes_proxy_input_tokens_total", dimensions: dimensions, factory: factory),
+                        outputTokens: CoreMetrics.Counter(label: "chutes_proxy_output_tokens_total", dimensions: dimensions, factory: factory),
+                        upstreamLatency: CoreMetrics.Timer(label: "chutes_proxy_upstream_latency_seconds", dimensions: dimensions, factory: factory),
+                        timeToFirstToken: CoreMetrics.Timer(label: "chutes_proxy_time_to_first_token_seconds", dimensions: dimensions, factory: factory)
+                    )
+                    series.models[model] = made
+                    return made
+                }()
             return (requests, timer, modelSeries)
         }
         requests.increment()

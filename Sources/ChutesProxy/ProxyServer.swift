@@ -1,7 +1,7 @@
 import AsyncIO
 import HTTP1
-import Logging
 import Locking
+import Logging
 
 /// The proxy as an embeddable server: construct it (the port is bound at once, so port 0
 /// works and `port` tells the real one), then `run()`; `shutdown()` drains it.

@@ -67,7 +67,8 @@ struct SettingText {
 
     func seconds() throws(ConfigurationError) -> Duration {
         guard let value = Double(text), value <= Double(Self.maximumSeconds),
-              let duration = Duration.seconds(untrusted: value, maximum: .seconds(Self.maximumSeconds)) else {
+            let duration = Duration.seconds(untrusted: value, maximum: .seconds(Self.maximumSeconds))
+        else {
             throw ConfigurationError(variable: name, problem: "'\(text)' is not a number of seconds from 0 to \(Self.maximumSeconds)")
         }
         return duration

@@ -9,22 +9,27 @@ extension ProxySetting {
     /// Every setting, in the order `--help`, `--print-config` and `.env.example` list them.
     /// To add a setting, add a row: its variable, flag, help and `--print-config` line follow.
     public static let all: [ProxySetting] = [
-        ProxySetting("HOST", "address to listen on (numeric, or localhost)", default: "0.0.0.0",
+        ProxySetting(
+            "HOST", "address to listen on (numeric, or localhost)", default: "0.0.0.0",
             read: { value, c in c.host = value.text },
             show: { $0.host }),
-        ProxySetting("PORT", "port to listen on; 0 picks a free one", default: "8080",
+        ProxySetting(
+            "PORT", "port to listen on; 0 picks a free one", default: "8080",
             read: { value, c throws(ConfigurationError) in c.port = try value.integer(in: 0...65535) },
             show: { String($0.port) }),
-        ProxySetting("CHUTES_BASE_URL", "the OpenAI-compatible upstream; a path prefix is kept", default: "https://llm.chutes.ai",
+        ProxySetting(
+            "CHUTES_BASE_URL", "the OpenAI-compatible upstream; a path prefix is kept", default: "https://llm.chutes.ai",
             read: { value, c throws(ConfigurationError) in
                 guard let url = HTTPURL(value.text) else { throw value.problem("'\(value.text)' is not an http(s) URL") }
                 c.upstreamBaseURL = url
             },
             show: { "\($0.upstreamBaseURL.scheme.rawValue)://\($0.upstreamBaseURL.hostHeader)\($0.upstreamBaseURL.path)" }),
-        ProxySetting("CHUTES_API_KEY", "the upstream key the proxy may use", secret: true,
+        ProxySetting(
+            "CHUTES_API_KEY", "the upstream key the proxy may use", secret: true,
             read: { value, c in c.upstreamAPIKey = value.text },
             show: { $0.upstreamAPIKey ?? "" }),
-        ProxySetting("CHUTES_AUTH_STYLE", "whose key goes upstream: header (the client's), env (CHUTES_API_KEY), both (the client's, else CHUTES_API_KEY)", default: "both",
+        ProxySetting(
+            "CHUTES_AUTH_STYLE", "whose key goes upstream: header (the client's), env (CHUTES_API_KEY), both (the client's, else CHUTES_API_KEY)", default: "both",
             read: { value, c throws(ConfigurationError) in
                 // The reference proxy also named the header styles after the header.
                 switch value.text.lowercased() {
@@ -35,22 +40,27 @@ extension ProxySetting {
                 }
             },
             show: { $0.authStyle.rawValue }),
-        ProxySetting("CHUTES_CA_FILE", "PEM bundle the upstream's certificate must chain to, instead of the system store",
+        ProxySetting(
+            "CHUTES_CA_FILE", "PEM bundle the upstream's certificate must chain to, instead of the system store",
             read: { value, c throws(ConfigurationError) in
                 guard access(value.text, R_OK) == 0 else { throw value.problem("cannot read \(value.text)") }
                 c.upstreamTrustRoots = .file(value.text)
             },
             show: { if case .file(let path) = $0.upstreamTrustRoots { path } else { "" } }),
-        ProxySetting("MODEL_MAP", "JSON object from requested model to upstream model (a name, a Chutes pool \"a,b\", or an array tried in order): exact names, then ignoring case, then * patterns", default: "{}",
+        ProxySetting(
+            "MODEL_MAP", "JSON object from requested model to upstream model (a name, a Chutes pool \"a,b\", or an array tried in order): exact names, then ignoring case, then * patterns",
+            default: "{}",
             read: { value, c throws(ConfigurationError) in c.modelMap = try ModelMap(json: value.text) },
             show: { $0.modelMap.jsonText }),
-        ProxySetting("ROUTES", "JSON array of routes by scenario (model glob, thinking, min_input_tokens, images, tools -> models), first match wins",
+        ProxySetting(
+            "ROUTES", "JSON array of routes by scenario (model glob, thinking, min_input_tokens, images, tools -> models), first match wins",
             read: { value, c throws(ConfigurationError) in
                 c.routes = try RouteTable(json: value.text, variable: "ROUTES")
                 c.routesOrigin = "ROUTES"
             },
             show: { $0.routesOrigin == "ROUTES" ? $0.routes.jsonText : "" }),
-        ProxySetting("ROUTES_FILE", "a file holding the ROUTES JSON (not both)",
+        ProxySetting(
+            "ROUTES_FILE", "a file holding the ROUTES JSON (not both)",
             read: { value, c throws(ConfigurationError) in
                 guard c.routesOrigin == nil else { throw value.problem("ROUTES is set too; set one of them") }
                 guard let text = ProxyConfiguration.readTextFile(value.text) else { throw value.problem("cannot read \(value.text)") }
@@ -58,29 +68,35 @@ extension ProxySetting {
                 c.routesOrigin = value.text
             },
             show: { $0.routesOrigin.map { $0 == "ROUTES" ? "" : $0 } ?? "" }),
-        ProxySetting("BREAKER_FAILURES", "failures in a row after which a model of a fallback list is skipped", default: "3",
+        ProxySetting(
+            "BREAKER_FAILURES", "failures in a row after which a model of a fallback list is skipped", default: "3",
             read: { value, c throws(ConfigurationError) in c.circuitBreaker.failureThreshold = try value.integer(in: 1...1000) },
             show: { String($0.circuitBreaker.failureThreshold) }),
-        ProxySetting("BREAKER_COOLDOWN", "seconds a failing model is skipped, doubled after each failed retry", default: "30",
+        ProxySetting(
+            "BREAKER_COOLDOWN", "seconds a failing model is skipped, doubled after each failed retry", default: "30",
             read: { value, c throws(ConfigurationError) in
                 c.circuitBreaker.coolDown = try value.seconds()
                 c.circuitBreaker.maximumCoolDown = max(c.circuitBreaker.maximumCoolDown, c.circuitBreaker.coolDown)
             },
             show: { SettingDisplay.seconds($0.circuitBreaker.coolDown) }),
-        ProxySetting("BREAKER_MAX_COOLDOWN", "the longest cool-down in seconds", default: "300",
+        ProxySetting(
+            "BREAKER_MAX_COOLDOWN", "the longest cool-down in seconds", default: "300",
             read: { value, c throws(ConfigurationError) in
                 let maximum = try value.seconds()
                 guard maximum >= c.circuitBreaker.coolDown else { throw value.problem("is shorter than BREAKER_COOLDOWN") }
                 c.circuitBreaker.maximumCoolDown = maximum
             },
             show: { SettingDisplay.seconds($0.circuitBreaker.maximumCoolDown) }),
-        ProxySetting("AUTO_FIX_MODEL_CASE", "correct the case of model names against the upstream's model list", default: "1", switch: true,
+        ProxySetting(
+            "AUTO_FIX_MODEL_CASE", "correct the case of model names against the upstream's model list", default: "1", switch: true,
             read: { value, c throws(ConfigurationError) in c.autoFixModelCase = try value.flag() },
             show: { SettingDisplay.flag($0.autoFixModelCase) }),
-        ProxySetting("MODEL_DISCOVERY_TTL", "seconds the upstream's model list is trusted", default: "300",
+        ProxySetting(
+            "MODEL_DISCOVERY_TTL", "seconds the upstream's model list is trusted", default: "300",
             read: { value, c throws(ConfigurationError) in c.modelDiscoveryTTL = try value.seconds() },
             show: { SettingDisplay.seconds($0.modelDiscoveryTTL) }),
-        ProxySetting("TOOL_NAME_MAP", "JSON object renaming tools: {\"from\":\"to\"}, or {\"model\":{\"from\":\"to\"}} per upstream model", default: "{}",
+        ProxySetting(
+            "TOOL_NAME_MAP", "JSON object renaming tools: {\"from\":\"to\"}, or {\"model\":{\"from\":\"to\"}} per upstream model", default: "{}",
             read: { value, c throws(ConfigurationError) in
                 do throws(TranslationError) {
                     c.toolNameRules = try ToolNameMapping.Rules(json: value.text)
@@ -89,7 +105,8 @@ extension ProxySetting {
                 }
             },
             show: { $0.toolNameRules.jsonText }),
-        ProxySetting("TOOL_CALL_PARSER", "text tool-call format to parse: auto, none, or " + ToolCallFamily.allCases.map(\.rawValue).joined(separator: ", "), default: "auto",
+        ProxySetting(
+            "TOOL_CALL_PARSER", "text tool-call format to parse: auto, none, or " + ToolCallFamily.allCases.map(\.rawValue).joined(separator: ", "), default: "auto",
             read: { value, c throws(ConfigurationError) in
                 // A family's other names (vLLM's and sglang's, e.g. glm47, minimax, ernie45) are taken too.
                 guard let choice = ToolCallParserChoice(setting: value.text) else {
@@ -99,10 +116,12 @@ extension ProxySetting {
                 c.toolCallParser = choice
             },
             show: { $0.toolCallParser.description }),
-        ProxySetting("MAX_TOKENS_CAP", "upper bound for max_tokens (many models refuse Claude Code's 128000)",
+        ProxySetting(
+            "MAX_TOKENS_CAP", "upper bound for max_tokens (many models refuse Claude Code's 128000)",
             read: { value, c throws(ConfigurationError) in c.maxTokensCap = try value.integer(in: 1...10_000_000) },
             show: { $0.maxTokensCap.map(String.init) ?? "" }),
-        ProxySetting("THINKING_TEMPLATE_KWARGS", "JSON object sent as chat_template_kwargs when reasoning is on, e.g. {\"thinking\":true}",
+        ProxySetting(
+            "THINKING_TEMPLATE_KWARGS", "JSON object sent as chat_template_kwargs when reasoning is on, e.g. {\"thinking\":true}",
             read: { value, c throws(ConfigurationError) in
                 guard let object = (try? JSONValue(parsing: value.text))?.objectValue else {
                     throw value.problem("must be a JSON object, e.g. {\"thinking\":true}")
@@ -110,46 +129,60 @@ extension ProxySetting {
                 c.thinkingTemplateKwargs = object
             },
             show: { $0.thinkingTemplateKwargs.map { JSONValue.object($0).jsonText } ?? "" }),
-        ProxySetting("PROXY_BACKOFF_ON_429", "retry upstream 429s", default: "1", switch: true,
+        ProxySetting(
+            "PROXY_BACKOFF_ON_429", "retry upstream 429s", default: "1", switch: true,
             read: { value, c throws(ConfigurationError) in c.backoffOn429 = try value.flag() },
             show: { SettingDisplay.flag($0.backoffOn429) }),
-        ProxySetting("PROXY_MAX_RETRY_ON_429", "how many times a 429 is retried", default: "1",
+        ProxySetting(
+            "PROXY_MAX_RETRY_ON_429", "how many times a 429 is retried", default: "1",
             read: { value, c throws(ConfigurationError) in c.maxRetriesOn429 = try value.integer(in: 0...20) },
             show: { String($0.maxRetriesOn429) }),
-        ProxySetting("PROXY_MAX_RETRY_AFTER", "the longest wait before a retry in seconds, whatever Retry-After says", default: "2",
+        ProxySetting(
+            "PROXY_MAX_RETRY_AFTER", "the longest wait before a retry in seconds, whatever Retry-After says", default: "2",
             read: { value, c throws(ConfigurationError) in c.maxRetryAfter = try value.seconds() },
             show: { SettingDisplay.seconds($0.maxRetryAfter) }),
-        ProxySetting("STREAM_PING_INTERVAL", "seconds of upstream silence after which a ping event keeps a stream alive", default: "15",
+        ProxySetting(
+            "STREAM_PING_INTERVAL", "seconds of upstream silence after which a ping event keeps a stream alive", default: "15",
             read: { value, c throws(ConfigurationError) in c.pingInterval = try value.seconds() },
             show: { SettingDisplay.seconds($0.pingInterval) }),
-        ProxySetting("UPSTREAM_CONNECT_TIMEOUT", "seconds for name resolution, TCP and TLS to the upstream", default: "10",
+        ProxySetting(
+            "UPSTREAM_CONNECT_TIMEOUT", "seconds for name resolution, TCP and TLS to the upstream", default: "10",
             read: { value, c throws(ConfigurationError) in c.upstreamConnectTimeout = try value.seconds() },
             show: { SettingDisplay.seconds($0.upstreamConnectTimeout) }),
-        ProxySetting("UPSTREAM_TIMEOUT", "seconds until the upstream's response head", default: "600",
+        ProxySetting(
+            "UPSTREAM_TIMEOUT", "seconds until the upstream's response head", default: "600",
             read: { value, c throws(ConfigurationError) in c.upstreamResponseTimeout = try value.seconds() },
             show: { SettingDisplay.seconds($0.upstreamResponseTimeout) }),
-        ProxySetting("UPSTREAM_STREAM_IDLE_TIMEOUT", "seconds of silence in a streamed response before it is ended with an error event", default: "300",
+        ProxySetting(
+            "UPSTREAM_STREAM_IDLE_TIMEOUT", "seconds of silence in a streamed response before it is ended with an error event", default: "300",
             read: { value, c throws(ConfigurationError) in c.upstreamStreamIdleTimeout = try value.seconds() },
             show: { SettingDisplay.seconds($0.upstreamStreamIdleTimeout) }),
-        ProxySetting("MAX_CONNECTIONS", "client connections served at once; past it a new one is answered 503 (overloaded_error) and closed", default: "4096",
+        ProxySetting(
+            "MAX_CONNECTIONS", "client connections served at once; past it a new one is answered 503 (overloaded_error) and closed", default: "4096",
             read: { value, c throws(ConfigurationError) in c.http.maxConnections = try value.integer(in: 1...1_000_000) },
             show: { String($0.http.maxConnections) }),
-        ProxySetting("SHUTDOWN_GRACE_PERIOD", "seconds requests in flight (streams included) may take to finish after SIGTERM before they are cut", default: "10",
+        ProxySetting(
+            "SHUTDOWN_GRACE_PERIOD", "seconds requests in flight (streams included) may take to finish after SIGTERM before they are cut", default: "10",
             read: { value, c throws(ConfigurationError) in c.http.shutdownGracePeriod = try value.seconds() },
             show: { SettingDisplay.seconds($0.http.shutdownGracePeriod) }),
-        ProxySetting("SHUTDOWN_DELAY", "seconds the proxy keeps serving after SIGTERM with /ready answering 503, for load balancers that poll readiness, before it stops accepting", default: "0",
+        ProxySetting(
+            "SHUTDOWN_DELAY", "seconds the proxy keeps serving after SIGTERM with /ready answering 503, for load balancers that poll readiness, before it stops accepting", default: "0",
             read: { value, c throws(ConfigurationError) in c.shutdownDelay = try value.seconds() },
             show: { SettingDisplay.seconds($0.shutdownDelay) }),
-        ProxySetting("TLS_CERT_FILE", "PEM certificate chain to serve HTTPS with (with TLS_KEY_FILE)",
+        ProxySetting(
+            "TLS_CERT_FILE", "PEM certificate chain to serve HTTPS with (with TLS_KEY_FILE)",
             read: { value, c in c.servingTLSFiles.certificateChain = value.text },
             show: { $0.servingTLSFiles.certificateChain ?? "" }),
-        ProxySetting("TLS_KEY_FILE", "PEM private key of TLS_CERT_FILE",
+        ProxySetting(
+            "TLS_KEY_FILE", "PEM private key of TLS_CERT_FILE",
             read: { value, c in c.servingTLSFiles.privateKey = value.text },
             show: { $0.servingTLSFiles.privateKey ?? "" }),
-        ProxySetting("DEBUG_PROXY", "translation details in the log; the same as LOG_LEVEL=debug (keys never appear)", default: "0", switch: true,
+        ProxySetting(
+            "DEBUG_PROXY", "translation details in the log; the same as LOG_LEVEL=debug (keys never appear)", default: "0", switch: true,
             read: { value, c throws(ConfigurationError) in c.debug = try value.flag() },
             show: { SettingDisplay.flag($0.debug) }),
-        ProxySetting("LOG_LEVEL", "info writes one access line per request; debug adds detail; also " + Logger.Level.allCases.map(\.rawValue).joined(separator: ", "), default: "info",
+        ProxySetting(
+            "LOG_LEVEL", "info writes one access line per request; debug adds detail; also " + Logger.Level.allCases.map(\.rawValue).joined(separator: ", "), default: "info",
             read: { value, c throws(ConfigurationError) in
                 guard let level = Logger.Level(rawValue: value.text.lowercased()) else {
                     throw value.problem("'\(value.text)' is not one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -157,22 +190,27 @@ extension ProxySetting {
                 c.logLevel = level
             },
             show: { $0.logLevel.rawValue }),
-        ProxySetting("LOG_FORMAT", "log lines as json or text", default: "json",
+        ProxySetting(
+            "LOG_FORMAT", "log lines as json or text", default: "json",
             read: { value, c throws(ConfigurationError) in
                 guard let format = LogFormat(rawValue: value.text.lowercased()) else { throw value.problem("'\(value.text)' is not json or text") }
                 c.logFormat = format
             },
             show: { $0.logFormat.rawValue }),
-        ProxySetting("METRICS_ENABLED", "record metrics and serve them at GET /metrics", default: "1", switch: true,
+        ProxySetting(
+            "METRICS_ENABLED", "record metrics and serve them at GET /metrics", default: "1", switch: true,
             read: { value, c throws(ConfigurationError) in c.metricsEnabled = try value.flag() },
             show: { SettingDisplay.flag($0.metricsEnabled) }),
-        ProxySetting("METRICS_REQUIRE_KEY", "/metrics asks for an inbound key too", default: "0", switch: true,
+        ProxySetting(
+            "METRICS_REQUIRE_KEY", "/metrics asks for an inbound key too", default: "0", switch: true,
             read: { value, c throws(ConfigurationError) in c.metricsRequireKey = try value.flag() },
             show: { SettingDisplay.flag($0.metricsRequireKey) }),
-        ProxySetting("PROXY_API_KEYS", "comma-separated keys a client must present (x-api-key or Authorization: Bearer); empty: open", secret: true,
+        ProxySetting(
+            "PROXY_API_KEYS", "comma-separated keys a client must present (x-api-key or Authorization: Bearer); empty: open", secret: true,
             read: { value, c in c.inboundKeySources.list = value.text },
             show: { $0.inboundKeySources.list ?? "" }),
-        ProxySetting("PROXY_API_KEYS_FILE", "a file of inbound keys, one per line (# comments), with PROXY_API_KEYS",
+        ProxySetting(
+            "PROXY_API_KEYS_FILE", "a file of inbound keys, one per line (# comments), with PROXY_API_KEYS",
             read: { value, c in c.inboundKeySources.file = value.text },
             show: { $0.inboundKeySources.file ?? "" }),
     ]
@@ -181,9 +219,12 @@ extension ProxySetting {
 extension ModelMap {
     /// The map in `MODEL_MAP`'s JSON form.
     var jsonText: String {
-        JSONValue.object(JSONObject(entries.map { entry in
-            (entry.pattern, entry.models.count == 1 ? JSONValue(entry.models[0]) : .array(entry.models.map { JSONValue($0) }))
-        })).jsonText
+        JSONValue.object(
+            JSONObject(
+                entries.map { entry in
+                    (entry.pattern, entry.models.count == 1 ? JSONValue(entry.models[0]) : .array(entry.models.map { JSONValue($0) }))
+                })
+        ).jsonText
     }
 }
 

@@ -67,4 +67,3 @@ enum HTTPDate {
         return Int(timegm(&fields))
     }
 }
-

@@ -81,18 +81,20 @@ public struct RouteTable: Sendable, Equatable {
 
     /// The table in `ROUTES`' JSON form.
     var jsonText: String {
-        JSONValue.array(routes.map { route in
-            var when = JSONObject()
-            if let model = route.model { when["model"] = JSONValue(model) }
-            if let thinking = route.thinking { when["thinking"] = JSONValue(thinking) }
-            if let tokens = route.minInputTokens { when["min_input_tokens"] = JSONValue(tokens) }
-            if let images = route.images { when["images"] = JSONValue(images) }
-            if let tools = route.tools { when["tools"] = JSONValue(tools) }
-            var object: JSONObject = ["name": JSONValue(route.name)]
-            if !when.isEmpty { object["when"] = .object(when) }
-            object["models"] = route.models.count == 1 ? JSONValue(route.models[0]) : .array(route.models.map { JSONValue($0) })
-            return .object(object)
-        }).jsonText
+        JSONValue.array(
+            routes.map { route in
+                var when = JSONObject()
+                if let model = route.model { when["model"] = JSONValue(model) }
+                if let thinking = route.thinking { when["thinking"] = JSONValue(thinking) }
+                if let tokens = route.minInputTokens { when["min_input_tokens"] = JSONValue(tokens) }
+                if let images = route.images { when["images"] = JSONValue(images) }
+                if let tools = route.tools { when["tools"] = JSONValue(tools) }
+                var object: JSONObject = ["name": JSONValue(route.name)]
+                if !when.isEmpty { object["when"] = .object(when) }
+                object["models"] = route.models.count == 1 ? JSONValue(route.models[0]) : .array(route.models.map { JSONValue($0) })
+                return .object(object)
+            }
+        ).jsonText
     }
 }
 

@@ -62,7 +62,8 @@ enum UpstreamErrors {
     static func message(in body: [UInt8], secrets: [String]) -> String {
         var text: String
         if let json = try? JSONValue(parsing: body) {
-            text = json["error"]?["message"]?.stringValue ?? json["error"]?.stringValue ?? json["detail"]?.stringValue
+            text =
+                json["error"]?["message"]?.stringValue ?? json["error"]?.stringValue ?? json["detail"]?.stringValue
                 ?? json["detail"]?.arrayValue.map(validationMessages)
                 ?? json["message"]?.stringValue ?? json["detail"]?.jsonText ?? json.jsonText
         } else {

@@ -43,7 +43,6 @@ public struct HTTPRequestParser: Sendable {
         return .head(head)
     }
 
-
     private static func parseRequestLine(_ line: ArraySlice<UInt8>, headers: HTTPHeaders) throws(HTTPParseError) -> HTTPRequestHead {
         let parts = line.split(separator: 32, omittingEmptySubsequences: false)
         guard parts.count == 3 else { throw .malformed("malformed request line") }

@@ -59,7 +59,6 @@ public struct HTTPResponseParser: Sendable {
         }
     }
 
-
     private static func parseStatusLine(_ line: ArraySlice<UInt8>, headers: HTTPHeaders) throws(HTTPParseError) -> HTTPResponseHead {
         let parts = line.split(separator: 32, maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count >= 2 else { throw .malformed("malformed status line") }

@@ -15,7 +15,7 @@ extension HTTPServer {
     func serve(_ connection: TCPConnection) async {
         guard let tls = configuration.tls else { return await serve(stream: connection) }
         guard let stream = try? await TLSStream.accept(over: connection, context: tls, deadline: .after(configuration.requestReadTimeout)) else {
-            return   // the handshake failed or timed out; TLSStream closed the connection
+            return  // the handshake failed or timed out; TLSStream closed the connection
         }
         await serve(stream: stream)
     }

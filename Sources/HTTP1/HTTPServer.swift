@@ -51,7 +51,7 @@ public final class HTTPServer: Sendable {
         let queued = listener.acceptQueued()
         listener.close()
         if !registry.handOver(queued) {
-            for connection in queued { connection.close() }   // run() is already past accepting
+            for connection in queued { connection.close() }  // run() is already past accepting
         }
     }
 

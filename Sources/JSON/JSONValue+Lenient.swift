@@ -19,4 +19,3 @@ extension JSONValue {
         return try? JSONParser.parse(Array(bytes[open...end]), maxDepth: 256, lenient: true)
     }
 }
-

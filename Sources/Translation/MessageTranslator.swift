@@ -9,10 +9,11 @@ enum MessageTranslator {
     static func systemText(_ value: JSONValue, field: String) throws(TranslationError) -> JSONString? {
         if let text = value.jsonString { return text }
         guard let blocks = value.arrayValue else { throw .wrongType(field, expected: "a string or a list of text blocks") }
-        return JSONString.joined(blocks.compactMap { block -> JSONString? in
-            guard block["type"]?.stringValue == "text", let text = block["text"]?.jsonString else { return nil }
-            return text.hasPrefix(billingHeaderPrefix) ? nil : text
-        }, separator: "\n\n")
+        return JSONString.joined(
+            blocks.compactMap { block -> JSONString? in
+                guard block["type"]?.stringValue == "text", let text = block["text"]?.jsonString else { return nil }
+                return text.hasPrefix(billingHeaderPrefix) ? nil : text
+            }, separator: "\n\n")
     }
 
     /// The start of the system block Claude Code sends for Anthropic's billing.
@@ -20,7 +21,9 @@ enum MessageTranslator {
 
     /// `inlineThinking`: thinking goes back as `<think>…</think>` at the start of the assistant's
     /// content, the form MiniMax-M2's chat template reads; otherwise under `reasoningField`.
-    static func translate(_ message: JSONValue, field: String, toolNames: ToolNameMapping, inlineThinking: Bool = false, reasoningField: String = "reasoning_content") throws(TranslationError) -> [JSONValue] {
+    static func translate(_ message: JSONValue, field: String, toolNames: ToolNameMapping, inlineThinking: Bool = false, reasoningField: String = "reasoning_content") throws(TranslationError)
+        -> [JSONValue]
+    {
         guard let role = message["role"]?.stringValue else { throw .missing("\(field).role") }
         guard let content = message["content"] else { throw .missing("\(field).content") }
         switch role {

@@ -50,7 +50,8 @@ public enum RequestTranslator {
         }
         let inlineThinking = ToolCallFamily.forModel(upstreamModel)?.readsThinkingInline ?? false
         for (index, message) in messages.enumerated() {
-            openAIMessages += try MessageTranslator.translate(message, field: "messages.\(index)", toolNames: toolNames, inlineThinking: inlineThinking, reasoningField: options.reasoningField.rawValue)
+            openAIMessages += try MessageTranslator.translate(
+                message, field: "messages.\(index)", toolNames: toolNames, inlineThinking: inlineThinking, reasoningField: options.reasoningField.rawValue)
         }
         upstream.append(key: "messages", value: .array(openAIMessages))
         upstream.append(key: "max_tokens", value: JSONValue(options.maxTokensCap.map { min($0, maxTokens) } ?? maxTokens))
@@ -71,12 +72,15 @@ public enum RequestTranslator {
             upstream.append(key: "user", value: JSONValue(user))
         }
         if !declaredTools.isEmpty {
-            upstream.append(key: "tools", value: .array(declaredTools.map { tool in
-                var function: JSONObject = ["name": JSONValue(toolNames.upstreamName(tool.name))]
-                if let description = tool.description { function["description"] = .string(description) }
-                function["parameters"] = tool.inputSchema
-                return ["type": "function", "function": .object(function)]
-            }))
+            upstream.append(
+                key: "tools",
+                value: .array(
+                    declaredTools.map { tool in
+                        var function: JSONObject = ["name": JSONValue(toolNames.upstreamName(tool.name))]
+                        if let description = tool.description { function["description"] = .string(description) }
+                        function["parameters"] = tool.inputSchema
+                        return ["type": "function", "function": .object(function)]
+                    }))
             try appendToolChoice(request["tool_choice"], toolNames: toolNames, to: &upstream)
         }
         let thinking = reasoningSwitch(request, bySuffix: thinkingBySuffix, options: options)

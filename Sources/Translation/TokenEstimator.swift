@@ -44,7 +44,7 @@ public enum TokenEstimator {
                 digits += 1
             case UInt8(ascii: " "):
                 flushWord(); flushDigits(); flushPunctuation(); flushNonASCII()
-                // A space joins the next word; indentation runs merge into few tokens.
+            // A space joins the next word; indentation runs merge into few tokens.
             case UInt8(ascii: "\n"), UInt8(ascii: "\t"), UInt8(ascii: "\r"):
                 flushWord(); flushDigits(); flushPunctuation(); flushNonASCII()
                 if previous != byte { tokens += 0.5 }

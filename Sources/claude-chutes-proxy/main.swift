@@ -110,20 +110,20 @@ enum CommandLineProgram {
 
     static let helpText: String = {
         var text = """
-        claude-chutes-proxy \(ProxyVersion.current): serve the Anthropic Messages API on top of an OpenAI-compatible backend.
+            claude-chutes-proxy \(ProxyVersion.current): serve the Anthropic Messages API on top of an OpenAI-compatible backend.
 
-        usage: claude-chutes-proxy [serve|check|healthcheck] [--setting value]... [--print-config]
+            usage: claude-chutes-proxy [serve|check|healthcheck] [--setting value]... [--print-config]
 
-          serve          serve (the default); SIGTERM or SIGINT drains and stops
-          check          validate the configuration, reach the upstream and list its models
-          healthcheck    ask the proxy on this machine's HOST/PORT for /health (exit 0 when healthy)
-          --print-config print the effective configuration (secrets redacted) and exit
-          --version      print the version
-          --help         this text
+              serve          serve (the default); SIGTERM or SIGINT drains and stops
+              check          validate the configuration, reach the upstream and list its models
+              healthcheck    ask the proxy on this machine's HOST/PORT for /health (exit 0 when healthy)
+              --print-config print the effective configuration (secrets redacted) and exit
+              --version      print the version
+              --help         this text
 
-        settings: each is an environment variable and a flag; the flag wins.
+            settings: each is an environment variable and a flag; the flag wins.
 
-        """
+            """
         let width = ProxySetting.all.map { $0.flag.count + 8 }.max() ?? 0
         for setting in ProxySetting.all {
             let left = "  \(setting.flag) \(setting.isSwitch ? "[0|1]" : "VALUE")"

@@ -1,5 +1,6 @@
 import Glibc
 import Testing
+
 @testable import AsyncIO
 
 /// Exactly one owner closes a descriptor, also when registering it with epoll fails.

@@ -1,6 +1,6 @@
+import AsyncIO
 import Glibc
 import Testing
-import AsyncIO
 
 @Suite struct FastRandomTests {
     @Test func identifiersHaveThePrefixLengthAndAlphabet() {
@@ -34,12 +34,14 @@ import AsyncIO
         var threads: [pthread_t] = []
         for box in boxes {
             var thread = pthread_t()
-            let started = pthread_create(&thread, nil, { argument in
-                let box = Unmanaged<Box>.fromOpaque(argument!).takeRetainedValue()
-                var generator = FastRandom()
-                box.values = (0..<8).map { _ in generator.next() }
-                return nil
-            }, Unmanaged.passRetained(box).toOpaque())
+            let started = pthread_create(
+                &thread, nil,
+                { argument in
+                    let box = Unmanaged<Box>.fromOpaque(argument!).takeRetainedValue()
+                    var generator = FastRandom()
+                    box.values = (0..<8).map { _ in generator.next() }
+                    return nil
+                }, Unmanaged.passRetained(box).toOpaque())
             #expect(started == 0)
             threads.append(thread)
         }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import AsyncIO
 
 /// Deadlines of waits that have ended do not pile up in the reactor.

@@ -1,5 +1,6 @@
 import Glibc
 import Testing
+
 @testable import AsyncIO
 
 /// A connected pair over loopback: what the client writes the server reads, and back.

@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+
 @testable import AsyncIO
 
 /// A loopback TLS server presenting one certificate; it serves whatever `handler` does with
@@ -218,7 +219,7 @@ private func rejection(_ error: TLSError?) -> (host: String, verification: Strin
         async let accepted = server.acceptOne()
         let client = try await connect(to: server, as: "localhost", context: trustingTestCA.get())
         let serverSide = try #require(await accepted)
-        serverSide.connection.close()   // TCP close, no close_notify
+        serverSide.connection.close()  // TCP close, no close_notify
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1024, alignment: 1)
         defer { buffer.deallocate() }
         await #expect(throws: TLSError.unexpectedEOF) { _ = try await client.read(into: buffer) }

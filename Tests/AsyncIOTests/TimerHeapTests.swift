@@ -1,4 +1,5 @@
 import Testing
+
 @testable import AsyncIO
 
 /// The reactor's timer heap: deadlines come out in order, before and after inert timers are

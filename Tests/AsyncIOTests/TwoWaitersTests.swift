@@ -1,4 +1,5 @@
 import Testing
+
 @testable import AsyncIO
 
 /// Two tasks parked on one direction of a descriptor (TLS can do that when a peer sends a

@@ -1,9 +1,10 @@
 import Glibc
 import HTTP1
 import JSON
-import Logging
 import Locking
+import Logging
 import Testing
+
 @testable import ChutesProxy
 
 /// Keeps what a `ProxyLogHandler` writes.
@@ -54,7 +55,9 @@ private let hello: JSONValue = ["model": "claude-sonnet", "max_tokens": 100, "me
             if request.path.hasSuffix("/models") { return ScriptedUpstream.json(ScriptedUpstream.models) }
             let body = try? JSONValue(parsing: request.body)
             if body?["stream"] == true {
-                return ScriptedUpstream.stream([chunk(["role": "assistant", "content": "Hi"]), chunk([:], finish: "stop"), ["id": "c", "choices": [], "usage": ["prompt_tokens": 21, "completion_tokens": 4]]])
+                return ScriptedUpstream.stream([
+                    chunk(["role": "assistant", "content": "Hi"]), chunk([:], finish: "stop"), ["id": "c", "choices": [], "usage": ["prompt_tokens": 21, "completion_tokens": 4]],
+                ])
             }
             if body?["messages"]?[0]?["content"] == "fail" {
                 return ScriptedUpstream.json(["error": ["message": JSONValue("key \(clientKey) is not allowed")]], status: 403)
@@ -124,7 +127,9 @@ private let hello: JSONValue = ["model": "claude-sonnet", "max_tokens": 100, "me
 
     @Test(arguments: [LogFormat.json, .text])
     func aModelNameCannotForgeAnAccessLine(format: LogFormat) async throws {
-        try await withScriptedUpstream { _, _ in ScriptedUpstream.completion(["role": "assistant", "content": "ok"]) } run: { upstream in
+        try await withScriptedUpstream { _, _ in
+            ScriptedUpstream.completion(["role": "assistant", "content": "ok"])
+        } run: { upstream in
             let captured = CapturedLog()
             let logger = Logger(label: "proxy") { _ in ProxyLogHandler(format: format, level: .info, sink: captured) }
             try await withRunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0"], logger: logger) { proxy in
@@ -145,7 +150,9 @@ private let hello: JSONValue = ["model": "claude-sonnet", "max_tokens": 100, "me
     }
 
     @Test func probesAreLoggedAtDebugOnly() async throws {
-        try await withScriptedUpstream { _, _ in ScriptedUpstream.json([:]) } run: { upstream in
+        try await withScriptedUpstream { _, _ in
+            ScriptedUpstream.json([:])
+        } run: { upstream in
             let captured = CapturedLog()
             let logger = Logger(label: "proxy") { _ in ProxyLogHandler(format: .json, level: .info, sink: captured) }
             try await withRunningProxy(upstream: upstream, logger: logger) { proxy in

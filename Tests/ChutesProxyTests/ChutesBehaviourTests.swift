@@ -4,6 +4,7 @@ import Locking
 import TestSupport
 import Testing
 import Translation
+
 @testable import ChutesProxy
 
 /// The proxy against an upstream that behaves as Chutes does in production: engine failures
@@ -15,7 +16,10 @@ import Translation
 
     /// Runs `body` against a proxy whose upstream serves Chutes' model list and answers
     /// completions with `script`.
-    static func withProxy(environment: [String: String] = [:], models: JSONValue = ScriptedUpstream.chutesModels, _ script: @escaping @Sendable (JSONValue) async -> HTTPResponse, _ body: (RunningProxy, ScriptedUpstream) async throws -> Void) async throws {
+    static func withProxy(
+        environment: [String: String] = [:], models: JSONValue = ScriptedUpstream.chutesModels, _ script: @escaping @Sendable (JSONValue) async -> HTTPResponse,
+        _ body: (RunningProxy, ScriptedUpstream) async throws -> Void
+    ) async throws {
         try await withScriptedUpstream { request, _ in
             if request.path.hasSuffix("/models") { return ScriptedUpstream.json(models) }
             return await script((try? JSONValue(parsing: request.body)) ?? nil)
@@ -77,16 +81,20 @@ import Translation
     // MARK: 2. Pools and suffixes
 
     @Test func poolsAndRoutingSuffixesPassThroughEachMemberCorrected() async throws {
-        try await Self.withProxy(environment: ["MODEL_MAP": #"{"claude-*haiku*": "small/tiny-8k:latency", "claude-*sonnet*": "zai-org/glm-4.6,deepseek-ai/deepseek-v3.1"}"#], { _ in Self.ok }) { proxy, upstream in
-            for model in ["zai-org/glm-4.6,DEEPSEEK-AI/deepseek-v3.1", "deepseek-ai/deepseek-v3.1:throughput", "glm-4.6, deepseek-v3.1:latency",
-                          "claude-3-5-haiku-20241022", "claude-sonnet-4-5", "claude-sonnet-4-5:thinking", "unknown/Model,zai-org/GLM-4.6"] {
+        try await Self.withProxy(environment: ["MODEL_MAP": #"{"claude-*haiku*": "small/tiny-8k:latency", "claude-*sonnet*": "zai-org/glm-4.6,deepseek-ai/deepseek-v3.1"}"#], { _ in Self.ok }) {
+            proxy, upstream in
+            for model in [
+                "zai-org/glm-4.6,DEEPSEEK-AI/deepseek-v3.1", "deepseek-ai/deepseek-v3.1:throughput", "glm-4.6, deepseek-v3.1:latency",
+                "claude-3-5-haiku-20241022", "claude-sonnet-4-5", "claude-sonnet-4-5:thinking", "unknown/Model,zai-org/GLM-4.6",
+            ] {
                 let status = try await proxy.post("/v1/messages", Self.request(model)).status
                 #expect(status == 200)
             }
-            #expect(upstream.completionRequests.map { $0.body?["model"]?.stringValue ?? "" } == [
-                "zai-org/GLM-4.6,deepseek-ai/DeepSeek-V3.1", "deepseek-ai/DeepSeek-V3.1:throughput", "zai-org/GLM-4.6,deepseek-ai/DeepSeek-V3.1:latency",
-                "small/Tiny-8K:latency", "zai-org/GLM-4.6,deepseek-ai/DeepSeek-V3.1", "zai-org/GLM-4.6,deepseek-ai/DeepSeek-V3.1", "unknown/Model,zai-org/GLM-4.6",
-            ])
+            #expect(
+                upstream.completionRequests.map { $0.body?["model"]?.stringValue ?? "" } == [
+                    "zai-org/GLM-4.6,deepseek-ai/DeepSeek-V3.1", "deepseek-ai/DeepSeek-V3.1:throughput", "zai-org/GLM-4.6,deepseek-ai/DeepSeek-V3.1:latency",
+                    "small/Tiny-8K:latency", "zai-org/GLM-4.6,deepseek-ai/DeepSeek-V3.1", "zai-org/GLM-4.6,deepseek-ai/DeepSeek-V3.1", "unknown/Model,zai-org/GLM-4.6",
+                ])
         }
     }
 
@@ -145,14 +153,20 @@ import Translation
             (ScriptedUpstream.chutesError(402, "Quota exceeded and account balance is $0.0, please pay with fiat or send tao"), 402, "billing_error", "Quota exceeded"),
             (ScriptedUpstream.chutesError(429, "Infrastructure is at maximum capacity, try again later"), 529, "overloaded_error", "maximum capacity"),
             (ScriptedUpstream.chutesError(429, "Chute is under maintenance"), 529, "overloaded_error", "maintenance"),
-            (ScriptedUpstream.chutesError(422, [["loc": ["body", "max_tokens"], "msg": "Input should be a valid integer", "type": "int_parsing"]]), 400, "invalid_request_error", "body.max_tokens: Input should be a valid integer"),
+            (
+                ScriptedUpstream.chutesError(422, [["loc": ["body", "max_tokens"], "msg": "Input should be a valid integer", "type": "int_parsing"]]), 400, "invalid_request_error",
+                "body.max_tokens: Input should be a valid integer"
+            ),
         ]
         for (answer, status, type, message) in cases {
             let calls = Mutex(0)
-            try await Self.withProxy(environment: ["PROXY_MAX_RETRY_ON_429": "3"], { _ in
-                calls.withLock { $0 += 1 }
-                return answer
-            }) { proxy, _ in
+            try await Self.withProxy(
+                environment: ["PROXY_MAX_RETRY_ON_429": "3"],
+                { _ in
+                    calls.withLock { $0 += 1 }
+                    return answer
+                }
+            ) { proxy, _ in
                 for stream in [false, true] {
                     let response = try await proxy.post("/v1/messages", Self.request("zai-org/GLM-4.6", stream: stream))
                     #expect(response.status == status)
@@ -185,11 +199,14 @@ import Translation
     @Test func reasoningInHistoryGoesUnderTheFieldTheEngineReads() async throws {
         try await Self.withProxy({ _ in Self.ok }) { proxy, upstream in
             for model in ["deepseek-ai/DeepSeek-V3.1", "zai-org/GLM-4.6", "other/Unknown"] {
-                let request: JSONValue = ["model": JSONValue(model), "max_tokens": 100, "messages": [
-                    ["role": "user", "content": "2+2?"],
-                    ["role": "assistant", "content": [["type": "thinking", "thinking": "Add them.", "signature": "s"], ["type": "text", "text": "4"]]],
-                    ["role": "user", "content": "and 3+3?"],
-                ]]
+                let request: JSONValue = [
+                    "model": JSONValue(model), "max_tokens": 100,
+                    "messages": [
+                        ["role": "user", "content": "2+2?"],
+                        ["role": "assistant", "content": [["type": "thinking", "thinking": "Add them.", "signature": "s"], ["type": "text", "text": "4"]]],
+                        ["role": "user", "content": "and 3+3?"],
+                    ],
+                ]
                 _ = try await proxy.post("/v1/messages", request)
             }
             let assistants = upstream.completionRequests.map { $0.body?["messages"]?[1]?.objectValue ?? [:] }
@@ -202,9 +219,12 @@ import Translation
     // MARK: visibility
 
     @Test func theResponseNamesTheUpstreamModel() async throws {
-        try await Self.withProxy(environment: ["MODEL_MAP": #"{"claude-*": "glm-4.6"}"#], { body in
-            body["stream"]?.boolValue == true ? ScriptedUpstream.stream([chunk(["content": "ok"], finish: "stop")]) : Self.ok
-        }) { proxy, _ in
+        try await Self.withProxy(
+            environment: ["MODEL_MAP": #"{"claude-*": "glm-4.6"}"#],
+            { body in
+                body["stream"]?.boolValue == true ? ScriptedUpstream.stream([chunk(["content": "ok"], finish: "stop")]) : Self.ok
+            }
+        ) { proxy, _ in
             for stream in [false, true] {
                 let response = try await proxy.post("/v1/messages", Self.request("claude-sonnet-4-5", stream: stream))
                 #expect(response.headers["X-Upstream-Model"] == "zai-org/GLM-4.6")

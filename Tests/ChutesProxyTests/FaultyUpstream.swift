@@ -59,8 +59,10 @@ final class FaultyUpstream: Sendable {
             send(connection, streaming ? eventStream : "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n")
             reset(connection)
         case .resetMidChunk:
-            send(connection, (streaming ? eventStream : "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
-                + String(chunk.utf8.count, radix: 16) + "\r\n" + chunk + "100\r\n" + #"{"choices":[{"ind"#)
+            send(
+                connection,
+                (streaming ? eventStream : "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+                    + String(chunk.utf8.count, radix: 16) + "\r\n" + chunk + "100\r\n" + #"{"choices":[{"ind"#)
             reset(connection)
         case .htmlBadGateway:
             let page = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
@@ -70,7 +72,7 @@ final class FaultyUpstream: Sendable {
             } while readRequest(connection)
             close(connection)
         case .truncatedJSON:
-            let body = streaming ? "data: " + #"{"choices":[{"index":0,"delta":{"content":"#  + "\n\n" : #"{"id":"x","choices":[{"index":0,"message":{"role":"assi"#
+            let body = streaming ? "data: " + #"{"choices":[{"index":0,"delta":{"content":"# + "\n\n" : #"{"id":"x","choices":[{"index":0,"message":{"role":"assi"#
             let type = streaming ? "text/event-stream" : "application/json"
             send(connection, "HTTP/1.1 200 OK\r\nContent-Type: \(type)\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + body)
             close(connection)
@@ -84,9 +86,11 @@ final class FaultyUpstream: Sendable {
             drain(connection)
         case .hundredMegabyteBody:
             let total = 100 << 20
-            send(connection, streaming
-                ? "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: \(total)\r\n\r\ndata: "
-                : "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(total)\r\n\r\n")
+            send(
+                connection,
+                streaming
+                    ? "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: \(total)\r\n\r\ndata: "
+                    : "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(total)\r\n\r\n")
             let block = [UInt8](repeating: UInt8(ascii: "a"), count: 64 << 10)
             var sent = streaming ? 6 : 0
             while sent < total, sendBytes(connection, Array(block.prefix(total - sent))) { sent += block.count }
@@ -107,7 +111,8 @@ final class FaultyUpstream: Sendable {
         while true {
             if let end = received.firstRange(of: Array("\r\n\r\n".utf8)) {
                 let head = String(decoding: received[..<end.lowerBound], as: UTF8.self).lowercased()
-                let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+                let length =
+                    head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
                     .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
                 if received.count - end.upperBound >= length { return true }
             }
@@ -152,7 +157,8 @@ func openConnections(toPort port: Int) -> Int {
     var socketInodes = Set<String>()
     for descriptor in descriptors {
         guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(descriptor)"),
-              target.hasPrefix("socket:[") else { continue }
+            target.hasPrefix("socket:[")
+        else { continue }
         socketInodes.insert(String(target.dropFirst(8).dropLast()))
     }
     let portHex = String(format: "%04X", port)

@@ -2,6 +2,7 @@ import Glibc
 import HTTP1
 import JSON
 import Testing
+
 @testable import ChutesProxy
 
 private let hello: JSONValue = ["model": "deepseek-ai/DeepSeek-V3", "max_tokens": 10, "messages": [["role": "user", "content": "Hi"]]]
@@ -50,7 +51,9 @@ private let upstreamKey = "sk-upstream-chutes-key-9999"
     }
 
     @Test func healthAndMetricsStayOpenUnlessMetricsAreProtected() async throws {
-        try await withScriptedUpstream { _, _ in ScriptedUpstream.json([:]) } run: { upstream in
+        try await withScriptedUpstream { _, _ in
+            ScriptedUpstream.json([:])
+        } run: { upstream in
             try await withRunningProxy(upstream: upstream, environment: ["PROXY_API_KEYS": proxyKeys, "CHUTES_API_KEY": upstreamKey]) { open throws in
                 for path in ["/health", "/", "/metrics"] {
                     #expect(try await open.send("GET", path, headers: [:]).status == 200, "\(path)")

@@ -4,6 +4,7 @@ import JSON
 import TestSupport
 import Testing
 import Translation
+
 @testable import ChutesProxy
 
 private let simpleRequest: JSONValue = ["model": "deepseek-ai/DeepSeek-V3", "max_tokens": 100, "messages": [["role": "user", "content": "Hi"]]]
@@ -104,7 +105,13 @@ private func withStream(_ request: JSONValue) -> JSONValue {
     @Test func contextLengthErrorsBecomePromptTooLong() async throws {
         try await withScriptedUpstream { request, _ in
             if request.path.hasSuffix("/models") { return ScriptedUpstream.json(ScriptedUpstream.models) }
-            return ScriptedUpstream.json(["error": ["message": "This model's maximum context length is 32768 tokens. However, you requested 40000 tokens (39000 in the messages, 1000 in the completion).", "code": "context_length_exceeded"]], status: 400)
+            return ScriptedUpstream.json(
+                [
+                    "error": [
+                        "message": "This model's maximum context length is 32768 tokens. However, you requested 40000 tokens (39000 in the messages, 1000 in the completion).",
+                        "code": "context_length_exceeded",
+                    ]
+                ], status: 400)
         } run: { upstream in
             try await withRunningProxy(upstream: upstream) { proxy in
                 let body = try JSONValue(parsing: try await proxy.post("/v1/messages", simpleRequest).body)
@@ -169,14 +176,17 @@ private func withStream(_ request: JSONValue) -> JSONValue {
         #expect(missing.status == 401)
         #expect(try JSONValue(parsing: missing.body)["error"]?["type"]?.stringValue == "authentication_error")
         await headerOnly.stop()
-        #expect(upstream.completionRequests.map { $0.headers["Authorization"] ?? "" } == [
-            "Bearer sk-bearer-key-789", "Bearer sk-proxy-key-456", "Bearer sk-proxy-key-456",
-        ])
+        #expect(
+            upstream.completionRequests.map { $0.headers["Authorization"] ?? "" } == [
+                "Bearer sk-bearer-key-789", "Bearer sk-proxy-key-456", "Bearer sk-proxy-key-456",
+            ])
         await upstream.stop()
     }
 
     @Test func invalidRequestsAreRefusedBeforeTheUpstream() async throws {
-        try await withScriptedUpstream { _, _ in ScriptedUpstream.completion(["role": "assistant", "content": "no"]) } run: { upstream in
+        try await withScriptedUpstream { _, _ in
+            ScriptedUpstream.completion(["role": "assistant", "content": "no"])
+        } run: { upstream in
             try await withRunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0"]) { proxy in
                 let notJSON = try await proxy.send("POST", "/v1/messages", body: Array("{nope".utf8))
                 #expect(notJSON.status == 400)
@@ -189,7 +199,9 @@ private func withStream(_ request: JSONValue) -> JSONValue {
     }
 
     @Test func countTokensAndModels() async throws {
-        try await withScriptedUpstream { _, _ in ScriptedUpstream.json(ScriptedUpstream.models) } run: { upstream in
+        try await withScriptedUpstream { _, _ in
+            ScriptedUpstream.json(ScriptedUpstream.models)
+        } run: { upstream in
             try await withRunningProxy(upstream: upstream) { proxy in
                 let count = try JSONValue(parsing: try await proxy.post("/v1/messages/count_tokens", simpleRequest).body)
                 #expect((count["input_tokens"]?.intValue ?? 0) > 0)
@@ -213,7 +225,8 @@ private func withStream(_ request: JSONValue) -> JSONValue {
         let proxy = try ProxyServer(configuration: configuration)
         let task = Task { await proxy.run() }
         let client = try HTTPClient()
-        let response = try await client.execute(HTTPClientRequest(method: "POST", url: HTTPURL("http://127.0.0.1:\(proxy.port)/v1/messages")!, headers: ["x-api-key": "k"], body: simpleRequest.serialized()))
+        let response = try await client.execute(
+            HTTPClientRequest(method: "POST", url: HTTPURL("http://127.0.0.1:\(proxy.port)/v1/messages")!, headers: ["x-api-key": "k"], body: simpleRequest.serialized()))
         #expect(response.status == 502)
         #expect(try JSONValue(parsing: try await response.body.collect(upTo: 1 << 16))["error"]?["type"]?.stringValue == "api_error")
         proxy.shutdown()
@@ -273,10 +286,15 @@ private func withStream(_ request: JSONValue) -> JSONValue {
             try await withRunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0", "THINKING_TEMPLATE_KWARGS": #"{"thinking":true}"#]) { proxy in
                 let request: JSONValue = [
                     "model": "m", "max_tokens": 50, "thinking": ["type": "enabled", "budget_tokens": 20000],
-                    "messages": [["role": "user", "content": [
-                        ["type": "image", "source": ["type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="]],
-                        ["type": "text", "text": "What is this?"],
-                    ]]],
+                    "messages": [
+                        [
+                            "role": "user",
+                            "content": [
+                                ["type": "image", "source": ["type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="]],
+                                ["type": "text", "text": "What is this?"],
+                            ],
+                        ]
+                    ],
                 ]
                 let message = try JSONValue(parsing: try await proxy.post("/v1/messages", request).body)
                 #expect(message["content"] == [["type": "thinking", "thinking": "looked", "signature": JSONValue(StreamTranslator.signature)], ["type": "text", "text": "a cat"]])
@@ -290,10 +308,12 @@ private func withStream(_ request: JSONValue) -> JSONValue {
 
     @Test func anUpstreamResetMidStreamEndsWithAnErrorEvent() async throws {
         try await withScriptedUpstream { _, _ in
-            HTTPResponse(status: 200, headers: ["Content-Type": "text/event-stream"], body: .stream { writer in
-                try await writer.write(Array("data: ".utf8) + chunk(["content": "partial"]).serialized() + Array("\n\n".utf8))
-                throw IOError.closed  // the upstream server drops the connection mid-body
-            })
+            HTTPResponse(
+                status: 200, headers: ["Content-Type": "text/event-stream"],
+                body: .stream { writer in
+                    try await writer.write(Array("data: ".utf8) + chunk(["content": "partial"]).serialized() + Array("\n\n".utf8))
+                    throw IOError.closed  // the upstream server drops the connection mid-body
+                })
         } run: { upstream in
             try await withRunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0"]) { proxy in
                 let response = try await proxy.post("/v1/messages", withStream(simpleRequest))

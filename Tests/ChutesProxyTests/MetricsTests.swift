@@ -2,6 +2,7 @@ import HTTP1
 import JSON
 import Locking
 import Testing
+
 @testable import ChutesProxy
 
 /// The samples of a Prometheus text exposition: `name{labels}` -> value.
@@ -54,18 +55,23 @@ private let model = "deepseek-ai/DeepSeek-V3"
             let body = try? JSONValue(parsing: request.body)
             switch body?["messages"]?[0]?["content"]?.stringValue {
             case "stream":
-                return HTTPResponse(status: 200, headers: ["Content-Type": "text/event-stream"], body: .stream { writer in
-                    try await writer.write(Array("data: ".utf8) + chunk(["role": "assistant", "content": "Hi"]).serialized() + Array("\n\n".utf8))
-                    streamStarted.open()
-                    await gate.wait()
-                    try await writer.write(Array("data: ".utf8) + chunk([:], finish: "stop").serialized() + Array("\n\n".utf8))
-                    let usage: JSONValue = ["id": "c", "choices": [], "usage": ["prompt_tokens": 40, "completion_tokens": 7]]
-                    try await writer.write(Array("data: ".utf8) + usage.serialized() + Array("\n\ndata: [DONE]\n\n".utf8))
-                })
+                return HTTPResponse(
+                    status: 200, headers: ["Content-Type": "text/event-stream"],
+                    body: .stream { writer in
+                        try await writer.write(Array("data: ".utf8) + chunk(["role": "assistant", "content": "Hi"]).serialized() + Array("\n\n".utf8))
+                        streamStarted.open()
+                        await gate.wait()
+                        try await writer.write(Array("data: ".utf8) + chunk([:], finish: "stop").serialized() + Array("\n\n".utf8))
+                        let usage: JSONValue = ["id": "c", "choices": [], "usage": ["prompt_tokens": 40, "completion_tokens": 7]]
+                        try await writer.write(Array("data: ".utf8) + usage.serialized() + Array("\n\ndata: [DONE]\n\n".utf8))
+                    })
             case "busy":
                 // 429 once, then an answer: one retry.
-                let earlier = upstreamBusyCount.withLock { count in count += 1; return count }
-                return earlier == 1 ? ScriptedUpstream.json(["error": ["message": "slow down"]], status: 429, headers: ["Retry-After": "0"]) : ScriptedUpstream.completion(["role": "assistant", "content": "ok"])
+                let earlier = upstreamBusyCount.withLock { count in
+                    count += 1; return count
+                }
+                return earlier == 1
+                    ? ScriptedUpstream.json(["error": ["message": "slow down"]], status: 429, headers: ["Retry-After": "0"]) : ScriptedUpstream.completion(["role": "assistant", "content": "ok"])
             case "broken":
                 return ScriptedUpstream.json(["error": ["message": "boom"]], status: 500)
             default:
@@ -85,7 +91,8 @@ private let model = "deepseek-ai/DeepSeek-V3"
                 // A stream in flight: its first event has reached the client, the upstream holds the rest.
                 let streamBody: JSONValue = ["model": JSONValue(model), "max_tokens": 10, "stream": true, "messages": [["role": "user", "content": "stream"]]]
                 let url = HTTPURL("http://127.0.0.1:\(proxy.proxy.port)/v1/messages")!
-                let streaming = try await proxy.client.execute(HTTPClientRequest(method: "POST", url: url, headers: ["x-api-key": "k", "Content-Type": "application/json"], body: streamBody.serialized()))
+                let streaming = try await proxy.client.execute(
+                    HTTPClientRequest(method: "POST", url: url, headers: ["x-api-key": "k", "Content-Type": "application/json"], body: streamBody.serialized()))
                 var events = streaming.body.makeAsyncIterator()
                 _ = try await events.next()
                 await streamStarted.wait()
@@ -113,7 +120,9 @@ private let model = "deepseek-ai/DeepSeek-V3"
     }
 
     @Test func fallbacksAndBreakersHaveARecordingAPI() async throws {
-        try await withScriptedUpstream { _, _ in ScriptedUpstream.json([:]) } run: { upstream in
+        try await withScriptedUpstream { _, _ in
+            ScriptedUpstream.json([:])
+        } run: { upstream in
             try await withRunningProxy(upstream: upstream) { proxy in
                 proxy.proxy.metrics.fallback(from: "a/one", to: "b/two")
                 proxy.proxy.metrics.fallback(from: "a/one", to: "b/two")
@@ -143,7 +152,9 @@ private let model = "deepseek-ai/DeepSeek-V3"
     }
 
     @Test func metricsCanBeSwitchedOff() async throws {
-        try await withScriptedUpstream { _, _ in ScriptedUpstream.json([:]) } run: { upstream in
+        try await withScriptedUpstream { _, _ in
+            ScriptedUpstream.json([:])
+        } run: { upstream in
             try await withRunningProxy(upstream: upstream, environment: ["METRICS_ENABLED": "0"]) { proxy in
                 let response = try await proxy.send("GET", "/metrics")
                 #expect(response.status == 404)

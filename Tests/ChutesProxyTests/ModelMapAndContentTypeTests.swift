@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ChutesProxy
 
 @Suite struct ModelMapAndContentTypeTests {

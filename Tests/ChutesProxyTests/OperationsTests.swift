@@ -2,8 +2,9 @@ import AsyncIO
 import HTTP1
 import JSON
 import Synchronization
-import Testing
 import TestSupport
+import Testing
+
 @testable import ChutesProxy
 
 /// What operators and orchestrators use: `/ready` and the drain, `check`, `healthcheck`, and
@@ -11,7 +12,7 @@ import TestSupport
 @Suite struct OperationsTests {
     @Test func readyTurns503AsSoonAsDrainingStartsWhileHealthStays200() async throws {
         var configuration = ProxyConfiguration(host: "127.0.0.1", port: 0)
-        configuration.shutdownDelay = .seconds(30)   // keeps the listener open to be asked
+        configuration.shutdownDelay = .seconds(30)  // keeps the listener open to be asked
         let proxy = try ProxyServer(configuration: configuration)
         let running = Task { await proxy.run() }
         let before = try await exchange("GET /ready HTTP/1.1\r\nHost: x\r\n\r\n", port: proxy.port)
@@ -24,7 +25,7 @@ import TestSupport
         #expect(draining.body?["error"]?["type"]?.stringValue == "overloaded_error")
         let health = try await exchange("GET /health HTTP/1.1\r\nHost: x\r\n\r\n", port: proxy.port)
         #expect(health.status == 200)
-        proxy.shutdown()   // a second call stops waiting out the delay
+        proxy.shutdown()  // a second call stops waiting out the delay
         await running.value
     }
 
@@ -33,13 +34,15 @@ import TestSupport
         let started = AsyncStream<Void>.makeStream()
         let upstream = try ScriptedUpstream { request, _ in
             guard request.method == "POST" else { return ScriptedUpstream.json(ScriptedUpstream.models) }
-            return HTTPResponse(status: 200, headers: ["Content-Type": "text/event-stream"], body: .stream { writer in
-                try await writer.write(Array("data: ".utf8) + chunk(["role": "assistant", "content": "first "]).serialized() + Array("\n\n".utf8))
-                started.continuation.yield()
-                for await _ in release.stream { break }   // held until the drain has begun
-                try await writer.write(Array("data: ".utf8) + chunk(["content": "second"], finish: "stop").serialized() + Array("\n\n".utf8))
-                try await writer.write(Array("data: [DONE]\n\n".utf8))
-            })
+            return HTTPResponse(
+                status: 200, headers: ["Content-Type": "text/event-stream"],
+                body: .stream { writer in
+                    try await writer.write(Array("data: ".utf8) + chunk(["role": "assistant", "content": "first "]).serialized() + Array("\n\n".utf8))
+                    started.continuation.yield()
+                    for await _ in release.stream { break }  // held until the drain has begun
+                    try await writer.write(Array("data: ".utf8) + chunk(["content": "second"], finish: "stop").serialized() + Array("\n\n".utf8))
+                    try await writer.write(Array("data: [DONE]\n\n".utf8))
+                })
         }
         let proxy = try RunningProxy(upstream: upstream)
         async let streamed = proxy.post("/v1/messages", ["model": "m", "max_tokens": 10, "stream": true, "messages": [["role": "user", "content": "hi"]]])
@@ -88,7 +91,7 @@ import TestSupport
         #expect(text.hasPrefix("HTTP/1.1 200"))
         #expect(text.hasSuffix("hello /hello?x=1"))
         let other = try await exchange("POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", port: proxy.port)
-        #expect(other.status == 404)   // another method is not the route
+        #expect(other.status == 404)  // another method is not the route
         connection.close()
         proxy.shutdown()
         await running.value

@@ -4,6 +4,7 @@ import HTTP1
 import JSON
 import TestSupport
 import Testing
+
 @testable import ChutesProxy
 
 /// Sends one request over a fresh connection and reads the whole response.

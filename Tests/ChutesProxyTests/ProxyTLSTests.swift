@@ -2,6 +2,7 @@ import AsyncIO
 import HTTP1
 import TestSupport
 import Testing
+
 @testable import ChutesProxy
 
 @Suite struct ProxyTLSTests {

@@ -3,6 +3,7 @@ import HTTP1
 import JSON
 import Testing
 import Translation
+
 @testable import ChutesProxy
 
 private let hello: JSONValue = ["model": "deepseek-ai/DeepSeek-V3", "max_tokens": 100, "messages": [["role": "user", "content": "Hi"]]]

@@ -2,6 +2,7 @@ import HTTP1
 import JSON
 import Testing
 import Translation
+
 @testable import ChutesProxy
 
 /// The request path's steps on their own: parse, model pools, limits, prepare.
@@ -11,9 +12,11 @@ import Translation
     }
 
     @Test func parsingReadsWhatRoutingNeedsAndRefusesWhatAnthropicRefuses() throws {
-        let request = try Self.parse(["model": "claude-opus-4:thinking", "max_tokens": 5, "stream": true,
-                                      "tools": [["name": "Bash", "input_schema": ["type": "object"]]],
-                                      "messages": [["role": "user", "content": [["type": "tool_result", "tool_use_id": "t", "content": [["type": "image", "source": ["type": "url", "url": "u"]]]]]]]])
+        let request = try Self.parse([
+            "model": "claude-opus-4:thinking", "max_tokens": 5, "stream": true,
+            "tools": [["name": "Bash", "input_schema": ["type": "object"]]],
+            "messages": [["role": "user", "content": [["type": "tool_result", "tool_use_id": "t", "content": [["type": "image", "source": ["type": "url", "url": "u"]]]]]]],
+        ])
         #expect(request.requestedModel == "claude-opus-4:thinking" && request.model == "claude-opus-4")
         #expect(request.stream && request.thinking && request.hasTools && request.hasImages)
         #expect(try !Self.parse(["model": "m", "max_tokens": 5, "messages": []]).thinking)
@@ -37,7 +40,10 @@ import Translation
         let info = ModelInfo(id: "m", contextLength: 10_000, maxOutputLength: 4000)
         var estimated = 0
         // Small body: the byte count settles it without an estimate.
-        #expect(try ModelLimits.maxTokens(requested: 32000, info: info, bodyBytes: 500, hasImages: false) { estimated += 1; return 100 } == 4000)
+        #expect(
+            try ModelLimits.maxTokens(requested: 32000, info: info, bodyBytes: 500, hasImages: false) {
+                estimated += 1; return 100
+            } == 4000)
         #expect(estimated == 0)
         // A 7,000-token prompt leaves 10,000 - 7,000 - 956 = 2,044.
         #expect(try ModelLimits.maxTokens(requested: 32000, info: info, bodyBytes: 28000, hasImages: false) { 7000 } == 2044)
@@ -52,7 +58,10 @@ import Translation
     }
 
     @Test func modelListEntriesAreReadAndPoolsKeepWhatHoldsForAll() throws {
-        let entry = try JSONValue(parsing: Array(#"{"id":"a/A","owned_by":"vllm","context_length":200000,"max_model_len":131072,"max_output_length":-1,"input_modalities":["text","image"],"supported_features":["tools","reasoning"]}"#.utf8))
+        let entry = try JSONValue(
+            parsing: Array(
+                #"{"id":"a/A","owned_by":"vllm","context_length":200000,"max_model_len":131072,"max_output_length":-1,"input_modalities":["text","image"],"supported_features":["tools","reasoning"]}"#
+                    .utf8))
         let info = try #require(ModelInfo(listEntry: entry))
         #expect(info == ModelInfo(id: "a/A", contextLength: 131_072, maxOutputLength: nil, ownedBy: "vllm", inputModalities: ["text", "image"], supportedFeatures: ["tools", "reasoning"]))
         #expect(info.acceptsImages == true)
@@ -64,8 +73,10 @@ import Translation
 
     @Test func preparingFitsTheRequestToTheModel() throws {
         let builder = UpstreamRequestBuilder(configuration: ProxyConfiguration())
-        let request = try Self.parse(["model": "claude-x", "max_tokens": 32000, "system": [["type": "text", "text": "x-anthropic-billing-header: cc_version=1; cch=9;"], ["type": "text", "text": "Be kind."]],
-                                      "messages": [["role": "user", "content": "hi"], ["role": "assistant", "content": [["type": "thinking", "thinking": "hm", "signature": "s"], ["type": "text", "text": "yo"]]]]])
+        let request = try Self.parse([
+            "model": "claude-x", "max_tokens": 32000, "system": [["type": "text", "text": "x-anthropic-billing-header: cc_version=1; cch=9;"], ["type": "text", "text": "Be kind."]],
+            "messages": [["role": "user", "content": "hi"], ["role": "assistant", "content": [["type": "thinking", "thinking": "hm", "signature": "s"], ["type": "text", "text": "yo"]]]],
+        ])
         let prepared = try builder.prepare(request, model: "zai-org/GLM-4.6", info: ModelInfo(id: "zai-org/GLM-4.6", contextLength: 200_000, maxOutputLength: 8192, ownedBy: "vllm"))
         let body = try JSONValue(parsing: prepared.body)
         #expect(body["model"] == "zai-org/GLM-4.6" && body["max_tokens"] == 8192 && prepared.maxTokens == 8192)
@@ -80,6 +91,7 @@ import Translation
         for status in [500, 502, 503, 504, 529] { #expect(UpstreamCaller.fallsOver(AnthropicError(status: status, message: "")), "\(status)") }
         for status in [400, 401, 402, 403, 404, 413, 429, 499] { #expect(!UpstreamCaller.fallsOver(AnthropicError(status: status, message: "")), "\(status)") }
         #expect(UpstreamCaller.fallsOver(UpstreamErrors.fromClientError(.timedOut("the response head"))))
-        #expect(UpstreamErrors.fromResponse(status: 429, body: Array(#"{"detail":"Infrastructure is at maximum capacity, try again later"}"#.utf8), estimatedPromptTokens: 0, secrets: []).status == 529)
+        #expect(
+            UpstreamErrors.fromResponse(status: 429, body: Array(#"{"detail":"Infrastructure is at maximum capacity, try again later"}"#.utf8), estimatedPromptTokens: 0, secrets: []).status == 529)
     }
 }

@@ -4,6 +4,7 @@ import JSON
 import Synchronization
 import TestSupport
 import Testing
+
 @testable import ChutesProxy
 
 /// Fallback lists, the circuit breaker and routes by scenario.
@@ -52,7 +53,8 @@ import Testing
 
     @Test func routesAreReadAndDescribed() throws {
         let configuration = try ProxyConfiguration(environment: [
-            "ROUTES": #"[{"name":"background","when":{"model":"claude-*haiku*"},"models":"small/Fast"},{"name":"think","when":{"thinking":true,"tools":true},"models":["r/One","r/Two,r/Three:latency"]},{"name":"long","when":{"min_input_tokens":1000},"models":["l/Long"]},{"name":"vision","when":{"images":true},"models":["v/Vision"]},{"name":"default","models":["d/A","d/B"]}]"#,
+            "ROUTES":
+                #"[{"name":"background","when":{"model":"claude-*haiku*"},"models":"small/Fast"},{"name":"think","when":{"thinking":true,"tools":true},"models":["r/One","r/Two,r/Three:latency"]},{"name":"long","when":{"min_input_tokens":1000},"models":["l/Long"]},{"name":"vision","when":{"images":true},"models":["v/Vision"]},{"name":"default","models":["d/A","d/B"]}]"#,
             "MODEL_MAP": #"{"claude-*": ["m/One", "m/Two"]}"#,
             "BREAKER_FAILURES": "5", "BREAKER_COOLDOWN": "12", "BREAKER_MAX_COOLDOWN": "120",
         ])
@@ -106,7 +108,10 @@ import Testing
         try MessagesRequest.parse(HTTPRequest(head: HTTPRequestHead(method: "POST", target: "/v1/messages", headers: headers), body: body.serialized()), key: { _ in "k" })
     }
 
-    static let table = try! RouteTable(json: #"[{"name":"background","when":{"model":"claude-*haiku*"},"models":"small/Fast"},{"name":"think","when":{"thinking":true},"models":["r/One","pool/A,pool/B"]},{"name":"long","when":{"min_input_tokens":2000},"models":["l/Long"]},{"name":"vision","when":{"images":true},"models":["text/Only","v/Vision"]},{"name":"agent","when":{"tools":true},"models":["t/Tools"]}]"#, variable: "ROUTES")
+    static let table = try! RouteTable(
+        json:
+            #"[{"name":"background","when":{"model":"claude-*haiku*"},"models":"small/Fast"},{"name":"think","when":{"thinking":true},"models":["r/One","pool/A,pool/B"]},{"name":"long","when":{"min_input_tokens":2000},"models":["l/Long"]},{"name":"vision","when":{"images":true},"models":["text/Only","v/Vision"]},{"name":"agent","when":{"tools":true},"models":["t/Tools"]}]"#,
+        variable: "ROUTES")
 
     static func plan(_ body: JSONValue, map: ModelMap = ModelMap()) async throws -> RoutePlan {
         let request = try request(body)
@@ -116,13 +121,15 @@ import Testing
     @Test func eachRouteConditionMatches() async throws {
         let user: JSONValue = [["role": "user", "content": "hi"]]
         #expect(try await Self.plan(["model": "claude-3-5-haiku-20241022", "max_tokens": 5, "messages": user]) == RoutePlan(route: "background", candidates: ["small/Fast"]))
-        #expect(try await Self.plan(["model": "claude-sonnet-4-5", "max_tokens": 5, "messages": user, "thinking": ["type": "enabled", "budget_tokens": 2000]])
-            == RoutePlan(route: "think", candidates: ["r/One", "pool/A,pool/B"]), "a route list with a Chutes pool entry")
+        #expect(
+            try await Self.plan(["model": "claude-sonnet-4-5", "max_tokens": 5, "messages": user, "thinking": ["type": "enabled", "budget_tokens": 2000]])
+                == RoutePlan(route: "think", candidates: ["r/One", "pool/A,pool/B"]), "a route list with a Chutes pool entry")
         #expect(try await Self.plan(["model": "claude-sonnet-4-5:thinking", "max_tokens": 5, "messages": user]).route == "think")
         let long = String(repeating: "word ", count: 3000)
         #expect(try await Self.plan(["model": "claude-sonnet-4-5", "max_tokens": 5, "messages": [["role": "user", "content": JSONValue(long)]]]).route == "long")
         let image: JSONValue = [["role": "user", "content": [["type": "image", "source": ["type": "url", "url": "https://x/cat.png"]], ["type": "text", "text": "what?"]]]]
-        #expect(try await Self.plan(["model": "claude-sonnet-4-5", "max_tokens": 5, "messages": image]) == RoutePlan(route: "vision", candidates: ["v/Vision"]), "a text-only model is skipped for images")
+        #expect(
+            try await Self.plan(["model": "claude-sonnet-4-5", "max_tokens": 5, "messages": image]) == RoutePlan(route: "vision", candidates: ["v/Vision"]), "a text-only model is skipped for images")
         #expect(try await Self.plan(["model": "claude-sonnet-4-5", "max_tokens": 5, "messages": user, "tools": [["name": "Bash", "input_schema": ["type": "object"]]]]).route == "agent")
         // Nothing matches: MODEL_MAP (a fallback list), else the name as asked.
         let map = try ModelMap(json: #"{"claude-*": ["m/One", "m/Two"]}"#)
@@ -132,7 +139,9 @@ import Testing
 
     @Test func aRouteWhoseModelsAllTakeOnlyTextIsPassedOverForImages() async throws {
         let table = try RouteTable(json: #"[{"name":"text","when":{"model":"claude-*"},"models":["text/A","text/B"]},{"name":"rest","models":"v/Vision"}]"#, variable: "ROUTES")
-        let request = try Self.request(["model": "claude-x", "max_tokens": 5, "messages": [["role": "user", "content": [["type": "image", "source": ["type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="]]]]]])
+        let request = try Self.request([
+            "model": "claude-x", "max_tokens": 5, "messages": [["role": "user", "content": [["type": "image", "source": ["type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="]]]]],
+        ])
         let plan = await ModelRoute.plan(for: request, routes: table, map: ModelMap()) { $0.hasPrefix("text/") ? false : nil }
         #expect(plan == RoutePlan(route: "rest", candidates: ["v/Vision"]))
     }
@@ -180,9 +189,10 @@ import Testing
             #expect(response.headers["X-Upstream-Model"] == "deepseek-ai/DeepSeek-V3.1")
             #expect(try Self.answerText(response, stream: stream) == "from deepseek-ai/DeepSeek-V3.1", "\(scenario) stream=\(stream)")
         }
-        #expect(upstream.completionRequests.map { $0.body?["model"]?.stringValue ?? "" } == [
-            "zai-org/GLM-4.6", "deepseek-ai/DeepSeek-V3.1", "zai-org/GLM-4.6", "deepseek-ai/DeepSeek-V3.1",
-        ])
+        #expect(
+            upstream.completionRequests.map { $0.body?["model"]?.stringValue ?? "" } == [
+                "zai-org/GLM-4.6", "deepseek-ai/DeepSeek-V3.1", "zai-org/GLM-4.6", "deepseek-ai/DeepSeek-V3.1",
+            ])
         await proxy.stop()
         await upstream.stop()
     }
@@ -207,7 +217,8 @@ import Testing
         let upstream = try ScriptedUpstream { request, _ in
             if request.path.hasSuffix("/models") { return ScriptedUpstream.json(ScriptedUpstream.chutesModels) }
             let model = (try? JSONValue(parsing: request.body))?["model"]?.stringValue ?? ""
-            return model == "zai-org/GLM-4.6" ? ScriptedUpstream.chutesError(429, "Infrastructure is at maximum capacity") : ScriptedUpstream.json(["error": ["message": "second one broke"]], status: 500)
+            return model == "zai-org/GLM-4.6"
+                ? ScriptedUpstream.chutesError(429, "Infrastructure is at maximum capacity") : ScriptedUpstream.json(["error": ["message": "second one broke"]], status: 500)
         }
         let proxy = try RunningProxy(upstream: upstream, environment: Self.fallbackMap)
         let response = try await proxy.post("/v1/messages", ChutesBehaviourTests.request("claude-sonnet-4-5"))
@@ -226,10 +237,11 @@ import Testing
             #expect(try await proxy.post("/v1/messages", ChutesBehaviourTests.request("claude-sonnet-4-5")).status == 200)
         }
         // Two failures open the circuit: the next two requests go straight to the second model.
-        #expect(upstream.completionRequests.map { $0.body?["model"]?.stringValue ?? "" } == [
-            "zai-org/GLM-4.6", "deepseek-ai/DeepSeek-V3.1", "zai-org/GLM-4.6", "deepseek-ai/DeepSeek-V3.1",
-            "deepseek-ai/DeepSeek-V3.1", "deepseek-ai/DeepSeek-V3.1",
-        ])
+        #expect(
+            upstream.completionRequests.map { $0.body?["model"]?.stringValue ?? "" } == [
+                "zai-org/GLM-4.6", "deepseek-ai/DeepSeek-V3.1", "zai-org/GLM-4.6", "deepseek-ai/DeepSeek-V3.1",
+                "deepseek-ai/DeepSeek-V3.1", "deepseek-ai/DeepSeek-V3.1",
+            ])
         await proxy.stop()
         await upstream.stop()
     }

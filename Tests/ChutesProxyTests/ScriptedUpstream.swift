@@ -1,10 +1,11 @@
 import AsyncIO
 import HTTP1
 import JSON
-import Logging
 import Locking
+import Logging
 import TestSupport
 import Translation
+
 @testable import ChutesProxy
 
 /// An OpenAI-compatible upstream on loopback whose answers a test scripts, recording what
@@ -29,13 +30,15 @@ final class ScriptedUpstream: Sendable {
         var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0)
         configuration.tls = tls
         scheme = tls == nil ? "http" : "https"
-        server = try HTTPServer(configuration: configuration, responder: ClosureResponder { request in
-            let index = log.entries.withLock { entries in
-                entries.append(Received(method: request.method.rawValue, path: request.head.target, headers: request.headers, body: try? JSONValue(parsing: request.body)))
-                return entries.count - 1
-            }
-            return await script(request, index)
-        })
+        server = try HTTPServer(
+            configuration: configuration,
+            responder: ClosureResponder { request in
+                let index = log.entries.withLock { entries in
+                    entries.append(Received(method: request.method.rawValue, path: request.head.target, headers: request.headers, body: try? JSONValue(parsing: request.body)))
+                    return entries.count - 1
+                }
+                return await script(request, index)
+            })
         let server = self.server
         task = Task { await server.run() }
     }
@@ -62,19 +65,25 @@ final class ScriptedUpstream: Sendable {
 
     /// An SSE stream of the given chunks, then `[DONE]`.
     static func stream(_ chunks: [JSONValue], done: Bool = true) -> HTTPResponse {
-        HTTPResponse(status: 200, headers: ["Content-Type": "text/event-stream"], body: .stream { writer in
-            for chunk in chunks { try await writer.write(Array("data: ".utf8) + chunk.serialized() + Array("\n\n".utf8)) }
-            if done { try await writer.write(Array("data: [DONE]\n\n".utf8)) }
-        })
+        HTTPResponse(
+            status: 200, headers: ["Content-Type": "text/event-stream"],
+            body: .stream { writer in
+                for chunk in chunks { try await writer.write(Array("data: ".utf8) + chunk.serialized() + Array("\n\n".utf8)) }
+                if done { try await writer.write(Array("data: [DONE]\n\n".utf8)) }
+            })
     }
 
     /// A stream that sends `chunks`, then fails the way Chutes does when its engine crashes:
     /// a bare JSON line without `data:`, and the end of the body.
-    static func streamFailingLikeChutes(_ chunks: [JSONValue], line: String = #"{"error": "Unhandled exception during response stream: CUDA error: an illegal memory access was encountered"}"#) -> HTTPResponse {
-        HTTPResponse(status: 200, headers: ["Content-Type": "text/event-stream"], body: .stream { writer in
-            for chunk in chunks { try await writer.write(Array("data: ".utf8) + chunk.serialized() + Array("\n\n".utf8)) }
-            try await writer.write(Array((line + "\n").utf8))
-        })
+    static func streamFailingLikeChutes(_ chunks: [JSONValue], line: String = #"{"error": "Unhandled exception during response stream: CUDA error: an illegal memory access was encountered"}"#)
+        -> HTTPResponse
+    {
+        HTTPResponse(
+            status: 200, headers: ["Content-Type": "text/event-stream"],
+            body: .stream { writer in
+                for chunk in chunks { try await writer.write(Array("data: ".utf8) + chunk.serialized() + Array("\n\n".utf8)) }
+                try await writer.write(Array((line + "\n").utf8))
+            })
     }
 
     /// Chutes' error shape, `{"detail": ...}`.
@@ -83,21 +92,35 @@ final class ScriptedUpstream: Sendable {
     }
 
     /// A model list as Chutes serves it: limits, engine, input kinds.
-    static let chutesModels: JSONValue = ["object": "list", "data": [
-        ["id": "zai-org/GLM-4.6", "object": "model", "owned_by": "sglang", "context_length": 202_752, "max_model_len": 202_752, "max_output_length": 65_536,
-         "input_modalities": ["text"], "supported_features": ["json_mode", "tools", "reasoning"]],
-        ["id": "deepseek-ai/DeepSeek-V3.1", "object": "model", "owned_by": "vllm", "context_length": 163_840, "max_model_len": 163_840, "max_output_length": 8192,
-         "input_modalities": ["text"], "supported_features": ["json_mode", "tools", "reasoning"]],
-        ["id": "small/Tiny-8K", "object": "model", "owned_by": "vllm", "context_length": 8192, "max_model_len": 8192, "max_output_length": 4096,
-         "input_modalities": ["text"], "supported_features": []],
-        ["id": "Qwen/Qwen2.5-VL-32B-Instruct", "object": "model", "owned_by": "vllm", "context_length": 32768, "max_output_length": 8192,
-         "input_modalities": ["text", "image"], "supported_features": ["tools"]],
-    ]]
+    static let chutesModels: JSONValue = [
+        "object": "list",
+        "data": [
+            [
+                "id": "zai-org/GLM-4.6", "object": "model", "owned_by": "sglang", "context_length": 202_752, "max_model_len": 202_752, "max_output_length": 65_536,
+                "input_modalities": ["text"], "supported_features": ["json_mode", "tools", "reasoning"],
+            ],
+            [
+                "id": "deepseek-ai/DeepSeek-V3.1", "object": "model", "owned_by": "vllm", "context_length": 163_840, "max_model_len": 163_840, "max_output_length": 8192,
+                "input_modalities": ["text"], "supported_features": ["json_mode", "tools", "reasoning"],
+            ],
+            [
+                "id": "small/Tiny-8K", "object": "model", "owned_by": "vllm", "context_length": 8192, "max_model_len": 8192, "max_output_length": 4096,
+                "input_modalities": ["text"], "supported_features": [],
+            ],
+            [
+                "id": "Qwen/Qwen2.5-VL-32B-Instruct", "object": "model", "owned_by": "vllm", "context_length": 32768, "max_output_length": 8192,
+                "input_modalities": ["text", "image"], "supported_features": ["tools"],
+            ],
+        ],
+    ]
 
-    static let models: JSONValue = ["object": "list", "data": [
-        ["id": "deepseek-ai/DeepSeek-V3", "object": "model", "created": 1_700_000_000],
-        ["id": "Qwen/Qwen3-Coder-480B-A35B-Instruct", "object": "model", "created": 1_700_000_100],
-    ]]
+    static let models: JSONValue = [
+        "object": "list",
+        "data": [
+            ["id": "deepseek-ai/DeepSeek-V3", "object": "model", "created": 1_700_000_000],
+            ["id": "Qwen/Qwen3-Coder-480B-A35B-Instruct", "object": "model", "created": 1_700_000_100],
+        ],
+    ]
 }
 
 final class ReceivedLog: Sendable {

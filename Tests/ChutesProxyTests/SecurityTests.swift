@@ -4,6 +4,7 @@ import JSON
 import Logging
 import TestSupport
 import Testing
+
 @testable import ChutesProxy
 
 /// What a client controls cannot redirect the upstream request, reach it as headers, or
@@ -20,7 +21,9 @@ import Testing
     }
 
     @Test func theHostHeaderAndAnAbsoluteTargetCannotRedirectTheUpstreamRequest() async throws {
-        try await withScriptedUpstream { _, _ in ScriptedUpstream.completion(["role": "assistant", "content": "ok"]) } run: { upstream in
+        try await withScriptedUpstream { _, _ in
+            ScriptedUpstream.completion(["role": "assistant", "content": "ok"])
+        } run: { upstream in
             try await withRunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0"]) { proxy in
                 let body = String(decoding: message.serialized(), as: UTF8.self)
                 let request = { (target: String) in
@@ -51,7 +54,9 @@ import Testing
     }
 
     @Test func aModelNameCannotForgeALogLine() async throws {
-        try await withScriptedUpstream { _, _ in ScriptedUpstream.completion(["role": "assistant", "content": "ok"]) } run: { upstream in
+        try await withScriptedUpstream { _, _ in
+            ScriptedUpstream.completion(["role": "assistant", "content": "ok"])
+        } run: { upstream in
             let lines = LogLines()
             let logger = Logger(label: "test") { _ in RecordingLogHandler(lines: lines) }
             try await withRunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0", "DEBUG_PROXY": "1"], logger: logger) { proxy in

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import ChutesProxy
 
 /// The one table of settings: environment, flags, `--print-config`, and the documents that
@@ -49,7 +50,7 @@ import TestSupport
         #expect(configuration.port == 9001)
         #expect(configuration.host == "127.0.0.2")
         #expect(configuration.debug && !configuration.autoFixModelCase && configuration.backoffOn429)
-        #expect(configuration.maxTokensCap == 100)   // the environment still counts
+        #expect(configuration.maxTokensCap == 100)  // the environment still counts
     }
 
     @Test func everySettingHasAFlagThatSetsIt() throws {
@@ -85,12 +86,13 @@ import TestSupport
         let printed = Self.values(configuration.printableSettings(environment: environment))
         #expect(Set(printed.keys) == Set(ProxySetting.all.map(\.name)))
         var again = printed
-        again["CHUTES_API_KEY"] = environment["CHUTES_API_KEY"]   // shown redacted
+        again["CHUTES_API_KEY"] = environment["CHUTES_API_KEY"]  // shown redacted
         let reread = try ProxyConfiguration(environment: again)
         #expect(Self.values(reread.printableSettings(environment: again)) == printed)
         for (name, sample) in Self.samples where name != "CHUTES_API_KEY" {
-            #expect(try ProxyConfiguration(environment: [name: printed[name]!]).printableSettings(environment: [:]) ==
-                    ProxyConfiguration(environment: [name: sample]).printableSettings(environment: [:]), "\(name)")
+            #expect(
+                try ProxyConfiguration(environment: [name: printed[name]!]).printableSettings(environment: [:]) == ProxyConfiguration(environment: [name: sample]).printableSettings(environment: [:]),
+                "\(name)")
         }
         // Defaults read back too, for rows a test has no sample for.
         let defaults = Self.values(ProxyConfiguration().printableSettings(environment: [:]))

@@ -3,6 +3,7 @@ import JSON
 import TestSupport
 import Testing
 import Translation
+
 @testable import ChutesProxy
 
 /// Upstream SSE bytes through the relay, fed whole, byte by byte and split at every boundary.
@@ -14,18 +15,35 @@ extension String {
 
 @Suite struct StreamRelayTests {
     static let recorded: [(name: String, sse: String)] = [
-        ("text", "data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"Hé\"}}]}\r\n\r\n: keep-alive\r\n\r\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"llo 👋\"},\"finish_reason\":\"stop\"}]}\n\ndata: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2}}\n\ndata: [DONE]\n\n"),
-        ("think tags and a tool call", "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"<think>hm</think>ok\"}}]}\n\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"c\",\"function\":{\"name\":\"Read\",\"arguments\":\"{\\\"p\\\":1}\"}}]},\"finish_reason\":\"tool_calls\"}]}\n\ndata: [DONE]\n\n"),
+        (
+            "text",
+            "data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"Hé\"}}]}\r\n\r\n: keep-alive\r\n\r\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"llo 👋\"},\"finish_reason\":\"stop\"}]}\n\ndata: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2}}\n\ndata: [DONE]\n\n"
+        ),
+        (
+            "think tags and a tool call",
+            "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"<think>hm</think>ok\"}}]}\n\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"c\",\"function\":{\"name\":\"Read\",\"arguments\":\"{\\\"p\\\":1}\"}}]},\"finish_reason\":\"tool_calls\"}]}\n\ndata: [DONE]\n\n"
+        ),
         ("no DONE, final event without its blank line", "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"},\"finish_reason\":\"stop\"}]}"),
         ("reasoning then text", sse([#"{"reasoning_content":"step 1. "}"#, #"{"reasoning":"step 2."}"#, #"{"content":"answer"}"#], finish: "stop")),
-        ("several tool calls interleaved by index", sse([
-            #"{"tool_calls":[{"index":0,"id":"a","function":{"name":"Read","arguments":"{\"p\":"}},{"index":1,"id":"b","function":{"name":"Grep","arguments":"{\"q\":"}}]}"#,
-            #"{"tool_calls":[{"index":1,"function":{"arguments":"\"x\"}"}}]}"#,
-            #"{"tool_calls":[{"index":0,"function":{"arguments":"\"/y\"}"}}]}"#,
-        ], finish: "tool_calls")),
-        ("arguments before the name", sse([#"{"tool_calls":[{"index":0,"function":{"arguments":"{\"n\":"}}]}"#, #"{"tool_calls":[{"index":0,"id":"c","function":{"name":"Count","arguments":"2}"}}]}"#], finish: "tool_calls")),
+        (
+            "several tool calls interleaved by index",
+            sse(
+                [
+                    #"{"tool_calls":[{"index":0,"id":"a","function":{"name":"Read","arguments":"{\"p\":"}},{"index":1,"id":"b","function":{"name":"Grep","arguments":"{\"q\":"}}]}"#,
+                    #"{"tool_calls":[{"index":1,"function":{"arguments":"\"x\"}"}}]}"#,
+                    #"{"tool_calls":[{"index":0,"function":{"arguments":"\"/y\"}"}}]}"#,
+                ], finish: "tool_calls")
+        ),
+        (
+            "arguments before the name",
+            sse([#"{"tool_calls":[{"index":0,"function":{"arguments":"{\"n\":"}}]}"#, #"{"tool_calls":[{"index":0,"id":"c","function":{"name":"Count","arguments":"2}"}}]}"#], finish: "tool_calls")
+        ),
         ("empty stream", "data: [DONE]\n\n"),
-        ("usage-only final chunk", sse([#"{"content":"hi"}"#], finish: "stop").replacingDone(with: "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":1,\"prompt_tokens_details\":{\"cached_tokens\":4}}}\n\ndata: [DONE]\n\n")),
+        (
+            "usage-only final chunk",
+            sse([#"{"content":"hi"}"#], finish: "stop").replacingDone(
+                with: "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":1,\"prompt_tokens_details\":{\"cached_tokens\":4}}}\n\ndata: [DONE]\n\n")
+        ),
         ("an error chunk mid-stream", sse([#"{"content":"par"}"#]).replacingDone(with: "data: {\"error\":{\"message\":\"engine crashed\"}}\n\n")),
     ]
 

@@ -1,21 +1,24 @@
 import HTTP1
 import JSON
-import Logging
 import Locking
+import Logging
 import TestSupport
 import Testing
 import Translation
+
 @testable import ChutesProxy
 
 @Suite struct StreamingBehaviourTests {
     @Test func silenceUpstreamIsFilledWithPings() async throws {
         let release = Signal()
         try await withScriptedUpstream { _, _ in
-            HTTPResponse(status: 200, headers: ["Content-Type": "text/event-stream"], body: .stream { writer in
-                try await writer.write(Array("data: ".utf8) + chunk(["content": "thinking hard"]).serialized() + Array("\n\n".utf8))
-                await release.wait()  // silent until the client has seen a ping
-                try await writer.write(Array("data: ".utf8) + chunk(["content": "."], finish: "stop").serialized() + Array("\n\ndata: [DONE]\n\n".utf8))
-            })
+            HTTPResponse(
+                status: 200, headers: ["Content-Type": "text/event-stream"],
+                body: .stream { writer in
+                    try await writer.write(Array("data: ".utf8) + chunk(["content": "thinking hard"]).serialized() + Array("\n\n".utf8))
+                    await release.wait()  // silent until the client has seen a ping
+                    try await writer.write(Array("data: ".utf8) + chunk(["content": "."], finish: "stop").serialized() + Array("\n\ndata: [DONE]\n\n".utf8))
+                })
         } run: { upstream in
             try await withRunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0", "STREAM_PING_INTERVAL": "0.05"]) { proxy in
                 let body: JSONValue = ["model": "m", "max_tokens": 10, "stream": true, "messages": [["role": "user", "content": "x"]]]
@@ -44,7 +47,8 @@ import Translation
             let lines = LogLines()
             let logger = Logger(label: "test") { _ in RecordingLogHandler(lines: lines) }
             try await withRunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0", "DEBUG_PROXY": "1", "MODEL_MAP": #"{"claude-*":"up/model"}"#], logger: logger) { proxy in
-                let response = try await proxy.post("/v1/messages", ["model": "claude-x", "max_tokens": 5, "messages": [["role": "user", "content": "x"]]], headers: ["x-api-key": "sk-secret-client-key-999"])
+                let response = try await proxy.post(
+                    "/v1/messages", ["model": "claude-x", "max_tokens": 5, "messages": [["role": "user", "content": "x"]]], headers: ["x-api-key": "sk-secret-client-key-999"])
                 #expect(response.status == 401)
                 #expect(!String(decoding: response.body, as: UTF8.self).contains("sk-secret-client-key-999"))
                 let logged = lines.all.joined(separator: "\n")

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ChutesProxy
 
 /// Numbers from an upstream's headers and from the environment never trap the process.

@@ -3,6 +3,7 @@ import HTTP1
 import JSON
 import TestSupport
 import Testing
+
 @testable import ChutesProxy
 
 /// The upstream failing at every phase of an exchange, streaming and not: the client always

@@ -5,6 +5,7 @@ import Locking
 import TestSupport
 import Testing
 import Translation
+
 @testable import ChutesProxy
 
 @Suite struct UpstreamStateTests {
@@ -13,7 +14,9 @@ import Translation
         let fetchStarted = Signal()
         let release = Signal()
         let catalog = ModelCatalog(ttl: .zero) {
-            let call = calls.withLock { $0 += 1; return $0 }
+            let call = calls.withLock {
+                $0 += 1; return $0
+            }
             if call == 1 { return ["deepseek-ai/DeepSeek-V3"] }
             fetchStarted.fire()
             await release.wait()
@@ -92,7 +95,9 @@ import Translation
         let listFetches = Mutex(0)
         try await withScriptedUpstream { request, _ in
             if request.path.hasSuffix("/models") {
-                let fetch = listFetches.withLock { $0 += 1; return $0 }
+                let fetch = listFetches.withLock {
+                    $0 += 1; return $0
+                }
                 // The first list predates the model; the refreshed one has it.
                 let ids: [JSONValue] = fetch == 1 ? ["old/Model"] : ["old/Model", "new/Shiny-Model"]
                 return ScriptedUpstream.json(["data": .array(ids.map { ["id": $0] })])

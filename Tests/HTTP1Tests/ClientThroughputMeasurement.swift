@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import HTTP1
 
 /// Requests/s of the client against a keep-alive server named by CHUTES_CLIENT_BENCH_URL
@@ -35,12 +36,16 @@ import Testing
                     return (done, failed)
                 }
             }
-            return try await group.reduce(into: (0, 0)) { $0.0 += $1.0; $0.1 += $1.1 }
+            return try await group.reduce(into: (0, 0)) {
+                $0.0 += $1.0; $0.1 += $1.1
+            }
         }
         let elapsed = clock.now - start
         let seconds_ = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let statistics = client.statistics
-        print("client: \(url) \(connections) connections: \(Int(Double(requests) / seconds_)) req/s (\(requests) requests in \(String(format: "%.1f", seconds_)) s), connections opened \(statistics.connectionsOpened), reuse ratio \(String(format: "%.1f", Double(statistics.requests) / Double(max(1, statistics.connectionsOpened)))) requests/connection")
+        print(
+            "client: \(url) \(connections) connections: \(Int(Double(requests) / seconds_)) req/s (\(requests) requests in \(String(format: "%.1f", seconds_)) s), connections opened \(statistics.connectionsOpened), reuse ratio \(String(format: "%.1f", Double(statistics.requests) / Double(max(1, statistics.connectionsOpened)))) requests/connection"
+        )
         #expect(failures == 0)
         #expect(statistics.connectionsOpened <= connections)
     }

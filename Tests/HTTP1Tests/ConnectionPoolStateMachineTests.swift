@@ -1,5 +1,6 @@
 import AsyncIO
 import Testing
+
 @testable import HTTP1
 
 /// The connection pool's decisions, without sockets: a "connection" is a numbered object.
@@ -156,11 +157,11 @@ import Testing
         _ = machine.lease(fresh: false, now: start, waiter: nil)
         _ = machine.lease(fresh: false, now: start, waiter: nil)
         _ = machine.release(FakeConnection(1), now: start)
-        _ = machine.lease(fresh: false, now: start, waiter: nil)   // takes 1 again
+        _ = machine.lease(fresh: false, now: start, waiter: nil)  // takes 1 again
         let waiter = machine.makeWaiterID()
         _ = machine.lease(fresh: false, now: start, waiter: waiter)
-        _ = machine.release(FakeConnection(1), now: start)          // handed to the waiter
-        _ = machine.release(FakeConnection(1), now: start)          // back idle
+        _ = machine.release(FakeConnection(1), now: start)  // handed to the waiter
+        _ = machine.release(FakeConnection(1), now: start)  // back idle
         let (close, cancel) = machine.shutDown()
         #expect(close.map(\.number) == [1] && cancel.isEmpty)
         guard case .close(let closed) = machine.release(FakeConnection(2), now: start) else {

@@ -1,6 +1,7 @@
 import AsyncIO
 import Locking
 import Testing
+
 @testable import HTTP1
 
 /// Shutdown's wait for the last connection always returns: when it empties, or at the timeout.
@@ -18,7 +19,9 @@ import Testing
                     pending = nil
                 }
             }
-            let work = Task { await operation(); settle(true) }
+            let work = Task {
+                await operation(); settle(true)
+            }
             Task {
                 try? await Task.sleep(for: limit)
                 settle(false)

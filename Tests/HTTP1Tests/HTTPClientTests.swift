@@ -2,6 +2,7 @@ import AsyncIO
 import Locking
 import TestSupport
 import Testing
+
 @testable import HTTP1
 
 private let certificates = TestCertificates.shared
@@ -29,16 +30,19 @@ private func echoTarget(_ connection: ServerConnection) async throws {
         let server = try ScriptedServer { connection in
             while let request = try await connection.readRequest() {
                 seen.withLock {
-                    $0 = [String(request.requestLine), request.header("host") ?? "-", request.header("content-length") ?? "-",
-                          request.header("x-test") ?? "-", text(request.body)]
+                    $0 = [
+                        String(request.requestLine), request.header("host") ?? "-", request.header("content-length") ?? "-",
+                        request.header("x-test") ?? "-", text(request.body),
+                    ]
                 }
                 try await connection.write("HTTP/1.1 201 Created\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello")
             }
         }
         let client = try makeClient()
-        let response = try await client.execute(HTTPClientRequest(
-            method: "POST", url: server.url("/base").appending("/v1/x?beta=true"), headers: ["X-Test": "yes"], body: Array("{\"a\":1}".utf8)
-        ))
+        let response = try await client.execute(
+            HTTPClientRequest(
+                method: "POST", url: server.url("/base").appending("/v1/x?beta=true"), headers: ["X-Test": "yes"], body: Array("{\"a\":1}".utf8)
+            ))
         #expect(response.status == 201)
         #expect(response.headers["content-type"] == "text/plain")
         #expect(text(try await response.body.collect(upTo: 1000)) == "hello")
@@ -81,7 +85,8 @@ private func echoTarget(_ connection: ServerConnection) async throws {
         let payload = "abcdefghijklmnopqrstuvwxyz0123456789"
         let server = try ScriptedServer { connection in
             while try await connection.readRequest() != nil {
-                let wire = chunked
+                let wire =
+                    chunked
                     ? "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n\(payload.prefix(16))\r\n14\r\n\(payload.dropFirst(16))\r\n0\r\n\r\n"
                     : "HTTP/1.1 200 OK\r\nContent-Length: \(payload.count)\r\n\r\n\(payload)"
                 for byte in wire.utf8 { try await connection.write([byte]) }
@@ -168,7 +173,9 @@ private func echoTarget(_ connection: ServerConnection) async throws {
     @Test func aRequestLostOnAPooledConnectionIsRetriedOnceOnAFreshOne() async throws {
         let connections = Mutex(0)
         let server = try ScriptedServer { connection in
-            let number = connections.withLock { $0 += 1; return $0 }
+            let number = connections.withLock {
+                $0 += 1; return $0
+            }
             guard number == 1 else {
                 while try await connection.readRequest() != nil {
                     try await connection.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh")

@@ -1,5 +1,6 @@
 import TestSupport
 import Testing
+
 @testable import HTTP1
 
 /// What a parser run produced: heads, concatenated bodies and ends, in order.
@@ -44,7 +45,10 @@ private func parsedEverySplit(of bytes: [UInt8], limits: HTTPParserLimits = .ini
     static let valid: [(name: String, text: String, methods: [String], bodies: [String])] = [
         ("GET", "GET /health HTTP/1.1\r\nHost: x\r\n\r\n", ["GET"], [""]),
         ("POST with Content-Length", "POST /v1/messages?beta=true HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello world", ["POST"], ["hello world"]),
-        ("chunked with extensions and trailers", "POST /u HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;name=v\r\nhello\r\n1\r\n \r\n5\r\nworld\r\n0\r\nX-Trailer: t\r\n\r\n", ["POST"], ["hello world"]),
+        (
+            "chunked with extensions and trailers", "POST /u HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;name=v\r\nhello\r\n1\r\n \r\n5\r\nworld\r\n0\r\nX-Trailer: t\r\n\r\n", ["POST"],
+            ["hello world"]
+        ),
         ("HTTP/1.0", "GET / HTTP/1.0\r\n\r\n", ["GET"], [""]),
         ("leading blank lines", "\r\n\nGET /a HTTP/1.1\r\nHost: x\r\n\r\n", ["GET"], [""]),
         ("pipelined", "GET /1 HTTP/1.1\r\n\r\nPOST /2 HTTP/1.1\r\nContent-Length: 2\r\n\r\nokGET /3 HTTP/1.1\r\n\r\n", ["GET", "POST", "GET"], ["", "ok", ""]),
@@ -63,7 +67,9 @@ private func parsedEverySplit(of bytes: [UInt8], limits: HTTPParserLimits = .ini
     }
 
     @Test func headFieldsAndDerivedFlags() throws {
-        let result = parse([Array("POST /v1/messages?beta=true HTTP/1.1\r\nHost: x\r\nconnection: Keep-Alive, Upgrade\r\nExpect: 100-continue\r\nX-Multi: a\r\nX-Multi: b\r\nContent-Length: 0\r\n\r\n".utf8)])
+        let result = parse([
+            Array("POST /v1/messages?beta=true HTTP/1.1\r\nHost: x\r\nconnection: Keep-Alive, Upgrade\r\nExpect: 100-continue\r\nX-Multi: a\r\nX-Multi: b\r\nContent-Length: 0\r\n\r\n".utf8)
+        ])
         let head = try #require(result.heads.first)
         #expect(head.target == "/v1/messages?beta=true")
         #expect(head.path == "/v1/messages")

@@ -1,6 +1,7 @@
 import AsyncIO
 import TestSupport
 import Testing
+
 @testable import HTTP1
 
 /// The server side of the TLS wrapper: `HTTPServer` with `configuration.tls`, driven by the
@@ -10,17 +11,22 @@ import Testing
 
     private func startServer() throws -> RunningServer {
         var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0)
-        configuration.tls = try TLSContext(.server(
-            certificateChainFile: certificates.server.certificate, privateKeyFile: certificates.server.key
-        ))
-        return try RunningServer(configuration: configuration, responder: ClosureResponder { request in
-            if request.head.path == "/stream" {
-                return HTTPResponse(status: 200, headers: ["Content-Type": "text/event-stream"], body: .stream { writer in
-                    for index in 0..<3 { try await writer.write(Array("data: \(index)\n\n".utf8)) }
-                })
-            }
-            return HTTPResponse(status: 200, contentType: "text/plain", body: Array("\(request.head.method) \(request.head.target) ".utf8) + request.body)
-        })
+        configuration.tls = try TLSContext(
+            .server(
+                certificateChainFile: certificates.server.certificate, privateKeyFile: certificates.server.key
+            ))
+        return try RunningServer(
+            configuration: configuration,
+            responder: ClosureResponder { request in
+                if request.head.path == "/stream" {
+                    return HTTPResponse(
+                        status: 200, headers: ["Content-Type": "text/event-stream"],
+                        body: .stream { writer in
+                            for index in 0..<3 { try await writer.write(Array("data: \(index)\n\n".utf8)) }
+                        })
+                }
+                return HTTPResponse(status: 200, contentType: "text/plain", body: Array("\(request.head.method) \(request.head.target) ".utf8) + request.body)
+            })
     }
 
     @Test func sizedAndStreamedResponsesOverOneKeptAliveTLSConnection() async throws {
@@ -43,7 +49,7 @@ import Testing
 
     @Test func aClientThatRefusesTheCertificateDoesNotDisturbTheOthers() async throws {
         let running = try startServer()
-        let distrusting = try HTTPClient()   // system trust store: the test CA is unknown
+        let distrusting = try HTTPClient()  // system trust store: the test CA is unknown
         let base = try #require(HTTPURL("https://localhost:\(running.address.port)"))
         await #expect {
             _ = try await distrusting.execute(HTTPClientRequest(url: base))

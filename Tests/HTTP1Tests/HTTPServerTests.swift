@@ -2,6 +2,7 @@ import AsyncIO
 import Synchronization
 import TestSupport
 import Testing
+
 @testable import HTTP1
 
 @Suite struct HTTPServerTests {
@@ -104,11 +105,14 @@ import Testing
     }
 
     @Test func streamedBodiesAreChunked() async throws {
-        let running = try RunningServer(responder: ClosureResponder { _ in
-            HTTPResponse(status: 200, headers: ["Content-Type": "text/event-stream"], body: .stream { writer in
-                for index in 0..<5 { try await writer.write(Array("part \(index)\n".utf8)) }
+        let running = try RunningServer(
+            responder: ClosureResponder { _ in
+                HTTPResponse(
+                    status: 200, headers: ["Content-Type": "text/event-stream"],
+                    body: .stream { writer in
+                        for index in 0..<5 { try await writer.write(Array("part \(index)\n".utf8)) }
+                    })
             })
-        })
         let client = try await running.connect()
         try await client.send("GET /s HTTP/1.1\r\nHost: x\r\n\r\n")
         let response = try #require(try await client.response())
@@ -137,15 +141,16 @@ import Testing
     @Test func aClientThatHangsUpCancelsItsResponder() async throws {
         let started = Signal()
         let cancelled = Signal()
-        let running = try RunningServer(responder: ClosureResponder { _ in
-            started.fire()
-            await withTaskCancellationHandler {
-                try? await Task.sleep(for: .seconds(3600))  // only cancellation ends this
-            } onCancel: {
-                cancelled.fire()
-            }
-            return HTTPResponse(status: 200)
-        })
+        let running = try RunningServer(
+            responder: ClosureResponder { _ in
+                started.fire()
+                await withTaskCancellationHandler {
+                    try? await Task.sleep(for: .seconds(3600))  // only cancellation ends this
+                } onCancel: {
+                    cancelled.fire()
+                }
+                return HTTPResponse(status: 200)
+            })
         let client = try await running.connect()
         try await client.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
         await started.wait()
@@ -168,13 +173,14 @@ import Testing
     @Test func shutdownLetsInFlightRequestsFinishAndClosesIdleConnections() async throws {
         let started = Signal()
         let release = Signal()
-        let running = try RunningServer(responder: ClosureResponder { request in
-            if request.path == "/slow" {
-                started.fire()
-                await release.wait()
-            }
-            return HTTPResponse(status: 200, contentType: "text/plain", body: Array("done".utf8))
-        })
+        let running = try RunningServer(
+            responder: ClosureResponder { request in
+                if request.path == "/slow" {
+                    started.fire()
+                    await release.wait()
+                }
+                return HTTPResponse(status: 200, contentType: "text/plain", body: Array("done".utf8))
+            })
         let idle = try await running.connect()
         try await idle.send("GET /fast HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(try await idle.response()?.head.status == 200)
@@ -196,11 +202,13 @@ import Testing
         let started = Signal()
         var configuration = HTTPServerConfiguration()
         configuration.shutdownGracePeriod = .milliseconds(50)
-        let running = try RunningServer(configuration: configuration, responder: ClosureResponder { _ in
-            started.fire()
-            try? await Task.sleep(for: .seconds(3600))  // only cancellation ends this
-            return HTTPResponse(status: 200)
-        })
+        let running = try RunningServer(
+            configuration: configuration,
+            responder: ClosureResponder { _ in
+                started.fire()
+                try? await Task.sleep(for: .seconds(3600))  // only cancellation ends this
+                return HTTPResponse(status: 200)
+            })
         let client = try await running.connect()
         try await client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         await started.wait()

@@ -1,5 +1,6 @@
 import AsyncIO
 import Testing
+
 @testable import HTTP1
 
 /// No header field is written with a line break or NUL in it, whoever chose its value:
@@ -17,11 +18,12 @@ import Testing
 
     @Test(arguments: unsafeFields)
     func theServerRefusesToWriteASizedResponseWithAnUnsafeField(name: String, value: String) async throws {
-        let server = try RunningServer(responder: ClosureResponder { _ in
-            var response = HTTPResponse(status: 200, contentType: "text/plain", body: Array("hello".utf8))
-            response.headers.add(name: name, value: value)
-            return response
-        })
+        let server = try RunningServer(
+            responder: ClosureResponder { _ in
+                var response = HTTPResponse(status: 200, contentType: "text/plain", body: Array("hello".utf8))
+                response.headers.add(name: name, value: value)
+                return response
+            })
         let client = try await server.connect()
         try await client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         let response = try #require(try await client.response())
@@ -36,11 +38,14 @@ import Testing
 
     @Test(arguments: unsafeFields)
     func theServerRefusesToStartAStreamWithAnUnsafeField(name: String, value: String) async throws {
-        let server = try RunningServer(responder: ClosureResponder { _ in
-            HTTPResponse(status: 200, headers: ["Content-Type": "text/event-stream", name: value], body: .stream { writer in
-                try await writer.write(Array("data: x\n\n".utf8))
+        let server = try RunningServer(
+            responder: ClosureResponder { _ in
+                HTTPResponse(
+                    status: 200, headers: ["Content-Type": "text/event-stream", name: value],
+                    body: .stream { writer in
+                        try await writer.write(Array("data: x\n\n".utf8))
+                    })
             })
-        })
         let client = try await server.connect()
         try await client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         let response = try #require(try await client.response())
@@ -60,11 +65,12 @@ import Testing
     }
 
     @Test func safeFieldsAreWrittenAsGiven() async throws {
-        let server = try RunningServer(responder: ClosureResponder { _ in
-            var response = HTTPResponse(status: 200, contentType: "text/plain", body: Array("ok".utf8))
-            response.headers.add(name: "X-Request-Id", value: "req_01 \t\"quoted\" ünïcode")
-            return response
-        })
+        let server = try RunningServer(
+            responder: ClosureResponder { _ in
+                var response = HTTPResponse(status: 200, contentType: "text/plain", body: Array("ok".utf8))
+                response.headers.add(name: "X-Request-Id", value: "req_01 \t\"quoted\" ünïcode")
+                return response
+            })
         let client = try await server.connect()
         try await client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         let response = try #require(try await client.response())

@@ -1,5 +1,6 @@
 import AsyncIO
 import Testing
+
 @testable import HTTP1
 
 /// Servers and clients run on the reactor their configuration names.
@@ -9,9 +10,11 @@ import Testing
         let clientReactor = try Reactor()
         var serverConfiguration = HTTPServerConfiguration(host: "127.0.0.1", port: 0)
         serverConfiguration.reactor = serverReactor
-        let server = try HTTPServer(configuration: serverConfiguration, responder: ClosureResponder { _ in
-            HTTPResponse(status: 200, contentType: "text/plain", body: Array("ok".utf8))
-        })
+        let server = try HTTPServer(
+            configuration: serverConfiguration,
+            responder: ClosureResponder { _ in
+                HTTPResponse(status: 200, contentType: "text/plain", body: Array("ok".utf8))
+            })
         let serving = Task { await server.run() }
 
         var clientConfiguration = HTTPClient.Configuration()

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import HTTP1
 
 /// Framing that two HTTP implementations could read differently (the ground of request

@@ -1,5 +1,6 @@
 import TestSupport
 import Testing
+
 @testable import HTTP1
 
 private func decodeAll(_ chunks: [[UInt8]]) -> [SSEEvent] {

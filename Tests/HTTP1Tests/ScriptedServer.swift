@@ -1,7 +1,8 @@
-import TestSupport
-import Foundation
 import AsyncIO
+import Foundation
 import Locking
+import TestSupport
+
 @testable import HTTP1
 
 /// One accepted connection of a `ScriptedServer`, with just enough request parsing for tests.
@@ -142,7 +143,7 @@ extension Signal {
                 return false
             }
             let first = await group.next()!
-            if !first { self.fire() }   // releases the child still waiting
+            if !first { self.fire() }  // releases the child still waiting
             group.cancelAll()
             return first
         }

@@ -2,6 +2,7 @@ import AsyncIO
 import Synchronization
 import TestSupport
 import Testing
+
 @testable import HTTP1
 
 /// A server on a free loopback port, running in a task until the test ends.

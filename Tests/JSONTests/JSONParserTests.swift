@@ -1,4 +1,5 @@
 import Testing
+
 @testable import JSON
 
 @Suite struct JSONParserTests {

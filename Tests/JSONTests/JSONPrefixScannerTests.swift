@@ -1,5 +1,5 @@
-import Testing
 import JSON
+import Testing
 
 /// Every beginning of an object, cut to its safe point and completed, is a valid object.
 @Suite struct JSONPrefixScannerTests {

@@ -32,10 +32,11 @@ public struct TestCertificates: Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let ecKey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
         caFile = "\(directory)/ca.pem"
-        try Self.openssl(["req", "-x509"] + ecKey + [
-            "-keyout", "\(directory)/ca.key", "-out", caFile, "-days", "3650", "-subj", "/CN=Chutes Test CA",
-            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-        ])
+        try Self.openssl(
+            ["req", "-x509"] + ecKey + [
+                "-keyout", "\(directory)/ca.key", "-out", caFile, "-days", "3650", "-subj", "/CN=Chutes Test CA",
+                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+            ])
         let directory = self.directory, caFile = self.caFile
         func signed(_ name: String, san: String, days: String) throws -> Pair {
             let base = "\(directory)/\(name)"
@@ -51,10 +52,11 @@ public struct TestCertificates: Sendable {
         expired = try signed("expired", san: "DNS:localhost,IP:127.0.0.1", days: "-1")
         wrongHost = try signed("wrong-host", san: "DNS:wrong.example,IP:10.9.9.9", days: "30")
         let selfBase = "\(directory)/self-signed"
-        try Self.openssl(["req", "-x509"] + ecKey + [
-            "-keyout", "\(selfBase).key", "-out", "\(selfBase).pem", "-days", "30", "-subj", "/CN=localhost",
-            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        ])
+        try Self.openssl(
+            ["req", "-x509"] + ecKey + [
+                "-keyout", "\(selfBase).key", "-out", "\(selfBase).pem", "-days", "30", "-subj", "/CN=localhost",
+                "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            ])
         selfSigned = Pair(certificate: "\(selfBase).pem", key: "\(selfBase).key")
     }
 

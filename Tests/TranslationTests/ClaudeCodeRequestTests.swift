@@ -1,6 +1,7 @@
 import Foundation
 import JSON
 import Testing
+
 @testable import Translation
 
 /// A request the real Claude Code CLI (2.1.331) sent, captured on loopback.

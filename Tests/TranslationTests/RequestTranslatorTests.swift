@@ -1,5 +1,6 @@
 import JSON
 import Testing
+
 @testable import Translation
 
 private func upstream(_ request: String, options: TranslationOptions = .init()) throws -> JSONValue {
@@ -11,39 +12,61 @@ private func json(_ text: String) throws -> JSONValue { try JSONValue(parsing: t
 @Suite struct RequestTranslatorTests {
     /// Request in, expected upstream request out.
     static let fixtures: [(name: String, request: String, expected: String)] = [
-        ("system string and a user string",
-         #"{"model":"m","max_tokens":10,"system":"Be brief.","messages":[{"role":"user","content":"Hi"}]}"#,
-         #"{"model":"m","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi"}],"max_tokens":10}"#),
-        ("system blocks joined by a blank line, cache_control dropped",
-         #"{"model":"m","max_tokens":10,"system":[{"type":"text","text":"A","cache_control":{"type":"ephemeral"}},{"type":"text","text":"B"}],"messages":[{"role":"user","content":[{"type":"text","text":"Hi","cache_control":{"type":"ephemeral"}}]}]}"#,
-         #"{"model":"m","messages":[{"role":"system","content":"A\n\nB"},{"role":"user","content":"Hi"}],"max_tokens":10}"#),
-        ("system messages inside messages stay in place",
-         #"{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"Hi"},{"role":"system","content":[{"type":"text","text":"Reminder"}]},{"role":"user","content":"Go"}]}"#,
-         #"{"model":"m","messages":[{"role":"user","content":"Hi"},{"role":"system","content":"Reminder"},{"role":"user","content":"Go"}],"max_tokens":10}"#),
-        ("images: base64 to a data URL, url kept",
-         #"{"model":"m","max_tokens":10,"messages":[{"role":"user","content":[{"type":"text","text":"What?"},{"type":"image","source":{"type":"base64","media_type":"image/jpeg","data":"QUJD"}},{"type":"image","source":{"type":"url","url":"https://x/y.png"}}]}]}"#,
-         #"{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"What?"},{"type":"image_url","image_url":{"url":"data:image/jpeg;base64,QUJD"}},{"type":"image_url","image_url":{"url":"https://x/y.png"}}]}],"max_tokens":10}"#),
-        ("documents: text inline, PDF as a file part",
-         #"{"model":"m","max_tokens":10,"messages":[{"role":"user","content":[{"type":"document","source":{"type":"text","media_type":"text/plain","data":"notes"}},{"type":"document","source":{"type":"base64","media_type":"application/pdf","data":"JVBE"}}]}]}"#,
-         #"{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"notes"},{"type":"file","file":{"filename":"document.pdf","file_data":"data:application/pdf;base64,JVBE"}}]}],"max_tokens":10}"#),
-        ("assistant tool_use, thinking and text; tool results first, in order, errors marked, text after",
-         #"{"model":"m","max_tokens":10,"messages":[{"role":"assistant","content":[{"type":"thinking","thinking":"plan","signature":"s"},{"type":"text","text":"Reading."},{"type":"tool_use","id":"t1","name":"Read","input":{"path":"/a"}},{"type":"tool_use","id":"t2","name":"Bash","input":{"cmd":"ls"}}]},{"role":"user","content":[{"type":"text","text":"here you go"},{"type":"tool_result","tool_use_id":"t1","content":"file body"},{"type":"tool_result","tool_use_id":"t2","is_error":true,"content":[{"type":"text","text":"not found"}]}]}]}"#,
-         #"{"model":"m","messages":[{"role":"assistant","content":"Reading.","reasoning_content":"plan","tool_calls":[{"id":"t1","type":"function","function":{"name":"Read","arguments":"{\"path\":\"/a\"}"}},{"id":"t2","type":"function","function":{"name":"Bash","arguments":"{\"cmd\":\"ls\"}"}}]},{"role":"tool","tool_call_id":"t1","content":"file body"},{"role":"tool","tool_call_id":"t2","content":"[tool error] not found"},{"role":"user","content":"here you go"}],"max_tokens":10}"#),
-        ("tool-result images follow in a user message",
-         #"{"model":"m","max_tokens":10,"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":[{"type":"text","text":"shot"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"UE5H"}}]}]}]}"#,
-         #"{"model":"m","messages":[{"role":"tool","tool_call_id":"t1","content":"shot"},{"role":"user","content":[{"type":"text","text":"Images returned by the tool:"},{"type":"image_url","image_url":{"url":"data:image/png;base64,UE5H"}}]}],"max_tokens":10}"#),
-        ("redacted thinking, server tools and unknown blocks dropped",
-         #"{"model":"m","max_tokens":10,"messages":[{"role":"assistant","content":[{"type":"redacted_thinking","data":"x"},{"type":"server_tool_use","id":"s","name":"web_search","input":{}},{"type":"text","text":"ok"}]},{"role":"user","content":[{"type":"web_search_tool_result","tool_use_id":"s","content":[]},{"type":"mystery"},{"type":"text","text":"thanks"}]}]}"#,
-         #"{"model":"m","messages":[{"role":"assistant","content":"ok"},{"role":"user","content":"thanks"}],"max_tokens":10}"#),
-        ("tools: custom kept with schema unchanged, Anthropic-only keys and server tools dropped; tool_choice any",
-         #"{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"x"}],"tools":[{"name":"Read","description":"Reads","input_schema":{"type":"object","properties":{"p":{"type":"string"}},"required":["p"]},"cache_control":{"type":"ephemeral"},"defer_loading":true},{"type":"web_search_20250305","name":"web_search","max_uses":5},{"type":"custom","name":"Bash","input_schema":{"type":"object"}}],"tool_choice":{"type":"any","disable_parallel_tool_use":true}}"#,
-         #"{"model":"m","messages":[{"role":"user","content":"x"}],"max_tokens":10,"tools":[{"type":"function","function":{"name":"Read","description":"Reads","parameters":{"type":"object","properties":{"p":{"type":"string"}},"required":["p"]}}},{"type":"function","function":{"name":"Bash","parameters":{"type":"object"}}}],"tool_choice":"required","parallel_tool_calls":false}"#),
-        ("tool_choice tool and none",
-         #"{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"x"}],"tools":[{"name":"Read","input_schema":{"type":"object"}}],"tool_choice":{"type":"tool","name":"Read"}}"#,
-         #"{"model":"m","messages":[{"role":"user","content":"x"}],"max_tokens":10,"tools":[{"type":"function","function":{"name":"Read","parameters":{"type":"object"}}}],"tool_choice":{"type":"function","function":{"name":"Read"}}}"#),
-        ("sampling, stop sequences, streaming, user; Anthropic-only fields not forwarded",
-         #"{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"x"}],"temperature":0.2,"top_p":0.9,"top_k":40,"stop_sequences":["END"],"stream":true,"metadata":{"user_id":"u1"},"context_management":{"edits":[]},"container":"c","mcp_servers":[],"service_tier":"auto"}"#,
-         #"{"model":"m","messages":[{"role":"user","content":"x"}],"max_tokens":10,"temperature":0.2,"top_p":0.9,"top_k":40,"stop":["END"],"stream":true,"stream_options":{"include_usage":true},"user":"u1"}"#),
+        (
+            "system string and a user string",
+            #"{"model":"m","max_tokens":10,"system":"Be brief.","messages":[{"role":"user","content":"Hi"}]}"#,
+            #"{"model":"m","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi"}],"max_tokens":10}"#
+        ),
+        (
+            "system blocks joined by a blank line, cache_control dropped",
+            #"{"model":"m","max_tokens":10,"system":[{"type":"text","text":"A","cache_control":{"type":"ephemeral"}},{"type":"text","text":"B"}],"messages":[{"role":"user","content":[{"type":"text","text":"Hi","cache_control":{"type":"ephemeral"}}]}]}"#,
+            #"{"model":"m","messages":[{"role":"system","content":"A\n\nB"},{"role":"user","content":"Hi"}],"max_tokens":10}"#
+        ),
+        (
+            "system messages inside messages stay in place",
+            #"{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"Hi"},{"role":"system","content":[{"type":"text","text":"Reminder"}]},{"role":"user","content":"Go"}]}"#,
+            #"{"model":"m","messages":[{"role":"user","content":"Hi"},{"role":"system","content":"Reminder"},{"role":"user","content":"Go"}],"max_tokens":10}"#
+        ),
+        (
+            "images: base64 to a data URL, url kept",
+            #"{"model":"m","max_tokens":10,"messages":[{"role":"user","content":[{"type":"text","text":"What?"},{"type":"image","source":{"type":"base64","media_type":"image/jpeg","data":"QUJD"}},{"type":"image","source":{"type":"url","url":"https://x/y.png"}}]}]}"#,
+            #"{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"What?"},{"type":"image_url","image_url":{"url":"data:image/jpeg;base64,QUJD"}},{"type":"image_url","image_url":{"url":"https://x/y.png"}}]}],"max_tokens":10}"#
+        ),
+        (
+            "documents: text inline, PDF as a file part",
+            #"{"model":"m","max_tokens":10,"messages":[{"role":"user","content":[{"type":"document","source":{"type":"text","media_type":"text/plain","data":"notes"}},{"type":"document","source":{"type":"base64","media_type":"application/pdf","data":"JVBE"}}]}]}"#,
+            #"{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"notes"},{"type":"file","file":{"filename":"document.pdf","file_data":"data:application/pdf;base64,JVBE"}}]}],"max_tokens":10}"#
+        ),
+        (
+            "assistant tool_use, thinking and text; tool results first, in order, errors marked, text after",
+            #"{"model":"m","max_tokens":10,"messages":[{"role":"assistant","content":[{"type":"thinking","thinking":"plan","signature":"s"},{"type":"text","text":"Reading."},{"type":"tool_use","id":"t1","name":"Read","input":{"path":"/a"}},{"type":"tool_use","id":"t2","name":"Bash","input":{"cmd":"ls"}}]},{"role":"user","content":[{"type":"text","text":"here you go"},{"type":"tool_result","tool_use_id":"t1","content":"file body"},{"type":"tool_result","tool_use_id":"t2","is_error":true,"content":[{"type":"text","text":"not found"}]}]}]}"#,
+            #"{"model":"m","messages":[{"role":"assistant","content":"Reading.","reasoning_content":"plan","tool_calls":[{"id":"t1","type":"function","function":{"name":"Read","arguments":"{\"path\":\"/a\"}"}},{"id":"t2","type":"function","function":{"name":"Bash","arguments":"{\"cmd\":\"ls\"}"}}]},{"role":"tool","tool_call_id":"t1","content":"file body"},{"role":"tool","tool_call_id":"t2","content":"[tool error] not found"},{"role":"user","content":"here you go"}],"max_tokens":10}"#
+        ),
+        (
+            "tool-result images follow in a user message",
+            #"{"model":"m","max_tokens":10,"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":[{"type":"text","text":"shot"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"UE5H"}}]}]}]}"#,
+            #"{"model":"m","messages":[{"role":"tool","tool_call_id":"t1","content":"shot"},{"role":"user","content":[{"type":"text","text":"Images returned by the tool:"},{"type":"image_url","image_url":{"url":"data:image/png;base64,UE5H"}}]}],"max_tokens":10}"#
+        ),
+        (
+            "redacted thinking, server tools and unknown blocks dropped",
+            #"{"model":"m","max_tokens":10,"messages":[{"role":"assistant","content":[{"type":"redacted_thinking","data":"x"},{"type":"server_tool_use","id":"s","name":"web_search","input":{}},{"type":"text","text":"ok"}]},{"role":"user","content":[{"type":"web_search_tool_result","tool_use_id":"s","content":[]},{"type":"mystery"},{"type":"text","text":"thanks"}]}]}"#,
+            #"{"model":"m","messages":[{"role":"assistant","content":"ok"},{"role":"user","content":"thanks"}],"max_tokens":10}"#
+        ),
+        (
+            "tools: custom kept with schema unchanged, Anthropic-only keys and server tools dropped; tool_choice any",
+            #"{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"x"}],"tools":[{"name":"Read","description":"Reads","input_schema":{"type":"object","properties":{"p":{"type":"string"}},"required":["p"]},"cache_control":{"type":"ephemeral"},"defer_loading":true},{"type":"web_search_20250305","name":"web_search","max_uses":5},{"type":"custom","name":"Bash","input_schema":{"type":"object"}}],"tool_choice":{"type":"any","disable_parallel_tool_use":true}}"#,
+            #"{"model":"m","messages":[{"role":"user","content":"x"}],"max_tokens":10,"tools":[{"type":"function","function":{"name":"Read","description":"Reads","parameters":{"type":"object","properties":{"p":{"type":"string"}},"required":["p"]}}},{"type":"function","function":{"name":"Bash","parameters":{"type":"object"}}}],"tool_choice":"required","parallel_tool_calls":false}"#
+        ),
+        (
+            "tool_choice tool and none",
+            #"{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"x"}],"tools":[{"name":"Read","input_schema":{"type":"object"}}],"tool_choice":{"type":"tool","name":"Read"}}"#,
+            #"{"model":"m","messages":[{"role":"user","content":"x"}],"max_tokens":10,"tools":[{"type":"function","function":{"name":"Read","parameters":{"type":"object"}}}],"tool_choice":{"type":"function","function":{"name":"Read"}}}"#
+        ),
+        (
+            "sampling, stop sequences, streaming, user; Anthropic-only fields not forwarded",
+            #"{"model":"m","max_tokens":10,"messages":[{"role":"user","content":"x"}],"temperature":0.2,"top_p":0.9,"top_k":40,"stop_sequences":["END"],"stream":true,"metadata":{"user_id":"u1"},"context_management":{"edits":[]},"container":"c","mcp_servers":[],"service_tier":"auto"}"#,
+            #"{"model":"m","messages":[{"role":"user","content":"x"}],"max_tokens":10,"temperature":0.2,"top_p":0.9,"top_k":40,"stop":["END"],"stream":true,"stream_options":{"include_usage":true},"user":"u1"}"#
+        ),
     ]
 
     @Test(arguments: fixtures.indices)
@@ -120,7 +143,8 @@ private func json(_ text: String) throws -> JSONValue { try JSONValue(parsing: t
 
     @Test func longToolNamesAreShortenedReversiblyAndMappedBack() throws {
         let long = String(repeating: "mcp__server__very_long_tool_name_", count: 3)
-        let request = #"{"model":"m","max_tokens":10,"messages":[{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"\#(long)","input":{}}]}],"tools":[{"name":"\#(long)","input_schema":{"type":"object"}}]}"#
+        let request =
+            #"{"model":"m","max_tokens":10,"messages":[{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"\#(long)","input":{}}]}],"tools":[{"name":"\#(long)","input_schema":{"type":"object"}}]}"#
         let (result, context) = try RequestTranslator.translate(json(request), options: .init())
         let sent = try #require(result["tools"]?[0]?["function"]?["name"]?.stringValue)
         #expect(sent.utf8.count == 64)

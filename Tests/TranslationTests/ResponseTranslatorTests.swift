@@ -1,6 +1,7 @@
 import JSON
 import TestSupport
 import Testing
+
 @testable import Translation
 
 private func context(tools: [String] = [], stops: [String] = [], rules: ToolNameMapping.Rules = .init()) -> RequestContext {
@@ -23,12 +24,13 @@ private func choice(_ message: String, finish: String = "stop", extra: String = 
 @Suite struct ResponseTranslatorTests {
     @Test func textMessageWithUsage() throws {
         let message = try translate(choice(#"{"role":"assistant","content":"Hello"}"#))
-        #expect(message == [
-            "id": "msg_fixed", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
-            "content": [["type": "text", "text": "Hello"]],
-            "stop_reason": "end_turn", "stop_sequence": nil,
-            "usage": ["input_tokens": 40, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 60, "output_tokens": 7],
-        ])
+        #expect(
+            message == [
+                "id": "msg_fixed", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+                "content": [["type": "text", "text": "Hello"]],
+                "stop_reason": "end_turn", "stop_sequence": nil,
+                "usage": ["input_tokens": 40, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 60, "output_tokens": 7],
+            ])
     }
 
     @Test(arguments: [
@@ -46,18 +48,23 @@ private func choice(_ message: String, finish: String = "stop", extra: String = 
     }
 
     @Test func toolCallsBecomeToolUseWithLenientArgumentsAndDeclaredNames() throws {
-        let message = try translate(choice(#"{"role":"assistant","content":"Let me look.","tool_calls":[{"id":"c1","type":"function","function":{"name":"read_file","arguments":"```json\n{\"path\": \"/a\",}\n```"}},{"id":"c2","type":"function","function":{"name":"bash","arguments":"not json at all"}}]}"#, finish: "tool_calls"),
-                                    context: context(tools: ["Read", "Bash"], rules: .init(global: ["Read": "read_file"])))
-        #expect(message["content"] == [
-            ["type": "text", "text": "Let me look."],
-            ["type": "tool_use", "id": "c1", "name": "Read", "input": ["path": "/a"]],
-            ["type": "tool_use", "id": "c2", "name": "Bash", "input": [:]],
-        ])
+        let message = try translate(
+            choice(
+                #"{"role":"assistant","content":"Let me look.","tool_calls":[{"id":"c1","type":"function","function":{"name":"read_file","arguments":"```json\n{\"path\": \"/a\",}\n```"}},{"id":"c2","type":"function","function":{"name":"bash","arguments":"not json at all"}}]}"#,
+                finish: "tool_calls"),
+            context: context(tools: ["Read", "Bash"], rules: .init(global: ["Read": "read_file"])))
+        #expect(
+            message["content"] == [
+                ["type": "text", "text": "Let me look."],
+                ["type": "tool_use", "id": "c1", "name": "Read", "input": ["path": "/a"]],
+                ["type": "tool_use", "id": "c2", "name": "Bash", "input": [:]],
+            ])
         #expect(message["stop_reason"]?.stringValue == "tool_use")
     }
 
     @Test func aToolCallMakesTheStopReasonToolUseWhateverTheFinishReason() throws {
-        let message = try translate(choice(#"{"role":"assistant","content":null,"tool_calls":[{"id":"c","type":"function","function":{"name":"Bash","arguments":"{}"}}]}"#, finish: "stop"), context: context(tools: ["Bash"]))
+        let message = try translate(
+            choice(#"{"role":"assistant","content":null,"tool_calls":[{"id":"c","type":"function","function":{"name":"Bash","arguments":"{}"}}]}"#, finish: "stop"), context: context(tools: ["Bash"]))
         #expect(message["stop_reason"]?.stringValue == "tool_use")
     }
 
@@ -89,7 +96,10 @@ private func choice(_ message: String, finish: String = "stop", extra: String = 
 
     @Test func streamedEventsAccumulateToTheNonStreamingMessage() throws {
         // The same completion, streamed and whole, must give the same message.
-        let whole = try translate(choice(#"{"role":"assistant","reasoning_content":"plan","content":"Done.","tool_calls":[{"id":"c1","type":"function","function":{"name":"Bash","arguments":"{\"cmd\":\"ls\"}"}}]}"#, finish: "tool_calls"), context: context(tools: ["Bash"]))
+        let whole = try translate(
+            choice(
+                #"{"role":"assistant","reasoning_content":"plan","content":"Done.","tool_calls":[{"id":"c1","type":"function","function":{"name":"Bash","arguments":"{\"cmd\":\"ls\"}"}}]}"#,
+                finish: "tool_calls"), context: context(tools: ["Bash"]))
         var translator = StreamTranslator(context: .init(messageID: "msg_fixed", model: "claude-sonnet-4-5", estimatedInputTokens: 10))
         var events = translator.start()
         for chunk in [

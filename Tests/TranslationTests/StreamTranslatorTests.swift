@@ -4,7 +4,9 @@ import Testing
 import Translation
 
 /// Runs chunks (as JSON text) through a translator and checks the result's grammar.
-private func translate(_ chunks: [String], context: StreamTranslator.Context = .init(messageID: "msg_test", model: "claude-sonnet-4-5", estimatedInputTokens: 42)) throws -> (events: [AnthropicStreamEvent], checker: AnthropicStreamChecker) {
+private func translate(_ chunks: [String], context: StreamTranslator.Context = .init(messageID: "msg_test", model: "claude-sonnet-4-5", estimatedInputTokens: 42)) throws -> (
+    events: [AnthropicStreamEvent], checker: AnthropicStreamChecker
+) {
     var translator = StreamTranslator(context: context)
     var events = translator.start()
     for chunk in chunks { events += translator.consume(try JSONValue(parsing: chunk)) }
@@ -120,10 +122,11 @@ private func contentTypes(_ checker: AnthropicStreamChecker) -> [String] {
         for held in [false, true] {
             // A first call at index 1 makes the call at index 0 a held one, sent whole at the end.
             let first = held ? [delta(#"{"tool_calls":[{"index":1,"id":"f","function":{"name":"First","arguments":"{}"}}]}"#)] : []
-            let (_, checker) = try translate(first + [
-                delta(#"{"tool_calls":[{"index":0,"id":"c","function":{"name":"Read","arguments":"\#(arguments)"}}]}"#),
-                delta("{}", finish: "length"),
-            ])
+            let (_, checker) = try translate(
+                first + [
+                    delta(#"{"tool_calls":[{"index":0,"id":"c","function":{"name":"Read","arguments":"\#(arguments)"}}]}"#),
+                    delta("{}", finish: "length"),
+                ])
             #expect(checker.content.last?["input"] == (try JSONValue(parsing: input)), "held \(held)")
         }
     }
@@ -149,7 +152,8 @@ private func contentTypes(_ checker: AnthropicStreamChecker) -> [String] {
         let bytes = Array(arguments.utf8)
         for split in 1..<bytes.count {
             let pieces = [bytes[..<split], bytes[split...]].map { String(decoding: $0, as: UTF8.self) }
-            let chunks = [delta(#"{"tool_calls":[{"index":0,"id":"c","function":{"name":"Read","arguments":""}}]}"#)]
+            let chunks =
+                [delta(#"{"tool_calls":[{"index":0,"id":"c","function":{"name":"Read","arguments":""}}]}"#)]
                 + pieces.map { delta(JSONValue.object(["tool_calls": [["index": 0, "function": ["arguments": JSONValue($0)]]]]).jsonText) }
                 + [delta("{}", finish: "tool_calls")]
             let (_, checker) = try translate(chunks)
@@ -159,16 +163,17 @@ private func contentTypes(_ checker: AnthropicStreamChecker) -> [String] {
 
     @Test func wholeCallInTheFinalChunkWorks() throws {
         let (_, checker) = try translate([
-            delta(#"{"tool_calls":[{"index":0,"id":"c","function":{"name":"Bash","arguments":"{\"command\":\"ls\"}"}}]}"#, finish: "tool_calls"),
+            delta(#"{"tool_calls":[{"index":0,"id":"c","function":{"name":"Bash","arguments":"{\"command\":\"ls\"}"}}]}"#, finish: "tool_calls")
         ])
         #expect(checker.content == [["type": "tool_use", "id": "c", "name": "Bash", "input": ["command": "ls"]]])
     }
 
     @Test func toolNamesAreMappedBackToTheDeclaredSpelling() throws {
         let context = StreamTranslator.Context(messageID: "msg_x", model: "m", estimatedInputTokens: 1, toolName: { $0 == "read_file" ? "Read" : $0 })
-        let (_, checker) = try translate([
-            delta(#"{"tool_calls":[{"index":0,"id":"c","function":{"name":"read_file","arguments":"{}"}}]}"#, finish: "tool_calls"),
-        ], context: context)
+        let (_, checker) = try translate(
+            [
+                delta(#"{"tool_calls":[{"index":0,"id":"c","function":{"name":"read_file","arguments":"{}"}}]}"#, finish: "tool_calls")
+            ], context: context)
         #expect(checker.content[0]["name"]?.stringValue == "Read")
     }
 

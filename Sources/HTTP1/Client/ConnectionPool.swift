@@ -121,7 +121,9 @@ final class ConnectionPool: Sendable {
     private func open(connectDeadline: Deadline) async throws(HTTPClientError) -> PooledConnection {
         do {
             let stream = try await connector.connect(to: origin, deadline: connectDeadline)
-            statistics.withLock { $0.opened += 1; $0.leased += 1 }
+            statistics.withLock {
+                $0.opened += 1; $0.leased += 1
+            }
             return PooledConnection(stream: stream)
         } catch {
             slotFreed()

@@ -134,7 +134,11 @@ public struct HTTPClientResponse: Sendable {
 
         /// Gives the connection back to its pool, or closes it. Only the first call acts.
         private func endLease(reusable: Bool) {
-            guard let lease = state.withLock({ state in defer { state.lease = nil }; return state.lease }) else { return }
+            guard
+                let lease = state.withLock({ state in
+                    defer { state.lease = nil }; return state.lease
+                })
+            else { return }
             if reusable {
                 lease.pool.release(lease.connection)
             } else {

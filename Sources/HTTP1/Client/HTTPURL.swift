@@ -30,7 +30,7 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
         let authority = rest[..<slash]
         var path = String(rest[slash...])
         while path.hasSuffix("/") { path.removeLast() }
-        guard !authority.contains("@") else { return nil }   // no credentials in URLs
+        guard !authority.contains("@") else { return nil }  // no credentials in URLs
 
         var host: Substring
         var portText: Substring?

@@ -181,11 +181,14 @@ public struct StreamTranslator: Sendable {
             deltaUsage["cache_read_input_tokens"] = JSONValue(cached)
             deltaUsage["cache_creation_input_tokens"] = 0
         }
-        events.append(AnthropicStreamEvent(type: "message_delta", payload: [
-            "type": "message_delta",
-            "delta": ["stop_reason": JSONValue(stopReason), "stop_sequence": stopSequence],
-            "usage": .object(deltaUsage),
-        ]))
+        events.append(
+            AnthropicStreamEvent(
+                type: "message_delta",
+                payload: [
+                    "type": "message_delta",
+                    "delta": ["stop_reason": JSONValue(stopReason), "stop_sequence": stopSequence],
+                    "usage": .object(deltaUsage),
+                ]))
         events.append(AnthropicStreamEvent(type: "message_stop", payload: ["type": "message_stop"]))
         return events
     }
@@ -346,9 +349,11 @@ public struct StreamTranslator: Sendable {
         guard let call = toolCalls[index], let name = call.name else { return }
         closeBlock(&events)
         let id = call.id ?? "toolu_\(context.messageID.suffix(12))_\(index)"
-        openBlock(.tool(upstreamIndex: index), contentBlock: [
-            "type": "tool_use", "id": JSONValue(id), "name": JSONValue(context.toolName(name)), "input": [:],
-        ], to: &events)
+        openBlock(
+            .tool(upstreamIndex: index),
+            contentBlock: [
+                "type": "tool_use", "id": JSONValue(id), "name": JSONValue(context.toolName(name)), "input": [:],
+            ], to: &events)
         sentToolUse = true
     }
 
@@ -399,9 +404,12 @@ public struct StreamTranslator: Sendable {
     private mutating func openBlock(_ block: OpenBlock, contentBlock: JSONValue, to events: inout [AnthropicStreamEvent]) {
         blockIndex += 1
         openBlock = block
-        events.append(AnthropicStreamEvent(type: "content_block_start", payload: [
-            "type": "content_block_start", "index": JSONValue(blockIndex), "content_block": contentBlock,
-        ]))
+        events.append(
+            AnthropicStreamEvent(
+                type: "content_block_start",
+                payload: [
+                    "type": "content_block_start", "index": JSONValue(blockIndex), "content_block": contentBlock,
+                ]))
     }
 
     private mutating func closeBlock(_ events: inout [AnthropicStreamEvent]) {

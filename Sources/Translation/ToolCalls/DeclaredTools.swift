@@ -20,7 +20,8 @@ public struct DeclaredTools: Sendable {
     /// The JSON-schema type of a parameter (the first non-null one of a type list).
     func parameterType(tool: String, parameter: String) -> String? {
         guard let schema = schemas.first(where: { $0.name == tool })?.inputSchema,
-              let property = schema["properties"]?[parameter] else { return nil }
+            let property = schema["properties"]?[parameter]
+        else { return nil }
         if let type = property["type"]?.stringValue { return type }
         return property["type"]?.arrayValue?.compactMap(\.stringValue).first { $0 != "null" }
     }

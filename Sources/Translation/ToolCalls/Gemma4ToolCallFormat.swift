@@ -15,7 +15,8 @@ struct Gemma4ToolCallFormat: TextToolCallFormat {
         guard body.hasSuffix("<tool_call|>") else { return nil }
         body = body.dropLast("<tool_call|>".count).drop(while: \.isWhitespace)
         guard body.hasPrefix("call:"), let brace = body.firstIndex(of: "{"),
-              let name = tools.resolve(body[body.index(body.startIndex, offsetBy: 5)..<brace].trimmedWhitespace) else { return nil }
+            let name = tools.resolve(body[body.index(body.startIndex, offsetBy: 5)..<brace].trimmedWhitespace)
+        else { return nil }
         var reader = GemmaValueReader(text: Array(body[brace...].unicodeScalars))
         guard let arguments = reader.object(), reader.atEnd else { return nil }
         return [ParsedToolCall(name: name, arguments: arguments)]

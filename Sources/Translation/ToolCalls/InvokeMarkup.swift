@@ -19,11 +19,12 @@ struct InvokeMarkup: Sendable {
         var rest = text
         while let start = rest.firstRange(of: open) {
             guard Self.onlySpace(rest[..<start.lowerBound], allowing: between),
-                  let header = rest[start.upperBound...].firstIndex(of: ">"),
-                  let written = Self.attribute("name", in: rest[start.upperBound..<header]),
-                  let name = tools.resolve(written),
-                  let end = rest[header...].firstRange(of: close),
-                  let arguments = arguments(rest[rest.index(after: header)..<end.lowerBound], tool: name, tools: tools) else { return nil }
+                let header = rest[start.upperBound...].firstIndex(of: ">"),
+                let written = Self.attribute("name", in: rest[start.upperBound..<header]),
+                let name = tools.resolve(written),
+                let end = rest[header...].firstRange(of: close),
+                let arguments = arguments(rest[rest.index(after: header)..<end.lowerBound], tool: name, tools: tools)
+            else { return nil }
             calls.append(ParsedToolCall(name: name, arguments: arguments))
             rest = rest[end.upperBound...]
         }
@@ -42,9 +43,10 @@ struct InvokeMarkup: Sendable {
         var rest = body
         while let start = rest.firstRange(of: open) {
             guard rest[..<start.lowerBound].trimmedWhitespace.isEmpty,
-                  let header = rest[start.upperBound...].firstIndex(of: ">"),
-                  let key = Self.attribute("name", in: rest[start.upperBound..<header]),
-                  let end = rest[header...].firstRange(of: close) else { return nil }
+                let header = rest[start.upperBound...].firstIndex(of: ">"),
+                let key = Self.attribute("name", in: rest[start.upperBound..<header]),
+                let end = rest[header...].firstRange(of: close)
+            else { return nil }
             arguments[key] = value(rest[rest.index(after: header)..<end.lowerBound], rest[start.upperBound..<header], tool, key, tools)
             rest = rest[end.upperBound...]
         }

@@ -23,11 +23,12 @@ struct KimiK3ToolCallFormat: TextToolCallFormat {
         var calls: [ParsedToolCall] = []
         while let open = rest.firstRange(of: "<|open|>call") {
             guard rest[..<open.lowerBound].trimmedWhitespace.isEmpty,
-                  let header = rest[open.upperBound...].firstRange(of: "<|sep|>"),
-                  let written = Self.attribute("tool", in: rest[open.upperBound..<header.lowerBound]),
-                  let name = tools.resolve(written),
-                  let close = rest[header.upperBound...].firstRange(of: "<|close|>call<|sep|>"),
-                  let arguments = Self.arguments(rest[header.upperBound..<close.lowerBound], tool: name, tools: tools) else { return nil }
+                let header = rest[open.upperBound...].firstRange(of: "<|sep|>"),
+                let written = Self.attribute("tool", in: rest[open.upperBound..<header.lowerBound]),
+                let name = tools.resolve(written),
+                let close = rest[header.upperBound...].firstRange(of: "<|close|>call<|sep|>"),
+                let arguments = Self.arguments(rest[header.upperBound..<close.lowerBound], tool: name, tools: tools)
+            else { return nil }
             calls.append(ParsedToolCall(name: name, arguments: arguments))
             rest = rest[close.upperBound...]
         }
@@ -39,9 +40,10 @@ struct KimiK3ToolCallFormat: TextToolCallFormat {
         var rest = body
         while let open = rest.firstRange(of: "<|open|>argument") {
             guard rest[..<open.lowerBound].trimmedWhitespace.isEmpty,
-                  let header = rest[open.upperBound...].firstRange(of: "<|sep|>"),
-                  let key = attribute("key", in: rest[open.upperBound..<header.lowerBound]),
-                  let close = rest[header.upperBound...].firstRange(of: "<|close|>argument<|sep|>") else { return nil }
+                let header = rest[open.upperBound...].firstRange(of: "<|sep|>"),
+                let key = attribute("key", in: rest[open.upperBound..<header.lowerBound]),
+                let close = rest[header.upperBound...].firstRange(of: "<|close|>argument<|sep|>")
+            else { return nil }
             let text = String(rest[header.upperBound..<close.lowerBound])
             let type = attribute("type", in: rest[open.upperBound..<header.lowerBound]) ?? "string"
             arguments[key] = type == "string" ? JSONValue(text) : ((try? JSONValue(parsing: text)) ?? JSONValue(text))

@@ -83,13 +83,15 @@ struct HarmonyToolCallFormat: TextToolCallFormat {
 
     func parse(_ region: Substring, tools: DeclaredTools) -> [ParsedToolCall]? {
         guard let target = region.firstRange(of: "to="), let message = region.firstRange(of: "<|message|>"),
-              let call = region.firstRange(of: "<|call|>") else { return nil }
+            let call = region.firstRange(of: "<|call|>")
+        else { return nil }
         var written = region[target.upperBound...].prefix { !$0.isWhitespace && $0 != "<" }
         if written.hasPrefix("functions.") { written = written.dropFirst("functions.".count) }
         let body = region[message.upperBound..<call.lowerBound]
         // An empty body is a call without arguments, as sglang reads it.
         guard let name = tools.resolve(String(written)),
-              let arguments = body.trimmedWhitespace.isEmpty ? [:] : JSONValue.lenient(String(body)), arguments.objectValue != nil else { return nil }
+            let arguments = body.trimmedWhitespace.isEmpty ? [:] : JSONValue.lenient(String(body)), arguments.objectValue != nil
+        else { return nil }
         return [ParsedToolCall(name: name, arguments: arguments)]
     }
 }
@@ -121,7 +123,8 @@ struct MistralToolCallFormat: TextToolCallFormat {
         let body = region.dropFirst("[TOOL_CALLS]".count)
         if let arguments = body.firstRange(of: "[ARGS]") {
             guard let name = tools.resolve(body[..<arguments.lowerBound].trimmedWhitespace),
-                  let value = JSONValue.lenient(String(body[arguments.upperBound...])), value.objectValue != nil else { return nil }
+                let value = JSONValue.lenient(String(body[arguments.upperBound...])), value.objectValue != nil
+            else { return nil }
             return [ParsedToolCall(name: name, arguments: value)]
         }
         return calls(fromJSONList: body, tools: tools)
@@ -156,7 +159,8 @@ struct BareJSONToolCallFormat: TextToolCallFormat {
 
     func parse(_ region: Substring, tools: DeclaredTools) -> [ParsedToolCall]? {
         guard let value = try? JSONValue(parsing: String(region)), value["parameters"] != nil || value["arguments"] != nil,
-              let call = call(fromJSONObject: value, tools: tools) else { return nil }
+            let call = call(fromJSONObject: value, tools: tools)
+        else { return nil }
         return [call]
     }
 }

@@ -64,11 +64,12 @@ struct TaggedToolCallFormat: TextToolCallFormat {
             // Models sometimes drop `</parameter>`: the next parameter, else `</function>`, ends the value then.
             let closeTag = rest[valueStart...].firstRange(of: "</parameter>")
             let nextParameter = rest[valueStart...].firstRange(of: "<parameter=")
-            let close = if let closeTag, nextParameter.map({ closeTag.lowerBound < $0.lowerBound }) ?? true {
-                closeTag
-            } else {
-                nextParameter ?? rest[valueStart...].firstRange(of: "</function>")
-            }
+            let close =
+                if let closeTag, nextParameter.map({ closeTag.lowerBound < $0.lowerBound }) ?? true {
+                    closeTag
+                } else {
+                    nextParameter ?? rest[valueStart...].firstRange(of: "</function>")
+                }
             var value = rest[valueStart..<(close?.lowerBound ?? rest.endIndex)]
             // The format puts the value on lines of its own: one newline on each side is markup.
             if value.hasPrefix("\n") { value = value.dropFirst() }
@@ -95,10 +96,11 @@ struct TaggedToolCallFormat: TextToolCallFormat {
         var rest = inner[nameEnd...]
         while let keyStart = rest.firstRange(of: keyOpen) {
             guard rest[..<keyStart.lowerBound].trimmedWhitespace.isEmpty,
-                  let keyEnd = rest[keyStart.upperBound...].firstRange(of: keyClose),
-                  let valueStart = rest[keyEnd.upperBound...].firstRange(of: valueOpen),
-                  rest[keyEnd.upperBound..<valueStart.lowerBound].trimmedWhitespace.isEmpty,
-                  let valueEnd = rest[valueStart.upperBound...].firstRange(of: valueClose) else { return nil }
+                let keyEnd = rest[keyStart.upperBound...].firstRange(of: keyClose),
+                let valueStart = rest[keyEnd.upperBound...].firstRange(of: valueOpen),
+                rest[keyEnd.upperBound..<valueStart.lowerBound].trimmedWhitespace.isEmpty,
+                let valueEnd = rest[valueStart.upperBound...].firstRange(of: valueClose)
+            else { return nil }
             let key = rest[keyStart.upperBound..<keyEnd.lowerBound].trimmedWhitespace
             arguments[key] = tools.typedValue(String(rest[valueStart.upperBound..<valueEnd.lowerBound]), tool: name, parameter: key)
             rest = rest[valueEnd.upperBound...]

@@ -1,5 +1,6 @@
 import JSON
 import Testing
+
 @testable import Translation
 
 /// DeepSeek V3.2's DSML markup, whole and split at every character boundary.
@@ -13,7 +14,9 @@ import Testing
         runTextToolCallParser(pieces, setting: setting, model: model, tools: Self.tools)
     }
 
-    private func expectEverySplit(_ text: String, setting: String = "deepseek", model: String = "deepseek-ai/DeepSeek-V3.2", _ expected: [InterceptedText], sourceLocation: SourceLocation = #_sourceLocation) {
+    private func expectEverySplit(
+        _ text: String, setting: String = "deepseek", model: String = "deepseek-ai/DeepSeek-V3.2", _ expected: [InterceptedText], sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         expectSameForEverySplit(text, expected, setting, sourceLocation: sourceLocation) { run($0, setting: setting, model: model) }
     }
 
@@ -22,13 +25,16 @@ import Testing
     }
 
     @Test func parameterTagsKeepStringsAndReadOtherValuesAsJSON() {
-        let text = "Let me look 👀.\n\n<｜DSML｜function_calls>\n<｜DSML｜invoke name=\"bash\">\n<｜DSML｜parameter name=\"command\" string=\"true\">echo \"hi\"\nls 日本</｜DSML｜parameter>\n<｜DSML｜parameter name=\"timeout\" string=\"false\">30</｜DSML｜parameter>\n</｜DSML｜invoke>\n<｜DSML｜invoke name=\"Edit\">\n<｜DSML｜parameter name=\"options\" string=\"false\">{\"nested\": [1, {\"x\": null}]}</｜DSML｜parameter>\n</｜DSML｜invoke>\n</｜DSML｜function_calls> Done."
-        expectEverySplit(text, [
-            .text("Let me look 👀.\n\n"),
-            call("Bash", ["command": "echo \"hi\"\nls 日本", "timeout": 30]),
-            call("Edit", ["options": ["nested": [1, ["x": nil]]]]),
-            .text(" Done."),
-        ])
+        let text =
+            "Let me look 👀.\n\n<｜DSML｜function_calls>\n<｜DSML｜invoke name=\"bash\">\n<｜DSML｜parameter name=\"command\" string=\"true\">echo \"hi\"\nls 日本</｜DSML｜parameter>\n<｜DSML｜parameter name=\"timeout\" string=\"false\">30</｜DSML｜parameter>\n</｜DSML｜invoke>\n<｜DSML｜invoke name=\"Edit\">\n<｜DSML｜parameter name=\"options\" string=\"false\">{\"nested\": [1, {\"x\": null}]}</｜DSML｜parameter>\n</｜DSML｜invoke>\n</｜DSML｜function_calls> Done."
+        expectEverySplit(
+            text,
+            [
+                .text("Let me look 👀.\n\n"),
+                call("Bash", ["command": "echo \"hi\"\nls 日本", "timeout": 30]),
+                call("Edit", ["options": ["nested": [1, ["x": nil]]]]),
+                .text(" Done."),
+            ])
     }
 
     @Test func aJSONBodyIsTheArguments() {
@@ -63,11 +69,12 @@ import Testing
 /// Qwen3-Coder markup whose `</parameter>` tags were dropped, as sglang also accepts.
 @Suite struct QwenCoderMissingParameterCloseTests {
     static let tools: [(name: String, inputSchema: JSONValue)] = [
-        ("Edit", ["type": "object", "properties": ["path": ["type": "string"], "count": ["type": "integer"], "text": ["type": "string"]]]),
+        ("Edit", ["type": "object", "properties": ["path": ["type": "string"], "count": ["type": "integer"], "text": ["type": "string"]]])
     ]
 
     @Test func theNextParameterOrTheFunctionEndEndsTheValue() {
-        let text = "Edit:\n<tool_call>\n<function=Edit>\n<parameter=path>\n/a\n<parameter=count>\n3\n</parameter>\n<parameter=text>\nx </function> y\n</parameter>\n</function>\n</tool_call>\n<tool_call>\n<function=Edit>\n<parameter=path>\n/b\n</function>\n</tool_call>"
+        let text =
+            "Edit:\n<tool_call>\n<function=Edit>\n<parameter=path>\n/a\n<parameter=count>\n3\n</parameter>\n<parameter=text>\nx </function> y\n</parameter>\n</function>\n</tool_call>\n<tool_call>\n<function=Edit>\n<parameter=path>\n/b\n</function>\n</tool_call>"
         let expected: [InterceptedText] = [
             .text("Edit:\n"),
             .toolCall(name: "Edit", argumentsJSON: (["path": "/a", "count": 3, "text": "x </function> y"] as JSONValue).jsonText),

@@ -1,6 +1,7 @@
 import Foundation
 import JSON
 import Testing
+
 @testable import Translation
 
 /// The interoperability corpus (`Fixtures/toolcalls/*.json`): model outputs per family, many

@@ -1,13 +1,20 @@
 import JSON
 import Testing
+
 @testable import Translation
 
 private let tools: [(name: String, inputSchema: JSONValue)] = [
     ("Bash", ["type": "object", "properties": ["command": ["type": "string"], "timeout": ["type": "integer"]]]),
-    ("Edit", ["type": "object", "properties": [
-        "path": ["type": "string"], "count": ["type": "integer"], "ratio": ["type": "number"],
-        "all": ["type": "boolean"], "options": ["type": "object"], "lines": ["type": ["array", "null"]], "text": ["type": "string"],
-    ]]),
+    (
+        "Edit",
+        [
+            "type": "object",
+            "properties": [
+                "path": ["type": "string"], "count": ["type": "integer"], "ratio": ["type": "number"],
+                "all": ["type": "boolean"], "options": ["type": "object"], "lines": ["type": ["array", "null"]], "text": ["type": "string"],
+            ],
+        ]
+    ),
 ]
 
 /// Runs a parser over `pieces`; empty text dropped and adjacent text merged, so results
@@ -51,7 +58,8 @@ private func call(_ name: String, _ arguments: JSONValue) -> InterceptedText {
     }
 
     @Test func qwen3CoderTypesValuesBySchema() {
-        let text = "<tool_call>\n<function=Edit>\n<parameter=path>\n/src/a.swift\n</parameter>\n<parameter=count>\n3\n</parameter>\n<parameter=ratio>\n0.5\n</parameter>\n<parameter=all>\ntrue\n</parameter>\n<parameter=lines>\n[1, 2]\n</parameter>\n<parameter=text>\nline one\nline \"two\"\n</parameter>\n</function>\n</tool_call>"
+        let text =
+            "<tool_call>\n<function=Edit>\n<parameter=path>\n/src/a.swift\n</parameter>\n<parameter=count>\n3\n</parameter>\n<parameter=ratio>\n0.5\n</parameter>\n<parameter=all>\ntrue\n</parameter>\n<parameter=lines>\n[1, 2]\n</parameter>\n<parameter=text>\nline one\nline \"two\"\n</parameter>\n</function>\n</tool_call>"
         expectSameForEverySplit(text, setting: "qwen3_coder", [call("Edit", ["path": "/src/a.swift", "count": 3, "ratio": 0.5, "all": true, "lines": [1, 2], "text": "line one\nline \"two\""])])
     }
 
@@ -112,7 +120,8 @@ private func call(_ name: String, _ arguments: JSONValue) -> InterceptedText {
 
     @Test func autoRecognisesEveryFamilysMarkers() {
         expectSameForEverySplit("<tool_call>{\"name\": \"Bash\", \"arguments\": {\"command\": \"x\"}}</tool_call>", setting: "auto", model: "deepseek-ai/DeepSeek-V3", [call("Bash", ["command": "x"])])
-        expectSameForEverySplit("<|tool_calls_section_begin|><|tool_call_begin|>functions.Bash:0<|tool_call_argument_begin|>{}<|tool_call_end|><|tool_calls_section_end|>", setting: "auto", [call("Bash", [:])])
+        expectSameForEverySplit(
+            "<|tool_calls_section_begin|><|tool_call_begin|>functions.Bash:0<|tool_call_argument_begin|>{}<|tool_call_end|><|tool_calls_section_end|>", setting: "auto", [call("Bash", [:])])
     }
 
     /// Found by the fuzzer: whitespace between a call and markup that turns out not to be a
@@ -120,9 +129,11 @@ private func call(_ name: String, _ arguments: JSONValue) -> InterceptedText {
     @Test func whitespaceAfterACallStaysBeforeMarkupThatIsNotACall() {
         let call = "<tool_call>{\"name\": \"Bash\", \"arguments\": {}}</tool_call>"
         let broken = "<tool_call>{\"name\": \"Nope\", \"arguments\": {}}</tool_call>"
-        expectSameForEverySplit(call + "\n" + broken + "\n" + call + "\n\n" + call + " ", setting: "hermes", [
-            .toolCall(name: "Bash", argumentsJSON: "{}"), .text("\n" + broken + "\n"), .toolCall(name: "Bash", argumentsJSON: "{}"), .toolCall(name: "Bash", argumentsJSON: "{}"),
-        ])
+        expectSameForEverySplit(
+            call + "\n" + broken + "\n" + call + "\n\n" + call + " ", setting: "hermes",
+            [
+                .toolCall(name: "Bash", argumentsJSON: "{}"), .text("\n" + broken + "\n"), .toolCall(name: "Bash", argumentsJSON: "{}"), .toolCall(name: "Bash", argumentsJSON: "{}"),
+            ])
     }
 
     @Test func anUnterminatedCallComesBackAsText() {

@@ -1,6 +1,7 @@
 import Glibc
 import JSON
 import Testing
+
 @testable import Translation
 
 /// The hold-back's cost on prose with no markup: a long text streamed in small deltas through
@@ -82,7 +83,9 @@ import Testing
             print("text tool-call parser, \(configuration.label): fastest \(rate(sorted[0])) MB/s, median \(rate(sorted[10])) MB/s (21 runs of \(rounds) x \(Self.prose.utf8.count) bytes)")
         }
         let ratios = zip(seconds[0], seconds[1]).map { $0 / $1 }.sorted()
-        print("text tool-call parser, time today / time with the formats of 2025: fastest runs \((seconds[0].min()! / seconds[1].min()! * 1000).rounded() / 1000), median of paired runs \((ratios[10] * 1000).rounded() / 1000)")
+        print(
+            "text tool-call parser, time today / time with the formats of 2025: fastest runs \((seconds[0].min()! / seconds[1].min()! * 1000).rounded() / 1000), median of paired runs \((ratios[10] * 1000).rounded() / 1000)"
+        )
     }
 }
 

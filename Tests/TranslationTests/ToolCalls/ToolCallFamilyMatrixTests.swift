@@ -1,5 +1,6 @@
 import JSON
 import Testing
+
 @testable import Translation
 
 /// Every family against the same cases: its own markup is rendered from calls, then parsed
@@ -27,7 +28,8 @@ import Testing
         case .deepseek:
             return "<｜tool▁calls▁begin｜>" + calls.map { "<｜tool▁call▁begin｜>\($0.0)<｜tool▁sep｜>\($0.1.jsonText)<｜tool▁call▁end｜>" }.joined() + "<｜tool▁calls▁end｜>"
         case .kimi:
-            return "<|tool_calls_section_begin|>" + calls.enumerated().map { "<|tool_call_begin|>functions.\($1.0):\($0)<|tool_call_argument_begin|>\($1.1.jsonText)<|tool_call_end|>" }.joined() + "<|tool_calls_section_end|>"
+            return "<|tool_calls_section_begin|>" + calls.enumerated().map { "<|tool_call_begin|>functions.\($1.0):\($0)<|tool_call_argument_begin|>\($1.1.jsonText)<|tool_call_end|>" }.joined()
+                + "<|tool_calls_section_end|>"
         case .mistral:
             return "[TOOL_CALLS] [" + calls.map { "{\"name\": \"\($0.0)\", \"arguments\": \($0.1.jsonText)}" }.joined(separator: ", ") + "]"
         case .llama:
@@ -35,27 +37,34 @@ import Testing
         case .gptOSS:
             return calls.map { "<|channel|>commentary to=functions.\($0.0) <|constrain|>json<|message|>\($0.1.jsonText)<|call|>" }.joined()
         case .minimax:
-            return "<minimax:tool_call>\n" + calls.map { name, arguments in
-                "<invoke name=\"\(name)\">\n" + arguments.objectValue!.map { "<parameter name=\"\($0.key)\">\(xmlValue($0.value))</parameter>\n" }.joined() + "</invoke>\n"
-            }.joined() + "</minimax:tool_call>"
+            return "<minimax:tool_call>\n"
+                + calls.map { name, arguments in
+                    "<invoke name=\"\(name)\">\n" + arguments.objectValue!.map { "<parameter name=\"\($0.key)\">\(xmlValue($0.value))</parameter>\n" }.joined() + "</invoke>\n"
+                }.joined() + "</minimax:tool_call>"
         case .seedOSS:
-            return "<seed:tool_call>\n" + calls.map { name, arguments in
-                "<function=\(name)>\n" + arguments.objectValue!.map { "<parameter=\($0.key)>\n\(xmlValue($0.value))\n</parameter>\n" }.joined() + "</function>\n"
-            }.joined() + "</seed:tool_call>"
+            return "<seed:tool_call>\n"
+                + calls.map { name, arguments in
+                    "<function=\(name)>\n" + arguments.objectValue!.map { "<parameter=\($0.key)>\n\(xmlValue($0.value))\n</parameter>\n" }.joined() + "</function>\n"
+                }.joined() + "</seed:tool_call>"
         case .kimiK3:
-            return "<|open|>tools<|sep|>\n" + calls.enumerated().map { index, call in
-                "<|open|>call tool=\"\(call.0)\" index=\"\(index + 1)\"<|sep|>\n" + call.1.objectValue!.map { key, value in
-                    "<|open|>argument key=\"\(key)\" type=\"\(value.stringValue == nil ? "object" : "string")\"<|sep|>\(xmlValue(value))<|close|>argument<|sep|>\n"
-                }.joined() + "<|close|>call<|sep|>\n"
-            }.joined() + "<|close|>tools<|sep|>"
+            return "<|open|>tools<|sep|>\n"
+                + calls.enumerated().map { index, call in
+                    "<|open|>call tool=\"\(call.0)\" index=\"\(index + 1)\"<|sep|>\n"
+                        + call.1.objectValue!.map { key, value in
+                            "<|open|>argument key=\"\(key)\" type=\"\(value.stringValue == nil ? "object" : "string")\"<|sep|>\(xmlValue(value))<|close|>argument<|sep|>\n"
+                        }.joined() + "<|close|>call<|sep|>\n"
+                }.joined() + "<|close|>tools<|sep|>"
         case .longcat:
             return calls.map { name, arguments in
-                "<longcat_tool_call>\(name)\n" + arguments.objectValue!.map { "<longcat_arg_key>\($0.key)</longcat_arg_key>\n<longcat_arg_value>\(xmlValue($0.value))</longcat_arg_value>\n" }.joined() + "</longcat_tool_call>"
+                "<longcat_tool_call>\(name)\n" + arguments.objectValue!.map { "<longcat_arg_key>\($0.key)</longcat_arg_key>\n<longcat_arg_value>\(xmlValue($0.value))</longcat_arg_value>\n" }.joined()
+                    + "</longcat_tool_call>"
             }.joined()
         case .step3:
-            return "<｜tool_calls_begin｜>\n" + calls.map { name, arguments in
-                "<｜tool_call_begin｜>function<｜tool_sep｜><steptml:invoke name=\"\(name)\">\n" + arguments.objectValue!.map { "<steptml:parameter name=\"\($0.key)\">\(xmlValue($0.value))</steptml:parameter>\n" }.joined() + "</steptml:invoke><｜tool_call_end｜>\n"
-            }.joined() + "<｜tool_calls_end｜>"
+            return "<｜tool_calls_begin｜>\n"
+                + calls.map { name, arguments in
+                    "<｜tool_call_begin｜>function<｜tool_sep｜><steptml:invoke name=\"\(name)\">\n"
+                        + arguments.objectValue!.map { "<steptml:parameter name=\"\($0.key)\">\(xmlValue($0.value))</steptml:parameter>\n" }.joined() + "</steptml:invoke><｜tool_call_end｜>\n"
+                }.joined() + "<｜tool_calls_end｜>"
         case .gemma4:
             return calls.map { "<|tool_call>call:\($0.0)\(gemmaValue($0.1))<tool_call|>" }.joined()
         }
