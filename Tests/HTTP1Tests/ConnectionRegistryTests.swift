@@ -1,5 +1,6 @@
 import AsyncIO
 import Locking
+import TestSupport
 import Testing
 
 @testable import HTTP1
@@ -31,7 +32,7 @@ import Testing
     }
 
     @Test func aTimeoutThatFiresBeforeTheWaiterRegistersStillEndsTheWait() async throws {
-        let (client, server) = try await connectedPair()
+        let (client, server) = try await makeConnectedPair()
         let registry = ConnectionRegistry()
         #expect(registry.admit(server, limit: 10))
         // A zero timeout races the waiter's registration; before the fix some of these
@@ -50,7 +51,7 @@ import Testing
     }
 
     @Test func theWaitEndsWhenTheLastConnectionGoes() async throws {
-        let (client, server) = try await connectedPair()
+        let (client, server) = try await makeConnectedPair()
         let registry = ConnectionRegistry()
         #expect(registry.admit(server, limit: 10))
         let waiting = Task { await registry.waitUntilEmpty(timeout: .seconds(3600)) }
@@ -62,14 +63,5 @@ import Testing
     @Test func anEmptyRegistryReturnsAtOnce() async {
         let registry = ConnectionRegistry()
         #expect(await finishes(within: .seconds(20)) { await registry.waitUntilEmpty(timeout: .seconds(3600)) })
-    }
-
-    private func connectedPair() async throws -> (TCPConnection, TCPConnection) {
-        let listener = try TCPListener(host: "127.0.0.1", port: 0)
-        async let accepted = listener.accept()
-        let client = try await TCPConnection.connect(to: listener.localAddress)
-        let server = try await accepted
-        listener.close()
-        return (client, server)
     }
 }

@@ -1,22 +1,13 @@
 """The proxy binary's own log: JSON lines, one access line per request, no key anywhere."""
 import json
-import time
 
 import anthropic
 import urllib.request
 import pytest
 
+from polling import wait_for
+
 KEY = "sk-e2e-secret-key-5151-zyxw"
-
-
-def wait_for(predicate, timeout=10.0):
-    # The log is written by a thread of its own, just after the response: poll, bounded.
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 @pytest.fixture

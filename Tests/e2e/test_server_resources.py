@@ -1,21 +1,12 @@
 """The proxy process's own descriptors, counted in /proc: connections leave nothing behind."""
 import os
 import socket
-import time
+
+from polling import wait_for
 
 
 def open_descriptors(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
-
-
-def wait_for(predicate, timeout=10.0):
-    # Polls a condition the proxy reaches asynchronously (closing sockets); bounded in time.
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 def test_many_connections_leak_no_descriptor(proxy, proxy_pid):
