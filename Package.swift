@@ -39,7 +39,7 @@ var package = Package(
         .target(name: "AsyncIO", dependencies: ["CSyscalls", "COpenSSL", "Locking"]),
         .target(name: "HTTP1", dependencies: ["AsyncIO", "Locking"]),
         .target(name: "JSON"),
-        .target(name: "Translation", dependencies: ["JSON"]),
+        .target(name: "Translation", dependencies: ["JSON", "Locking"]),
         .target(
             name: "ChutesProxy",
             dependencies: [

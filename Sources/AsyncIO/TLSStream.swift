@@ -1,7 +1,6 @@
 import COpenSSL
 import Glibc
 import Locking
-import Synchronization
 
 /// TLS over a non-blocking `TCPConnection`, driven by the reactor.
 ///

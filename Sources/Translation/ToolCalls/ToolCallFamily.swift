@@ -1,5 +1,5 @@
 import JSON
-import Synchronization
+import Locking
 
 /// The tool-call formats open models write as text, named as `TOOL_CALL_PARSER` takes them
 /// (vLLM's parser names where they exist).
