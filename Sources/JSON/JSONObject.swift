@@ -1,16 +1,20 @@
 /// A JSON object's members in their written order. Lookups return the last member of a
 /// repeated name, as most JSON readers do.
 public struct JSONObject: Sendable, Equatable, Hashable, Sequence, ExpressibleByDictionaryLiteral {
+    /// One member: its name and value.
     public typealias Element = (key: String, value: JSONValue)
 
     private var members: [Element]
 
+    /// An empty object.
     public init() { members = [] }
 
+    /// The members in the order given (repeated names are kept, as in parsed input).
     public init(_ pairs: [(String, JSONValue)]) {
         members = pairs.map { (key: $0.0, value: $0.1) }
     }
 
+    /// `["key": value]`, keys in the order written.
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
         self.init(elements)
     }
@@ -39,10 +43,14 @@ public struct JSONObject: Sendable, Equatable, Hashable, Sequence, ExpressibleBy
         }
     }
 
+    /// The member names in order.
     public var keys: [String] { members.map(\.key) }
+    /// How many members, repeats included.
     public var count: Int { members.count }
+    /// Whether the object has no member.
     public var isEmpty: Bool { members.isEmpty }
 
+    /// Removes every member named `key`; returns the value a lookup would have given.
     @discardableResult
     public mutating func removeValue(forKey key: String) -> JSONValue? {
         let old = self[key]
@@ -55,12 +63,15 @@ public struct JSONObject: Sendable, Equatable, Hashable, Sequence, ExpressibleBy
         members.append((key: key, value: value))
     }
 
+    /// The members in order.
     public func makeIterator() -> IndexingIterator<[Element]> { members.makeIterator() }
 
+    /// Equal when the members are equal in the same order.
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
         lhs.members.count == rhs.members.count && zip(lhs.members, rhs.members).allSatisfy { $0.key == $1.key && $0.value == $1.value }
     }
 
+    /// Hashes the members in order, consistent with `==`.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(members.count)
         for member in members {

@@ -1,5 +1,6 @@
 /// Why input is not JSON, and where.
 public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What was wrong, for a caller to switch on.
     public enum Kind: Sendable, Equatable {
         case unexpectedEnd
         case unexpectedCharacter(UInt8)
@@ -12,15 +13,18 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
         case trailingData
     }
 
+    /// What was wrong.
     public var kind: Kind
     /// Byte offset into the input.
     public var offset: Int
 
+    /// An error of `kind` at byte `offset`.
     public init(kind: Kind, offset: Int) {
         self.kind = kind
         self.offset = offset
     }
 
+    /// What was wrong and where, for a person: "unexpected end of input at byte 12".
     public var description: String {
         let what: String
         switch kind {

@@ -5,10 +5,12 @@ extension JSONValue {
         self = try JSONParser.parse(bytes, maxDepth: maxDepth, lenient: false)
     }
 
+    /// Parses strict JSON from a slice of bytes.
     public init(parsing bytes: ArraySlice<UInt8>, maxDepth: Int = 256) throws(JSONParseError) {
         try self.init(parsing: Array(bytes), maxDepth: maxDepth)
     }
 
+    /// Parses strict JSON from text.
     public init(parsing text: String, maxDepth: Int = 256) throws(JSONParseError) {
         try self.init(parsing: Array(text.utf8), maxDepth: maxDepth)
     }

@@ -36,6 +36,7 @@ public struct JSONPrefixScanner: Sendable {
     /// Bytes from the start that may be sent on: the text up to the last safe point.
     public private(set) var safeCount = 0
 
+    /// A scanner at the start of a value, nothing read yet.
     public init() {}
 
     /// The bytes that complete the text up to `safeCount` to a valid object; "" when that

@@ -9,7 +9,9 @@ public struct JSONString: Sendable, Hashable, ExpressibleByStringLiteral, Custom
 
     let storage: Storage
 
+    /// A string from the program's text.
     public init(_ text: String) { storage = .text(text) }
+    /// `"text"` as a JSON string.
     public init(stringLiteral value: String) { storage = .text(value) }
 
     init(raw: ArraySlice<UInt8>, escaped: Bool) { storage = .raw(raw, escaped: escaped) }
@@ -22,6 +24,7 @@ public struct JSONString: Sendable, Hashable, ExpressibleByStringLiteral, Custom
         }
     }
 
+    /// The decoded text.
     public var description: String { value }
 
     /// `parts` joined by `separator`; when all of them are parsed input, their bytes are
@@ -56,6 +59,7 @@ public struct JSONString: Sendable, Hashable, ExpressibleByStringLiteral, Custom
         }
     }
 
+    /// Whether the string is empty (checked without decoding).
     public var isEmpty: Bool {
         switch storage {
         case .text(let text): text.isEmpty
@@ -63,18 +67,22 @@ public struct JSONString: Sendable, Hashable, ExpressibleByStringLiteral, Custom
         }
     }
 
+    /// Equal when the decoded texts are equal; unescaped input is compared byte by byte.
     public static func == (lhs: JSONString, rhs: JSONString) -> Bool {
         if case let .raw(a, false) = lhs.storage, case let .raw(b, false) = rhs.storage { return a.elementsEqual(b) }
         return lhs.value == rhs.value
     }
 
+    /// Hashes the decoded text, consistent with `==`.
     public func hash(into hasher: inout Hasher) { hasher.combine(value) }
 }
 
 /// A JSON number kept as written, so 1.0, 1e400 and 12345678901234567890 survive a round trip.
 public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
+    /// The number exactly as written (valid JSON number grammar).
     public let text: String
 
+    /// A whole number.
     public init(_ integer: Int) { text = String(integer) }
 
     /// Non-finite values have no JSON form and become 0.
@@ -98,7 +106,10 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
 
     init(validated text: String) { self.text = text }
 
+    /// The number as an `Int` when it is written as one and fits; nil otherwise.
     public var intValue: Int? { Int(text) }
+    /// The number as the nearest `Double`.
     public var doubleValue: Double { Double(text) ?? 0 }
+    /// The number as written.
     public var description: String { text }
 }

@@ -10,9 +10,13 @@ public enum JSONValue: Sendable, Equatable, Hashable {
     case array([JSONValue])
     case object(JSONObject)
 
+    /// A string value.
     public init(_ text: String) { self = .string(JSONString(text)) }
+    /// A whole number.
     public init(_ integer: Int) { self = .number(JSONNumber(integer)) }
+    /// A number, written in its shortest exact form.
     public init(_ double: Double) { self = .number(JSONNumber(double)) }
+    /// `true` or `false`.
     public init(_ bool: Bool) { self = .bool(bool) }
 
     /// The member `key` of an object (the last one if repeated); nil otherwise.
@@ -27,6 +31,7 @@ public enum JSONValue: Sendable, Equatable, Hashable {
         return elements[index]
     }
 
+    /// The decoded text of a string; nil for any other kind of value.
     public var stringValue: String? {
         guard case .string(let string) = self else { return nil }
         return string.value
@@ -38,42 +43,55 @@ public enum JSONValue: Sendable, Equatable, Hashable {
         return string
     }
 
+    /// A number that is a whole number fitting `Int`; nil otherwise.
     public var intValue: Int? {
         guard case .number(let number) = self else { return nil }
         return number.intValue
     }
 
+    /// A number as a `Double`; nil for any other kind of value.
     public var doubleValue: Double? {
         guard case .number(let number) = self else { return nil }
         return number.doubleValue
     }
 
+    /// `true` or `false`; nil for any other kind of value.
     public var boolValue: Bool? {
         guard case .bool(let bool) = self else { return nil }
         return bool
     }
 
+    /// The elements of an array; nil for any other kind of value.
     public var arrayValue: [JSONValue]? {
         guard case .array(let elements) = self else { return nil }
         return elements
     }
 
+    /// The members of an object, in order; nil for any other kind of value.
     public var objectValue: JSONObject? {
         guard case .object(let object) = self else { return nil }
         return object
     }
 
+    /// Whether this is JSON `null`.
     public var isNull: Bool { self == .null }
 }
 
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
     ExpressibleByBooleanLiteral, ExpressibleByNilLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
 {
+    /// `"text"` as a JSON string.
     public init(stringLiteral value: String) { self = .string(JSONString(value)) }
+    /// `42` as a JSON number.
     public init(integerLiteral value: Int) { self = .number(JSONNumber(value)) }
+    /// `1.5` as a JSON number.
     public init(floatLiteral value: Double) { self = .number(JSONNumber(value)) }
+    /// `true` as a JSON boolean.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
+    /// `nil` as JSON `null`.
     public init(nilLiteral: ()) { self = .null }
+    /// `[a, b]` as a JSON array.
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    /// `["key": value]` as a JSON object, keys in the order written.
     public init(dictionaryLiteral elements: (String, JSONValue)...) { self = .object(JSONObject(elements)) }
 }
