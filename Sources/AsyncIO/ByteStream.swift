@@ -17,6 +17,7 @@ public protocol ByteStream: AnyObject, Sendable {
 }
 
 extension TCPConnection: ByteStream {
+    /// A plain connection is its own TCP connection.
     public var connection: TCPConnection { self }
 }
 

@@ -41,6 +41,7 @@ public enum ByteStreamError: Error, Sendable, Equatable, CustomStringConvertible
         }
     }
 
+    /// The underlying error, for a person.
     public var description: String {
         switch self {
         case .io(let error): error.description

@@ -11,6 +11,7 @@ public struct Deadline: Sendable, Comparable, Hashable {
     /// No deadline: wait until ready, closed or cancelled.
     public static let never = Deadline(nanoseconds: .max)
 
+    /// This moment on the monotonic clock.
     public static var now: Deadline { Deadline(nanoseconds: monotonicNanoseconds()) }
 
     /// The instant `duration` from now (saturating).
@@ -35,8 +36,10 @@ public struct Deadline: Sendable, Comparable, Hashable {
         return .nanoseconds(Int64(clamping: nanoseconds - now))
     }
 
+    /// Whether this is `.never`, the deadline that does not pass.
     public var isNever: Bool { nanoseconds == .max }
 
+    /// Earlier deadlines sort first.
     public static func < (lhs: Deadline, rhs: Deadline) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
 }
 

@@ -6,8 +6,10 @@ import Glibc
 /// `SystemRandomNumberGenerator` makes a `getrandom` system call for every value, which
 /// showed as 7% of a loaded proxy's profile; this costs a multiply and a thread-local read.
 public struct FastRandom: RandomNumberGenerator, Sendable {
+    /// A handle on this thread's generator (seeded on the thread's first use).
     public init() {}
 
+    /// The next 64 random bits.
     public mutating func next() -> UInt64 {
         let state = Self.threadState()
         state.pointee &+= 0xA076_1D64_78BD_642F

@@ -13,6 +13,7 @@ public enum IOError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A host name could not be resolved.
     case nameResolution(host: String, reason: String)
 
+    /// What failed, for a person: the system call and its error, or what timed out.
     public var description: String {
         switch self {
         case let .systemCall(call, errno, target):

@@ -2,6 +2,7 @@ import Glibc
 
 /// An IPv4 or IPv6 address and port.
 public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
+    /// IPv4 or IPv6.
     public enum Family: Sendable, Hashable { case ipv4, ipv6 }
 
     private enum Storage: Hashable {
@@ -49,11 +50,13 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Which address family this is.
     public var family: Family {
         if case .ipv4 = storage { return .ipv4 }
         return .ipv6
     }
 
+    /// The port, in host byte order.
     public var port: Int {
         switch storage {
         case .ipv4(_, let port), .ipv6(_, let port, _): Int(port)
@@ -73,6 +76,7 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// `1.2.3.4:80` or `[::1]:80`.
     public var description: String {
         family == .ipv4 ? "\(ip):\(port)" : "[\(ip)]:\(port)"
     }

@@ -13,6 +13,7 @@ public final class TCPConnection: Sendable {
     /// The peer, when the kernel could tell.
     public let remoteAddress: SocketAddress?
 
+    /// The socket's descriptor (owned by the connection; do not close it).
     public var fileDescriptor: Int32 { registration.fileDescriptor }
 
     init(adopting fileDescriptor: Int32, remoteAddress: SocketAddress?, reactor: Reactor = .shared) throws(IOError) {
@@ -133,6 +134,7 @@ public final class TCPConnection: Sendable {
         Glibc.shutdown(fileDescriptor, Int32(SHUT_RDWR))
     }
 
+    /// Whether `close()` has been called.
     public var isClosed: Bool { registration.isClosed }
 
     private func wait(for interest: Interest, deadline: Deadline, operation: @autoclosure () -> String) async throws(IOError) {

@@ -11,11 +11,13 @@ public struct TLSConfiguration: Sendable, Equatable {
         case file(String)
     }
 
+    /// A client that verifies the server, or a server with its certificate chain and key.
     public enum Role: Sendable, Equatable {
         case client(trustRoots: TrustRoots)
         case server(certificateChainFile: String, privateKeyFile: String)
     }
 
+    /// Which side of the handshake, and with what certificates.
     public var role: Role
     /// ALPN protocols offered (client) or accepted (server), most preferred first.
     public var applicationProtocols: [String] = ["http/1.1"]

@@ -4,11 +4,13 @@ import COpenSSL
 ///
 /// Building one reads certificate files, so do it once at start-up, not per connection.
 public final class TLSContext: Sendable {
+    /// What the context was made from.
     public let configuration: TLSConfiguration
     /// Configured once in `init` and never changed after; OpenSSL allows `SSL_new` on one
     /// `SSL_CTX` from many threads at once, which is all that is done with it afterwards.
     nonisolated(unsafe) let pointer: OpaquePointer
 
+    /// Loads certificates, keys and trust roots once; throws when a file cannot be used.
     public init(_ configuration: TLSConfiguration) throws(TLSError) {
         ERR_clear_error()
         let isServer: Bool

@@ -17,6 +17,7 @@ public enum TLSError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The connection underneath failed, timed out, was closed or cancelled.
     case io(IOError)
 
+    /// What failed, for a person.
     public var description: String {
         switch self {
         case let .configuration(step, reason): "TLS configuration failed: \(step): \(reason)"

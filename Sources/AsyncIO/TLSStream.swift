@@ -8,6 +8,7 @@ import Locking
 /// socket readable or writable (in any operation: the handshake, a read, a write) the task
 /// parks on the connection until the reactor says so, then tries again.
 public final class TLSStream: ByteStream {
+    /// The TCP connection the TLS session runs over.
     public let connection: TCPConnection
     /// The `SSL` object. OpenSSL objects are not thread-safe, so every call on it happens
     /// under this lock; calls never block (the socket is non-blocking), so neither does the lock.
@@ -167,6 +168,7 @@ public final class TLSStream: ByteStream {
         }
     }
 
+    /// Writes all of `bytes`, waiting for the socket as OpenSSL asks.
     public func write(_ bytes: [UInt8], deadline: Deadline = .never) async throws(TLSError) {
         try await write(bytes[...], deadline: deadline)
     }
@@ -185,6 +187,7 @@ public final class TLSStream: ByteStream {
         connection.close()
     }
 
+    /// Whether the stream (and its connection) has been closed.
     public var isClosed: Bool { connection.isClosed }
 
     /// The ALPN protocol both sides agreed on, if any.

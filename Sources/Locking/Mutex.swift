@@ -17,6 +17,7 @@
         private var value: Value
         private let lock: UnsafeMutablePointer<pthread_mutex_t>
 
+        /// A lock around `value`.
         public init(_ value: consuming sending Value) {
             self.value = value
             lock = .allocate(capacity: 1)
@@ -29,6 +30,7 @@
             lock.deallocate()
         }
 
+        /// Runs `body` with the value, holding the lock.
         public borrowing func withLock<Result: ~Copyable, E: Error>(_ body: (inout sending Value) throws(E) -> sending Result) throws(E) -> sending Result {
             pthread_mutex_lock(lock)
             defer { pthread_mutex_unlock(lock) }
