@@ -6,10 +6,12 @@ import JSON
 public struct ToolNameMapping: Sendable, Equatable {
     /// The operator's renames, global or per upstream model.
     public struct Rules: Sendable, Equatable {
+        /// Renames for every model: client name -> upstream name.
         public var global: [String: String] = [:]
         /// Keyed by lower-cased model name.
         public var perModel: [String: [String: String]] = [:]
 
+        /// Renames for every model and per upstream model (model names compared ignoring case).
         public init(global: [String: String] = [:], perModel: [String: [String: String]] = [:]) {
             self.global = global
             self.perModel = perModel
@@ -43,12 +45,14 @@ public struct ToolNameMapping: Sendable, Equatable {
         }
     }
 
+    /// The longest tool name OpenAI-compatible upstreams accept; longer names are shortened.
     public static let maximumLength = 64
 
     private var toUpstream: [String: String] = [:]
     private var toClient: [String: String] = [:]
     private var declaredByLowercase: [String: String] = [:]
 
+    /// No renames.
     public init() {}
 
     /// The mapping for the tools a request declares, sent to `model`.

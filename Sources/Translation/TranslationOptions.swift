@@ -4,6 +4,7 @@ import JSON
 public struct TranslationOptions: Sendable {
     /// Caps `max_tokens` (Claude Code asks for 128000, which many models refuse).
     public var maxTokensCap: Int?
+    /// Tool renames (`TOOL_NAME_MAP`).
     public var toolNameRules = ToolNameMapping.Rules()
     /// Sent as `chat_template_kwargs` when reasoning is switched on, e.g. `{"thinking": true}`
     /// or `{"enable_thinking": true}`; with reasoning off the same keys are sent as `false`.
@@ -18,6 +19,7 @@ public struct TranslationOptions: Sendable {
     /// Where assistant `thinking` from the history goes: the field the serving engine reads.
     public var reasoningField = ReasoningField.reasoningContent
 
+    /// The defaults: no cap, no renames, no template switches, the model name as asked.
     public init() {}
 }
 
@@ -42,16 +44,20 @@ public struct RequestContext: Sendable {
     public var requestedModel: String
     /// The model name sent upstream.
     public var upstreamModel: String
+    /// Whether the client asked for a stream.
     public var stream: Bool
+    /// Whether the client asked for reasoning (thinking on, or adaptive).
     public var thinkingRequested: Bool
     /// The declared tools, name -> input_schema.
     public var tools: [(name: String, inputSchema: JSONValue)]
+    /// Tool names between the client and the upstream, both ways.
     public var toolNames: ToolNameMapping
     /// The client's request, kept for what is needed only sometimes (the token estimate).
     public var request: JSONValue
     /// Stop sequences asked for, to report which one matched.
     public var stopSequences: [String]
 
+    /// Whether the request declared any tool.
     public var declaresTools: Bool { !tools.isEmpty }
 
     /// The request's estimated size in tokens, computed when asked: only streams (for

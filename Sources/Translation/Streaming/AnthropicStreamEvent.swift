@@ -51,9 +51,11 @@ public struct AnthropicStreamEvent: Sendable, Equatable {
         case blockDelta(index: Int, kind: DeltaKind, text: JSONString)
     }
 
+    /// The event name: `message_start`, `content_block_delta`, `error`, ...
     public var type: String
     private var storage: Storage
 
+    /// An event of `type` with its JSON payload.
     public init(type: String, payload: JSONValue) {
         self.type = type
         self.storage = .json(payload)
@@ -65,6 +67,7 @@ public struct AnthropicStreamEvent: Sendable, Equatable {
         self.storage = .blockDelta(index: index, kind: kind, text: text)
     }
 
+    /// The event's JSON payload (built on demand for the compact delta form).
     public var payload: JSONValue {
         get {
             switch storage {
@@ -95,10 +98,12 @@ public struct AnthropicStreamEvent: Sendable, Equatable {
         }
     }
 
+    /// Equal when the types and payloads are equal.
     public static func == (lhs: AnthropicStreamEvent, rhs: AnthropicStreamEvent) -> Bool {
         lhs.type == rhs.type && lhs.payload == rhs.payload
     }
 
+    /// `event: ping`, sent at the start and while the upstream is silent.
     public static let ping = AnthropicStreamEvent(type: "ping", payload: ["type": "ping"])
 
     /// The `error` event that ends a failed stream.

@@ -12,9 +12,11 @@ import JSON
 public struct StreamTranslator: Sendable {
     /// What the translator needs to know of the request.
     public struct Context: Sendable {
+        /// The `msg_` id of the message being streamed.
         public var messageID: String
         /// The model name the client asked for (echoed back, not the upstream's).
         public var model: String
+        /// The prompt's estimated tokens, reported in `message_start` (the upstream's count comes at the end).
         public var estimatedInputTokens: Int
         /// Maps an upstream tool name back to the name the client declared.
         public var toolName: @Sendable (String) -> String
@@ -25,6 +27,7 @@ public struct StreamTranslator: Sendable {
         /// The same for the reasoning stream, for families that write calls there (Kimi).
         public var reasoningToolCalls: (any StreamingToolCallInterceptor)?
 
+        /// What the translator needs to know of one request.
         public init(
             messageID: String,
             model: String,
@@ -82,6 +85,7 @@ public struct StreamTranslator: Sendable {
     /// Reasoning went through `reasoningToolCalls` and may have a tail held back there.
     private var reasoningHeld = false
 
+    /// A translator for one response stream.
     public init(context: Context) {
         self.context = context
     }
@@ -203,6 +207,7 @@ public struct StreamTranslator: Sendable {
         return events
     }
 
+    /// Whether the stream has ended (`message_stop` or an `error` event sent); later input is ignored.
     public var isEnded: Bool { ended }
 
     /// The error the stream ended with, if it failed.

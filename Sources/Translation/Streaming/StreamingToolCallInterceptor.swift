@@ -6,6 +6,7 @@ public protocol StreamingToolCallInterceptor: Sendable {
     mutating func finish() -> [InterceptedText]
 }
 
+/// What an interceptor gives back: text to pass on, or a completed call.
 public enum InterceptedText: Sendable, Equatable {
     case text(String)
     /// A completed call: the declared tool's name and its arguments as a JSON object text.

@@ -3,6 +3,7 @@
 /// with tags split anywhere across pieces. Reasoning is recognised only when the open tag
 /// starts the output (after whitespace), as reasoning models write it; a tag later is text.
 public struct ThinkTagSplitter: Sendable {
+    /// A piece of reasoning or of answer text.
     public enum Piece: Sendable, Equatable {
         case thinking(String)
         case text(String)
@@ -26,6 +27,7 @@ public struct ThinkTagSplitter: Sendable {
     /// Text held back because it may be the beginning of a tag.
     private var pending = ""
 
+    /// A splitter at the start of the output.
     public init() {}
 
     /// True once the output is known to be answer text and nothing is held back: further

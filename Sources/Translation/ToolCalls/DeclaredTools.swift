@@ -4,10 +4,12 @@ import JSON
 public struct DeclaredTools: Sendable {
     private let schemas: [(name: String, inputSchema: JSONValue)]
 
+    /// The tools a request declares, with their input schemas (for typing argument values).
     public init(_ tools: [(name: String, inputSchema: JSONValue)]) {
         schemas = tools
     }
 
+    /// Whether the request declared no tool.
     public var isEmpty: Bool { schemas.isEmpty }
 
     /// The declared spelling of `name`: exact, then ignoring case; nil when undeclared.

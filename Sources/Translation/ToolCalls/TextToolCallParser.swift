@@ -31,6 +31,7 @@ public struct TextToolCallParser: StreamingToolCallInterceptor {
         markers = MarkerTable(entries)
     }
 
+    /// Takes the next piece of model text; returns the text that can go out and the calls completed.
     public mutating func feed(_ text: String) -> [InterceptedText] {
         pending += text
         var output: [InterceptedText] = []
@@ -38,6 +39,7 @@ public struct TextToolCallParser: StreamingToolCallInterceptor {
         return output
     }
 
+    /// At the end of the text: what was held back, an unterminated call as text.
     public mutating func finish() -> [InterceptedText] {
         var output: [InterceptedText] = []
         scan(into: &output, atEnd: true)
