@@ -5,11 +5,14 @@ import JSON
 /// `{"type":"error","error":{"type":...,"message":...}}`. Every error a client sees goes
 /// through here, before or during a stream.
 public struct AnthropicError: Error, Sendable, Equatable {
+    /// The HTTP status Anthropic would answer with.
     public var status: Int
     /// Anthropic's error type, e.g. "invalid_request_error".
     public var type: String
+    /// What went wrong, for a person.
     public var message: String
 
+    /// An error of Anthropic's `type` (`invalid_request_error`, `overloaded_error`, ...).
     public init(status: Int, type: String, message: String) {
         self.status = status
         self.type = type
@@ -41,6 +44,7 @@ public struct AnthropicError: Error, Sendable, Equatable {
     /// of the request being served (`RequestRecord.current`) as `request_id`.
     public var body: JSONValue { body(requestID: RequestRecord.current?.id) }
 
+    /// The error as a response, with the request id of the request being served.
     public var response: HTTPResponse { response(requestID: RequestRecord.current?.id) }
 
     /// Anthropic's shape: `{"type":"error","error":{"type":...,"message":...},"request_id":...}`.

@@ -82,7 +82,9 @@ public struct CircuitBreakerSettings: Sendable, Equatable {
     public var failureThreshold = 3
     /// The first cool-down; each failed retry doubles it.
     public var coolDown: Duration = .seconds(30)
+    /// The longest cool-down (`BREAKER_MAX_COOLDOWN`).
     public var maximumCoolDown: Duration = .seconds(300)
 
+    /// The defaults: 3 failures, 30 s, doubling up to 300 s.
     public init() {}
 }

@@ -6,14 +6,17 @@ import JSON
 /// costs tokens (listing models is free), so the key itself is not proven: Chutes lists its
 /// models to anyone.
 public enum ConfigurationCheck {
+    /// What `check` found: lines to print, and the problems that make it fail.
     public struct Report: Sendable {
         /// What was found, for a person to read.
         public var lines: [String] = []
         /// What stops the proxy from working; empty when it can.
         public var problems: [String] = []
+        /// Whether no problem was found.
         public var passed: Bool { problems.isEmpty }
     }
 
+    /// Validates `configuration`, reaches the upstream and lists its models.
     public static func run(_ configuration: ProxyConfiguration) async -> Report {
         var report = Report()
         let base = configuration.upstreamBaseURL

@@ -8,13 +8,16 @@ public struct InboundKeys: Sendable, Equatable {
 
     private let keys: [[UInt8]]
 
+    /// The keys clients may present.
     public init(_ keys: [String]) {
         var unique: [[UInt8]] = []
         for key in keys where !unique.contains(Array(key.utf8)) { unique.append(Array(key.utf8)) }
         self.keys = unique
     }
 
+    /// Whether no key is set (the proxy is open).
     public var isEmpty: Bool { keys.isEmpty }
+    /// How many keys are set.
     public var count: Int { keys.count }
 
     /// Whether the request carries one of the keys. Every key is compared over

@@ -27,8 +27,10 @@ public final class LogWriter: LogSink {
     private let queue = DispatchQueue(label: "claude-chutes-proxy.log-writer")
     private let batchDelay: DispatchTimeInterval
 
+    /// The process's standard error, as the proxy logs by default.
     public static let standardError = LogWriter(fileDescriptor: STDERR_FILENO)
 
+    /// Writes to `fileDescriptor`, holding at most `capacity` bytes and batching lines for `batchDelay`.
     public init(fileDescriptor: Int32, capacity: Int = 4 << 20, batchDelay: Duration = .milliseconds(5)) {
         self.fileDescriptor = fileDescriptor
         self.capacity = capacity
@@ -36,6 +38,7 @@ public final class LogWriter: LogSink {
         self.batchDelay = .microseconds(Int(seconds) * 1_000_000 + Int(attoseconds / 1_000_000_000_000))
     }
 
+    /// Queues one line; never blocks (a full buffer drops and counts it).
     public func write(_ line: [UInt8]) {
         let schedule = state.withLock { state -> Bool in
             guard state.pending.count + line.count <= capacity else {

@@ -3,6 +3,7 @@ import JSON
 /// What the upstream's model list (`GET /v1/models`) says about one model. Chutes fills
 /// every field; a plain OpenAI-compatible server gives only `id`, and the rest stays nil.
 public struct ModelInfo: Sendable, Equatable {
+    /// The model's id in the upstream's list.
     public var id: String
     /// The context window in tokens: the smaller of `context_length` and `max_model_len`.
     public var contextLength: Int?
@@ -15,6 +16,7 @@ public struct ModelInfo: Sendable, Equatable {
     /// `supported_features`, e.g. `["json_mode", "tools", "reasoning"]`.
     public var supportedFeatures: [String]
 
+    /// A model and what the list says of it.
     public init(id: String, contextLength: Int? = nil, maxOutputLength: Int? = nil, ownedBy: String? = nil, inputModalities: [String]? = nil, supportedFeatures: [String] = []) {
         self.id = id
         self.contextLength = contextLength

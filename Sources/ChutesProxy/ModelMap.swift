@@ -8,8 +8,10 @@ import JSON
 public struct ModelMap: Sendable, Equatable {
     private(set) var entries: [(pattern: String, models: [String])] = []
 
+    /// An empty map: every model is sent as asked.
     public init() {}
 
+    /// Pattern -> model pairs, in order.
     public init(_ entries: [(String, String)]) {
         self.entries = entries.map { (pattern: $0.0, models: [$0.1]) }
     }
@@ -42,10 +44,12 @@ public struct ModelMap: Sendable, Equatable {
 
     struct ModelListError: Error { var message: String }
 
+    /// Equal when the entries are equal in the same order.
     public static func == (lhs: ModelMap, rhs: ModelMap) -> Bool {
         lhs.entries.elementsEqual(rhs.entries) { $0.pattern == $1.pattern && $0.models == $1.models }
     }
 
+    /// Whether the map has no entry.
     public var isEmpty: Bool { entries.isEmpty }
 
     /// The first mapped name, or nil when no entry matches.

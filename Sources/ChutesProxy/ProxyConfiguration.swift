@@ -13,7 +13,9 @@ public struct ProxyConfiguration: Sendable {
         case header, env, both
     }
 
+    /// The address to listen on (`HOST`).
     public var host: String = "0.0.0.0"
+    /// The port to listen on; 0 picks a free one (`PORT`).
     public var port: Int = 8080
     /// Per-connection HTTP limits and timeouts; `http.tls` serves HTTPS; `http.reactor` is the
     /// event loop of both the server and the upstream client.
@@ -21,16 +23,20 @@ public struct ProxyConfiguration: Sendable {
 
     /// The OpenAI-compatible upstream, possibly with a path prefix.
     public var upstreamBaseURL = HTTPURL("https://llm.chutes.ai")!
+    /// The upstream key the proxy may use (`CHUTES_API_KEY`).
     public var upstreamAPIKey: String?
+    /// Whose key goes upstream (`CHUTES_AUTH_STYLE`).
     public var authStyle = AuthStyle.both
     /// Which certificates the upstream connection trusts (`CHUTES_CA_FILE`, else the system store).
     public var upstreamTrustRoots: TLSConfiguration.TrustRoots = .system
+    /// Name resolution, TCP and TLS together (`UPSTREAM_CONNECT_TIMEOUT`).
     public var upstreamConnectTimeout: Duration = .seconds(10)
     /// Until the response head (a non-streaming completion can take minutes).
     public var upstreamResponseTimeout: Duration = .seconds(600)
     /// Longest silence between two pieces of a streamed response.
     public var upstreamStreamIdleTimeout: Duration = .seconds(300)
 
+    /// Requested model -> upstream model or fallback list (`MODEL_MAP`).
     public var modelMap = ModelMap()
     /// Routes by scenario (`ROUTES` or `ROUTES_FILE`), tried before `modelMap`.
     public var routes = RouteTable()
@@ -38,6 +44,7 @@ public struct ProxyConfiguration: Sendable {
     public var circuitBreaker = CircuitBreakerSettings()
     /// Where `routes` came from: "ROUTES", or the path in `ROUTES_FILE`.
     var routesOrigin: String?
+    /// Tool renames (`TOOL_NAME_MAP`).
     public var toolNameRules = ToolNameMapping.Rules()
     /// Correct the case of model names against the upstream's model list.
     public var autoFixModelCase = true
@@ -45,11 +52,14 @@ public struct ProxyConfiguration: Sendable {
     public var modelDiscoveryTTL: Duration = .seconds(300)
     /// `TOOL_CALL_PARSER`, read once.
     public var toolCallParser = ToolCallParserChoice.auto
+    /// A global bound on `max_tokens` (`MAX_TOKENS_CAP`), on top of the model list's limits.
     public var maxTokensCap: Int?
     /// `chat_template_kwargs` that switch reasoning on (`THINKING_TEMPLATE_KWARGS`).
     public var thinkingTemplateKwargs: JSONObject?
 
+    /// Whether an upstream 429 (not a capacity one) is retried (`PROXY_BACKOFF_ON_429`).
     public var backoffOn429 = true
+    /// How many times (`PROXY_MAX_RETRY_ON_429`).
     public var maxRetriesOn429 = 1
     /// The longest `Retry-After` honoured (`PROXY_MAX_RETRY_AFTER` gives it in seconds).
     public var maxRetryAfter: Duration = .seconds(2)
@@ -82,6 +92,7 @@ public struct ProxyConfiguration: Sendable {
     /// into `inboundKeys`.
     var inboundKeySources: (list: String?, file: String?) = (nil, nil)
 
+    /// The defaults, listening on `host`:`port`.
     public init(host: String = "0.0.0.0", port: Int = 8080) {
         self.host = host
         self.port = port

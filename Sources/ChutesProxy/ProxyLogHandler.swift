@@ -14,22 +14,28 @@ public enum LogFormat: String, Sendable, CaseIterable {
 /// booleans. Nothing is scrubbed here: what must not be logged (keys, `Authorization`) is
 /// never passed in.
 public struct ProxyLogHandler: LogHandler {
+    /// Lines below this level are not written.
     public var logLevel: Logger.Level
+    /// Metadata added to every line.
     public var metadata: Logger.Metadata = [:]
+    /// JSON lines or text (`LOG_FORMAT`).
     public let format: LogFormat
     private let sink: any LogSink
 
+    /// A handler writing `format` lines at `level` and above to `sink`.
     public init(format: LogFormat, level: Logger.Level, sink: any LogSink = LogWriter.standardError) {
         self.format = format
         self.logLevel = level
         self.sink = sink
     }
 
+    /// One metadata value added to every line.
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
+    /// Renders the event as one line and hands it to the sink.
     public func log(event: LogEvent) {
         var fields = metadata
         if let extra = event.metadata { fields.merge(extra) { $1 } }

@@ -53,6 +53,7 @@ public final class ProxyMetrics: Sendable {
     /// non-streamed completion).
     private static let latencyBuckets: [Duration] = [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600].map { .milliseconds(Int64($0 * 1000)) }
 
+    /// Metrics in a registry of their own; with `enabled: false` (`METRICS_ENABLED=0`) nothing is served.
     public init(enabled: Bool = true) {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)

@@ -6,6 +6,7 @@ import Logging
 /// The proxy as an embeddable server: construct it (the port is bound at once, so port 0
 /// works and `port` tells the real one), then `run()`; `shutdown()` drains it.
 public final class ProxyServer: Sendable {
+    /// What the server was started with.
     public let configuration: ProxyConfiguration
     private let server: HTTPServer
     private let lifecycle: ServingLifecycle
@@ -82,10 +83,14 @@ public final class ProxyServer: Sendable {
 ///     }
 ///     let proxy = try ProxyServer(configuration: configuration, routes: [hello])
 public struct ProxyRoute: Sendable {
+    /// The method it answers.
     public var method: HTTPMethod
+    /// The exact path it answers (no query string).
     public var path: String
+    /// The answer.
     public var handler: @Sendable (HTTPRequest) async -> HTTPResponse
 
+    /// A route of an embedder's own, answered after the inbound-key check.
     public init(method: HTTPMethod, path: String, handler: @escaping @Sendable (HTTPRequest) async -> HTTPResponse) {
         self.method = method
         self.path = path

@@ -9,23 +9,31 @@ import JSON
 ///      {"name": "long", "when": {"min_input_tokens": 100000}, "models": "moonshotai/Kimi-K2-Instruct-0905"},
 ///      {"name": "default", "models": ["zai-org/GLM-4.6", "deepseek-ai/DeepSeek-V3.1"]}]
 public struct RouteTable: Sendable, Equatable {
+    /// One route: its conditions (nil: any) and the models to try in order.
     public struct Route: Sendable, Equatable {
+        /// Its name, as the access log and `--print-config` show it.
         public var name: String
         /// Glob on the requested model (without `:thinking`-style suffixes), case ignored.
         public var model: String?
+        /// Matches when reasoning is on (`true`) or off (`false`).
         public var thinking: Bool?
         /// Estimated input tokens at least this many.
         public var minInputTokens: Int?
+        /// Matches when the request carries an image (`true`) or none (`false`).
         public var images: Bool?
+        /// Matches when the request declares tools (`true`) or none (`false`).
         public var tools: Bool?
         /// Upstream models (each may be a Chutes pool) tried in order.
         public var models: [String]
     }
 
+    /// The routes in the order they are tried.
     public var routes: [Route] = []
 
+    /// No routes: `MODEL_MAP` alone decides.
     public init() {}
 
+    /// These routes, tried in order.
     public init(routes: [Route]) { self.routes = routes }
 
     static let conditionNames = ["model", "thinking", "min_input_tokens", "images", "tools"]
@@ -77,6 +85,7 @@ public struct RouteTable: Sendable, Equatable {
         }
     }
 
+    /// Whether there is no route.
     public var isEmpty: Bool { routes.isEmpty }
 
     /// The table in `ROUTES`' JSON form.
