@@ -14,7 +14,7 @@ final class RequestRecord: Sendable {
         var requestedModel: String?
         /// The model (or pool) sent upstream.
         var upstreamModel: String?
-        /// Which way the request went, e.g. `primary` or `fallback` (set by routing).
+        /// The name of the `ROUTES` entry that matched (nil: `MODEL_MAP` or the name as asked).
         var route: String?
         /// The status of the upstream's last answer.
         var upstreamStatus: Int?
