@@ -1,6 +1,7 @@
 /// An incremental response parser for the client. Skips 1xx interim responses; no body for
 /// HEAD, 204 and 304; bodies sized, chunked or read until the connection closes.
 public struct HTTPResponseParser: Sendable {
+    /// What `next()` reports: the head (interim 1xx skipped), body parts, the end.
     public typealias Event = HTTPMessageEvent<HTTPResponseHead>
 
     private var core: MessageParserCore
@@ -8,6 +9,8 @@ public struct HTTPResponseParser: Sendable {
     private var requestWasHEAD = false
     private var keepAlive = true
 
+    /// A parser that refuses responses past `limits`. The body is unlimited by default: the
+    /// client streams it, and callers bound what they collect.
     public init(limits: HTTPParserLimits = .init(maxBodyBytes: .max)) {
         core = MessageParserCore(limits: limits)
     }
@@ -17,8 +20,11 @@ public struct HTTPResponseParser: Sendable {
         requestWasHEAD = toHEAD
     }
 
+    /// Appends bytes straight from a read buffer; `next()` parses them.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) { core.feed(bytes) }
+    /// Appends bytes; `next()` parses them.
     public mutating func feed(_ bytes: [UInt8]) { core.feed(bytes) }
+    /// Appends bytes; `next()` parses them.
     public mutating func feed(_ bytes: ArraySlice<UInt8>) { core.feed(bytes) }
 
     /// After `.end`: whether the connection may carry another request.
