@@ -2,12 +2,12 @@
 public struct HTTPParseError: Error, Sendable, Equatable, CustomStringConvertible {
     /// 400 malformed, 413 body too large, 431 head too large, 501 unknown transfer coding,
     /// 505 unsupported version.
-    public var status: Int
+    public var status: HTTPStatus
     /// What was wrong, for a person: the server sends it as the error's message.
     public var reason: String
 
     /// An error answered with `status`.
-    public init(status: Int, reason: String) {
+    public init(status: HTTPStatus, reason: String) {
         self.status = status
         self.reason = reason
     }
@@ -15,7 +15,7 @@ public struct HTTPParseError: Error, Sendable, Equatable, CustomStringConvertibl
     /// Status and reason: "413: body exceeds 1024 bytes".
     public var description: String { "\(status): \(reason)" }
 
-    static func malformed(_ reason: String) -> HTTPParseError { .init(status: 400, reason: reason) }
+    static func malformed(_ reason: String) -> HTTPParseError { .init(status: .badRequest, reason: reason) }
 }
 
 /// Sizes past which a message is refused.

@@ -59,7 +59,7 @@ public struct HTTPRequestParser: Sendable {
         case "HTTP/1.1": httpVersion = .http1_1
         case "HTTP/1.0": httpVersion = .http1_0
         case let other where other.hasPrefix("HTTP/") && other.count == 8:
-            throw HTTPParseError(status: 505, reason: "HTTP version \(other.dropFirst(5)) is not supported")
+            throw HTTPParseError(status: .httpVersionNotSupported, reason: "HTTP version \(other.dropFirst(5)) is not supported")
         default:
             throw .malformed("invalid HTTP version")
         }

@@ -4,7 +4,7 @@ import Glibc
 /// What a responder answers: status, headers and a body that is either whole or streamed.
 public struct HTTPResponse: Sendable {
     /// The status code.
-    public var status: Int
+    public var status: HTTPStatus
     /// Header fields; the server sets the framing ones itself (`Content-Length`,
     /// `Transfer-Encoding`, `Connection`).
     public var headers: HTTPHeaders
@@ -23,14 +23,14 @@ public struct HTTPResponse: Sendable {
     }
 
     /// A response with any body; empty by default.
-    public init(status: Int, headers: HTTPHeaders = [:], body: Body = .bytes([])) {
+    public init(status: HTTPStatus, headers: HTTPHeaders = [:], body: Body = .bytes([])) {
         self.status = status
         self.headers = headers
         self.body = body
     }
 
     /// A sized response with a content type.
-    public init(status: Int, contentType: String, body: [UInt8]) {
+    public init(status: HTTPStatus, contentType: String, body: [UInt8]) {
         self.init(status: status, headers: ["Content-Type": contentType], body: .bytes(body))
     }
 }

@@ -89,7 +89,7 @@ public final class HTTPServer: Sendable {
     }
 
     private func refuse(_ connection: TCPConnection) async {
-        var response = configuration.errorResponse(503, "the server is at its connection limit; retry shortly")
+        var response = configuration.errorResponse(.serviceUnavailable, "the server is at its connection limit; retry shortly")
         response.headers.replaceOrAdd(name: "Connection", value: "close")
         response.headers.replaceOrAdd(name: "Retry-After", value: "1")
         _ = try? await writeSized(response, to: connection, version: .http1_1, includeBody: true, keepAlive: false)

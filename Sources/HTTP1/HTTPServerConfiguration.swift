@@ -28,7 +28,7 @@ public struct HTTPServerConfiguration: Sendable {
     public var reactor: Reactor = .shared
     /// The answer for requests the parser rejects (400, 408, 413, 431, 501, 505) and for the
     /// connection cap (503). The default is plain text; applications supply their own format.
-    public var errorResponse: @Sendable (_ status: Int, _ message: String) -> HTTPResponse = { status, message in
+    public var errorResponse: @Sendable (_ status: HTTPStatus, _ message: String) -> HTTPResponse = { status, message in
         HTTPResponse(status: status, contentType: "text/plain; charset=utf-8", body: Array((message + "\n").utf8))
     }
 

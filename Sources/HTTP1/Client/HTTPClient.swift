@@ -139,7 +139,7 @@ public final class HTTPClient: Sendable {
                 case .head(let head):
                     return try response(head: head, connection: connection, pool: pool)
                 case .body, .end:
-                    throw HTTPClientError.invalidResponse(HTTPParseError(status: 502, reason: "body bytes before a response head"))
+                    throw HTTPClientError.invalidResponse(HTTPParseError(status: .badGateway, reason: "body bytes before a response head"))
                 case nil:
                     let count = try await connection.fill(deadline: deadline)
                     if count == 0 {
@@ -176,7 +176,7 @@ public final class HTTPClient: Sendable {
                 }
                 return HTTPClientResponse(head: head, body: .init(complete: pending, origin: pool.origin.description))
             case .head:
-                throw HTTPParseError(status: 502, reason: "a second response head before the first body ended")
+                throw HTTPParseError(status: .badGateway, reason: "a second response head before the first body ended")
             case nil:
                 let body = HTTPClientResponse.Body(
                     connection: connection, pool: pool, pending: pending, betweenChunks: configuration.betweenChunksTimeout

@@ -6,7 +6,7 @@ public struct HTTPClientResponse: Sendable {
     /// The status line and header fields.
     public let head: HTTPResponseHead
     /// The status code.
-    public var status: Int { head.status }
+    public var status: HTTPStatus { head.status }
     /// The response's header fields.
     public var headers: HTTPHeaders { head.headers }
     /// Read it to the end (or drop it) for the connection to be reused or closed.
@@ -80,7 +80,7 @@ public struct HTTPClientResponse: Sendable {
             while let chunk = try await nextChunk() {
                 guard bytes.count + chunk.count <= limit else {
                     discard()
-                    throw .invalidResponse(HTTPParseError(status: 413, reason: "response body from \(origin) exceeds \(limit) bytes"))
+                    throw .invalidResponse(HTTPParseError(status: .contentTooLarge, reason: "response body from \(origin) exceeds \(limit) bytes"))
                 }
                 bytes += chunk
             }
@@ -116,7 +116,7 @@ public struct HTTPClientResponse: Sendable {
                         endLease(reusable: connection.parser.isKeepAlive)
                         return nil
                     case .head:
-                        throw HTTPClientError.invalidResponse(HTTPParseError(status: 502, reason: "a second response head inside a body"))
+                        throw HTTPClientError.invalidResponse(HTTPParseError(status: .badGateway, reason: "a second response head inside a body"))
                     case nil:
                         let count = try await connection.fill(deadline: .after(betweenChunks))
                         if count == 0 {
