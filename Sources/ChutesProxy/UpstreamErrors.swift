@@ -41,7 +41,7 @@ enum UpstreamErrors {
         let said = error["message"]?.stringValue ?? error["detail"]?.stringValue ?? error.stringValue ?? error.jsonText
         let code = (error["code"]?.intValue ?? error["status"]?.intValue).map(HTTPStatus.init(rawValue:))
         let overloaded = bareLine || code == .serviceUnavailable || code == .overloaded || isCapacity(said) || isEngineFailure(said)
-        return AnthropicError(status: overloaded ? 529 : 500, message: "upstream error: \(truncated(said))")
+        return AnthropicError(status: overloaded ? .overloaded : .internalServerError, message: "upstream error: \(truncated(said))")
     }
 
     /// Chutes' words for "no free instance of this model": `Infrastructure is at maximum
