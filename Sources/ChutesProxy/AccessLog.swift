@@ -25,8 +25,9 @@ struct AccessLog: Sendable {
     /// Probes and scrapes come every few seconds: they are logged at `debug` only.
     private static let quietPaths: Set<String> = ["/health", "/ready", "/metrics", "/"]
 
-    func write(_ record: RequestRecord, request: HTTPRequest, status: Int, duration: Duration) {
-        let level: Logger.Level = Self.quietPaths.contains(request.path) && status < 400 ? .debug : .info
+    func write(_ record: RequestRecord, request: HTTPRequest, status: HTTPStatus, duration: Duration) {
+        let failed = status.isClientError || status.isServerError
+        let level: Logger.Level = Self.quietPaths.contains(request.path) && !failed ? .debug : .info
         guard logger.logLevel <= level else { return }
         let fields = record.snapshot
         if let jsonHandler {
@@ -42,12 +43,12 @@ struct AccessLog: Sendable {
             line.add("path", request.path)
             line.add("request_id", record.id)
             if let route = fields.route { line.add("route", route) }
-            line.add("status", status)
+            line.add("status", status.rawValue)
             if fields.upstreamModel != nil { line.add("stream", fields.stream) }
             if let firstByte = fields.timeToFirstByte ?? fields.upstreamLatency { line.add("ttfb_ms", milliseconds: firstByte) }
             if let model = fields.upstreamModel { line.add("upstream_model", model) }
             if let latency = fields.upstreamLatency { line.add("upstream_ms", milliseconds: latency) }
-            if let upstreamStatus = fields.upstreamStatus { line.add("upstream_status", upstreamStatus) }
+            if let upstreamStatus = fields.upstreamStatus { line.add("upstream_status", upstreamStatus.rawValue) }
             jsonHandler.write(line)
             return
         }
@@ -55,14 +56,14 @@ struct AccessLog: Sendable {
             "request_id": .string(record.id),
             "method": .string(request.method.rawValue),
             "path": .string(request.path),
-            "status": .stringConvertible(status),
+            "status": .stringConvertible(status.rawValue),  // an Int: a number in JSON logs
             "duration_ms": .stringConvertible(Self.milliseconds(duration)),
         ]
         if let client = request.remoteAddress { metadata["client"] = .string(client.description) }
         if let model = fields.requestedModel { metadata["model"] = .string(model) }
         if let model = fields.upstreamModel { metadata["upstream_model"] = .string(model) }
         if let route = fields.route { metadata["route"] = .string(route) }
-        if let upstreamStatus = fields.upstreamStatus { metadata["upstream_status"] = .stringConvertible(upstreamStatus) }
+        if let upstreamStatus = fields.upstreamStatus { metadata["upstream_status"] = .stringConvertible(upstreamStatus.rawValue) }
         if let latency = fields.upstreamLatency { metadata["upstream_ms"] = .stringConvertible(Self.milliseconds(latency)) }
         if let firstByte = fields.timeToFirstByte ?? fields.upstreamLatency { metadata["ttfb_ms"] = .stringConvertible(Self.milliseconds(firstByte)) }
         if fields.upstreamModel != nil { metadata["stream"] = .stringConvertible(fields.stream) }

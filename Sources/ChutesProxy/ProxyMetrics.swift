@@ -1,4 +1,5 @@
 import CoreMetrics
+import HTTP1
 import Locking
 import Prometheus
 
@@ -51,11 +52,11 @@ public final class ProxyMetrics: Sendable {
     /// The series labelled with one model.
     private struct ModelSeries {
         /// `chutes_proxy_requests_total` by endpoint and status (a few per model).
-        var requests: [(endpoint: String, status: Int, counter: CoreMetrics.Counter)] = []
+        var requests: [(endpoint: String, status: HTTPStatus, counter: CoreMetrics.Counter)] = []
         /// Made when a request of this model first reached the upstream.
         var upstream: UpstreamSeries?
 
-        mutating func requests(endpoint: String, status: Int, make: () -> CoreMetrics.Counter) -> CoreMetrics.Counter {
+        mutating func requests(endpoint: String, status: HTTPStatus, make: () -> CoreMetrics.Counter) -> CoreMetrics.Counter {
             if let found = requests.first(where: { $0.status == status && $0.endpoint == endpoint }) { return found.counter }
             let counter = make()
             requests.append((endpoint, status, counter))
@@ -96,7 +97,7 @@ public final class ProxyMetrics: Sendable {
 
     /// A request is done: counts it by endpoint, status and model, and records its latencies
     /// and tokens.
-    func requestFinished(_ fields: RequestRecord.Fields, endpoint: String, status: Int, duration: Duration) {
+    func requestFinished(_ fields: RequestRecord.Fields, endpoint: String, status: HTTPStatus, duration: Duration) {
         guard registry != nil else { return }
         let name = Self.label(fields.upstreamModel ?? fields.requestedModel)
         let reachedUpstream = fields.upstreamStatus != nil
@@ -105,7 +106,7 @@ public final class ProxyMetrics: Sendable {
             let timer = series.durations.first { $0.endpoint == endpoint }?.timer ?? makeDurationTimer(endpoint, in: &series)
             func record(_ entry: inout ModelSeries) -> (CoreMetrics.Counter, UpstreamSeries?) {
                 let requests = entry.requests(endpoint: endpoint, status: status) {
-                    CoreMetrics.Counter(label: "chutes_proxy_requests_total", dimensions: [("endpoint", endpoint), ("status", String(status)), ("model", model)], factory: factory)
+                    CoreMetrics.Counter(label: "chutes_proxy_requests_total", dimensions: [("endpoint", endpoint), ("status", status.description), ("model", model)], factory: factory)
                 }
                 guard reachedUpstream else { return (requests, nil) }
                 let upstream = entry.upstream {
