@@ -185,6 +185,14 @@ private let hello: JSONValue = ["model": "claude-sonnet", "max_tokens": 100, "me
         #expect(parsed["upstream_status"] == (allFields ? 529 : nil))
     }
 
+    @Test func clientValuesAreEscapedAndCutForTheLog() {
+        #expect("deepseek-ai/DeepSeek-V3.1".escapedForLog == "deepseek-ai/DeepSeek-V3.1")
+        #expect("a\nb\u{7F}c\u{2028}".escapedForLog == #"a\u{a}b\u{7f}c\u{2028}"#)
+        let long = String(repeating: "x", count: 250)
+        #expect(long.escapedForLog == String(repeating: "x", count: 200) + "…")
+        #expect(String(repeating: "x", count: 200).escapedForLog.count == 200)
+    }
+
     @Test func probesAreLoggedAtDebugOnly() async throws {
         try await withScriptedUpstream { _, _ in
             ScriptedUpstream.json([:])
