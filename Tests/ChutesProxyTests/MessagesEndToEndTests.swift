@@ -221,16 +221,11 @@ private func withStream(_ request: JSONValue) -> JSONValue {
         // Port 1 (tcpmux) has no listener here; a port freed by this test could be taken by
         // a server of a test running alongside.
         let port = 1
-        let configuration = try ProxyConfiguration(environment: ["CHUTES_BASE_URL": "http://127.0.0.1:\(port)", "HOST": "127.0.0.1", "PORT": "0", "AUTO_FIX_MODEL_CASE": "0"])
-        let proxy = try ProxyServer(configuration: configuration)
-        let task = Task { await proxy.run() }
-        let client = try HTTPClient()
-        let response = try await client.execute(
-            HTTPClientRequest(method: "POST", url: HTTPURL("http://127.0.0.1:\(proxy.port)/v1/messages")!, headers: ["x-api-key": "k"], body: simpleRequest.serialized()))
-        #expect(response.status == 502)
-        #expect(try JSONValue(parsing: try await response.body.collect(upTo: 1 << 16))["error"]?["type"]?.stringValue == "api_error")
-        proxy.shutdown()
-        await task.value
+        try await withRunningProxy(baseURL: "http://127.0.0.1:\(port)", environment: ["AUTO_FIX_MODEL_CASE": "0"]) { proxy in
+            let response = try await proxy.post("/v1/messages", simpleRequest, headers: ["x-api-key": "k"])
+            #expect(response.status == 502)
+            #expect(try JSONValue(parsing: response.body)["error"]?["type"]?.stringValue == "api_error")
+        }
     }
 
     @Test func toolCallsWrittenAsTextBecomeToolUse() async throws {
