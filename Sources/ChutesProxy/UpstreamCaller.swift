@@ -16,7 +16,6 @@ struct UpstreamCaller: Sendable {
     struct Answer: Sendable {
         var response: HTTPClientResponse
         var prepared: UpstreamRequestBuilder.Prepared
-        var invocationID: String?
         /// The upstream key it was sent with (to scrub from what is shown).
         var key: String
     }
@@ -87,13 +86,12 @@ struct UpstreamCaller: Sendable {
                 response = try await upstream.send(method: .post, path: "/v1/chat/completions", body: prepared.body, key: request.key)
             }
         }
-        let invocationID = response.headers["x-chutes-invocationid"]
         guard response.status == 200 else {
             let errorBody = (try? await Upstream.collect(response, limit: 64 << 10)) ?? []
             let error = UpstreamErrors.fromResponse(status: response.status, body: errorBody, estimatedPromptTokens: prepared.context.estimatedInputTokens, secrets: [request.key])
-            throw UpstreamFailure(error: error, retryAfter: response.headers["Retry-After"], invocationID: invocationID)
+            throw UpstreamFailure(error: error, retryAfter: response.headers["Retry-After"])
         }
-        return Answer(response: response, prepared: prepared, invocationID: invocationID, key: request.key)
+        return Answer(response: response, prepared: prepared, key: request.key)
     }
 
     private func prepare(_ request: MessagesRequest, model: String, info: ModelInfo?) throws(UpstreamFailure) -> UpstreamRequestBuilder.Prepared {
