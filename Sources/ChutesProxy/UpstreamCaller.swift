@@ -37,30 +37,39 @@ struct UpstreamCaller: Sendable {
                 continue
             }
             do {
-                let answer = try await call(request, model: model)
-                await breaker?.recordSuccess(model)
-                attempts.append("\(model): 200")
-                return answer
+                return try await attempt(request, model: model, breaker: breaker, admitted: true, attempts: &attempts)
             } catch {
-                attempts.append("\(model): \(error.error.status) \(error.error.type)")
-                guard Self.fallsOver(error.error) else {
-                    await breaker?.release(model)
-                    throw error
-                }
-                await breaker?.recordFailure(model, retryAfter: error.retryAfter.map { RetryState.delay(retryAfter: $0, attempt: 0, cap: configuration.circuitBreaker.maximumCoolDown) })
+                guard Self.fallsOver(error.error) else { throw error }
                 lastFailure = error
             }
         }
         if let lastFailure { throw lastFailure }
         // Every model is cooling down: try the one that will be ready first rather than refuse.
         let model = soonest?.model ?? plan.candidates.first ?? request.model
+        return try await attempt(request, model: model, breaker: breaker, admitted: false, attempts: &attempts)
+    }
+
+    /// One model tried: its outcome goes into `attempts` and to the circuit breaker.
+    /// `admitted`: the breaker let the request through, so it hears how it went (a failure
+    /// that falls over counts against the model; any other failure releases its admission).
+    /// Not admitted (every model was cooling down and this one is tried anyway): only a
+    /// success is told, which ends the model's cool-down; a failure leaves it as it was.
+    private func attempt(
+        _ request: MessagesRequest, model: String, breaker: CircuitBreaker?, admitted: Bool, attempts: inout [String]
+    ) async throws(UpstreamFailure) -> Answer {
         do {
             let answer = try await call(request, model: model)
             await breaker?.recordSuccess(model)
-            attempts.append("\(model): 200 (all cooling down; tried the first ready)")
+            attempts.append("\(model): 200" + (admitted ? "" : " (all cooling down; tried the first ready)"))
             return answer
         } catch {
-            attempts.append("\(model): \(error.error.status) \(error.error.type) (all cooling down)")
+            attempts.append("\(model): \(error.error.status) \(error.error.type)" + (admitted ? "" : " (all cooling down)"))
+            guard admitted else { throw error }
+            if Self.fallsOver(error.error) {
+                await breaker?.recordFailure(model, retryAfter: error.retryAfter.map { RetryState.delay(retryAfter: $0, attempt: 0, cap: configuration.circuitBreaker.maximumCoolDown) })
+            } else {
+                await breaker?.release(model)
+            }
             throw error
         }
     }

@@ -251,6 +251,32 @@ import Testing
         }
     }
 
+    @Test func whenEveryModelIsCoolingDownTheFirstReadyIsTriedAnywayAndItsFailureDoesNotExtendItsCoolDown() async throws {
+        let completions = Counter()
+        let environment = Self.fallbackMap.merging(["BREAKER_FAILURES": "1", "BREAKER_COOLDOWN": "600"]) { $1 }
+        try await withScriptedUpstream { request, _ in
+            if request.path.hasSuffix("/models") { return ScriptedUpstream.json(ScriptedUpstream.chutesModels) }
+            // The first three completions fail as overloaded; the rest succeed.
+            if completions.increment() <= 3 { return ScriptedUpstream.json(["error": ["message": "overloaded"]], status: 503) }
+            return ScriptedUpstream.completion(["role": "assistant", "content": "ok"])
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream, environment: environment) { proxy in
+                var statuses: [Int] = []
+                for _ in 0..<3 {
+                    statuses.append(try await proxy.post("/v1/messages", ChutesBehaviourTests.request("claude-sonnet-4-5")).status)
+                }
+                // 1: both models fail and cool down. 2: both are cooling down; the first to be
+                // ready (GLM) is tried anyway and fails. 3: GLM is still the first ready, which it
+                // would not be had that failure doubled its cool-down; it answers.
+                #expect(statuses == [529, 529, 200])
+            }
+            #expect(
+                upstream.completionRequests.map { $0.body?["model"]?.stringValue ?? "" } == [
+                    "zai-org/GLM-4.6", "deepseek-ai/DeepSeek-V3.1", "zai-org/GLM-4.6", "zai-org/GLM-4.6",
+                ])
+        }
+    }
+
     @Test func aRouteListWithAPoolEntrySendsThePoolAsOneEntry() async throws {
         let routes = ["ROUTES": #"[{"name":"default","models":["zai-org/GLM-4.6","small/tiny-8k,qwen/qwen2.5-vl-32b-instruct:latency"]}]"#]
         try await Self.withUpstream(failing: ["zai-org/GLM-4.6"]) {
