@@ -85,7 +85,7 @@ public final class TCPConnection: Sendable {
     public func write(_ bytes: ArraySlice<UInt8>, deadline: Deadline = .never) async throws(IOError) {
         var offset = bytes.startIndex
         while offset < bytes.endIndex {
-            let count = bytes[offset...].withUnsafeBytes { send(fileDescriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let count = bytes[offset...].withUnsafeBytes { Glibc.send(fileDescriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if count >= 0 {
                 offset += count
                 continue
