@@ -18,41 +18,43 @@ import Testing
 
     @Test(arguments: unsafeFields)
     func theServerRefusesToWriteASizedResponseWithAnUnsafeField(name: String, value: String) async throws {
-        let server = try RunningServer(
+        try await withRunningServer(
             responder: ClosureResponder { _ in
                 var response = HTTPResponse(status: 200, contentType: "text/plain", body: Array("hello".utf8))
                 response.headers.add(name: name, value: value)
                 return response
-            })
-        let client = try await server.connect()
-        try await client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        let response = try #require(try await client.response())
-        #expect(response.head.status == 500)
-        #expect(response.head.headers["Set-Cookie"] == nil)
-        #expect(response.head.headers.firstUnsafeField == nil)
-        // The connection still serves a next request normally.
-        try await client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        #expect(try await client.response()?.head.status == 500)
-        await server.stop()
+            }
+        ) { server in
+            let client = try await server.connect()
+            try await client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            let response = try #require(try await client.response())
+            #expect(response.head.status == 500)
+            #expect(response.head.headers["Set-Cookie"] == nil)
+            #expect(response.head.headers.firstUnsafeField == nil)
+            // The connection still serves a next request normally.
+            try await client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(try await client.response()?.head.status == 500)
+        }
     }
 
     @Test(arguments: unsafeFields)
     func theServerRefusesToStartAStreamWithAnUnsafeField(name: String, value: String) async throws {
-        let server = try RunningServer(
+        try await withRunningServer(
             responder: ClosureResponder { _ in
                 HTTPResponse(
                     status: 200, headers: ["Content-Type": "text/event-stream", name: value],
                     body: .stream { writer in
                         try await writer.write(Array("data: x\n\n".utf8))
                     })
-            })
-        let client = try await server.connect()
-        try await client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        let response = try #require(try await client.response())
-        #expect(response.head.status == 500)
-        #expect(response.head.headers["Set-Cookie"] == nil)
-        #expect(!response.text.contains("data: x"))
-        await server.stop()
+            }
+        ) { server in
+            let client = try await server.connect()
+            try await client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            let response = try #require(try await client.response())
+            #expect(response.head.status == 500)
+            #expect(response.head.headers["Set-Cookie"] == nil)
+            #expect(!response.text.contains("data: x"))
+        }
     }
 
     @Test(arguments: unsafeFields)
@@ -65,17 +67,18 @@ import Testing
     }
 
     @Test func safeFieldsAreWrittenAsGiven() async throws {
-        let server = try RunningServer(
+        try await withRunningServer(
             responder: ClosureResponder { _ in
                 var response = HTTPResponse(status: 200, contentType: "text/plain", body: Array("ok".utf8))
                 response.headers.add(name: "X-Request-Id", value: "req_01 \t\"quoted\" ünïcode")
                 return response
-            })
-        let client = try await server.connect()
-        try await client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        let response = try #require(try await client.response())
-        #expect(response.head.status == 200)
-        #expect(response.head.headers["X-Request-Id"] == "req_01 \t\"quoted\" ünïcode")
-        await server.stop()
+            }
+        ) { server in
+            let client = try await server.connect()
+            try await client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            let response = try #require(try await client.response())
+            #expect(response.head.status == 200)
+            #expect(response.head.headers["X-Request-Id"] == "req_01 \t\"quoted\" ünïcode")
+        }
     }
 }

@@ -94,7 +94,7 @@ final class ScriptedServer: Sendable {
         let task = Task { [acceptedCount] in
             await withDiscardingTaskGroup { group in
                 while let connection = try? await listener.accept() {
-                    acceptedCount.value.withLock { $0 += 1 }
+                    acceptedCount.increment()
                     group.addTask {
                         let stream: any ByteStream
                         if let context {
@@ -118,15 +118,11 @@ final class ScriptedServer: Sendable {
         loop.withLock { $0?.cancel() }
     }
 
-    var accepted: Int { acceptedCount.value.withLock { $0 } }
+    var accepted: Int { acceptedCount.value }
     var port: Int { listener.localAddress.port }
     func url(_ path: String = "", host: String = "127.0.0.1") -> HTTPURL {
         HTTPURL("\(scheme)://\(host):\(port)\(path)")!
     }
-}
-
-final class Counter: Sendable {
-    let value = Mutex(0)
 }
 
 extension Signal {
