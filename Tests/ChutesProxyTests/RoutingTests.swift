@@ -166,7 +166,7 @@ import Testing
 
     static let fallbackMap = ["MODEL_MAP": #"{"claude-*": ["zai-org/GLM-4.6", "deepseek-ai/DeepSeek-V3.1"]}"#]
 
-    static func answerText(_ response: (status: Int, headers: HTTPHeaders, body: [UInt8]), stream: Bool) throws -> String? {
+    static func answerText(_ response: (status: HTTPStatus, headers: HTTPHeaders, body: [UInt8]), stream: Bool) throws -> String? {
         if stream { return AnthropicStreamChecker(try RunningProxy.events(response.body)).finalMessage["content"]?[0]?["text"]?.stringValue }
         return try JSONValue(parsing: response.body)["content"]?[0]?["text"]?.stringValue
     }
@@ -174,7 +174,7 @@ import Testing
     @Test(arguments: [
         ("capacity 429", 429), ("500", 500), ("502", 502), ("503", 503), ("504", 504), ("529", 529), ("timeout", 0),
     ])
-    func aFailingFirstModelFallsOverToTheNext(scenario: String, status: Int) async throws {
+    func aFailingFirstModelFallsOverToTheNext(scenario: String, status: HTTPStatus) async throws {
         var environment = Self.fallbackMap
         environment["UPSTREAM_TIMEOUT"] = "0.3"
         try await Self.withUpstream(failing: ["zai-org/GLM-4.6"]) {
@@ -202,7 +202,7 @@ import Testing
     }
 
     @Test(arguments: [400, 401, 402, 403, 404])
-    func requestErrorsDoNotFallOver(status: Int) async throws {
+    func requestErrorsDoNotFallOver(status: HTTPStatus) async throws {
         try await Self.withUpstream(failing: ["zai-org/GLM-4.6"]) {
             ScriptedUpstream.chutesError(status, JSONValue("scripted \(status)"))
         } run: { upstream in
@@ -261,7 +261,7 @@ import Testing
             return ScriptedUpstream.completion(["role": "assistant", "content": "ok"])
         } run: { upstream in
             try await withRunningProxy(upstream: upstream, environment: environment) { proxy in
-                var statuses: [Int] = []
+                var statuses: [HTTPStatus] = []
                 for _ in 0..<3 {
                     statuses.append(try await proxy.post("/v1/messages", ChutesBehaviourTests.request("claude-sonnet-4-5")).status)
                 }
