@@ -131,7 +131,7 @@ public struct SSEDecoder: Sendable {
         var value = colon.map { line[($0 + 1)...] } ?? []
         if value.first == UInt8(ascii: " ") { value = value.dropFirst() }
         if name.elementsEqual(Self.dataField) {
-            if hasData { data.append(10) }
+            if hasData { data.append(10) } else { startData() }
             data.append(contentsOf: value)
             hasData = true
             if data.count > maxEventBytes { stopDecoding() }
@@ -139,7 +139,7 @@ public struct SSEDecoder: Sendable {
         }
         switch String(decoding: name, as: UTF8.self) {
         case "data":
-            if hasData { data.append(10) }
+            if hasData { data.append(10) } else { startData() }
             data.append(contentsOf: value)
             hasData = true
         case "event":
@@ -164,10 +164,20 @@ public struct SSEDecoder: Sendable {
 
     private static let dataField = Array("data".utf8)
 
+    /// Empties `data` for a new event. Its storage is reused: by now the last event handed
+    /// out has usually been dropped, so this allocates nothing (an event still held keeps its
+    /// own copy). Storage grown past 64 KiB by a large event is let go instead.
+    private mutating func startData() {
+        if data.capacity > 64 << 10 {
+            data = []
+        } else {
+            data.removeAll(keepingCapacity: true)
+        }
+    }
+
     private mutating func dispatch() -> SSEEvent? {
         defer {
             event = nil
-            data = []
             hasData = false
         }
         guard hasData else { return nil }

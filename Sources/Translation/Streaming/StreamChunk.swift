@@ -1,0 +1,198 @@
+import JSON
+
+/// What the stream translator reads of one OpenAI chat-completions chunk: the members of
+/// `choices[0]` and its `delta` (or `message`), `usage` and `error`.
+///
+/// Two readings give the same value: `init(parsing:)` reads the chunk's bytes directly with
+/// `JSONReader`, building no tree (the relay's path, a few hundred nanoseconds a chunk), and
+/// `init(_:)` reads a parsed `JSONValue` the way the translator always has. Both follow the
+/// tree's rules: a repeated member counts by its last occurrence, `delta` is preferred to
+/// `message` wherever it stands, and a member of the wrong type reads as absent. Tests
+/// compare the two on many shapes.
+public struct StreamChunk: Sendable, Equatable {
+    /// One element of `delta.tool_calls`.
+    public struct ToolCallDelta: Sendable, Equatable {
+        /// `function.arguments` as sent.
+        public enum Arguments: Sendable, Equatable {
+            /// A string: a fragment of the arguments' JSON text, kept as the upstream's bytes.
+            case fragment(JSONString)
+            /// Any other value (some upstreams send the object itself): its compact JSON text.
+            case json(String)
+        }
+
+        /// `index`, when it is a whole number.
+        public var index: Int?
+        /// `id`, when it is a string.
+        public var id: String?
+        /// `function.name`, when it is a string.
+        public var name: String?
+        /// `function.arguments`, when present.
+        public var arguments: Arguments?
+
+        /// A tool-call delta of these parts.
+        public init(index: Int? = nil, id: String? = nil, name: String? = nil, arguments: Arguments? = nil) {
+            self.index = index
+            self.id = id
+            self.name = name
+            self.arguments = arguments
+        }
+    }
+
+    /// `usage`, when it is an object.
+    public var usage: JSONValue?
+    /// `error`, whatever its value (a failing upstream's report).
+    public var error: JSONValue?
+    /// Whether the chunk has a `choices` member at all (an `error` without one is a failure).
+    public var hasChoices = false
+    /// The delta's `content`, `reasoning_content` and `reasoning`, when they are strings.
+    public var content: JSONString?
+    public var reasoningContent: JSONString?
+    public var reasoning: JSONString?
+    /// The delta's `tool_calls`, when it is an array.
+    public var toolCalls: [ToolCallDelta]?
+    /// The choice's `finish_reason`, `stop_reason` (vLLM) and `matched_stop` (sglang), when they are strings.
+    public var finishReason: String?
+    public var stopReason: String?
+    public var matchedStop: String?
+
+    /// A chunk with nothing in it.
+    public init() {}
+
+    /// Reads a parsed chunk.
+    public init(_ chunk: JSONValue) {
+        if let usage = chunk["usage"], usage.objectValue != nil { self.usage = usage }
+        error = chunk["error"]
+        hasChoices = chunk["choices"] != nil
+        guard let choice = chunk["choices"]?[0] else { return }
+        let delta = choice["delta"] ?? choice["message"] ?? [:]
+        content = delta["content"]?.jsonString
+        reasoningContent = delta["reasoning_content"]?.jsonString
+        reasoning = delta["reasoning"]?.jsonString
+        toolCalls = delta["tool_calls"]?.arrayValue?.map { call in
+            let arguments = call["function"]?["arguments"]
+            return ToolCallDelta(
+                index: call["index"]?.intValue,
+                id: call["id"]?.stringValue,
+                name: call["function"]?["name"]?.stringValue,
+                arguments: arguments.map { $0.jsonString.map(Arguments.fragment) ?? .json($0.jsonText) }
+            )
+        }
+        finishReason = choice["finish_reason"]?.stringValue
+        stopReason = choice["stop_reason"]?.stringValue
+        matchedStop = choice["matched_stop"]?.stringValue
+    }
+
+    private typealias Arguments = ToolCallDelta.Arguments
+
+    /// Reads a chunk's JSON text without building a tree; throws where `JSONValue(parsing:)`
+    /// would.
+    public init(parsing bytes: [UInt8]) throws(JSONParseError) {
+        self = try JSONReader.read(bytes) { reader throws(JSONParseError) in
+            var chunk = StreamChunk()
+            try reader.members { reader, name throws(JSONParseError) in
+                if name.isEqual(to: "choices") {
+                    chunk.hasChoices = true
+                    try chunk.readChoices(&reader)
+                } else if name.isEqual(to: "usage") {
+                    // Not `? usage : nil`: a nil literal there would be JSON `null`.
+                    let usage = try reader.value()
+                    chunk.usage = usage.objectValue != nil ? .some(usage) : .none
+                } else if name.isEqual(to: "error") {
+                    chunk.error = try reader.value()
+                }
+            }
+            return chunk
+        }
+    }
+}
+
+extension StreamChunk {
+    /// The members `choices[0]` gives (a later `choices` replaces an earlier one's).
+    private struct Choice {
+        var delta: Delta?
+        var message: Delta?
+        var finishReason: String?
+        var stopReason: String?
+        var matchedStop: String?
+    }
+
+    private struct Delta {
+        var content: JSONString?
+        var reasoningContent: JSONString?
+        var reasoning: JSONString?
+        var toolCalls: [ToolCallDelta]?
+    }
+
+    private mutating func readChoices(_ reader: inout JSONReader) throws(JSONParseError) {
+        var choice = Choice()
+        try reader.elements { reader, position throws(JSONParseError) in
+            guard position == 0 else { return }
+            try reader.members { reader, name throws(JSONParseError) in
+                if name.isEqual(to: "delta") {
+                    choice.delta = try Self.readDelta(&reader)
+                } else if name.isEqual(to: "message") {
+                    choice.message = try Self.readDelta(&reader)
+                } else if name.isEqual(to: "finish_reason") {
+                    choice.finishReason = try reader.string()?.value
+                } else if name.isEqual(to: "stop_reason") {
+                    choice.stopReason = try reader.string()?.value
+                } else if name.isEqual(to: "matched_stop") {
+                    choice.matchedStop = try reader.string()?.value
+                }
+            }
+        }
+        let delta = choice.delta ?? choice.message ?? Delta()
+        content = delta.content
+        reasoningContent = delta.reasoningContent
+        reasoning = delta.reasoning
+        toolCalls = delta.toolCalls
+        finishReason = choice.finishReason
+        stopReason = choice.stopReason
+        matchedStop = choice.matchedStop
+    }
+
+    /// A `delta` or `message` member; one that is not an object reads as an empty delta.
+    private static func readDelta(_ reader: inout JSONReader) throws(JSONParseError) -> Delta {
+        var delta = Delta()
+        try reader.members { reader, name throws(JSONParseError) in
+            if name.isEqual(to: "content") {
+                delta.content = try reader.string()
+            } else if name.isEqual(to: "reasoning_content") {
+                delta.reasoningContent = try reader.string()
+            } else if name.isEqual(to: "reasoning") {
+                delta.reasoning = try reader.string()
+            } else if name.isEqual(to: "tool_calls") {
+                var calls: [ToolCallDelta] = []
+                let isArray = try reader.elements { reader, _ throws(JSONParseError) in
+                    calls.append(try readToolCall(&reader))
+                }
+                delta.toolCalls = isArray ? calls : nil
+            }
+        }
+        return delta
+    }
+
+    /// One tool call; an element that is not an object reads as a call with nothing in it.
+    private static func readToolCall(_ reader: inout JSONReader) throws(JSONParseError) -> ToolCallDelta {
+        var call = ToolCallDelta()
+        try reader.members { reader, name throws(JSONParseError) in
+            if name.isEqual(to: "index") {
+                call.index = try reader.number()?.intValue
+            } else if name.isEqual(to: "id") {
+                call.id = try reader.string()?.value
+            } else if name.isEqual(to: "function") {
+                call.name = nil
+                call.arguments = nil
+                try reader.members { reader, name throws(JSONParseError) in
+                    if name.isEqual(to: "name") {
+                        call.name = try reader.string()?.value
+                    } else if name.isEqual(to: "arguments") {
+                        let arguments = try reader.value()
+                        call.arguments = arguments.jsonString.map(Arguments.fragment) ?? .json(arguments.jsonText)
+                    }
+                }
+            }
+        }
+        return call
+    }
+}
