@@ -94,6 +94,16 @@ public struct SSEDecoder: Sendable {
         let from = max(start, searched)
         let end: Int? = buffer.withUnsafeBufferPointer { bytes in
             var index = from
+            // Eight bytes at a time while none is a line end (a word with one goes to the byte loop).
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let lineFeeds = ones &* 10, returns = ones &* 13
+            while index + 8 <= bytes.count {
+                let word = UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self))
+                let lineFeedBytes = word ^ lineFeeds, returnBytes = word ^ returns
+                let zero = (lineFeedBytes &- ones) & ~lineFeedBytes | (returnBytes &- ones) & ~returnBytes
+                if zero & (ones &* 0x80) != 0 { break }
+                index += 8
+            }
             while index < bytes.count {
                 let byte = bytes[index]
                 if byte == 10 || byte == 13 { return index }

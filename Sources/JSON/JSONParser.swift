@@ -183,6 +183,18 @@ struct JSONParser {
     /// mode (other quotes, raw control characters) the text is decoded instead, so what is
     /// written back is always valid JSON.
     mutating func parseString(quote: UInt8) throws(JSONParseError) -> JSONString {
+        let (start, end, escaped, controls) = try scanString(quote: quote)
+        let raw = source[start..<end]
+        // Lenient escapes (\' ) are not JSON: such a string is decoded, not kept as written.
+        if quote != UInt8(ascii: "\"") || controls || (lenient && escaped && Self.containsEscapedQuote(raw)) {
+            return JSONString(JSONEscapes.unescape(raw, lenient: true))
+        }
+        return JSONString(raw: raw, escaped: escaped)
+    }
+
+    /// Validates a string and moves past it: where its content starts and ends, whether it
+    /// holds escapes, and (lenient mode) raw control characters.
+    mutating func scanString(quote: UInt8) throws(JSONParseError) -> (start: Int, end: Int, escaped: Bool, controls: Bool) {
         position += 1
         let start = position
         var escaped = false
@@ -220,12 +232,7 @@ struct JSONParser {
         }
         let end = position
         position += 1
-        let raw = source[start..<end]
-        // Lenient escapes (\' ) are not JSON: such a string is decoded, not kept as written.
-        if quote != UInt8(ascii: "\"") || controls || (lenient && escaped && Self.containsEscapedQuote(raw)) {
-            return JSONString(JSONEscapes.unescape(raw, lenient: true))
-        }
-        return JSONString(raw: raw, escaped: escaped)
+        return (start, end, escaped, controls)
     }
 
     private static func containsEscapedQuote(_ raw: ArraySlice<UInt8>) -> Bool {

@@ -5,8 +5,9 @@
 /// It runs the strict grammar of `JSONValue(parsing:)` with the same parser, so it accepts and
 /// rejects the same texts, nesting limit included; what the caller does not read is validated
 /// and skipped. Strings come back as `JSONString`s over the input's bytes, not decoded.
-/// Repeated member names are all visited, in order; a caller that wants the tree's reading
-/// (the last one counts) lets later members overwrite earlier ones.
+/// Member names are compared where they stand (`Name`). Repeated names are all visited, in
+/// order; a caller that wants the tree's reading (the last one counts) lets later members
+/// overwrite earlier ones.
 public struct JSONReader {
     /// What the next value is, before it is read.
     public enum ValueKind: Sendable, Equatable {
@@ -19,32 +20,53 @@ public struct JSONReader {
         self.parser = parser
     }
 
+    /// A member's name as it stands in the input: compared without decoding or copying.
+    /// It points into the bytes being read, so it is valid only inside the `members` call
+    /// that hands it over; keep `text` instead.
+    public struct Name {
+        fileprivate let bytes: UnsafeBufferPointer<UInt8>
+        fileprivate let escaped: Bool
+
+        /// Whether the name's decoded text is `text` (byte by byte when it holds no escape).
+        public func isEqual(to text: StaticString) -> Bool {
+            guard !escaped else { return self.text == text.description }
+            guard bytes.count == text.utf8CodeUnitCount else { return false }
+            let literal = text.utf8Start
+            for offset in 0..<bytes.count where bytes[offset] != literal[offset] { return false }
+            return true
+        }
+
+        /// The decoded name.
+        public var text: String {
+            escaped ? JSONEscapes.unescape(Array(bytes)[...]) : String(decoding: bytes, as: UTF8.self)
+        }
+    }
+
     /// Reads `bytes`, which must hold exactly one JSON value: `body` reads what it wants of
     /// it (whatever it leaves is validated and skipped), then only whitespace may follow.
-    public static func read<Output>(
-        _ bytes: [UInt8], maxDepth: Int = 256, _ body: (inout JSONReader) throws(JSONParseError) -> Output
-    ) throws(JSONParseError) -> Output {
-        let outcome: Result<Output, JSONParseError> = bytes.withUnsafeBufferPointer { buffer in
+    /// Results leave `body` through what it captures (a non-generic entry point keeps the
+    /// hot path free of generic metadata look-ups).
+    public static func read(_ bytes: [UInt8], maxDepth: Int = 256, _ body: (inout JSONReader) throws(JSONParseError) -> Void) throws(JSONParseError) {
+        let failure: JSONParseError? = bytes.withUnsafeBufferPointer { buffer in
             var reader = JSONReader(parser: JSONParser(source: bytes, bytes: buffer, maxDepth: maxDepth, lenient: false))
             do throws(JSONParseError) {
-                let output = try reader.readValue(body)
+                try reader.readValue(body)
                 reader.parser.skipWhitespace()
                 guard reader.parser.position == buffer.count else { throw reader.parser.error(.trailingData) }
-                return .success(output)
+                return nil
             } catch {
-                return .failure(error)
+                return error
             }
         }
-        return try outcome.get()
+        if let failure { throw failure }
     }
 
     /// Runs `body` on the next value and skips the value if `body` did not read it.
-    private mutating func readValue<Output>(_ body: (inout JSONReader) throws(JSONParseError) -> Output) throws(JSONParseError) -> Output {
+    private mutating func readValue(_ body: (inout JSONReader) throws(JSONParseError) -> Void) throws(JSONParseError) {
         parser.skipWhitespace()
         let start = parser.position
-        let output = try body(&self)
+        try body(&self)
         if parser.position == start { try skip() }
-        return output
     }
 
     /// The kind of the next value, which stays unread.
@@ -84,7 +106,7 @@ public struct JSONReader {
         switch try kind() {
         case .object: try members { _, _ throws(JSONParseError) in }
         case .array: try elements { _, _ throws(JSONParseError) in }
-        case .string: _ = try parser.parseString(quote: UInt8(ascii: "\""))
+        case .string: _ = try parser.scanString(quote: UInt8(ascii: "\""))
         case .number: try parser.skipNumber()
         case .bool, .null: _ = try parser.parseValue()
         }
@@ -94,7 +116,7 @@ public struct JSONReader {
     /// standing at the member's value, and returns true; a value `body` leaves is skipped.
     /// Returns false, leaving the value unread, if it is not an object.
     @discardableResult
-    public mutating func members(_ body: (inout JSONReader, JSONString) throws(JSONParseError) -> Void) throws(JSONParseError) -> Bool {
+    public mutating func members(_ body: (inout JSONReader, Name) throws(JSONParseError) -> Void) throws(JSONParseError) -> Bool {
         guard try kind() == .object else { return false }
         try parser.enter()
         parser.position += 1
@@ -109,7 +131,8 @@ public struct JSONReader {
             guard parser.position < parser.bytes.count else { throw parser.error(.unexpectedEnd) }
             let quote = parser.bytes[parser.position]
             guard quote == UInt8(ascii: "\"") else { throw parser.error(.unexpectedCharacter(quote)) }
-            let name = try parser.parseString(quote: quote)
+            let (start, end, escaped, _) = try parser.scanString(quote: quote)
+            let name = Name(bytes: UnsafeBufferPointer(rebasing: parser.bytes[start..<end]), escaped: escaped)
             parser.skipWhitespace()
             guard parser.position < parser.bytes.count else { throw parser.error(.unexpectedEnd) }
             guard parser.bytes[parser.position] == UInt8(ascii: ":") else { throw parser.error(.unexpectedCharacter(parser.bytes[parser.position])) }

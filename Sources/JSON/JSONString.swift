@@ -59,21 +59,6 @@ public struct JSONString: Sendable, Hashable, ExpressibleByStringLiteral, Custom
         }
     }
 
-    /// Whether the decoded text is `text`; input without escapes is compared byte by byte,
-    /// without decoding (member names on a hot path).
-    public func isEqual(to text: StaticString) -> Bool {
-        guard case .raw(let bytes, escaped: false) = storage else { return value == text.description }
-        let count = text.utf8CodeUnitCount
-        guard bytes.count == count else { return false }
-        let literal = text.utf8Start
-        var offset = 0
-        for byte in bytes {
-            if byte != literal[offset] { return false }
-            offset += 1
-        }
-        return true
-    }
-
     /// Whether the string is empty (checked without decoding).
     public var isEmpty: Bool {
         switch storage {

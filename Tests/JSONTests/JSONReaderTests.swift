@@ -42,8 +42,8 @@ import Testing
 
     @Test func visitsRepeatedMembersInOrderAndSkipsWhatIsNotRead() throws {
         let text = Array(#"{"a":"first","skip":{"deep":[1,{"x":null}]},"a":2,"b":[10,"y",30]}"#.utf8)
-        let seen = try JSONReader.read(text) { reader throws(JSONParseError) in
-            var seen: [String] = []
+        var seen: [String] = []
+        try JSONReader.read(text) { reader throws(JSONParseError) in
             try reader.members { reader, name throws(JSONParseError) in
                 if name.isEqual(to: "a") {
                     // A value of the wrong kind is left unread (and then skipped).
@@ -54,14 +54,13 @@ import Testing
                     }
                 }
             }
-            return seen
         }
         #expect(seen == ["a=first", "a is not a string", "b[0]=10", "b[2]=30"])
     }
 
     @Test func accessorsOfTheWrongKindLeaveTheValueUnread() throws {
-        let kinds = try JSONReader.read(Array(#"[{"k":1},[2],"s",3,true,null]"#.utf8)) { reader throws(JSONParseError) in
-            var kinds: [JSONReader.ValueKind] = []
+        var kinds: [JSONReader.ValueKind] = []
+        try JSONReader.read(Array(#"[{"k":1},[2],"s",3,true,null]"#.utf8)) { reader throws(JSONParseError) in
             try reader.elements { reader, _ throws(JSONParseError) in
                 let kind = try reader.kind()
                 kinds.append(kind)
@@ -74,17 +73,20 @@ import Testing
                     #expect(try reader.kind() == kind)
                 }
             }
-            return kinds
         }
         #expect(kinds == [.object, .array, .string, .number, .bool, .null])
     }
 
     @Test func namesWithEscapesCompareByTheirText() throws {
-        let names = try JSONReader.read(Array(#"{"con\u0074ent":1,"content":2,"contents":3}"#.utf8)) { reader throws(JSONParseError) in
-            var matches: [Bool] = []
-            try reader.members { _, name throws(JSONParseError) in matches.append(name.isEqual(to: "content")) }
-            return matches
+        var matches: [Bool] = []
+        var texts: [String] = []
+        try JSONReader.read(Array(#"{"con\u0074ent":1,"content":2,"contents":3}"#.utf8)) { reader throws(JSONParseError) in
+            try reader.members { _, name throws(JSONParseError) in
+                matches.append(name.isEqual(to: "content"))
+                texts.append(name.text)
+            }
         }
-        #expect(names == [true, true, false])
+        #expect(matches == [true, true, false])
+        #expect(texts == ["content", "content", "contents"])
     }
 }

@@ -87,8 +87,8 @@ public struct StreamChunk: Sendable, Equatable {
     /// Reads a chunk's JSON text without building a tree; throws where `JSONValue(parsing:)`
     /// would.
     public init(parsing bytes: [UInt8]) throws(JSONParseError) {
-        self = try JSONReader.read(bytes) { reader throws(JSONParseError) in
-            var chunk = StreamChunk()
+        var chunk = StreamChunk()
+        try JSONReader.read(bytes) { reader throws(JSONParseError) in
             try reader.members { reader, name throws(JSONParseError) in
                 if name.isEqual(to: "choices") {
                     chunk.hasChoices = true
@@ -101,8 +101,8 @@ public struct StreamChunk: Sendable, Equatable {
                     chunk.error = try reader.value()
                 }
             }
-            return chunk
         }
+        self = chunk
     }
 }
 

@@ -64,6 +64,20 @@ public struct StreamTranslator: Sendable {
         /// valid object (arguments may stop anywhere, or go wrong, mid-stream).
         var scanner = JSONPrefixScanner()
         var scannedCount = 0
+
+        /// Everything received so far was sent.
+        var isCaughtUp: Bool { sentCount == arguments.utf8.count }
+
+        /// Appends a fragment of a call that is caught up and scans it; true when all of it is
+        /// safe to send (and is then counted as sent).
+        mutating func appendLive(_ fragment: String) -> Bool {
+            arguments += fragment
+            scanner.feed(fragment.utf8)
+            scannedCount = arguments.utf8.count
+            guard scanner.safeCount == scannedCount else { return false }
+            sentCount = scannedCount
+            return true
+        }
     }
 
     private var context: Context
@@ -339,20 +353,16 @@ public struct StreamTranslator: Sendable {
         if let id = call.id, !id.isEmpty { toolCalls[index]!.id = id }
         if let name = call.name, !name.isEmpty { toolCalls[index]!.name = name }
         if case .fragment(let fragment)? = call.arguments, !fragment.isEmpty, liveToolIndex == index, openBlock == .tool(upstreamIndex: index),
-            var live = toolCalls[index], live.sentCount == live.arguments.utf8.count
+            toolCalls[index]?.isCaughtUp == true
         {
             // The call streams already and everything before was sent: the fragment still goes
             // through the scanner (a second object or a stray byte must not reach the client),
             // and when all of it is safe it goes out as the upstream wrote it. Otherwise
-            // `flushLiveArguments` below sends its safe part.
-            live.arguments += fragment.value
-            live.scanner.feed(fragment.value.utf8)
-            live.scannedCount = live.arguments.utf8.count
-            if live.scanner.safeCount == live.scannedCount {
-                live.sentCount = live.scannedCount
+            // `flushLiveArguments` below sends its safe part. (Changed in place in the
+            // dictionary: a copy would copy the arguments so far on every fragment.)
+            if toolCalls[index, default: PendingToolCall()].appendLive(fragment.value) {
                 events.append(AnthropicStreamEvent(blockDelta: .inputJSON, index: blockIndex, text: fragment))
             }
-            toolCalls[index] = live
         } else if let arguments = call.arguments {
             // Most upstreams send a string; some send the object itself.
             switch arguments {
