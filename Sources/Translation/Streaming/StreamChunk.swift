@@ -107,69 +107,64 @@ public struct StreamChunk: Sendable, Equatable {
 }
 
 extension StreamChunk {
-    /// The members `choices[0]` gives (a later `choices` replaces an earlier one's).
-    private struct Choice {
-        var delta: Delta?
-        var message: Delta?
-        var finishReason: String?
-        var stopReason: String?
-        var matchedStop: String?
-    }
-
-    private struct Delta {
-        var content: JSONString?
-        var reasoningContent: JSONString?
-        var reasoning: JSONString?
-        var toolCalls: [ToolCallDelta]?
-    }
-
+    /// Reads `choices`, replacing what an earlier `choices` gave. The delta's members are read
+    /// straight into the chunk: `delta` replaces whatever came before it, and `message` is
+    /// read only while no `delta` was seen, so `delta` wins wherever it stands.
     private mutating func readChoices(_ reader: inout JSONReader) throws(JSONParseError) {
-        var choice = Choice()
+        clearChoice()
+        var sawDelta = false
         try reader.elements { reader, position throws(JSONParseError) in
             guard position == 0 else { return }
             try reader.members { reader, name throws(JSONParseError) in
                 if name.isEqual(to: "delta") {
-                    choice.delta = try Self.readDelta(&reader)
+                    sawDelta = true
+                    try readDelta(&reader)
                 } else if name.isEqual(to: "message") {
-                    choice.message = try Self.readDelta(&reader)
+                    if !sawDelta { try readDelta(&reader) }
                 } else if name.isEqual(to: "finish_reason") {
-                    choice.finishReason = try reader.string()?.value
+                    finishReason = try reader.string()?.value
                 } else if name.isEqual(to: "stop_reason") {
-                    choice.stopReason = try reader.string()?.value
+                    stopReason = try reader.string()?.value
                 } else if name.isEqual(to: "matched_stop") {
-                    choice.matchedStop = try reader.string()?.value
+                    matchedStop = try reader.string()?.value
                 }
             }
         }
-        let delta = choice.delta ?? choice.message ?? Delta()
-        content = delta.content
-        reasoningContent = delta.reasoningContent
-        reasoning = delta.reasoning
-        toolCalls = delta.toolCalls
-        finishReason = choice.finishReason
-        stopReason = choice.stopReason
-        matchedStop = choice.matchedStop
     }
 
-    /// A `delta` or `message` member; one that is not an object reads as an empty delta.
-    private static func readDelta(_ reader: inout JSONReader) throws(JSONParseError) -> Delta {
-        var delta = Delta()
+    private mutating func clearChoice() {
+        clearDelta()
+        finishReason = nil
+        stopReason = nil
+        matchedStop = nil
+    }
+
+    private mutating func clearDelta() {
+        content = nil
+        reasoningContent = nil
+        reasoning = nil
+        toolCalls = nil
+    }
+
+    /// A `delta` or `message` member, replacing an earlier one's; one that is not an object
+    /// reads as an empty delta.
+    private mutating func readDelta(_ reader: inout JSONReader) throws(JSONParseError) {
+        clearDelta()
         try reader.members { reader, name throws(JSONParseError) in
             if name.isEqual(to: "content") {
-                delta.content = try reader.string()
+                content = try reader.string()
             } else if name.isEqual(to: "reasoning_content") {
-                delta.reasoningContent = try reader.string()
+                reasoningContent = try reader.string()
             } else if name.isEqual(to: "reasoning") {
-                delta.reasoning = try reader.string()
+                reasoning = try reader.string()
             } else if name.isEqual(to: "tool_calls") {
                 var calls: [ToolCallDelta] = []
                 let isArray = try reader.elements { reader, _ throws(JSONParseError) in
-                    calls.append(try readToolCall(&reader))
+                    calls.append(try Self.readToolCall(&reader))
                 }
-                delta.toolCalls = isArray ? calls : nil
+                toolCalls = isArray ? calls : nil
             }
         }
-        return delta
     }
 
     /// One tool call; an element that is not an object reads as a call with nothing in it.
