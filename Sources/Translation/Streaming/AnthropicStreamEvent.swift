@@ -93,7 +93,7 @@ public struct AnthropicStreamEvent: Sendable, Equatable {
             output += DeltaKind.eventPrefix
             Self.appendDecimal(index, to: &output)
             output += kind.deltaPrefix
-            JSONValue.string(text).write(into: &output)
+            text.write(into: &output)
             output += "}}\n\n".utf8
         }
     }

@@ -87,22 +87,23 @@ public struct StreamChunk: Sendable, Equatable {
     /// Reads a chunk's JSON text without building a tree; throws where `JSONValue(parsing:)`
     /// would.
     public init(parsing bytes: [UInt8]) throws(JSONParseError) {
-        var chunk = StreamChunk()
+        // Filled in place (not built aside and copied in): the value is large, and copies
+        // showed in the profile.
+        self.init()
         try JSONReader.read(bytes) { reader throws(JSONParseError) in
             try reader.members { reader, name throws(JSONParseError) in
                 if name.isEqual(to: "choices") {
-                    chunk.hasChoices = true
-                    try chunk.readChoices(&reader)
+                    hasChoices = true
+                    try readChoices(&reader)
                 } else if name.isEqual(to: "usage") {
                     // Not `? usage : nil`: a nil literal there would be JSON `null`.
-                    let usage = try reader.value()
-                    chunk.usage = usage.objectValue != nil ? .some(usage) : .none
+                    let value = try reader.value()
+                    usage = value.objectValue != nil ? .some(value) : .none
                 } else if name.isEqual(to: "error") {
-                    chunk.error = try reader.value()
+                    error = try reader.value()
                 }
             }
         }
-        self = chunk
     }
 }
 
