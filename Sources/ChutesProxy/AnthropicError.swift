@@ -6,36 +6,38 @@ import JSON
 /// through here, before or during a stream.
 public struct AnthropicError: Error, Sendable, Equatable {
     /// The HTTP status Anthropic would answer with.
-    public var status: Int
+    public var status: HTTPStatus
     /// Anthropic's error type, e.g. "invalid_request_error".
     public var type: String
     /// What went wrong, for a person.
     public var message: String
 
     /// An error of Anthropic's `type` (`invalid_request_error`, `overloaded_error`, ...).
-    public init(status: Int, type: String, message: String) {
+    public init(status: HTTPStatus, type: String, message: String) {
         self.status = status
         self.type = type
         self.message = message
     }
 
     /// The error for an HTTP status, with Anthropic's type for it.
-    public init(status: Int, message: String) {
+    public init(status: HTTPStatus, message: String) {
         self.init(status: status, type: Self.type(forStatus: status), message: message)
     }
 
     /// Anthropic's error type for a status.
-    public static func type(forStatus status: Int) -> String {
+    public static func type(forStatus status: HTTPStatus) -> String {
         switch status {
-        case 400, 405, 408, 415, 422, 431, 501, 505: "invalid_request_error"
-        case 401: "authentication_error"
-        case 402: "billing_error"
-        case 504: "timeout_error"
-        case 403: "permission_error"
-        case 404: "not_found_error"
-        case 413: "request_too_large"
-        case 429: "rate_limit_error"
-        case 503, 529: "overloaded_error"
+        case .badRequest, .methodNotAllowed, .requestTimeout, .unsupportedMediaType, .unprocessableContent, .requestHeaderFieldsTooLarge,
+            .notImplemented, .httpVersionNotSupported:
+            "invalid_request_error"
+        case .unauthorized: "authentication_error"
+        case .paymentRequired: "billing_error"
+        case .gatewayTimeout: "timeout_error"
+        case .forbidden: "permission_error"
+        case .notFound: "not_found_error"
+        case .contentTooLarge: "request_too_large"
+        case .tooManyRequests: "rate_limit_error"
+        case .serviceUnavailable, .overloaded: "overloaded_error"
         default: "api_error"
         }
     }

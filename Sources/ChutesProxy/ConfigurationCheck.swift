@@ -45,7 +45,7 @@ public enum ConfigurationCheck {
         let url = base.appending("/v1/models")
         let secrets = key.map { [$0] } ?? []
         let body: [UInt8]
-        let status: Int
+        let status: HTTPStatus
         do {
             let response = try await client.execute(HTTPClientRequest(method: .get, url: url, headers: headers))
             status = response.status
@@ -54,7 +54,7 @@ public enum ConfigurationCheck {
             report.problems.append("GET \(url) failed: \(UpstreamErrors.fromClientError(error).message)")
             return report
         }
-        guard status == 200 else {
+        guard status == .ok else {
             report.problems.append("GET \(url) answered \(status): \(UpstreamErrors.message(in: body, secrets: secrets))")
             return report
         }
@@ -109,7 +109,7 @@ public enum HealthProbe {
             let client = try HTTPClient(configuration: clientConfiguration)
             let response = try await client.execute(HTTPClientRequest(method: .get, url: url, headers: ["Connection": "close"]))
             _ = try? await response.body.collect(upTo: 1 << 16)
-            return response.status == 200 ? nil : "GET \(url) answered \(response.status)"
+            return response.status == .ok ? nil : "GET \(url) answered \(response.status)"
         } catch {
             return "GET \(url) failed: \(error)"
         }

@@ -25,13 +25,13 @@ struct MessagesHandler: Sendable {
             do {
                 body = try JSONValue(parsing: request.body)
             } catch {
-                throw AnthropicError(status: 400, message: "the request body is not valid JSON: \(error)")
+                throw AnthropicError(status: .badRequest, message: "the request body is not valid JSON: \(error)")
             }
             guard body["messages"]?.arrayValue != nil else {
-                throw AnthropicError(status: 400, message: "messages: Field required")
+                throw AnthropicError(status: .badRequest, message: "messages: Field required")
             }
             let count: JSONValue = ["input_tokens": JSONValue(TokenEstimator.estimate(request: body))]
-            return HTTPResponse(status: 200, contentType: "application/json", body: count.serialized())
+            return HTTPResponse(status: .ok, contentType: "application/json", body: count.serialized())
         } catch {
             return error.response
         }
@@ -80,13 +80,13 @@ struct MessagesHandler: Sendable {
         let upstreamBody = try await Upstream.collect(answer.response, limit: Self.maxAnswerBytes)
         guard let parsed = try? JSONValue(parsing: upstreamBody) else {
             let said = UpstreamErrors.scrub(String(decoding: upstreamBody.prefix(200), as: UTF8.self), secrets: [answer.key])
-            throw AnthropicError(status: 502, message: "the upstream's answer is not JSON: \(said)")
+            throw AnthropicError(status: .badGateway, message: "the upstream's answer is not JSON: \(said)")
         }
         if parsed["choices"]?[0] == nil {
             // A 200 carrying an error (or nothing) is a failure, never an empty answer.
             if let error = parsed["error"] ?? parsed["detail"] { throw UpstreamErrors.reportedFailure(error, bareLine: false) }
             let said = UpstreamErrors.scrub(String(decoding: upstreamBody.prefix(200), as: UTF8.self), secrets: [answer.key])
-            throw AnthropicError(status: 502, message: "the upstream's answer has no choices: \(said)")
+            throw AnthropicError(status: .badGateway, message: "the upstream's answer has no choices: \(said)")
         }
         let message = ResponseTranslator.translate(
             parsed, context: context, messageID: MessageID.make(), textToolCalls: textToolCallParser(for: context),
@@ -96,7 +96,7 @@ struct MessagesHandler: Sendable {
         facts.inputTokens = message["usage"]?["input_tokens"]?.intValue
         facts.outputTokens = message["usage"]?["output_tokens"]?.intValue
         log(facts, started: started, outcome: "ok")
-        var response = HTTPResponse(status: 200, contentType: "application/json", body: message.serialized())
+        var response = HTTPResponse(status: .ok, contentType: "application/json", body: message.serialized())
         response.headers.add(name: Self.upstreamModelHeader, value: answer.prepared.model.escapedForLog)
         return response
     }
@@ -132,7 +132,7 @@ struct MessagesHandler: Sendable {
         let pingInterval = configuration.pingInterval
         let headers: HTTPHeaders = ["Content-Type": "text/event-stream", "Cache-Control": "no-cache", Self.upstreamModelHeader: context.upstreamModel.escapedForLog]
         return HTTPResponse(
-            status: 200, headers: headers,
+            status: .ok, headers: headers,
             body: .stream { writer in
                 let output = SerialStreamWriter(writer)
                 var relay = StreamRelay(translator: translator)
@@ -162,9 +162,9 @@ struct MessagesHandler: Sendable {
                     } catch let error as HTTPClientError {
                         let mapped: AnthropicError =
                             switch error {
-                            case .timedOut: AnthropicError(status: 529, message: "the upstream went silent mid-stream")
+                            case .timedOut: AnthropicError(status: .overloaded, message: "the upstream went silent mid-stream")
                             case .cancelled: throw CancellationError()
-                            default: AnthropicError(status: 500, message: "the upstream stream failed: \(error)")
+                            default: AnthropicError(status: .internalServerError, message: "the upstream stream failed: \(error)")
                             }
                         try await output.write(relay.fail(mapped), final: true)
                     }

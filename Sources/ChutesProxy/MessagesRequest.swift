@@ -26,15 +26,15 @@ struct MessagesRequest: Sendable {
         do {
             body = try JSONValue(parsing: request.body)
         } catch {
-            throw AnthropicError(status: 400, message: "the request body is not valid JSON: \(error)")
+            throw AnthropicError(status: .badRequest, message: "the request body is not valid JSON: \(error)")
         }
-        guard body.objectValue != nil else { throw AnthropicError(status: 400, message: "body: Input should be a JSON object") }
-        guard let modelValue = body["model"] else { throw AnthropicError(status: 400, message: "model: Field required") }
+        guard body.objectValue != nil else { throw AnthropicError(status: .badRequest, message: "body: Input should be a JSON object") }
+        guard let modelValue = body["model"] else { throw AnthropicError(status: .badRequest, message: "model: Field required") }
         guard let requested = modelValue.stringValue, !requested.isEmpty else {
-            throw AnthropicError(status: 400, message: "model: Input should be a non-empty string")
+            throw AnthropicError(status: .badRequest, message: "model: Input should be a non-empty string")
         }
         guard let key = key(request.headers) else {
-            throw AnthropicError(status: 401, message: "no API key: send x-api-key or Authorization: Bearer, or set CHUTES_API_KEY on the proxy")
+            throw AnthropicError(status: .unauthorized, message: "no API key: send x-api-key or Authorization: Bearer, or set CHUTES_API_KEY on the proxy")
         }
         let enableThinkingHeader = request.headers["X-Enable-Thinking"]?.lowercased() == "true"
         return MessagesRequest(

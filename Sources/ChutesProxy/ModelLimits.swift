@@ -17,7 +17,7 @@ enum ModelLimits {
         if !hasImages && bodyBytes + margin(forPrompt: bodyBytes) + maxTokens <= window { return maxTokens }
         let prompt = estimatePrompt()
         if isClearlyTooLong(prompt: prompt, window: window) {
-            throw AnthropicError(status: 400, type: "invalid_request_error", message: "prompt is too long: \(prompt) tokens > \(window) maximum")
+            throw AnthropicError(status: .badRequest, type: "invalid_request_error", message: "prompt is too long: \(prompt) tokens > \(window) maximum")
         }
         let room = window - prompt - margin(forPrompt: prompt)
         return min(maxTokens, max(room, min(floor, maxTokens)))

@@ -14,7 +14,7 @@ struct ModelsHandler: Sendable {
                 "first_id": models.first?["id"] ?? nil,
                 "last_id": models.last?["id"] ?? nil,
             ]
-            return HTTPResponse(status: 200, contentType: "application/json", body: page.serialized())
+            return HTTPResponse(status: .ok, contentType: "application/json", body: page.serialized())
         } catch {
             return error.response
         }
@@ -27,9 +27,9 @@ struct ModelsHandler: Sendable {
                 let model = models.first(where: { $0["id"]?.stringValue == id })
                     ?? models.first(where: { $0["id"]?.stringValue?.lowercased() == id.lowercased() })
             else {
-                throw AnthropicError(status: 404, message: "model: \(id) is not offered by the upstream")
+                throw AnthropicError(status: .notFound, message: "model: \(id) is not offered by the upstream")
             }
-            return HTTPResponse(status: 200, contentType: "application/json", body: model.serialized())
+            return HTTPResponse(status: .ok, contentType: "application/json", body: model.serialized())
         } catch {
             return error.response
         }
@@ -44,11 +44,11 @@ struct ModelsHandler: Sendable {
             throw error.error
         }
         let body = try await Upstream.collect(response, limit: 16 << 20)
-        guard response.status == 200 else {
+        guard response.status == .ok else {
             throw UpstreamErrors.fromResponse(status: response.status, body: body, estimatedPromptTokens: 0, secrets: key.map { [$0] } ?? [])
         }
         guard let list = (try? JSONValue(parsing: body))?["data"]?.arrayValue else {
-            throw AnthropicError(status: 502, message: "the upstream's model list is not in OpenAI's shape")
+            throw AnthropicError(status: .badGateway, message: "the upstream's model list is not in OpenAI's shape")
         }
         return list.compactMap { entry in
             guard let id = entry["id"]?.stringValue else { return nil }

@@ -1,4 +1,5 @@
 import CoreMetrics
+import HTTP1
 import Locking
 import Prometheus
 
@@ -68,7 +69,7 @@ public final class ProxyMetrics: Sendable {
 
     /// A request is done: counts it by endpoint, status and model, and records its latencies
     /// and tokens.
-    func requestFinished(_ fields: RequestRecord.Fields, endpoint: String, status: Int, duration: Duration) {
+    func requestFinished(_ fields: RequestRecord.Fields, endpoint: String, status: HTTPStatus, duration: Duration) {
         guard registry != nil else { return }
         let model = Self.label(fields.upstreamModel ?? fields.requestedModel)
         let (requests, timer, modelSeries) = series.withLock { series in
@@ -77,7 +78,7 @@ public final class ProxyMetrics: Sendable {
             let requests =
                 series.requests[key]
                 ?? {
-                    let counter = CoreMetrics.Counter(label: "chutes_proxy_requests_total", dimensions: [("endpoint", endpoint), ("status", String(status)), ("model", model)], factory: factory)
+                    let counter = CoreMetrics.Counter(label: "chutes_proxy_requests_total", dimensions: [("endpoint", endpoint), ("status", status.description), ("model", model)], factory: factory)
                     series.requests[key] = counter
                     return counter
                 }()

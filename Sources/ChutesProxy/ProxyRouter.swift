@@ -51,7 +51,7 @@ struct ProxyRouter: HTTPResponder {
         return response
     }
 
-    private func finished(_ record: RequestRecord, request: HTTPRequest, status: Int) {
+    private func finished(_ record: RequestRecord, request: HTTPRequest, status: HTTPStatus) {
         let duration = ContinuousClock.now - record.started
         accessLog.write(record, request: request, status: status, duration: duration)
         metrics.requestFinished(record.snapshot, endpoint: Self.endpoint(request.path), status: status, duration: duration)
@@ -71,17 +71,17 @@ struct ProxyRouter: HTTPResponder {
 
     private func metricsResponse() -> HTTPResponse {
         guard metrics.registry != nil else {
-            return AnthropicError(status: 404, message: "metrics are off (METRICS_ENABLED=0)").response
+            return AnthropicError(status: .notFound, message: "metrics are off (METRICS_ENABLED=0)").response
         }
         let counts = connectionCounts()
         let body = metrics.exposition(activeConnections: counts.served, upstreamConnections: counts.upstream)
-        return HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: body)
+        return HTTPResponse(status: .ok, contentType: "text/plain; version=0.0.4; charset=utf-8", body: body)
     }
 
     private func route(_ request: HTTPRequest) async -> HTTPResponse {
         let path = request.path.hasSuffix("/") && request.path.count > 1 ? String(request.path.dropLast()) : request.path
         if !inboundKeys.isEmpty, !Self.openPaths.contains(path) || (path == "/metrics" && metricsRequireKey), !inboundKeys.accept(request.headers) {
-            return AnthropicError(status: 401, message: "invalid proxy key: send one of the proxy's keys (PROXY_API_KEYS) as x-api-key or Authorization: Bearer").response
+            return AnthropicError(status: .unauthorized, message: "invalid proxy key: send one of the proxy's keys (PROXY_API_KEYS) as x-api-key or Authorization: Bearer").response
         }
         if let route = custom.first(where: { $0.method == request.method && $0.path == path }) {
             return await route.handler(request)
@@ -89,13 +89,13 @@ struct ProxyRouter: HTTPResponder {
         switch (request.method, path) {
         case (.get, "/"), (.get, "/health"), (.head, "/"), (.head, "/health"):
             // Alive until the process exits, draining or not (a liveness probe).
-            return HTTPResponse(status: 200, contentType: "application/json", body: Self.healthBody)
+            return HTTPResponse(status: .ok, contentType: "application/json", body: Self.healthBody)
         case (.get, "/ready"), (.head, "/ready"):
             // Readiness: 503 from the moment draining starts, so load balancers stop sending.
             guard !lifecycle.isDraining else {
-                return AnthropicError(status: 503, message: "draining: the proxy is shutting down").response
+                return AnthropicError(status: .serviceUnavailable, message: "draining: the proxy is shutting down").response
             }
-            return HTTPResponse(status: 200, contentType: "application/json", body: Self.readyBody)
+            return HTTPResponse(status: .ok, contentType: "application/json", body: Self.readyBody)
         case (.get, "/metrics"):
             return metricsResponse()
         case (.post, "/v1/messages"):
@@ -107,9 +107,9 @@ struct ProxyRouter: HTTPResponder {
         case (.get, _) where path.hasPrefix("/v1/models/"):
             return await models.one(request, id: String(path.dropFirst("/v1/models/".count)))
         case (_, "/v1/messages"), (_, "/v1/messages/count_tokens"), (_, "/v1/models"):
-            return AnthropicError(status: 405, message: "\(request.method) is not allowed on \(path)").response
+            return AnthropicError(status: .methodNotAllowed, message: "\(request.method) is not allowed on \(path)").response
         default:
-            return AnthropicError(status: 404, message: "no route for \(request.method) \(request.path)").response
+            return AnthropicError(status: .notFound, message: "no route for \(request.method) \(request.path)").response
         }
     }
 

@@ -79,7 +79,7 @@ public final class ProxyServer: Sendable {
 /// (query string aside) go to `handler` instead of the proxy's own routes.
 ///
 ///     let hello = ProxyRoute(method: .get, path: "/hello") { _ in
-///         HTTPResponse(status: 200, contentType: "text/plain", body: Array("hi\n".utf8))
+///         HTTPResponse(status: .ok, contentType: "text/plain", body: Array("hi\n".utf8))
 ///     }
 ///     let proxy = try ProxyServer(configuration: configuration, routes: [hello])
 public struct ProxyRoute: Sendable {

@@ -1,3 +1,5 @@
+import HTTP1
+
 /// What one `POST /v1/messages` did, gathered as it goes, for its log line: the model asked
 /// for and the one that served, the route, every attempt and the outcome.
 struct RequestFacts: Sendable {
@@ -8,7 +10,7 @@ struct RequestFacts: Sendable {
     /// The model (or pool) sent upstream last.
     var upstreamModel: String?
     /// The upstream's status for the last attempt (or the proxy's for a request refused first).
-    var status: Int?
+    var status: HTTPStatus?
     var inputTokens: Int?
     var outputTokens: Int?
     /// Chutes' `x-chutes-invocationid` of the last attempt.
@@ -38,7 +40,7 @@ struct RequestFacts: Sendable {
         // Model names are the client's: escaped, so a line break cannot forge a log line.
         var line = "POST /v1/messages model \(requestedModel.escapedForLog) -> \((upstreamModel ?? "-").escapedForLog) stream=\(stream)"
         if let route { line += " route=\(route)" }
-        line += " upstream \(status.map(String.init) ?? "-") \(milliseconds) ms"
+        line += " upstream \(status?.description ?? "-") \(milliseconds) ms"
         if inputTokens != nil || outputTokens != nil { line += " tokens in \(inputTokens ?? 0) out \(outputTokens ?? 0)" }
         if attempts.count > 1 || attempts.contains(where: { $0.contains("skipped") }) { line += " tries [\(attempts.joined(separator: "; ").escapedForLog)]" }
         if let invocationID { line += " invocation \(invocationID.escapedForLog)" }

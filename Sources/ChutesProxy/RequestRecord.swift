@@ -1,3 +1,4 @@
+import HTTP1
 import JSON
 import Locking
 
@@ -17,7 +18,7 @@ final class RequestRecord: Sendable {
         /// The name of the `ROUTES` entry that matched (nil: `MODEL_MAP` or the name as asked).
         var route: String?
         /// The status of the upstream's last answer.
-        var upstreamStatus: Int?
+        var upstreamStatus: HTTPStatus?
         /// From the start of the request to the upstream's response head.
         var upstreamLatency: Duration?
         /// From the start of the request to the first byte of the upstream's body (streams:
@@ -50,7 +51,7 @@ final class RequestRecord: Sendable {
     var snapshot: Fields { fields.withLock { $0 } }
 
     /// Notes the upstream's response head: its status and how long it took.
-    func noteUpstreamResponse(status: Int) {
+    func noteUpstreamResponse(status: HTTPStatus) {
         let elapsed = ContinuousClock.now - started
         update {
             $0.upstreamStatus = status

@@ -60,7 +60,7 @@ struct Upstream: Sendable {
             do {
                 try await retryState.waitForCoolDown()
             } catch {
-                throw UpstreamFailure(error: AnthropicError(status: 499, type: "api_error", message: "the client went away"))
+                throw UpstreamFailure(error: AnthropicError(status: .clientClosedRequest, type: "api_error", message: "the client went away"))
             }
             let response: HTTPClientResponse
             do {
@@ -69,10 +69,10 @@ struct Upstream: Sendable {
                 throw UpstreamFailure(error: UpstreamErrors.fromClientError(error))
             }
             RequestRecord.current?.noteUpstreamResponse(status: response.status)
-            guard response.status == 429 else { return response }
+            guard response.status == .tooManyRequests else { return response }
             let errorBody = (try? await Self.collect(response, limit: 64 << 10)) ?? []
-            let error = UpstreamErrors.fromResponse(status: 429, body: errorBody, estimatedPromptTokens: 0, secrets: key.map { [$0] } ?? [])
-            guard error.status == 429, configuration.backoffOn429, attempt < configuration.maxRetriesOn429 else {
+            let error = UpstreamErrors.fromResponse(status: .tooManyRequests, body: errorBody, estimatedPromptTokens: 0, secrets: key.map { [$0] } ?? [])
+            guard error.status == .tooManyRequests, configuration.backoffOn429, attempt < configuration.maxRetriesOn429 else {
                 throw UpstreamFailure(error: error, retryAfter: response.headers["Retry-After"], invocationID: response.headers["x-chutes-invocationid"])
             }
             metrics.retryingOn429()
@@ -96,7 +96,7 @@ struct Upstream: Sendable {
         if let key { headers.add(name: "Authorization", value: "Bearer \(key)") }
         let response = try await client.execute(HTTPClientRequest(method: .get, url: url, headers: headers))
         let body = try await response.body.collect(upTo: 16 << 20)
-        guard response.status == 200 else { throw AnthropicError(status: response.status, message: "model list unavailable") }
+        guard response.status == .ok else { throw AnthropicError(status: response.status, message: "model list unavailable") }
         return try JSONValue(parsing: body)["data"]?.arrayValue?.compactMap(ModelInfo.init(listEntry:)) ?? []
     }
 }

@@ -71,7 +71,10 @@ struct UpstreamCaller: Sendable {
     /// (400 and context length, 401, 402, 403, 404, 413), rate limits (429) and a client
     /// that went away (499) would fail the same way anywhere.
     static func fallsOver(_ error: AnthropicError) -> Bool {
-        [500, 502, 503, 504, 529].contains(error.status)
+        switch error.status {
+        case .internalServerError, .badGateway, .serviceUnavailable, .gatewayTimeout, .overloaded: true
+        default: false
+        }
     }
 
     /// One model (or Chutes pool): resolved against the model list, prepared, sent.
@@ -79,7 +82,7 @@ struct UpstreamCaller: Sendable {
         let resolved = await upstream.catalog.resolve(model, correctCase: configuration.autoFixModelCase)
         var prepared = try prepare(request, model: resolved.name, info: resolved.info)
         var response = try await upstream.send(method: .post, path: "/v1/chat/completions", body: prepared.body, key: request.key)
-        if response.status == 404 && configuration.autoFixModelCase {
+        if response.status == .notFound && configuration.autoFixModelCase {
             let refreshed = await upstream.catalog.resolve(model, correctCase: true, refresh: true)
             if refreshed.name != prepared.model {
                 response.body.discard()
@@ -88,7 +91,7 @@ struct UpstreamCaller: Sendable {
             }
         }
         let invocationID = response.headers["x-chutes-invocationid"]
-        guard response.status == 200 else {
+        guard response.status == .ok else {
             let errorBody = (try? await Upstream.collect(response, limit: 64 << 10)) ?? []
             let error = UpstreamErrors.fromResponse(status: response.status, body: errorBody, estimatedPromptTokens: prepared.context.estimatedInputTokens, secrets: [request.key])
             throw UpstreamFailure(error: error, retryAfter: response.headers["Retry-After"], invocationID: invocationID)

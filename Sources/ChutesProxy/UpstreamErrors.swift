@@ -5,20 +5,19 @@ import JSON
 enum UpstreamErrors {
     /// An upstream answer other than 200: same meaning, Anthropic's status and type, and the
     /// upstream's own words (truncated, with the API key scrubbed).
-    static func fromResponse(status: Int, body: [UInt8], estimatedPromptTokens: Int, secrets: [String]) -> AnthropicError {
+    static func fromResponse(status: HTTPStatus, body: [UInt8], estimatedPromptTokens: Int, secrets: [String]) -> AnthropicError {
         let said = message(in: body, secrets: secrets)
         if let tooLong = contextLengthError(said, status: status, estimatedPromptTokens: estimatedPromptTokens) { return tooLong }
         // Chutes says 429 when a model has no free instance: an overload, which Claude Code
         // waits out as such, not the user's own rate limit.
-        if status == 429 && isCapacity(said) { return AnthropicError(status: 529, message: "upstream answered 429: \(said)") }
-        let mapped: Int
+        if status == .tooManyRequests && isCapacity(said) { return AnthropicError(status: .overloaded, message: "upstream answered 429: \(said)") }
+        let mapped: HTTPStatus
         switch status {
-        case 400, 422: mapped = 400
-        case 401, 402, 403, 404, 413, 429: mapped = status
-        case 503, 529: mapped = 529
-        case 502, 504: mapped = status
-        case 500..<600: mapped = 500
-        default: mapped = status >= 400 && status < 500 ? 400 : 500
+        case .badRequest, .unprocessableContent: mapped = .badRequest
+        case .unauthorized, .paymentRequired, .forbidden, .notFound, .contentTooLarge, .tooManyRequests: mapped = status
+        case .serviceUnavailable, .overloaded: mapped = .overloaded
+        case .badGateway, .gatewayTimeout: mapped = status
+        default: mapped = status.isClientError ? .badRequest : .internalServerError
         }
         return AnthropicError(status: mapped, message: "upstream answered \(status): \(said)")
     }
@@ -27,11 +26,11 @@ enum UpstreamErrors {
     static func fromClientError(_ error: HTTPClientError) -> AnthropicError {
         switch error {
         case .timedOut(let what):
-            AnthropicError(status: 504, message: "the upstream did not answer in time (\(what))")
+            AnthropicError(status: .gatewayTimeout, message: "the upstream did not answer in time (\(what))")
         case .cancelled:
-            AnthropicError(status: 499, type: "api_error", message: "the client went away")
+            AnthropicError(status: .clientClosedRequest, type: "api_error", message: "the client went away")
         default:
-            AnthropicError(status: 502, message: "cannot reach the upstream: \(error)")
+            AnthropicError(status: .badGateway, message: "cannot reach the upstream: \(error)")
         }
     }
 
@@ -40,9 +39,9 @@ enum UpstreamErrors {
     /// crashes and capacity are `overloaded_error` (529); anything else is `api_error` (500).
     static func reportedFailure(_ error: JSONValue, bareLine: Bool) -> AnthropicError {
         let said = error["message"]?.stringValue ?? error["detail"]?.stringValue ?? error.stringValue ?? error.jsonText
-        let code = error["code"]?.intValue ?? error["status"]?.intValue
-        let overloaded = bareLine || code == 503 || code == 529 || isCapacity(said) || isEngineFailure(said)
-        return AnthropicError(status: overloaded ? 529 : 500, message: "upstream error: \(truncated(said))")
+        let code = (error["code"]?.intValue ?? error["status"]?.intValue).map(HTTPStatus.init(rawValue:))
+        let overloaded = bareLine || code == .serviceUnavailable || code == .overloaded || isCapacity(said) || isEngineFailure(said)
+        return AnthropicError(status: overloaded ? .overloaded : .internalServerError, message: "upstream error: \(truncated(said))")
     }
 
     /// Chutes' words for "no free instance of this model": `Infrastructure is at maximum
@@ -98,8 +97,8 @@ enum UpstreamErrors {
 
     /// OpenAI's `context_length_exceeded` and vLLM/sglang's wordings become Anthropic's
     /// "prompt is too long: N tokens > M maximum", which Claude Code answers by compacting.
-    static func contextLengthError(_ message: String, status: Int, estimatedPromptTokens: Int) -> AnthropicError? {
-        guard status == 400 || status == 413 || status == 422 else { return nil }
+    static func contextLengthError(_ message: String, status: HTTPStatus, estimatedPromptTokens: Int) -> AnthropicError? {
+        guard status == .badRequest || status == .contentTooLarge || status == .unprocessableContent else { return nil }
         let lowered = message.lowercased()
         let markers = ["context_length_exceeded", "maximum context length", "context length", "too many tokens", "prompt is too long", "longer than the model's context"]
         guard markers.contains(where: lowered.contains) else { return nil }
@@ -107,7 +106,7 @@ enum UpstreamErrors {
         let requested = number(after: ["requested ", "resulted in ", "input (", "prompt has ", "prompt contains "], in: lowered)
         let tokens = requested ?? estimatedPromptTokens
         let limit = maximum ?? max(1, tokens - 1)
-        return AnthropicError(status: 400, type: "invalid_request_error", message: "prompt is too long: \(max(tokens, limit + 1)) tokens > \(limit) maximum")
+        return AnthropicError(status: .badRequest, type: "invalid_request_error", message: "prompt is too long: \(max(tokens, limit + 1)) tokens > \(limit) maximum")
     }
 
     /// The whole number right after the first of `phrases` found in `text`.

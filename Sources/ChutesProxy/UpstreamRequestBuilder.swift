@@ -31,9 +31,9 @@ struct UpstreamRequestBuilder: Sendable {
         do {
             (translated, context) = try RequestTranslator.translate(request.body, options: options)
         } catch {
-            throw AnthropicError(status: 400, message: error.description)
+            throw AnthropicError(status: .badRequest, message: error.description)
         }
-        guard case .object(var object) = translated else { throw AnthropicError(status: 500, message: "the translation is not a JSON object") }
+        guard case .object(var object) = translated else { throw AnthropicError(status: .internalServerError, message: "the translation is not a JSON object") }
         var maxTokens = object["max_tokens"]?.intValue ?? 0
         if let info {
             let fitted = try ModelLimits.maxTokens(requested: maxTokens, info: info, bodyBytes: request.bodyBytes, hasImages: request.hasImages) {

@@ -1,13 +1,17 @@
 /// Header fields in the order they came; lookup ignores case; repeated names are kept.
 public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionaryLiteral {
+    /// One field: its name as written, and its value.
     public typealias Element = (name: String, value: String)
 
     private var fields: [(name: String, value: String)]
 
+    /// No fields.
     public init() { fields = [] }
 
+    /// These fields, in this order.
     public init(_ fields: [(name: String, value: String)]) { self.fields = fields }
 
+    /// `["Name": "value"]`, fields in the order written.
     public init(dictionaryLiteral elements: (String, String)...) {
         fields = elements.map { (name: $0.0, value: $0.1) }
     }
@@ -17,10 +21,12 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
         fields.first { Self.equalIgnoringCase($0.name, name) }?.value
     }
 
+    /// Every value of the fields named `name` (any case), in order.
     public func values(for name: String) -> [String] {
         fields.filter { Self.equalIgnoringCase($0.name, name) }.map(\.value)
     }
 
+    /// Appends a field, keeping any others of the same name.
     public mutating func add(name: String, value: String) {
         fields.append((name: name, value: value))
     }
@@ -38,12 +44,15 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
         }
     }
 
+    /// Removes every field named `name` (any case).
     public mutating func remove(name: String) {
         fields.removeAll { Self.equalIgnoringCase($0.name, name) }
     }
 
+    /// How many fields, repeated names included.
     public var count: Int { fields.count }
 
+    /// The fields in order.
     public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> {
         fields.makeIterator()
     }
@@ -66,6 +75,7 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
         }
     }
 
+    /// Equal when the fields match in order, names compared without regard to ASCII case.
     public static func == (lhs: HTTPHeaders, rhs: HTTPHeaders) -> Bool {
         lhs.fields.count == rhs.fields.count
             && zip(lhs.fields, rhs.fields).allSatisfy { equalIgnoringCase($0.name, $1.name) && $0.value == $1.value }

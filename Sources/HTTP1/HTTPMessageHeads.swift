@@ -16,12 +16,16 @@ public enum HTTPVersion: Sendable, Equatable {
 
 /// A request's line and header fields.
 public struct HTTPRequestHead: Sendable, Equatable {
+    /// The request's method.
     public var method: HTTPMethod
     /// The request-target as sent, e.g. "/v1/messages?beta=true".
     public var target: String
+    /// The version on the request line; HTTP/1.0 changes the keep-alive default.
     public var version: HTTPVersion
+    /// The header fields in the order received.
     public var headers: HTTPHeaders
 
+    /// A head as the parser builds it; tests and clients build them too.
     public init(method: HTTPMethod, target: String, version: HTTPVersion = .http1_1, headers: HTTPHeaders = [:]) {
         self.method = method
         self.target = target
@@ -44,6 +48,7 @@ public struct HTTPRequestHead: Sendable, Equatable {
     /// Whether the client asked to keep the connection (see `HTTPVersion.keepsAlive(_:)`).
     public var keepAlive: Bool { version.keepsAlive(headers) }
 
+    /// Whether the client waits for `100 Continue` before it sends the body (`Expect: 100-continue`).
     public var expectsContinue: Bool {
         headers["Expect"].map { HTTPHeaders.equalIgnoringCase($0.trimmingOptionalWhitespace, "100-continue") } ?? false
     }
@@ -64,16 +69,22 @@ public struct HTTPRequestHead: Sendable, Equatable {
 
 /// A response's status line and header fields.
 public struct HTTPResponseHead: Sendable, Equatable {
-    public var status: Int
+    /// The status code.
+    public var status: HTTPStatus
+    /// The reason phrase: as received (clients ignore it), or as the server will send it.
     public var reason: String
+    /// The version on the status line; HTTP/1.0 changes the keep-alive default.
     public var version: HTTPVersion
+    /// The header fields in the order received or to be sent.
     public var headers: HTTPHeaders
 
-    public init(status: Int, headers: HTTPHeaders = [:], version: HTTPVersion = .http1_1) {
-        self.init(status: status, reason: HTTPStatus.reason(for: status), headers: headers, version: version)
+    /// A head with the status's standard reason phrase.
+    public init(status: HTTPStatus, headers: HTTPHeaders = [:], version: HTTPVersion = .http1_1) {
+        self.init(status: status, reason: status.reasonPhrase, headers: headers, version: version)
     }
 
-    public init(status: Int, reason: String, headers: HTTPHeaders, version: HTTPVersion) {
+    /// A head with the reason phrase as received (the response parser keeps it).
+    public init(status: HTTPStatus, reason: String, headers: HTTPHeaders, version: HTTPVersion) {
         self.status = status
         self.reason = reason
         self.headers = headers
@@ -86,7 +97,7 @@ public struct HTTPResponseHead: Sendable, Equatable {
         bytes.reserveCapacity(256)
         bytes += version.text.utf8
         bytes.append(UInt8(ascii: " "))
-        bytes += String(status).utf8
+        status.appendCode(to: &bytes)
         bytes.append(UInt8(ascii: " "))
         bytes += reason.utf8
         appendFields(headers, to: &bytes)
@@ -103,34 +114,4 @@ private func appendFields(_ headers: HTTPHeaders, to bytes: inout [UInt8]) {
         bytes += [13, 10]
     }
     bytes += [13, 10]
-}
-
-/// Reason phrases for the statuses this project sends or meets.
-public enum HTTPStatus {
-    public static func reason(for status: Int) -> String {
-        switch status {
-        case 100: "Continue"
-        case 200: "OK"
-        case 201: "Created"
-        case 204: "No Content"
-        case 304: "Not Modified"
-        case 400: "Bad Request"
-        case 401: "Unauthorized"
-        case 403: "Forbidden"
-        case 404: "Not Found"
-        case 405: "Method Not Allowed"
-        case 408: "Request Timeout"
-        case 413: "Content Too Large"
-        case 429: "Too Many Requests"
-        case 431: "Request Header Fields Too Large"
-        case 500: "Internal Server Error"
-        case 501: "Not Implemented"
-        case 502: "Bad Gateway"
-        case 503: "Service Unavailable"
-        case 504: "Gateway Timeout"
-        case 505: "HTTP Version Not Supported"
-        case 529: "Overloaded"
-        default: "Status \(status)"
-        }
-    }
 }

@@ -3,17 +3,22 @@
 /// Bytes after a request's end stay buffered and become the next request (pipelining).
 /// After an error the parser keeps throwing it: the connection cannot be resynchronised.
 public struct HTTPRequestParser: Sendable {
+    /// What `next()` reports: the head, body parts, the end.
     public typealias Event = HTTPMessageEvent<HTTPRequestHead>
 
     private var core: MessageParserCore
     private var failure: HTTPParseError?
 
+    /// A parser that refuses requests past `limits` (413, 431).
     public init(limits: HTTPParserLimits = .init()) {
         core = MessageParserCore(limits: limits, requiresCRLF: true)
     }
 
+    /// Appends bytes straight from a read buffer; `next()` parses them.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) { core.feed(bytes) }
+    /// Appends bytes; `next()` parses them.
     public mutating func feed(_ bytes: [UInt8]) { core.feed(bytes) }
+    /// Appends bytes; `next()` parses them.
     public mutating func feed(_ bytes: ArraySlice<UInt8>) { core.feed(bytes) }
 
     /// True when bytes of a message not yet complete are buffered.
@@ -54,7 +59,7 @@ public struct HTTPRequestParser: Sendable {
         case "HTTP/1.1": httpVersion = .http1_1
         case "HTTP/1.0": httpVersion = .http1_0
         case let other where other.hasPrefix("HTTP/") && other.count == 8:
-            throw HTTPParseError(status: 505, reason: "HTTP version \(other.dropFirst(5)) is not supported")
+            throw HTTPParseError(status: .httpVersionNotSupported, reason: "HTTP version \(other.dropFirst(5)) is not supported")
         default:
             throw .malformed("invalid HTTP version")
         }

@@ -3,10 +3,15 @@ import Glibc
 
 /// What a responder answers: status, headers and a body that is either whole or streamed.
 public struct HTTPResponse: Sendable {
-    public var status: Int
+    /// The status code.
+    public var status: HTTPStatus
+    /// Header fields; the server sets the framing ones itself (`Content-Length`,
+    /// `Transfer-Encoding`, `Connection`).
     public var headers: HTTPHeaders
+    /// The body, whole or streamed.
     public var body: Body
 
+    /// How the body is sent: whole, or part by part as it is produced.
     public enum Body: Sendable {
         /// A sized body, sent with `Content-Length`.
         case bytes([UInt8])
@@ -17,14 +22,15 @@ public struct HTTPResponse: Sendable {
         case stream(@Sendable (HTTPBodyWriter) async throws -> Void)
     }
 
-    public init(status: Int, headers: HTTPHeaders = [:], body: Body = .bytes([])) {
+    /// A response with any body; empty by default.
+    public init(status: HTTPStatus, headers: HTTPHeaders = [:], body: Body = .bytes([])) {
         self.status = status
         self.headers = headers
         self.body = body
     }
 
     /// A sized response with a content type.
-    public init(status: Int, contentType: String, body: [UInt8]) {
+    public init(status: HTTPStatus, contentType: String, body: [UInt8]) {
         self.init(status: status, headers: ["Content-Type": contentType], body: .bytes(body))
     }
 }

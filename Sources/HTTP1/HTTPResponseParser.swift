@@ -1,6 +1,7 @@
 /// An incremental response parser for the client. Skips 1xx interim responses; no body for
 /// HEAD, 204 and 304; bodies sized, chunked or read until the connection closes.
 public struct HTTPResponseParser: Sendable {
+    /// What `next()` reports: the head (interim 1xx skipped), body parts, the end.
     public typealias Event = HTTPMessageEvent<HTTPResponseHead>
 
     private var core: MessageParserCore
@@ -8,6 +9,8 @@ public struct HTTPResponseParser: Sendable {
     private var requestWasHEAD = false
     private var keepAlive = true
 
+    /// A parser that refuses responses past `limits`. The body is unlimited by default: the
+    /// client streams it, and callers bound what they collect.
     public init(limits: HTTPParserLimits = .init(maxBodyBytes: .max)) {
         core = MessageParserCore(limits: limits)
     }
@@ -17,8 +20,11 @@ public struct HTTPResponseParser: Sendable {
         requestWasHEAD = toHEAD
     }
 
+    /// Appends bytes straight from a read buffer; `next()` parses them.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) { core.feed(bytes) }
+    /// Appends bytes; `next()` parses them.
     public mutating func feed(_ bytes: [UInt8]) { core.feed(bytes) }
+    /// Appends bytes; `next()` parses them.
     public mutating func feed(_ bytes: ArraySlice<UInt8>) { core.feed(bytes) }
 
     /// After `.end`: whether the connection may carry another request.
@@ -50,8 +56,8 @@ public struct HTTPResponseParser: Sendable {
         while true {
             guard let lines = try core.takeHead(), let statusLine = lines.first else { return nil }
             let head = try Self.parseStatusLine(statusLine, headers: core.parseFields(lines.dropFirst()))
-            if (100..<200).contains(head.status) && head.status != 101 { continue }
-            let bodiless = requestWasHEAD || head.status == 204 || head.status == 304 || (100..<200).contains(head.status)
+            if head.status.isInformational && head.status != .switchingProtocols { continue }
+            let bodiless = requestWasHEAD || head.status == .noContent || head.status == .notModified || head.status.isInformational
             let framing: MessageParserCore.Framing = bodiless ? .none : try core.framing(for: head.headers, default: .untilClose)
             keepAlive = framing != .untilClose && head.version.keepsAlive(head.headers)
             if let end = try core.beginBody(framing) { core.deferEnd(end) }
@@ -68,9 +74,9 @@ public struct HTTPResponseParser: Sendable {
         case "HTTP/1.0": version = .http1_0
         default: throw .malformed("unsupported response version")
         }
-        guard parts[1].count == 3, parts[1].allSatisfy({ $0 >= 48 && $0 <= 57 }), let status = Int(String(decoding: parts[1], as: UTF8.self)) else {
-            throw .malformed("invalid status code")
-        }
+        let digits = parts[1]
+        guard digits.count == 3, digits.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { throw .malformed("invalid status code") }
+        let status = HTTPStatus(rawValue: digits.reduce(0) { $0 * 10 + Int($1 - 48) })
         let reason = parts.count == 3 ? String(decoding: parts[2], as: UTF8.self) : ""
         return HTTPResponseHead(status: status, reason: reason, headers: headers, version: version)
     }

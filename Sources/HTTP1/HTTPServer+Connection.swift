@@ -7,7 +7,7 @@ extension HTTPServer {
         /// Nothing to answer: end of stream, idle timeout, or a transport error.
         case closed
         /// The request cannot be served; answer with this status and close.
-        case rejected(status: Int, message: String)
+        case rejected(status: HTTPStatus, message: String)
     }
 
     /// Serves an accepted connection; with `configuration.tls` set, after the TLS handshake,
@@ -97,7 +97,7 @@ extension HTTPServer {
                 do {
                     count = try await connection.read(into: buffer, deadline: deadline)
                 } catch IOError.timedOut, TLSError.io(.timedOut) {
-                    return started ? .rejected(status: 408, message: "the request was not received in time") : .closed
+                    return started ? .rejected(status: .requestTimeout, message: "the request was not received in time") : .closed
                 } catch {
                     return .closed
                 }
@@ -208,9 +208,9 @@ extension HTTPServer {
     /// whoever chose it add headers or a whole response of their own.
     func writable(_ response: HTTPResponse) -> HTTPResponse {
         guard response.headers.firstUnsafeField != nil else { return response }
-        let refusal = configuration.errorResponse(500, "the response carried a header field that cannot be sent")
+        let refusal = configuration.errorResponse(.internalServerError, "the response carried a header field that cannot be sent")
         guard refusal.headers.firstUnsafeField == nil, case .bytes = refusal.body else {
-            return HTTPResponse(status: 500, contentType: "text/plain; charset=utf-8", body: Array("invalid response header field\n".utf8))
+            return HTTPResponse(status: .internalServerError, contentType: "text/plain; charset=utf-8", body: Array("invalid response header field\n".utf8))
         }
         return refusal
     }

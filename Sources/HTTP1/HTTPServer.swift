@@ -8,11 +8,14 @@ import Locking
 /// The listening socket is bound in `init`, so `localAddress` is known (port 0 works) before
 /// `run()` starts accepting.
 public final class HTTPServer: Sendable {
+    /// The settings it was made with.
     public let configuration: HTTPServerConfiguration
     let responder: any HTTPResponder
     private let listener: TCPListener
     let registry = ConnectionRegistry()
 
+    /// Binds the listening socket (throws when the address is invalid or taken); nothing is
+    /// accepted until `run()`.
     public init(configuration: HTTPServerConfiguration, responder: some HTTPResponder) throws(IOError) {
         self.configuration = configuration
         self.responder = responder
@@ -86,7 +89,7 @@ public final class HTTPServer: Sendable {
     }
 
     private func refuse(_ connection: TCPConnection) async {
-        var response = configuration.errorResponse(503, "the server is at its connection limit; retry shortly")
+        var response = configuration.errorResponse(.serviceUnavailable, "the server is at its connection limit; retry shortly")
         response.headers.replaceOrAdd(name: "Connection", value: "close")
         response.headers.replaceOrAdd(name: "Retry-After", value: "1")
         _ = try? await writeSized(response, to: connection, version: .http1_1, includeBody: true, keepAlive: false)

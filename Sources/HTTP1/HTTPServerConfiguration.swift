@@ -8,6 +8,7 @@ public struct HTTPServerConfiguration: Sendable {
     public var port: Int = 8080
     /// SO_REUSEPORT, so several processes can share one port.
     public var reusePort: Bool = false
+    /// Sizes past which a request is refused (413, 431).
     public var limits: HTTPParserLimits = .init()
     /// From a request's first byte until its head and body are in; also how long a fresh
     /// connection may stay silent. Answered with 408 when a request had begun.
@@ -27,10 +28,11 @@ public struct HTTPServerConfiguration: Sendable {
     public var reactor: Reactor = .shared
     /// The answer for requests the parser rejects (400, 408, 413, 431, 501, 505) and for the
     /// connection cap (503). The default is plain text; applications supply their own format.
-    public var errorResponse: @Sendable (_ status: Int, _ message: String) -> HTTPResponse = { status, message in
+    public var errorResponse: @Sendable (_ status: HTTPStatus, _ message: String) -> HTTPResponse = { status, message in
         HTTPResponse(status: status, contentType: "text/plain; charset=utf-8", body: Array((message + "\n").utf8))
     }
 
+    /// Listens on `host`:`port`; the other settings keep their defaults until set.
     public init(host: String = "0.0.0.0", port: Int = 8080) {
         self.host = host
         self.port = port

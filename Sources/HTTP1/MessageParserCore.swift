@@ -103,12 +103,12 @@ struct MessageParserCore: Sendable {
         }
         guard let end else {
             if buffer.count - start > limits.maxHeaderBytes {
-                throw HTTPParseError(status: 431, reason: "header section exceeds \(limits.maxHeaderBytes) bytes")
+                throw HTTPParseError(status: .requestHeaderFieldsTooLarge, reason: "header section exceeds \(limits.maxHeaderBytes) bytes")
             }
             return nil
         }
         guard end - start <= limits.maxHeaderBytes else {
-            throw HTTPParseError(status: 431, reason: "header section exceeds \(limits.maxHeaderBytes) bytes")
+            throw HTTPParseError(status: .requestHeaderFieldsTooLarge, reason: "header section exceeds \(limits.maxHeaderBytes) bytes")
         }
         var lines: [ArraySlice<UInt8>] = []
         var lineStart = start
@@ -130,7 +130,7 @@ struct MessageParserCore: Sendable {
     /// Parses header lines into fields.
     func parseFields(_ lines: ArraySlice<ArraySlice<UInt8>>) throws(HTTPParseError) -> HTTPHeaders {
         guard lines.count <= limits.maxHeaderCount else {
-            throw HTTPParseError(status: 431, reason: "more than \(limits.maxHeaderCount) header fields")
+            throw HTTPParseError(status: .requestHeaderFieldsTooLarge, reason: "more than \(limits.maxHeaderCount) header fields")
         }
         var fields: [(name: String, value: String)] = []
         fields.reserveCapacity(lines.count)
@@ -175,7 +175,7 @@ struct MessageParserCore: Sendable {
                 throw .malformed("chunked must be the final transfer coding, applied once")
             }
             guard codings == ["chunked"] else {
-                throw HTTPParseError(status: 501, reason: "unsupported transfer coding '\(encodings.joined(separator: ", "))'")
+                throw HTTPParseError(status: .notImplemented, reason: "unsupported transfer coding '\(encodings.joined(separator: ", "))'")
             }
             return .chunked
         }
@@ -193,7 +193,7 @@ struct MessageParserCore: Sendable {
             throw .malformed("invalid Content-Length")
         }
         guard let length = Int(text) else {
-            throw HTTPParseError(status: 413, reason: "body exceeds \(limits.maxBodyBytes) bytes")
+            throw HTTPParseError(status: .contentTooLarge, reason: "body exceeds \(limits.maxBodyBytes) bytes")
         }
         return .length(length)
     }
@@ -207,7 +207,7 @@ struct MessageParserCore: Sendable {
             return .end
         case .length(let length):
             guard length <= limits.maxBodyBytes else {
-                throw HTTPParseError(status: 413, reason: "body of \(length) bytes exceeds \(limits.maxBodyBytes) bytes")
+                throw HTTPParseError(status: .contentTooLarge, reason: "body of \(length) bytes exceeds \(limits.maxBodyBytes) bytes")
             }
             body = .length(remaining: length)
         case .chunked:
@@ -265,7 +265,7 @@ struct MessageParserCore: Sendable {
                 guard let line = try takeLine(limit: limits.maxHeaderBytes, what: "trailer section") else { return nil }
                 trailerBytes += line.count + 2
                 guard trailerBytes <= limits.maxHeaderBytes else {
-                    throw HTTPParseError(status: 431, reason: "trailer section exceeds \(limits.maxHeaderBytes) bytes")
+                    throw HTTPParseError(status: .requestHeaderFieldsTooLarge, reason: "trailer section exceeds \(limits.maxHeaderBytes) bytes")
                 }
                 if line.isEmpty {
                     body = nil
@@ -310,7 +310,7 @@ struct MessageParserCore: Sendable {
     private mutating func countBody(_ count: Int) throws(HTTPParseError) {
         bodyBytes += count
         guard bodyBytes <= limits.maxBodyBytes else {
-            throw HTTPParseError(status: 413, reason: "body exceeds \(limits.maxBodyBytes) bytes")
+            throw HTTPParseError(status: .contentTooLarge, reason: "body exceeds \(limits.maxBodyBytes) bytes")
         }
     }
 

@@ -1,13 +1,16 @@
 /// One server-sent event as received.
 public struct SSEEvent: Sendable, Equatable {
+    /// The `event` field; nil when the event had none (a plain `message`).
     public var event: String?
     /// The `data` lines joined with "\n".
     public var data: [UInt8]
+    /// The `id` field; one holding NUL is ignored, as WHATWG says.
     public var id: String?
     /// A line that is not SSE at all but a bare JSON object, as an inference server writes
     /// when it fails mid-stream (`{"error": ...}` with no `data:`); `data` holds the line.
     public var isBareJSONLine: Bool
 
+    /// An event; tests build them to compare with decoded ones.
     public init(event: String? = nil, data: [UInt8], id: String? = nil, isBareJSONLine: Bool = false) {
         self.event = event
         self.data = data
@@ -37,10 +40,12 @@ public struct SSEDecoder: Sendable {
     /// True once a line or an event's data passed `maxEventBytes`; nothing more is decoded.
     public private(set) var exceededLimit = false
 
+    /// A decoder that stops past `maxEventBytes` in one line or one event (16 MiB by default).
     public init(maxEventBytes: Int = 16 << 20) {
         self.maxEventBytes = maxEventBytes
     }
 
+    /// Appends bytes as they arrive; `next()` decodes them.
     public mutating func feed(_ bytes: some Collection<UInt8>) {
         guard !exceededLimit else { return }
         if start > 0 && start == buffer.count {
@@ -55,6 +60,7 @@ public struct SSEDecoder: Sendable {
         buffer.append(contentsOf: bytes)
     }
 
+    /// Appends bytes straight from a read buffer.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
         feed(UnsafeBufferPointer(start: bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), count: bytes.count))
     }

@@ -64,7 +64,7 @@ import Translation
     }
 
     @Test func aNonStreamingAnswerCarryingAnErrorIsAnHTTPError() async throws {
-        let bodies: [(JSONValue, Int, String)] = [
+        let bodies: [(JSONValue, HTTPStatus, String)] = [
             (["error": "Unhandled exception during response stream: engine crashed"], 529, "overloaded_error"),
             (["error": ["message": "something odd", "code": 400]], 500, "api_error"),
             (["id": "x", "object": "chat.completion"], 502, "api_error"),
@@ -149,7 +149,7 @@ import Translation
     // MARK: 4. Chutes' errors
 
     @Test func quotaAndCapacityErrorsInAnthropicsWords() async throws {
-        let cases: [(HTTPResponse, Int, String, String)] = [
+        let cases: [(HTTPResponse, HTTPStatus, String, String)] = [
             (ScriptedUpstream.chutesError(402, "Quota exceeded and account balance is $0.0, please pay with fiat or send tao"), 402, "billing_error", "Quota exceeded"),
             (ScriptedUpstream.chutesError(429, "Infrastructure is at maximum capacity, try again later"), 529, "overloaded_error", "maximum capacity"),
             (ScriptedUpstream.chutesError(429, "Chute is under maintenance"), 529, "overloaded_error", "maintenance"),

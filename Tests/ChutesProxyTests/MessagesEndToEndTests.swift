@@ -84,7 +84,7 @@ private func withStream(_ request: JSONValue) -> JSONValue {
         (404, 404, "not_found_error"), (413, 413, "request_too_large"), (422, 400, "invalid_request_error"),
         (500, 500, "api_error"), (503, 529, "overloaded_error"), (529, 529, "overloaded_error"), (502, 502, "api_error"),
     ])
-    func upstreamErrorsKeepTheirMeaning(upstreamStatus: Int, status: Int, type: String) async throws {
+    func upstreamErrorsKeepTheirMeaning(upstreamStatus: HTTPStatus, status: HTTPStatus, type: String) async throws {
         try await withScriptedUpstream { request, _ in
             if request.path.hasSuffix("/models") { return ScriptedUpstream.json(ScriptedUpstream.models) }
             return ScriptedUpstream.json(["error": ["message": "scripted failure", "type": "x"]], status: upstreamStatus)

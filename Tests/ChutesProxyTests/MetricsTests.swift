@@ -79,7 +79,7 @@ private let model = "deepseek-ai/DeepSeek-V3"
             }
         } run: { upstream in
             try await withRunningProxy(upstream: upstream, environment: ["PROXY_MAX_RETRY_ON_429": "1", "AUTO_FIX_MODEL_CASE": "0"]) { proxy in
-                func ask(_ text: String, stream: Bool = false) async throws -> Int {
+                func ask(_ text: String, stream: Bool = false) async throws -> HTTPStatus {
                     let body: JSONValue = ["model": JSONValue(model), "max_tokens": 10, "stream": JSONValue(stream), "messages": [["role": "user", "content": JSONValue(text)]]]
                     return try await proxy.post("/v1/messages", body).status
                 }

@@ -8,7 +8,7 @@ import Testing
 @testable import ChutesProxy
 
 /// Sends one request over a fresh connection and reads the whole response.
-func exchange(_ request: String, port: Int) async throws -> (status: Int, headers: HTTPHeaders, body: JSONValue?) {
+func exchange(_ request: String, port: Int) async throws -> (status: HTTPStatus, headers: HTTPHeaders, body: JSONValue?) {
     let client = try await RawClient.connect(port: port)
     defer { client.connection.close() }
     try await client.send(request)

@@ -62,7 +62,7 @@ private func isRequestID(_ value: String?) -> Bool {
                 ]
                 for error in errors {
                     let body = try JSONValue(parsing: error.body)
-                    #expect(error.status >= 400)
+                    #expect(error.status.isClientError || error.status.isServerError)
                     #expect(body["type"]?.stringValue == "error")
                     #expect(body["error"]?["type"]?.stringValue != nil)
                     #expect(isRequestID(error.headers["request-id"]))

@@ -162,7 +162,7 @@ import Testing
 
     static let fallbackMap = ["MODEL_MAP": #"{"claude-*": ["zai-org/GLM-4.6", "deepseek-ai/DeepSeek-V3.1"]}"#]
 
-    static func answerText(_ response: (status: Int, headers: HTTPHeaders, body: [UInt8]), stream: Bool) throws -> String? {
+    static func answerText(_ response: (status: HTTPStatus, headers: HTTPHeaders, body: [UInt8]), stream: Bool) throws -> String? {
         if stream { return AnthropicStreamChecker(try RunningProxy.events(response.body)).finalMessage["content"]?[0]?["text"]?.stringValue }
         return try JSONValue(parsing: response.body)["content"]?[0]?["text"]?.stringValue
     }
@@ -170,7 +170,7 @@ import Testing
     @Test(arguments: [
         ("capacity 429", 429), ("500", 500), ("502", 502), ("503", 503), ("504", 504), ("529", 529), ("timeout", 0),
     ])
-    func aFailingFirstModelFallsOverToTheNext(scenario: String, status: Int) async throws {
+    func aFailingFirstModelFallsOverToTheNext(scenario: String, status: HTTPStatus) async throws {
         let upstream = try Self.upstream(failing: ["zai-org/GLM-4.6"]) {
             switch status {
             case 429: return ScriptedUpstream.chutesError(429, "Infrastructure is at maximum capacity, try again later")
@@ -198,7 +198,7 @@ import Testing
     }
 
     @Test(arguments: [400, 401, 402, 403, 404])
-    func requestErrorsDoNotFallOver(status: Int) async throws {
+    func requestErrorsDoNotFallOver(status: HTTPStatus) async throws {
         let upstream = try Self.upstream(failing: ["zai-org/GLM-4.6"]) {
             ScriptedUpstream.chutesError(status, JSONValue("scripted \(status)"))
         }

@@ -53,7 +53,7 @@ final class ScriptedUpstream: Sendable {
         await task.value
     }
 
-    static func json(_ value: JSONValue, status: Int = 200, headers: HTTPHeaders = [:]) -> HTTPResponse {
+    static func json(_ value: JSONValue, status: HTTPStatus = .ok, headers: HTTPHeaders = [:]) -> HTTPResponse {
         var response = HTTPResponse(status: status, contentType: "application/json", body: value.serialized())
         for header in headers { response.headers.add(name: header.name, value: header.value) }
         return response
@@ -87,7 +87,7 @@ final class ScriptedUpstream: Sendable {
     }
 
     /// Chutes' error shape, `{"detail": ...}`.
-    static func chutesError(_ status: Int, _ detail: JSONValue, headers: HTTPHeaders = [:]) -> HTTPResponse {
+    static func chutesError(_ status: HTTPStatus, _ detail: JSONValue, headers: HTTPHeaders = [:]) -> HTTPResponse {
         json(["detail": detail], status: status, headers: headers)
     }
 
@@ -155,11 +155,13 @@ struct RunningProxy: Sendable {
     }
 
     /// Posts `body` to `path` and returns status, headers and the whole body.
-    func post(_ path: String, _ body: JSONValue, headers: HTTPHeaders = ["x-api-key": "sk-client-key-123"]) async throws -> (status: Int, headers: HTTPHeaders, body: [UInt8]) {
+    func post(_ path: String, _ body: JSONValue, headers: HTTPHeaders = ["x-api-key": "sk-client-key-123"]) async throws -> (status: HTTPStatus, headers: HTTPHeaders, body: [UInt8]) {
         try await send("POST", path, body: body.serialized(), headers: headers)
     }
 
-    func send(_ method: HTTPMethod, _ path: String, body: [UInt8] = [], headers: HTTPHeaders = ["x-api-key": "sk-client-key-123"]) async throws -> (status: Int, headers: HTTPHeaders, body: [UInt8]) {
+    func send(_ method: HTTPMethod, _ path: String, body: [UInt8] = [], headers: HTTPHeaders = ["x-api-key": "sk-client-key-123"]) async throws -> (
+        status: HTTPStatus, headers: HTTPHeaders, body: [UInt8]
+    ) {
         var headers = headers
         if !body.isEmpty { headers.add(name: "Content-Type", value: "application/json") }
         let url = HTTPURL("http://127.0.0.1:\(proxy.port)\(path)")!

@@ -92,7 +92,8 @@ private func parsedEverySplit(of bytes: [UInt8], limits: HTTPParserLimits = .ini
         #expect(parse([Array(text.utf8)]).heads.first?.keepAlive == keepAlive)
     }
 
-    @Test(arguments: [
+    /// Requests the parser refuses, with the status each is answered with.
+    static let invalidRequests: [(text: String, status: HTTPStatus)] = [
         ("GET /\r\n\r\n", 400),
         ("GET  / HTTP/1.1\r\n\r\n", 400),
         ("G(T / HTTP/1.1\r\n\r\n", 400),
@@ -110,8 +111,10 @@ private func parsedEverySplit(of bytes: [UInt8], limits: HTTPParserLimits = .ini
         ("GET / HTTP/1.1\r\n" + String(repeating: "X-A: b\r\n", count: 101) + "\r\n", 431),
         ("POST / HTTP/1.1\r\nContent-Length: 1001\r\n\r\n", 413),
         ("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3e8\r\n" + String(repeating: "a", count: 1000) + "\r\n1\r\nb\r\n0\r\n\r\n", 413),
-    ])
-    func invalidRequestsGetTheirStatusHoweverTheyArrive(text: String, status: Int) {
+    ]
+
+    @Test(arguments: invalidRequests)
+    func invalidRequestsGetTheirStatusHoweverTheyArrive(text: String, status: HTTPStatus) {
         var limits = HTTPParserLimits()
         limits.maxBodyBytes = 1000
         for (how, result) in parsedEverySplit(of: text, limits: limits) {
@@ -177,10 +180,10 @@ private func parsedEverySplit(of bytes: [UInt8], limits: HTTPParserLimits = .ini
 }
 
 @Suite struct HTTPResponseParserTests {
-    private func parseResponse(_ pieces: [[UInt8]], toHEAD: Bool = false, finish: Bool = false) throws -> (status: [Int], body: String, ends: Int, keepAlive: Bool) {
+    private func parseResponse(_ pieces: [[UInt8]], toHEAD: Bool = false, finish: Bool = false) throws -> (status: [HTTPStatus], body: String, ends: Int, keepAlive: Bool) {
         var parser = HTTPResponseParser()
         parser.expectResponse(toHEAD: toHEAD)
-        var statuses: [Int] = [], body: [UInt8] = [], ends = 0
+        var statuses: [HTTPStatus] = [], body: [UInt8] = [], ends = 0
         func handle(_ event: HTTPResponseParser.Event) {
             switch event {
             case .head(let head): statuses.append(head.status)
@@ -196,7 +199,7 @@ private func parsedEverySplit(of bytes: [UInt8], limits: HTTPParserLimits = .ini
         return (statuses, String(decoding: body, as: UTF8.self), ends, parser.isKeepAlive)
     }
 
-    static let responses: [(name: String, text: String, toHEAD: Bool, finish: Bool, status: Int, body: String, keepAlive: Bool)] = [
+    static let responses: [(name: String, text: String, toHEAD: Bool, finish: Bool, status: HTTPStatus, body: String, keepAlive: Bool)] = [
         ("sized", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", false, false, 200, "hello", true),
         ("chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhel\r\n2\r\nlo\r\n0\r\n\r\n", false, false, 200, "hello", true),
         ("interim 100 skipped", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok", false, false, 201, "ok", true),

@@ -80,7 +80,7 @@ import Testing
         ("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2000\r\n\r\n", 413),
         ("GET / HTTP/1.1\r\nX-Big: " + String(repeating: "a", count: 70_000) + "\r\n\r\n", 431),
     ])
-    func rejectedRequestsGetTheirStatusAndTheConnectionCloses(request: String, status: Int) async throws {
+    func rejectedRequestsGetTheirStatusAndTheConnectionCloses(request: String, status: HTTPStatus) async throws {
         var configuration = HTTPServerConfiguration()
         configuration.limits.maxBodyBytes = 1000
         let running = try RunningServer(configuration: configuration, responder: EchoResponder())

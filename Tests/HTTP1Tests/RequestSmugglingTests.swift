@@ -37,7 +37,7 @@ import Testing
         ("chunk data longer than its size", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcdef\r\n0\r\n\r\n"),
     ]
 
-    static func expectedStatus(_ name: String) -> Int { name.contains("too large") ? 413 : 400 }
+    static func expectedStatus(_ name: String) -> HTTPStatus { name.contains("too large") ? .contentTooLarge : .badRequest }
 
     @Test(arguments: ambiguous.indices)
     func theParserRefusesIt(index: Int) {

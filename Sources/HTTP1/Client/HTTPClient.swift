@@ -12,9 +12,11 @@ import Locking
 /// for try await chunk in response.body { ... }
 /// ```
 public final class HTTPClient: Sendable {
+    /// Trust, pool size and timeouts for upstream connections; each has a default.
     public struct Configuration: Sendable {
         /// Which certificate authorities https connections trust (verification is always on).
         public var trustRoots: TLSConfiguration.TrustRoots = .system
+        /// Connections open to one origin at once; past it requests wait for one to be released.
         public var maxConnectionsPerOrigin = 64
         /// Idle pooled connections older than this are closed instead of reused.
         public var idleTimeout: Duration = .seconds(60)
@@ -27,9 +29,11 @@ public final class HTTPClient: Sendable {
         /// The event loop upstream connections run on.
         public var reactor: Reactor = .shared
 
+        /// The defaults above.
         public init() {}
     }
 
+    /// The settings it was made with.
     public let configuration: Configuration
     private let connector: Connector
     private let pools = Mutex<[Origin: ConnectionPool]>([:])
@@ -135,7 +139,7 @@ public final class HTTPClient: Sendable {
                 case .head(let head):
                     return try response(head: head, connection: connection, pool: pool)
                 case .body, .end:
-                    throw HTTPClientError.invalidResponse(HTTPParseError(status: 502, reason: "body bytes before a response head"))
+                    throw HTTPClientError.invalidResponse(HTTPParseError(status: .badGateway, reason: "body bytes before a response head"))
                 case nil:
                     let count = try await connection.fill(deadline: deadline)
                     if count == 0 {
@@ -172,7 +176,7 @@ public final class HTTPClient: Sendable {
                 }
                 return HTTPClientResponse(head: head, body: .init(complete: pending, origin: pool.origin.description))
             case .head:
-                throw HTTPParseError(status: 502, reason: "a second response head before the first body ended")
+                throw HTTPParseError(status: .badGateway, reason: "a second response head before the first body ended")
             case nil:
                 let body = HTTPClientResponse.Body(
                     connection: connection, pool: pool, pending: pending, betweenChunks: configuration.betweenChunksTimeout

@@ -21,6 +21,7 @@ public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible
     /// The waiting task was cancelled; the connection was closed.
     case cancelled
 
+    /// What failed, for a log line or an error message.
     public var description: String {
         switch self {
         case .invalidURL(let url): "not an http(s) URL: \(url)"

@@ -1,11 +1,15 @@
 /// A request with a body of known size (the whole body is in memory before it is sent).
 public struct HTTPClientRequest: Sendable {
+    /// The method; POST, PUT and PATCH always carry a `Content-Length`, even for an empty body.
     public var method: HTTPMethod
+    /// Where to send it; its origin picks the connection pool.
     public var url: HTTPURL
     /// Host and Content-Length are set by the client; a Transfer-Encoding given here is dropped.
     public var headers: HTTPHeaders
+    /// The whole body, sent with a `Content-Length`.
     public var body: [UInt8]
 
+    /// A request; a GET with no body by default.
     public init(method: HTTPMethod = .get, url: HTTPURL, headers: HTTPHeaders = [:], body: [UInt8] = []) {
         self.method = method
         self.url = url

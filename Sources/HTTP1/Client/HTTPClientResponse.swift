@@ -3,8 +3,11 @@ import Locking
 
 /// A response whose head has arrived; the body streams from the connection as it is read.
 public struct HTTPClientResponse: Sendable {
+    /// The status line and header fields.
     public let head: HTTPResponseHead
-    public var status: Int { head.status }
+    /// The status code.
+    public var status: HTTPStatus { head.status }
+    /// The response's header fields.
     public var headers: HTTPHeaders { head.headers }
     /// Read it to the end (or drop it) for the connection to be reused or closed.
     public let body: Body
@@ -15,7 +18,10 @@ public struct HTTPClientResponse: Sendable {
     /// Reading to the end returns the connection to its pool; an error, cancellation of the
     /// reading task, `discard()`, or dropping the body unfinished closes the connection.
     public final class Body: AsyncSequence, Sendable {
+        /// A part of the body as read from the connection, de-chunked: parts follow reads, not
+        /// chunks or events.
         public typealias Element = ArraySlice<UInt8>
+        /// Reading fails with the client's own error type.
         public typealias Failure = HTTPClientError
 
         private struct Lease: Sendable {
@@ -51,16 +57,21 @@ public struct HTTPClientResponse: Sendable {
             endLease(reusable: false)
         }
 
+        /// Pulls parts of the body; the one iterator of its body.
         public struct AsyncIterator: AsyncIteratorProtocol {
             let body: Body
+            /// The next part of the body; nil at its end.
             public mutating func next() async throws(HTTPClientError) -> ArraySlice<UInt8>? {
                 try await body.nextChunk()
             }
+            /// The same as `next()`: the body keeps its state behind its own lock, so the caller's
+            /// isolation does not matter.
             public mutating func next(isolation actor: isolated (any Actor)?) async throws(HTTPClientError) -> ArraySlice<UInt8>? {
                 try await body.nextChunk()
             }
         }
 
+        /// An iterator over the body; the body has one consumer.
         public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(body: self) }
 
         /// Reads the whole body; fails when it is longer than `limit` bytes.
@@ -69,7 +80,7 @@ public struct HTTPClientResponse: Sendable {
             while let chunk = try await nextChunk() {
                 guard bytes.count + chunk.count <= limit else {
                     discard()
-                    throw .invalidResponse(HTTPParseError(status: 413, reason: "response body from \(origin) exceeds \(limit) bytes"))
+                    throw .invalidResponse(HTTPParseError(status: .contentTooLarge, reason: "response body from \(origin) exceeds \(limit) bytes"))
                 }
                 bytes += chunk
             }
@@ -105,7 +116,7 @@ public struct HTTPClientResponse: Sendable {
                         endLease(reusable: connection.parser.isKeepAlive)
                         return nil
                     case .head:
-                        throw HTTPClientError.invalidResponse(HTTPParseError(status: 502, reason: "a second response head inside a body"))
+                        throw HTTPClientError.invalidResponse(HTTPParseError(status: .badGateway, reason: "a second response head inside a body"))
                     case nil:
                         let count = try await connection.fill(deadline: .after(betweenChunks))
                         if count == 0 {

@@ -1,14 +1,17 @@
 /// An absolute `http` or `https` URL as the client needs it: the origin to connect to and
 /// the path prefix requests are made under (`https://host/prefix` + `/v1/x` -> `/prefix/v1/x`).
 public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
+    /// Plain TCP or TLS (certificates always verified).
     public enum Scheme: String, Sendable, Hashable {
         case http, https
         var defaultPort: Int { self == .http ? 80 : 443 }
     }
 
+    /// Whether connections use TLS.
     public let scheme: Scheme
     /// The host without IPv6 brackets: "llm.chutes.ai", "127.0.0.1", "::1".
     public let host: String
+    /// The port given, or the scheme's default (80, 443).
     public let port: Int
     /// The path, without a trailing slash ("" for the root): "/prefix".
     public let path: String
@@ -93,6 +96,7 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
 
     var origin: Origin { Origin(scheme: scheme, host: host, port: port) }
 
+    /// The URL written out again, with the port only when it is not the default.
     public var description: String { "\(scheme.rawValue)://\(hostHeader)\(requestTarget)" }
 }
 

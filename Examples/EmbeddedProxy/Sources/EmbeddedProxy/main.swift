@@ -9,7 +9,7 @@ configuration.maxTokensCap = configuration.maxTokensCap ?? 32768
 // A route of the application's own, answered before the proxy's routes.
 let whoami = ProxyRoute(method: "GET", path: "/whoami") { request in
     let caller = request.remoteAddress.map { "\($0)" } ?? "unknown"
-    return HTTPResponse(status: 200, contentType: "application/json", body: Array(#"{"app":"embedded","caller":"\#(caller)"}"#.utf8))
+    return HTTPResponse(status: .ok, contentType: "application/json", body: Array(#"{"app":"embedded","caller":"\#(caller)"}"#.utf8))
 }
 
 let proxy = try ProxyServer(configuration: configuration, routes: [whoami])
