@@ -44,15 +44,19 @@ public struct StreamChunk: Sendable, Equatable {
     public var error: JSONValue?
     /// Whether the chunk has a `choices` member at all (an `error` without one is a failure).
     public var hasChoices = false
-    /// The delta's `content`, `reasoning_content` and `reasoning`, when they are strings.
+    /// The delta's `content`, when it is a string.
     public var content: JSONString?
+    /// The delta's `reasoning_content` (sglang, DeepSeek), when it is a string.
     public var reasoningContent: JSONString?
+    /// The delta's `reasoning` (vLLM), when it is a string.
     public var reasoning: JSONString?
     /// The delta's `tool_calls`, when it is an array.
     public var toolCalls: [ToolCallDelta]?
-    /// The choice's `finish_reason`, `stop_reason` (vLLM) and `matched_stop` (sglang), when they are strings.
+    /// The choice's `finish_reason`, when it is a string.
     public var finishReason: String?
+    /// The choice's `stop_reason` (vLLM: the stop string that matched), when it is a string.
     public var stopReason: String?
+    /// The choice's `matched_stop` (sglang: the stop string that matched), when it is a string.
     public var matchedStop: String?
 
     /// A chunk with nothing in it.
