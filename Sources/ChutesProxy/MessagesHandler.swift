@@ -40,42 +40,41 @@ struct MessagesHandler: Sendable {
     /// The request path as its steps: parse, resolve the route, then call (prepare the
     /// upstream request and send it, falling over when the route allows) and relay.
     func messages(_ httpRequest: HTTPRequest) async -> HTTPResponse {
-        let started = ContinuousClock.now
-        var facts = RequestFacts(requestedModel: "?")
+        // The router binds one to every request; a handler called on its own keeps its own.
+        let record = RequestRecord.current ?? RequestRecord()
         do throws(AnthropicError) {
             let request = try MessagesRequest.parse(httpRequest, key: upstream.apiKey(for:))
-            facts = RequestFacts(requestedModel: request.requestedModel, stream: request.stream)
             let plan = await ModelRoute.plan(for: request, routes: configuration.routes, map: configuration.modelMap) { model in
                 await upstream.catalog.resolve(model, correctCase: configuration.autoFixModelCase).info?.acceptsImages
             }
-            facts.route = plan.route
-            facts.upstreamModel = plan.candidates.first
-            RequestRecord.current?.update {
+            record.update {
                 $0.requestedModel = request.requestedModel; $0.upstreamModel = plan.candidates.first; $0.stream = request.stream; $0.route = plan.route
             }
+            var attempts: [String] = []
             let answer: UpstreamCaller.Answer
             do {
-                answer = try await caller.call(request, plan: plan, attempts: &facts.attempts)
+                answer = try await caller.call(request, plan: plan, attempts: &attempts)
             } catch {
-                facts.record(error)
+                record.update { $0.attempts = attempts }
                 throw error.error
             }
-            facts.record(answer)
-            RequestRecord.current?.update { $0.upstreamModel = answer.prepared.model }
-            return try await relay(answer, facts: facts, started: started)
+            record.update {
+                $0.attempts = attempts
+                $0.upstreamModel = answer.prepared.model
+            }
+            return try await relay(answer, record: record)
         } catch {
-            facts.status = facts.status ?? error.status
-            log(facts, started: started, outcome: "error \(error.status) \(error.type)")
+            log(record, outcome: "error \(error.status) \(error.type)")
             return error.response
         }
     }
 
     /// Step 5: the upstream's answer to the client, streamed or whole.
-    private func relay(_ answer: UpstreamCaller.Answer, facts: RequestFacts, started: ContinuousClock.Instant) async throws(AnthropicError) -> HTTPResponse {
+    private func relay(_ answer: UpstreamCaller.Answer, record: RequestRecord) async throws(AnthropicError) -> HTTPResponse {
         let context = answer.prepared.context
         let isEventStream = answer.response.headers["Content-Type"].map(Self.isEventStreamType) ?? false
         if context.stream {
-            return streamResponse(answer.response, isEventStream: isEventStream, context: context, facts: facts, started: started)
+            return streamResponse(answer.response, isEventStream: isEventStream, context: context, record: record)
         }
         let upstreamBody = try await Upstream.collect(answer.response, limit: Self.maxAnswerBytes)
         guard let parsed = try? JSONValue(parsing: upstreamBody) else {
@@ -91,11 +90,8 @@ struct MessagesHandler: Sendable {
         let message = ResponseTranslator.translate(
             parsed, context: context, messageID: MessageID.make(), textToolCalls: textToolCallParser(for: context),
             reasoningToolCalls: reasoningToolCallParser(for: context))
-        RequestRecord.current?.noteUsage(message["usage"])
-        var facts = facts
-        facts.inputTokens = message["usage"]?["input_tokens"]?.intValue
-        facts.outputTokens = message["usage"]?["output_tokens"]?.intValue
-        log(facts, started: started, outcome: "ok")
+        record.noteUsage(message["usage"])
+        log(record, outcome: "ok")
         var response = HTTPResponse(status: .ok, contentType: "application/json", body: message.serialized())
         response.headers.add(name: Self.upstreamModelHeader, value: answer.prepared.model.escapedForLog)
         return response
@@ -118,7 +114,7 @@ struct MessagesHandler: Sendable {
     /// The Anthropic event stream for an upstream answer: relayed chunk by chunk from an
     /// event stream, or made from a whole JSON answer when the upstream ignored `stream`.
     /// A `ping` goes out whenever the upstream is silent for `pingInterval`.
-    private func streamResponse(_ response: HTTPClientResponse, isEventStream: Bool, context: RequestContext, facts: RequestFacts, started: ContinuousClock.Instant) -> HTTPResponse {
+    private func streamResponse(_ response: HTTPClientResponse, isEventStream: Bool, context: RequestContext, record: RequestRecord) -> HTTPResponse {
         let translator = StreamTranslator(
             context: .init(
                 messageID: MessageID.make(),
@@ -170,10 +166,7 @@ struct MessagesHandler: Sendable {
                     }
                     group.cancelAll()
                 }
-                var facts = facts
-                facts.inputTokens = relay.usage.input
-                facts.outputTokens = relay.usage.output
-                log(facts, started: started, outcome: relay.failure.map { "stream failed: \($0.type) \($0.message)" } ?? "stream ended")
+                log(record, outcome: relay.failure.map { "stream failed: \($0.type) \($0.message)" } ?? "stream ended")
             })
     }
 
@@ -211,9 +204,9 @@ struct MessagesHandler: Sendable {
     private static let eventStream = Array("text/event-stream".utf8)
 
     /// Debug detail (`LOG_LEVEL=debug` or `DEBUG_PROXY=1`); the access log has one line per request.
-    private func log(_ facts: RequestFacts, started: ContinuousClock.Instant, outcome: String) {
+    private func log(_ record: RequestRecord, outcome: String) {
         guard logger.logLevel <= .debug else { return }
-        logger.debug("\(facts.line(elapsed: ContinuousClock.now - started)) \(outcome)")
+        logger.debug("\(record.snapshot.messagesLine(elapsed: ContinuousClock.now - record.started)) \(outcome)")
     }
 }
 

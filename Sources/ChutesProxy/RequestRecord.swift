@@ -3,11 +3,13 @@ import JSON
 import Locking
 
 /// What the proxy learns about one request while serving it, written out once at the end as
-/// the access-log line and the request metrics.
+/// the access-log line and the request metrics (and, at debug level, as the messages
+/// handler's detail line).
 ///
 /// The router makes one per request and binds it to `RequestRecord.current` for the whole
 /// request, the streamed body included; handlers fill in what only they know (models,
-/// upstream status, tokens) with `update`. Error bodies read the request id from it.
+/// route, upstream status, tokens, the models tried) with `update`. Error bodies read the
+/// request id from it.
 final class RequestRecord: Sendable {
     /// The fields a handler may fill; all optional because a request may end at any step.
     struct Fields: Sendable {
@@ -29,6 +31,12 @@ final class RequestRecord: Sendable {
         var outputTokens: Int?
         /// Anthropic's error type when the request failed (before or during a stream).
         var errorType: String?
+        /// Each model tried or skipped, with why: `"a: 529 overloaded_error"`,
+        /// `"b: skipped (cooling down for 30 s)"`. Debug detail only.
+        var attempts: [String] = []
+        /// Chutes' id for the last invocation that had one (`x-chutes-invocationid`). Debug
+        /// detail only.
+        var invocationID: String?
     }
 
     /// `req_` and 24 random characters; sent as the `request-id` header and in error bodies.
@@ -50,12 +58,14 @@ final class RequestRecord: Sendable {
 
     var snapshot: Fields { fields.withLock { $0 } }
 
-    /// Notes the upstream's response head: its status and how long it took.
-    func noteUpstreamResponse(status: HTTPStatus) {
+    /// Notes the upstream's response head: its status, Chutes' invocation id and how long it
+    /// took.
+    func noteUpstreamResponse(status: HTTPStatus, invocationID: String?) {
         let elapsed = ContinuousClock.now - started
         update {
             $0.upstreamStatus = status
             $0.upstreamLatency = elapsed
+            if let invocationID { $0.invocationID = invocationID }
         }
     }
 
@@ -76,5 +86,22 @@ final class RequestRecord: Sendable {
             if let input { $0.inputTokens = input }
             if let output { $0.outputTokens = output }
         }
+    }
+}
+
+extension RequestRecord.Fields {
+    /// The debug detail of a `POST /v1/messages`: `POST /v1/messages model claude-x -> a
+    /// stream=true route=background upstream 200 12 ms tokens in 5 out 3 tries [...] invocation ...`
+    /// (`upstream -` when no upstream answered).
+    func messagesLine(elapsed: Duration) -> String {
+        let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+        // Model names are the client's: escaped, so a line break cannot forge a log line.
+        var line = "POST /v1/messages model \((requestedModel ?? "?").escapedForLog) -> \((upstreamModel ?? "-").escapedForLog) stream=\(stream)"
+        if let route { line += " route=\(route)" }
+        line += " upstream \(upstreamStatus.map(String.init) ?? "-") \(milliseconds) ms"
+        if inputTokens != nil || outputTokens != nil { line += " tokens in \(inputTokens ?? 0) out \(outputTokens ?? 0)" }
+        if attempts.count > 1 || attempts.contains(where: { $0.contains("skipped") }) { line += " tries [\(attempts.joined(separator: "; ").escapedForLog)]" }
+        if let invocationID { line += " invocation \(invocationID.escapedForLog)" }
+        return line
     }
 }

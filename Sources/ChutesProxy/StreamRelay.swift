@@ -21,9 +21,6 @@ struct StreamRelay: Sendable {
     /// The error the stream ended with, if it failed.
     var failure: (type: String, message: String)? { translator.failure }
 
-    /// Tokens as the upstream reported them.
-    var usage: (input: Int?, output: Int?) { translator.reportedUsage }
-
     /// `message_start` and `ping`, sent before the first upstream byte.
     mutating func start() -> [UInt8] {
         encode(translator.start())

@@ -68,12 +68,12 @@ struct Upstream: Sendable {
             } catch {
                 throw UpstreamFailure(error: UpstreamErrors.fromClientError(error))
             }
-            RequestRecord.current?.noteUpstreamResponse(status: response.status)
+            RequestRecord.current?.noteUpstreamResponse(status: response.status, invocationID: response.headers["x-chutes-invocationid"])
             guard response.status == .tooManyRequests else { return response }
             let errorBody = (try? await Self.collect(response, limit: 64 << 10)) ?? []
             let error = UpstreamErrors.fromResponse(status: .tooManyRequests, body: errorBody, estimatedPromptTokens: 0, secrets: key.map { [$0] } ?? [])
             guard error.status == .tooManyRequests, configuration.backoffOn429, attempt < configuration.maxRetriesOn429 else {
-                throw UpstreamFailure(error: error, retryAfter: response.headers["Retry-After"], invocationID: response.headers["x-chutes-invocationid"])
+                throw UpstreamFailure(error: error, retryAfter: response.headers["Retry-After"])
             }
             metrics.retryingOn429()
             let delay = RetryState.delay(retryAfter: response.headers["Retry-After"], attempt: attempt, cap: configuration.maxRetryAfter)
@@ -103,15 +103,12 @@ struct Upstream: Sendable {
 
 /// An upstream request that failed, with what the caller may act on beyond the error.
 struct UpstreamFailure: Error {
-    init(error: AnthropicError, retryAfter: String? = nil, invocationID: String? = nil) {
+    init(error: AnthropicError, retryAfter: String? = nil) {
         self.error = error
         self.retryAfter = retryAfter
-        self.invocationID = invocationID
     }
 
     var error: AnthropicError
     /// The upstream's `Retry-After`, when it sent one.
     var retryAfter: String?
-    /// Chutes' id for the invocation (`x-chutes-invocationid`), for the log.
-    var invocationID: String?
 }

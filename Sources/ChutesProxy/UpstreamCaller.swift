@@ -16,7 +16,6 @@ struct UpstreamCaller: Sendable {
     struct Answer: Sendable {
         var response: HTTPClientResponse
         var prepared: UpstreamRequestBuilder.Prepared
-        var invocationID: String?
         /// The upstream key it was sent with (to scrub from what is shown).
         var key: String
     }
@@ -38,30 +37,39 @@ struct UpstreamCaller: Sendable {
                 continue
             }
             do {
-                let answer = try await call(request, model: model)
-                await breaker?.recordSuccess(model)
-                attempts.append("\(model): 200")
-                return answer
+                return try await attempt(request, model: model, breaker: breaker, admitted: true, attempts: &attempts)
             } catch {
-                attempts.append("\(model): \(error.error.status) \(error.error.type)")
-                guard Self.fallsOver(error.error) else {
-                    await breaker?.release(model)
-                    throw error
-                }
-                await breaker?.recordFailure(model, retryAfter: error.retryAfter.map { RetryState.delay(retryAfter: $0, attempt: 0, cap: configuration.circuitBreaker.maximumCoolDown) })
+                guard Self.fallsOver(error.error) else { throw error }
                 lastFailure = error
             }
         }
         if let lastFailure { throw lastFailure }
         // Every model is cooling down: try the one that will be ready first rather than refuse.
         let model = soonest?.model ?? plan.candidates.first ?? request.model
+        return try await attempt(request, model: model, breaker: breaker, admitted: false, attempts: &attempts)
+    }
+
+    /// One model tried: its outcome goes into `attempts` and to the circuit breaker.
+    /// `admitted`: the breaker let the request through, so it hears how it went (a failure
+    /// that falls over counts against the model; any other failure releases its admission).
+    /// Not admitted (every model was cooling down and this one is tried anyway): only a
+    /// success is told, which ends the model's cool-down; a failure leaves it as it was.
+    private func attempt(
+        _ request: MessagesRequest, model: String, breaker: CircuitBreaker?, admitted: Bool, attempts: inout [String]
+    ) async throws(UpstreamFailure) -> Answer {
         do {
             let answer = try await call(request, model: model)
             await breaker?.recordSuccess(model)
-            attempts.append("\(model): 200 (all cooling down; tried the first ready)")
+            attempts.append("\(model): 200" + (admitted ? "" : " (all cooling down; tried the first ready)"))
             return answer
         } catch {
-            attempts.append("\(model): \(error.error.status) \(error.error.type) (all cooling down)")
+            attempts.append("\(model): \(error.error.status) \(error.error.type)" + (admitted ? "" : " (all cooling down)"))
+            guard admitted else { throw error }
+            if Self.fallsOver(error.error) {
+                await breaker?.recordFailure(model, retryAfter: error.retryAfter.map { RetryState.delay(retryAfter: $0, attempt: 0, cap: configuration.circuitBreaker.maximumCoolDown) })
+            } else {
+                await breaker?.release(model)
+            }
             throw error
         }
     }
@@ -90,13 +98,12 @@ struct UpstreamCaller: Sendable {
                 response = try await upstream.send(method: .post, path: "/v1/chat/completions", body: prepared.body, key: request.key)
             }
         }
-        let invocationID = response.headers["x-chutes-invocationid"]
         guard response.status == .ok else {
             let errorBody = (try? await Upstream.collect(response, limit: 64 << 10)) ?? []
             let error = UpstreamErrors.fromResponse(status: response.status, body: errorBody, estimatedPromptTokens: prepared.context.estimatedInputTokens, secrets: [request.key])
-            throw UpstreamFailure(error: error, retryAfter: response.headers["Retry-After"], invocationID: invocationID)
+            throw UpstreamFailure(error: error, retryAfter: response.headers["Retry-After"])
         }
-        return Answer(response: response, prepared: prepared, invocationID: invocationID, key: request.key)
+        return Answer(response: response, prepared: prepared, key: request.key)
     }
 
     private func prepare(_ request: MessagesRequest, model: String, info: ModelInfo?) throws(UpstreamFailure) -> UpstreamRequestBuilder.Prepared {

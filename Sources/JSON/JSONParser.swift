@@ -115,24 +115,32 @@ struct JSONParser {
         while true {
             let element = try parseValue()
             elementStack.append(element)
-            skipWhitespace()
-            guard position < bytes.count else { throw error(.unexpectedEnd) }
-            let byte = bytes[position]
-            position += 1
-            if byte == UInt8(ascii: "]") { break }
-            guard byte == UInt8(ascii: ",") else { throw error(.unexpectedCharacter(byte), at: position - 1) }
-            if lenient {
-                skipWhitespace()
-                if position < bytes.count && bytes[position] == UInt8(ascii: "]") {
-                    position += 1
-                    break
-                }
-            }
+            if try closes(UInt8(ascii: "]")) { break }
         }
         depth -= 1
         let elements = Array(elementStack[base...])
         elementStack.removeSubrange(base...)
         return .array(elements)
+    }
+
+    /// After an element or member: consumes the comma before the next one (false) or the
+    /// container's `close` (true); lenient mode also takes a trailing comma before `close`.
+    @inline(__always)
+    private mutating func closes(_ close: UInt8) throws(JSONParseError) -> Bool {
+        skipWhitespace()
+        guard position < bytes.count else { throw error(.unexpectedEnd) }
+        let byte = bytes[position]
+        position += 1
+        if byte == close { return true }
+        guard byte == UInt8(ascii: ",") else { throw error(.unexpectedCharacter(byte), at: position - 1) }
+        if lenient {
+            skipWhitespace()
+            if position < bytes.count && bytes[position] == close {
+                position += 1
+                return true
+            }
+        }
+        return false
     }
 
     private mutating func parseObject() throws(JSONParseError) -> JSONValue {
@@ -159,19 +167,7 @@ struct JSONParser {
             position += 1
             let value = try parseValue()
             memberStack.append((key: key, value: value))
-            skipWhitespace()
-            guard position < bytes.count else { throw error(.unexpectedEnd) }
-            let byte = bytes[position]
-            position += 1
-            if byte == UInt8(ascii: "}") { break }
-            guard byte == UInt8(ascii: ",") else { throw error(.unexpectedCharacter(byte), at: position - 1) }
-            if lenient {
-                skipWhitespace()
-                if position < bytes.count && bytes[position] == UInt8(ascii: "}") {
-                    position += 1
-                    break
-                }
-            }
+            if try closes(UInt8(ascii: "}")) { break }
         }
         depth -= 1
         let members = Array(memberStack[base...])

@@ -122,26 +122,26 @@ private func withStream(_ request: JSONValue) -> JSONValue {
     }
 
     @Test func a429IsRetriedAfterRetryAfter() async throws {
-        let limited = try ScriptedUpstream { request, _ in
+        // First: an upstream that limits once, then answers.
+        try await withScriptedUpstream(limitingOnce()) { flaky in
+            try await withRunningProxy(upstream: flaky, environment: ["AUTO_FIX_MODEL_CASE": "0"]) { proxy in
+                let response = try await proxy.post("/v1/messages", simpleRequest)
+                #expect(response.status == 200)
+            }
+            #expect(flaky.completionRequests.count == 2)
+        }
+        // Then: one that limits forever gives the client Anthropic's 429 after the retries.
+        try await withScriptedUpstream { request, _ in
             if request.path.hasSuffix("/models") { return ScriptedUpstream.json(ScriptedUpstream.models) }
             return ScriptedUpstream.json(["error": ["message": "slow down"]], status: 429, headers: ["Retry-After": "0"])
+        } run: { limited in
+            try await withRunningProxy(upstream: limited, environment: ["AUTO_FIX_MODEL_CASE": "0", "PROXY_MAX_RETRY_ON_429": "2"]) { stubborn in
+                let refused = try await stubborn.post("/v1/messages", simpleRequest)
+                #expect(refused.status == 429)
+                #expect(try JSONValue(parsing: refused.body)["error"]?["type"]?.stringValue == "rate_limit_error")
+            }
+            #expect(limited.completionRequests.count == 3)
         }
-        // First: an upstream that limits once, then answers.
-        let flaky = try FlakyUpstream(failures: 1)
-        let proxy = try RunningProxy(upstream: flaky.upstream, environment: ["AUTO_FIX_MODEL_CASE": "0"])
-        let response = try await proxy.post("/v1/messages", simpleRequest)
-        #expect(response.status == 200)
-        #expect(flaky.upstream.completionRequests.count == 2)
-        await proxy.stop()
-        // Then: one that limits forever gives the client Anthropic's 429 after the retries.
-        let stubborn = try RunningProxy(upstream: limited, environment: ["AUTO_FIX_MODEL_CASE": "0", "PROXY_MAX_RETRY_ON_429": "2"])
-        let refused = try await stubborn.post("/v1/messages", simpleRequest)
-        #expect(refused.status == 429)
-        #expect(try JSONValue(parsing: refused.body)["error"]?["type"]?.stringValue == "rate_limit_error")
-        #expect(limited.completionRequests.count == 3)
-        await stubborn.stop()
-        await limited.stop()
-        await flaky.upstream.stop()
     }
 
     @Test func modelMapGlobsAndCaseCorrection() async throws {
@@ -161,26 +161,26 @@ private func withStream(_ request: JSONValue) -> JSONValue {
     }
 
     @Test func authStyles() async throws {
-        let upstream = try ScriptedUpstream { request, _ in
+        try await withScriptedUpstream { request, _ in
             request.path.hasSuffix("/models") ? ScriptedUpstream.json(ScriptedUpstream.models) : ScriptedUpstream.completion(["role": "assistant", "content": "ok"])
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream, environment: ["CHUTES_API_KEY": "sk-proxy-key-456", "AUTO_FIX_MODEL_CASE": "0"]) { both in
+                _ = try await both.post("/v1/messages", simpleRequest, headers: ["Authorization": "Bearer sk-bearer-key-789"])
+                _ = try await both.post("/v1/messages", simpleRequest, headers: [:])
+            }
+            try await withRunningProxy(upstream: upstream, environment: ["CHUTES_API_KEY": "sk-proxy-key-456", "CHUTES_AUTH_STYLE": "env", "AUTO_FIX_MODEL_CASE": "0"]) { envOnly in
+                _ = try await envOnly.post("/v1/messages", simpleRequest)
+            }
+            try await withRunningProxy(upstream: upstream, environment: ["CHUTES_API_KEY": "sk-proxy-key-456", "CHUTES_AUTH_STYLE": "x-api-key", "AUTO_FIX_MODEL_CASE": "0"]) { headerOnly in
+                let missing = try await headerOnly.post("/v1/messages", simpleRequest, headers: [:])
+                #expect(missing.status == 401)
+                #expect(try JSONValue(parsing: missing.body)["error"]?["type"]?.stringValue == "authentication_error")
+            }
+            #expect(
+                upstream.completionRequests.map { $0.headers["Authorization"] ?? "" } == [
+                    "Bearer sk-bearer-key-789", "Bearer sk-proxy-key-456", "Bearer sk-proxy-key-456",
+                ])
         }
-        let both = try RunningProxy(upstream: upstream, environment: ["CHUTES_API_KEY": "sk-proxy-key-456", "AUTO_FIX_MODEL_CASE": "0"])
-        _ = try await both.post("/v1/messages", simpleRequest, headers: ["Authorization": "Bearer sk-bearer-key-789"])
-        _ = try await both.post("/v1/messages", simpleRequest, headers: [:])
-        await both.stop()
-        let envOnly = try RunningProxy(upstream: upstream, environment: ["CHUTES_API_KEY": "sk-proxy-key-456", "CHUTES_AUTH_STYLE": "env", "AUTO_FIX_MODEL_CASE": "0"])
-        _ = try await envOnly.post("/v1/messages", simpleRequest)
-        await envOnly.stop()
-        let headerOnly = try RunningProxy(upstream: upstream, environment: ["CHUTES_API_KEY": "sk-proxy-key-456", "CHUTES_AUTH_STYLE": "x-api-key", "AUTO_FIX_MODEL_CASE": "0"])
-        let missing = try await headerOnly.post("/v1/messages", simpleRequest, headers: [:])
-        #expect(missing.status == 401)
-        #expect(try JSONValue(parsing: missing.body)["error"]?["type"]?.stringValue == "authentication_error")
-        await headerOnly.stop()
-        #expect(
-            upstream.completionRequests.map { $0.headers["Authorization"] ?? "" } == [
-                "Bearer sk-bearer-key-789", "Bearer sk-proxy-key-456", "Bearer sk-proxy-key-456",
-            ])
-        await upstream.stop()
     }
 
     @Test func invalidRequestsAreRefusedBeforeTheUpstream() async throws {
@@ -221,16 +221,11 @@ private func withStream(_ request: JSONValue) -> JSONValue {
         // Port 1 (tcpmux) has no listener here; a port freed by this test could be taken by
         // a server of a test running alongside.
         let port = 1
-        let configuration = try ProxyConfiguration(environment: ["CHUTES_BASE_URL": "http://127.0.0.1:\(port)", "HOST": "127.0.0.1", "PORT": "0", "AUTO_FIX_MODEL_CASE": "0"])
-        let proxy = try ProxyServer(configuration: configuration)
-        let task = Task { await proxy.run() }
-        let client = try HTTPClient()
-        let response = try await client.execute(
-            HTTPClientRequest(method: "POST", url: HTTPURL("http://127.0.0.1:\(proxy.port)/v1/messages")!, headers: ["x-api-key": "k"], body: simpleRequest.serialized()))
-        #expect(response.status == 502)
-        #expect(try JSONValue(parsing: try await response.body.collect(upTo: 1 << 16))["error"]?["type"]?.stringValue == "api_error")
-        proxy.shutdown()
-        await task.value
+        try await withRunningProxy(baseURL: "http://127.0.0.1:\(port)", environment: ["AUTO_FIX_MODEL_CASE": "0"]) { proxy in
+            let response = try await proxy.post("/v1/messages", simpleRequest, headers: ["x-api-key": "k"])
+            #expect(response.status == 502)
+            #expect(try JSONValue(parsing: response.body)["error"]?["type"]?.stringValue == "api_error")
+        }
     }
 
     @Test func toolCallsWrittenAsTextBecomeToolUse() async throws {
@@ -354,23 +349,16 @@ private func withStream(_ request: JSONValue) -> JSONValue {
     }
 }
 
-/// An upstream that answers 429 `failures` times, then a completion.
-struct FlakyUpstream {
-    let upstream: ScriptedUpstream
-
-    init(failures: Int) throws {
-        let counter = ReceivedLog()
-        upstream = try ScriptedUpstream { request, _ in
-            if request.path.hasSuffix("/models") { return ScriptedUpstream.json(ScriptedUpstream.models) }
-            let attempt = counter.entries.withLock { entries in
-                entries.append(.init(method: "", path: "", headers: [:], body: nil))
-                return entries.count
-            }
-            if attempt <= failures {
-                return ScriptedUpstream.json(["error": ["message": "rate limited"]], status: 429, headers: ["Retry-After": "0"])
-            }
-            return ScriptedUpstream.completion(["role": "assistant", "content": "after retry"])
+/// A script that answers the first completion request with a 429 (`Retry-After: 0`), then
+/// with a completion.
+private func limitingOnce() -> ScriptedUpstream.Script {
+    let completions = Counter()
+    return { request, _ in
+        if request.path.hasSuffix("/models") { return ScriptedUpstream.json(ScriptedUpstream.models) }
+        if completions.increment() == 1 {
+            return ScriptedUpstream.json(["error": ["message": "rate limited"]], status: 429, headers: ["Retry-After": "0"])
         }
+        return ScriptedUpstream.completion(["role": "assistant", "content": "after retry"])
     }
 }
 
@@ -378,27 +366,27 @@ struct FlakyUpstream {
     @Test func anHTTPSUpstreamWithAPrivateCAWorksStreamingAndNot() async throws {
         let certificates = TestCertificates.shared
         let tls = try TLSContext(.server(certificateChainFile: certificates.server.certificate, privateKeyFile: certificates.server.key))
-        let upstream = try ScriptedUpstream(tls: tls) { request, _ in
+        let request: JSONValue = ["model": "m", "max_tokens": 5, "messages": [["role": "user", "content": "x"]]]
+        try await withScriptedUpstream(tls: tls) { request, _ in
             if (try? JSONValue(parsing: request.body))?["stream"]?.boolValue == true {
                 return ScriptedUpstream.stream([chunk(["content": "over TLS"], finish: "stop")])
             }
             return ScriptedUpstream.completion(["role": "assistant", "content": "over TLS"])
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0", "CHUTES_CA_FILE": certificates.caFile]) { proxy in
+                let plain = try await proxy.post("/v1/messages", request)
+                #expect(try JSONValue(parsing: plain.body)["content"] == [["type": "text", "text": "over TLS"]])
+                var streaming = request.objectValue!
+                streaming["stream"] = true
+                let streamed = try await proxy.post("/v1/messages", .object(streaming))
+                #expect(AnthropicStreamChecker(try RunningProxy.events(streamed.body)).finalMessage["content"] == [["type": "text", "text": "over TLS"]])
+            }
+            // Without the CA the upstream's certificate is refused: a 502 that says why.
+            try await withRunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0"]) { untrusting in
+                let refused = try await untrusting.post("/v1/messages", request)
+                #expect(refused.status == 502)
+                #expect(String(decoding: refused.body, as: UTF8.self).contains("certificate"))
+            }
         }
-        let proxy = try RunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0", "CHUTES_CA_FILE": certificates.caFile])
-        let request: JSONValue = ["model": "m", "max_tokens": 5, "messages": [["role": "user", "content": "x"]]]
-        let plain = try await proxy.post("/v1/messages", request)
-        #expect(try JSONValue(parsing: plain.body)["content"] == [["type": "text", "text": "over TLS"]])
-        var streaming = request.objectValue!
-        streaming["stream"] = true
-        let streamed = try await proxy.post("/v1/messages", .object(streaming))
-        #expect(AnthropicStreamChecker(try RunningProxy.events(streamed.body)).finalMessage["content"] == [["type": "text", "text": "over TLS"]])
-        await proxy.stop()
-        // Without the CA the upstream's certificate is refused: a 502 that says why.
-        let untrusting = try RunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0"])
-        let refused = try await untrusting.post("/v1/messages", request)
-        #expect(refused.status == 502)
-        #expect(String(decoding: refused.body, as: UTF8.self).contains("certificate"))
-        await untrusting.stop()
-        await upstream.stop()
     }
 }

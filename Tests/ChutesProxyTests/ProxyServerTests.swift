@@ -18,40 +18,34 @@ func exchange(_ request: String, port: Int) async throws -> (status: HTTPStatus,
 
 @Suite struct ProxyServerTests {
     @Test func healthAndRootAnswerWithTheVersion() async throws {
-        let proxy = try ProxyServer(configuration: ProxyConfiguration(host: "127.0.0.1", port: 0))
-        let running = Task { await proxy.run() }
-        #expect(proxy.port != 0)
-        for path in ["/", "/health"] {
-            let response = try await exchange("GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n", port: proxy.port)
-            #expect(response.status == 200)
-            #expect(response.headers["Content-Type"] == "application/json")
-            #expect(response.body?["status"]?.stringValue == "ok")
-            #expect(response.body?["version"]?.stringValue == ProxyVersion.current)
+        try await withRunningProxy(configuration: ProxyConfiguration()) { running in
+            #expect(running.proxy.port != 0)
+            for path in ["/", "/health"] {
+                let response = try await exchange("GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n", port: running.proxy.port)
+                #expect(response.status == 200)
+                #expect(response.headers["Content-Type"] == "application/json")
+                #expect(response.body?["status"]?.stringValue == "ok")
+                #expect(response.body?["version"]?.stringValue == ProxyVersion.current)
+            }
         }
-        proxy.shutdown()
-        await running.value
     }
 
     @Test func unknownPathsGetAnthropicsNotFoundError() async throws {
-        let proxy = try ProxyServer(configuration: ProxyConfiguration(host: "127.0.0.1", port: 0))
-        let running = Task { await proxy.run() }
-        let response = try await exchange("GET /nope HTTP/1.1\r\nHost: x\r\n\r\n", port: proxy.port)
-        #expect(response.status == 404)
-        #expect(response.body?["type"]?.stringValue == "error")
-        #expect(response.body?["error"]?["type"]?.stringValue == "not_found_error")
-        #expect(response.body?["error"]?["message"]?.stringValue?.contains("/nope") == true)
-        proxy.shutdown()
-        await running.value
+        try await withRunningProxy(configuration: ProxyConfiguration()) { running in
+            let response = try await exchange("GET /nope HTTP/1.1\r\nHost: x\r\n\r\n", port: running.proxy.port)
+            #expect(response.status == 404)
+            #expect(response.body?["type"]?.stringValue == "error")
+            #expect(response.body?["error"]?["type"]?.stringValue == "not_found_error")
+            #expect(response.body?["error"]?["message"]?.stringValue?.contains("/nope") == true)
+        }
     }
 
     @Test func malformedRequestsGetAnthropicsErrorFormat() async throws {
-        let proxy = try ProxyServer(configuration: ProxyConfiguration(host: "127.0.0.1", port: 0))
-        let running = Task { await proxy.run() }
-        let response = try await exchange("NOT HTTP\r\n\r\n", port: proxy.port)
-        #expect(response.status == 400)
-        #expect(response.body?["error"]?["type"]?.stringValue == "invalid_request_error")
-        proxy.shutdown()
-        await running.value
+        try await withRunningProxy(configuration: ProxyConfiguration()) { running in
+            let response = try await exchange("NOT HTTP\r\n\r\n", port: running.proxy.port)
+            #expect(response.status == 400)
+            #expect(response.body?["error"]?["type"]?.stringValue == "invalid_request_error")
+        }
     }
 
     @Test func versionMatchesTheVersionFile() throws {

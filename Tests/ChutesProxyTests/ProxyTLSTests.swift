@@ -8,23 +8,19 @@ import Testing
 @Suite struct ProxyTLSTests {
     @Test func servesHTTPSWhenCertificateAndKeyAreSet() async throws {
         let certificates = TestCertificates.shared
-        var configuration = try ProxyConfiguration(environment: [
+        let configuration = try ProxyConfiguration(environment: [
             "TLS_CERT_FILE": certificates.server.certificate, "TLS_KEY_FILE": certificates.server.key,
         ])
-        configuration.host = "127.0.0.1"
-        configuration.port = 0
-        let proxy = try ProxyServer(configuration: configuration)
-        let running = Task { await proxy.run() }
         var clientConfiguration = HTTPClient.Configuration()
         clientConfiguration.trustRoots = .file(certificates.caFile)
         let client = try HTTPClient(configuration: clientConfiguration)
-        let url = try #require(HTTPURL("https://localhost:\(proxy.port)/health"))
-        let response = try await client.execute(HTTPClientRequest(method: "GET", url: url))
-        #expect(response.head.status == 200)
-        let body = try await response.body.collect(upTo: 1 << 16)
-        #expect(String(decoding: body, as: UTF8.self).contains("\"status\":\"ok\""))
-        proxy.shutdown()
-        await running.value
+        try await withRunningProxy(configuration: configuration) { running in
+            let url = try #require(HTTPURL("https://localhost:\(running.proxy.port)/health"))
+            let response = try await client.execute(HTTPClientRequest(method: "GET", url: url))
+            #expect(response.head.status == 200)
+            let body = try await response.body.collect(upTo: 1 << 16)
+            #expect(String(decoding: body, as: UTF8.self).contains("\"status\":\"ok\""))
+        }
     }
 
     @Test func caFileSettingIsCheckedAndKept() throws {

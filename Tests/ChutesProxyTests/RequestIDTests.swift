@@ -96,13 +96,11 @@ private func isRequestID(_ value: String?) -> Bool {
     }
 
     @Test func requestsRefusedBeforeRoutingGetAnIDToo() async throws {
-        let proxy = try ProxyServer(configuration: ProxyConfiguration(host: "127.0.0.1", port: 0))
-        let running = Task { await proxy.run() }
-        let response = try await exchange("NOT HTTP\r\n\r\n", port: proxy.port)
-        #expect(response.status == 400)
-        #expect(isRequestID(response.headers["request-id"]))
-        #expect(response.body?["request_id"]?.stringValue == response.headers["request-id"])
-        proxy.shutdown()
-        await running.value
+        try await withRunningProxy(configuration: ProxyConfiguration()) { running in
+            let response = try await exchange("NOT HTTP\r\n\r\n", port: running.proxy.port)
+            #expect(response.status == 400)
+            #expect(isRequestID(response.headers["request-id"]))
+            #expect(response.body?["request_id"]?.stringValue == response.headers["request-id"])
+        }
     }
 }

@@ -148,16 +148,20 @@ import Testing
 
     // MARK: Fallback, end to end
 
-    /// Answers completions per model: `failing` models with `failure`, others with text.
-    static func upstream(failing: Set<String>, failure: @escaping @Sendable () async -> HTTPResponse) throws -> ScriptedUpstream {
-        try ScriptedUpstream { request, _ in
-            if request.path.hasSuffix("/models") { return ScriptedUpstream.json(ScriptedUpstream.chutesModels) }
-            let body = (try? JSONValue(parsing: request.body)) ?? nil
-            let model = body["model"]?.stringValue ?? ""
-            if failing.contains(model) { return await failure() }
-            if body["stream"]?.boolValue == true { return ScriptedUpstream.stream([chunk(["content": JSONValue("from \(model)")], finish: "stop")]) }
-            return ScriptedUpstream.completion(["role": "assistant", "content": JSONValue("from \(model)")])
-        }
+    /// Runs `body` against an upstream that answers completions per model: `failing` models
+    /// with `failure`, others with text.
+    static func withUpstream(
+        failing: Set<String>, failure: @escaping @Sendable () async -> HTTPResponse, run body: (ScriptedUpstream) async throws -> Void
+    ) async throws {
+        try await withScriptedUpstream(
+            { request, _ in
+                if request.path.hasSuffix("/models") { return ScriptedUpstream.json(ScriptedUpstream.chutesModels) }
+                let body = (try? JSONValue(parsing: request.body)) ?? nil
+                let model = body["model"]?.stringValue ?? ""
+                if failing.contains(model) { return await failure() }
+                if body["stream"]?.boolValue == true { return ScriptedUpstream.stream([chunk(["content": JSONValue("from \(model)")], finish: "stop")]) }
+                return ScriptedUpstream.completion(["role": "assistant", "content": JSONValue("from \(model)")])
+            }, run: body)
     }
 
     static let fallbackMap = ["MODEL_MAP": #"{"claude-*": ["zai-org/GLM-4.6", "deepseek-ai/DeepSeek-V3.1"]}"#]
@@ -171,7 +175,9 @@ import Testing
         ("capacity 429", 429), ("500", 500), ("502", 502), ("503", 503), ("504", 504), ("529", 529), ("timeout", 0),
     ])
     func aFailingFirstModelFallsOverToTheNext(scenario: String, status: HTTPStatus) async throws {
-        let upstream = try Self.upstream(failing: ["zai-org/GLM-4.6"]) {
+        var environment = Self.fallbackMap
+        environment["UPSTREAM_TIMEOUT"] = "0.3"
+        try await Self.withUpstream(failing: ["zai-org/GLM-4.6"]) {
             switch status {
             case 429: return ScriptedUpstream.chutesError(429, "Infrastructure is at maximum capacity, try again later")
             case 0:
@@ -179,80 +185,108 @@ import Testing
                 return ScriptedUpstream.json([:])
             default: return ScriptedUpstream.json(["error": ["message": JSONValue("scripted \(status)")]], status: status)
             }
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream, environment: environment) { proxy in
+                for stream in [false, true] {
+                    let response = try await proxy.post("/v1/messages", ChutesBehaviourTests.request("claude-sonnet-4-5", stream: stream))
+                    #expect(response.status == 200, "\(scenario)")
+                    #expect(response.headers["X-Upstream-Model"] == "deepseek-ai/DeepSeek-V3.1")
+                    #expect(try Self.answerText(response, stream: stream) == "from deepseek-ai/DeepSeek-V3.1", "\(scenario) stream=\(stream)")
+                }
+            }
+            #expect(
+                upstream.completionRequests.map { $0.body?["model"]?.stringValue ?? "" } == [
+                    "zai-org/GLM-4.6", "deepseek-ai/DeepSeek-V3.1", "zai-org/GLM-4.6", "deepseek-ai/DeepSeek-V3.1",
+                ])
         }
-        var environment = Self.fallbackMap
-        environment["UPSTREAM_TIMEOUT"] = "0.3"
-        let proxy = try RunningProxy(upstream: upstream, environment: environment)
-        for stream in [false, true] {
-            let response = try await proxy.post("/v1/messages", ChutesBehaviourTests.request("claude-sonnet-4-5", stream: stream))
-            #expect(response.status == 200, "\(scenario)")
-            #expect(response.headers["X-Upstream-Model"] == "deepseek-ai/DeepSeek-V3.1")
-            #expect(try Self.answerText(response, stream: stream) == "from deepseek-ai/DeepSeek-V3.1", "\(scenario) stream=\(stream)")
-        }
-        #expect(
-            upstream.completionRequests.map { $0.body?["model"]?.stringValue ?? "" } == [
-                "zai-org/GLM-4.6", "deepseek-ai/DeepSeek-V3.1", "zai-org/GLM-4.6", "deepseek-ai/DeepSeek-V3.1",
-            ])
-        await proxy.stop()
-        await upstream.stop()
     }
 
     @Test(arguments: [400, 401, 402, 403, 404])
     func requestErrorsDoNotFallOver(status: HTTPStatus) async throws {
-        let upstream = try Self.upstream(failing: ["zai-org/GLM-4.6"]) {
+        try await Self.withUpstream(failing: ["zai-org/GLM-4.6"]) {
             ScriptedUpstream.chutesError(status, JSONValue("scripted \(status)"))
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream, environment: Self.fallbackMap.merging(["AUTO_FIX_MODEL_CASE": "0"]) { $1 }) { proxy in
+                for stream in [false, true] {
+                    let response = try await proxy.post("/v1/messages", ChutesBehaviourTests.request("claude-sonnet-4-5", stream: stream))
+                    #expect(response.status == status)
+                }
+            }
+            #expect(upstream.completionRequests.allSatisfy { $0.body?["model"]?.stringValue == "zai-org/GLM-4.6" })
+            #expect(upstream.completionRequests.count == 2)
         }
-        let proxy = try RunningProxy(upstream: upstream, environment: Self.fallbackMap.merging(["AUTO_FIX_MODEL_CASE": "0"]) { $1 })
-        for stream in [false, true] {
-            let response = try await proxy.post("/v1/messages", ChutesBehaviourTests.request("claude-sonnet-4-5", stream: stream))
-            #expect(response.status == status)
-        }
-        #expect(upstream.completionRequests.allSatisfy { $0.body?["model"]?.stringValue == "zai-org/GLM-4.6" })
-        #expect(upstream.completionRequests.count == 2)
-        await proxy.stop()
-        await upstream.stop()
     }
 
     @Test func whenEveryModelFailsTheClientGetsTheLastFailure() async throws {
-        let upstream = try ScriptedUpstream { request, _ in
+        try await withScriptedUpstream { request, _ in
             if request.path.hasSuffix("/models") { return ScriptedUpstream.json(ScriptedUpstream.chutesModels) }
             let model = (try? JSONValue(parsing: request.body))?["model"]?.stringValue ?? ""
             return model == "zai-org/GLM-4.6"
                 ? ScriptedUpstream.chutesError(429, "Infrastructure is at maximum capacity") : ScriptedUpstream.json(["error": ["message": "second one broke"]], status: 500)
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream, environment: Self.fallbackMap) { proxy in
+                let response = try await proxy.post("/v1/messages", ChutesBehaviourTests.request("claude-sonnet-4-5"))
+                #expect(response.status == 500)
+                #expect(try JSONValue(parsing: response.body)["error"]?["message"]?.stringValue?.contains("second one broke") == true)
+            }
         }
-        let proxy = try RunningProxy(upstream: upstream, environment: Self.fallbackMap)
-        let response = try await proxy.post("/v1/messages", ChutesBehaviourTests.request("claude-sonnet-4-5"))
-        #expect(response.status == 500)
-        #expect(try JSONValue(parsing: response.body)["error"]?["message"]?.stringValue?.contains("second one broke") == true)
-        await proxy.stop()
-        await upstream.stop()
     }
 
     @Test func aModelThatKeepsFailingIsSkippedUntilItsCoolDownEnds() async throws {
-        let upstream = try Self.upstream(failing: ["zai-org/GLM-4.6"]) {
+        try await Self.withUpstream(failing: ["zai-org/GLM-4.6"]) {
             ScriptedUpstream.chutesError(429, "Infrastructure is at maximum capacity, try again later")
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream, environment: Self.fallbackMap.merging(["BREAKER_FAILURES": "2", "BREAKER_COOLDOWN": "600"]) { $1 }) { proxy in
+                for _ in 0..<4 {
+                    let response = try await proxy.post("/v1/messages", ChutesBehaviourTests.request("claude-sonnet-4-5"))
+                    #expect(response.status == 200)
+                }
+            }
+            // Two failures open the circuit: the next two requests go straight to the second model.
+            #expect(
+                upstream.completionRequests.map { $0.body?["model"]?.stringValue ?? "" } == [
+                    "zai-org/GLM-4.6", "deepseek-ai/DeepSeek-V3.1", "zai-org/GLM-4.6", "deepseek-ai/DeepSeek-V3.1",
+                    "deepseek-ai/DeepSeek-V3.1", "deepseek-ai/DeepSeek-V3.1",
+                ])
         }
-        let proxy = try RunningProxy(upstream: upstream, environment: Self.fallbackMap.merging(["BREAKER_FAILURES": "2", "BREAKER_COOLDOWN": "600"]) { $1 })
-        for _ in 0..<4 {
-            #expect(try await proxy.post("/v1/messages", ChutesBehaviourTests.request("claude-sonnet-4-5")).status == 200)
+    }
+
+    @Test func whenEveryModelIsCoolingDownTheFirstReadyIsTriedAnywayAndItsFailureDoesNotExtendItsCoolDown() async throws {
+        let completions = Counter()
+        let environment = Self.fallbackMap.merging(["BREAKER_FAILURES": "1", "BREAKER_COOLDOWN": "600"]) { $1 }
+        try await withScriptedUpstream { request, _ in
+            if request.path.hasSuffix("/models") { return ScriptedUpstream.json(ScriptedUpstream.chutesModels) }
+            // The first three completions fail as overloaded; the rest succeed.
+            if completions.increment() <= 3 { return ScriptedUpstream.json(["error": ["message": "overloaded"]], status: 503) }
+            return ScriptedUpstream.completion(["role": "assistant", "content": "ok"])
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream, environment: environment) { proxy in
+                var statuses: [HTTPStatus] = []
+                for _ in 0..<3 {
+                    statuses.append(try await proxy.post("/v1/messages", ChutesBehaviourTests.request("claude-sonnet-4-5")).status)
+                }
+                // 1: both models fail and cool down. 2: both are cooling down; the first to be
+                // ready (GLM) is tried anyway and fails. 3: GLM is still the first ready, which it
+                // would not be had that failure doubled its cool-down; it answers.
+                #expect(statuses == [529, 529, 200])
+            }
+            #expect(
+                upstream.completionRequests.map { $0.body?["model"]?.stringValue ?? "" } == [
+                    "zai-org/GLM-4.6", "deepseek-ai/DeepSeek-V3.1", "zai-org/GLM-4.6", "zai-org/GLM-4.6",
+                ])
         }
-        // Two failures open the circuit: the next two requests go straight to the second model.
-        #expect(
-            upstream.completionRequests.map { $0.body?["model"]?.stringValue ?? "" } == [
-                "zai-org/GLM-4.6", "deepseek-ai/DeepSeek-V3.1", "zai-org/GLM-4.6", "deepseek-ai/DeepSeek-V3.1",
-                "deepseek-ai/DeepSeek-V3.1", "deepseek-ai/DeepSeek-V3.1",
-            ])
-        await proxy.stop()
-        await upstream.stop()
     }
 
     @Test func aRouteListWithAPoolEntrySendsThePoolAsOneEntry() async throws {
-        let upstream = try Self.upstream(failing: ["zai-org/GLM-4.6"]) { ScriptedUpstream.json(["error": ["message": "down"]], status: 503) }
-        let proxy = try RunningProxy(upstream: upstream, environment: ["ROUTES": #"[{"name":"default","models":["zai-org/GLM-4.6","small/tiny-8k,qwen/qwen2.5-vl-32b-instruct:latency"]}]"#])
-        let response = try await proxy.post("/v1/messages", ChutesBehaviourTests.request("claude-sonnet-4-5"))
-        #expect(response.status == 200)
-        #expect(upstream.completionRequests.map { $0.body?["model"]?.stringValue ?? "" } == ["zai-org/GLM-4.6", "small/Tiny-8K,Qwen/Qwen2.5-VL-32B-Instruct:latency"])
-        await proxy.stop()
-        await upstream.stop()
+        let routes = ["ROUTES": #"[{"name":"default","models":["zai-org/GLM-4.6","small/tiny-8k,qwen/qwen2.5-vl-32b-instruct:latency"]}]"#]
+        try await Self.withUpstream(failing: ["zai-org/GLM-4.6"]) {
+            ScriptedUpstream.json(["error": ["message": "down"]], status: 503)
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream, environment: routes) { proxy in
+                let response = try await proxy.post("/v1/messages", ChutesBehaviourTests.request("claude-sonnet-4-5"))
+                #expect(response.status == 200)
+            }
+            #expect(upstream.completionRequests.map { $0.body?["model"]?.stringValue ?? "" } == ["zai-org/GLM-4.6", "small/Tiny-8K,Qwen/Qwen2.5-VL-32B-Instruct:latency"])
+        }
     }
 }

@@ -10,7 +10,7 @@ import Translation
 
 /// An OpenAI-compatible upstream on loopback whose answers a test scripts, recording what
 /// the proxy sent it.
-final class ScriptedUpstream: Sendable {
+final class ScriptedUpstream: StoppableServer {
     struct Received: Sendable {
         var method: String
         var path: String
@@ -128,7 +128,7 @@ final class ReceivedLog: Sendable {
 }
 
 /// The proxy under test, on a free loopback port, talking to a scripted upstream.
-struct RunningProxy: Sendable {
+struct RunningProxy: StoppableServer {
     let proxy: ProxyServer
     let task: Task<Void, Never>
     let client: HTTPClient
@@ -140,16 +140,25 @@ struct RunningProxy: Sendable {
     init(baseURL: String, environment: [String: String] = [:], logger: Logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }) throws {
         var environment = environment
         environment["CHUTES_BASE_URL"] = baseURL
-        environment["HOST"] = "127.0.0.1"
-        environment["PORT"] = "0"
-        let configuration = try ProxyConfiguration(environment: environment)
-        proxy = try ProxyServer(configuration: configuration, logger: logger)
+        try self.init(configuration: try ProxyConfiguration(environment: environment), logger: logger)
+    }
+
+    /// The proxy with `configuration` (its host and port replaced by a free loopback port)
+    /// and an embedder's `routes`.
+    init(configuration: ProxyConfiguration, routes: [ProxyRoute] = [], logger: Logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }) throws {
+        var configuration = configuration
+        configuration.host = "127.0.0.1"
+        configuration.port = 0
+        proxy = try ProxyServer(configuration: configuration, routes: routes, logger: logger)
         let proxy = self.proxy
         task = Task { await proxy.run() }
         client = try HTTPClient()
     }
 
+    /// Drains and stops the proxy and waits until `run()` has returned. Twice `shutdown()`:
+    /// the second call skips a configured `SHUTDOWN_DELAY`.
     func stop() async {
+        proxy.shutdown()
         proxy.shutdown()
         await task.value
     }
@@ -171,13 +180,7 @@ struct RunningProxy: Sendable {
 
     /// Decodes an Anthropic SSE body into events.
     static func events(_ body: [UInt8]) throws -> [AnthropicStreamEvent] {
-        var decoder = SSEDecoder()
-        decoder.feed(body)
-        var events: [AnthropicStreamEvent] = []
-        while let event = decoder.next() {
-            events.append(AnthropicStreamEvent(type: event.event ?? "", payload: try JSONValue(parsing: event.data)))
-        }
-        return events
+        try decodeSSE([body]).map { AnthropicStreamEvent(type: $0.event ?? "", payload: try JSONValue(parsing: $0.data)) }
     }
 }
 
@@ -192,7 +195,7 @@ func withScriptedUpstream<Result>(
     _ script: @escaping ScriptedUpstream.Script,
     run body: (ScriptedUpstream) async throws -> Result
 ) async throws -> Result {
-    try await stopping(try ScriptedUpstream(tls: tls, script), with: { await $0.stop() }, after: body)
+    try await withStopping(try ScriptedUpstream(tls: tls, script), body)
 }
 
 /// Runs `body` against the proxy on a free loopback port in front of `upstream`, then stops
@@ -203,20 +206,24 @@ func withRunningProxy<Result>(
     logger: Logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
     _ body: (RunningProxy) async throws -> Result
 ) async throws -> Result {
-    try await stopping(try RunningProxy(upstream: upstream, environment: environment, logger: logger), with: { await $0.stop() }, after: body)
+    try await withStopping(try RunningProxy(upstream: upstream, environment: environment, logger: logger), body)
 }
 
-/// Runs `body` with `server`, then `stop`s it whether `body` returned or threw.
-private func stopping<Server, Result>(
-    _ server: Server, with stop: (Server) async -> Void, after body: (Server) async throws -> Result
+/// `withRunningProxy` in front of an upstream at `baseURL` that is not a `ScriptedUpstream`.
+func withRunningProxy<Result>(
+    baseURL: String,
+    environment: [String: String] = [:],
+    _ body: (RunningProxy) async throws -> Result
 ) async throws -> Result {
-    let result: Result
-    do {
-        result = try await body(server)
-    } catch {
-        await stop(server)
-        throw error
-    }
-    await stop(server)
-    return result
+    try await withStopping(try RunningProxy(baseURL: baseURL, environment: environment), body)
+}
+
+/// `withRunningProxy` with a whole configuration (TLS, drain delay, no upstream at all) and an
+/// embedder's `routes`.
+func withRunningProxy<Result>(
+    configuration: ProxyConfiguration,
+    routes: [ProxyRoute] = [],
+    _ body: (RunningProxy) async throws -> Result
+) async throws -> Result {
+    try await withStopping(try RunningProxy(configuration: configuration, routes: routes), body)
 }

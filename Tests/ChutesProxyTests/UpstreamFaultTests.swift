@@ -30,14 +30,14 @@ import Testing
     }
 
     static func ask(port: Int, streaming: Bool) async throws -> (Outcome, Duration) {
-        let proxy = try RunningProxy(baseURL: "http://127.0.0.1:\(port)", environment: environment)
-        defer { Task { await proxy.stop() } }
         var request = Self.request.objectValue!
         if streaming { request["stream"] = true }
-        let clock = ContinuousClock()
-        let started = clock.now
-        let response = try await proxy.post("/v1/messages", .object(request))
-        let elapsed = clock.now - started
+        let (response, elapsed) = try await withRunningProxy(baseURL: "http://127.0.0.1:\(port)", environment: environment) { proxy in
+            let clock = ContinuousClock()
+            let started = clock.now
+            let response = try await proxy.post("/v1/messages", .object(request))
+            return (response, clock.now - started)
+        }
         if response.status == 200 && streaming {
             let events = try RunningProxy.events(response.body)
             let checker = AnthropicStreamChecker(events)

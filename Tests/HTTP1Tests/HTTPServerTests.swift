@@ -7,71 +7,71 @@ import Testing
 
 @Suite struct HTTPServerTests {
     @Test func keepAliveServesSeveralRequestsOnOneConnection() async throws {
-        let running = try RunningServer(responder: EchoResponder())
-        let client = try await running.connect()
-        for index in 0..<3 {
-            try await client.send("GET /r\(index) HTTP/1.1\r\nHost: x\r\n\r\n")
-            let response = try #require(try await client.response())
-            #expect(response.head.status == 200)
-            #expect(response.text == "GET /r\(index) ")
-            #expect(response.head.headers["Connection"] == nil)
+        try await withRunningServer(responder: EchoResponder()) { running in
+            let client = try await running.connect()
+            for index in 0..<3 {
+                try await client.send("GET /r\(index) HTTP/1.1\r\nHost: x\r\n\r\n")
+                let response = try #require(try await client.response())
+                #expect(response.head.status == 200)
+                #expect(response.text == "GET /r\(index) ")
+                #expect(response.head.headers["Connection"] == nil)
+            }
         }
-        await running.stop()
     }
 
     @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
-        let running = try RunningServer(responder: EchoResponder())
-        let client = try await running.connect()
-        try await client.send(
-            "GET /one HTTP/1.1\r\nHost: x\r\n\r\n"
-                + "POST /two HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
-                + "GET /three HTTP/1.1\r\nHost: x\r\n\r\n"
-        )
-        #expect(try await client.response()?.text == "GET /one ")
-        #expect(try await client.response()?.text == "POST /two abc")
-        #expect(try await client.response()?.text == "GET /three ")
-        await running.stop()
+        try await withRunningServer(responder: EchoResponder()) { running in
+            let client = try await running.connect()
+            try await client.send(
+                "GET /one HTTP/1.1\r\nHost: x\r\n\r\n"
+                    + "POST /two HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+                    + "GET /three HTTP/1.1\r\nHost: x\r\n\r\n"
+            )
+            #expect(try await client.response()?.text == "GET /one ")
+            #expect(try await client.response()?.text == "POST /two abc")
+            #expect(try await client.response()?.text == "GET /three ")
+        }
     }
 
     @Test func chunkedUploadIsReassembled() async throws {
-        let running = try RunningServer(responder: EchoResponder())
-        let client = try await running.connect()
-        try await client.send("POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n")
-        #expect(try await client.response()?.text == "POST /up hello world")
-        await running.stop()
+        try await withRunningServer(responder: EchoResponder()) { running in
+            let client = try await running.connect()
+            try await client.send("POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n")
+            #expect(try await client.response()?.text == "POST /up hello world")
+        }
     }
 
     @Test func connectionCloseIsHonoured() async throws {
-        let running = try RunningServer(responder: EchoResponder())
-        let client = try await running.connect()
-        try await client.send("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        let response = try #require(try await client.response())
-        #expect(response.head.headers["Connection"] == "close")
-        #expect(await client.seesClose())
-        await running.stop()
+        try await withRunningServer(responder: EchoResponder()) { running in
+            let client = try await running.connect()
+            try await client.send("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let response = try #require(try await client.response())
+            #expect(response.head.headers["Connection"] == "close")
+            #expect(await client.seesClose())
+        }
     }
 
     @Test func http10ClosesUnlessKeepAliveIsAsked() async throws {
-        let running = try RunningServer(responder: EchoResponder())
-        let client = try await running.connect()
-        try await client.send("GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
-        let first = try #require(try await client.response())
-        #expect(first.head.headers["Connection"] == "keep-alive")
-        try await client.send("GET /b HTTP/1.0\r\n\r\n")
-        #expect(try await client.response()?.text == "GET /b ")
-        #expect(await client.seesClose())
-        await running.stop()
+        try await withRunningServer(responder: EchoResponder()) { running in
+            let client = try await running.connect()
+            try await client.send("GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            let first = try #require(try await client.response())
+            #expect(first.head.headers["Connection"] == "keep-alive")
+            try await client.send("GET /b HTTP/1.0\r\n\r\n")
+            #expect(try await client.response()?.text == "GET /b ")
+            #expect(await client.seesClose())
+        }
     }
 
     @Test func expectContinueGetsAnInterimResponse() async throws {
-        let running = try RunningServer(responder: EchoResponder())
-        let client = try await running.connect()
-        try await client.send("POST /c HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
-        let interim = try await client.connection.read(deadline: .after(.seconds(10)))
-        #expect(String(decoding: interim, as: UTF8.self).hasPrefix("HTTP/1.1 100 Continue\r\n\r\n"))
-        try await client.send("body")
-        #expect(try await client.response()?.text == "POST /c body")
-        await running.stop()
+        try await withRunningServer(responder: EchoResponder()) { running in
+            let client = try await running.connect()
+            try await client.send("POST /c HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
+            let interim = try await client.connection.read(deadline: .after(.seconds(10)))
+            #expect(String(decoding: interim, as: UTF8.self).hasPrefix("HTTP/1.1 100 Continue\r\n\r\n"))
+            try await client.send("body")
+            #expect(try await client.response()?.text == "POST /c body")
+        }
     }
 
     @Test(arguments: [
@@ -83,65 +83,66 @@ import Testing
     func rejectedRequestsGetTheirStatusAndTheConnectionCloses(request: String, status: HTTPStatus) async throws {
         var configuration = HTTPServerConfiguration()
         configuration.limits.maxBodyBytes = 1000
-        let running = try RunningServer(configuration: configuration, responder: EchoResponder())
-        let client = try await running.connect()
-        try? await client.send(request)
-        let response = try #require(try await client.response())
-        #expect(response.head.status == status)
-        #expect(response.head.headers["Connection"] == "close")
-        #expect(await client.seesClose())
-        await running.stop()
+        try await withRunningServer(configuration: configuration, responder: EchoResponder()) { running in
+            let client = try await running.connect()
+            try? await client.send(request)
+            let response = try #require(try await client.response())
+            #expect(response.head.status == status)
+            #expect(response.head.headers["Connection"] == "close")
+            #expect(await client.seesClose())
+        }
     }
 
     @Test func errorResponsesUseTheConfiguredFormat() async throws {
         var configuration = HTTPServerConfiguration()
         configuration.errorResponse = { status, _ in HTTPResponse(status: status, contentType: "application/json", body: Array("{\"custom\":\(status)}".utf8)) }
-        let running = try RunningServer(configuration: configuration, responder: EchoResponder())
-        let client = try await running.connect()
-        try await client.send("BAD\r\n\r\n")
-        let response = try #require(try await client.response())
-        #expect(response.text == "{\"custom\":400}")
-        await running.stop()
+        try await withRunningServer(configuration: configuration, responder: EchoResponder()) { running in
+            let client = try await running.connect()
+            try await client.send("BAD\r\n\r\n")
+            let response = try #require(try await client.response())
+            #expect(response.text == "{\"custom\":400}")
+        }
     }
 
     @Test func streamedBodiesAreChunked() async throws {
-        let running = try RunningServer(
+        try await withRunningServer(
             responder: ClosureResponder { _ in
                 HTTPResponse(
                     status: 200, headers: ["Content-Type": "text/event-stream"],
                     body: .stream { writer in
                         for index in 0..<5 { try await writer.write(Array("part \(index)\n".utf8)) }
                     })
-            })
-        let client = try await running.connect()
-        try await client.send("GET /s HTTP/1.1\r\nHost: x\r\n\r\n")
-        let response = try #require(try await client.response())
-        #expect(response.head.headers["Transfer-Encoding"] == "chunked")
-        #expect(response.text == (0..<5).map { "part \($0)\n" }.joined())
-        // Still usable afterwards.
-        try await client.send("GET /s HTTP/1.1\r\nHost: x\r\n\r\n")
-        #expect(try await client.response()?.head.status == 200)
-        await running.stop()
+            }
+        ) { running in
+            let client = try await running.connect()
+            try await client.send("GET /s HTTP/1.1\r\nHost: x\r\n\r\n")
+            let response = try #require(try await client.response())
+            #expect(response.head.headers["Transfer-Encoding"] == "chunked")
+            #expect(response.text == (0..<5).map { "part \($0)\n" }.joined())
+            // Still usable afterwards.
+            try await client.send("GET /s HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(try await client.response()?.head.status == 200)
+        }
     }
 
     @Test func aSilentClientIsDroppedAfterTheTimeout() async throws {
         var configuration = HTTPServerConfiguration()
         configuration.requestReadTimeout = .milliseconds(100)
         configuration.idleTimeout = .milliseconds(100)
-        let running = try RunningServer(configuration: configuration, responder: EchoResponder())
-        let silent = try await running.connect()
-        #expect(await silent.seesClose(within: .seconds(10)))
-        // A client that started a request and stalled gets 408.
-        let stalled = try await running.connect()
-        try await stalled.send("GET / HTTP/1.1\r\nHo")
-        #expect(try await stalled.response()?.head.status == 408)
-        await running.stop()
+        try await withRunningServer(configuration: configuration, responder: EchoResponder()) { running in
+            let silent = try await running.connect()
+            #expect(await silent.seesClose(within: .seconds(10)))
+            // A client that started a request and stalled gets 408.
+            let stalled = try await running.connect()
+            try await stalled.send("GET / HTTP/1.1\r\nHo")
+            #expect(try await stalled.response()?.head.status == 408)
+        }
     }
 
     @Test func aClientThatHangsUpCancelsItsResponder() async throws {
         let started = Signal()
         let cancelled = Signal()
-        let running = try RunningServer(
+        try await withRunningServer(
             responder: ClosureResponder { _ in
                 started.fire()
                 await withTaskCancellationHandler {
@@ -150,24 +151,25 @@ import Testing
                     cancelled.fire()
                 }
                 return HTTPResponse(status: 200)
-            })
-        let client = try await running.connect()
-        try await client.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
-        await started.wait()
-        client.connection.close()
-        await cancelled.wait()
-        await running.stop()
+            }
+        ) { running in
+            let client = try await running.connect()
+            try await client.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+            await started.wait()
+            client.connection.close()
+            await cancelled.wait()
+        }
     }
 
     @Test func aClientThatDisconnectsMidRequestLeavesTheServerServing() async throws {
-        let running = try RunningServer(responder: EchoResponder())
-        let quitter = try await running.connect()
-        try await quitter.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nhalf")
-        quitter.connection.close()
-        let client = try await running.connect()
-        try await client.send("GET /after HTTP/1.1\r\nHost: x\r\n\r\n")
-        #expect(try await client.response()?.text == "GET /after ")
-        await running.stop()
+        try await withRunningServer(responder: EchoResponder()) { running in
+            let quitter = try await running.connect()
+            try await quitter.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nhalf")
+            quitter.connection.close()
+            let client = try await running.connect()
+            try await client.send("GET /after HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(try await client.response()?.text == "GET /after ")
+        }
     }
 
     @Test func shutdownLetsInFlightRequestsFinishAndClosesIdleConnections() async throws {
@@ -217,35 +219,35 @@ import Testing
     }
 
     @Test func thousandConcurrentConnectionsEachSendTenRequests() async throws {
-        let running = try RunningServer(responder: EchoResponder())
-        let served = try await withThrowingTaskGroup(of: Int.self) { group in
-            for connectionIndex in 0..<1000 {
-                group.addTask {
-                    let client = try await running.connect()
-                    var ok = 0
-                    for requestIndex in 0..<10 {
-                        try await client.send("GET /\(connectionIndex)/\(requestIndex) HTTP/1.1\r\nHost: x\r\n\r\n")
-                        if try await client.response()?.text == "GET /\(connectionIndex)/\(requestIndex) " { ok += 1 }
+        try await withRunningServer(responder: EchoResponder()) { running in
+            let served = try await withThrowingTaskGroup(of: Int.self) { group in
+                for connectionIndex in 0..<1000 {
+                    group.addTask {
+                        let client = try await running.connect()
+                        var ok = 0
+                        for requestIndex in 0..<10 {
+                            try await client.send("GET /\(connectionIndex)/\(requestIndex) HTTP/1.1\r\nHost: x\r\n\r\n")
+                            if try await client.response()?.text == "GET /\(connectionIndex)/\(requestIndex) " { ok += 1 }
+                        }
+                        client.connection.close()
+                        return ok
                     }
-                    client.connection.close()
-                    return ok
                 }
+                return try await group.reduce(0, +)
             }
-            return try await group.reduce(0, +)
+            #expect(served == 10_000)
         }
-        #expect(served == 10_000)
-        await running.stop()
     }
 
     @Test func overTheConnectionCapNewClientsGet503() async throws {
         var configuration = HTTPServerConfiguration()
         configuration.maxConnections = 1
-        let running = try RunningServer(configuration: configuration, responder: EchoResponder())
-        let first = try await running.connect()
-        try await first.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        #expect(try await first.response()?.head.status == 200)
-        let second = try await running.connect()
-        #expect(try await second.response()?.head.status == 503)
-        await running.stop()
+        try await withRunningServer(configuration: configuration, responder: EchoResponder()) { running in
+            let first = try await running.connect()
+            try await first.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(try await first.response()?.head.status == 200)
+            let second = try await running.connect()
+            #expect(try await second.response()?.head.status == 503)
+        }
     }
 }

@@ -62,14 +62,14 @@ import Testing
     @Test(arguments: ambiguous.indices)
     func theServerAnswers400AndCloses(index: Int) async throws {
         let (name, request) = Self.ambiguous[index]
-        let running = try RunningServer(responder: EchoResponder())
-        let client = try await running.connect()
-        try? await client.send(request + Self.smuggled)
-        let response = try #require(try await client.response(), "\(name)")
-        #expect(response.head.status == Self.expectedStatus(name), "\(name)")
-        #expect(response.head.headers["Connection"] == "close", "\(name)")
-        #expect(await client.seesClose(), "\(name)")
-        await running.stop()
+        try await withRunningServer(responder: EchoResponder()) { running in
+            let client = try await running.connect()
+            try? await client.send(request + Self.smuggled)
+            let response = try #require(try await client.response(), "\(name)")
+            #expect(response.head.status == Self.expectedStatus(name), "\(name)")
+            #expect(response.head.headers["Connection"] == "close", "\(name)")
+            #expect(await client.seesClose(), "\(name)")
+        }
     }
 
     /// Accepted framings that look odd but are unambiguous: the body is what the framing says.

@@ -53,19 +53,17 @@ final class ServerConnection: @unchecked Sendable {
     }
 
     func write(_ text: String) async throws {
-        try await stream.write(Array(text.utf8)[...], deadline: .never)
+        try await stream.send(Array(text.utf8))
     }
 
     func write(_ bytes: [UInt8]) async throws {
-        try await stream.write(bytes[...], deadline: .never)
+        try await stream.send(bytes)
     }
 
     private func readMore() async throws -> Bool {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 1)
-        defer { buffer.deallocate() }
-        let count = try await stream.read(into: buffer, deadline: .never)
-        buffered += buffer[..<count]
-        return count > 0
+        let bytes = try await stream.receive()
+        buffered += bytes
+        return !bytes.isEmpty
     }
 
     private func headEnd() -> Int? {
@@ -94,7 +92,7 @@ final class ScriptedServer: Sendable {
         let task = Task { [acceptedCount] in
             await withDiscardingTaskGroup { group in
                 while let connection = try? await listener.accept() {
-                    acceptedCount.value.withLock { $0 += 1 }
+                    acceptedCount.increment()
                     group.addTask {
                         let stream: any ByteStream
                         if let context {
@@ -118,15 +116,11 @@ final class ScriptedServer: Sendable {
         loop.withLock { $0?.cancel() }
     }
 
-    var accepted: Int { acceptedCount.value.withLock { $0 } }
+    var accepted: Int { acceptedCount.value }
     var port: Int { listener.localAddress.port }
     func url(_ path: String = "", host: String = "127.0.0.1") -> HTTPURL {
         HTTPURL("\(scheme)://\(host):\(port)\(path)")!
     }
-}
-
-final class Counter: Sendable {
-    let value = Mutex(0)
 }
 
 extension Signal {

@@ -6,7 +6,7 @@ import Testing
 @testable import HTTP1
 
 /// A server on a free loopback port, running in a task until the test ends.
-struct RunningServer: Sendable {
+struct RunningServer: StoppableServer {
     let server: HTTPServer
     let task: Task<Void, Never>
 
@@ -30,6 +30,13 @@ struct RunningServer: Sendable {
         server.shutdown()
         await task.value
     }
+}
+
+/// Runs `body` with a server on a free loopback port, then stops it, also when `body` throws.
+func withRunningServer<Result>(
+    configuration: HTTPServerConfiguration = .init(host: "127.0.0.1", port: 0), responder: some HTTPResponder, _ body: (RunningServer) async throws -> Result
+) async throws -> Result {
+    try await withStopping(try RunningServer(configuration: configuration, responder: responder), body)
 }
 
 /// Echoes method, path and body, for tests that check what the server parsed.

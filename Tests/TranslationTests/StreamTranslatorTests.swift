@@ -60,13 +60,12 @@ private func contentTypes(_ checker: AnthropicStreamChecker) -> [String] {
 
     @Test func thinkTagsSplitAnywhereBecomeAThinkingBlock() throws {
         let output = "<think>plan it</think>\nThe answer"
-        for split in 0...output.count {
-            let first = String(output.prefix(split)), second = String(output.dropFirst(split))
-            let chunks = [first, second].filter { !$0.isEmpty }.map { delta(JSONValue.object(["content": JSONValue($0)]).jsonText) }
+        for way in everyScalarSplit(of: output) {
+            let chunks = way.pieces.map { delta(JSONValue.object(["content": JSONValue($0)]).jsonText) }
             let (_, checker) = try translate(chunks)
-            #expect(contentTypes(checker) == ["thinking", "text"], "split at \(split)")
-            #expect(checker.content.first?["thinking"]?.stringValue == "plan it", "split at \(split)")
-            #expect(checker.content.last?["text"]?.stringValue == "The answer", "split at \(split)")
+            #expect(contentTypes(checker) == ["thinking", "text"], "\(way.label)")
+            #expect(checker.content.first?["thinking"]?.stringValue == "plan it", "\(way.label)")
+            #expect(checker.content.last?["text"]?.stringValue == "The answer", "\(way.label)")
         }
     }
 
@@ -144,20 +143,18 @@ private func contentTypes(_ checker: AnthropicStreamChecker) -> [String] {
         #expect(checker.content == [["type": "tool_use", "id": "call_0", "name": "Read", "input": [:]]])
     }
 
-    /// Live arguments split in two at every byte, with what is not JSON after the object:
+    /// Live arguments split in two everywhere (they are ASCII: every byte), with what is not JSON after the object:
     /// the client's input is always the object, and arguments stream live.
     @Test(arguments: [#"{"path":"/a"}{"b":2}"#, #"{"path":"/a"}x"#, #"{"path":"/a"}}"#, #"{"path":"/a", "e":"\u00e9"}]"#])
     func liveArgumentsSplitAnywhereGiveOneObject(arguments: String) throws {
         let expected = try JSONValue(parsing: String(arguments.prefix { $0 != "}" }) + "}")
-        let bytes = Array(arguments.utf8)
-        for split in 1..<bytes.count {
-            let pieces = [bytes[..<split], bytes[split...]].map { String(decoding: $0, as: UTF8.self) }
+        for way in everyScalarSplit(of: arguments) {
             let chunks =
                 [delta(#"{"tool_calls":[{"index":0,"id":"c","function":{"name":"Read","arguments":""}}]}"#)]
-                + pieces.map { delta(JSONValue.object(["tool_calls": [["index": 0, "function": ["arguments": JSONValue($0)]]]]).jsonText) }
+                + way.pieces.map { delta(JSONValue.object(["tool_calls": [["index": 0, "function": ["arguments": JSONValue($0)]]]]).jsonText) }
                 + [delta("{}", finish: "tool_calls")]
             let (_, checker) = try translate(chunks)
-            #expect(checker.content.first?["input"] == expected, "split at \(split)")
+            #expect(checker.content.first?["input"] == expected, "\(way.label)")
         }
     }
 

@@ -242,11 +242,6 @@ public struct StreamTranslator: Sendable {
     /// The error the stream ended with, if it failed.
     public private(set) var failure: (type: String, message: String)?
 
-    /// Tokens as the upstream reported them (nil until it did).
-    public var reportedUsage: (input: Int?, output: Int?) {
-        (usage?["prompt_tokens"]?.intValue, usage?["completion_tokens"]?.intValue)
-    }
-
     // MARK: - Blocks
 
     private mutating func append(_ piece: ThinkTagSplitter.Piece, to events: inout [AnthropicStreamEvent]) {

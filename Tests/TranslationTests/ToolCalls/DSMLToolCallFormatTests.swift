@@ -1,4 +1,5 @@
 import JSON
+import TestSupport
 import Testing
 
 @testable import Translation
@@ -17,7 +18,7 @@ import Testing
     private func expectEverySplit(
         _ text: String, setting: String = "deepseek", model: String = "deepseek-ai/DeepSeek-V3.2", _ expected: [InterceptedText], sourceLocation: SourceLocation = #_sourceLocation
     ) {
-        expectSameForEverySplit(text, expected, setting, sourceLocation: sourceLocation) { run($0, setting: setting, model: model) }
+        #expect(firstSplitThatDiffers(text, expected: expected) { run($0, setting: setting, model: model) } == nil, "\(setting)", sourceLocation: sourceLocation)
     }
 
     private func call(_ name: String, _ arguments: JSONValue) -> InterceptedText {
@@ -81,13 +82,7 @@ import Testing
             .toolCall(name: "Edit", argumentsJSON: (["path": "/b"] as JSONValue).jsonText),
         ]
         #expect(runTextToolCallParser([text], setting: "qwen3_coder", tools: Self.tools) == expected)
-        let characters = Array(text)
-        for split in 1..<characters.count {
-            let result = runTextToolCallParser([String(characters[..<split]), String(characters[split...])], setting: "auto", model: "Qwen/Qwen3-Coder-480B", tools: Self.tools)
-            guard result == expected else {
-                Issue.record("split at \(split): \(result)")
-                return
-            }
-        }
+        let differing = firstSplitThatDiffers(text, expected: expected) { runTextToolCallParser($0, setting: "auto", model: "Qwen/Qwen3-Coder-480B", tools: Self.tools) }
+        #expect(differing == nil)
     }
 }

@@ -1,4 +1,5 @@
 import JSON
+import TestSupport
 import Testing
 import Translation
 
@@ -22,6 +23,6 @@ import Translation
         let text = pieces.joined()
         let run = { (pieces: [String]) in runTextToolCallParser(pieces, setting: "auto", model: "moonshotai/Kimi-K2", tools: Self.tools) }
         #expect(run(pieces) == [.text(text)])
-        expectSameForEverySplit(text, [InterceptedText.text(text)], "Kimi-K2 auto", run: run)
+        #expect(firstSplitThatDiffers(text, expected: [InterceptedText.text(text)], run: run) == nil, "Kimi-K2 auto")
     }
 }

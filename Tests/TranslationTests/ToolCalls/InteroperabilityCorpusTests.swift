@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import TestSupport
 import Testing
 
 @testable import Translation
@@ -71,9 +72,10 @@ import Testing
         )
         let output = try #require(item.fixture["output"]?.stringValue)
         for setting in [item.family, "auto"] {
-            expectSameForEverySplit(output, expected, "\(item.testDescription) [\(setting)]") { pieces in
+            let differing = firstSplitThatDiffers(output, expected: expected) { pieces in
                 Self.extract(runTextToolCallParser(pieces, setting: setting, model: item.model, tools: item.tools))
             }
+            #expect(differing == nil, "\(item.testDescription) [\(setting)]")
         }
     }
 

@@ -57,15 +57,8 @@ import Testing
     private func expectEverySplit(_ output: String, field: String, model: String, _ expected: [String], sourceLocation: SourceLocation = #_sourceLocation) throws {
         let nonStreaming: JSONValue = field == "content" ? ["content": JSONValue(output)] : [field: JSONValue(output), "content": ""]
         #expect(blocks(whole(nonStreaming, model: model)) == expected, "non-streaming", sourceLocation: sourceLocation)
-        #expect(blocks(try streamed([output], field: field, model: model)) == expected, "one delta", sourceLocation: sourceLocation)
-        let characters = Array(output)
-        for split in 1..<characters.count {
-            let result = blocks(try streamed([String(characters[..<split]), String(characters[split...])], field: field, model: model))
-            if result != expected {
-                Issue.record("split at \(split): \(result)", sourceLocation: sourceLocation)
-                return
-            }
-        }
+        let differing = try firstSplitThatDiffers(output, expected: expected) { blocks(try streamed($0, field: field, model: model)) }
+        #expect(differing == nil, "streamed", sourceLocation: sourceLocation)
     }
 
     @Test func seedThinkBecomesAThinkingBlock() throws {

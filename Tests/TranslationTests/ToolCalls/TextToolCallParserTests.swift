@@ -1,4 +1,5 @@
 import JSON
+import TestSupport
 import Testing
 
 @testable import Translation
@@ -41,7 +42,7 @@ private func run(_ pieces: [String], setting: String, model: String = "some-mode
 }
 
 private func expectSameForEverySplit(_ text: String, setting: String, model: String = "some-model", _ expected: [InterceptedText], sourceLocation: SourceLocation = #_sourceLocation) {
-    expectSameForEverySplit(text, expected, setting, sourceLocation: sourceLocation) { run($0, setting: setting, model: model) }
+    #expect(firstSplitThatDiffers(text, expected: expected) { run($0, setting: setting, model: model) } == nil, "\(setting)", sourceLocation: sourceLocation)
 }
 
 private func call(_ name: String, _ arguments: JSONValue) -> InterceptedText {

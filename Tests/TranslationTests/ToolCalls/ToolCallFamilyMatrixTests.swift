@@ -1,4 +1,5 @@
 import JSON
+import TestSupport
 import Testing
 
 @testable import Translation
@@ -94,15 +95,7 @@ import Testing
         let text = "Before the call. " + markup + " After it."
         let expected: [InterceptedText] = [.text("Before the call. ")] + fixture.calls.map { .toolCall(name: $0.0, argumentsJSON: $0.1.jsonText) } + [.text(" After it.")]
         for setting in [family.rawValue, "auto"] {
-            #expect(parse([text], setting: setting) == expected, "\(family) \(fixture.name) \(setting) whole")
-            let characters = Array(text)
-            for split in 1..<characters.count {
-                let result = parse([String(characters[..<split]), String(characters[split...])], setting: setting)
-                guard result == expected else {
-                    Issue.record("\(family) \(fixture.name) \(setting), split at \(split): \(result)")
-                    return
-                }
-            }
+            #expect(firstSplitThatDiffers(text, expected: expected) { parse($0, setting: setting) } == nil, "\(family) \(fixture.name) \(setting)")
         }
     }
 
