@@ -19,7 +19,7 @@ extension JSONValue {
 /// A recursive-descent parser over raw bytes. Strict by default; the lenient mode (for
 /// model-written tool arguments) also takes trailing commas, raw control characters and
 /// single quotes in strings, and Python's True/False/None.
-struct JSONParser {
+struct JSONParser: ~Copyable {
     private let source: [UInt8]
     private let bytes: UnsafeBufferPointer<UInt8>
     private let maxDepth: Int
@@ -28,8 +28,8 @@ struct JSONParser {
     private var depth = 0
     /// Members and elements of the objects and arrays being parsed, nested ones stacked on
     /// top: each container is then allocated once, at its exact size, when it closes.
-    private var memberStack: [JSONObject.Element] = []
-    private var elementStack: [JSONValue] = []
+    private var memberStack = JSONParseStack<JSONObject.Element>()
+    private var elementStack = JSONParseStack<JSONValue>()
 
     static func parse(_ source: [UInt8], maxDepth: Int, lenient: Bool) throws(JSONParseError) -> JSONValue {
         let result: Result<JSONValue, JSONParseError> = source.withUnsafeBufferPointer { bytes in
@@ -112,7 +112,7 @@ struct JSONParser {
         let base = elementStack.count
         while true {
             let element = try parseValue()
-            elementStack.append(element)
+            elementStack.push(element)
             skipWhitespace()
             guard position < bytes.count else { throw error(.unexpectedEnd) }
             let byte = bytes[position]
@@ -128,9 +128,7 @@ struct JSONParser {
             }
         }
         depth -= 1
-        let elements = Array(elementStack[base...])
-        elementStack.removeSubrange(base...)
-        return .array(elements)
+        return .array(elementStack.popArray(from: base))
     }
 
     private mutating func parseObject() throws(JSONParseError) -> JSONValue {
@@ -156,7 +154,7 @@ struct JSONParser {
             guard bytes[position] == UInt8(ascii: ":") else { throw error(.unexpectedCharacter(bytes[position])) }
             position += 1
             let value = try parseValue()
-            memberStack.append((key: key, value: value))
+            memberStack.push((key: key, value: value))
             skipWhitespace()
             guard position < bytes.count else { throw error(.unexpectedEnd) }
             let byte = bytes[position]
@@ -172,9 +170,7 @@ struct JSONParser {
             }
         }
         depth -= 1
-        let members = Array(memberStack[base...])
-        memberStack.removeSubrange(base...)
-        return .object(JSONObject(members: members))
+        return .object(JSONObject(members: memberStack.popArray(from: base)))
     }
 
     /// Scans a string, validating escapes and UTF-8, and keeps its raw bytes. In lenient
@@ -187,22 +183,27 @@ struct JSONParser {
         var controls = false
         let ones: UInt64 = 0x0101_0101_0101_0101
         let quotes = ones &* UInt64(quote), backslashes = ones &* UInt64(UInt8(ascii: "\\"))
+        let highBits = ones &* 0x80
         while true {
-            // Fast path: eight bytes at a time while none is a quote, a backslash, a control
-            // character or non-ASCII (a false alarm only sends a word to the byte loop).
-            while position + 8 <= bytes.count {
+            if position + 8 <= bytes.count {
+                // Eight bytes at a time: the lowest flagged byte is the first quote, backslash,
+                // control character or non-ASCII byte (borrows only flag bytes above a real one).
                 let word = UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + position).loadUnaligned(as: UInt64.self))
                 let quoteBytes = word ^ quotes, backslashBytes = word ^ backslashes
-                let special = (word &- ones &* 0x20) | (quoteBytes &- ones) & ~quoteBytes | (backslashBytes &- ones) & ~backslashBytes | word
-                if special & (ones &* 0x80) != 0 { break }
-                position += 8
+                let special = ((word &- ones &* 0x20) | (quoteBytes &- ones) & ~quoteBytes | (backslashBytes &- ones) & ~backslashBytes | word) & highBits
+                if special == 0 {
+                    position += 8
+                    continue
+                }
+                position += special.trailingZeroBitCount &>> 3
+            } else {
+                while position < bytes.count {
+                    let byte = bytes[position]
+                    if byte == quote || byte == UInt8(ascii: "\\") || byte < 0x20 || byte >= 0x80 { break }
+                    position += 1
+                }
+                guard position < bytes.count else { throw error(.unexpectedEnd) }
             }
-            while position < bytes.count {
-                let byte = bytes[position]
-                if byte == quote || byte == UInt8(ascii: "\\") || byte < 0x20 || byte >= 0x80 { break }
-                position += 1
-            }
-            guard position < bytes.count else { throw error(.unexpectedEnd) }
             let byte = bytes[position]
             if byte == quote { break }
             if byte == UInt8(ascii: "\\") {
