@@ -148,7 +148,7 @@ struct JSONParser: ~Copyable {
             guard quote == UInt8(ascii: "\"") || (lenient && quote == UInt8(ascii: "'")) else {
                 throw error(.unexpectedCharacter(quote))
             }
-            let key = try parseString(quote: quote).value
+            let key = try parseName(quote: quote)
             skipWhitespace()
             guard position < bytes.count else { throw error(.unexpectedEnd) }
             guard bytes[position] == UInt8(ascii: ":") else { throw error(.unexpectedCharacter(bytes[position])) }
@@ -177,6 +177,26 @@ struct JSONParser: ~Copyable {
     /// mode (other quotes, raw control characters) the text is decoded instead, so what is
     /// written back is always valid JSON.
     private mutating func parseString(quote: UInt8) throws(JSONParseError) -> JSONString {
+        let (start, end, escaped, controls) = try scanString(quote: quote)
+        let raw = source[start..<end]
+        // Lenient escapes (\' ) are not JSON: such a string is decoded, not kept as written.
+        if quote != UInt8(ascii: "\"") || controls || (lenient && escaped && Self.containsEscapedQuote(raw)) {
+            return JSONString(JSONEscapes.unescape(raw, lenient: true))
+        }
+        return JSONString(raw: raw, escaped: escaped)
+    }
+
+    /// A member name: a known name's literal, else the decoded text.
+    private mutating func parseName(quote: UInt8) throws(JSONParseError) -> String {
+        let (start, end, escaped, controls) = try scanString(quote: quote)
+        guard !escaped, !controls else { return JSONEscapes.unescape(source[start..<end], lenient: lenient) }
+        let name = UnsafeBufferPointer(rebasing: bytes[start..<end])
+        return JSONKnownNames.name(name) ?? String(decoding: name, as: UTF8.self)
+    }
+
+    /// Moves past a string (the opening quote at `position`) and returns where its content
+    /// starts and ends and whether it holds escapes or (lenient) raw control characters.
+    private mutating func scanString(quote: UInt8) throws(JSONParseError) -> (start: Int, end: Int, escaped: Bool, controls: Bool) {
         position += 1
         let start = position
         var escaped = false
@@ -219,12 +239,7 @@ struct JSONParser: ~Copyable {
         }
         let end = position
         position += 1
-        let raw = source[start..<end]
-        // Lenient escapes (\' ) are not JSON: such a string is decoded, not kept as written.
-        if quote != UInt8(ascii: "\"") || controls || (lenient && escaped && Self.containsEscapedQuote(raw)) {
-            return JSONString(JSONEscapes.unescape(raw, lenient: true))
-        }
-        return JSONString(raw: raw, escaped: escaped)
+        return (start, end, escaped, controls)
     }
 
     private static func containsEscapedQuote(_ raw: ArraySlice<UInt8>) -> Bool {
