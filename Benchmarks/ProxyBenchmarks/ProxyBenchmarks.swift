@@ -3,18 +3,22 @@ import HTTP1
 import JSON
 import Translation
 
-/// Upstream SSE bytes through the SSE decoder, the JSON parser, the stream translator and the
-/// event encoder, as the proxy's stream relay does.
+/// Upstream SSE bytes through the SSE decoder, the chunk reader, the stream translator and the
+/// event encoder, as the proxy's stream relay does (one reused event buffer, chunks read
+/// without a JSON tree).
 @inline(never)
 func translateStream(_ bytes: [UInt8]) -> [UInt8] {
     var decoder = SSEDecoder()
     var translator = StreamTranslator(context: .init(messageID: "msg_bench", model: "claude", estimatedInputTokens: 10))
     var output: [UInt8] = []
+    var events: [AnthropicStreamEvent] = []
     for event in translator.start() { event.encode(into: &output) }
     decoder.feed(bytes)
     while let event = decoder.next() {
-        guard event.data != SampleRequests.done, let chunk = try? JSONValue(parsing: event.data) else { continue }
-        for translated in translator.consume(chunk) { translated.encode(into: &output) }
+        guard event.data != SampleRequests.done, let chunk = try? StreamChunk(parsing: event.data) else { continue }
+        translator.consume(chunk, into: &events)
+        for translated in events { translated.encode(into: &output) }
+        events.removeAll(keepingCapacity: true)
     }
     for event in translator.finish() { event.encode(into: &output) }
     return output

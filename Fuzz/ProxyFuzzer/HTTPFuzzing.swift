@@ -1,4 +1,5 @@
 import HTTP1
+import TestSupport
 
 /// The HTTP/1.1 parsers and the SSE decoder: no input traps, and the result is the same
 /// whether the bytes arrive at once or in pieces.
@@ -49,20 +50,10 @@ enum HTTPFuzzing {
 
     static func sseDecoder(_ input: [UInt8]) {
         let (pieces, payload) = input.splitForFuzzing()
-        func decode(_ pieces: [ArraySlice<UInt8>]) -> [SSEEvent] {
-            var decoder = SSEDecoder()
-            var events: [SSEEvent] = []
-            for piece in pieces {
-                decoder.feed(piece)
-                while let event = decoder.next() { events.append(event) }
-            }
-            if let last = decoder.finish() { events.append(last) }
-            return events
-        }
-        let whole = decode([payload])
-        let byPieces = decode(pieces)
+        let whole = decodeSSE([payload])
+        let byPieces = decodeSSE(pieces)
         if whole != byPieces { fuzzFailure("SSE events differ by split") }
-        let byByte = decode(payload.map { [$0][...] })
+        let byByte = decodeSSE(payload.map { [$0] })
         if whole != byByte { fuzzFailure("SSE events differ when fed byte by byte") }
     }
 

@@ -1,10 +1,20 @@
 import JSON
+import Translation
 
 /// The JSON parser, strict and lenient: no input traps, and whatever parses writes back to
-/// text that parses to the same value.
+/// text that parses to the same value. The strict target also holds the tree-less readers to
+/// the parser: `JSONReader` accepts exactly what it accepts, and a stream chunk read from the
+/// bytes equals the chunk read from the tree.
 enum JSONFuzzing {
     static func strict(_ input: [UInt8]) {
-        guard let value = try? JSONValue(parsing: input) else { return }
+        let value = try? JSONValue(parsing: input)
+        let readable = (try? JSONReader.read(input) { _ throws(JSONParseError) in }) != nil
+        if readable != (value != nil) { fuzzFailure("strict: JSONReader \(readable ? "accepts" : "refuses") what the parser does not") }
+        let chunk = try? StreamChunk(parsing: input)
+        if chunk != value.map({ StreamChunk($0) }) {
+            fuzzFailure("strict: the stream chunk read from bytes differs from the tree's: \(String(describing: chunk)) vs \(String(describing: value))")
+        }
+        guard let value else { return }
         roundTrip(value, from: "strict")
     }
 

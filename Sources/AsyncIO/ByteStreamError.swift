@@ -7,18 +7,10 @@ public enum ByteStreamError: Error, Sendable, Equatable, CustomStringConvertible
     case io(IOError)
     /// TLS failed above the socket (a bad record, a missing close_notify).
     case tls(TLSError)
-    /// An error thrown by a `ByteStream` conformance of another module (a test double).
-    case foreign(description: String)
 
-    /// Classifies what a `ByteStream` threw; a TLS failure of the socket underneath is `.io`.
-    public init(_ error: any Error) {
-        switch error {
-        case let error as ByteStreamError: self = error
-        case let error as IOError: self = .io(error)
-        case TLSError.io(let error): self = .io(error)
-        case let error as TLSError: self = .tls(error)
-        default: self = .foreign(description: String(describing: error))
-        }
+    /// Sorts a TLS failure: one of the socket underneath is `.io`.
+    public init(_ error: TLSError) {
+        if case .io(let error) = error { self = .io(error) } else { self = .tls(error) }
     }
 
     /// Whether the operation's deadline passed.
@@ -46,7 +38,6 @@ public enum ByteStreamError: Error, Sendable, Equatable, CustomStringConvertible
         switch self {
         case .io(let error): error.description
         case .tls(let error): error.description
-        case .foreign(let description): description
         }
     }
 }

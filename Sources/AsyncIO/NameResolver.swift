@@ -60,20 +60,9 @@ private final class Lookup: Sendable {
     }
 
     func start() {
-        let box = Unmanaged.passRetained(self)
-        var thread = pthread_t()
-        let started = pthread_create(
-            &thread, nil,
-            { argument in
-                let lookup = Unmanaged<Lookup>.fromOpaque(argument!).takeRetainedValue()
-                lookup.finish(lookup.run())
-                return nil
-            }, box.toOpaque())
+        let started = startDetachedThread { self.finish(self.run()) }
         if started != 0 {
-            box.release()
             finish(.failure(.systemCall("pthread_create", errno: started, target: "resolver for \(host)")))
-        } else {
-            pthread_detach(thread)
         }
     }
 

@@ -48,17 +48,8 @@ public final class Reactor: Sendable {
         guard csyscalls_epoll_ctl_add(epollFD, wakeFD, csyscalls_EPOLLIN | csyscalls_EPOLLET, 0) == 0 else {
             throw .last("epoll_ctl(ADD eventfd)")
         }
-        let box = Unmanaged.passRetained(self)
-        var thread = pthread_t()
-        let started = pthread_create(
-            &thread, nil,
-            { argument in
-                let reactor = Unmanaged<Reactor>.fromOpaque(argument!).takeRetainedValue()
-                reactor.run()
-                return nil
-            }, box.toOpaque())
+        let started = startDetachedThread { self.run() }
         guard started == 0 else { throw .systemCall("pthread_create", errno: started) }
-        pthread_detach(thread)
     }
 
     /// Registers a non-blocking descriptor for edge-triggered readiness in both directions.

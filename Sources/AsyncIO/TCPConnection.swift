@@ -59,15 +59,7 @@ public final class TCPConnection: Sendable {
                 if registration.isClosed { throw .closed }
                 return 0
             }
-            switch errno {
-            case EAGAIN, EWOULDBLOCK:
-                try await wait(for: .readable, deadline: deadline, operation: "read")
-            case EINTR:
-                continue
-            default:
-                if registration.isClosed { throw .closed }
-                throw .last("read", target: remoteAddress?.description)
-            }
+            try await retry(after: "read", failedWith: errno, when: .readable, deadline: deadline)
         }
     }
 
@@ -85,20 +77,28 @@ public final class TCPConnection: Sendable {
     public func write(_ bytes: ArraySlice<UInt8>, deadline: Deadline = .never) async throws(IOError) {
         var offset = bytes.startIndex
         while offset < bytes.endIndex {
-            let count = bytes[offset...].withUnsafeBytes { send(fileDescriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let count = bytes[offset...].withUnsafeBytes { Glibc.send(fileDescriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if count >= 0 {
                 offset += count
                 continue
             }
-            switch errno {
-            case EAGAIN, EWOULDBLOCK:
-                try await wait(for: .writable, deadline: deadline, operation: "write")
-            case EINTR:
-                continue
-            default:
-                if registration.isClosed { throw .closed }
-                throw .last("write", target: remoteAddress?.description)
-            }
+            try await retry(after: "write", failedWith: errno, when: .writable, deadline: deadline)
+        }
+    }
+
+    /// After `operation`'s system call failed with `code`: parks until the socket is ready
+    /// for `interest` when it would have blocked, returns at once when a signal interrupted
+    /// it (the caller calls again), and throws otherwise. `code` is read by the caller right
+    /// after the call, before anything can change `errno`.
+    private func retry(after operation: String, failedWith code: Int32, when interest: Interest, deadline: Deadline) async throws(IOError) {
+        switch code {
+        case EAGAIN, EWOULDBLOCK:
+            try await wait(for: interest, deadline: deadline, operation: operation)
+        case EINTR:
+            return
+        default:
+            if registration.isClosed { throw .closed }
+            throw .systemCall(operation, errno: code, target: remoteAddress?.description)
         }
     }
 

@@ -9,6 +9,8 @@ struct StreamRelay: Sendable {
     private var decoder = SSEDecoder()
     private var translator: StreamTranslator
     private var sawFirstByte = false
+    /// The events of one upstream chunk; kept between chunks so its storage is reused.
+    private var eventBuffer: [AnthropicStreamEvent] = []
 
     init(translator: StreamTranslator) {
         self.translator = translator
@@ -32,9 +34,16 @@ struct StreamRelay: Sendable {
         }
         decoder.feed(bytes)
         var output: [UInt8] = []
+        output.reserveCapacity(bytes.count + 256)
+        var events: [AnthropicStreamEvent] = []
+        swap(&events, &eventBuffer)
         while !translator.isEnded, let event = decoder.next() {
-            append(handle(event), to: &output)
+            handle(event, into: &events)
+            append(events, to: &output)
+            // Emptied at once: the events hold the chunk's bytes, which the decoder reuses.
+            events.removeAll(keepingCapacity: true)
         }
+        eventBuffer = events
         if decoder.exceededLimit && !translator.isEnded {
             append(translator.fail(type: "api_error", message: "the upstream sent a stream event over \(decoder.maxEventBytes >> 20) MiB"), to: &output)
         }
@@ -44,7 +53,7 @@ struct StreamRelay: Sendable {
     /// The upstream's stream ended: flush, then end the Anthropic stream.
     mutating func finish() -> [UInt8] {
         var events: [AnthropicStreamEvent] = []
-        if !translator.isEnded, let last = decoder.finish() { events += handle(last) }
+        if !translator.isEnded, let last = decoder.finish() { handle(last, into: &events) }
         events += translator.finish()
         return encode(events)
     }
@@ -54,24 +63,29 @@ struct StreamRelay: Sendable {
         encode(translator.fail(type: error.type, message: error.message))
     }
 
-    private mutating func handle(_ event: SSEEvent) -> [AnthropicStreamEvent] {
+    private mutating func handle(_ event: SSEEvent, into events: inout [AnthropicStreamEvent]) {
         if event.isBareJSONLine {
             let line = (try? JSONValue(parsing: event.data)) ?? JSONValue(String(decoding: event.data, as: UTF8.self))
             let failure = UpstreamErrors.reportedFailure(line["error"] ?? line["detail"] ?? line, bareLine: true)
-            return translator.fail(type: failure.type, message: failure.message)
+            events += translator.fail(type: failure.type, message: failure.message)
+            return
         }
         if event.data == Self.done {
-            return translator.finish()
+            events += translator.finish()
+            return
         }
-        guard let chunk = try? JSONValue(parsing: event.data) else {
+        // The chunk's members are read straight from its bytes, without a JSON tree.
+        guard let chunk = try? StreamChunk(parsing: event.data) else {
             let preview = String(decoding: event.data.prefix(200), as: UTF8.self)
-            return translator.fail(type: "api_error", message: "the upstream sent a malformed stream chunk: \(preview)")
+            events += translator.fail(type: "api_error", message: "the upstream sent a malformed stream chunk: \(preview)")
+            return
         }
-        if let error = chunk["error"], chunk["choices"] == nil {
+        if let error = chunk.error, !chunk.hasChoices {
             let failure = UpstreamErrors.reportedFailure(error, bareLine: false)
-            return translator.fail(type: failure.type, message: failure.message)
+            events += translator.fail(type: failure.type, message: failure.message)
+            return
         }
-        return translator.consume(chunk)
+        translator.consume(chunk, into: &events)
     }
 
     private func encode(_ events: [AnthropicStreamEvent]) -> [UInt8] {

@@ -49,10 +49,6 @@ public struct HTTPBodyWriter: Sendable {
             framed.reserveCapacity(bytes.count + 12)
             ChunkedEncoding.chunk(bytes, into: &framed)
         }
-        do {
-            try await connection.write(chunked ? framed : bytes, deadline: .after(deadlineAfter))
-        } catch {
-            throw ByteStreamError(error)
-        }
+        try await connection.send(chunked ? framed : bytes, deadline: .after(deadlineAfter))
     }
 }

@@ -71,7 +71,7 @@ extension HTTPServer {
                 head = parsed
                 if parsed.expectsContinue && parsed.version == .http1_1 {
                     do {
-                        try await connection.write(Self.continueResponse, deadline: .after(configuration.writeTimeout))
+                        try await connection.send(Self.continueResponse, deadline: .after(configuration.writeTimeout))
                     } catch {
                         return .closed
                     }
@@ -95,8 +95,8 @@ extension HTTPServer {
                 }
                 let count: Int
                 do {
-                    count = try await connection.read(into: buffer, deadline: deadline)
-                } catch IOError.timedOut, TLSError.io(.timedOut) {
+                    count = try await connection.receive(into: buffer, deadline: deadline)
+                } catch .io(.timedOut) {
                     return started ? .rejected(status: .requestTimeout, message: "the request was not received in time") : .closed
                 } catch {
                     return .closed
@@ -154,14 +154,16 @@ extension HTTPServer {
     private static func watchForHangUp(_ connection: any ByteStream, limit: Int) async -> AnswerEvent {
         var received: [UInt8] = []
         while received.count < limit {
-            do {
+            do throws(ByteStreamError) {
                 // The client is almost always silent while its answer is prepared: on plain TCP
                 // wait for readability first, so that costs no read call and no buffer.
-                if received.isEmpty, let plain = connection as? TCPConnection { try await plain.waitUntilReadable() }
-                let bytes = try await connection.read(maxBytes: 4096)
+                if received.isEmpty, let plain = connection as? TCPConnection {
+                    do { try await plain.waitUntilReadable() } catch { throw .io(error) }
+                }
+                let bytes = try await connection.receive(maxBytes: 4096)
                 if bytes.isEmpty { return .peer(bytes: received, ended: true) }
                 received += bytes
-            } catch IOError.cancelled, TLSError.io(.cancelled) {
+            } catch .io(.cancelled) {
                 return .peer(bytes: received, ended: false)
             } catch {
                 return .peer(bytes: received, ended: true)
@@ -192,10 +194,10 @@ extension HTTPServer {
             if chunked { head.headers.add(name: "Transfer-Encoding", value: "chunked") }
             if !keepAlive { head.headers.replaceOrAdd(name: "Connection", value: "close") }
             do {
-                try await connection.write(head.serialized(), deadline: .after(configuration.writeTimeout))
+                try await connection.send(head.serialized(), deadline: .after(configuration.writeTimeout))
                 guard includeBody else { return keepAlive }
                 try await produce(HTTPBodyWriter(connection: connection, chunked: chunked, deadlineAfter: configuration.writeTimeout))
-                if chunked { try await connection.write(ChunkedEncoding.terminator, deadline: .after(configuration.writeTimeout)) }
+                if chunked { try await connection.send(ChunkedEncoding.terminator, deadline: .after(configuration.writeTimeout)) }
                 return keepAlive
             } catch {
                 return false
@@ -216,7 +218,7 @@ extension HTTPServer {
     }
 
     /// Writes a response with a sized body in one system call.
-    func writeSized(_ response: HTTPResponse, to connection: any ByteStream, version: HTTPVersion, includeBody: Bool, keepAlive: Bool) async throws -> Bool {
+    func writeSized(_ response: HTTPResponse, to connection: any ByteStream, version: HTTPVersion, includeBody: Bool, keepAlive: Bool) async throws(ByteStreamError) -> Bool {
         let response = writable(response)
         guard case .bytes(let body) = response.body else { return false }
         var head = HTTPResponseHead(status: response.status, headers: response.headers, version: .http1_1)
@@ -229,7 +231,7 @@ extension HTTPServer {
         }
         var bytes = head.serialized()
         if includeBody { bytes += body }
-        try await connection.write(bytes, deadline: .after(configuration.writeTimeout))
+        try await connection.send(bytes, deadline: .after(configuration.writeTimeout))
         return keepAlive
     }
 }

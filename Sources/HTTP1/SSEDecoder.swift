@@ -100,6 +100,16 @@ public struct SSEDecoder: Sendable {
         let from = max(start, searched)
         let end: Int? = buffer.withUnsafeBufferPointer { bytes in
             var index = from
+            // Eight bytes at a time while none is a line end (a word with one goes to the byte loop).
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let lineFeeds = ones &* 10, returns = ones &* 13
+            while index + 8 <= bytes.count {
+                let word = UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self))
+                let lineFeedBytes = word ^ lineFeeds, returnBytes = word ^ returns
+                let zero = (lineFeedBytes &- ones) & ~lineFeedBytes | (returnBytes &- ones) & ~returnBytes
+                if zero & (ones &* 0x80) != 0 { break }
+                index += 8
+            }
             while index < bytes.count {
                 let byte = bytes[index]
                 if byte == 10 || byte == 13 { return index }
@@ -137,7 +147,7 @@ public struct SSEDecoder: Sendable {
         var value = colon.map { line[($0 + 1)...] } ?? []
         if value.first == UInt8(ascii: " ") { value = value.dropFirst() }
         if name.elementsEqual(Self.dataField) {
-            if hasData { data.append(10) }
+            if hasData { data.append(10) } else { startData() }
             data.append(contentsOf: value)
             hasData = true
             if data.count > maxEventBytes { stopDecoding() }
@@ -145,7 +155,7 @@ public struct SSEDecoder: Sendable {
         }
         switch String(decoding: name, as: UTF8.self) {
         case "data":
-            if hasData { data.append(10) }
+            if hasData { data.append(10) } else { startData() }
             data.append(contentsOf: value)
             hasData = true
         case "event":
@@ -170,10 +180,20 @@ public struct SSEDecoder: Sendable {
 
     private static let dataField = Array("data".utf8)
 
+    /// Empties `data` for a new event. Its storage is reused: by now the last event handed
+    /// out has usually been dropped, so this allocates nothing (an event still held keeps its
+    /// own copy). Storage grown past 64 KiB by a large event is let go instead.
+    private mutating func startData() {
+        if data.capacity > 64 << 10 {
+            data = []
+        } else {
+            data.removeAll(keepingCapacity: true)
+        }
+    }
+
     private mutating func dispatch() -> SSEEvent? {
         defer {
             event = nil
-            data = []
             hasData = false
         }
         guard hasData else { return nil }

@@ -1,8 +1,10 @@
 /// The parser's stack of finished members or elements of the containers still open, nested
 /// ones on top. When a container closes, its slice is moved (not copied) into an array of
 /// exactly its size: no retain, release or destroy per element, as `Array`'s
-/// `Array(stack[base...])` followed by `removeSubrange(base...)` would do.
-struct JSONParseStack<Element>: ~Copyable {
+/// `Array(stack[base...])` followed by `removeSubrange(base...)` would do. A class, so the
+/// parser (which `JSONReader` holds and copies) stays copyable; one parse uses it on one
+/// thread.
+final class JSONParseStack<Element> {
     private var storage: UnsafeMutablePointer<Element>
     private var capacity: Int
     /// How many elements the stack holds.
@@ -19,13 +21,13 @@ struct JSONParseStack<Element>: ~Copyable {
     }
 
     @inline(__always)
-    mutating func push(_ element: consuming Element) {
+    func push(_ element: consuming Element) {
         if count == capacity { grow() }
         (storage + count).initialize(to: element)
         count += 1
     }
 
-    private mutating func grow() {
+    private func grow() {
         let larger = UnsafeMutablePointer<Element>.allocate(capacity: capacity * 2)
         larger.moveInitialize(from: storage, count: count)
         storage.deallocate()
@@ -34,7 +36,7 @@ struct JSONParseStack<Element>: ~Copyable {
     }
 
     /// Moves the elements from `base` to the top into a new array, leaving `base` elements.
-    mutating func popArray(from base: Int) -> [Element] {
+    func popArray(from base: Int) -> [Element] {
         let taken = count - base
         let source = storage + base
         var array: [Element] = []

@@ -19,17 +19,18 @@ extension JSONValue {
 /// A recursive-descent parser over raw bytes. Strict by default; the lenient mode (for
 /// model-written tool arguments) also takes trailing commas, raw control characters and
 /// single quotes in strings, and Python's True/False/None.
-struct JSONParser: ~Copyable {
-    private let source: [UInt8]
-    private let bytes: UnsafeBufferPointer<UInt8>
+struct JSONParser {
+    let source: [UInt8]
+    let bytes: UnsafeBufferPointer<UInt8>
     private let maxDepth: Int
     private let lenient: Bool
-    private var position = 0
-    private var depth = 0
+    var position = 0
+    private(set) var depth = 0
     /// Members and elements of the objects and arrays being parsed, nested ones stacked on
-    /// top: each container is then allocated once, at its exact size, when it closes.
-    private var memberStack = JSONParseStack<JSONObject.Element>()
-    private var elementStack = JSONParseStack<JSONValue>()
+    /// top: each container is then allocated once, at its exact size, when it closes. Made
+    /// on the first object or array (a `JSONReader` that reads no tree never makes them).
+    private var memberStack: JSONParseStack<JSONObject.Element>?
+    private var elementStack: JSONParseStack<JSONValue>?
 
     static func parse(_ source: [UInt8], maxDepth: Int, lenient: Bool) throws(JSONParseError) -> JSONValue {
         let result: Result<JSONValue, JSONParseError> = source.withUnsafeBufferPointer { bytes in
@@ -46,19 +47,19 @@ struct JSONParser: ~Copyable {
         return try result.get()
     }
 
-    private init(source: [UInt8], bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int, lenient: Bool) {
+    init(source: [UInt8], bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int, lenient: Bool) {
         self.source = source
         self.bytes = bytes
         self.maxDepth = maxDepth
         self.lenient = lenient
     }
 
-    private func error(_ kind: JSONParseError.Kind, at offset: Int? = nil) -> JSONParseError {
+    func error(_ kind: JSONParseError.Kind, at offset: Int? = nil) -> JSONParseError {
         JSONParseError(kind: kind, offset: offset ?? position)
     }
 
     @inline(__always)
-    private mutating func skipWhitespace() {
+    mutating func skipWhitespace() {
         while position < bytes.count {
             switch bytes[position] {
             case 0x20, 0x0A, 0x0D, 0x09: position += 1
@@ -67,7 +68,7 @@ struct JSONParser: ~Copyable {
         }
     }
 
-    private mutating func parseValue() throws(JSONParseError) -> JSONValue {
+    mutating func parseValue() throws(JSONParseError) -> JSONValue {
         skipWhitespace()
         guard position < bytes.count else { throw error(.unexpectedEnd) }
         switch bytes[position] {
@@ -86,7 +87,7 @@ struct JSONParser: ~Copyable {
         }
     }
 
-    private mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
+    mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
         let count = literal.utf8CodeUnitCount
         guard position + count <= bytes.count else { throw error(.unexpectedEnd) }
         for index in 0..<count where bytes[position + index] != literal.utf8Start[index] {
@@ -95,10 +96,12 @@ struct JSONParser: ~Copyable {
         position += count
     }
 
-    private mutating func enter() throws(JSONParseError) {
+    mutating func enter() throws(JSONParseError) {
         depth += 1
         guard depth <= maxDepth else { throw error(.tooDeep(limit: maxDepth)) }
     }
+
+    mutating func leave() { depth -= 1 }
 
     private mutating func parseArray() throws(JSONParseError) -> JSONValue {
         try enter()
@@ -109,26 +112,34 @@ struct JSONParser: ~Copyable {
             depth -= 1
             return .array([])
         }
-        let base = elementStack.count
+        let stack = elementStack ?? makeElementStack()
+        let base = stack.count
         while true {
-            let element = try parseValue()
-            elementStack.push(element)
-            skipWhitespace()
-            guard position < bytes.count else { throw error(.unexpectedEnd) }
-            let byte = bytes[position]
-            position += 1
-            if byte == UInt8(ascii: "]") { break }
-            guard byte == UInt8(ascii: ",") else { throw error(.unexpectedCharacter(byte), at: position - 1) }
-            if lenient {
-                skipWhitespace()
-                if position < bytes.count && bytes[position] == UInt8(ascii: "]") {
-                    position += 1
-                    break
-                }
-            }
+            stack.push(try parseValue())
+            if try closes(UInt8(ascii: "]")) { break }
         }
         depth -= 1
-        return .array(elementStack.popArray(from: base))
+        return .array(stack.popArray(from: base))
+    }
+
+    /// After an element or member: consumes the comma before the next one (false) or the
+    /// container's `close` (true); lenient mode also takes a trailing comma before `close`.
+    @inline(__always)
+    private mutating func closes(_ close: UInt8) throws(JSONParseError) -> Bool {
+        skipWhitespace()
+        guard position < bytes.count else { throw error(.unexpectedEnd) }
+        let byte = bytes[position]
+        position += 1
+        if byte == close { return true }
+        guard byte == UInt8(ascii: ",") else { throw error(.unexpectedCharacter(byte), at: position - 1) }
+        if lenient {
+            skipWhitespace()
+            if position < bytes.count && bytes[position] == close {
+                position += 1
+                return true
+            }
+        }
+        return false
     }
 
     private mutating func parseObject() throws(JSONParseError) -> JSONValue {
@@ -140,7 +151,8 @@ struct JSONParser: ~Copyable {
             depth -= 1
             return .object(JSONObject(members: []))
         }
-        let base = memberStack.count
+        let stack = memberStack ?? makeMemberStack()
+        let base = stack.count
         while true {
             skipWhitespace()
             guard position < bytes.count else { throw error(.unexpectedEnd) }
@@ -154,29 +166,29 @@ struct JSONParser: ~Copyable {
             guard bytes[position] == UInt8(ascii: ":") else { throw error(.unexpectedCharacter(bytes[position])) }
             position += 1
             let value = try parseValue()
-            memberStack.push((key: key, value: value))
-            skipWhitespace()
-            guard position < bytes.count else { throw error(.unexpectedEnd) }
-            let byte = bytes[position]
-            position += 1
-            if byte == UInt8(ascii: "}") { break }
-            guard byte == UInt8(ascii: ",") else { throw error(.unexpectedCharacter(byte), at: position - 1) }
-            if lenient {
-                skipWhitespace()
-                if position < bytes.count && bytes[position] == UInt8(ascii: "}") {
-                    position += 1
-                    break
-                }
-            }
+            stack.push((key: key, value: value))
+            if try closes(UInt8(ascii: "}")) { break }
         }
         depth -= 1
-        return .object(JSONObject(members: memberStack.popArray(from: base)))
+        return .object(JSONObject(members: stack.popArray(from: base)))
+    }
+
+    private mutating func makeMemberStack() -> JSONParseStack<JSONObject.Element> {
+        let stack = JSONParseStack<JSONObject.Element>()
+        memberStack = stack
+        return stack
+    }
+
+    private mutating func makeElementStack() -> JSONParseStack<JSONValue> {
+        let stack = JSONParseStack<JSONValue>()
+        elementStack = stack
+        return stack
     }
 
     /// Scans a string, validating escapes and UTF-8, and keeps its raw bytes. In lenient
     /// mode (other quotes, raw control characters) the text is decoded instead, so what is
     /// written back is always valid JSON.
-    private mutating func parseString(quote: UInt8) throws(JSONParseError) -> JSONString {
+    mutating func parseString(quote: UInt8) throws(JSONParseError) -> JSONString {
         let (start, end, escaped, controls) = try scanString(quote: quote)
         let raw = source[start..<end]
         // Lenient escapes (\' ) are not JSON: such a string is decoded, not kept as written.
@@ -194,9 +206,9 @@ struct JSONParser: ~Copyable {
         return JSONKnownNames.name(name) ?? String(decoding: name, as: UTF8.self)
     }
 
-    /// Moves past a string (the opening quote at `position`) and returns where its content
-    /// starts and ends and whether it holds escapes or (lenient) raw control characters.
-    private mutating func scanString(quote: UInt8) throws(JSONParseError) -> (start: Int, end: Int, escaped: Bool, controls: Bool) {
+    /// Validates a string and moves past it: where its content starts and ends, whether it
+    /// holds escapes, and (lenient mode) raw control characters.
+    mutating func scanString(quote: UInt8) throws(JSONParseError) -> (start: Int, end: Int, escaped: Bool, controls: Bool) {
         position += 1
         let start = position
         var escaped = false
@@ -307,7 +319,14 @@ struct JSONParser: ~Copyable {
         position += length
     }
 
-    private mutating func parseNumber() throws(JSONParseError) -> JSONNumber {
+    mutating func parseNumber() throws(JSONParseError) -> JSONNumber {
+        let start = position
+        try skipNumber()
+        return JSONNumber(validated: String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self))
+    }
+
+    /// Validates a number and moves past it.
+    mutating func skipNumber() throws(JSONParseError) {
         let start = position
         if bytes[position] == UInt8(ascii: "-") { position += 1 }
         guard position < bytes.count else { throw error(.invalidNumber, at: start) }
@@ -329,7 +348,6 @@ struct JSONParser: ~Copyable {
             guard position < bytes.count, isDigit(bytes[position]) else { throw error(.invalidNumber, at: start) }
             while position < bytes.count && isDigit(bytes[position]) { position += 1 }
         }
-        return JSONNumber(validated: String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self))
     }
 
     @inline(__always)

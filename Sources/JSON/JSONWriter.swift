@@ -40,7 +40,8 @@ extension JSONValue {
 }
 
 extension JSONString {
-    func write(into output: inout [UInt8]) {
+    /// Appends the string in quotes; parsed input is copied verbatim.
+    public func write(into output: inout [UInt8]) {
         switch storage {
         case .text(let text):
             JSONEscapes.appendQuoted(text, to: &output)

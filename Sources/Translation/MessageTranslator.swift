@@ -38,11 +38,18 @@ enum MessageTranslator {
         }
     }
 
+    /// The blocks of a message's `content`; nil when it is a plain string, which goes upstream
+    /// as it is.
+    private static func blocks(of content: JSONValue, field: String) throws(TranslationError) -> [JSONValue]? {
+        if content.jsonString != nil { return nil }
+        guard let blocks = content.arrayValue else { throw .wrongType(field, expected: "a string or a list of content blocks") }
+        return blocks
+    }
+
     /// Tool results become `tool` messages placed before the turn's other content, in order;
     /// images inside tool results follow in a user message, since tool messages carry text only.
     private static func userMessages(_ content: JSONValue, field: String) throws(TranslationError) -> [JSONValue] {
-        if let text = content.jsonString { return [["role": "user", "content": .string(text)]] }
-        guard let blocks = content.arrayValue else { throw .wrongType(field, expected: "a string or a list of content blocks") }
+        guard let blocks = try blocks(of: content, field: field) else { return [["role": "user", "content": content]] }
         var toolMessages: [JSONValue] = []
         var toolImages: [JSONValue] = []
         var parts: [JSONValue] = []
@@ -87,8 +94,7 @@ enum MessageTranslator {
     }
 
     private static func assistantMessages(_ content: JSONValue, field: String, toolNames: ToolNameMapping, inlineThinking: Bool, reasoningField: String) throws(TranslationError) -> [JSONValue] {
-        if let text = content.jsonString { return [["role": "assistant", "content": .string(text)]] }
-        guard let blocks = content.arrayValue else { throw .wrongType(field, expected: "a string or a list of content blocks") }
+        guard let blocks = try blocks(of: content, field: field) else { return [["role": "assistant", "content": content]] }
         var texts: [JSONString] = []
         var reasoning: [JSONString] = []
         var toolCalls: [JSONValue] = []

@@ -80,10 +80,10 @@ private func rejection(_ error: TLSError?) -> (host: String, verification: Strin
 
     @Test func plainAndTLSStreamsServeTheSameCodeThroughByteStream() async throws {
         func roundTrip(_ client: any ByteStream, _ server: any ByteStream) async throws -> [UInt8] {
-            try await client.write(Array("ping".utf8))
-            let got = try await server.read(maxBytes: 100)
-            try await server.write(got + Array("!".utf8))
-            return try await client.read(maxBytes: 100)
+            try await client.send(Array("ping".utf8))
+            let got = try await server.receive(maxBytes: 100)
+            try await server.send(got + Array("!".utf8))
+            return try await client.receive(maxBytes: 100)
         }
         let (plainClient, plainServer) = try await makeConnectedPair()
         #expect(try await roundTrip(plainClient, plainServer) == Array("ping!".utf8))

@@ -64,13 +64,13 @@ import Testing
         let proxy = try ProxyServer(configuration: ProxyConfiguration(host: "127.0.0.1", port: 0))
         // Connected (the kernel completed the handshake) but never accepted: run() is not started.
         let queued = try await TCPConnection.connect(to: SocketAddress(ip: "127.0.0.1", port: proxy.port)!)
+        defer { queued.close() }
         try await queued.write(Array("GET /health HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
         proxy.shutdown()
         let running = Task { await proxy.run() }
         let answer = try await queued.read(deadline: .after(.seconds(10)))
         #expect(String(decoding: answer, as: UTF8.self).hasPrefix("HTTP/1.1 200"))
         await running.value
-        queued.close()
     }
 
     @Test func customRoutesAreAnsweredBeforeTheProxysOwn() async throws {

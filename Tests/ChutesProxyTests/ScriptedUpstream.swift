@@ -180,13 +180,7 @@ struct RunningProxy: StoppableServer {
 
     /// Decodes an Anthropic SSE body into events.
     static func events(_ body: [UInt8]) throws -> [AnthropicStreamEvent] {
-        var decoder = SSEDecoder()
-        decoder.feed(body)
-        var events: [AnthropicStreamEvent] = []
-        while let event = decoder.next() {
-            events.append(AnthropicStreamEvent(type: event.event ?? "", payload: try JSONValue(parsing: event.data)))
-        }
-        return events
+        try decodeSSE([body]).map { AnthropicStreamEvent(type: $0.event ?? "", payload: try JSONValue(parsing: $0.data)) }
     }
 }
 

@@ -1,4 +1,5 @@
 import AsyncIO
+import TestSupport
 import Testing
 
 @testable import HTTP1
@@ -16,18 +17,21 @@ import Testing
         ("", "empty name"),
     ]
 
-    @Test(arguments: unsafeFields)
-    func theServerRefusesToWriteASizedResponseWithAnUnsafeField(name: String, value: String) async throws {
-        try await withRunningServer(
-            responder: ClosureResponder { _ in
-                var response = HTTPResponse(status: 200, contentType: "text/plain", body: Array("hello".utf8))
-                response.headers.add(name: name, value: value)
-                return response
-            }
-        ) { server in
+    /// Runs `body` with a client that has sent `GET /` to a server answering every request
+    /// with `response`, and the response it got.
+    private func withFirstResponse(serving response: HTTPResponse, _ body: (RawClient, RawClient.Response) async throws -> Void) async throws {
+        try await withRunningServer(responder: ClosureResponder { _ in response }) { server in
             let client = try await server.connect()
             try await client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-            let response = try #require(try await client.response())
+            try await body(client, try #require(try await client.response()))
+        }
+    }
+
+    @Test(arguments: unsafeFields)
+    func theServerRefusesToWriteASizedResponseWithAnUnsafeField(name: String, value: String) async throws {
+        var unsafe = HTTPResponse(status: 200, contentType: "text/plain", body: Array("hello".utf8))
+        unsafe.headers.add(name: name, value: value)
+        try await withFirstResponse(serving: unsafe) { client, response in
             #expect(response.head.status == 500)
             #expect(response.head.headers["Set-Cookie"] == nil)
             #expect(response.head.headers.firstUnsafeField == nil)
@@ -39,18 +43,12 @@ import Testing
 
     @Test(arguments: unsafeFields)
     func theServerRefusesToStartAStreamWithAnUnsafeField(name: String, value: String) async throws {
-        try await withRunningServer(
-            responder: ClosureResponder { _ in
-                HTTPResponse(
-                    status: 200, headers: ["Content-Type": "text/event-stream", name: value],
-                    body: .stream { writer in
-                        try await writer.write(Array("data: x\n\n".utf8))
-                    })
-            }
-        ) { server in
-            let client = try await server.connect()
-            try await client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-            let response = try #require(try await client.response())
+        let unsafe = HTTPResponse(
+            status: 200, headers: ["Content-Type": "text/event-stream", name: value],
+            body: .stream { writer in
+                try await writer.write(Array("data: x\n\n".utf8))
+            })
+        try await withFirstResponse(serving: unsafe) { _, response in
             #expect(response.head.status == 500)
             #expect(response.head.headers["Set-Cookie"] == nil)
             #expect(!response.text.contains("data: x"))
@@ -67,16 +65,9 @@ import Testing
     }
 
     @Test func safeFieldsAreWrittenAsGiven() async throws {
-        try await withRunningServer(
-            responder: ClosureResponder { _ in
-                var response = HTTPResponse(status: 200, contentType: "text/plain", body: Array("ok".utf8))
-                response.headers.add(name: "X-Request-Id", value: "req_01 \t\"quoted\" ünïcode")
-                return response
-            }
-        ) { server in
-            let client = try await server.connect()
-            try await client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-            let response = try #require(try await client.response())
+        var safe = HTTPResponse(status: 200, contentType: "text/plain", body: Array("ok".utf8))
+        safe.headers.add(name: "X-Request-Id", value: "req_01 \t\"quoted\" ünïcode")
+        try await withFirstResponse(serving: safe) { _, response in
             #expect(response.head.status == 200)
             #expect(response.head.headers["X-Request-Id"] == "req_01 \t\"quoted\" ünïcode")
         }

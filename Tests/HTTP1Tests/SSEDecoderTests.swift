@@ -3,17 +3,6 @@ import Testing
 
 @testable import HTTP1
 
-private func decodeAll(_ chunks: [[UInt8]]) -> [SSEEvent] {
-    var decoder = SSEDecoder()
-    var events: [SSEEvent] = []
-    for chunk in chunks {
-        decoder.feed(chunk)
-        while let event = decoder.next() { events.append(event) }
-    }
-    if let last = decoder.finish() { events.append(last) }
-    return events
-}
-
 private func event(_ data: String, name: String? = nil, id: String? = nil) -> SSEEvent {
     SSEEvent(event: name, data: Array(data.utf8), id: id)
 }
@@ -36,7 +25,7 @@ private func event(_ data: String, name: String? = nil, id: String? = nil) -> SS
     func decodesWholeOneByteAtATimeAndSplitAnywhere(index: Int) {
         let stream = Self.streams[index]
         for way in everySplit(of: stream.text) {
-            #expect(decodeAll(way.chunks) == stream.events, "\(stream.name): \(way.label)")
+            #expect(decodeSSE(way.chunks) == stream.events, "\(stream.name): \(way.label)")
         }
     }
 

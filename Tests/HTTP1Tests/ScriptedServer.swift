@@ -53,19 +53,17 @@ final class ServerConnection: @unchecked Sendable {
     }
 
     func write(_ text: String) async throws {
-        try await stream.write(Array(text.utf8)[...], deadline: .never)
+        try await stream.send(Array(text.utf8))
     }
 
     func write(_ bytes: [UInt8]) async throws {
-        try await stream.write(bytes[...], deadline: .never)
+        try await stream.send(bytes)
     }
 
     private func readMore() async throws -> Bool {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 1)
-        defer { buffer.deallocate() }
-        let count = try await stream.read(into: buffer, deadline: .never)
-        buffered += buffer[..<count]
-        return count > 0
+        let bytes = try await stream.receive()
+        buffered += bytes
+        return !bytes.isEmpty
     }
 
     private func headEnd() -> Int? {

@@ -33,7 +33,7 @@ struct Connector: Sendable {
             do {
                 return try await TLSStream.connect(over: connection, context: tls, serverName: origin.host, deadline: deadline)
             } catch {
-                throw HTTPClientError.from(error, timing: "TLS handshake with \(origin)")
+                throw .from(ByteStreamError(error), timing: "TLS handshake with \(origin)")
             }
         }
         throw .connectFailed(origin: origin.description, lastError)

@@ -128,34 +128,34 @@ public final class HTTPClient: Sendable {
         let what = "response head from \(pool.origin)"
         connection.parser.expectResponse(toHEAD: isHEAD)
         do {
-            try await connection.stream.write(bytes[...], deadline: deadline)
+            try await connection.stream.send(bytes[...], deadline: deadline)
         } catch {
-            throw Self.isPeerGone(error) ? .staleConnection : .failed(.from(error, timing: what))
+            throw error.isPeerGone ? .staleConnection : .failed(.from(error, timing: what))
         }
         var received = 0
-        do {
-            while true {
-                switch try connection.parser.next() {
-                case .head(let head):
-                    return try response(head: head, connection: connection, pool: pool)
-                case .body, .end:
-                    throw HTTPClientError.invalidResponse(HTTPParseError(status: .badGateway, reason: "body bytes before a response head"))
-                case nil:
-                    let count = try await connection.fill(deadline: deadline)
-                    if count == 0 {
-                        if received == 0 { throw ExchangeError.staleConnection }
-                        throw HTTPClientError.closedEarly("in the middle of the response head from \(pool.origin)")
-                    }
-                    received += count
+        while true {
+            let event: HTTPResponseParser.Event?
+            do { event = try connection.parser.next() } catch { throw .failed(.invalidResponse(error)) }
+            switch event {
+            case .head(let head):
+                do { return try response(head: head, connection: connection, pool: pool) } catch { throw .failed(.invalidResponse(error)) }
+            case .body, .end:
+                throw .failed(.invalidResponse(HTTPParseError(status: .badGateway, reason: "body bytes before a response head")))
+            case nil:
+                let count: Int
+                do {
+                    count = try await connection.fill(deadline: deadline)
+                } catch {
+                    // A kept-alive connection the server had closed: safe to try a fresh one.
+                    if received == 0 && error.isPeerGone { throw .staleConnection }
+                    throw .failed(.from(error, timing: what))
                 }
+                if count == 0 {
+                    if received == 0 { throw .staleConnection }
+                    throw .failed(.closedEarly("in the middle of the response head from \(pool.origin)"))
+                }
+                received += count
             }
-        } catch let error as ExchangeError {
-            throw error
-        } catch let error as HTTPParseError {
-            throw .failed(.invalidResponse(error))
-        } catch {
-            if received == 0 && Self.isPeerGone(error) { throw .staleConnection }
-            throw .failed(.from(error, timing: what))
         }
     }
 
@@ -183,15 +183,6 @@ public final class HTTPClient: Sendable {
                 )
                 return HTTPClientResponse(head: head, body: body)
             }
-        }
-    }
-
-    /// Errors that mean the server had closed the connection (the usual fate of an idle
-    /// keep-alive connection), as opposed to a timeout or our own cancellation.
-    private static func isPeerGone(_ error: any Error) -> Bool {
-        switch error {
-        case is IOError, is TLSError: ByteStreamError(error).isPeerGone
-        default: false
         }
     }
 }

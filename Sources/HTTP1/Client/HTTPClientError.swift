@@ -36,14 +36,6 @@ public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible
         }
     }
 
-    /// Maps a stream error (`IOError` or `TLSError`) into this type, naming what timed out.
-    static func from(_ error: any Error, timing what: @autoclosure () -> String) -> HTTPClientError {
-        switch error {
-        case let error as HTTPClientError: return error
-        default: return from(ByteStreamError(error), timing: what())
-        }
-    }
-
     /// Maps a stream error into this type, naming what timed out.
     static func from(_ error: ByteStreamError, timing what: @autoclosure () -> String) -> HTTPClientError {
         switch error {
@@ -51,7 +43,6 @@ public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible
         case .io(.cancelled): .cancelled
         case .io(let error): .io(error)
         case .tls(let error): .tls(error)
-        case .foreign(let description): .closedEarly("after a stream failure: \(description)")
         }
     }
 }

@@ -106,9 +106,11 @@ public struct HTTPClientResponse: Sendable {
                 endLease(reusable: false)
                 throw .cancelled
             }
-            do {
+            do throws(HTTPClientError) {
                 while true {
-                    switch try connection.parser.next() {
+                    let event: HTTPResponseParser.Event?
+                    do { event = try connection.parser.next() } catch { throw .invalidResponse(error) }
+                    switch event {
                     case .body(let chunk):
                         if chunk.isEmpty { continue }
                         return chunk
@@ -116,12 +118,15 @@ public struct HTTPClientResponse: Sendable {
                         endLease(reusable: connection.parser.isKeepAlive)
                         return nil
                     case .head:
-                        throw HTTPClientError.invalidResponse(HTTPParseError(status: .badGateway, reason: "a second response head inside a body"))
+                        throw .invalidResponse(HTTPParseError(status: .badGateway, reason: "a second response head inside a body"))
                     case nil:
-                        let count = try await connection.fill(deadline: .after(betweenChunks))
+                        let count: Int
+                        do { count = try await connection.fill(deadline: .after(betweenChunks)) } catch { throw .from(error, timing: "response body from \(origin)") }
                         if count == 0 {
                             // End of stream: the end of a close-delimited body, or truncation.
-                            switch try connection.parser.finish() {
+                            let last: HTTPResponseParser.Event?
+                            do { last = try connection.parser.finish() } catch { throw .invalidResponse(error) }
+                            switch last {
                             case .body(let chunk):
                                 endLease(reusable: false)
                                 return chunk
@@ -129,17 +134,14 @@ public struct HTTPClientResponse: Sendable {
                                 endLease(reusable: false)
                                 return nil
                             case .head:
-                                throw HTTPClientError.closedEarly("in the middle of the response body")
+                                throw .closedEarly("in the middle of the response body")
                             }
                         }
                     }
                 }
             } catch {
                 endLease(reusable: false)
-                if let parse = error as? HTTPParseError {
-                    throw .invalidResponse(parse)
-                }
-                throw HTTPClientError.from(error, timing: "response body from \(origin)")
+                throw error
             }
         }
 

@@ -42,8 +42,8 @@ final class PooledConnection: @unchecked Sendable {
     }
 
     /// Reads what is available and feeds it to the parser; returns the byte count (0 = EOF).
-    func fill(deadline: Deadline) async throws -> Int {
-        let count = try await stream.read(into: readBuffer, deadline: deadline)
+    func fill(deadline: Deadline) async throws(ByteStreamError) -> Int {
+        let count = try await stream.receive(into: readBuffer, deadline: deadline)
         bytesRead += count
         if count > 0 {
             parser.feed(UnsafeRawBufferPointer(rebasing: readBuffer[..<count]))

@@ -91,11 +91,20 @@ public struct AnthropicStreamEvent: Sendable, Equatable {
             output += "\n\n".utf8
         case let .blockDelta(index, kind, text):
             output += DeltaKind.eventPrefix
-            output += String(index).utf8
+            Self.appendDecimal(index, to: &output)
             output += kind.deltaPrefix
-            JSONValue.string(text).write(into: &output)
+            text.write(into: &output)
             output += "}}\n\n".utf8
         }
+    }
+
+    /// A block index in decimal, without making a `String` of it.
+    private static func appendDecimal(_ value: Int, to output: inout [UInt8]) {
+        guard value >= 0, value < 10 else {
+            output += String(value).utf8
+            return
+        }
+        output.append(UInt8(ascii: "0") + UInt8(value))
     }
 
     /// Equal when the types and payloads are equal.

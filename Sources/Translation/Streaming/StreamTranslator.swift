@@ -64,6 +64,20 @@ public struct StreamTranslator: Sendable {
         /// valid object (arguments may stop anywhere, or go wrong, mid-stream).
         var scanner = JSONPrefixScanner()
         var scannedCount = 0
+
+        /// Everything received so far was sent.
+        var isCaughtUp: Bool { sentCount == arguments.utf8.count }
+
+        /// Appends a fragment of a call that is caught up and scans it; true when all of it is
+        /// safe to send (and is then counted as sent).
+        mutating func appendLive(_ fragment: String) -> Bool {
+            arguments += fragment
+            scanner.feed(fragment.utf8)
+            scannedCount = arguments.utf8.count
+            guard scanner.safeCount == scannedCount else { return false }
+            sentCount = scannedCount
+            return true
+        }
     }
 
     private var context: Context
@@ -92,7 +106,14 @@ public struct StreamTranslator: Sendable {
 
     /// `message_start` and a first `ping`.
     public mutating func start() -> [AnthropicStreamEvent] {
-        guard !started else { return [] }
+        var events: [AnthropicStreamEvent] = []
+        start(into: &events)
+        return events
+    }
+
+    /// `message_start` and a first `ping`, appended to `events`, unless the stream started already.
+    private mutating func start(into events: inout [AnthropicStreamEvent]) {
+        guard !started else { return }
         started = true
         let message: JSONValue = [
             "id": JSONValue(context.messageID),
@@ -104,26 +125,33 @@ public struct StreamTranslator: Sendable {
             "stop_sequence": nil,
             "usage": ["input_tokens": JSONValue(context.estimatedInputTokens), "output_tokens": 0],
         ]
-        return [AnthropicStreamEvent(type: "message_start", payload: ["type": "message_start", "message": message]), .ping]
+        events.append(AnthropicStreamEvent(type: "message_start", payload: ["type": "message_start", "message": message]))
+        events.append(.ping)
     }
 
     /// Translates one parsed upstream chunk.
     public mutating func consume(_ chunk: JSONValue) -> [AnthropicStreamEvent] {
-        guard !ended else { return [] }
-        var events = start()
-        if let chunkUsage = chunk["usage"], chunkUsage.objectValue != nil { usage = chunkUsage }
-        guard let choice = chunk["choices"]?[0] else { return events }
-        let delta = choice["delta"] ?? choice["message"] ?? [:]
+        var events: [AnthropicStreamEvent] = []
+        consume(StreamChunk(chunk), into: &events)
+        return events
+    }
+
+    /// Translates one upstream chunk, appending its events to `events` (a buffer the caller
+    /// may reuse from chunk to chunk).
+    public mutating func consume(_ chunk: StreamChunk, into events: inout [AnthropicStreamEvent]) {
+        guard !ended else { return }
+        start(into: &events)
+        if let chunkUsage = chunk.usage { usage = chunkUsage }
         // Text that needs no change (no tag or tool-call parsing pending) passes through as
         // the upstream's bytes, never decoded and re-encoded.
-        if let reasoning = Self.nonEmptyString(delta["reasoning_content"]) ?? Self.nonEmptyString(delta["reasoning"]) {
+        if let reasoning = Self.nonEmpty(chunk.reasoningContent) ?? Self.nonEmpty(chunk.reasoning) {
             if context.reasoningToolCalls == nil {
                 appendPlainThinking(reasoning, to: &events)
             } else {
                 appendThinking(reasoning.value, to: &events)
             }
         }
-        if let text = Self.nonEmptyString(delta["content"]) {
+        if let text = Self.nonEmpty(chunk.content) {
             if thinkTags.isPassingTextThrough && context.textToolCalls == nil {
                 flushReasoningToolCalls(&events)
                 appendPlainText(text, to: &events)
@@ -131,16 +159,15 @@ public struct StreamTranslator: Sendable {
                 for piece in thinkTags.feed(text.value) { append(piece, to: &events) }
             }
         }
-        if let calls = delta["tool_calls"]?.arrayValue {
+        if let calls = chunk.toolCalls {
             for (position, call) in calls.enumerated() {
                 appendToolCallDelta(call, fallbackIndex: position, to: &events)
             }
         }
-        if let reason = choice["finish_reason"]?.stringValue {
+        if let reason = chunk.finishReason {
             finishReason = reason
-            matchedStop = choice["stop_reason"]?.stringValue ?? choice["matched_stop"]?.stringValue
+            matchedStop = chunk.stopReason ?? chunk.matchedStop
         }
-        return events
     }
 
     /// Ends the stream after `[DONE]` or the upstream's end: closes what is open, sends held
@@ -152,7 +179,8 @@ public struct StreamTranslator: Sendable {
         guard finishReason != nil else {
             return fail(type: "api_error", message: "the upstream's stream ended before the answer was finished (no finish_reason)")
         }
-        var events = start()
+        var events: [AnthropicStreamEvent] = []
+        start(into: &events)
         for piece in thinkTags.finish() { append(piece, to: &events) }
         flushReasoningToolCalls(&events)
         if var interceptor = context.textToolCalls {
@@ -200,7 +228,8 @@ public struct StreamTranslator: Sendable {
     /// Ends the stream with an `error` event (after `message_start` if none was sent yet).
     public mutating func fail(type: String, message: String) -> [AnthropicStreamEvent] {
         guard !ended else { return [] }
-        var events = start()
+        var events: [AnthropicStreamEvent] = []
+        start(into: &events)
         ended = true
         failure = (type, message)
         events.append(.error(type: type, message: message))
@@ -310,33 +339,31 @@ public struct StreamTranslator: Sendable {
         openBlock(.text, contentBlock: ["type": "text", "text": ""], to: &events)
     }
 
-    private mutating func appendToolCallDelta(_ call: JSONValue, fallbackIndex: Int, to events: inout [AnthropicStreamEvent]) {
-        let index = call["index"]?.intValue ?? fallbackIndex
+    private mutating func appendToolCallDelta(_ call: StreamChunk.ToolCallDelta, fallbackIndex: Int, to events: inout [AnthropicStreamEvent]) {
+        let index = call.index ?? fallbackIndex
         if toolCalls[index] == nil {
             toolCalls[index] = PendingToolCall()
             toolCallOrder.append(index)
         }
-        if let id = call["id"]?.stringValue, !id.isEmpty { toolCalls[index]!.id = id }
-        if let name = call["function"]?["name"]?.stringValue, !name.isEmpty { toolCalls[index]!.name = name }
-        let arguments = call["function"]?["arguments"]
-        if case .string(let fragment)? = arguments, !fragment.isEmpty, liveToolIndex == index, openBlock == .tool(upstreamIndex: index),
-            var live = toolCalls[index], live.sentCount == live.arguments.utf8.count
+        if let id = call.id, !id.isEmpty { toolCalls[index]!.id = id }
+        if let name = call.name, !name.isEmpty { toolCalls[index]!.name = name }
+        if case .fragment(let fragment)? = call.arguments, !fragment.isEmpty, liveToolIndex == index, openBlock == .tool(upstreamIndex: index),
+            toolCalls[index]?.isCaughtUp == true
         {
             // The call streams already and everything before was sent: the fragment still goes
             // through the scanner (a second object or a stray byte must not reach the client),
             // and when all of it is safe it goes out as the upstream wrote it. Otherwise
-            // `flushLiveArguments` below sends its safe part.
-            live.arguments += fragment.value
-            live.scanner.feed(fragment.value.utf8)
-            live.scannedCount = live.arguments.utf8.count
-            if live.scanner.safeCount == live.scannedCount {
-                live.sentCount = live.scannedCount
+            // `flushLiveArguments` below sends its safe part. (Changed in place in the
+            // dictionary: a copy would copy the arguments so far on every fragment.)
+            if toolCalls[index, default: PendingToolCall()].appendLive(fragment.value) {
                 events.append(AnthropicStreamEvent(blockDelta: .inputJSON, index: blockIndex, text: fragment))
             }
-            toolCalls[index] = live
-        } else if let arguments {
+        } else if let arguments = call.arguments {
             // Most upstreams send a string; some send the object itself.
-            toolCalls[index]!.arguments += arguments.stringValue ?? arguments.jsonText
+            switch arguments {
+            case .fragment(let fragment): toolCalls[index]!.arguments += fragment.value
+            case .json(let text): toolCalls[index]!.arguments += text
+            }
         }
         if liveToolIndex == nil, toolCalls[index]!.name != nil {
             liveToolIndex = index
@@ -433,8 +460,8 @@ public struct StreamTranslator: Sendable {
     }
 
     /// A string member that is present and not empty.
-    private static func nonEmptyString(_ value: JSONValue?) -> JSONString? {
-        guard case .string(let string)? = value, !string.isEmpty else { return nil }
+    private static func nonEmpty(_ string: JSONString?) -> JSONString? {
+        guard let string, !string.isEmpty else { return nil }
         return string
     }
 

@@ -65,9 +65,7 @@ struct MiniMaxToolCallFormat: TextToolCallFormat {
     }
 
     func parse(_ region: Substring, tools: DeclaredTools) -> [ParsedToolCall]? {
-        var body = region.dropFirst("<minimax:tool_call>".count)
-        if body.hasSuffix("</minimax:tool_call>") { body = body.dropLast("</minimax:tool_call>".count) }
-        return Self.markup.calls(in: body, tools: tools)
+        Self.markup.calls(in: inside(region, between: "<minimax:tool_call>", and: "</minimax:tool_call>"), tools: tools)
     }
 
     private static let markup = InvokeMarkup(prefix: "", acceptsJSONBody: false) { text, _, tool, key, tools in
@@ -86,8 +84,7 @@ struct Step3ToolCallFormat: TextToolCallFormat {
     }
 
     func parse(_ region: Substring, tools: DeclaredTools) -> [ParsedToolCall]? {
-        var body = region.dropFirst("<｜tool_calls_begin｜>".count)
-        if body.hasSuffix("<｜tool_calls_end｜>") { body = body.dropLast("<｜tool_calls_end｜>".count) }
+        let body = inside(region, between: "<｜tool_calls_begin｜>", and: "<｜tool_calls_end｜>")
         return Self.markup.calls(in: body, tools: tools, between: ["<｜tool_call_begin｜>", "function<｜tool_sep｜>", "<｜tool_call_end｜>"])
     }
 

@@ -18,8 +18,7 @@ struct KimiK3ToolCallFormat: TextToolCallFormat {
     }
 
     func parse(_ region: Substring, tools: DeclaredTools) -> [ParsedToolCall]? {
-        var rest = region.dropFirst("<|open|>tools<|sep|>".count)
-        if rest.hasSuffix("<|close|>tools<|sep|>") { rest = rest.dropLast("<|close|>tools<|sep|>".count) }
+        var rest = inside(region, between: "<|open|>tools<|sep|>", and: "<|close|>tools<|sep|>")
         var calls: [ParsedToolCall] = []
         while let open = rest.firstRange(of: "<|open|>call") {
             guard rest[..<open.lowerBound].trimmedWhitespace.isEmpty,

@@ -31,6 +31,13 @@ extension TextToolCallFormat {
         text.utf8.index(text.startIndex, offsetBy: marker.utf8.count)
     }
 
+    /// What lies between `start`, which `region` starts with, and `end`, which closes it when
+    /// present (a region may end without it, when the text did).
+    func inside(_ region: Substring, between start: String, and end: String) -> Substring {
+        let body = region[after(start, in: region)...]
+        return body.hasSuffix(end) ? body.dropLast(end.count) : body
+    }
+
     /// The first index at or after `from` that is not whitespace.
     func skipSpaces(_ text: Substring, from: String.Index) -> String.Index {
         let scalars = text.unicodeScalars
