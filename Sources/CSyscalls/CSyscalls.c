@@ -2,6 +2,7 @@
 #include "CSyscalls.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -89,3 +90,11 @@ void *csyscalls_current_reactor(void) { return current_reactor; }
 void csyscalls_set_current_reactor(void *reactor) { current_reactor = reactor; }
 
 void csyscalls_set_thread_name(const char *name) { pthread_setname_np(pthread_self(), name); }
+
+size_t csyscalls_malloc_free_bytes(void) {
+    return mallinfo2().fordblks;
+}
+
+int csyscalls_malloc_trim(void) {
+    return malloc_trim(0);
+}
