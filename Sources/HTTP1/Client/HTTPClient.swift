@@ -48,7 +48,15 @@ public final class HTTPClient: Sendable {
     /// The settings it was made with.
     public let configuration: Configuration
     private let connector: Connector
-    private let pools = Mutex<[PoolKey: ConnectionPool]>([:])
+    private let pools = Mutex(PoolTable())
+
+    /// The pools by origin and reactor, and whether `shutdown()` has run: a pool first asked
+    /// for after it (a request racing the shutdown, a background fetch) starts shut down, or
+    /// it would open connections no one closes.
+    private struct PoolTable {
+        var byKey: [PoolKey: ConnectionPool] = [:]
+        var isShutDown = false
+    }
 
     /// Pools are per origin and per reactor of `configuration.reactors`.
     private struct PoolKey: Hashable {
@@ -98,9 +106,9 @@ public final class HTTPClient: Sendable {
 
     /// Closes idle connections and refuses new requests; bodies being read finish normally.
     public func shutdown() {
-        let all = pools.withLock { pools in
-            defer { pools = [:] }
-            return Array(pools.values)
+        let all = pools.withLock { table in
+            table.isShutDown = true
+            return Array(table.byKey.values)
         }
         for pool in all { pool.shutDown() }
     }
@@ -108,7 +116,7 @@ public final class HTTPClient: Sendable {
     /// Connections opened and requests sent so far, over all origins (requests / opened is
     /// the connection reuse ratio).
     public var statistics: (connectionsOpened: Int, requests: Int) {
-        let all = pools.withLock { Array($0.values) }
+        let all = pools.withLock { Array($0.byKey.values) }
         return all.reduce(into: (0, 0)) { total, pool in
             let counters = pool.counters
             total.0 += counters.opened
@@ -118,7 +126,7 @@ public final class HTTPClient: Sendable {
 
     /// Connections open now over all origins, idle or in use.
     public var openConnections: Int {
-        pools.withLock { Array($0.values) }.reduce(0) { $0 + $1.openCount }
+        pools.withLock { Array($0.byKey.values) }.reduce(0) { $0 + $1.openCount }
     }
 
     /// The pool for `origin` of the reactor running the caller (the first one when the
@@ -126,8 +134,8 @@ public final class HTTPClient: Sendable {
     private func pool(for origin: Origin) -> ConnectionPool {
         let reactors = configuration.reactors.reactors
         let key = PoolKey(origin: origin, reactorIndex: configuration.reactors.currentIndex ?? 0)
-        return pools.withLock { pools in
-            if let pool = pools[key] { return pool }
+        return pools.withLock { table in
+            if let pool = table.byKey[key] { return pool }
             let pool = ConnectionPool(
                 origin: origin,
                 reactor: reactors[key.reactorIndex],
@@ -135,7 +143,8 @@ public final class HTTPClient: Sendable {
                 idleTimeout: configuration.idleTimeout,
                 connector: connector
             )
-            pools[key] = pool
+            if table.isShutDown { pool.shutDown() }
+            table.byKey[key] = pool
             return pool
         }
     }
