@@ -203,7 +203,13 @@ struct JSONParser {
                 let word = UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + position).loadUnaligned(as: UInt64.self))
                 let quoteBytes = word ^ quotes, backslashBytes = word ^ backslashes
                 let special = (word &- ones &* 0x20) | (quoteBytes &- ones) & ~quoteBytes | (backslashBytes &- ones) & ~backslashBytes | word
-                if special & (ones &* 0x80) != 0 { break }
+                let flagged = special & (ones &* 0x80)
+                if flagged != 0 {
+                    // The lowest flagged byte is the first special one (a borrow only ever
+                    // reaches bytes above a match), so the byte loop starts right on it.
+                    position += flagged.trailingZeroBitCount >> 3
+                    break
+                }
                 position += 8
             }
             while position < bytes.count {
