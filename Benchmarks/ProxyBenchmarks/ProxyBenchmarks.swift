@@ -53,6 +53,19 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // The request path after parsing: Anthropic -> OpenAI translation and the upstream body,
+    // as UpstreamRequestBuilder writes it (into a buffer reserved from the client body's size).
+    Benchmark("Request-translation-Claude-Code-request-\(SampleRequests.claudeCodeRequest.count)-bytes", configuration: .init(scalingFactor: .kilo)) { benchmark in
+        let body = try JSONValue(parsing: SampleRequests.claudeCodeRequest)
+        let size = SampleRequests.claudeCodeRequest.count
+        var options = TranslationOptions()
+        options.resolveModel = { _ in "zai-org/GLM-4.6" }
+        for _ in benchmark.scaledIterations {
+            let (upstream, _) = try RequestTranslator.translate(body, options: options)
+            blackHole(upstream.serialized(reservingCapacity: size + size / 8 + 256))
+        }
+    }
+
     Benchmark("HTTP-request-parse-head-and-small-body", configuration: .init(scalingFactor: .kilo)) { benchmark in
         for _ in benchmark.scaledIterations {
             var parser = HTTPRequestParser()

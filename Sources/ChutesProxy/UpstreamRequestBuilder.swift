@@ -44,6 +44,8 @@ struct UpstreamRequestBuilder: Sendable {
                 object["max_tokens"] = JSONValue(fitted)
             }
         }
-        return Prepared(model: model, body: JSONValue.object(object).serialized(), context: context, maxTokens: maxTokens)
+        // The upstream body is about as long as the client's (tools gain a wrapper each).
+        let body = JSONValue.object(object).serialized(reservingCapacity: request.bodyBytes + request.bodyBytes / 8 + 256)
+        return Prepared(model: model, body: body, context: context, maxTokens: maxTokens)
     }
 }

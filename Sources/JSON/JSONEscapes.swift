@@ -67,8 +67,13 @@ enum JSONEscapes {
         output.append(UInt8(ascii: "\""))
         var text = text
         text.withUTF8 { bytes in
+            // Most text (member names, ids, model names) needs no escape: one append.
+            guard let first = firstByteNeedingEscape(bytes) else {
+                output.append(contentsOf: bytes)
+                return
+            }
             var runStart = 0
-            for index in 0..<bytes.count {
+            for index in first..<bytes.count {
                 let byte = bytes[index]
                 guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
                 output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
@@ -89,5 +94,28 @@ enum JSONEscapes {
             output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
         }
         output.append(UInt8(ascii: "\""))
+    }
+
+    /// The index of the first byte of `bytes` that JSON must escape (a quote, a backslash, a
+    /// control character), looking at eight bytes at a time; nil when there is none.
+    @inline(__always)
+    static func firstByteNeedingEscape(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let quotes = ones &* UInt64(UInt8(ascii: "\"")), backslashes = ones &* UInt64(UInt8(ascii: "\\"))
+        var index = 0
+        while index + 8 <= bytes.count {
+            let word = UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self))
+            let quoteBytes = word ^ quotes, backslashBytes = word ^ backslashes
+            // Non-ASCII bytes are never escaped: `& ~word` drops them and what they borrow into.
+            let flagged = ((word &- ones &* 0x20) | (quoteBytes &- ones) | (backslashBytes &- ones)) & ~word & (ones &* 0x80)
+            if flagged != 0 { return index + flagged.trailingZeroBitCount &>> 3 }
+            index += 8
+        }
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return index }
+            index += 1
+        }
+        return nil
     }
 }

@@ -27,9 +27,10 @@ struct JSONParser {
     var position = 0
     private(set) var depth = 0
     /// Members and elements of the objects and arrays being parsed, nested ones stacked on
-    /// top: each container is then allocated once, at its exact size, when it closes.
-    private var memberStack: [JSONObject.Element] = []
-    private var elementStack: [JSONValue] = []
+    /// top: each container is then allocated once, at its exact size, when it closes. Made
+    /// on the first object or array (a `JSONReader` that reads no tree never makes them).
+    private var memberStack: JSONParseStack<JSONObject.Element>?
+    private var elementStack: JSONParseStack<JSONValue>?
 
     static func parse(_ source: [UInt8], maxDepth: Int, lenient: Bool) throws(JSONParseError) -> JSONValue {
         let result: Result<JSONValue, JSONParseError> = source.withUnsafeBufferPointer { bytes in
@@ -117,16 +118,14 @@ struct JSONParser {
 
     private mutating func parseArray() throws(JSONParseError) -> JSONValue {
         if try enterContainer(closer: UInt8(ascii: "]")) { return .array([]) }
-        let base = elementStack.count
+        let stack = elementStack ?? makeElementStack()
+        let base = stack.count
         while true {
-            let element = try parseValue()
-            elementStack.append(element)
+            stack.push(try parseValue())
             if try endOfMember(closer: UInt8(ascii: "]")) { break }
         }
         leave()
-        let elements = Array(elementStack[base...])
-        elementStack.removeSubrange(base...)
-        return .array(elements)
+        return .array(stack.popArray(from: base))
     }
 
     /// After an element or member: consumes the comma before the next one (false) or the
@@ -151,7 +150,8 @@ struct JSONParser {
 
     private mutating func parseObject() throws(JSONParseError) -> JSONValue {
         if try enterContainer(closer: UInt8(ascii: "}")) { return .object(JSONObject(members: [])) }
-        let base = memberStack.count
+        let stack = memberStack ?? makeMemberStack()
+        let base = stack.count
         while true {
             skipWhitespace()
             guard position < bytes.count else { throw error(.unexpectedEnd) }
@@ -159,19 +159,29 @@ struct JSONParser {
             guard quote == UInt8(ascii: "\"") || (lenient && quote == UInt8(ascii: "'")) else {
                 throw error(.unexpectedCharacter(quote))
             }
-            let key = try parseString(quote: quote).value
+            let key = try parseName(quote: quote)
             skipWhitespace()
             guard position < bytes.count else { throw error(.unexpectedEnd) }
             guard bytes[position] == UInt8(ascii: ":") else { throw error(.unexpectedCharacter(bytes[position])) }
             position += 1
             let value = try parseValue()
-            memberStack.append((key: key, value: value))
+            stack.push((key: key, value: value))
             if try endOfMember(closer: UInt8(ascii: "}")) { break }
         }
         leave()
-        let members = Array(memberStack[base...])
-        memberStack.removeSubrange(base...)
-        return .object(JSONObject(members: members))
+        return .object(JSONObject(members: stack.popArray(from: base)))
+    }
+
+    private mutating func makeMemberStack() -> JSONParseStack<JSONObject.Element> {
+        let stack = JSONParseStack<JSONObject.Element>()
+        memberStack = stack
+        return stack
+    }
+
+    private mutating func makeElementStack() -> JSONParseStack<JSONValue> {
+        let stack = JSONParseStack<JSONValue>()
+        elementStack = stack
+        return stack
     }
 
     /// Scans a string, validating escapes and UTF-8, and keeps its raw bytes. In lenient
@@ -187,6 +197,14 @@ struct JSONParser {
         return JSONString(raw: raw, escaped: escaped)
     }
 
+    /// A member name: a known name's literal, else the decoded text.
+    private mutating func parseName(quote: UInt8) throws(JSONParseError) -> String {
+        let (start, end, escaped, controls) = try scanString(quote: quote)
+        guard !escaped, !controls else { return JSONEscapes.unescape(source[start..<end], lenient: lenient) }
+        let name = UnsafeBufferPointer(rebasing: bytes[start..<end])
+        return JSONKnownNames.name(name) ?? String(decoding: name, as: UTF8.self)
+    }
+
     /// Validates a string and moves past it: where its content starts and ends, whether it
     /// holds escapes, and (lenient mode) raw control characters.
     mutating func scanString(quote: UInt8) throws(JSONParseError) -> (start: Int, end: Int, escaped: Bool, controls: Bool) {
@@ -196,28 +214,27 @@ struct JSONParser {
         var controls = false
         let ones: UInt64 = 0x0101_0101_0101_0101
         let quotes = ones &* UInt64(quote), backslashes = ones &* UInt64(UInt8(ascii: "\\"))
+        let highBits = ones &* 0x80
         while true {
-            // Fast path: eight bytes at a time while none is a quote, a backslash, a control
-            // character or non-ASCII (a false alarm only sends a word to the byte loop).
-            while position + 8 <= bytes.count {
+            if position + 8 <= bytes.count {
+                // Eight bytes at a time: the lowest flagged byte is the first quote, backslash,
+                // control character or non-ASCII byte (borrows only flag bytes above a real one).
                 let word = UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + position).loadUnaligned(as: UInt64.self))
                 let quoteBytes = word ^ quotes, backslashBytes = word ^ backslashes
-                let special = (word &- ones &* 0x20) | (quoteBytes &- ones) & ~quoteBytes | (backslashBytes &- ones) & ~backslashBytes | word
-                let flagged = special & (ones &* 0x80)
-                if flagged != 0 {
-                    // The lowest flagged byte is the first special one (a borrow only ever
-                    // reaches bytes above a match), so the byte loop starts right on it.
-                    position += flagged.trailingZeroBitCount >> 3
-                    break
+                let special = ((word &- ones &* 0x20) | (quoteBytes &- ones) & ~quoteBytes | (backslashBytes &- ones) & ~backslashBytes | word) & highBits
+                if special == 0 {
+                    position += 8
+                    continue
                 }
-                position += 8
+                position += special.trailingZeroBitCount &>> 3
+            } else {
+                while position < bytes.count {
+                    let byte = bytes[position]
+                    if byte == quote || byte == UInt8(ascii: "\\") || byte < 0x20 || byte >= 0x80 { break }
+                    position += 1
+                }
+                guard position < bytes.count else { throw error(.unexpectedEnd) }
             }
-            while position < bytes.count {
-                let byte = bytes[position]
-                if byte == quote || byte == UInt8(ascii: "\\") || byte < 0x20 || byte >= 0x80 { break }
-                position += 1
-            }
-            guard position < bytes.count else { throw error(.unexpectedEnd) }
             let byte = bytes[position]
             if byte == quote { break }
             if byte == UInt8(ascii: "\\") {

@@ -49,13 +49,20 @@ public struct JSONString: Sendable, Hashable, ExpressibleByStringLiteral, Custom
         return JSONString(raw: bytes[...], escaped: escaped)
     }
 
-    /// Whether the decoded text starts with `prefix`; input without escapes is checked
-    /// without decoding it.
+    /// Whether the decoded text starts with `prefix`'s bytes; parsed input is checked without
+    /// decoding more of it than the prefix needs.
     public func hasPrefix(_ prefix: String) -> Bool {
         switch storage {
-        case .text(let text): text.hasPrefix(prefix)
-        case .raw(let bytes, escaped: false): bytes.starts(with: prefix.utf8)
-        case .raw: value.hasPrefix(prefix)
+        case .text(let text):
+            return text.hasPrefix(prefix)
+        case .raw(let bytes, escaped: false):
+            return bytes.starts(with: prefix.utf8)
+        case .raw(let bytes, escaped: true):
+            // An escape takes at most six bytes per decoded byte (`\u0041`), twelve for a
+            // surrogate pair: cut after enough of them, plus one escape that the cut may split.
+            let needed = prefix.utf8.count * 6 + 12
+            let decoded = JSONEscapes.unescape(bytes.count > needed ? bytes.prefix(needed) : bytes)
+            return decoded.utf8.starts(with: prefix.utf8)
         }
     }
 

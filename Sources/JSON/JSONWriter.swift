@@ -29,8 +29,14 @@ extension JSONValue {
 
     /// The compact JSON bytes.
     public func serialized() -> [UInt8] {
+        serialized(reservingCapacity: 256)
+    }
+
+    /// The compact JSON bytes, written into one buffer of `capacity` bytes to begin with:
+    /// a body about as long as a known input (a translated request) then grows no more.
+    public func serialized(reservingCapacity capacity: Int) -> [UInt8] {
         var output: [UInt8] = []
-        output.reserveCapacity(256)
+        output.reserveCapacity(capacity)
         write(into: &output)
         return output
     }

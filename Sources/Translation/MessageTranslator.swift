@@ -6,9 +6,9 @@ enum MessageTranslator {
     /// (not decoded), since it goes upstream unchanged. Claude Code's billing block is left
     /// out: it changes with every request, so forwarding it would defeat the upstream's prefix
     /// caching and prefix-based routing for the whole conversation.
-    static func systemText(_ value: JSONValue, field: String) throws(TranslationError) -> JSONString? {
+    static func systemText(_ value: JSONValue, field: @autoclosure () -> String) throws(TranslationError) -> JSONString? {
         if let text = value.jsonString { return text }
-        guard let blocks = value.arrayValue else { throw .wrongType(field, expected: "a string or a list of text blocks") }
+        guard let blocks = value.arrayValue else { throw .wrongType(field(), expected: "a string or a list of text blocks") }
         return JSONString.joined(
             blocks.compactMap { block -> JSONString? in
                 guard block["type"]?.stringValue == "text", let text = block["text"]?.jsonString else { return nil }
@@ -19,44 +19,46 @@ enum MessageTranslator {
     /// The start of the system block Claude Code sends for Anthropic's billing.
     static let billingHeaderPrefix = "x-anthropic-billing-header:"
 
+    /// `field` names the message in errors; it is built only for one.
     /// `inlineThinking`: thinking goes back as `<think>…</think>` at the start of the assistant's
     /// content, the form MiniMax-M2's chat template reads; otherwise under `reasoningField`.
-    static func translate(_ message: JSONValue, field: String, toolNames: ToolNameMapping, inlineThinking: Bool = false, reasoningField: String = "reasoning_content") throws(TranslationError)
+    static func translate(_ message: JSONValue, field: @autoclosure () -> String, toolNames: ToolNameMapping, inlineThinking: Bool = false, reasoningField: String = "reasoning_content")
+        throws(TranslationError)
         -> [JSONValue]
     {
-        guard let role = message["role"]?.stringValue else { throw .missing("\(field).role") }
-        guard let content = message["content"] else { throw .missing("\(field).content") }
+        guard let role = message["role"]?.stringValue else { throw .missing("\(field()).role") }
+        guard let content = message["content"] else { throw .missing("\(field()).content") }
         switch role {
         case "system":
-            return [["role": "system", "content": .string(try systemText(content, field: "\(field).content") ?? "")]]
+            return [["role": "system", "content": .string(try systemText(content, field: "\(field()).content") ?? "")]]
         case "user":
-            return try userMessages(content, field: "\(field).content")
+            return try userMessages(content, field: "\(field()).content")
         case "assistant":
-            return try assistantMessages(content, field: "\(field).content", toolNames: toolNames, inlineThinking: inlineThinking, reasoningField: reasoningField)
+            return try assistantMessages(content, field: "\(field()).content", toolNames: toolNames, inlineThinking: inlineThinking, reasoningField: reasoningField)
         default:
-            throw TranslationError(field: "\(field).role", message: "Input should be 'user' or 'assistant'")
+            throw TranslationError(field: "\(field()).role", message: "Input should be 'user' or 'assistant'")
         }
     }
 
     /// The blocks of a message's `content`; nil when it is a plain string, which goes upstream
     /// as it is.
-    private static func blocks(of content: JSONValue, field: String) throws(TranslationError) -> [JSONValue]? {
+    private static func blocks(of content: JSONValue, field: @autoclosure () -> String) throws(TranslationError) -> [JSONValue]? {
         if content.jsonString != nil { return nil }
-        guard let blocks = content.arrayValue else { throw .wrongType(field, expected: "a string or a list of content blocks") }
+        guard let blocks = content.arrayValue else { throw .wrongType(field(), expected: "a string or a list of content blocks") }
         return blocks
     }
 
     /// Tool results become `tool` messages placed before the turn's other content, in order;
     /// images inside tool results follow in a user message, since tool messages carry text only.
-    private static func userMessages(_ content: JSONValue, field: String) throws(TranslationError) -> [JSONValue] {
-        guard let blocks = try blocks(of: content, field: field) else { return [["role": "user", "content": content]] }
+    private static func userMessages(_ content: JSONValue, field: @autoclosure () -> String) throws(TranslationError) -> [JSONValue] {
+        guard let blocks = try blocks(of: content, field: field()) else { return [["role": "user", "content": content]] }
         var toolMessages: [JSONValue] = []
         var toolImages: [JSONValue] = []
         var parts: [JSONValue] = []
         for (index, block) in blocks.enumerated() {
             switch block["type"]?.stringValue {
             case "tool_result":
-                guard let id = block["tool_use_id"]?.stringValue else { throw .missing("\(field).\(index).tool_use_id") }
+                guard let id = block["tool_use_id"]?.stringValue else { throw .missing("\(field()).\(index).tool_use_id") }
                 var texts: [JSONString] = []
                 if let text = block["content"]?.jsonString {
                     texts.append(text)
@@ -93,8 +95,10 @@ enum MessageTranslator {
         return result
     }
 
-    private static func assistantMessages(_ content: JSONValue, field: String, toolNames: ToolNameMapping, inlineThinking: Bool, reasoningField: String) throws(TranslationError) -> [JSONValue] {
-        guard let blocks = try blocks(of: content, field: field) else { return [["role": "assistant", "content": content]] }
+    private static func assistantMessages(_ content: JSONValue, field: @autoclosure () -> String, toolNames: ToolNameMapping, inlineThinking: Bool, reasoningField: String) throws(TranslationError)
+        -> [JSONValue]
+    {
+        guard let blocks = try blocks(of: content, field: field()) else { return [["role": "assistant", "content": content]] }
         var texts: [JSONString] = []
         var reasoning: [JSONString] = []
         var toolCalls: [JSONValue] = []
@@ -106,7 +110,7 @@ enum MessageTranslator {
                 reasoning.append(block["thinking"]?.jsonString ?? "")
             case "tool_use":
                 guard let id = block["id"]?.stringValue, let name = block["name"]?.stringValue else {
-                    throw .missing("\(field).\(index).id")
+                    throw .missing("\(field()).\(index).id")
                 }
                 let arguments = block["input"] ?? [:]
                 toolCalls.append([
