@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/epoll.h>
@@ -72,6 +74,22 @@ int csyscalls_socket(int domain, int type, int protocol) {
 }
 
 void csyscalls_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
+
+int csyscalls_available_cpus(void) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+    int count = CPU_COUNT(&set);
+    return count > 0 ? count : 1;
+}
+
+static _Thread_local void *current_reactor = NULL;
+
+void *csyscalls_current_reactor(void) { return current_reactor; }
+
+void csyscalls_set_current_reactor(void *reactor) { current_reactor = reactor; }
+
+void csyscalls_set_thread_name(const char *name) { pthread_setname_np(pthread_self(), name); }
 
 size_t csyscalls_malloc_free_bytes(void) {
     return mallinfo2().fordblks;

@@ -17,8 +17,8 @@ public struct ProxyConfiguration: Sendable {
     public var host: String = "0.0.0.0"
     /// The port to listen on; 0 picks a free one (`PORT`).
     public var port: Int = 8080
-    /// Per-connection HTTP limits and timeouts; `http.tls` serves HTTPS; `http.reactor` is the
-    /// event loop of both the server and the upstream client.
+    /// Per-connection HTTP limits and timeouts; `http.tls` serves HTTPS; `http.reactors` are
+    /// the event loops of both the server and the upstream client.
     public var http = HTTPServerConfiguration()
 
     /// The OpenAI-compatible upstream, possibly with a path prefix.
@@ -127,8 +127,9 @@ public struct ProxyConfiguration: Sendable {
         client.connectTimeout = upstreamConnectTimeout
         client.responseHeadTimeout = upstreamResponseTimeout
         client.betweenChunksTimeout = upstreamStreamIdleTimeout
-        // One event loop for both sides: the one the server is given.
-        client.reactor = http.reactor
+        // The same event loops on both sides: a request's upstream connection is watched by
+        // the reactor that runs the request, so the upstream's answer resumes it on that thread.
+        client.reactors = http.reactors
         return client
     }
 }
