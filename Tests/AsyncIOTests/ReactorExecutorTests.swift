@@ -1,4 +1,5 @@
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import AsyncIO
@@ -8,11 +9,7 @@ import Testing
 @Suite struct ReactorExecutorTests {
     @Test func aTaskThatPrefersAReactorRunsOnItsThreadAcrossParks() async throws {
         let reactor = try Reactor()
-        let listener = try TCPListener(host: "127.0.0.1", port: 0, reactor: reactor)
-        async let accepted = listener.accept()
-        let client = try await TCPConnection.connect(to: listener.localAddress, reactor: reactor)
-        let server = try await accepted
-        listener.close()
+        let (client, server) = try await makeConnectedPair(reactor: reactor)
         #expect(Reactor.current == nil, "the test itself runs on the cooperative pool")
 
         // The test's task answers each byte; the reactor's task sends one and reads the
