@@ -35,11 +35,12 @@ public final class ReactorGroup: Sendable {
         Int(csyscalls_cpu_quota(cgroupRoot))
     }
 
-    /// A group of `count` reactors (at least one): the first of `shared`'s, and new ones past them.
+    /// A group of `count` reactors (at least one): `Reactor.shared` and new ones. It does
+    /// not start `shared`'s, so fewer reactors than CPUs means fewer threads.
     public static func sized(_ count: Int) throws(IOError) -> ReactorGroup {
-        var reactors = Array(shared.reactors.prefix(max(1, count)))
-        while reactors.count < count { reactors.append(try Reactor()) }
-        return ReactorGroup(reactors.removeFirst(), reactors)
+        var others: [Reactor] = []
+        while others.count < count - 1 { others.append(try Reactor()) }
+        return ReactorGroup(.shared, others)
     }
 
     /// The reactors, the first one first. Never empty.

@@ -20,8 +20,8 @@ public struct ProxyConfiguration: Sendable {
     /// Per-connection HTTP limits and timeouts; `http.tls` serves HTTPS; `http.reactors` are
     /// the event loops of both the server and the upstream client.
     public var http = HTTPServerConfiguration()
-    /// `REACTOR_THREADS` as given: 0 keeps `http.reactors` at one per available CPU
-    /// (`ReactorGroup.availableCPUs`); more sets it to a group of that many.
+    /// `REACTOR_THREADS`: 0 keeps `http.reactors` (by default one per available CPU,
+    /// `ReactorGroup.availableCPUs`); more makes `ProxyServer` start a group of that many.
     public var reactorThreads = 0
 
     /// The OpenAI-compatible upstream, possibly with a path prefix.

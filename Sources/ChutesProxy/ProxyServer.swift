@@ -12,11 +12,16 @@ public final class ProxyServer: Sendable {
     private let lifecycle: ServingLifecycle
 
     /// Binds the port and prepares the upstream client; throws `ConfigurationError` (settings
-    /// that are wrong together), `IOError` (cannot listen) or `HTTPClientError` (the trust
+    /// that are wrong together), `IOError` (cannot listen or start the reactor threads) or `HTTPClientError` (the trust
     /// store or CA file cannot be loaded). `routes` are answered before the proxy's own (see
     /// `ProxyRoute`), after the inbound-key check.
     public init(configuration: ProxyConfiguration, routes: [ProxyRoute] = [], logger: Logger = Logger(label: "claude-chutes-proxy")) throws {
         try configuration.validate()
+        var configuration = configuration
+        if configuration.reactorThreads > 0 {
+            // Started here, not when the setting is read: `check` and `--print-config` start none.
+            configuration.http.reactors = try ReactorGroup.sized(configuration.reactorThreads)
+        }
         self.configuration = configuration
         let metrics = ProxyMetrics(enabled: configuration.metricsEnabled)
         let upstream = try Upstream(configuration: configuration, metrics: metrics)

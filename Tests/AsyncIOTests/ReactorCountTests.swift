@@ -46,7 +46,7 @@ import Testing
         #expect(ReactorGroup.shared.reactors.count == ReactorGroup.availableCPUs)
     }
 
-    @Test func aSizedGroupStartsFromTheSharedReactors() throws {
+    @Test func aSizedGroupHasTheSharedReactorAndNewOnes() throws {
         let one = try ReactorGroup.sized(1)
         #expect(one.reactors.count == 1 && one.reactors[0] === Reactor.shared)
         let three = try ReactorGroup.sized(3)

@@ -32,12 +32,14 @@ import Testing
         return result
     }
 
-    @Test func reactorThreadsSetsTheServersAndTheClientsReactors() throws {
+    @Test func reactorThreadsSetsTheServersReactors() async throws {
         let automatic = try ProxyConfiguration(environment: [:])
         #expect(automatic.http.reactors === ReactorGroup.shared)
-        let three = try ProxyConfiguration(environment: ["REACTOR_THREADS": "3"])
-        #expect(three.http.reactors.reactors.count == 3)
-        #expect(three.clientConfiguration.reactors === three.http.reactors)
+        let three = try ProxyConfiguration(environment: ["REACTOR_THREADS": "3", "HOST": "127.0.0.1", "PORT": "0", "CHUTES_BASE_URL": "http://127.0.0.1:9"])
+        #expect(three.reactorThreads == 3)
+        try await withRunningProxy(configuration: three) { proxy in
+            #expect(proxy.proxy.configuration.http.reactors.reactors.count == 3)
+        }
         for wrong in ["-1", "257", "two"] {
             #expect(throws: ConfigurationError.self) { try ProxyConfiguration(environment: ["REACTOR_THREADS": wrong]) }
             do {

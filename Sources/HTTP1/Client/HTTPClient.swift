@@ -20,9 +20,11 @@ public final class HTTPClient: Sendable {
     public struct Configuration: Sendable {
         /// Which certificate authorities https connections trust (verification is always on).
         public var trustRoots: TLSConfiguration.TrustRoots = .system
-        /// Connections open to one origin at once; past it requests wait for one to be released.
-        /// Shared out among the reactors: each reactor's pool for an origin holds at most
-        /// this divided by the number of reactors (rounded up).
+        /// Connections open to one origin at once from one reactor's pool; past it that
+        /// reactor's requests wait for one to be released. Each reactor has the whole limit:
+        /// a request can use only its own reactor's connections, and a share (the limit
+        /// divided by the reactors) left one connection per reactor on a many-core machine,
+        /// so a request waited behind a long stream while other reactors' connections idled.
         public var maxConnectionsPerOrigin = 64
         /// Idle pooled connections older than this are closed instead of reused.
         public var idleTimeout: Duration = .seconds(60)
@@ -34,7 +36,12 @@ public final class HTTPClient: Sendable {
         public var betweenChunksTimeout: Duration = .seconds(300)
         /// The event loops upstream connections run on: a caller on one of them gets
         /// connections of its own reactor, any other caller the first reactor's.
-        public var reactors: ReactorGroup = .shared
+        public var reactors: ReactorGroup {
+            get { chosenReactors ?? .shared }
+            set { chosenReactors = newValue }
+        }
+        /// Nil until set: the default group's threads start only when it is first used.
+        private var chosenReactors: ReactorGroup?
         /// One event loop for every upstream connection (sets `reactors` to it alone).
         public var reactor: Reactor {
             get { reactors.reactors[0] }
@@ -139,7 +146,7 @@ public final class HTTPClient: Sendable {
             let pool = ConnectionPool(
                 origin: origin,
                 reactor: reactors[key.reactorIndex],
-                maxConnections: max(1, (configuration.maxConnectionsPerOrigin + reactors.count - 1) / reactors.count),
+                maxConnections: max(1, configuration.maxConnectionsPerOrigin),
                 idleTimeout: configuration.idleTimeout,
                 connector: connector
             )
