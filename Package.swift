@@ -54,6 +54,7 @@ var package = Package(
             dependencies: [
                 "ChutesProxy",
                 "CSyscalls",
+                "Locking",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
