@@ -53,6 +53,7 @@ var package = Package(
             name: "claude-chutes-proxy",
             dependencies: [
                 "ChutesProxy",
+                "CSyscalls",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

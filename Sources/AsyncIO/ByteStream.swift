@@ -13,7 +13,7 @@ public protocol ByteStream: AnyObject, Sendable {
     /// Writes all of `bytes`.
     func send(_ bytes: ArraySlice<UInt8>, deadline: Deadline) async throws(ByteStreamError)
     /// Ends the stream at once: TLS sends close_notify when it can without waiting; parked
-    /// tasks wake with `IOError.closed`; the peer sees end of stream. Idempotent.
+    /// tasks wake with `.io(.closed)`; the peer sees end of stream. Idempotent.
     func close()
     var isClosed: Bool { get }
     /// The TCP connection underneath.

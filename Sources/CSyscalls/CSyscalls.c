@@ -2,6 +2,7 @@
 #include "CSyscalls.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/epoll.h>
@@ -71,3 +72,11 @@ int csyscalls_socket(int domain, int type, int protocol) {
 }
 
 void csyscalls_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
+
+size_t csyscalls_malloc_free_bytes(void) {
+    return mallinfo2().fordblks;
+}
+
+int csyscalls_malloc_trim(void) {
+    return malloc_trim(0);
+}

@@ -103,38 +103,44 @@ struct JSONParser {
 
     mutating func leave() { depth -= 1 }
 
-    private mutating func parseArray() throws(JSONParseError) -> JSONValue {
+    /// Enters the array or object whose opening bracket is next; true when it is empty, its
+    /// `closer` consumed and the container left again.
+    @inline(__always)
+    mutating func enterContainer(closer: UInt8) throws(JSONParseError) -> Bool {
         try enter()
         position += 1
         skipWhitespace()
-        if position < bytes.count && bytes[position] == UInt8(ascii: "]") {
-            position += 1
-            depth -= 1
-            return .array([])
-        }
+        guard position < bytes.count && bytes[position] == closer else { return false }
+        position += 1
+        leave()
+        return true
+    }
+
+    private mutating func parseArray() throws(JSONParseError) -> JSONValue {
+        if try enterContainer(closer: UInt8(ascii: "]")) { return .array([]) }
         let stack = elementStack ?? makeElementStack()
         let base = stack.count
         while true {
             stack.push(try parseValue())
-            if try closes(UInt8(ascii: "]")) { break }
+            if try endOfMember(closer: UInt8(ascii: "]")) { break }
         }
-        depth -= 1
+        leave()
         return .array(stack.popArray(from: base))
     }
 
     /// After an element or member: consumes the comma before the next one (false) or the
-    /// container's `close` (true); lenient mode also takes a trailing comma before `close`.
+    /// container's `closer` (true); lenient mode also takes a trailing comma before `closer`.
     @inline(__always)
-    private mutating func closes(_ close: UInt8) throws(JSONParseError) -> Bool {
+    mutating func endOfMember(closer: UInt8) throws(JSONParseError) -> Bool {
         skipWhitespace()
         guard position < bytes.count else { throw error(.unexpectedEnd) }
         let byte = bytes[position]
         position += 1
-        if byte == close { return true }
+        if byte == closer { return true }
         guard byte == UInt8(ascii: ",") else { throw error(.unexpectedCharacter(byte), at: position - 1) }
         if lenient {
             skipWhitespace()
-            if position < bytes.count && bytes[position] == close {
+            if position < bytes.count && bytes[position] == closer {
                 position += 1
                 return true
             }
@@ -143,14 +149,7 @@ struct JSONParser {
     }
 
     private mutating func parseObject() throws(JSONParseError) -> JSONValue {
-        try enter()
-        position += 1
-        skipWhitespace()
-        if position < bytes.count && bytes[position] == UInt8(ascii: "}") {
-            position += 1
-            depth -= 1
-            return .object(JSONObject(members: []))
-        }
+        if try enterContainer(closer: UInt8(ascii: "}")) { return .object(JSONObject(members: [])) }
         let stack = memberStack ?? makeMemberStack()
         let base = stack.count
         while true {
@@ -167,9 +166,9 @@ struct JSONParser {
             position += 1
             let value = try parseValue()
             stack.push((key: key, value: value))
-            if try closes(UInt8(ascii: "}")) { break }
+            if try endOfMember(closer: UInt8(ascii: "}")) { break }
         }
-        depth -= 1
+        leave()
         return .object(JSONObject(members: stack.popArray(from: base)))
     }
 

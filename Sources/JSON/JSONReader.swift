@@ -118,14 +118,7 @@ public struct JSONReader {
     @discardableResult
     public mutating func members(_ body: (inout JSONReader, Name) throws(JSONParseError) -> Void) throws(JSONParseError) -> Bool {
         guard try kind() == .object else { return false }
-        try parser.enter()
-        parser.position += 1
-        parser.skipWhitespace()
-        if parser.position < parser.bytes.count && parser.bytes[parser.position] == UInt8(ascii: "}") {
-            parser.position += 1
-            parser.leave()
-            return true
-        }
+        if try parser.enterContainer(closer: UInt8(ascii: "}")) { return true }
         while true {
             parser.skipWhitespace()
             guard parser.position < parser.bytes.count else { throw parser.error(.unexpectedEnd) }
@@ -138,7 +131,7 @@ public struct JSONReader {
             guard parser.bytes[parser.position] == UInt8(ascii: ":") else { throw parser.error(.unexpectedCharacter(parser.bytes[parser.position])) }
             parser.position += 1
             try readValue { reader throws(JSONParseError) in try body(&reader, name) }
-            guard try endOfMember(closer: UInt8(ascii: "}")) else { continue }
+            guard try parser.endOfMember(closer: UInt8(ascii: "}")) else { continue }
             parser.leave()
             return true
         }
@@ -150,32 +143,14 @@ public struct JSONReader {
     @discardableResult
     public mutating func elements(_ body: (inout JSONReader, Int) throws(JSONParseError) -> Void) throws(JSONParseError) -> Bool {
         guard try kind() == .array else { return false }
-        try parser.enter()
-        parser.position += 1
-        parser.skipWhitespace()
-        if parser.position < parser.bytes.count && parser.bytes[parser.position] == UInt8(ascii: "]") {
-            parser.position += 1
-            parser.leave()
-            return true
-        }
+        if try parser.enterContainer(closer: UInt8(ascii: "]")) { return true }
         var index = 0
         while true {
             try readValue { reader throws(JSONParseError) in try body(&reader, index) }
             index += 1
-            guard try endOfMember(closer: UInt8(ascii: "]")) else { continue }
+            guard try parser.endOfMember(closer: UInt8(ascii: "]")) else { continue }
             parser.leave()
             return true
         }
-    }
-
-    /// After a member or element: true at the container's end, false after a comma.
-    private mutating func endOfMember(closer: UInt8) throws(JSONParseError) -> Bool {
-        parser.skipWhitespace()
-        guard parser.position < parser.bytes.count else { throw parser.error(.unexpectedEnd) }
-        let byte = parser.bytes[parser.position]
-        parser.position += 1
-        if byte == closer { return true }
-        guard byte == UInt8(ascii: ",") else { throw parser.error(.unexpectedCharacter(byte), at: parser.position - 1) }
-        return false
     }
 }

@@ -77,8 +77,9 @@ enum CommandLineProgram {
         print("claude-chutes-proxy \(ProxyVersion.current) listening on \(configuration.host):\(server.port)")
         fflush(nil)  // supervisors and tests read this line through a pipe
         let signals = ShutdownSignals { server.shutdown() }
+        let trimmer = HeapTrimmer()
         await server.run()
-        withExtendedLifetime(signals) {}
+        withExtendedLifetime((signals, trimmer)) {}
         print("claude-chutes-proxy stopped")
         return 0
     }

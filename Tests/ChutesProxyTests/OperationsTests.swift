@@ -78,10 +78,7 @@ import Testing
             HTTPResponse(status: 200, contentType: "text/plain", body: Array("hello \(request.head.target)".utf8))
         }
         try await withRunningProxy(configuration: ProxyConfiguration(), routes: [hello]) { running in
-            let client = try await RawClient.connect(port: running.proxy.port)
-            defer { client.connection.close() }
-            try await client.send("GET /hello?x=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            let text = String(decoding: try await client.readToEnd(), as: UTF8.self)
+            let text = try await running.sendRaw("GET /hello?x=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             #expect(text.hasPrefix("HTTP/1.1 200"))
             #expect(text.hasSuffix("hello /hello?x=1"))
             let other = try await exchange("POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", port: running.proxy.port)

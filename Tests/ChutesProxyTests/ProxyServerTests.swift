@@ -7,15 +7,6 @@ import Testing
 
 @testable import ChutesProxy
 
-/// Sends one request over a fresh connection and reads the whole response.
-func exchange(_ request: String, port: Int) async throws -> (status: HTTPStatus, headers: HTTPHeaders, body: JSONValue?) {
-    let client = try await RawClient.connect(port: port)
-    defer { client.connection.close() }
-    try await client.send(request)
-    guard let response = try await client.response(toHEAD: request.hasPrefix("HEAD")) else { throw IOError.closed }
-    return (response.head.status, response.head.headers, response.body.isEmpty ? nil : try JSONValue(parsing: response.body))
-}
-
 @Suite struct ProxyServerTests {
     @Test func healthAndRootAnswerWithTheVersion() async throws {
         try await withRunningProxy(configuration: ProxyConfiguration()) { running in

@@ -178,10 +178,29 @@ struct RunningProxy: StoppableServer {
         return (response.status, response.headers, try await response.body.collect(upTo: 64 << 20))
     }
 
+    /// Sends `text` as it is over a fresh connection and returns all the proxy answers until
+    /// it closes the connection (the request should ask it to).
+    func sendRaw(_ text: String) async throws -> String {
+        let client = try await RawClient.connect(port: proxy.port)
+        defer { client.connection.close() }
+        try await client.send(text)
+        return String(decoding: try await client.readToEnd(), as: UTF8.self)
+    }
+
     /// Decodes an Anthropic SSE body into events.
     static func events(_ body: [UInt8]) throws -> [AnthropicStreamEvent] {
         try decodeSSE([body]).map { AnthropicStreamEvent(type: $0.event ?? "", payload: try JSONValue(parsing: $0.data)) }
     }
+}
+
+/// Sends one request over a fresh connection to `port` and reads the whole response, its
+/// body parsed as JSON.
+func exchange(_ request: String, port: Int) async throws -> (status: HTTPStatus, headers: HTTPHeaders, body: JSONValue?) {
+    let client = try await RawClient.connect(port: port)
+    defer { client.connection.close() }
+    try await client.send(request)
+    guard let response = try await client.response(toHEAD: request.hasPrefix("HEAD")) else { throw IOError.closed }
+    return (response.head.status, response.head.headers, response.body.isEmpty ? nil : try JSONValue(parsing: response.body))
 }
 
 func chunk(_ delta: JSONValue, finish: String? = nil) -> JSONValue {

@@ -12,14 +12,6 @@ import Testing
 @Suite struct SecurityTests {
     private let message: JSONValue = ["model": "m", "max_tokens": 5, "messages": [["role": "user", "content": "x"]]]
 
-    /// Sends raw bytes to the proxy and returns the whole answer (the request asks to close).
-    private func raw(_ text: String, to proxy: RunningProxy) async throws -> String {
-        let client = try await RawClient.connect(port: proxy.proxy.port)
-        defer { client.connection.close() }
-        try await client.send(text)
-        return String(decoding: try await client.readToEnd(), as: UTF8.self)
-    }
-
     @Test func theHostHeaderAndAnAbsoluteTargetCannotRedirectTheUpstreamRequest() async throws {
         try await withScriptedUpstream { _, _ in
             ScriptedUpstream.completion(["role": "assistant", "content": "ok"])
@@ -30,11 +22,11 @@ import Testing
                     "POST \(target) HTTP/1.1\r\nHost: evil.example:666\r\nX-Forwarded-Host: evil.example\r\nCookie: session=1\r\n"
                         + "X-Api-Key: sk-client-key-123\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
                 }
-                let viaHost = try await raw(request("/v1/messages"), to: proxy)
+                let viaHost = try await proxy.sendRaw(request("/v1/messages"))
                 #expect(viaHost.hasPrefix("HTTP/1.1 200"))
-                let absolute = try await raw(request("http://evil.example:666/v1/messages"), to: proxy)
+                let absolute = try await proxy.sendRaw(request("http://evil.example:666/v1/messages"))
                 #expect(absolute.hasPrefix("HTTP/1.1 404"), "an absolute-form target is not a route")
-                let traversal = try await raw(request("/v1/messages/../../v1/chat/completions"), to: proxy)
+                let traversal = try await proxy.sendRaw(request("/v1/messages/../../v1/chat/completions"))
                 #expect(traversal.hasPrefix("HTTP/1.1 404"))
 
                 // Exactly one completion reached the upstream (besides any model-list fetch), at its

@@ -38,6 +38,11 @@ int csyscalls_accept(int fd, struct sockaddr *address, socklen_t *length);
 /// socket() with SOCK_NONBLOCK | SOCK_CLOEXEC.
 int csyscalls_socket(int domain, int type, int protocol);
 
+/// Bytes free inside malloc's heaps, over every arena (mallinfo2's fordblks).
+size_t csyscalls_malloc_free_bytes(void);
+/// malloc_trim(0): returns free heap pages to the system; 1 when some were.
+int csyscalls_malloc_trim(void);
+
 void csyscalls_ignore_sigpipe(void);
 
 #endif
