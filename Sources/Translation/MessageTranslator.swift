@@ -22,7 +22,8 @@ enum MessageTranslator {
     /// `field` names the message in errors; it is built only for one.
     /// `inlineThinking`: thinking goes back as `<think>…</think>` at the start of the assistant's
     /// content, the form MiniMax-M2's chat template reads; otherwise under `reasoningField`.
-    static func translate(_ message: JSONValue, field: @autoclosure () -> String, toolNames: ToolNameMapping, inlineThinking: Bool = false, reasoningField: String = "reasoning_content") throws(TranslationError)
+    static func translate(_ message: JSONValue, field: @autoclosure () -> String, toolNames: ToolNameMapping, inlineThinking: Bool = false, reasoningField: String = "reasoning_content")
+        throws(TranslationError)
         -> [JSONValue]
     {
         guard let role = message["role"]?.stringValue else { throw .missing("\(field()).role") }
@@ -94,7 +95,9 @@ enum MessageTranslator {
         return result
     }
 
-    private static func assistantMessages(_ content: JSONValue, field: @autoclosure () -> String, toolNames: ToolNameMapping, inlineThinking: Bool, reasoningField: String) throws(TranslationError) -> [JSONValue] {
+    private static func assistantMessages(_ content: JSONValue, field: @autoclosure () -> String, toolNames: ToolNameMapping, inlineThinking: Bool, reasoningField: String) throws(TranslationError)
+        -> [JSONValue]
+    {
         guard let blocks = try blocks(of: content, field: field()) else { return [["role": "assistant", "content": content]] }
         var texts: [JSONString] = []
         var reasoning: [JSONString] = []
