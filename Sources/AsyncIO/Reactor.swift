@@ -5,12 +5,20 @@ import Locking
 /// The event loop: one dedicated thread blocked in `epoll_wait`, never a thread of the
 /// cooperative pool. It turns readiness edges and expired deadlines into resumed tasks.
 ///
+/// A reactor is also a `TaskExecutor`: a task that prefers it (`withTaskExecutorPreference`,
+/// `addTask(executorPreference:)`) runs on the reactor's thread, between two `epoll_wait`s.
+/// A continuation such a task parked on one of this reactor's descriptors is then resumed on
+/// the same thread, right after the edge arrives, with no wake-up of another thread: the
+/// way an nginx worker runs. `HTTPServer` runs each connection's task so, on the reactor its
+/// socket is registered with (see `ReactorGroup`).
+///
 /// Sockets, servers and clients use `Reactor.shared` unless given another (an embedder that
 /// wants its own event thread, or a test that counts one reactor's timers). A reactor's
 /// thread lives as long as the process.
 ///
-/// Work from other threads (new timers, registrations to release) goes through `pending`
-/// and, when the loop must notice it sooner than its current sleep, an eventfd wake-up.
+/// Work from other threads (new timers, registrations to release, jobs of tasks) goes through
+/// `pending` and, when the loop must notice it sooner than its current sleep, an eventfd
+/// wake-up.
 public final class Reactor: Sendable {
     /// The process-wide reactor, started on first use.
     public static let shared: Reactor = {
@@ -22,7 +30,9 @@ public final class Reactor: Sendable {
         }
     }()
 
-    private struct Pending {
+    struct Pending {
+        /// Jobs of tasks that prefer this reactor as their executor, in arrival order.
+        var jobs: [UnownedJob] = []
         var timers: [ReactorTimer] = []
         var released: [Unmanaged<Registration>] = []
         /// When the loop will next wake by itself; a timer due earlier must wake it.
@@ -31,8 +41,8 @@ public final class Reactor: Sendable {
     }
 
     private let epollFD: Int32
-    private let wakeFD: Int32
-    private let pending = Mutex(Pending())
+    let wakeFD: Int32
+    let pending = Mutex(Pending())
     /// Timers in the heap after the loop's last pass, and timers armed in all (for tests and
     /// diagnostics; written by the reactor thread only).
     private let heapCount = Atomic<Int>(0)
@@ -110,10 +120,30 @@ public final class Reactor: Sendable {
     /// Deadlines armed since start (each park with a deadline arms one).
     public var armedTimerCount: Int { armedCount.load(ordering: .relaxed) }
 
+    /// The reactor whose thread calls this, or nil on any other thread.
+    public static var current: Reactor? {
+        csyscalls_current_reactor().map { Unmanaged<Reactor>.fromOpaque($0).takeUnretainedValue() }
+    }
+
+    /// Whether the caller runs on this reactor's thread.
+    public var isCurrent: Bool {
+        csyscalls_current_reactor() == Unmanaged.passUnretained(self).toOpaque()
+    }
+
+    /// The loop: run the jobs of tasks that prefer this reactor, take in new timers and
+    /// released registrations, fire expired deadlines, then wait for edges (without sleeping
+    /// when jobs are already queued) and resume the tasks parked on them. Jobs resumed by
+    /// an edge run in the next pass, on this thread.
     private func run() {
+        // The thread keeps the reactor alive (it never ends), so the unretained pointer stays valid.
+        csyscalls_set_current_reactor(Unmanaged.passUnretained(self).toOpaque())
+        csyscalls_set_thread_name("reactor")  // how it shows in top -H and perf
         var events = [csyscalls_epoll_event](repeating: csyscalls_epoll_event(), count: 256)
         var timers = TimerHeap()
+        var jobs: [UnownedJob] = []
+        let executor = asUnownedTaskExecutor()
         while true {
+            runJobs(&jobs, executor: executor)
             let (newTimers, released) = pending.withLock { pending in
                 defer { pending.timers.removeAll(keepingCapacity: true); pending.released.removeAll(keepingCapacity: true) }
                 return (pending.timers, pending.released)
@@ -125,20 +155,23 @@ public final class Reactor: Sendable {
             heapCount.store(timers.count, ordering: .relaxed)
 
             let wakeAt = timers.first?.deadline ?? .never
-            // Announce the sleep under the same lock that checks for newer timers, so a timer
-            // added from now on either is seen here or wakes the wait below.
-            let mustLoop = pending.withLock { pending in
-                if !pending.timers.isEmpty || !pending.released.isEmpty { return true }
+            // Announce the sleep under the same lock that checks for newer work, so work
+            // added from now on either is seen here or wakes the wait below. Queued jobs
+            // (a fired timer's, a task's that yielded) still let edges in first: a poll.
+            enum Next { case loop, poll, sleep }
+            let next = pending.withLock { pending -> Next in
+                if !pending.timers.isEmpty || !pending.released.isEmpty { return .loop }
+                if !pending.jobs.isEmpty { return .poll }
                 pending.sleeping = true
                 pending.sleepingUntil = wakeAt
-                return false
+                return .sleep
             }
-            if mustLoop { continue }
-            let timeout = Self.milliseconds(until: wakeAt)
+            if next == .loop { continue }
+            let timeout = next == .poll ? 0 : Self.milliseconds(until: wakeAt)
             let count = events.withUnsafeMutableBufferPointer { buffer in
                 csyscalls_epoll_wait(epollFD, buffer.baseAddress, Int32(buffer.count), timeout)
             }
-            pending.withLock { $0.sleeping = false }
+            if next == .sleep { pending.withLock { $0.sleeping = false } }
             if count < 0 {
                 if errno == EINTR { continue }
                 fatalError("epoll_wait failed: \(IOError.last("epoll_wait"))")

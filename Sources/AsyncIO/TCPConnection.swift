@@ -8,7 +8,8 @@ import Glibc
 /// two concurrent readers (or writers) are a programming error.
 public final class TCPConnection: Sendable {
     let registration: Registration
-    private let reactor: Reactor
+    /// The reactor that watches the socket (and, for a server's connection, runs its task).
+    public let reactor: Reactor
 
     /// The peer, when the kernel could tell.
     public let remoteAddress: SocketAddress?

@@ -52,8 +52,9 @@ public final class TCPListener: Sendable {
         close()
     }
 
-    /// Waits for the next connection. Throws `.closed` once the listener is closed.
-    public func accept() async throws(IOError) -> TCPConnection {
+    /// Waits for the next connection, registered with `connectionReactor` (by default the
+    /// listener's own). Throws `.closed` once the listener is closed.
+    public func accept(registeringWith connectionReactor: Reactor? = nil) async throws(IOError) -> TCPConnection {
         while true {
             var storage = sockaddr_storage()
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
@@ -61,7 +62,7 @@ public final class TCPListener: Sendable {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { csyscalls_accept(registration.fileDescriptor, $0, &length) }
             }
             if fd >= 0 {
-                return try TCPConnection(adopting: fd, remoteAddress: storage.socketAddress, reactor: reactor)
+                return try TCPConnection(adopting: fd, remoteAddress: storage.socketAddress, reactor: connectionReactor ?? reactor)
             }
             switch errno {
             case EAGAIN, EWOULDBLOCK:
@@ -80,8 +81,9 @@ public final class TCPListener: Sendable {
     }
 
     /// Accepts, without waiting, the connections the kernel has already queued: a server that
-    /// drains calls it just before `close()`, which would otherwise reset them.
-    public func acceptQueued() -> [TCPConnection] {
+    /// drains calls it just before `close()`, which would otherwise reset them. Each is
+    /// registered with the reactor `reactorFor` names (by default the listener's own).
+    public func acceptQueued(reactorFor: () -> Reactor? = { nil }) -> [TCPConnection] {
         var accepted: [TCPConnection] = []
         while !registration.isClosed {
             var storage = sockaddr_storage()
@@ -90,7 +92,8 @@ public final class TCPListener: Sendable {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { csyscalls_accept(registration.fileDescriptor, $0, &length) }
             }
             if fd >= 0 {
-                guard let connection = try? TCPConnection(adopting: fd, remoteAddress: storage.socketAddress, reactor: reactor) else { continue }
+                let connectionReactor = reactorFor() ?? reactor
+                guard let connection = try? TCPConnection(adopting: fd, remoteAddress: storage.socketAddress, reactor: connectionReactor) else { continue }
                 accepted.append(connection)
             } else if errno != EINTR && errno != ECONNABORTED && errno != EPROTO {
                 break  // EAGAIN: the queue is empty

@@ -3,8 +3,11 @@
 
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -72,6 +75,49 @@ int csyscalls_socket(int domain, int type, int protocol) {
 }
 
 void csyscalls_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
+
+int csyscalls_available_cpus(void) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+    int count = CPU_COUNT(&set);
+    return count > 0 ? count : 1;
+}
+
+/// Reads up to two unsigned numbers from the start of a small file; how many were read.
+static int read_numbers(const char *path, long long *first, long long *second) {
+    FILE *file = fopen(path, "re");
+    if (file == NULL) return 0;
+    char text[128] = {0};
+    size_t length = fread(text, 1, sizeof text - 1, file);
+    fclose(file);
+    text[length] = 0;
+    return sscanf(text, "%lld %lld", first, second);
+}
+
+int csyscalls_cpu_quota(const char *cgroup_root) {
+    char path[4096];
+    long long quota = 0, period = 0, unused = 0;
+    // cgroup v2: "max 100000" (no limit) or "200000 100000"; "max" makes sscanf read nothing.
+    snprintf(path, sizeof path, "%s/cpu.max", cgroup_root);
+    int found = read_numbers(path, &quota, &period);
+    if (found == 2) return quota > 0 && period > 0 ? (int)((quota + period - 1) / period) : 0;
+    if (found == 0 && access(path, F_OK) == 0) return 0;  // "max": no limit
+    // cgroup v1: a quota of -1 is no limit.
+    snprintf(path, sizeof path, "%s/cpu/cpu.cfs_quota_us", cgroup_root);
+    if (read_numbers(path, &quota, &unused) < 1 || quota <= 0) return 0;
+    snprintf(path, sizeof path, "%s/cpu/cpu.cfs_period_us", cgroup_root);
+    if (read_numbers(path, &period, &unused) < 1 || period <= 0) return 0;
+    return (int)((quota + period - 1) / period);
+}
+
+static _Thread_local void *current_reactor = NULL;
+
+void *csyscalls_current_reactor(void) { return current_reactor; }
+
+void csyscalls_set_current_reactor(void *reactor) { current_reactor = reactor; }
+
+void csyscalls_set_thread_name(const char *name) { pthread_setname_np(pthread_self(), name); }
 
 size_t csyscalls_malloc_free_bytes(void) {
     return mallinfo2().fordblks;

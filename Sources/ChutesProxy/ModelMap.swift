@@ -7,6 +7,18 @@ import JSON
 /// array of them, tried in order when one fails (see `UpstreamCaller`).
 public struct ModelMap: Sendable, Equatable {
     private(set) var entries: [(pattern: String, models: [String])] = []
+    /// Each entry's pattern lower-cased and whether it has a `*`, worked out once (at the end
+    /// of every initializer) rather than on every request.
+    private var compiled: [Compiled] = []
+
+    private struct Compiled: Sendable {
+        let lowered: String
+        let isPattern: Bool
+        init(_ pattern: String) {
+            lowered = pattern.lowercased()
+            isPattern = ModelMap.isPattern(pattern)
+        }
+    }
 
     /// An empty map: every model is sent as asked.
     public init() {}
@@ -14,6 +26,7 @@ public struct ModelMap: Sendable, Equatable {
     /// Pattern -> model pairs, in order.
     public init(_ entries: [(String, String)]) {
         self.entries = entries.map { (pattern: $0.0, models: [$0.1]) }
+        compiled = self.entries.map { Compiled($0.pattern) }
     }
 
     /// Reads the JSON object form, `{"claude-*haiku*": "Qwen/Qwen3-Coder", "claude-*": ["a", "b"]}`.
@@ -28,6 +41,7 @@ public struct ModelMap: Sendable, Equatable {
                 throw ConfigurationError(variable: "MODEL_MAP", problem: "the value for \"\(pattern)\" \(error.message)")
             }
         }
+        compiled = entries.map { Compiled($0.pattern) }
     }
 
     /// A model name or a non-empty array of them.
@@ -57,10 +71,10 @@ public struct ModelMap: Sendable, Equatable {
 
     /// The mapped names in the order to try them, or nil when no entry matches.
     public func upstreamModels(for name: String) -> [String]? {
-        if let exact = entries.first(where: { $0.pattern == name && !Self.isPattern($0.pattern) }) { return exact.models }
+        if let exact = entries.indices.first(where: { entries[$0].pattern == name && !compiled[$0].isPattern }) { return entries[exact].models }
         let lowered = name.lowercased()
-        if let folded = entries.first(where: { $0.pattern.lowercased() == lowered && !Self.isPattern($0.pattern) }) { return folded.models }
-        return entries.first { Self.isPattern($0.pattern) && Self.glob($0.pattern.lowercased(), matches: lowered) }?.models
+        if let folded = compiled.indices.first(where: { compiled[$0].lowered == lowered && !compiled[$0].isPattern }) { return entries[folded].models }
+        return compiled.indices.first { compiled[$0].isPattern && Self.glob(compiled[$0].lowered, matches: lowered) }.map { entries[$0].models }
     }
 
     /// The entries as written, one a line, for `routingDescription`.

@@ -16,6 +16,12 @@ struct ModelPool: Sendable, Equatable {
     static let routingSuffixes = [":latency", ":throughput"]
 
     init(_ text: String) {
+        // The usual value, one plain name (`deepseek-ai/DeepSeek-V3.1`): nothing to split,
+        // trim or take a suffix from, so no work per request beyond this scan.
+        if !text.isEmpty, text.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ",") && $0 != UInt8(ascii: ":") }) {
+            members = [Member(name: text, suffix: "")]
+            return
+        }
         members = text.split(separator: ",").compactMap { part in
             let name = part.trimmingWhitespace
             guard !name.isEmpty else { return nil }

@@ -17,9 +17,12 @@ public struct ProxyConfiguration: Sendable {
     public var host: String = "0.0.0.0"
     /// The port to listen on; 0 picks a free one (`PORT`).
     public var port: Int = 8080
-    /// Per-connection HTTP limits and timeouts; `http.tls` serves HTTPS; `http.reactor` is the
-    /// event loop of both the server and the upstream client.
+    /// Per-connection HTTP limits and timeouts; `http.tls` serves HTTPS; `http.reactors` are
+    /// the event loops of both the server and the upstream client.
     public var http = HTTPServerConfiguration()
+    /// `REACTOR_THREADS` as given: 0 keeps `http.reactors` at one per available CPU
+    /// (`ReactorGroup.availableCPUs`); more sets it to a group of that many.
+    public var reactorThreads = 0
 
     /// The OpenAI-compatible upstream, possibly with a path prefix.
     public var upstreamBaseURL = HTTPURL("https://llm.chutes.ai")!
@@ -127,8 +130,9 @@ public struct ProxyConfiguration: Sendable {
         client.connectTimeout = upstreamConnectTimeout
         client.responseHeadTimeout = upstreamResponseTimeout
         client.betweenChunksTimeout = upstreamStreamIdleTimeout
-        // One event loop for both sides: the one the server is given.
-        client.reactor = http.reactor
+        // The same event loops on both sides: a request's upstream connection is watched by
+        // the reactor that runs the request, so the upstream's answer resumes it on that thread.
+        client.reactors = http.reactors
         return client
     }
 }

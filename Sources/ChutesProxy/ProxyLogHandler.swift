@@ -39,26 +39,15 @@ public struct ProxyLogHandler: LogHandler {
     public func log(event: LogEvent) {
         var fields = metadata
         if let extra = event.metadata { fields.merge(extra) { $1 } }
-        let time = Self.timestamp()
-        var line: [UInt8] = []
-        line.reserveCapacity(256)
         switch format {
         case .json:
-            line += "{\"time\":\"".utf8
-            line += time.utf8
-            line += "\",\"level\":\"".utf8
-            line += event.level.rawValue.utf8
-            line += "\",\"message\":".utf8
-            JSONValue(event.message.description).write(into: &line)
-            for key in fields.keys.sorted() {
-                line.append(UInt8(ascii: ","))
-                JSONValue(key).write(into: &line)
-                line.append(UInt8(ascii: ":"))
-                Self.json(fields[key]!).write(into: &line)
-            }
-            line += "}\n".utf8
+            var line = JSONLogLine(level: event.level, message: event.message.description)
+            for key in fields.keys.sorted() { line.add(key, Self.json(fields[key]!)) }
+            sink.write(line.finished())
         case .text:
-            line += time.utf8
+            var line: [UInt8] = []
+            line.reserveCapacity(256)
+            line += Self.timestamp().utf8
             line.append(UInt8(ascii: " "))
             line += event.level.rawValue.utf8
             line.append(UInt8(ascii: " "))
@@ -70,9 +59,19 @@ public struct ProxyLogHandler: LogHandler {
                 line += Self.text(fields[key]!).utf8
             }
             line += "\n".utf8
+            sink.write(line)
         }
-        sink.write(line)
     }
+
+    /// Writes a JSON line built field by field (the access line); the caller has checked
+    /// `takesJSONLines`.
+    func write(_ line: consuming JSONLogLine) {
+        sink.write(line.finished())
+    }
+
+    /// Whether a `JSONLogLine` written with `write(_:)` comes out as `log(event:)` would write
+    /// it: JSON lines, and no metadata of the handler's own to merge in.
+    var takesJSONLines: Bool { format == .json && metadata.isEmpty }
 
     /// Metadata as JSON: whole numbers, decimals and booleans keep their type.
     static func json(_ value: Logger.Metadata.Value) -> JSONValue {
@@ -109,11 +108,9 @@ public struct ProxyLogHandler: LogHandler {
 
     /// Now, as `2026-11-25T15:40:02.123Z`.
     static func timestamp() -> String {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        let seconds = ISODate.string(fromUnix: now.tv_sec)
-        let milliseconds = now.tv_nsec / 1_000_000
-        let fraction = milliseconds < 10 ? "00\(milliseconds)" : milliseconds < 100 ? "0\(milliseconds)" : "\(milliseconds)"
-        return "\(seconds.dropLast()).\(fraction)Z"
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        JSONLogLine.appendTimestamp(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

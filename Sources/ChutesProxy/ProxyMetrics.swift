@@ -6,10 +6,12 @@ import Prometheus
 /// The proxy's metrics, recorded through swift-metrics into a Prometheus registry of the
 /// server's own and served at `GET /metrics`.
 ///
-/// Series with labels are made once and kept, so recording costs a dictionary lookup under a
-/// lock. `model` labels come from clients: at most `maxModelLabels` distinct names are
-/// kept, later ones are counted as `other`. Disabled (`METRICS_ENABLED=0`), every method
-/// returns at once.
+/// Series with labels are made once and kept, so recording a request costs one dictionary
+/// lookup under a lock (by model label; endpoint and status are found in that model's short
+/// list), then atomic counter increments and swift-prometheus's locked histogram update.
+/// `model` labels come from clients: at most `maxModelLabels` distinct names are kept,
+/// later ones are counted as `other`. Disabled (`METRICS_ENABLED=0`), every method returns
+/// at once.
 public final class ProxyMetrics: Sendable {
     /// A circuit breaker's state, exported as 0, 1, 2.
     public enum BreakerState: Int, Sendable {
@@ -27,23 +29,49 @@ public final class ProxyMetrics: Sendable {
     static let maxModelLabels = 64
 
     private struct Series {
-        var requests: [String: CoreMetrics.Counter] = [:]
-        var durations: [String: CoreMetrics.Timer] = [:]
+        /// By model label: that model's series. At most `maxModelLabels` names, plus `other`.
         var models: [String: ModelSeries] = [:]
+        /// Model names given a label of their own so far (`other` is not one, unless a
+        /// client named a model so while there was room).
+        var knownModelCount = 0
+        /// `chutes_proxy_request_duration_seconds` by endpoint (a handful).
+        var durations: [(endpoint: String, timer: CoreMetrics.Timer)] = []
         var fallbacks: [String: CoreMetrics.Counter] = [:]
         var breakers: [String: Meter] = [:]
-        var knownModels: Set<String> = []
 
-        /// The model's label, or `other` once `maxModelLabels` names are known.
+        /// The label `model` is counted under: its own, or `other` once `maxModelLabels`
+        /// names are known.
         mutating func modelLabel(_ model: String) -> String {
-            if knownModels.contains(model) { return model }
-            guard knownModels.count < ProxyMetrics.maxModelLabels else { return "other" }
-            knownModels.insert(model)
+            if models[model] != nil { return model }
+            guard knownModelCount < ProxyMetrics.maxModelLabels else { return "other" }
+            knownModelCount += 1
             return model
         }
     }
 
+    /// The series labelled with one model.
     private struct ModelSeries {
+        /// `chutes_proxy_requests_total` by endpoint and status (a few per model).
+        var requests: [(endpoint: String, status: HTTPStatus, counter: CoreMetrics.Counter)] = []
+        /// Made when a request of this model first reached the upstream.
+        var upstream: UpstreamSeries?
+
+        mutating func requests(endpoint: String, status: HTTPStatus, make: () -> CoreMetrics.Counter) -> CoreMetrics.Counter {
+            if let found = requests.first(where: { $0.status == status && $0.endpoint == endpoint }) { return found.counter }
+            let counter = make()
+            requests.append((endpoint, status, counter))
+            return counter
+        }
+
+        mutating func upstream(make: () -> UpstreamSeries) -> UpstreamSeries {
+            if let upstream { return upstream }
+            let made = make()
+            upstream = made
+            return made
+        }
+    }
+
+    private struct UpstreamSeries {
         let inputTokens: CoreMetrics.Counter
         let outputTokens: CoreMetrics.Counter
         let upstreamLatency: CoreMetrics.Timer
@@ -71,47 +99,43 @@ public final class ProxyMetrics: Sendable {
     /// and tokens.
     func requestFinished(_ fields: RequestRecord.Fields, endpoint: String, status: HTTPStatus, duration: Duration) {
         guard registry != nil else { return }
-        let model = Self.label(fields.upstreamModel ?? fields.requestedModel)
-        let (requests, timer, modelSeries) = series.withLock { series in
-            let model = series.modelLabel(model)
-            let key = "\(endpoint) \(status) \(model)"
-            let requests =
-                series.requests[key]
-                ?? {
-                    let counter = CoreMetrics.Counter(label: "chutes_proxy_requests_total", dimensions: [("endpoint", endpoint), ("status", status.description), ("model", model)], factory: factory)
-                    series.requests[key] = counter
-                    return counter
-                }()
-            let timer =
-                series.durations[endpoint]
-                ?? {
-                    let timer = CoreMetrics.Timer(label: "chutes_proxy_request_duration_seconds", dimensions: [("endpoint", endpoint)], factory: factory)
-                    series.durations[endpoint] = timer
-                    return timer
-                }()
-            guard fields.upstreamStatus != nil else { return (requests, timer, nil as ModelSeries?) }
-            let modelSeries =
-                series.models[model]
-                ?? {
+        let name = Self.label(fields.upstreamModel ?? fields.requestedModel)
+        let reachedUpstream = fields.upstreamStatus != nil
+        let (requests, timer, upstream) = series.withLock { series -> (CoreMetrics.Counter, CoreMetrics.Timer, UpstreamSeries?) in
+            let model = series.modelLabel(name)
+            let timer = series.durations.first { $0.endpoint == endpoint }?.timer ?? makeDurationTimer(endpoint, in: &series)
+            func record(_ entry: inout ModelSeries) -> (CoreMetrics.Counter, UpstreamSeries?) {
+                let requests = entry.requests(endpoint: endpoint, status: status) {
+                    CoreMetrics.Counter(label: "chutes_proxy_requests_total", dimensions: [("endpoint", endpoint), ("status", status.description), ("model", model)], factory: factory)
+                }
+                guard reachedUpstream else { return (requests, nil) }
+                let upstream = entry.upstream {
                     let dimensions = [("model", model)]
-                    let made = ModelSeries(
+                    return UpstreamSeries(
                         inputTokens: CoreMetrics.Counter(label: "chutes_proxy_input_tokens_total", dimensions: dimensions, factory: factory),
                         outputTokens: CoreMetrics.Counter(label: "chutes_proxy_output_tokens_total", dimensions: dimensions, factory: factory),
                         upstreamLatency: CoreMetrics.Timer(label: "chutes_proxy_upstream_latency_seconds", dimensions: dimensions, factory: factory),
                         timeToFirstToken: CoreMetrics.Timer(label: "chutes_proxy_time_to_first_token_seconds", dimensions: dimensions, factory: factory)
                     )
-                    series.models[model] = made
-                    return made
-                }()
-            return (requests, timer, modelSeries)
+                }
+                return (requests, upstream)
+            }
+            let (requests, upstream) = record(&series.models[model, default: ModelSeries()])
+            return (requests, timer, upstream)
         }
         requests.increment()
         timer.recordNanoseconds(Self.nanoseconds(duration))
-        guard let modelSeries else { return }
-        if let tokens = fields.inputTokens, tokens > 0 { modelSeries.inputTokens.increment(by: Int64(tokens)) }
-        if let tokens = fields.outputTokens, tokens > 0 { modelSeries.outputTokens.increment(by: Int64(tokens)) }
-        if let latency = fields.upstreamLatency { modelSeries.upstreamLatency.recordNanoseconds(Self.nanoseconds(latency)) }
-        if fields.stream, let firstByte = fields.timeToFirstByte { modelSeries.timeToFirstToken.recordNanoseconds(Self.nanoseconds(firstByte)) }
+        guard let upstream else { return }
+        if let tokens = fields.inputTokens, tokens > 0 { upstream.inputTokens.increment(by: Int64(tokens)) }
+        if let tokens = fields.outputTokens, tokens > 0 { upstream.outputTokens.increment(by: Int64(tokens)) }
+        if let latency = fields.upstreamLatency { upstream.upstreamLatency.recordNanoseconds(Self.nanoseconds(latency)) }
+        if fields.stream, let firstByte = fields.timeToFirstByte { upstream.timeToFirstToken.recordNanoseconds(Self.nanoseconds(firstByte)) }
+    }
+
+    private func makeDurationTimer(_ endpoint: String, in series: inout Series) -> CoreMetrics.Timer {
+        let timer = CoreMetrics.Timer(label: "chutes_proxy_request_duration_seconds", dimensions: [("endpoint", endpoint)], factory: factory)
+        series.durations.append((endpoint, timer))
+        return timer
     }
 
     func streamStarted() {
@@ -168,6 +192,8 @@ public final class ProxyMetrics: Sendable {
     /// A label value from a model name: printable ASCII, at most 128 characters.
     private static func label(_ model: String?) -> String {
         guard let model, !model.isEmpty else { return "none" }
+        // Almost always the name is already a valid label: kept as it is, with no copy.
+        if model.utf8.count <= 128 && model.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return model }
         let cleaned = model.unicodeScalars.prefix(128).map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F ? Character($0) : "_" }
         return String(cleaned)
     }

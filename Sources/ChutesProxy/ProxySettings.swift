@@ -162,6 +162,18 @@ extension ProxySetting {
             read: { value, c throws(ConfigurationError) in c.http.maxConnections = try value.integer(in: 1...1_000_000) },
             show: { String($0.http.maxConnections) }),
         ProxySetting(
+            "REACTOR_THREADS", "event-loop threads that serve connections and run their requests; 0 is one per CPU the process may use (taskset and a container's CPU limit count)", default: "0",
+            read: { value, c throws(ConfigurationError) in
+                c.reactorThreads = try value.integer(in: 0...256)
+                guard c.reactorThreads > 0 else { return }
+                do {
+                    c.http.reactors = try ReactorGroup.sized(c.reactorThreads)
+                } catch {
+                    throw ConfigurationError(variable: value.name, problem: "cannot start \(c.reactorThreads) reactor threads: \(error)")
+                }
+            },
+            show: { String($0.reactorThreads) }),
+        ProxySetting(
             "SHUTDOWN_GRACE_PERIOD", "seconds requests in flight (streams included) may take to finish after SIGTERM before they are cut", default: "10",
             read: { value, c throws(ConfigurationError) in c.http.shutdownGracePeriod = try value.seconds() },
             show: { SettingDisplay.seconds($0.http.shutdownGracePeriod) }),

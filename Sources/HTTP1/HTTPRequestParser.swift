@@ -2,12 +2,12 @@
 ///
 /// Bytes after a request's end stay buffered and become the next request (pipelining).
 /// After an error the parser keeps throwing it: the connection cannot be resynchronised.
-public struct HTTPRequestParser: Sendable {
+public struct HTTPRequestParser: Sendable, ParserFailureLatch {
     /// What `next()` reports: the head, body parts, the end.
     public typealias Event = HTTPMessageEvent<HTTPRequestHead>
 
     private var core: MessageParserCore
-    private var failure: HTTPParseError?
+    var failure: HTTPParseError?
 
     /// A parser that refuses requests past `limits` (413, 431).
     public init(limits: HTTPParserLimits = .init()) {
@@ -25,17 +25,9 @@ public struct HTTPRequestParser: Sendable {
     public var hasBufferedBytes: Bool { core.hasUnconsumedBytes || core.inBody }
 
     /// The next event; nil when more bytes are needed.
-    public mutating func next() throws(HTTPParseError) -> Event? {
-        if let failure { throw failure }
-        do {
-            return try step()
-        } catch {
-            failure = error
-            throw error
-        }
-    }
+    public mutating func next() throws(HTTPParseError) -> Event? { try latchedStep() }
 
-    private mutating func step() throws(HTTPParseError) -> Event? {
+    mutating func step() throws(HTTPParseError) -> Event? {
         if core.inBody || core.hasPendingEnd {
             return try core.nextBodyOutput().map { $0.event() }
         }

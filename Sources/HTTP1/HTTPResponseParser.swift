@@ -1,11 +1,11 @@
 /// An incremental response parser for the client. Skips 1xx interim responses; no body for
 /// HEAD, 204 and 304; bodies sized, chunked or read until the connection closes.
-public struct HTTPResponseParser: Sendable {
+public struct HTTPResponseParser: Sendable, ParserFailureLatch {
     /// What `next()` reports: the head (interim 1xx skipped), body parts, the end.
     public typealias Event = HTTPMessageEvent<HTTPResponseHead>
 
     private var core: MessageParserCore
-    private var failure: HTTPParseError?
+    var failure: HTTPParseError?
     private var requestWasHEAD = false
     private var keepAlive = true
 
@@ -31,15 +31,7 @@ public struct HTTPResponseParser: Sendable {
     public var isKeepAlive: Bool { keepAlive }
 
     /// The next event; nil when more bytes are needed.
-    public mutating func next() throws(HTTPParseError) -> Event? {
-        if let failure { throw failure }
-        do {
-            return try step()
-        } catch {
-            failure = error
-            throw error
-        }
-    }
+    public mutating func next() throws(HTTPParseError) -> Event? { try latchedStep() }
 
     /// At end of input: `.end` for a body delimited by the close, nil when between
     /// responses; throws when a response was cut short.
@@ -49,7 +41,7 @@ public struct HTTPResponseParser: Sendable {
         return try core.finish().map { $0.event() }
     }
 
-    private mutating func step() throws(HTTPParseError) -> Event? {
+    mutating func step() throws(HTTPParseError) -> Event? {
         if core.inBody || core.hasPendingEnd {
             return try core.nextBodyOutput().map { $0.event() }
         }

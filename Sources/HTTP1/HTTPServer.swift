@@ -5,6 +5,9 @@ import Locking
 /// task of a discarding task group, keep-alive, pipelining, limits, timeouts and a graceful
 /// shutdown.
 ///
+/// Connections are given to `configuration.reactors` in turn; each connection's task prefers
+/// its reactor as executor, so it runs on the thread that watches its socket (see `Reactor`).
+///
 /// The listening socket is bound in `init`, so `localAddress` is known (port 0 works) before
 /// `run()` starts accepting.
 public final class HTTPServer: Sendable {
@@ -51,7 +54,7 @@ public final class HTTPServer: Sendable {
     /// returns when they are done.
     public func shutdown() {
         registry.beginDraining()
-        let queued = listener.acceptQueued()
+        let queued = listener.acceptQueued(reactorFor: configuration.reactors.next)
         listener.close()
         if !registry.handOver(queued) {
             for connection in queued { connection.close() }  // run() is already past accepting
@@ -62,10 +65,10 @@ public final class HTTPServer: Sendable {
         while true {
             let connection: TCPConnection
             do {
-                connection = try await listener.accept()
+                connection = try await listener.accept(registeringWith: configuration.reactors.next())
             } catch .closed, .cancelled {
                 for connection in registry.takeHandedOver() {
-                    group.addTask {
+                    group.addTask(executorPreference: connection.reactor) {
                         await self.serve(connection)
                         self.registry.remove(connection)
                     }
@@ -78,10 +81,12 @@ public final class HTTPServer: Sendable {
                 continue
             }
             guard registry.admit(connection, limit: configuration.maxConnections) else {
-                group.addTask { await self.refuse(connection) }
+                group.addTask(executorPreference: connection.reactor) { await self.refuse(connection) }
                 continue
             }
-            group.addTask {
+            // The connection's task runs on the reactor that watches its socket: a read that
+            // parks is resumed on that thread, with no hop to the cooperative pool and back.
+            group.addTask(executorPreference: connection.reactor) {
                 await self.serve(connection)
                 self.registry.remove(connection)
             }

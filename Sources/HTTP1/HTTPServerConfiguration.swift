@@ -24,8 +24,15 @@ public struct HTTPServerConfiguration: Sendable {
     /// Serve HTTPS with this context (`TLSContext(.server(certificateChainFile:privateKeyFile:))`);
     /// nil serves plain HTTP. The handshake runs in the connection's task, within `requestReadTimeout`.
     public var tls: TLSContext? = nil
-    /// The event loop the listener and its connections run on.
-    public var reactor: Reactor = .shared
+    /// The event loops: the first one's thread watches the listener; each connection is
+    /// given to the reactors in turn, which watches its socket and runs its task (reads,
+    /// parsing, the responder, writes) on its thread. By default one reactor per CPU.
+    public var reactors: ReactorGroup = .shared
+    /// One event loop for the listener and all its connections (sets `reactors` to it alone).
+    public var reactor: Reactor {
+        get { reactors.reactors[0] }
+        set { reactors = ReactorGroup(newValue) }
+    }
     /// The answer for requests the parser rejects (400, 408, 413, 431, 501, 505) and for the
     /// connection cap (503). The default is plain text; applications supply their own format.
     public var errorResponse: @Sendable (_ status: HTTPStatus, _ message: String) -> HTTPResponse = { status, message in

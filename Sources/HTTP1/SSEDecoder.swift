@@ -107,7 +107,12 @@ public struct SSEDecoder: Sendable {
                 let word = UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self))
                 let lineFeedBytes = word ^ lineFeeds, returnBytes = word ^ returns
                 let zero = (lineFeedBytes &- ones) & ~lineFeedBytes | (returnBytes &- ones) & ~returnBytes
-                if zero & (ones &* 0x80) != 0 { break }
+                let flagged = zero & (ones &* 0x80)
+                if flagged != 0 {
+                    // The lowest flagged byte is the first line end (false alarms only sit above one).
+                    index += flagged.trailingZeroBitCount >> 3
+                    break
+                }
                 index += 8
             }
             while index < bytes.count {

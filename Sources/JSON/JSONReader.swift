@@ -24,10 +24,17 @@ public struct JSONReader {
     /// It points into the bytes being read, so it is valid only inside the `members` call
     /// that hands it over; keep `text` instead.
     public struct Name {
-        fileprivate let bytes: UnsafeBufferPointer<UInt8>
-        fileprivate let escaped: Bool
+        @usableFromInline let bytes: UnsafeBufferPointer<UInt8>
+        @usableFromInline let escaped: Bool
+
+        init(bytes: UnsafeBufferPointer<UInt8>, escaped: Bool) {
+            self.bytes = bytes
+            self.escaped = escaped
+        }
 
         /// Whether the name's decoded text is `text` (byte by byte when it holds no escape).
+        /// Inlinable, so a caller's literal's length and bytes are known where it compares.
+        @inlinable @inline(__always)
         public func isEqual(to text: StaticString) -> Bool {
             guard !escaped else { return self.text == text.description }
             guard bytes.count == text.utf8CodeUnitCount else { return false }

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import AsyncIO
@@ -7,11 +8,7 @@ import Testing
     @Test func timersOfCompletedWaitsDoNotAccumulate() async throws {
         // A reactor of its own, so other tests' timers do not count.
         let reactor = try Reactor()
-        let listener = try TCPListener(host: "127.0.0.1", port: 0, reactor: reactor)
-        async let accepted = listener.accept()
-        let client = try await TCPConnection.connect(to: listener.localAddress, reactor: reactor)
-        let server = try await accepted
-        listener.close()
+        let (client, server) = try await makeConnectedPair(reactor: reactor)
 
         // Ping-pong: each side's read finds nothing yet and parks with a 10-minute deadline
         // (as the proxy's idle and upstream timeouts do), and each park ends well before it.

@@ -1,3 +1,4 @@
+import AsyncIO
 import Glibc
 import HTTP1
 import JSON
@@ -147,6 +148,49 @@ private let hello: JSONValue = ["model": "claude-sonnet", "max_tokens": 100, "me
                 }
             }
         }
+    }
+
+    /// The access line written straight into bytes is, byte for byte, the line swift-log's
+    /// metadata path writes (the time apart), with every field present and with few.
+    @Test(arguments: [true, false])
+    func theDirectAccessLineIsTheMetadataLine(allFields: Bool) throws {
+        let record = RequestRecord()
+        if allFields {
+            record.update {
+                $0.requestedModel = "claude-\"sonnet\"\n"
+                $0.upstreamModel = "deepseek-ai/DeepSeek-V3.1,other:latency"
+                $0.route = "long-context"
+                $0.upstreamStatus = 529
+                $0.upstreamLatency = .microseconds(35_012)
+                $0.timeToFirstByte = .microseconds(301_200)
+                $0.stream = true
+                $0.inputTokens = 1234
+                $0.outputTokens = 0
+                $0.errorType = "overloaded_error"
+            }
+        }
+        let request = HTTPRequest(head: HTTPRequestHead(method: .post, target: "/v1/messages?beta=true"), remoteAddress: SocketAddress(ip: "10.0.0.7", port: 51234))
+        var lines: [String] = []
+        for direct in [true, false] {
+            let captured = CapturedLog()
+            let logger = Logger(label: "proxy") { _ in ProxyLogHandler(format: .json, level: .info, sink: captured) }
+            AccessLog(logger: logger, direct: direct).write(record, request: request, status: 200, duration: .microseconds(812_437))
+            let line = try #require(captured.all.first)
+            #expect(line.hasPrefix(#"{"time":""#) && line.dropFirst(33).hasPrefix(#"","level":"info","message":"request","#))
+            lines.append(String(line.dropFirst(33)))
+        }
+        #expect(lines[0] == lines[1])
+        let parsed = try JSONValue(parsing: Array(("{\"time\":\"x" + lines[0]).utf8))
+        #expect(parsed["duration_ms"] == 812.437)
+        #expect(parsed["upstream_status"] == (allFields ? 529 : nil))
+    }
+
+    @Test func clientValuesAreEscapedAndCutForTheLog() {
+        #expect("deepseek-ai/DeepSeek-V3.1".escapedForLog == "deepseek-ai/DeepSeek-V3.1")
+        #expect("a\nb\u{7F}c\u{2028}".escapedForLog == #"a\u{a}b\u{7f}c\u{2028}"#)
+        let long = String(repeating: "x", count: 250)
+        #expect(long.escapedForLog == String(repeating: "x", count: 200) + "…")
+        #expect(String(repeating: "x", count: 200).escapedForLog.count == 200)
     }
 
     @Test func probesAreLoggedAtDebugOnly() async throws {

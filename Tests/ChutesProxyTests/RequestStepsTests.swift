@@ -32,6 +32,11 @@ import Translation
         #expect(pool.members.map(\.name) == ["a/One", "b/Two", "c/Three"])
         #expect(pool.text == "a/One,b/Two:LATENCY,c/Three:throughput")
         #expect(!ModelPool("solo:latency").isPool && ModelPool("solo:latency").members[0].suffix == ":latency")
+        // One plain name (the quick path) and names that need trimming or splitting agree.
+        for text in ["deepseek-ai/DeepSeek-V3.1", " deepseek-ai/DeepSeek-V3.1", "deepseek-ai/DeepSeek-V3.1\u{A0}", "deepseek-ai/DeepSeek-V3.1,"] {
+            #expect(ModelPool(text).members == [ModelPool.Member(name: "deepseek-ai/DeepSeek-V3.1", suffix: "")], "\(text)")
+        }
+        #expect(ModelPool("").members == [ModelPool.Member(name: "", suffix: "")])
         let map = ModelMap([("claude-*", "x/X,y/Y"), ("small", "s/S:throughput")])
         #expect(ModelRoute.upstreamModel(for: "claude-haiku:latency,small", in: map) == "x/X:latency,y/Y:latency,s/S:throughput")
     }

@@ -1,3 +1,4 @@
+import AsyncIO
 import Foundation
 import TestSupport
 import Testing
@@ -18,7 +19,7 @@ import Testing
         "MAX_TOKENS_CAP": "32768", "THINKING_TEMPLATE_KWARGS": #"{"thinking":true}"#, "PROXY_BACKOFF_ON_429": "0",
         "PROXY_MAX_RETRY_ON_429": "3", "PROXY_MAX_RETRY_AFTER": "0.25", "STREAM_PING_INTERVAL": "5",
         "UPSTREAM_CONNECT_TIMEOUT": "3", "UPSTREAM_TIMEOUT": "120", "UPSTREAM_STREAM_IDLE_TIMEOUT": "60",
-        "SHUTDOWN_GRACE_PERIOD": "30", "SHUTDOWN_DELAY": "5", "DEBUG_PROXY": "1",
+        "SHUTDOWN_GRACE_PERIOD": "30", "SHUTDOWN_DELAY": "5", "DEBUG_PROXY": "1", "REACTOR_THREADS": "1",
     ]
 
     static func values(_ lines: [String]) -> [String: String] {
@@ -29,6 +30,22 @@ import Testing
             result[String(parts[0])] = String(parts[1])
         }
         return result
+    }
+
+    @Test func reactorThreadsSetsTheServersAndTheClientsReactors() throws {
+        let automatic = try ProxyConfiguration(environment: [:])
+        #expect(automatic.http.reactors === ReactorGroup.shared)
+        let three = try ProxyConfiguration(environment: ["REACTOR_THREADS": "3"])
+        #expect(three.http.reactors.reactors.count == 3)
+        #expect(three.clientConfiguration.reactors === three.http.reactors)
+        for wrong in ["-1", "257", "two"] {
+            #expect(throws: ConfigurationError.self) { try ProxyConfiguration(environment: ["REACTOR_THREADS": wrong]) }
+            do {
+                _ = try ProxyConfiguration(environment: ["REACTOR_THREADS": wrong])
+            } catch {
+                #expect(error.variable == "REACTOR_THREADS")
+            }
+        }
     }
 
     @Test func namesAndFlagsAreUniqueAndFollowTheVariable() {

@@ -136,6 +136,19 @@ private func echoTarget(_ connection: ServerConnection) async throws {
         #expect(client.statistics.requests == 10)
     }
 
+    @Test func aShutDownClientOpensNoConnectionForAnOriginItHadNotUsed() async throws {
+        let used = try ScriptedServer(handler: echoTarget)
+        let unused = try ScriptedServer(handler: echoTarget)
+        let client = try makeClient()
+        _ = try await client.execute(HTTPClientRequest(url: used.url("/before"))).body.collect(upTo: 100)
+        client.shutdown()
+        for server in [used, unused] {
+            await #expect(throws: HTTPClientError.self) { try await client.execute(HTTPClientRequest(url: server.url("/after"))) }
+        }
+        #expect(unused.accepted == 0)
+        #expect(client.openConnections == 0)
+    }
+
     @Test func concurrentRequestsNeverOpenMoreThanTheLimit() async throws {
         let server = try ScriptedServer(handler: echoTarget)
         let client = try makeClient { $0.maxConnectionsPerOrigin = 2 }

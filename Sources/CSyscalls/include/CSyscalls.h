@@ -45,4 +45,19 @@ int csyscalls_malloc_trim(void);
 
 void csyscalls_ignore_sigpipe(void);
 
+/// The CPUs this thread may run on (sched_getaffinity, so `taskset` and cpusets count); at least 1.
+int csyscalls_available_cpus(void);
+
+/// The container's CPU limit from the cgroup's quota under `cgroup_root` (v2 `cpu.max`, v1
+/// `cpu/cpu.cfs_quota_us`), rounded up to whole CPUs; 0 when there is none or it cannot be read.
+int csyscalls_cpu_quota(const char *cgroup_root);
+
+/// A per-thread pointer: the reactor whose thread this is, or NULL (Swift cannot declare a
+/// thread-local variable itself).
+void *csyscalls_current_reactor(void);
+void csyscalls_set_current_reactor(void *reactor);
+
+/// Names the calling thread (at most 15 bytes are kept), for `top -H` and `perf`.
+void csyscalls_set_thread_name(const char *name);
+
 #endif

@@ -10,6 +10,8 @@ import Locking
 /// waiters, checking a socket is alive) after letting go of the lock.
 final class ConnectionPool: Sendable {
     let origin: Origin
+    /// The reactor that watches this pool's sockets.
+    let reactor: Reactor
     private let connector: Connector
 
     /// What a waiting caller is given.
@@ -30,8 +32,9 @@ final class ConnectionPool: Sendable {
     /// Counters for the reuse ratio: connections opened and requests served.
     private let statistics = Mutex((opened: 0, leased: 0))
 
-    init(origin: Origin, maxConnections: Int, idleTimeout: Duration, connector: Connector) {
+    init(origin: Origin, reactor: Reactor, maxConnections: Int, idleTimeout: Duration, connector: Connector) {
         self.origin = origin
+        self.reactor = reactor
         self.connector = connector
         self.state = Mutex(State(machine: ConnectionPoolStateMachine(maxConnections: maxConnections, idleTimeout: idleTimeout)))
     }
@@ -120,7 +123,7 @@ final class ConnectionPool: Sendable {
 
     private func open(connectDeadline: Deadline) async throws(HTTPClientError) -> PooledConnection {
         do {
-            let stream = try await connector.connect(to: origin, deadline: connectDeadline)
+            let stream = try await connector.connect(to: origin, reactor: reactor, deadline: connectDeadline)
             statistics.withLock {
                 $0.opened += 1; $0.leased += 1
             }

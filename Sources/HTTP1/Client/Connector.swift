@@ -4,9 +4,9 @@ import AsyncIO
 /// address in turn, and for https runs the TLS handshake with the host name verified.
 struct Connector: Sendable {
     let tls: TLSContext?
-    let reactor: Reactor
 
-    func connect(to origin: Origin, deadline: Deadline) async throws(HTTPClientError) -> any ByteStream {
+    /// A connection to `origin` whose socket `reactor` watches.
+    func connect(to origin: Origin, reactor: Reactor, deadline: Deadline) async throws(HTTPClientError) -> any ByteStream {
         let addresses: [SocketAddress]
         do {
             addresses = try await NameResolver.resolve(host: origin.host, port: origin.port)

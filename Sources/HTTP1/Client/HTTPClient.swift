@@ -5,6 +5,10 @@ import Locking
 /// An HTTP/1.1 client for upstream APIs: keep-alive connections pooled per origin, plain or
 /// TLS, response bodies streamed as async sequences.
 ///
+/// Each reactor of the group has pools of its own: a task running on a reactor (a server
+/// connection's task, see `HTTPServer`) uses connections that reactor watches, so the
+/// upstream's answer wakes it on its own thread. Other callers use the first reactor's.
+///
 /// ```swift
 /// let client = try HTTPClient()
 /// let base = HTTPURL("https://llm.chutes.ai/v1")!
@@ -17,6 +21,8 @@ public final class HTTPClient: Sendable {
         /// Which certificate authorities https connections trust (verification is always on).
         public var trustRoots: TLSConfiguration.TrustRoots = .system
         /// Connections open to one origin at once; past it requests wait for one to be released.
+        /// Shared out among the reactors: each reactor's pool for an origin holds at most
+        /// this divided by the number of reactors (rounded up).
         public var maxConnectionsPerOrigin = 64
         /// Idle pooled connections older than this are closed instead of reused.
         public var idleTimeout: Duration = .seconds(60)
@@ -26,8 +32,14 @@ public final class HTTPClient: Sendable {
         public var responseHeadTimeout: Duration = .seconds(600)
         /// The longest silence between two reads of the response body.
         public var betweenChunksTimeout: Duration = .seconds(300)
-        /// The event loop upstream connections run on.
-        public var reactor: Reactor = .shared
+        /// The event loops upstream connections run on: a caller on one of them gets
+        /// connections of its own reactor, any other caller the first reactor's.
+        public var reactors: ReactorGroup = .shared
+        /// One event loop for every upstream connection (sets `reactors` to it alone).
+        public var reactor: Reactor {
+            get { reactors.reactors[0] }
+            set { reactors = ReactorGroup(newValue) }
+        }
 
         /// The defaults above.
         public init() {}
@@ -36,14 +48,28 @@ public final class HTTPClient: Sendable {
     /// The settings it was made with.
     public let configuration: Configuration
     private let connector: Connector
-    private let pools = Mutex<[Origin: ConnectionPool]>([:])
+    private let pools = Mutex(PoolTable())
+
+    /// The pools by origin and reactor, and whether `shutdown()` has run: a pool first asked
+    /// for after it (a request racing the shutdown, a background fetch) starts shut down, or
+    /// it would open connections no one closes.
+    private struct PoolTable {
+        var byKey: [PoolKey: ConnectionPool] = [:]
+        var isShutDown = false
+    }
+
+    /// Pools are per origin and per reactor of `configuration.reactors`.
+    private struct PoolKey: Hashable {
+        let origin: Origin
+        let reactorIndex: Int
+    }
 
     /// Loads the trust store (or the CA file) once, for every https connection to come.
     public init(configuration: Configuration = .init()) throws(HTTPClientError) {
         self.configuration = configuration
         do {
             let tls = try TLSContext(.client(trustRoots: configuration.trustRoots))
-            connector = Connector(tls: tls, reactor: configuration.reactor)
+            connector = Connector(tls: tls)
         } catch {
             throw .tls(error)
         }
@@ -80,9 +106,9 @@ public final class HTTPClient: Sendable {
 
     /// Closes idle connections and refuses new requests; bodies being read finish normally.
     public func shutdown() {
-        let all = pools.withLock { pools in
-            defer { pools = [:] }
-            return Array(pools.values)
+        let all = pools.withLock { table in
+            table.isShutDown = true
+            return Array(table.byKey.values)
         }
         for pool in all { pool.shutDown() }
     }
@@ -90,7 +116,7 @@ public final class HTTPClient: Sendable {
     /// Connections opened and requests sent so far, over all origins (requests / opened is
     /// the connection reuse ratio).
     public var statistics: (connectionsOpened: Int, requests: Int) {
-        let all = pools.withLock { Array($0.values) }
+        let all = pools.withLock { Array($0.byKey.values) }
         return all.reduce(into: (0, 0)) { total, pool in
             let counters = pool.counters
             total.0 += counters.opened
@@ -100,19 +126,25 @@ public final class HTTPClient: Sendable {
 
     /// Connections open now over all origins, idle or in use.
     public var openConnections: Int {
-        pools.withLock { Array($0.values) }.reduce(0) { $0 + $1.openCount }
+        pools.withLock { Array($0.byKey.values) }.reduce(0) { $0 + $1.openCount }
     }
 
+    /// The pool for `origin` of the reactor running the caller (the first one when the
+    /// caller runs on none of them).
     private func pool(for origin: Origin) -> ConnectionPool {
-        pools.withLock { pools in
-            if let pool = pools[origin] { return pool }
+        let reactors = configuration.reactors.reactors
+        let key = PoolKey(origin: origin, reactorIndex: configuration.reactors.currentIndex ?? 0)
+        return pools.withLock { table in
+            if let pool = table.byKey[key] { return pool }
             let pool = ConnectionPool(
                 origin: origin,
-                maxConnections: configuration.maxConnectionsPerOrigin,
+                reactor: reactors[key.reactorIndex],
+                maxConnections: max(1, (configuration.maxConnectionsPerOrigin + reactors.count - 1) / reactors.count),
                 idleTimeout: configuration.idleTimeout,
                 connector: connector
             )
-            pools[origin] = pool
+            if table.isShutDown { pool.shutDown() }
+            table.byKey[key] = pool
             return pool
         }
     }

@@ -22,13 +22,24 @@ public struct TextToolCallParser: StreamingToolCallInterceptor {
     private static let fenceTable = MarkerTable([(fence, nil)])
 
     init(formats: [any TextToolCallFormat], tools: DeclaredTools) {
+        self.init(formats: formats, markers: Self.markerTable(for: formats), tools: tools)
+    }
+
+    /// With the marker table of `formats` already made (`markerTable(for:)`): what a request
+    /// that declares tools would otherwise rebuild every time.
+    init(formats: [any TextToolCallFormat], markers: MarkerTable, tools: DeclaredTools) {
         self.formats = formats
         self.tools = tools
+        self.markers = markers
+    }
+
+    /// The start markers of `formats` (and the code fence), for one pass over the text.
+    static func markerTable(for formats: [any TextToolCallFormat]) -> MarkerTable {
         var entries: [(String, Int?)] = [(Self.fence, nil)]
         for (index, format) in formats.enumerated() {
             entries += format.startMarkers.map { ($0, index) }
         }
-        markers = MarkerTable(entries)
+        return MarkerTable(entries)
     }
 
     /// Takes the next piece of model text; returns the text that can go out and the calls completed.

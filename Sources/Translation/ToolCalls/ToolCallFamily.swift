@@ -115,19 +115,14 @@ public enum ToolCallFamily: String, Sendable, CaseIterable {
 /// others, its family first.
 public func makeTextToolCallParser(_ choice: ToolCallParserChoice, model: String, tools: [(name: String, inputSchema: JSONValue)]) -> TextToolCallParser? {
     guard !tools.isEmpty else { return nil }
-    let declared = DeclaredTools(tools)
+    let family: ToolCallFamily?
     switch choice {
     case .off: return nil
-    case .family(let family): return TextToolCallParser(formats: family.formats, tools: declared)
-    case .auto: break
+    case .family(let chosen): family = chosen
+    case .auto: family = ToolCallFamily.forModel(model)
     }
-    var formats = ToolCallFamily.allFormats
-    if let family = ToolCallFamily.forModel(model) {
-        let preferred = family.formats
-        formats.removeAll { format in preferred.contains { $0.startMarkers == format.startMarkers || type(of: $0) == type(of: format) && !(format is TaggedToolCallFormat) } }
-        formats.insert(contentsOf: preferred, at: 0)
-    }
-    return TextToolCallParser(formats: formats, tools: declared)
+    let (formats, markers) = TextToolCallFormats.cached(choice, family: family)
+    return TextToolCallParser(formats: formats, markers: markers, tools: DeclaredTools(tools))
 }
 
 /// A parser for tool calls inside the reasoning stream, for the families that write them there
