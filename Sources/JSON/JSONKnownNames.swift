@@ -25,18 +25,33 @@ enum JSONKnownNames {
     /// lookup).
     private struct Table {
         /// Every name's UTF-8 bytes, one after the other; name `i` starts at `starts[i]`.
-        let utf8: [UInt8] = names.flatMap { Array($0.utf8) }
-        let starts: [Int] = names.reduce(into: [0]) { $0.append($0.last! + $1.utf8.count) }
+        let utf8: [UInt8] = JSONKnownNames.names.flatMap { Array($0.utf8) }
+        let starts: [Int] = JSONKnownNames.names.reduce(into: [0]) { $0.append($0.last! + $1.utf8.count) }
         /// Open addressing: a slot holds an index into `names` plus one, or 0 when empty.
         let slots: [UInt16] = {
             var slots = [UInt16](repeating: 0, count: slotCount)
-            for (index, name) in names.enumerated() {
+            for (index, name) in JSONKnownNames.names.enumerated() {
                 var slot = Array(name.utf8).withUnsafeBufferPointer { hash($0) }
                 while slots[slot] != 0 { slot = (slot + 1) & (slotCount - 1) }
                 slots[slot] = UInt16(index + 1)
             }
             return slots
         }()
+        let names = JSONKnownNames.names
+
+        /// A method, so the table is borrowed where it stands (no copy of its arrays).
+        func lookup(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+            var slot = hash(bytes)
+            return utf8.withUnsafeBufferPointer { utf8 in
+                while true {
+                    let entry = Int(slots[slot])
+                    if entry == 0 { return nil }
+                    let start = starts[entry - 1]
+                    if starts[entry] - start == bytes.count && equal(bytes, utf8.baseAddress! + start) { return names[entry - 1] }
+                    slot = (slot + 1) & (slotCount - 1)
+                }
+            }
+        }
     }
     private static let slotCount = 512
     private static let table = Table()
@@ -51,17 +66,7 @@ enum JSONKnownNames {
     /// The literal for `bytes` (a member name without escapes) when it is a known name.
     static func name(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
         guard bytes.count >= 2 && bytes.count <= 32 else { return nil }
-        let table = Self.table
-        var slot = hash(bytes)
-        return table.utf8.withUnsafeBufferPointer { utf8 in
-            while true {
-                let entry = Int(table.slots[slot])
-                if entry == 0 { return nil }
-                let start = table.starts[entry - 1]
-                if table.starts[entry] - start == bytes.count && equal(bytes, utf8.baseAddress! + start) { return names[entry - 1] }
-                slot = (slot + 1) & (slotCount - 1)
-            }
-        }
+        return table.lookup(bytes)
     }
 
     /// Whether `bytes` equals the same number of bytes at `known`, compared a word at a time.

@@ -58,6 +58,11 @@ public struct JSONObject: Sendable, Equatable, Hashable, Sequence, ExpressibleBy
         return old
     }
 
+    /// Makes room for `count` members, so building an object of known size allocates once.
+    public mutating func reserveCapacity(_ count: Int) {
+        members.reserveCapacity(count)
+    }
+
     /// Appends without looking for an existing member: the fast path for building objects.
     public mutating func append(key: String, value: JSONValue) {
         members.append((key: key, value: value))

@@ -54,7 +54,7 @@ public struct JSONString: Sendable, Hashable, ExpressibleByStringLiteral, Custom
     public func hasPrefix(_ prefix: String) -> Bool {
         switch storage {
         case .text(let text):
-            return text.hasPrefix(prefix)
+            return text.utf8.starts(with: prefix.utf8)
         case .raw(let bytes, escaped: false):
             return bytes.starts(with: prefix.utf8)
         case .raw(let bytes, escaped: true):

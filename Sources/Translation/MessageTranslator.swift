@@ -121,7 +121,9 @@ enum MessageTranslator {
                 continue  // redacted_thinking, server_tool_use, unknown blocks
             }
         }
-        var message: JSONObject = ["role": "assistant"]
+        var message = JSONObject()
+        message.reserveCapacity(4)  // role, content, reasoning, tool calls
+        message.append(key: "role", value: "assistant")
         // OpenAI wants null content beside tool calls, a string otherwise.
         if inlineThinking && !reasoning.isEmpty {
             // The template's own layout; the thought's line breaks at either end came from it too.

@@ -43,6 +43,7 @@ public enum RequestTranslator {
         let toolNames = ToolNameMapping(declared: declaredTools.map(\.name), rules: options.toolNameRules, model: upstreamModel)
 
         var upstream = JSONObject()
+        upstream.reserveCapacity(16)  // every member this function may add, so it allocates once
         upstream.append(key: "model", value: JSONValue(upstreamModel))
         var openAIMessages: [JSONValue] = []
         if let system = request["system"], let text = try MessageTranslator.systemText(system, field: "system"), !text.isEmpty {
@@ -76,9 +77,11 @@ public enum RequestTranslator {
                 key: "tools",
                 value: .array(
                     declaredTools.map { tool in
-                        var function: JSONObject = ["name": JSONValue(toolNames.upstreamName(tool.name))]
-                        if let description = tool.description { function["description"] = .string(description) }
-                        function["parameters"] = tool.inputSchema
+                        var function = JSONObject()
+                        function.reserveCapacity(3)
+                        function.append(key: "name", value: JSONValue(toolNames.upstreamName(tool.name)))
+                        if let description = tool.description { function.append(key: "description", value: .string(description)) }
+                        function.append(key: "parameters", value: tool.inputSchema)
                         return ["type": "function", "function": .object(function)]
                     }))
             try appendToolChoice(request["tool_choice"], toolNames: toolNames, to: &upstream)

@@ -29,4 +29,13 @@ import Testing
             #expect(string.value.utf8.starts(with: prefix.utf8) == expected, "the decoded text agrees")
         }
     }
+
+    /// Program text, unescaped and escaped input all compare bytes, so a combining mark after
+    /// the prefix does not change the answer with the storage.
+    @Test func everyStorageComparesBytes() throws {
+        #expect(JSONString("abc\u{301}").hasPrefix("abc"))
+        #expect(try Self.parsed("\"abc\u{301}\"").hasPrefix("abc"))
+        #expect(try Self.parsed(#""abc\u0301""#).hasPrefix("abc"))
+        #expect(!JSONString("ab").hasPrefix("abc"))
+    }
 }
