@@ -27,12 +27,7 @@ public struct HTTPServerConfiguration: Sendable {
     /// The event loops: the first one's thread watches the listener; each connection is
     /// given to the reactors in turn, which watches its socket and runs its task (reads,
     /// parsing, the responder, writes) on its thread. By default one reactor per CPU.
-    public var reactors: ReactorGroup {
-        get { chosenReactors ?? .shared }
-        set { chosenReactors = newValue }
-    }
-    /// Nil until set: the default group's threads start only when it is first used.
-    private var chosenReactors: ReactorGroup?
+    @SharedReactorsByDefault public var reactors: ReactorGroup
     /// One event loop for the listener and all its connections (sets `reactors` to it alone).
     public var reactor: Reactor {
         get { reactors.reactors[0] }

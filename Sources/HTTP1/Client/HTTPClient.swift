@@ -36,12 +36,7 @@ public final class HTTPClient: Sendable {
         public var betweenChunksTimeout: Duration = .seconds(300)
         /// The event loops upstream connections run on: a caller on one of them gets
         /// connections of its own reactor, any other caller the first reactor's.
-        public var reactors: ReactorGroup {
-            get { chosenReactors ?? .shared }
-            set { chosenReactors = newValue }
-        }
-        /// Nil until set: the default group's threads start only when it is first used.
-        private var chosenReactors: ReactorGroup?
+        @SharedReactorsByDefault public var reactors: ReactorGroup
         /// One event loop for every upstream connection (sets `reactors` to it alone).
         public var reactor: Reactor {
             get { reactors.reactors[0] }
