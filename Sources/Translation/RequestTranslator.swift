@@ -5,6 +5,12 @@ public enum RequestTranslator {
     /// Model-name suffixes that switch reasoning on, as the reference proxy accepted them.
     static let thinkingSuffixes = [":thinking", ":think", ":reasoning", ":reason"]
 
+    /// The largest `max_tokens` accepted: past every model's output limit (and `MAX_TOKENS_CAP`'s
+    /// range), so a larger value is a client's mistake or an attack, answered with a 400
+    /// naming the field as Anthropic's API does, never a number carried into the window
+    /// arithmetic.
+    public static let maxTokensLimit = 10_000_000
+
     /// `model` without the proxy's own reasoning suffix (`:thinking`, ...), and whether it had one.
     public static func strippingThinkingSuffix(_ model: String) -> (model: String, hadSuffix: Bool) {
         let lowered = model.lowercased()
@@ -33,6 +39,7 @@ public enum RequestTranslator {
         guard let messages = messagesValue.arrayValue else { throw .wrongType("messages", expected: "a valid list") }
         guard let maxTokensValue = request["max_tokens"] else { throw .missing("max_tokens") }
         guard let maxTokens = maxTokensValue.intValue, maxTokens >= 1 else { throw .wrongType("max_tokens", expected: "a positive integer") }
+        guard maxTokens <= maxTokensLimit else { throw TranslationError(field: "max_tokens", message: "\(maxTokens) > \(maxTokensLimit), the most any model accepts") }
 
         let requestedModel = model
         let thinkingBySuffix: Bool

@@ -1,0 +1,77 @@
+import AsyncIO
+import HTTP1
+import JSON
+import TestSupport
+import Testing
+import Translation
+
+@testable import ChutesProxy
+
+/// Requests any client can send, with no key or with one, that once crashed the proxy or
+/// cost it far more than their size: each answer is a 4xx in Anthropic's envelope.
+@Suite struct HostileRequestTests {
+    /// vLLM and sglang lists give a window and no output limit: the combination in which a
+    /// huge `max_tokens` reached the window arithmetic unclamped.
+    static let windowOnlyModels: JSONValue = [
+        "object": "list",
+        "data": [["id": "w/Window-Only", "object": "model", "owned_by": "vllm", "max_model_len": 32768]],
+    ]
+
+    static func upstreamWithWindowOnlyModel() throws -> ScriptedUpstream {
+        try ScriptedUpstream { request, _ in
+            if request.path.hasSuffix("/models") { return ScriptedUpstream.json(windowOnlyModels) }
+            return ScriptedUpstream.completion(["role": "assistant", "content": "ok"])
+        }
+    }
+
+    @Test(arguments: [Int.max, Int.max - 1, 1 << 62, 10_000_001])
+    func aMaxTokensPastAnyModelsLimitIsA400NamingTheField(maxTokens: Int) async throws {
+        try await withStopping(try Self.upstreamWithWindowOnlyModel()) { upstream in
+            try await withRunningProxy(upstream: upstream) { proxy in
+                let request: JSONValue = ["model": "w/Window-Only", "max_tokens": JSONValue(maxTokens), "messages": [["role": "user", "content": "hi"]]]
+                let response = try await proxy.post("/v1/messages", request)
+                #expect(response.status == .badRequest)
+                let body = try JSONValue(parsing: response.body)
+                #expect(body["error"]?["type"] == "invalid_request_error")
+                let message = try #require(body["error"]?["message"]?.stringValue)
+                #expect(message.hasPrefix("max_tokens: \(maxTokens) > "), "\(message)")
+                #expect(upstream.completionRequests.isEmpty)
+            }
+        }
+    }
+
+    @Test func theLargestAcceptedMaxTokensIsFittedToTheWindow() async throws {
+        try await withStopping(try Self.upstreamWithWindowOnlyModel()) { upstream in
+            try await withRunningProxy(upstream: upstream) { proxy in
+                let request: JSONValue = [
+                    "model": "w/Window-Only", "max_tokens": JSONValue(RequestTranslator.maxTokensLimit), "messages": [["role": "user", "content": "hi"]],
+                ]
+                let response = try await proxy.post("/v1/messages", request)
+                #expect(response.status == .ok)
+                let sent = try #require(upstream.completionRequests.first?.body?["max_tokens"]?.intValue)
+                #expect(sent > 0 && sent < 32768)
+            }
+        }
+    }
+
+    /// Every sum and difference in the fitting saturates, whatever the client or the model
+    /// list says: no combination of extremes traps.
+    @Test(arguments: [Int.max, Int.max / 2, 1, 0])
+    func fittingMaxTokensNeverOverflows(window: Int) throws {
+        let info = ModelInfo(id: "m", contextLength: window == 0 ? nil : window, maxOutputLength: nil)
+        for requested in [Int.max, Int.max - 1, 1 << 62, 1] {
+            for bodyBytes in [Int.max, Int.max / 2, 0] {
+                for prompt in [Int.max, Int.max / 2, 0] {
+                    let fitted = try? ModelLimits.maxTokens(requested: requested, info: info, bodyBytes: bodyBytes, hasImages: false) { prompt }
+                    if let fitted { #expect(fitted >= 1 && fitted <= requested) }
+                }
+            }
+        }
+    }
+
+    @Test func aWindowNearIntMaxStillBoundsWhatIsSent() throws {
+        let huge = ModelInfo(id: "m", contextLength: Int.max, maxOutputLength: nil)
+        #expect(try ModelLimits.maxTokens(requested: Int.max, info: huge, bodyBytes: 100, hasImages: false) { 10 } <= Int.max - 100)
+        #expect(throws: AnthropicError.self) { try ModelLimits.maxTokens(requested: 1, info: ModelInfo(id: "m", contextLength: 1000), bodyBytes: Int.max, hasImages: false) { Int.max } }
+    }
+}
