@@ -10,6 +10,8 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
         case controlCharacterInString
         case invalidNumber
         case tooDeep(limit: Int)
+        /// More array elements and object members than the input's size allows (`JSONValue.valueLimit(forBytes:)`).
+        case tooManyValues(limit: Int)
         case trailingData
     }
 
@@ -37,6 +39,7 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
         case .controlCharacterInString: what = "unescaped control character in string"
         case .invalidNumber: what = "invalid number"
         case .tooDeep(let limit): what = "nesting deeper than \(limit) levels"
+        case .tooManyValues(let limit): what = "more than \(limit) values for a document of this size"
         case .trailingData: what = "data after the JSON value"
         }
         return "\(what) at byte \(offset)"

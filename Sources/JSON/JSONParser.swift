@@ -1,6 +1,7 @@
 extension JSONValue {
     /// Parses strict JSON (RFC 8259). Nesting deeper than `maxDepth` is an error, never a
-    /// stack overflow.
+    /// stack overflow; so is a document of more values than `JSONValue.valueLimit(forBytes:)`
+    /// allows for its size, so no input costs more than a small multiple of its size.
     public init(parsing bytes: [UInt8], maxDepth: Int = 256) throws(JSONParseError) {
         self = try JSONParser.parse(bytes, maxDepth: maxDepth, lenient: false)
     }
@@ -14,6 +15,16 @@ extension JSONValue {
     public init(parsing text: String, maxDepth: Int = 256) throws(JSONParseError) {
         try self.init(parsing: Array(text.utf8), maxDepth: maxDepth)
     }
+
+    /// The most array elements and object members (together) a document of `byteCount`
+    /// bytes may hold: 65,536, plus one for every 32 bytes.
+    ///
+    /// A value costs its tree about 50 bytes, and up to three times that while its container
+    /// is being built (the parse stack, then the container), against as little as 2 bytes of
+    /// input (`[0,0,…]`): unbounded, a 32 MiB body held 1.4 GB. Real documents are far below
+    /// the limit (Claude Code's requests run at about 130 bytes per value; one value per 32
+    /// bytes leaves room for dense number arrays inside them).
+    public static func valueLimit(forBytes byteCount: Int) -> Int { 65_536 + byteCount / 32 }
 }
 
 /// A recursive-descent parser over raw bytes. Strict by default; the lenient mode (for
@@ -26,6 +37,8 @@ struct JSONParser {
     private let lenient: Bool
     var position = 0
     private(set) var depth = 0
+    /// Array elements and object members this document may still hold (`JSONValue.valueLimit(forBytes:)`).
+    private var valuesLeft: Int
     /// Members and elements of the objects and arrays being parsed, nested ones stacked on
     /// top: each container is then allocated once, at its exact size, when it closes. Made
     /// on the first object or array (a `JSONReader` that reads no tree never makes them).
@@ -52,6 +65,7 @@ struct JSONParser {
         self.bytes = bytes
         self.maxDepth = maxDepth
         self.lenient = lenient
+        valuesLeft = JSONValue.valueLimit(forBytes: bytes.count)
     }
 
     func error(_ kind: JSONParseError.Kind, at offset: Int? = nil) -> JSONParseError {
@@ -103,6 +117,13 @@ struct JSONParser {
 
     mutating func leave() { depth -= 1 }
 
+    /// Counts one more element or member against the document's value limit.
+    @inline(__always)
+    mutating func countValue() throws(JSONParseError) {
+        valuesLeft -= 1
+        guard valuesLeft >= 0 else { throw error(.tooManyValues(limit: JSONValue.valueLimit(forBytes: bytes.count))) }
+    }
+
     /// Enters the array or object whose opening bracket is next; true when it is empty, its
     /// `closer` consumed and the container left again.
     @inline(__always)
@@ -121,6 +142,7 @@ struct JSONParser {
         let stack = elementStack ?? makeElementStack()
         let base = stack.count
         while true {
+            try countValue()
             stack.push(try parseValue())
             if try endOfMember(closer: UInt8(ascii: "]")) { break }
         }
@@ -164,6 +186,7 @@ struct JSONParser {
             guard position < bytes.count else { throw error(.unexpectedEnd) }
             guard bytes[position] == UInt8(ascii: ":") else { throw error(.unexpectedCharacter(bytes[position])) }
             position += 1
+            try countValue()
             let value = try parseValue()
             stack.push((key: key, value: value))
             if try endOfMember(closer: UInt8(ascii: "}")) { break }

@@ -88,6 +88,26 @@ import Testing
         #expect((try? JSONValue(parsing: allowed)) != nil)
     }
 
+    /// A document dense in values (`[0,0,…]` costs 2 bytes a value, the tree about 50) is
+    /// refused past its size's limit, however the values are nested or named; one at the limit parses.
+    @Test func aDocumentOfMoreValuesThanItsSizeAllowsIsAnError() throws {
+        func zeros(_ count: Int) -> [UInt8] { Array(("[" + Array(repeating: "0", count: count).joined(separator: ",") + "]").utf8) }
+        // `[0,…,0]` of n zeros is 2n + 1 bytes.
+        var count = 65_536
+        while count < JSONValue.valueLimit(forBytes: 2 * (count + 1) + 1) { count += 1 }
+        // `count` is the largest flat array that fits its own size's limit.
+        #expect(try JSONValue(parsing: zeros(count)).arrayValue?.count == count)
+        let over = zeros(count + 1)
+        let limit = JSONValue.valueLimit(forBytes: over.count)
+        #expect(throws: JSONParseError(kind: .tooManyValues(limit: limit), offset: 2 * limit + 1)) { try JSONValue(parsing: over) }
+        // Members count as values too, and nesting does not hide them.
+        let members = Array(("{" + (0..<70_000).map { "\"\($0)\":[[]]" }.joined(separator: ",") + "}").utf8)
+        #expect(members.count / 32 + 65_536 < 140_000)
+        #expect(throws: JSONParseError.self) { try JSONValue(parsing: members) }
+        // A Claude Code-sized request is far from the limit.
+        #expect(JSONValue.valueLimit(forBytes: 48 * 1024) > 60_000)
+    }
+
     @Test func errorDescriptionSaysWhatAndWhere() {
         #expect(JSONParseError(kind: .unexpectedCharacter(UInt8(ascii: "x")), offset: 17).description == "unexpected character 'x' at byte 17")
     }
