@@ -89,7 +89,7 @@ if fuzzingEnabled {
     package.targets.append(
         .executableTarget(
             name: "ProxyFuzzer",
-            dependencies: ["HTTP1", "JSON", "Translation", "TestSupport"],
+            dependencies: ["ChutesProxy", "HTTP1", "JSON", "Translation", "TestSupport"],
             path: "Fuzz/ProxyFuzzer"
         )
     )

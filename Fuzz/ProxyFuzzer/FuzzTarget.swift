@@ -12,6 +12,7 @@ struct FuzzTarget: Sendable {
         FuzzTarget(name: "json-strict", run: JSONFuzzing.strict),
         FuzzTarget(name: "json-lenient", run: JSONFuzzing.lenient),
         FuzzTarget(name: "request-translator", run: TranslationFuzzing.requestTranslator),
+        FuzzTarget(name: "request-limits", run: RequestLimitsFuzzing.requestWithLimits),
         FuzzTarget(name: "stream-translator", run: StreamFuzzing.streamTranslator),
         FuzzTarget(name: "tool-calls", run: ToolCallFuzzing.textToolCalls),
     ]
