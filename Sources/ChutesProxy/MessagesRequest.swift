@@ -20,6 +20,14 @@ struct MessagesRequest: Sendable {
     /// The body's size in bytes: a cheap upper bound of its tokens.
     var bodyBytes: Int
 
+    /// The longest model name (or Chutes pool `a,b,c`) taken: real names are under 100 bytes.
+    /// The name is matched, case-corrected, guessed a tool-call family from, logged and
+    /// labelled in metrics, so an unbounded one cost seconds of CPU and stayed in caches.
+    static let maxModelNameBytes = 256
+
+    /// The 401 for a request with no key to send upstream.
+    static let noKey = AnthropicError(status: .unauthorized, message: "no API key: send x-api-key or Authorization: Bearer, or set CHUTES_API_KEY on the proxy")
+
     /// Parses the body and finds the key; throws what Anthropic's API answers (400, 401).
     static func parse(_ request: HTTPRequest, key: (HTTPHeaders) -> String?) throws(AnthropicError) -> MessagesRequest {
         let body: JSONValue
@@ -33,9 +41,10 @@ struct MessagesRequest: Sendable {
         guard let requested = modelValue.stringValue, !requested.isEmpty else {
             throw AnthropicError(status: .badRequest, message: "model: Input should be a non-empty string")
         }
-        guard let key = key(request.headers) else {
-            throw AnthropicError(status: .unauthorized, message: "no API key: send x-api-key or Authorization: Bearer, or set CHUTES_API_KEY on the proxy")
+        guard requested.utf8.count <= maxModelNameBytes else {
+            throw AnthropicError(status: .badRequest, message: "model: String should have at most \(maxModelNameBytes) bytes (a model name, or a pool of them)")
         }
+        guard let key = key(request.headers) else { throw noKey }
         let enableThinkingHeader = request.headers["X-Enable-Thinking"]?.lowercased() == "true"
         return MessagesRequest(
             body: body,

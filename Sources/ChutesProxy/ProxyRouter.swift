@@ -1,3 +1,4 @@
+import AsyncIO
 import HTTP1
 import JSON
 import Logging
@@ -51,6 +52,36 @@ struct ProxyRouter: HTTPResponder {
         return response
     }
 
+    /// A request without a valid key is refused from its head, before its body is read: a
+    /// keyless client cannot make the proxy hold tens of megabytes per connection, nor get a
+    /// `100 Continue`. Logged and counted as any request.
+    func respond(toHead head: HTTPRequestHead, remoteAddress: SocketAddress?) -> HTTPResponse? {
+        guard let refusal = keyRefusal(head) else { return nil }
+        let record = RequestRecord()
+        var response = refusal.response
+        response.headers.replaceOrAdd(name: "request-id", value: record.id)
+        finished(record, request: HTTPRequest(head: head, remoteAddress: remoteAddress), status: response.status)
+        return response
+    }
+
+    /// The 401 a request gets for its key alone: none of the proxy's keys (`PROXY_API_KEYS`)
+    /// where one is needed, or no key at all to send upstream for `/v1/messages`.
+    private func keyRefusal(_ head: HTTPRequestHead) -> AnthropicError? {
+        let path = Self.normalized(head.path)
+        if !inboundKeys.isEmpty, !Self.openPaths.contains(path) || (path == "/metrics" && metricsRequireKey), !inboundKeys.accept(head.headers) {
+            return AnthropicError(status: .unauthorized, message: "invalid proxy key: send one of the proxy's keys (PROXY_API_KEYS) as x-api-key or Authorization: Bearer")
+        }
+        if head.method == .post, path == "/v1/messages", messages.upstream.apiKey(for: head.headers) == nil {
+            return MessagesRequest.noKey
+        }
+        return nil
+    }
+
+    /// The path without one trailing slash (`/v1/messages/` is `/v1/messages`).
+    private static func normalized(_ path: String) -> String {
+        path.hasSuffix("/") && path.count > 1 ? String(path.dropLast()) : path
+    }
+
     private func finished(_ record: RequestRecord, request: HTTPRequest, status: HTTPStatus) {
         let duration = ContinuousClock.now - record.started
         accessLog.write(record, request: request, status: status, duration: duration)
@@ -79,10 +110,9 @@ struct ProxyRouter: HTTPResponder {
     }
 
     private func route(_ request: HTTPRequest) async -> HTTPResponse {
-        let path = request.path.hasSuffix("/") && request.path.count > 1 ? String(request.path.dropLast()) : request.path
-        if !inboundKeys.isEmpty, !Self.openPaths.contains(path) || (path == "/metrics" && metricsRequireKey), !inboundKeys.accept(request.headers) {
-            return AnthropicError(status: .unauthorized, message: "invalid proxy key: send one of the proxy's keys (PROXY_API_KEYS) as x-api-key or Authorization: Bearer").response
-        }
+        let path = Self.normalized(request.path)
+        // The server asked `respond(toHead:)` already; an embedder calling `respond(to:)` has not.
+        if let refusal = keyRefusal(request.head) { return refusal.response }
         if let route = custom.first(where: { $0.method == request.method && $0.path == path }) {
             return await route.handler(request)
         }

@@ -59,16 +59,28 @@ extension HTTPServer {
         var head: HTTPRequestHead?
         var body: [UInt8] = []
         var requestDeadline: Deadline?
+        /// Answered from the head: the rest of the body is read and dropped, then the connection closes.
+        var answeredAtHead = false
         while true {
             let event: HTTPRequestParser.Event?
             do {
                 event = try parser.next()
             } catch {
-                return .rejected(status: error.status, message: error.reason)
+                return answeredAtHead ? .closed : .rejected(status: error.status, message: error.reason)
             }
             switch event {
             case .head(let parsed):
                 head = parsed
+                if let answer = responder.respond(toHead: parsed, remoteAddress: connection.connection.remoteAddress) {
+                    answeredAtHead = true
+                    guard (try? await writeSized(answer, to: connection, version: parsed.version, includeBody: parsed.method != .head, keepAlive: false)) != nil else {
+                        return .closed
+                    }
+                    // A client waiting for `100 Continue` sends no body; any other is sending it
+                    // now, and closing on unread bytes would reset the connection under the answer.
+                    if parsed.expectsContinue { return .closed }
+                    continue
+                }
                 if parsed.expectsContinue && parsed.version == .http1_1 {
                     do {
                         try await connection.send(Self.continueResponse, deadline: .after(configuration.writeTimeout))
@@ -77,9 +89,9 @@ extension HTTPServer {
                     }
                 }
             case .body(let part):
-                body.append(contentsOf: part)
+                if !answeredAtHead { body.append(contentsOf: part) }
             case .end:
-                guard let head else { return .closed }
+                guard let head, !answeredAtHead else { return .closed }
                 return .request(HTTPRequest(head: head, body: body, remoteAddress: connection.connection.remoteAddress))
             case nil:
                 let started = head != nil || parser.hasBufferedBytes
@@ -97,7 +109,7 @@ extension HTTPServer {
                 do {
                     count = try await connection.receive(into: buffer, deadline: deadline)
                 } catch .io(.timedOut) {
-                    return started ? .rejected(status: .requestTimeout, message: "the request was not received in time") : .closed
+                    return started && !answeredAtHead ? .rejected(status: .requestTimeout, message: "the request was not received in time") : .closed
                 } catch {
                     return .closed
                 }

@@ -74,4 +74,50 @@ import Translation
         #expect(try ModelLimits.maxTokens(requested: Int.max, info: huge, bodyBytes: 100, hasImages: false) { 10 } <= Int.max - 100)
         #expect(throws: AnthropicError.self) { try ModelLimits.maxTokens(requested: 1, info: ModelInfo(id: "m", contextLength: 1000), bodyBytes: Int.max, hasImages: false) { Int.max } }
     }
+
+    @Test func aModelNameLongerThan256BytesIsA400NamingTheField() async throws {
+        try await withScriptedUpstream { _, _ in
+            ScriptedUpstream.completion(["role": "assistant", "content": "ok"])
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0"]) { proxy in
+                for (model, accepted) in [(String(repeating: "q", count: 256), true), (String(repeating: "q", count: 257), false), (String(repeating: "qwen3.", count: 4 << 20), false)] {
+                    let request: JSONValue = ["model": JSONValue(model), "max_tokens": 5, "messages": [["role": "user", "content": "x"]]]
+                    let response = try await proxy.post("/v1/messages", request)
+                    #expect(response.status == (accepted ? .ok : .badRequest))
+                    if !accepted {
+                        let message = try JSONValue(parsing: response.body)["error"]?["message"]?.stringValue
+                        #expect(message?.hasPrefix("model: String should have at most 256 bytes") == true)
+                    }
+                }
+                #expect(upstream.completionRequests.count == 1)
+            }
+        }
+    }
+
+    /// Without a valid key nothing of the body is read: the 401 comes while the client has
+    /// sent only the head of a 32 MiB request, and `Expect: 100-continue` gets no `100`.
+    @Test func aRequestWithoutAValidKeyIsRefusedBeforeItsBodyIsRead() async throws {
+        try await withScriptedUpstream { _, _ in
+            ScriptedUpstream.completion(["role": "assistant", "content": "ok"])
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream, environment: ["PROXY_API_KEYS": "sk-proxy-team-key", "CHUTES_API_KEY": "cpk-upstream"]) { proxy in
+                for key in ["", "x-api-key: wrong-key\r\n"] {
+                    let client = try await RawClient.connect(port: proxy.proxy.port)
+                    defer { client.connection.close() }
+                    try await client.send("POST /v1/messages HTTP/1.1\r\nHost: h\r\n\(key)Content-Type: application/json\r\nContent-Length: 33554000\r\n\r\n{\"model\":")
+                    let response = try #require(try await client.response(timeout: .seconds(5)))
+                    #expect(response.head.status == .unauthorized)
+                    #expect(try JSONValue(parsing: response.body)["error"]?["type"] == "authentication_error")
+                    #expect(response.head.headers["request-id"] != nil)
+                }
+                let expecting = try await proxy.sendRaw("POST /v1/messages HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 30000000\r\n\r\n")
+                #expect(expecting.hasPrefix("HTTP/1.1 401 "), "\(expecting.prefix(40))")
+                #expect(!expecting.contains("100 Continue"))
+                // The right key is read and served as before, Expect included.
+                let admitted = try await proxy.post("/v1/messages", ["model": "m", "max_tokens": 5, "messages": [["role": "user", "content": "x"]]], headers: ["x-api-key": "sk-proxy-team-key"])
+                #expect(admitted.status == .ok)
+                #expect(upstream.completionRequests.count == 1)
+            }
+        }
+    }
 }

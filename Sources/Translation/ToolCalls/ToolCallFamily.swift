@@ -28,6 +28,9 @@ public enum ToolCallFamily: String, Sendable, CaseIterable {
     /// The family a model name suggests. Asked several times per request for the same few
     /// models, so answers are remembered (a bounded table: model names come from requests).
     public static func forModel(_ model: String) -> ToolCallFamily? {
+        // Only short names are remembered: the table holds up to 256 keys, and a key as long
+        // as the name a client sent would let a few requests pin megabytes each.
+        guard model.utf8.count <= maxRememberedNameBytes else { return guess(model) }
         if let known = guesses.withLock({ $0[model] }) { return known }
         let family = guess(model)
         guesses.withLock { table in
@@ -38,6 +41,7 @@ public enum ToolCallFamily: String, Sendable, CaseIterable {
     }
 
     private static let guesses = Mutex<[String: ToolCallFamily?]>([:])
+    private static let maxRememberedNameBytes = 256
 
     private static func guess(_ model: String) -> ToolCallFamily? {
         let name = model.lowercased()
