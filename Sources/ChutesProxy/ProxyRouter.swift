@@ -58,7 +58,7 @@ struct ProxyRouter: HTTPResponder {
     func respond(toHead head: HTTPRequestHead, remoteAddress: SocketAddress?) -> HTTPResponse? {
         guard let refusal = keyRefusal(head) else { return nil }
         let record = RequestRecord()
-        var response = refusal.response
+        var response = refusal.response(requestID: record.id)
         response.headers.replaceOrAdd(name: "request-id", value: record.id)
         finished(record, request: HTTPRequest(head: head, remoteAddress: remoteAddress), status: response.status)
         return response
