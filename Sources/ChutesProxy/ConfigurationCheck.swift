@@ -43,7 +43,7 @@ public enum ConfigurationCheck {
         var headers: HTTPHeaders = ["Accept": "application/json"]
         if let key, configuration.authStyle != .header { headers.add(name: "Authorization", value: "Bearer \(key)") }
         let url = base.appending("/v1/models")
-        let secrets = key.map { [$0] } ?? []
+        let redactor = SecretRedactor(secrets: [key])
         let body: [UInt8]
         let status: HTTPStatus
         do {
@@ -55,7 +55,7 @@ public enum ConfigurationCheck {
             return report
         }
         guard status == .ok else {
-            report.problems.append("GET \(url) answered \(status): \(UpstreamErrors.message(in: body, secrets: secrets))")
+            report.problems.append("GET \(url) answered \(status): \(UpstreamErrors.message(in: body, redactor: redactor))")
             return report
         }
         guard let models = (try? JSONValue(parsing: body))?["data"]?.arrayValue?.compactMap({ $0["id"]?.stringValue }) else {

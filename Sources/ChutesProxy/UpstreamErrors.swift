@@ -4,9 +4,9 @@ import JSON
 /// The one place where upstream failures become the errors Anthropic clients expect.
 enum UpstreamErrors {
     /// An upstream answer other than 200: same meaning, Anthropic's status and type, and the
-    /// upstream's own words (truncated, with the API key scrubbed).
-    static func fromResponse(status: HTTPStatus, body: [UInt8], estimatedPromptTokens: Int, secrets: [String]) -> AnthropicError {
-        let said = message(in: body, secrets: secrets)
+    /// upstream's own words (the keys the request carried scrubbed, then truncated).
+    static func fromResponse(status: HTTPStatus, body: [UInt8], estimatedPromptTokens: Int, redactor: SecretRedactor) -> AnthropicError {
+        let said = message(in: body, redactor: redactor)
         if let tooLong = contextLengthError(said, status: status, estimatedPromptTokens: estimatedPromptTokens) { return tooLong }
         // Chutes says 429 when a model has no free instance: an overload, which Claude Code
         // waits out as such, not the user's own rate limit.
@@ -37,11 +37,11 @@ enum UpstreamErrors {
     /// A failure the upstream reported inside a 200 answer: an `error` object in a stream chunk
     /// or a JSON body, or a bare JSON line an engine wrote when it crashed mid-stream. Engine
     /// crashes and capacity are `overloaded_error` (529); anything else is `api_error` (500).
-    static func reportedFailure(_ error: JSONValue, bareLine: Bool) -> AnthropicError {
-        let said = error["message"]?.stringValue ?? error["detail"]?.stringValue ?? error.stringValue ?? error.jsonText
+    static func reportedFailure(_ error: JSONValue, bareLine: Bool, redactor: SecretRedactor) -> AnthropicError {
+        let said = quoted((error["message"]?.stringValue ?? error["detail"]?.stringValue ?? error.stringValue ?? error.jsonText).utf8, redactor: redactor)
         let code = (error["code"]?.intValue ?? error["status"]?.intValue).map(HTTPStatus.init(rawValue:))
         let overloaded = bareLine || code == .serviceUnavailable || code == .overloaded || isCapacity(said) || isEngineFailure(said)
-        return AnthropicError(status: overloaded ? .overloaded : .internalServerError, message: "upstream error: \(truncated(said))")
+        return AnthropicError(status: overloaded ? .overloaded : .internalServerError, message: "upstream error: \(said)")
     }
 
     /// Chutes' words for "no free instance of this model": `Infrastructure is at maximum
@@ -57,18 +57,22 @@ enum UpstreamErrors {
     }
 
     /// The upstream's error message: OpenAI's `error.message`, FastAPI's `detail` (a string, or
-    /// a list of `{loc, msg}` validation errors), or the text.
-    static func message(in body: [UInt8], secrets: [String]) -> String {
-        var text: String
-        if let json = try? JSONValue(parsing: body) {
-            text =
-                json["error"]?["message"]?.stringValue ?? json["error"]?.stringValue ?? json["detail"]?.stringValue
-                ?? json["detail"]?.arrayValue.map(validationMessages)
-                ?? json["message"]?.stringValue ?? json["detail"]?.jsonText ?? json.jsonText
-        } else {
-            text = String(decoding: body, as: UTF8.self)
-        }
-        return truncated(scrub(text, secrets: secrets))
+    /// a list of `{loc, msg}` validation errors), or the text; quoted as `quoted` does.
+    static func message(in body: [UInt8], redactor: SecretRedactor) -> String {
+        guard let json = try? JSONValue(parsing: body) else { return quoted(body, redactor: redactor) }
+        let text =
+            json["error"]?["message"]?.stringValue ?? json["error"]?.stringValue ?? json["detail"]?.stringValue
+            ?? json["detail"]?.arrayValue.map(validationMessages)
+            ?? json["message"]?.stringValue ?? json["detail"]?.jsonText ?? json.jsonText
+        // Scrubbed as the text JSON's escapes spell out, not only as the bytes sent.
+        return quoted(text.utf8, redactor: redactor)
+    }
+
+    /// Anything of the upstream's shown to a client or logged (an error message, a body that
+    /// is not JSON, a malformed stream chunk): every key the request carried replaced, in the
+    /// whole of it and as bytes, and only then cut to 500 characters.
+    static func quoted(_ bytes: some Collection<UInt8>, redactor: SecretRedactor) -> String {
+        truncated(String(decoding: redactor.scrub(bytes), as: UTF8.self))
     }
 
     /// FastAPI's validation errors, `[{"loc": ["body", "model"], "msg": "..."}]`, in words.
@@ -80,19 +84,11 @@ enum UpstreamErrors {
         }.joined(separator: "; ")
     }
 
+    /// At most 500 characters; only those are counted, so a 32 MiB answer costs no more.
     private static func truncated(_ text: String) -> String {
         if text.isEmpty { return "(no message)" }
-        return text.count > 500 ? String(text.prefix(500)) + "…" : text
-    }
-
-    /// `text` with every secret (an API key of 8 characters or more) replaced by
-    /// `[redacted]`, for anything of the upstream's that is shown to a client or logged.
-    static func scrub(_ text: String, secrets: [String]) -> String {
-        var text = text
-        for secret in secrets where secret.count >= 8 {
-            text = text.replacing(secret, with: "[redacted]")
-        }
-        return text
+        let shown = text.prefix(500)
+        return shown.endIndex == text.endIndex ? text : String(shown) + "…"
     }
 
     /// OpenAI's `context_length_exceeded` and vLLM/sglang's wordings become Anthropic's
