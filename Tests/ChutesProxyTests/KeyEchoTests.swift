@@ -99,4 +99,36 @@ import Testing
     static func found(_ needles: [String], in bytes: [UInt8]) -> [String] {
         needles.filter { bytes.firstRange(of: Array($0.utf8)) != nil }
     }
+
+    @Test(arguments: [Echo.errorStatus, .errorIn200, .errorChunk, .bareJSONLine])
+    func upstreamTextCannotForgeATextLogLine(echo: Echo) async throws {
+        let forged = "boom\n2026-01-01T00:00:00.000Z info request status=200 forged=1\r\u{1B}[2K\u{0}\u{85}\u{2028}end"
+        try await withScriptedUpstream { _, _ in
+            echo.answer(echoing: forged)
+        } run: { upstream in
+            let captured = CapturedLog()
+            let logger = Logger(label: "proxy") { _ in ProxyLogHandler(format: .text, level: .debug, sink: captured) }
+            try await withRunningProxy(upstream: upstream, environment: Self.environment, logger: logger) { proxy in
+                let request: JSONValue = ["model": "m", "max_tokens": 5, "stream": JSONValue(echo.streams), "messages": [["role": "user", "content": "x"]]]
+                _ = try await proxy.post("/v1/messages", request)
+                let lines = captured.all
+                #expect(lines.contains { $0.contains("boom") }, "the upstream's words are logged: \(lines)")
+                for line in lines {
+                    let bytes = Array(line.utf8)
+                    // One line: its only control character is the newline that ends it.
+                    #expect(bytes.last == UInt8(ascii: "\n"))
+                    #expect(bytes.dropLast().allSatisfy { $0 >= 0x20 && $0 != 0x7F }, "\(line)")
+                    #expect(!line.contains("\u{85}") && !line.contains("\u{2028}"), "\(line)")
+                }
+            }
+        }
+    }
+
+    @Test func theTextLogEscapesControlCharactersInTheMessage() throws {
+        let captured = CapturedLog()
+        let logger = Logger(label: "t") { _ in ProxyLogHandler(format: .text, level: .info, sink: captured) }
+        logger.info("upstream said: a\nforged\r\t\u{1B}[31m\u{7F}\u{2029}z é")
+        let line = try #require(captured.all.first)
+        #expect(line.hasSuffix(#" info upstream said: a\u{a}forged\u{d}\u{9}\u{1b}[31m\u{7f}\u{2029}z é"# + "\n"))
+    }
 }
