@@ -51,7 +51,8 @@ public enum ConfigurationCheck {
             status = response.status
             body = try await response.body.collect(upTo: 16 << 20)
         } catch {
-            report.problems.append("GET \(url) failed: \(UpstreamErrors.fromClientError(error).message)")
+            // The operator's own check: the whole story, address included.
+            report.problems.append("GET \(url) failed: \(error)")
             return report
         }
         guard status == .ok else {

@@ -158,13 +158,8 @@ struct MessagesHandler: Sendable {
                         }
                         try await output.write(relay.finish(), final: true)
                     } catch let error as HTTPClientError {
-                        let mapped: AnthropicError =
-                            switch error {
-                            case .timedOut: AnthropicError(status: .overloaded, message: "the upstream went silent mid-stream")
-                            case .cancelled: throw CancellationError()
-                            default: AnthropicError(status: .internalServerError, message: "the upstream stream failed: \(error)")
-                            }
-                        try await output.write(relay.fail(mapped), final: true)
+                        if error == .cancelled { throw CancellationError() }
+                        try await output.write(relay.fail(UpstreamErrors.fromStreamFailure(error)), final: true)
                     }
                     group.cancelAll()
                 }

@@ -37,6 +37,9 @@ final class RequestRecord: Sendable {
         /// Chutes' id for the last invocation that had one (`x-chutes-invocationid`). Debug
         /// detail only.
         var invocationID: String?
+        /// How the last transport failure with the upstream went, in full (its address, the
+        /// system call): the client was told less. Logged as a warning line of its own.
+        var upstreamFailure: String?
     }
 
     /// `req_` and 24 random characters; sent as the `request-id` header and in error bodies.
@@ -67,6 +70,11 @@ final class RequestRecord: Sendable {
             $0.upstreamLatency = elapsed
             if let invocationID { $0.invocationID = invocationID }
         }
+    }
+
+    /// Notes a transport failure with the upstream, as `HTTPClientError` describes it.
+    func noteUpstreamFailure(_ description: String) {
+        update { $0.upstreamFailure = description }
     }
 
     /// Notes the first byte of the upstream's body, once.

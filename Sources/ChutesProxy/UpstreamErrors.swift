@@ -1,3 +1,5 @@
+import AsyncIO
+import Glibc
 import HTTP1
 import JSON
 
@@ -22,15 +24,49 @@ enum UpstreamErrors {
         return AnthropicError(status: mapped, message: "upstream answered \(status): \(said)")
     }
 
-    /// A transport failure before any response: unreachable -> 502, too slow -> 504.
+    /// A transport failure before any response: unreachable -> 502, too slow -> 504. The client
+    /// is told what went wrong with "the upstream"; the whole story, with the upstream's
+    /// address, goes into the request's record for the log (`RequestRecord.noteUpstreamFailure`).
     static func fromClientError(_ error: HTTPClientError) -> AnthropicError {
+        if error == .cancelled { return AnthropicError(status: .clientClosedRequest, type: "api_error", message: "the client went away") }
+        RequestRecord.current?.noteUpstreamFailure(error.description)
+        if case .timedOut = error { return AnthropicError(status: .gatewayTimeout, message: clientReason(error)) }
+        return AnthropicError(status: .badGateway, message: clientReason(error))
+    }
+
+    /// A transport failure once the stream has begun: silence is an overload (529, which
+    /// clients retry), anything else a server error. The log gets the detail, as above.
+    static func fromStreamFailure(_ error: HTTPClientError) -> AnthropicError {
+        RequestRecord.current?.noteUpstreamFailure(error.description)
+        if case .timedOut = error { return AnthropicError(status: .overloaded, message: "the upstream went silent mid-stream") }
+        return AnthropicError(status: .internalServerError, message: "the upstream stream failed: \(clientReason(error))")
+    }
+
+    /// A transport failure in words for a client: "the upstream" and what went wrong, never
+    /// the upstream's address, host name or the system call (`HTTPClientError.description`
+    /// names them, for the log).
+    static func clientReason(_ error: HTTPClientError) -> String {
         switch error {
-        case .timedOut(let what):
-            AnthropicError(status: .gatewayTimeout, message: "the upstream did not answer in time (\(what))")
-        case .cancelled:
-            AnthropicError(status: .clientClosedRequest, type: "api_error", message: "the client went away")
-        default:
-            AnthropicError(status: .badGateway, message: "cannot reach the upstream: \(error)")
+        case .connectFailed(_, let cause): "cannot connect to the upstream" + reason(cause)
+        case .tls(.certificateRejected(_, let verification)): "the upstream's TLS certificate was refused: \(verification)"
+        case .tls(.io(let cause)), .io(let cause): "the connection to the upstream failed" + reason(cause)
+        case .tls: "the TLS connection to the upstream failed"
+        case .invalidResponse(let parse) where parse.status == .contentTooLarge: "the upstream's answer is too large"
+        case .invalidResponse: "the upstream's answer is not valid HTTP"
+        case .closedEarly: "the upstream closed the connection before its answer was complete"
+        case .timedOut: "the upstream did not answer in time"
+        case .cancelled: "the request to the upstream was cancelled"
+        case .invalidURL, .invalidRequest: "the request to the upstream could not be made"
+        }
+    }
+
+    /// The system's words for a socket error (`: Connection refused`), without its target.
+    private static func reason(_ error: IOError) -> String {
+        switch error {
+        case .systemCall(_, let code, _): ": " + String(cString: strerror(code))
+        case .nameResolution: ": its host name does not resolve"
+        case .timedOut: ": no answer in time"
+        case .closed, .cancelled: ""
         }
     }
 

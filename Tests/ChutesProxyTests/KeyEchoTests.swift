@@ -1,3 +1,4 @@
+import Glibc
 import HTTP1
 import JSON
 import Logging
@@ -130,5 +131,47 @@ import Testing
         logger.info("upstream said: a\nforged\r\t\u{1B}[31m\u{7F}\u{2029}z é")
         let line = try #require(captured.all.first)
         #expect(line.hasSuffix(#" info upstream said: a\u{a}forged\u{d}\u{9}\u{1b}[31m\u{7f}\u{2029}z é"# + "\n"))
+    }
+
+    @Test(arguments: [false, true])
+    func aConnectionFailureNamesTheUpstreamToTheClientAndItsAddressInTheLog(streaming: Bool) async throws {
+        let captured = CapturedLog()
+        let logger = Logger(label: "proxy") { _ in ProxyLogHandler(format: .json, level: .info, sink: captured) }
+        // Port 1 (tcpmux) has no listener here.
+        let response = try await withRunningProxy(baseURL: "http://127.0.0.1:1", environment: Self.environment, logger: logger) { proxy in
+            try await proxy.post("/v1/messages", ["model": "m", "max_tokens": 5, "stream": JSONValue(streaming), "messages": [["role": "user", "content": "x"]]])
+        }
+        #expect(response.status == 502)
+        let message = try #require(try JSONValue(parsing: response.body)["error"]?["message"]?.stringValue)
+        #expect(message.contains("the upstream"), "\(message)")
+        #expect(!message.contains("127.0.0.1"), "\(message)")
+        #expect(captured.text.contains("127.0.0.1:1"), "\(captured.text)")
+    }
+
+    /// Every transport failure, each naming the upstream's address or host in its description.
+    static let transportFailures: [HTTPClientError] = [
+        .connectFailed(origin: "http://10.9.8.7:4321", .systemCall("connect", errno: ECONNREFUSED, target: "10.9.8.7:4321")),
+        .connectFailed(origin: "https://upstream.internal", .nameResolution(host: "upstream.internal", reason: "Name or service not known")),
+        .tls(.certificateRejected(host: "upstream.internal", verification: "certificate has expired")),
+        .tls(.handshakeFailed(host: "upstream.internal", reason: "wrong version number")),
+        .tls(.io(.systemCall("read", errno: ECONNRESET, target: "10.9.8.7:4321"))),
+        .io(.systemCall("write", errno: EPIPE, target: "10.9.8.7:4321")),
+        .invalidResponse(HTTPParseError(status: .contentTooLarge, reason: "response body from http://10.9.8.7:4321 exceeds 33554432 bytes")),
+        .closedEarly("before sending a response head (http://10.9.8.7:4321)"),
+        .timedOut("connect to https://upstream.internal"),
+        .invalidURL("http://10.9.8.7:4321/v1"),
+    ]
+
+    @Test(arguments: transportFailures)
+    func aTransportFailureTellsTheClientNoAddressAndTheRecordAll(failure: HTTPClientError) {
+        let record = RequestRecord()
+        let (before, during) = RequestRecord.$current.withValue(record) {
+            (UpstreamErrors.fromClientError(failure), UpstreamErrors.fromStreamFailure(failure))
+        }
+        for error in [before, during] {
+            #expect(error.message.contains("the upstream"), "\(error.message)")
+            #expect(!error.message.contains("10.9.8.7") && !error.message.contains("upstream.internal"), "\(error.message)")
+        }
+        #expect(record.snapshot.upstreamFailure == failure.description)
     }
 }
