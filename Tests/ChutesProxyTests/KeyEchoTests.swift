@@ -26,6 +26,8 @@ import Testing
         case errorIn200
         /// A 200 carrying Chutes' `{"detail": ...}`.
         case detailIn200
+        /// A 200 in JSON without `choices`, `error` or `detail` (quoted whole).
+        case noChoices
         /// A stream chunk `data: {"error": {...}}`.
         case errorChunk
         /// A bare JSON line in a stream, as a crashing engine writes.
@@ -42,7 +44,7 @@ import Testing
         var streams: Bool {
             switch self {
             case .errorChunk, .bareJSONLine, .malformedChunk, .plainTextToStream, .jsonErrorToStream: true
-            case .errorStatus, .errorIn200, .detailIn200, .longNonJSON: false
+            case .errorStatus, .errorIn200, .detailIn200, .noChoices, .longNonJSON: false
             }
         }
 
@@ -52,6 +54,7 @@ import Testing
             case .errorStatus: return ScriptedUpstream.json(["error": error], status: 401)
             case .errorIn200: return ScriptedUpstream.json(["error": error])
             case .detailIn200: return ScriptedUpstream.json(["detail": JSONValue(said)])
+            case .noChoices: return ScriptedUpstream.json(["object": "chat.completion", "note": JSONValue(said)])
             case .errorChunk: return ScriptedUpstream.stream([chunk(["role": "assistant", "content": "Hi"]), ["error": error]], done: false)
             case .bareJSONLine:
                 let line = String(decoding: (["error": JSONValue(said)] as JSONValue).serialized(), as: UTF8.self)
