@@ -30,13 +30,13 @@ struct AccessLog: Sendable {
     private static let quietPaths: Set<String> = ["/health", "/ready", "/metrics", "/"]
 
     func write(_ record: RequestRecord, request: HTTPRequest, status: HTTPStatus, duration: Duration) {
-        let fields = record.snapshot
-        if let failure = fields.upstreamFailure {
+        if let failure = record.upstreamFailure {
             logger.warning("upstream failure: \(failure)", metadata: ["request_id": .string(record.id)])
         }
         let failed = status.isClientError || status.isServerError
         let level: Logger.Level = Self.quietPaths.contains(request.path) && !failed ? .debug : .info
         guard logger.logLevel <= level else { return }
+        let fields = record.snapshot
         if let jsonHandler {
             // The keys in sorted order, as ProxyLogHandler writes metadata.
             var line = JSONLogLine(level: level, message: "request")

@@ -77,6 +77,10 @@ final class RequestRecord: Sendable {
         update { $0.upstreamFailure = description }
     }
 
+    /// The noted transport failure, read without copying the other fields (asked of every
+    /// request, also when the access line is not written).
+    var upstreamFailure: String? { fields.withLock { $0.upstreamFailure } }
+
     /// Notes the first byte of the upstream's body, once.
     func noteFirstByte() {
         let elapsed = ContinuousClock.now - started
