@@ -100,7 +100,7 @@ enum UpstreamErrors {
             json["error"]?["message"]?.stringValue ?? json["error"]?.stringValue ?? json["detail"]?.stringValue
             ?? json["detail"]?.arrayValue.map(validationMessages)
             ?? json["message"]?.stringValue ?? json["detail"]?.jsonText ?? json.jsonText
-        // Scrubbed as the text JSON's escapes spell out, not only as the bytes sent.
+        // Scrubbed as parsed: a key spelled with `\u` escapes in the JSON is found too.
         return quoted(text.utf8, redactor: redactor)
     }
 
