@@ -4,6 +4,10 @@ import Logging
 /// One line per request, written when its response is done: who asked for what, where it
 /// went, how it went and how long it took. Headers are never read here, so keys and
 /// `Authorization` cannot reach it; the path is logged without its query string.
+///
+/// Before it, a request that met a transport failure with the upstream (unreachable, reset,
+/// too slow) gets a `warning` line saying how, with the upstream's address, which the client
+/// was not told.
 struct AccessLog: Sendable {
     let logger: Logger
     /// The logger's handler when it is the proxy's own writing JSON lines with no metadata of
@@ -26,6 +30,9 @@ struct AccessLog: Sendable {
     private static let quietPaths: Set<String> = ["/health", "/ready", "/metrics", "/"]
 
     func write(_ record: RequestRecord, request: HTTPRequest, status: HTTPStatus, duration: Duration) {
+        if let failure = record.upstreamFailure {
+            logger.warning("upstream failure: \(failure)", metadata: ["request_id": .string(record.id)])
+        }
         let failed = status.isClientError || status.isServerError
         let level: Logger.Level = Self.quietPaths.contains(request.path) && !failed ? .debug : .info
         guard logger.logLevel <= level else { return }

@@ -43,7 +43,7 @@ public enum ConfigurationCheck {
         var headers: HTTPHeaders = ["Accept": "application/json"]
         if let key, configuration.authStyle != .header { headers.add(name: "Authorization", value: "Bearer \(key)") }
         let url = base.appending("/v1/models")
-        let secrets = key.map { [$0] } ?? []
+        let redactor = SecretRedactor(secrets: [key])
         let body: [UInt8]
         let status: HTTPStatus
         do {
@@ -51,11 +51,12 @@ public enum ConfigurationCheck {
             status = response.status
             body = try await response.body.collect(upTo: 16 << 20)
         } catch {
-            report.problems.append("GET \(url) failed: \(UpstreamErrors.fromClientError(error).message)")
+            // The operator's own check: the whole story, address included.
+            report.problems.append("GET \(url) failed: \(error)")
             return report
         }
         guard status == .ok else {
-            report.problems.append("GET \(url) answered \(status): \(UpstreamErrors.message(in: body, secrets: secrets))")
+            report.problems.append("GET \(url) answered \(status): \(UpstreamErrors.message(in: body, redactor: redactor))")
             return report
         }
         guard let models = (try? JSONValue(parsing: body))?["data"]?.arrayValue?.compactMap({ $0["id"]?.stringValue }) else {

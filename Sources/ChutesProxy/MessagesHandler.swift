@@ -64,7 +64,7 @@ struct MessagesHandler: Sendable {
             }
             return try await relay(answer, record: record)
         } catch {
-            log(record, outcome: "error \(error.status) \(error.type)")
+            log(record, outcome: "error \(error.status) \(error.type): \(error.message)")
             return error.response
         }
     }
@@ -74,17 +74,17 @@ struct MessagesHandler: Sendable {
         let context = answer.prepared.context
         let isEventStream = answer.response.headers["Content-Type"].map(Self.isEventStreamType) ?? false
         if context.stream {
-            return streamResponse(answer.response, isEventStream: isEventStream, context: context, record: record)
+            return streamResponse(answer.response, isEventStream: isEventStream, context: context, redactor: answer.redactor, record: record)
         }
         let upstreamBody = try await Upstream.collect(answer.response, limit: Self.maxAnswerBytes)
         guard let parsed = try? JSONValue(parsing: upstreamBody) else {
-            let said = UpstreamErrors.scrub(String(decoding: upstreamBody.prefix(200), as: UTF8.self), secrets: [answer.key])
+            let said = UpstreamErrors.quoted(upstreamBody, redactor: answer.redactor)
             throw AnthropicError(status: .badGateway, message: "the upstream's answer is not JSON: \(said)")
         }
         if parsed["choices"]?[0] == nil {
             // A 200 carrying an error (or nothing) is a failure, never an empty answer.
-            if let error = parsed["error"] ?? parsed["detail"] { throw UpstreamErrors.reportedFailure(error, bareLine: false) }
-            let said = UpstreamErrors.scrub(String(decoding: upstreamBody.prefix(200), as: UTF8.self), secrets: [answer.key])
+            if let error = parsed["error"] ?? parsed["detail"] { throw UpstreamErrors.reportedFailure(error, bareLine: false, redactor: answer.redactor) }
+            let said = UpstreamErrors.quoted(upstreamBody, redactor: answer.redactor)
             throw AnthropicError(status: .badGateway, message: "the upstream's answer has no choices: \(said)")
         }
         let message = ResponseTranslator.translate(
@@ -114,7 +114,9 @@ struct MessagesHandler: Sendable {
     /// The Anthropic event stream for an upstream answer: relayed chunk by chunk from an
     /// event stream, or made from a whole JSON answer when the upstream ignored `stream`.
     /// A `ping` goes out whenever the upstream is silent for `pingInterval`.
-    private func streamResponse(_ response: HTTPClientResponse, isEventStream: Bool, context: RequestContext, record: RequestRecord) -> HTTPResponse {
+    private func streamResponse(
+        _ response: HTTPClientResponse, isEventStream: Bool, context: RequestContext, redactor: SecretRedactor, record: RequestRecord
+    ) -> HTTPResponse {
         let translator = StreamTranslator(
             context: .init(
                 messageID: MessageID.make(),
@@ -131,7 +133,7 @@ struct MessagesHandler: Sendable {
             status: .ok, headers: headers,
             body: .stream { writer in
                 let output = SerialStreamWriter(writer)
-                var relay = StreamRelay(translator: translator)
+                var relay = StreamRelay(translator: translator, redactor: redactor)
                 try await output.write(relay.start())
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
@@ -156,13 +158,8 @@ struct MessagesHandler: Sendable {
                         }
                         try await output.write(relay.finish(), final: true)
                     } catch let error as HTTPClientError {
-                        let mapped: AnthropicError =
-                            switch error {
-                            case .timedOut: AnthropicError(status: .overloaded, message: "the upstream went silent mid-stream")
-                            case .cancelled: throw CancellationError()
-                            default: AnthropicError(status: .internalServerError, message: "the upstream stream failed: \(error)")
-                            }
-                        try await output.write(relay.fail(mapped), final: true)
+                        if error == .cancelled { throw CancellationError() }
+                        try await output.write(relay.fail(UpstreamErrors.fromStreamFailure(error)), final: true)
                     }
                     group.cancelAll()
                 }

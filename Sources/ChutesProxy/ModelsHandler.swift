@@ -45,7 +45,7 @@ struct ModelsHandler: Sendable {
         }
         let body = try await Upstream.collect(response, limit: 16 << 20)
         guard response.status == .ok else {
-            throw UpstreamErrors.fromResponse(status: response.status, body: body, estimatedPromptTokens: 0, secrets: key.map { [$0] } ?? [])
+            throw UpstreamErrors.fromResponse(status: response.status, body: body, estimatedPromptTokens: 0, redactor: upstream.redactor(for: key))
         }
         guard let list = (try? JSONValue(parsing: body))?["data"]?.arrayValue else {
             throw AnthropicError(status: .badGateway, message: "the upstream's model list is not in OpenAI's shape")

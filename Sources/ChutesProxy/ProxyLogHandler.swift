@@ -11,8 +11,9 @@ public enum LogFormat: String, Sendable, CaseIterable {
 ///
 /// JSON lines hold `time` (RFC 3339, UTC, milliseconds), `level`, `message` and then the
 /// metadata keys in sorted order; numbers and booleans given as metadata stay numbers and
-/// booleans. Nothing is scrubbed here: what must not be logged (keys, `Authorization`) is
-/// never passed in.
+/// booleans. Text lines escape control characters in the message and the values, so no line
+/// can forge another. Nothing is scrubbed here: what must not be logged (keys,
+/// `Authorization`) is never passed in, and upstream text comes scrubbed (`UpstreamErrors`).
 public struct ProxyLogHandler: LogHandler {
     /// Lines below this level are not written.
     public var logLevel: Logger.Level
@@ -51,7 +52,8 @@ public struct ProxyLogHandler: LogHandler {
             line.append(UInt8(ascii: " "))
             line += event.level.rawValue.utf8
             line.append(UInt8(ascii: " "))
-            line += event.message.description.utf8
+            // The message may quote an upstream's words: one line it stays.
+            line += event.message.description.controlCharactersEscaped.utf8
             for key in fields.keys.sorted() {
                 line.append(UInt8(ascii: " "))
                 line += key.utf8

@@ -37,6 +37,9 @@ final class RequestRecord: Sendable {
         /// Chutes' id for the last invocation that had one (`x-chutes-invocationid`). Debug
         /// detail only.
         var invocationID: String?
+        /// How the last transport failure with the upstream went, in full (its address, the
+        /// system call): the client was told less. Logged as a warning line of its own.
+        var upstreamFailure: String?
     }
 
     /// `req_` and 24 random characters; sent as the `request-id` header and in error bodies.
@@ -68,6 +71,15 @@ final class RequestRecord: Sendable {
             if let invocationID { $0.invocationID = invocationID }
         }
     }
+
+    /// Notes a transport failure with the upstream, as `HTTPClientError` describes it.
+    func noteUpstreamFailure(_ description: String) {
+        update { $0.upstreamFailure = description }
+    }
+
+    /// The noted transport failure, read without copying the other fields (asked of every
+    /// request, also when the access line is not written).
+    var upstreamFailure: String? { fields.withLock { $0.upstreamFailure } }
 
     /// Notes the first byte of the upstream's body, once.
     func noteFirstByte() {

@@ -5,15 +5,21 @@ import Translation
 /// Upstream SSE bytes in, Anthropic SSE bytes out: decodes the upstream's events, parses
 /// each chunk, runs the stream translator and encodes its events. Bytes may arrive split
 /// anywhere.
+///
+/// Where the upstream's own text becomes an error event (an `error` chunk, a bare JSON line,
+/// a chunk that is not JSON), it is quoted through `UpstreamErrors`, which scrubs the keys
+/// the request carried; ordinary chunks are not searched for keys (see SECURITY.md).
 struct StreamRelay: Sendable {
     private var decoder = SSEDecoder()
     private var translator: StreamTranslator
+    private let redactor: SecretRedactor
     private var sawFirstByte = false
     /// The events of one upstream chunk; kept between chunks so its storage is reused.
     private var eventBuffer: [AnthropicStreamEvent] = []
 
-    init(translator: StreamTranslator) {
+    init(translator: StreamTranslator, redactor: SecretRedactor) {
         self.translator = translator
+        self.redactor = redactor
     }
 
     var isEnded: Bool { translator.isEnded }
@@ -66,7 +72,7 @@ struct StreamRelay: Sendable {
     private mutating func handle(_ event: SSEEvent, into events: inout [AnthropicStreamEvent]) {
         if event.isBareJSONLine {
             let line = (try? JSONValue(parsing: event.data)) ?? JSONValue(String(decoding: event.data, as: UTF8.self))
-            let failure = UpstreamErrors.reportedFailure(line["error"] ?? line["detail"] ?? line, bareLine: true)
+            let failure = UpstreamErrors.reportedFailure(line["error"] ?? line["detail"] ?? line, bareLine: true, redactor: redactor)
             events += translator.fail(type: failure.type, message: failure.message)
             return
         }
@@ -76,12 +82,12 @@ struct StreamRelay: Sendable {
         }
         // The chunk's members are read straight from its bytes, without a JSON tree.
         guard let chunk = try? StreamChunk(parsing: event.data) else {
-            let preview = String(decoding: event.data.prefix(200), as: UTF8.self)
-            events += translator.fail(type: "api_error", message: "the upstream sent a malformed stream chunk: \(preview)")
+            let said = UpstreamErrors.quoted(event.data, redactor: redactor)
+            events += translator.fail(type: "api_error", message: "the upstream sent a malformed stream chunk: \(said)")
             return
         }
         if let error = chunk.error, !chunk.hasChoices {
-            let failure = UpstreamErrors.reportedFailure(error, bareLine: false)
+            let failure = UpstreamErrors.reportedFailure(error, bareLine: false, redactor: redactor)
             events += translator.fail(type: failure.type, message: failure.message)
             return
         }

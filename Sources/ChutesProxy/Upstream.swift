@@ -45,6 +45,12 @@ struct Upstream: Sendable {
         }
     }
 
+    /// What must be scrubbed from the upstream's words for a request sent with `key`: that key,
+    /// and `CHUTES_API_KEY`, which the model-list fetch sends to the same upstream.
+    func redactor(for key: String?) -> SecretRedactor {
+        SecretRedactor(secrets: [key, configuration.upstreamAPIKey])
+    }
+
     /// Sends a request, waiting out rate limits: on 429 it waits `Retry-After` (capped) or
     /// backs off, up to `PROXY_MAX_RETRY_ON_429` times, and every request to this upstream
     /// shares the cool-down. A 429 that says the model is at capacity (Chutes' words) is an
@@ -71,7 +77,7 @@ struct Upstream: Sendable {
             RequestRecord.current?.noteUpstreamResponse(status: response.status, invocationID: response.headers["x-chutes-invocationid"])
             guard response.status == .tooManyRequests else { return response }
             let errorBody = (try? await Self.collect(response, limit: 64 << 10)) ?? []
-            let error = UpstreamErrors.fromResponse(status: .tooManyRequests, body: errorBody, estimatedPromptTokens: 0, secrets: key.map { [$0] } ?? [])
+            let error = UpstreamErrors.fromResponse(status: .tooManyRequests, body: errorBody, estimatedPromptTokens: 0, redactor: redactor(for: key))
             guard error.status == .tooManyRequests, configuration.backoffOn429, attempt < configuration.maxRetriesOn429 else {
                 throw UpstreamFailure(error: error, retryAfter: response.headers["Retry-After"])
             }

@@ -16,8 +16,8 @@ struct UpstreamCaller: Sendable {
     struct Answer: Sendable {
         var response: HTTPClientResponse
         var prepared: UpstreamRequestBuilder.Prepared
-        /// The upstream key it was sent with (to scrub from what is shown).
-        var key: String
+        /// Scrubs the keys it was sent with from whatever of the upstream's is quoted.
+        var redactor: SecretRedactor
     }
 
     private var configuration: ProxyConfiguration { upstream.configuration }
@@ -100,10 +100,11 @@ struct UpstreamCaller: Sendable {
         }
         guard response.status == .ok else {
             let errorBody = (try? await Upstream.collect(response, limit: 64 << 10)) ?? []
-            let error = UpstreamErrors.fromResponse(status: response.status, body: errorBody, estimatedPromptTokens: prepared.context.estimatedInputTokens, secrets: [request.key])
+            let error = UpstreamErrors.fromResponse(
+                status: response.status, body: errorBody, estimatedPromptTokens: prepared.context.estimatedInputTokens, redactor: upstream.redactor(for: request.key))
             throw UpstreamFailure(error: error, retryAfter: response.headers["Retry-After"])
         }
-        return Answer(response: response, prepared: prepared, key: request.key)
+        return Answer(response: response, prepared: prepared, redactor: upstream.redactor(for: request.key))
     }
 
     private func prepare(_ request: MessagesRequest, model: String, info: ModelInfo?) throws(UpstreamFailure) -> UpstreamRequestBuilder.Prepared {

@@ -97,6 +97,8 @@ import Translation
         for status: HTTPStatus in [400, 401, 402, 403, 404, 413, 429, 499] { #expect(!UpstreamCaller.fallsOver(AnthropicError(status: status, message: "")), "\(status)") }
         #expect(UpstreamCaller.fallsOver(UpstreamErrors.fromClientError(.timedOut("the response head"))))
         #expect(
-            UpstreamErrors.fromResponse(status: 429, body: Array(#"{"detail":"Infrastructure is at maximum capacity, try again later"}"#.utf8), estimatedPromptTokens: 0, secrets: []).status == 529)
+            UpstreamErrors.fromResponse(
+                status: 429, body: Array(#"{"detail":"Infrastructure is at maximum capacity, try again later"}"#.utf8), estimatedPromptTokens: 0, redactor: SecretRedactor(secrets: [])
+            ).status == 529)
     }
 }

@@ -232,9 +232,10 @@ func withRunningProxy<Result>(
 func withRunningProxy<Result>(
     baseURL: String,
     environment: [String: String] = [:],
+    logger: Logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
     _ body: (RunningProxy) async throws -> Result
 ) async throws -> Result {
-    try await withStopping(try RunningProxy(baseURL: baseURL, environment: environment), body)
+    try await withStopping(try RunningProxy(baseURL: baseURL, environment: environment, logger: logger), body)
 }
 
 /// `withRunningProxy` with a whole configuration (TLS, drain delay, no upstream at all) and an

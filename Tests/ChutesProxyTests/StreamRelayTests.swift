@@ -56,7 +56,7 @@ extension String {
     }
 
     private func relay(_ pieces: [[UInt8]]) throws -> (AnthropicStreamChecker, String) {
-        var relay = StreamRelay(translator: StreamTranslator(context: .init(messageID: "msg_r", model: "m", estimatedInputTokens: 3)))
+        var relay = StreamRelay(translator: StreamTranslator(context: .init(messageID: "msg_r", model: "m", estimatedInputTokens: 3)), redactor: SecretRedactor(secrets: []))
         var output = relay.start()
         for piece in pieces { output += relay.feed(piece) }
         output += relay.finish()

@@ -8,7 +8,8 @@ import Testing
 
 /// The upstream failing at every phase of an exchange, streaming and not: the client always
 /// gets Anthropic's error envelope (a status, or an `error` event in a started stream) within
-/// the configured timeout, and the proxy keeps no connection to the faulty upstream.
+/// the configured timeout, its message never names the upstream's address, and the proxy
+/// keeps no connection to the faulty upstream.
 ///
 /// Cost: about 6 s in all (the cases run in parallel; the trickle and silence ones wait out
 /// a 1 s timeout, the 100 MB ones stop at the proxy's limits: 32 MiB for a whole answer,
@@ -26,7 +27,9 @@ import Testing
         var status: HTTPStatus
         var errorType: String?
         var streamedError: Bool
-        var description: String { "\(status) \(errorType ?? "no error type")\(streamedError ? " (error event)" : "")" }
+        /// The error's message, when there is an error.
+        var message: String?
+        var description: String { "\(status) \(errorType ?? "no error type")\(streamedError ? " (error event)" : ""): \(message ?? "-")" }
     }
 
     static func ask(port: Int, streaming: Bool) async throws -> (Outcome, Duration) {
@@ -43,12 +46,12 @@ import Testing
             let checker = AnthropicStreamChecker(events)
             #expect(checker.problems == [], "\(checker.problems)")
             let error = checker.errorEvent?["error"]?["type"]?.stringValue
-            return (Outcome(status: 200, errorType: error, streamedError: error != nil), elapsed)
+            return (Outcome(status: 200, errorType: error, streamedError: error != nil, message: checker.errorEvent?["error"]?["message"]?.stringValue), elapsed)
         }
         let body = try JSONValue(parsing: response.body)
         #expect(body["type"]?.stringValue == "error")
         #expect(body["error"]?["message"]?.stringValue?.isEmpty == false)
-        return (Outcome(status: response.status, errorType: body["error"]?["type"]?.stringValue, streamedError: false), elapsed)
+        return (Outcome(status: response.status, errorType: body["error"]?["type"]?.stringValue, streamedError: false, message: body["error"]?["message"]?.stringValue), elapsed)
     }
 
     /// Polls (bounded) for the proxy's connections to `port` to be gone: closing is asynchronous.
@@ -73,6 +76,8 @@ import Testing
         // An error, never a success: either a 4xx/5xx status or a stream ending in an error event.
         #expect(outcome.status.isClientError || outcome.status.isServerError || outcome.streamedError, "\(fault) streaming \(streaming): \(outcome)")
         #expect(outcome.errorType != nil, "\(fault) streaming \(streaming): \(outcome)")
+        // "the upstream" to the client; the address is for the log.
+        #expect(outcome.message?.contains("127.0.0.1") == false, "\(fault) streaming \(streaming): \(outcome)")
         // The configured timeouts are 1 s; the bound is loose for a loaded machine, yet far
         // below the 300-600 s defaults a fault that escaped its timeout would wait for.
         #expect(elapsed < .seconds(fault == .hundredMegabyteBody ? 20 : 10), "\(fault) streaming \(streaming) took \(elapsed)")
@@ -85,6 +90,7 @@ import Testing
         // Port 1 (tcpmux) has no listener here.
         let (outcome, elapsed) = try await Self.ask(port: 1, streaming: streaming)
         #expect(outcome.status == 502 && outcome.errorType == "api_error", "\(outcome)")
+        #expect(outcome.message?.contains("127.0.0.1") == false, "\(outcome)")
         #expect(elapsed < .seconds(10))
         print("fault refused streaming \(streaming): \(outcome) in \(elapsed)")
     }
