@@ -76,7 +76,8 @@ struct MessagesHandler: Sendable {
         if context.stream {
             return streamResponse(answer.response, isEventStream: isEventStream, context: context, redactor: answer.redactor, record: record)
         }
-        let upstreamBody = try await Upstream.collect(answer.response, limit: Self.maxAnswerBytes)
+        // Scrubbed whole before anything reads it: the keys reach neither the client nor the log.
+        let upstreamBody = answer.redactor.scrub(try await Upstream.collect(answer.response, limit: Self.maxAnswerBytes))
         guard let parsed = try? JSONValue(parsing: upstreamBody) else {
             let said = UpstreamErrors.quoted(upstreamBody, redactor: answer.redactor)
             throw AnthropicError(status: .badGateway, message: "the upstream's answer is not JSON: \(said)")

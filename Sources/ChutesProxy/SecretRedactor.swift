@@ -35,7 +35,7 @@ struct SecretRedactor: Sendable {
 
     /// The secrets' bytes, long enough ones only, each once, the longest first (so that a
     /// secret containing another one is replaced whole).
-    private var redacted: [[UInt8]] {
+    var redacted: [[UInt8]] {
         var unique: [[UInt8]] = []
         for case let secret? in secrets where secret.utf8.count >= Self.minimumBytes {
             let bytes = Array(secret.utf8)
@@ -45,35 +45,38 @@ struct SecretRedactor: Sendable {
     }
 
     /// `bytes` with each occurrence of `secret` replaced; `bytes` itself when there is none.
-    /// `memchr` finds each candidate start (the secret's first byte) and `memcmp` compares from
-    /// there: one pass at memory speed plus a short compare per occurrence of that byte, which
-    /// stays linear for any key that is not one byte repeated.
-    private static func replacing(_ secret: [UInt8], in bytes: [UInt8]) -> [UInt8] {
-        guard let first = secret.first, bytes.count >= secret.count else { return bytes }
+    static func replacing(_ secret: [UInt8], in bytes: [UInt8]) -> [UInt8] {
         var output: [UInt8] = []
         var copied = 0
         bytes.withUnsafeBytes { haystack in
-            secret.withUnsafeBytes { needle in
-                guard let base = haystack.baseAddress, let needleBase = needle.baseAddress else { return }
-                var offset = 0
-                // A match needs `needle.count` bytes from its start.
-                while haystack.count - offset >= needle.count {
-                    guard let candidate = memchr(base + offset, Int32(first), haystack.count - offset - needle.count + 1) else { break }
-                    let start = base.distance(to: UnsafeRawPointer(candidate))
-                    guard memcmp(candidate, needleBase, needle.count) == 0 else {
-                        offset = start + 1
-                        continue
-                    }
-                    if output.isEmpty { output.reserveCapacity(bytes.count) }
-                    output += bytes[copied..<start]
-                    output += replacement
-                    copied = start + needle.count
-                    offset = copied
-                }
+            while let start = firstOccurrence(of: secret, in: haystack, from: copied) {
+                if output.isEmpty { output.reserveCapacity(bytes.count) }
+                output += bytes[copied..<start]
+                output += replacement
+                copied = start + secret.count
             }
         }
         guard copied > 0 else { return bytes }
         output += bytes[copied...]
         return output
+    }
+
+    /// Where `secret` first occurs in `haystack` at or after `offset`. `memchr` finds each
+    /// candidate start (the secret's first byte) and `memcmp` compares from there: one pass
+    /// at memory speed plus a short compare per occurrence of that byte, which stays linear
+    /// for any key that is not one byte repeated.
+    static func firstOccurrence(of secret: [UInt8], in haystack: UnsafeRawBufferPointer, from offset: Int) -> Int? {
+        guard let first = secret.first, let base = haystack.baseAddress else { return nil }
+        return secret.withUnsafeBytes { needle -> Int? in
+            var offset = offset
+            // A match needs `needle.count` bytes from its start.
+            while haystack.count - offset >= needle.count {
+                guard let candidate = memchr(base + offset, Int32(first), haystack.count - offset - needle.count + 1) else { return nil }
+                let start = base.distance(to: UnsafeRawPointer(candidate))
+                if memcmp(candidate, needle.baseAddress!, needle.count) == 0 { return start }
+                offset = start + 1
+            }
+            return nil
+        }
     }
 }

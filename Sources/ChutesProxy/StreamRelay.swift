@@ -6,13 +6,15 @@ import Translation
 /// each chunk, runs the stream translator and encodes its events. Bytes may arrive split
 /// anywhere.
 ///
-/// Where the upstream's own text becomes an error event (an `error` chunk, a bare JSON line,
-/// a chunk that is not JSON), it is quoted through `UpstreamErrors`, which scrubs the keys
-/// the request carried; ordinary chunks are not searched for keys (see SECURITY.md).
+/// The bytes are scrubbed of the keys the request carried before they are decoded
+/// (`StreamingSecretRedactor`); where the upstream's own text becomes an error event (an
+/// `error` chunk, a bare JSON line, a chunk that is not JSON), it is quoted through
+/// `UpstreamErrors`, which scrubs again after decoding (a key spelled with `\u` escapes).
 struct StreamRelay: Sendable {
     private var decoder = SSEDecoder()
     private var translator: StreamTranslator
     private let redactor: SecretRedactor
+    private var streamRedactor: StreamingSecretRedactor
     private var sawFirstByte = false
     /// The events of one upstream chunk; kept between chunks so its storage is reused.
     private var eventBuffer: [AnthropicStreamEvent] = []
@@ -20,6 +22,7 @@ struct StreamRelay: Sendable {
     init(translator: StreamTranslator, redactor: SecretRedactor) {
         self.translator = translator
         self.redactor = redactor
+        streamRedactor = StreamingSecretRedactor(redactor)
     }
 
     var isEnded: Bool { translator.isEnded }
@@ -38,7 +41,8 @@ struct StreamRelay: Sendable {
             sawFirstByte = true
             RequestRecord.current?.noteFirstByte()
         }
-        decoder.feed(bytes)
+        let scrubbed = streamRedactor.pass(bytes as? ArraySlice<UInt8> ?? ArraySlice(bytes))
+        decoder.feed(scrubbed)
         var output: [UInt8] = []
         output.reserveCapacity(bytes.count + 256)
         var events: [AnthropicStreamEvent] = []
@@ -59,6 +63,8 @@ struct StreamRelay: Sendable {
     /// The upstream's stream ended: flush, then end the Anthropic stream.
     mutating func finish() -> [UInt8] {
         var events: [AnthropicStreamEvent] = []
+        decoder.feed(streamRedactor.finish())
+        while !translator.isEnded, let event = decoder.next() { handle(event, into: &events) }
         if !translator.isEnded, let last = decoder.finish() { handle(last, into: &events) }
         events += translator.finish()
         return encode(events)

@@ -177,4 +177,39 @@ import Testing
         }
         #expect(record.snapshot.upstreamFailure == failure.description)
     }
+
+    /// The key in a successful answer's own text (a model told the key, an upstream that
+    /// reflects headers into content): scrubbed whole when not streamed, and in a stream
+    /// however the upstream's writes cut it.
+    @Test(arguments: [0, 1, 7, 20, 35, 36])
+    func theKeyInASuccessfulAnswersTextIsScrubbed(cutInsideKey: Int) async throws {
+        try await withScriptedUpstream { request, _ in
+            let said = "your key is " + (request.headers["Authorization"] ?? "") + ", keep it safe"
+            guard (try? JSONValue(parsing: request.body))?["stream"]?.boolValue == true else { return ScriptedUpstream.completion(["role": "assistant", "content": JSONValue(said)]) }
+            let chunk = "data: " + String(decoding: chunk(["role": "assistant", "content": JSONValue(said)]).serialized(), as: UTF8.self) + "\n\n"
+            let finish = "data: " + String(decoding: (["choices": [["index": 0, "delta": [:], "finish_reason": "stop"]]] as JSONValue).serialized(), as: UTF8.self) + "\n\ndata: [DONE]\n\n"
+            // Cut the stream's bytes inside the key: the two writes reach the proxy apart.
+            let bytes = Array((chunk + finish).utf8)
+            let keyStart = bytes.firstRange(of: Array(Self.key.utf8))!.lowerBound
+            let cut = keyStart + cutInsideKey
+            return HTTPResponse(
+                status: 200, headers: ["Content-Type": "text/event-stream"],
+                body: .stream { writer in
+                    try await writer.write(Array(bytes[..<cut]))
+                    try await writer.write(Array(bytes[cut...]))
+                })
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream, environment: Self.environment) { proxy in
+                for streaming in [false, true] {
+                    let request: JSONValue = ["model": "m", "max_tokens": 5, "stream": JSONValue(streaming), "messages": [["role": "user", "content": "x"]]]
+                    let response = try await proxy.post("/v1/messages", request)
+                    #expect(response.status == 200)
+                    let text = String(decoding: response.body, as: UTF8.self)
+                    #expect(Self.found(Self.leaks, in: response.body) == [], "\(text)")
+                    #expect(text.contains("your key is Bearer [redacted], keep it safe"), "\(text)")
+                    if streaming { #expect(text.contains("message_stop"), "\(text)") }
+                }
+            }
+        }
+    }
 }
