@@ -7,11 +7,17 @@ import Logging
 extension ProxyConfiguration {
     /// Reads the configuration from environment variables, one row of `ProxySetting.all`
     /// each (names compatible with the reference Python proxy; the README lists them). Empty
-    /// values count as unset. An invalid value throws, naming the variable.
+    /// values count as unset (blank ones too, except for the inbound keys, where a blank value
+    /// is refused rather than leave the proxy open). An invalid value throws, naming the variable.
     public init(environment: [String: String]) throws(ConfigurationError) {
         self.init()
         for setting in ProxySetting.all {
-            guard let text = environment[setting.name]?.trimmingWhitespace, !text.isEmpty else { continue }
+            guard let raw = environment[setting.name], !raw.isEmpty else { continue }
+            let text = raw.trimmingWhitespace
+            guard !text.isEmpty else {
+                guard !setting.refusesBlank else { throw ConfigurationError(variable: setting.name, problem: "is blank; leave it unset or empty for none") }
+                continue
+            }
             try setting.read(SettingText(name: setting.name, text: String(text)), &self)
         }
         try loadServingTLS()
@@ -47,7 +53,11 @@ extension ProxyConfiguration {
                 throw ConfigurationError(variable: name, problem: "no such setting (--help lists them)")
             }
             if let equals = argument.firstIndex(of: "=") {
-                result[setting.name] = String(argument[argument.index(after: equals)...])
+                let value = String(argument[argument.index(after: equals)...])
+                // A flag given empty would otherwise count as unset, and an empty --proxy-api-keys
+                // would override the environment's keys and open the proxy.
+                guard !value.trimmingWhitespace.isEmpty else { throw ConfigurationError(variable: setting.flag, problem: "needs a value (leave the flag out for the default)") }
+                result[setting.name] = value
                 continue
             }
             let next = index < flags.endIndex ? flags[index] : nil
@@ -61,6 +71,7 @@ extension ProxyConfiguration {
                 }
             } else {
                 guard let next else { throw ConfigurationError(variable: setting.flag, problem: "needs a value") }
+                guard !next.trimmingWhitespace.isEmpty else { throw ConfigurationError(variable: setting.flag, problem: "needs a value (leave the flag out for the default)") }
                 result[setting.name] = next
                 index += 1
             }
@@ -112,7 +123,13 @@ extension ProxyConfiguration {
     private static func inboundKeys(list: String?, file: String?) throws(ConfigurationError) -> InboundKeys {
         var keys: [(key: Substring, variable: String)] = []
         if let list {
-            keys += list.split(separator: ",").map { ($0.trimmingWhitespace, "PROXY_API_KEYS") }.filter { !$0.0.isEmpty }
+            let listed = list.split(separator: ",").map(\.trimmingWhitespace).filter { !$0.isEmpty }
+            // A value that names no key must not leave the proxy open: the operator meant to close it.
+            guard !listed.isEmpty else {
+                throw ConfigurationError(
+                    variable: "PROXY_API_KEYS", problem: "'\(list)' holds no key (comma-separated keys); leave PROXY_API_KEYS unset for a proxy without inbound keys")
+            }
+            keys += listed.map { ($0, "PROXY_API_KEYS") }
         }
         if let path = file {
             guard let text = readTextFile(path) else {

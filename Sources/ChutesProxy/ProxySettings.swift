@@ -210,11 +210,11 @@ extension ProxySetting {
             read: { value, c throws(ConfigurationError) in c.metricsRequireKey = try value.flag() },
             show: { SettingDisplay.flag($0.metricsRequireKey) }),
         ProxySetting(
-            "PROXY_API_KEYS", "comma-separated keys a client must present (x-api-key or Authorization: Bearer); empty: open", secret: true,
+            "PROXY_API_KEYS", "comma-separated keys a client must present (x-api-key or Authorization: Bearer); unset: open", secret: true, refusesBlank: true,
             read: { value, c in c.inboundKeySources.list = value.text },
             show: { $0.inboundKeySources.list ?? "" }),
         ProxySetting(
-            "PROXY_API_KEYS_FILE", "a file of inbound keys, one per line (# comments), with PROXY_API_KEYS",
+            "PROXY_API_KEYS_FILE", "a file of inbound keys, one per line (# comments), with PROXY_API_KEYS", refusesBlank: true,
             read: { value, c in c.inboundKeySources.file = value.text },
             show: { $0.inboundKeySources.file ?? "" }),
     ]
