@@ -46,6 +46,7 @@ public final class ProxyServer: Sendable {
         served.server.withLock { $0 = server }
         self.server = server
         self.metrics = metrics
+        if let warning = configuration.openRelayWarning(port: server.localAddress.port) { logger.warning("\(warning)") }
     }
 
     /// Where the proxy's metrics are recorded (fallbacks and circuit breakers report here too).

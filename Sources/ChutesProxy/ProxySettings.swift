@@ -10,8 +10,14 @@ extension ProxySetting {
     /// To add a setting, add a row: its variable, flag, help and `--print-config` line follow.
     public static let all: [ProxySetting] = [
         ProxySetting(
-            "HOST", "address to listen on (numeric, or localhost)", default: "0.0.0.0",
-            read: { value, c in c.host = value.text },
+            "HOST", "address to listen on (numeric, or localhost); 0.0.0.0 listens on every interface (the container image sets it)", default: "127.0.0.1",
+            read: { value, c throws(ConfigurationError) in
+                // Checked here, so --print-config and check refuse what serving would.
+                guard TCPListener.address(host: value.text, port: 0) != nil else {
+                    throw value.problem("'\(value.text)' is not a numeric IPv4 or IPv6 address or localhost (host names are not resolved)")
+                }
+                c.host = value.text
+            },
             show: { $0.host }),
         ProxySetting(
             "PORT", "port to listen on; 0 picks a free one", default: "8080",

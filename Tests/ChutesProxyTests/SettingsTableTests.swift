@@ -12,7 +12,7 @@ import Testing
 
     /// A value other than the default for each setting that has no file to name.
     static let samples: [String: String] = [
-        "HOST": "127.0.0.1", "PORT": "9123", "CHUTES_BASE_URL": "http://upstream.test:8000/prefix",
+        "HOST": "0.0.0.0", "PORT": "9123", "CHUTES_BASE_URL": "http://upstream.test:8000/prefix",
         "CHUTES_API_KEY": "cpk_secret_value_123", "CHUTES_AUTH_STYLE": "env",
         "MODEL_MAP": #"{"claude-*":"deepseek-ai/DeepSeek-V3.1","b":"c"}"#, "AUTO_FIX_MODEL_CASE": "0",
         "MODEL_DISCOVERY_TTL": "12.5", "TOOL_NAME_MAP": #"{"a":"b","m":{"x":"y"}}"#, "TOOL_CALL_PARSER": "qwen3_coder",
@@ -130,6 +130,22 @@ import Testing
         for setting in ProxySetting.all where setting.isSecret {
             let shown = try ProxyConfiguration(environment: ["CHUTES_API_KEY": "cpk_k"].merging([setting.name: "s3cr3t-\(setting.name)"]) { $1 }).printableSettings(environment: [:])
             #expect(!shown.joined().contains("s3cr3t"), "\(setting.name)")
+        }
+    }
+
+    /// Issue 21, item 8: an unresolvable HOST passed `--print-config` and `check` and failed
+    /// only when serving, with exit 1 and a message not naming HOST.
+    @Test func aHostTheListenerCannotBindIsRefusedByName() throws {
+        for host in ["proxy.example", "localhost.", "0.0.0.0:8080", "256.1.1.1", "[::1"] {
+            #expect(throws: ConfigurationError.self, "\(host)") { try ProxyConfiguration(environment: ["HOST": host]) }
+            do {
+                _ = try ProxyConfiguration(environment: ["HOST": host])
+            } catch {
+                #expect(error.variable == "HOST")
+            }
+        }
+        for host in ["localhost", "127.0.0.1", "0.0.0.0", "::", "::1", "[::1]"] {
+            #expect(try ProxyConfiguration(environment: ["HOST": host]).host == host)
         }
     }
 
