@@ -80,19 +80,33 @@ extension ProxyConfiguration {
     }
 
     /// The effective configuration as `NAME=value` lines in `ProxySetting.all`'s order,
-    /// secrets shown as `<redacted>`; each line says where the value came from.
+    /// secrets shown as `<redacted>`; each line says where the value came from, also when
+    /// another setting decided it (`DEBUG_PROXY` sets `LOG_LEVEL`, inbound keys set
+    /// `CHUTES_AUTH_STYLE`).
     public func printableSettings(environment: [String: String], flags: [String: String] = [:]) -> [String] {
         let width = ProxySetting.all.map(\.name.count).max() ?? 0
+        // Where the text of a setting came from, nil when it was not given.
+        func given(_ name: String) -> String? {
+            if flags[name] != nil { return "flag " + (ProxySetting.named(name)?.flag ?? name) }
+            if let text = environment[name]?.trimmingWhitespace, !text.isEmpty { return "environment" }
+            return nil
+        }
+        // `set by NAME (where)`, naming the setting that decided a value.
+        func setBy(_ name: String) -> String { "set by \(name) (\(given(name) ?? "default"))" }
+        let statedLogLevel = environment.merging(flags) { $1 }["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.trimmingWhitespace.lowercased()) } ?? .info
         return ProxySetting.all.map { setting in
             let shown = setting.show(self)
             let value = setting.isSecret && !shown.isEmpty ? "<redacted>" : shown
-            let origin: String
-            if flags[setting.name] != nil {
-                origin = "flag \(setting.flag)"
-            } else if let text = environment[setting.name]?.trimmingWhitespace, !text.isEmpty {
-                origin = "environment"
-            } else {
-                origin = "default"
+            var origin = given(setting.name) ?? "default"
+            switch setting.name {
+            case "LOG_LEVEL" where logLevel != statedLogLevel:
+                origin = setBy("DEBUG_PROXY")
+            case "DEBUG_PROXY" where debug && given("DEBUG_PROXY") == nil:
+                origin = setBy("LOG_LEVEL")
+            case "CHUTES_AUTH_STYLE" where !inboundKeys.isEmpty && given("CHUTES_AUTH_STYLE") == nil:
+                origin = setBy(inboundKeySources.list != nil ? "PROXY_API_KEYS" : "PROXY_API_KEYS_FILE")
+            default:
+                break
             }
             let assignment = "\(setting.name)=\(value)"
             let padding = String(repeating: " ", count: max(1, width + 24 - assignment.count))

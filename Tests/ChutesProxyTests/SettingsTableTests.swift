@@ -149,6 +149,34 @@ import Testing
         }
     }
 
+    /// Issue 21, item 8: `--print-config` said `LOG_LEVEL=debug # default` when DEBUG_PROXY set
+    /// it, and `CHUTES_AUTH_STYLE=env # default` when inbound keys set it.
+    @Test func printedConfigurationNamesTheSettingThatDecidedAValue() throws {
+        func origins(environment: [String: String], flags: [String: String] = [:]) throws -> [String: String] {
+            let lines = try ProxyConfiguration(environment: environment.merging(flags) { $1 }).printableSettings(environment: environment, flags: flags)
+            var result: [String: String] = [:]
+            for line in lines {
+                let parts = line.split(separator: "#", maxSplits: 1)
+                let name = String(parts[0].split(separator: "=", maxSplits: 1)[0])
+                result[name] = parts[1].trimmingCharacters(in: .whitespaces)
+            }
+            return result
+        }
+        let byEnvironment = try origins(environment: ["DEBUG_PROXY": "1"])
+        #expect(byEnvironment["LOG_LEVEL"]?.contains("DEBUG_PROXY") == true, "\(byEnvironment["LOG_LEVEL"] ?? "")")
+        #expect(byEnvironment["DEBUG_PROXY"] == "environment")
+        let byFlag = try origins(environment: ["LOG_LEVEL": "info"], flags: ["DEBUG_PROXY": "1"])
+        #expect(byFlag["LOG_LEVEL"]?.contains("--debug-proxy") == true, "\(byFlag["LOG_LEVEL"] ?? "")")
+        let byLevel = try origins(environment: ["LOG_LEVEL": "debug"])
+        #expect(byLevel["LOG_LEVEL"] == "environment")
+        #expect(byLevel["DEBUG_PROXY"]?.contains("LOG_LEVEL") == true, "\(byLevel["DEBUG_PROXY"] ?? "")")
+        let keys = try origins(environment: ["PROXY_API_KEYS": "inbound-key-0001", "CHUTES_API_KEY": "cpk_x"])
+        #expect(keys["CHUTES_AUTH_STYLE"]?.contains("PROXY_API_KEYS") == true, "\(keys["CHUTES_AUTH_STYLE"] ?? "")")
+        #expect(try origins(environment: ["PROXY_API_KEYS": "inbound-key-0001", "CHUTES_API_KEY": "cpk_x", "CHUTES_AUTH_STYLE": "env"])["CHUTES_AUTH_STYLE"] == "environment")
+        let plain = try origins(environment: [:])
+        #expect(plain["LOG_LEVEL"] == "default" && plain["DEBUG_PROXY"] == "default" && plain["CHUTES_AUTH_STYLE"] == "default")
+    }
+
     @Test func readmeAndEnvExampleListEverySetting() throws {
         let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
         let example = try String(contentsOf: Self.root.appendingPathComponent(".env.example"), encoding: .utf8)
