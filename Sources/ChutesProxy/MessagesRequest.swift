@@ -20,8 +20,9 @@ struct MessagesRequest: Sendable {
     /// The body's size in bytes: a cheap upper bound of its tokens.
     var bodyBytes: Int
 
-    /// Parses the body and finds the key; throws what Anthropic's API answers (400, 401).
-    static func parse(_ request: HTTPRequest, key: (HTTPHeaders) -> String?) throws(AnthropicError) -> MessagesRequest {
+    /// Parses the body and finds the key (`key` throws the 401 when there is none); throws
+    /// what Anthropic's API answers (400, 401).
+    static func parse(_ request: HTTPRequest, key: (HTTPHeaders) throws(AnthropicError) -> String) throws(AnthropicError) -> MessagesRequest {
         let body: JSONValue
         do {
             body = try JSONValue(parsing: request.body)
@@ -33,9 +34,7 @@ struct MessagesRequest: Sendable {
         guard let requested = modelValue.stringValue, !requested.isEmpty else {
             throw AnthropicError(status: .badRequest, message: "model: Input should be a non-empty string")
         }
-        guard let key = key(request.headers) else {
-            throw AnthropicError(status: .unauthorized, message: "no API key: send x-api-key or Authorization: Bearer, or set CHUTES_API_KEY on the proxy")
-        }
+        let key = try key(request.headers)
         let enableThinkingHeader = request.headers["X-Enable-Thinking"]?.lowercased() == "true"
         return MessagesRequest(
             body: body,

@@ -45,6 +45,24 @@ struct Upstream: Sendable {
         }
     }
 
+    /// `apiKey(for:)`, or the 401 that says how to give one under this `CHUTES_AUTH_STYLE`.
+    func requiredAPIKey(for headers: HTTPHeaders) throws(AnthropicError) -> String {
+        if let key = apiKey(for: headers) { return key }
+        let message: String
+        switch configuration.authStyle {
+        case .header where configuration.upstreamAPIKey != nil:
+            message =
+                "no API key: CHUTES_AUTH_STYLE=header forwards the client's own key and never the proxy's CHUTES_API_KEY; send x-api-key or Authorization: Bearer, or set CHUTES_AUTH_STYLE=both on the proxy to use CHUTES_API_KEY when the client sends none"
+        case .header:
+            message = "no API key: CHUTES_AUTH_STYLE=header forwards the client's own key; send x-api-key or Authorization: Bearer"
+        case .env:
+            message = "no API key: CHUTES_AUTH_STYLE=env sends the proxy's CHUTES_API_KEY, which is not set on the proxy"
+        case .both:
+            message = "no API key: send x-api-key or Authorization: Bearer, or set CHUTES_API_KEY on the proxy"
+        }
+        throw AnthropicError(status: .unauthorized, message: message)
+    }
+
     /// Sends a request, waiting out rate limits: on 429 it waits `Retry-After` (capped) or
     /// backs off, up to `PROXY_MAX_RETRY_ON_429` times, and every request to this upstream
     /// shares the cool-down. A 429 that says the model is at capacity (Chutes' words) is an
