@@ -27,9 +27,9 @@ struct MessagesHandler: Sendable {
             } catch {
                 throw AnthropicError(status: .badRequest, message: "the request body is not valid JSON: \(error)")
             }
-            guard body["messages"]?.arrayValue != nil else {
-                throw AnthropicError(status: .badRequest, message: "messages: Field required")
-            }
+            guard body.objectValue != nil else { throw AnthropicError(status: .badRequest, message: "body: Input should be a JSON object") }
+            guard let messages = body["messages"] else { throw AnthropicError(status: .badRequest, message: "messages: Field required") }
+            guard messages.arrayValue != nil else { throw AnthropicError(status: .badRequest, message: "messages: Input should be a valid list") }
             let count: JSONValue = ["input_tokens": JSONValue(TokenEstimator.estimate(request: body))]
             return HTTPResponse(status: .ok, contentType: "application/json", body: count.serialized())
         } catch {

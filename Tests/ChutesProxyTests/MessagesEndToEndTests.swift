@@ -217,6 +217,24 @@ private func withStream(_ request: JSONValue) -> JSONValue {
         }
     }
 
+    /// Issue 21, item 8: `"messages": "x"` was answered "Field required".
+    @Test func countTokensNamesAWrongTypeAsSuch() async throws {
+        try await withScriptedUpstream { _, _ in
+            ScriptedUpstream.json(ScriptedUpstream.models)
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream) { proxy throws in
+                func message(_ body: JSONValue) async throws -> String? {
+                    let response = try await proxy.post("/v1/messages/count_tokens", body)
+                    #expect(response.status == 400)
+                    return try JSONValue(parsing: response.body)["error"]?["message"]?.stringValue
+                }
+                #expect(try await message(["model": "m", "messages": "x"]) == "messages: Input should be a valid list")
+                #expect(try await message(["model": "m"]) == "messages: Field required")
+                #expect(try await message(["x"]) == "body: Input should be a JSON object")
+            }
+        }
+    }
+
     @Test func anUnreachableUpstreamIs502() async throws {
         // Port 1 (tcpmux) has no listener here; a port freed by this test could be taken by
         // a server of a test running alongside.
