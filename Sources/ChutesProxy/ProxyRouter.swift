@@ -105,7 +105,7 @@ struct ProxyRouter: HTTPResponder {
         case (.get, "/v1/models"):
             return await models.list(request)
         case (.get, _) where path.hasPrefix("/v1/models/"):
-            return await models.one(request, id: String(path.dropFirst("/v1/models/".count)))
+            return await models.one(request, encodedID: String(path.dropFirst("/v1/models/".count)))
         case (_, "/v1/messages"), (_, "/v1/messages/count_tokens"), (_, "/v1/models"):
             return AnthropicError(status: .methodNotAllowed, message: "\(request.method) is not allowed on \(path)").response
         default:
