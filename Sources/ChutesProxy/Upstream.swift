@@ -16,7 +16,7 @@ struct Upstream: Sendable {
     init(configuration: ProxyConfiguration, metrics: ProxyMetrics = ProxyMetrics(enabled: false)) throws(HTTPClientError) {
         self.configuration = configuration
         self.metrics = metrics
-        breaker = CircuitBreaker(settings: configuration.circuitBreaker)
+        breaker = CircuitBreaker(settings: configuration.circuitBreaker, metrics: metrics)
         let client = try HTTPClient(configuration: configuration.clientConfiguration)
         self.client = client
         let modelsURL = configuration.upstreamBaseURL.appending("/v1/models")
