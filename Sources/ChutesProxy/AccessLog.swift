@@ -45,6 +45,7 @@ struct AccessLog: Sendable {
             if let route = fields.route { line.add("route", route) }
             line.add("status", status.rawValue)
             if fields.upstreamModel != nil { line.add("stream", fields.stream) }
+            if let tries = fields.fallbackTries { line.add("tries", tries) }
             if let firstByte = fields.timeToFirstByte ?? fields.upstreamLatency { line.add("ttfb_ms", milliseconds: firstByte) }
             if let model = fields.upstreamModel { line.add("upstream_model", model) }
             if let latency = fields.upstreamLatency { line.add("upstream_ms", milliseconds: latency) }
@@ -63,6 +64,7 @@ struct AccessLog: Sendable {
         if let model = fields.requestedModel { metadata["model"] = .string(model) }
         if let model = fields.upstreamModel { metadata["upstream_model"] = .string(model) }
         if let route = fields.route { metadata["route"] = .string(route) }
+        if let tries = fields.fallbackTries { metadata["tries"] = .string(tries) }
         if let upstreamStatus = fields.upstreamStatus { metadata["upstream_status"] = .stringConvertible(upstreamStatus.rawValue) }
         if let latency = fields.upstreamLatency { metadata["upstream_ms"] = .stringConvertible(Self.milliseconds(latency)) }
         if let firstByte = fields.timeToFirstByte ?? fields.upstreamLatency { metadata["ttfb_ms"] = .stringConvertible(Self.milliseconds(firstByte)) }

@@ -206,7 +206,7 @@ struct MessagesHandler: Sendable {
     /// Debug detail (`LOG_LEVEL=debug` or `DEBUG_PROXY=1`); the access log has one line per request.
     private func log(_ record: RequestRecord, outcome: String) {
         guard logger.logLevel <= .debug else { return }
-        logger.debug("\(record.snapshot.messagesLine(elapsed: ContinuousClock.now - record.started)) \(outcome)")
+        logger.debug("\(record.snapshot.messagesLine(elapsed: ContinuousClock.now - record.started)) \(outcome)", metadata: ["request_id": .string(record.id)])
     }
 }
 

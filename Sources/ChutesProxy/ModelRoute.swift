@@ -1,6 +1,7 @@
 /// Step 2 of a `POST /v1/messages`: which upstream models a request goes to, in order.
 struct RoutePlan: Sendable, Equatable {
-    /// The route that matched; nil for `MODEL_MAP` or the name as asked.
+    /// The route that matched: a `ROUTES` entry's name, or `MODEL_MAP:<pattern>` for a
+    /// `MODEL_MAP` fallback list; nil for a single mapped name or the name as asked.
     var route: String?
     /// Models (each possibly a Chutes pool) to try in order.
     var candidates: [String]
@@ -23,14 +24,17 @@ enum ModelRoute {
             if !models.isEmpty { return RoutePlan(route: route.name, candidates: models) }
         }
         var candidates = [upstreamModel(for: request.model, in: map)]
-        if !ModelPool(request.model).isPool, let list = map.upstreamModels(for: request.model), list.count > 1 {
-            candidates = list
+        var route: String?
+        if !ModelPool(request.model).isPool, let entry = map.entry(for: request.model), entry.models.count > 1 {
+            candidates = entry.models
+            // The access line names the list, so a fallback can be told from a single mapping.
+            route = "MODEL_MAP:" + entry.pattern
         }
         if request.hasImages, candidates.count > 1 {
             let capable = await imageCapable(candidates, acceptsImages: acceptsImages)
             if !capable.isEmpty { candidates = capable }
         }
-        return RoutePlan(route: nil, candidates: candidates)
+        return RoutePlan(route: route, candidates: candidates)
     }
 
     private static func imageCapable(_ models: [String], acceptsImages: (String) async -> Bool?) async -> [String] {

@@ -133,7 +133,7 @@ import Testing
         #expect(try await Self.plan(["model": "claude-sonnet-4-5", "max_tokens": 5, "messages": user, "tools": [["name": "Bash", "input_schema": ["type": "object"]]]]).route == "agent")
         // Nothing matches: MODEL_MAP (a fallback list), else the name as asked.
         let map = try ModelMap(json: #"{"claude-*": ["m/One", "m/Two"]}"#)
-        #expect(try await Self.plan(["model": "claude-sonnet-4-5", "max_tokens": 5, "messages": user], map: map) == RoutePlan(route: nil, candidates: ["m/One", "m/Two"]))
+        #expect(try await Self.plan(["model": "claude-sonnet-4-5", "max_tokens": 5, "messages": user], map: map) == RoutePlan(route: "MODEL_MAP:claude-*", candidates: ["m/One", "m/Two"]))
         #expect(try await Self.plan(["model": "other", "max_tokens": 5, "messages": user]) == RoutePlan(route: nil, candidates: ["other"]))
     }
 
