@@ -55,7 +55,10 @@ struct MessagesHandler: Sendable {
             do {
                 answer = try await caller.call(request, plan: plan, attempts: &attempts)
             } catch {
-                record.update { $0.attempts = attempts }
+                record.update {
+                    $0.attempts = attempts
+                    if let model = error.model { $0.upstreamModel = model }
+                }
                 throw error.error
             }
             record.update {
@@ -65,7 +68,10 @@ struct MessagesHandler: Sendable {
             return try await relay(answer, record: record)
         } catch {
             log(record, outcome: "error \(error.status) \(error.type)")
-            return error.response
+            var response = error.response
+            // The model the failure is about (the last one tried), as on a success.
+            if let model = record.snapshot.upstreamModel { response.headers.add(name: Self.upstreamModelHeader, value: model.escapedForLog) }
+            return response
         }
     }
 
@@ -97,8 +103,9 @@ struct MessagesHandler: Sendable {
         return response
     }
 
-    /// Names the upstream model (or pool) that served a response; the name may be the
-    /// client's, so control characters are escaped as in the log.
+    /// Names the upstream model (or pool) that served a response, or on an error the one
+    /// last tried (absent when the request failed before a model was chosen); the name may be
+    /// the client's, so control characters are escaped as in the log.
     static let upstreamModelHeader = "X-Upstream-Model"
 
     /// Parses tool calls written as text, when the request declared tools (`TOOL_CALL_PARSER`).

@@ -129,4 +129,6 @@ struct UpstreamFailure: Error {
     var error: AnthropicError
     /// The upstream's `Retry-After`, when it sent one.
     var retryAfter: String?
+    /// The model (or pool) whose attempt failed; set by `UpstreamCaller`.
+    var model: String?
 }

@@ -70,14 +70,16 @@ struct UpstreamCaller: Sendable {
             attempts.append("\(model): 200" + (admitted ? "" : " (all cooling down; tried the first ready)"))
             return answer
         } catch {
+            var failure = error
+            failure.model = model
             attempts.append("\(model): \(error.error.status) \(error.error.type)" + (admitted ? "" : " (all cooling down)"))
-            guard admitted else { throw error }
+            guard admitted else { throw failure }
             if Self.fallsOver(error.error) {
                 await breaker?.recordFailure(model, retryAfter: error.retryAfter.map { RetryState.delay(retryAfter: $0, attempt: 0, cap: configuration.circuitBreaker.maximumCoolDown) })
             } else {
                 await breaker?.release(model)
             }
-            throw error
+            throw failure
         }
     }
 
