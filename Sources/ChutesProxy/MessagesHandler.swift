@@ -59,7 +59,7 @@ struct MessagesHandler: Sendable {
                     $0.attempts = attempts
                     if let model = error.model { $0.upstreamModel = model }
                 }
-                throw error.error
+                throw ModelRoute.explainingUnmappedClaudeName(error.error, request: request, plan: plan, map: configuration.modelMap)
             }
             record.update {
                 $0.attempts = attempts

@@ -37,6 +37,20 @@ enum ModelRoute {
         return RoutePlan(route: route, candidates: candidates)
     }
 
+    /// Claude Code asks for `claude-*` names, which an OpenAI-compatible upstream does not
+    /// serve. When such a name that no route or `MODEL_MAP` entry matched is not found
+    /// upstream, the error says how to map it; any other error is returned as it is.
+    static func explainingUnmappedClaudeName(_ error: AnthropicError, request: MessagesRequest, plan: RoutePlan, map: ModelMap) -> AnthropicError {
+        guard error.status == .notFound, plan.route == nil, request.model.lowercased().hasPrefix("claude-"),
+            ModelPool(request.model).members.allSatisfy({ map.entry(for: $0.name) == nil })
+        else { return error }
+        return AnthropicError(
+            status: .notFound,
+            message:
+                "model: \(request.model) is a Claude model name, which no MODEL_MAP entry or route maps to an upstream model (\(error.message)). Map Claude names on the proxy, e.g. MODEL_MAP='{\"claude-*haiku*\":\"Qwen/Qwen3-Coder-480B-A35B-Instruct-FP8\",\"claude-*\":\"deepseek-ai/DeepSeek-V3.1\"}', or ask for an upstream model by its own name (claude --model deepseek-ai/DeepSeek-V3.1)"
+        )
+    }
+
     private static func imageCapable(_ models: [String], acceptsImages: (String) async -> Bool?) async -> [String] {
         var capable: [String] = []
         for model in models where await acceptsImages(model) != false { capable.append(model) }

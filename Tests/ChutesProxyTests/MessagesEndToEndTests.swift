@@ -296,6 +296,32 @@ private func withStream(_ request: JSONValue) -> JSONValue {
         }
     }
 
+    /// Issue 21, item 11: Claude Code's first request, for a `claude-*` name no MODEL_MAP
+    /// entry maps, went upstream as it was and failed with nothing said of how to map it.
+    @Test func anUnmappedClaudeNameIsAnsweredWithHowToMapIt() async throws {
+        try await withScriptedUpstream { request, _ in
+            if request.method == "GET" { return ScriptedUpstream.json(ScriptedUpstream.models) }
+            let model = (try? JSONValue(parsing: request.body))?["model"]?.stringValue ?? ""
+            guard model.hasPrefix("deepseek-ai/") else { return ScriptedUpstream.json(["detail": JSONValue("model not found: \(model)")], status: 404) }
+            return ScriptedUpstream.completion(["role": "assistant", "content": "Hello!"])
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0", "MODEL_MAP": #"{"claude-*haiku*":"deepseek-ai/DeepSeek-V3"}"#]) { proxy throws in
+                func answer(_ model: String) async throws -> (status: HTTPStatus, message: String) {
+                    let response = try await proxy.post("/v1/messages", ["model": JSONValue(model), "max_tokens": 5, "messages": [["role": "user", "content": "Hi"]]])
+                    return (response.status, try JSONValue(parsing: response.body)["error"]?["message"]?.stringValue ?? "")
+                }
+                let unmapped = try await answer("claude-opus-4-1-20250805")
+                #expect(unmapped.status == 404)
+                #expect(unmapped.message.contains("claude-opus-4-1-20250805") && unmapped.message.contains("MODEL_MAP='{"), "\(unmapped.message)")
+                #expect(unmapped.message.contains("model not found"), "the upstream's own words are kept")
+                #expect(try await answer("claude-3-5-haiku-20241022").status == 200)
+                // Other names the upstream does not know keep the plain 404.
+                let other = try await answer("someone/Unknown-Model")
+                #expect(other.status == 404 && !other.message.contains("MODEL_MAP"))
+            }
+        }
+    }
+
     @Test func anUnreachableUpstreamIs502() async throws {
         // Port 1 (tcpmux) has no listener here; a port freed by this test could be taken by
         // a server of a test running alongside.
