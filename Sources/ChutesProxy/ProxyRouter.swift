@@ -18,6 +18,9 @@ struct ProxyRouter: HTTPResponder {
     private static let openPaths: Set<String> = ["/", "/health", "/ready", "/metrics"]
     /// Connections served now and open to the upstream, read when `/metrics` is scraped.
     let connectionCounts: @Sendable () -> (served: Int, upstream: Int)
+    /// Whether the server is cancelling what is left at the end of `SHUTDOWN_GRACE_PERIOD`
+    /// (`HTTPServer.isCuttingRequests`): a stream cancelled then was ended by the proxy.
+    let isCuttingRequests: @Sendable () -> Bool
 
     /// Gives every request a `RequestRecord` (its id goes out as the `request-id` header and
     /// in error bodies), bound for the whole request including a streamed body, and reports
@@ -41,7 +44,8 @@ struct ProxyRouter: HTTPResponder {
                         try await produce(writer)
                     }
                 } catch {
-                    record.update { if $0.errorType == nil { $0.errorType = "client_closed" } }
+                    let cut = isCuttingRequests()
+                    record.update { if $0.errorType == nil { $0.errorType = cut ? "cut_at_shutdown" : "client_closed" } }
                     finished(record, request: request, status: status)
                     throw error
                 }

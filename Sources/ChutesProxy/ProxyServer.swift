@@ -40,7 +40,8 @@ public final class ProxyServer: Sendable {
             metricsRequireKey: configuration.metricsRequireKey,
             connectionCounts: { [client = upstream.client] in
                 (served.server.withLock { $0?.activeConnections } ?? 0, client.openConnections)
-            }
+            },
+            isCuttingRequests: { served.server.withLock { $0?.isCuttingRequests } ?? false }
         )
         let server = try HTTPServer(configuration: configuration.serverConfiguration, responder: router)
         served.server.withLock { $0 = server }

@@ -228,6 +228,38 @@ private let hello: JSONValue = ["model": "claude-sonnet", "max_tokens": 100, "me
         }
     }
 
+    /// Issue 21, item 6: a stream the proxy cut at the end of SHUTDOWN_GRACE_PERIOD was logged
+    /// as `client_closed`.
+    @Test func aStreamCutAtShutdownIsLoggedAsTheProxysDoing() async throws {
+        let started = AsyncStream<Void>.makeStream()
+        let release = AsyncStream<Void>.makeStream()
+        try await withScriptedUpstream { request, _ in
+            guard request.method == "POST" else { return ScriptedUpstream.json(ScriptedUpstream.models) }
+            return HTTPResponse(
+                status: 200, headers: ["Content-Type": "text/event-stream"],
+                body: .stream { writer in
+                    try await writer.write(Array("data: ".utf8) + chunk(["role": "assistant", "content": "first "]).serialized() + Array("\n\n".utf8))
+                    started.continuation.yield()
+                    for await _ in release.stream { break }  // held past the grace period
+                })
+        } run: { upstream in
+            let captured = CapturedLog()
+            let logger = Logger(label: "proxy") { _ in ProxyLogHandler(format: .json, level: .info, sink: captured) }
+            let environment = ["SHUTDOWN_GRACE_PERIOD": "0.2", "AUTO_FIX_MODEL_CASE": "0"]
+            try await withRunningProxy(upstream: upstream, environment: environment, logger: logger) { proxy throws in
+                let streamed = Task { try await proxy.post("/v1/messages", ["model": "m", "max_tokens": 10, "stream": true, "messages": [["role": "user", "content": "hi"]]]) }
+                for await _ in started.stream { break }
+                proxy.proxy.shutdown()  // the drain under test: the stream outlives its grace period
+                await proxy.task.value
+                _ = try? await streamed.value
+                let lines = captured.accessLines.filter { $0["path"]?.stringValue == "/v1/messages" }
+                #expect(lines.count == 1)
+                #expect(lines.first?["error"]?.stringValue == "cut_at_shutdown")
+            }
+            release.continuation.finish()
+        }
+    }
+
     @Test func probesAreLoggedAtDebugOnly() async throws {
         try await withScriptedUpstream { _, _ in
             ScriptedUpstream.json([:])
