@@ -22,12 +22,12 @@ struct AccessLog: Sendable {
         }
     }
 
-    /// Probes and scrapes come every few seconds: they are logged at `debug` only.
+    /// Probes and scrapes come every few seconds: they are logged at `debug` only, whatever
+    /// they answer (`/ready`'s 503 all through a drain, a 401 to a scraper without a key).
     private static let quietPaths: Set<String> = ["/health", "/ready", "/metrics", "/"]
 
     func write(_ record: RequestRecord, request: HTTPRequest, status: HTTPStatus, duration: Duration) {
-        let failed = status.isClientError || status.isServerError
-        let level: Logger.Level = Self.quietPaths.contains(request.path) && !failed ? .debug : .info
+        let level: Logger.Level = Self.quietPaths.contains(request.path) ? .debug : .info
         guard logger.logLevel <= level else { return }
         let fields = record.snapshot
         if let jsonHandler {

@@ -195,6 +195,24 @@ private let hello: JSONValue = ["model": "claude-sonnet", "max_tokens": 100, "me
         #expect(String(repeating: "x", count: 200).escapedForLog.count == 200)
     }
 
+    /// Issue 21, item 7: `/ready`'s 503 during a drain and `/metrics`' 401 were logged at info.
+    @Test func probesAreLoggedAtDebugOnlyWhateverTheyAnswer() async throws {
+        try await withScriptedUpstream { _, _ in
+            ScriptedUpstream.json([:])
+        } run: { upstream in
+            let captured = CapturedLog()
+            let logger = Logger(label: "proxy") { _ in ProxyLogHandler(format: .json, level: .info, sink: captured) }
+            let environment = ["PROXY_API_KEYS": "inbound-key-0001", "CHUTES_API_KEY": "cpk_x", "METRICS_REQUIRE_KEY": "1", "SHUTDOWN_DELAY": "30"]
+            try await withRunningProxy(upstream: upstream, environment: environment, logger: logger) { proxy throws in
+                #expect(try await proxy.send("GET", "/metrics", headers: [:]).status == 401)
+                proxy.proxy.shutdown()  // draining; the delay keeps the listener open to be asked
+                #expect(try await proxy.send("GET", "/ready", headers: [:]).status == 503)
+                #expect(try await proxy.send("GET", "/nothing-here", headers: [:]).status == 401)
+                #expect(captured.accessLines.map { $0["path"]?.stringValue } == ["/nothing-here"])
+            }
+        }
+    }
+
     /// Issue 21, item 4: a MODEL_MAP fallback list left no `route` in the access line, and the
     /// tries were only in the debug line, which had no request id.
     @Test func aFallbackIsNamedInTheAccessLine() async throws {
