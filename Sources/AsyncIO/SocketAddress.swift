@@ -76,6 +76,18 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// Whether only this machine can reach it: 127.0.0.0/8, `::1`, or an IPv4-mapped
+    /// `::ffff:127.x.y.z`.
+    public var isLoopback: Bool {
+        switch storage {
+        case .ipv4(let raw, _):
+            return UInt32(bigEndian: raw) >> 24 == 127
+        case .ipv6(let bytes, _, _):
+            if bytes[..<15].allSatisfy({ $0 == 0 }) && bytes[15] == 1 { return true }
+            return bytes[..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF && bytes[12] == 127
+        }
+    }
+
     /// `1.2.3.4:80` or `[::1]:80`.
     public var description: String {
         family == .ipv4 ? "\(ip):\(port)" : "[\(ip)]:\(port)"

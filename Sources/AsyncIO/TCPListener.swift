@@ -9,11 +9,16 @@ public final class TCPListener: Sendable {
     /// The address actually bound (the real port when 0 was asked for).
     public let localAddress: SocketAddress
 
+    /// The address `init(host:port:)` binds: a numeric IPv4 or IPv6 address, or "localhost"
+    /// (127.0.0.1); nil for anything else, which would need name resolution.
+    public static func address(host: String, port: Int) -> SocketAddress? {
+        SocketAddress(ip: host == "localhost" ? "127.0.0.1" : host, port: port)
+    }
+
     /// Binds and listens on a numeric address ("0.0.0.0", "::", "127.0.0.1") or "localhost".
     /// `reusePort` lets several processes share the port (SO_REUSEPORT).
     public init(host: String, port: Int, reusePort: Bool = false, backlog: Int32 = 1024, reactor: Reactor = .shared) throws(IOError) {
-        let literal = host == "localhost" ? "127.0.0.1" : host
-        guard let address = SocketAddress(ip: literal, port: port) else {
+        guard let address = Self.address(host: host, port: port) else {
             throw .nameResolution(host: host, reason: "not a numeric IPv4 or IPv6 address")
         }
         let fd = csyscalls_socket(address.domain, Int32(SOCK_STREAM.rawValue), 0)

@@ -26,15 +26,15 @@ struct AccessLog: Sendable {
         }
     }
 
-    /// Probes and scrapes come every few seconds: they are logged at `debug` only.
+    /// Probes and scrapes come every few seconds: they are logged at `debug` only, whatever
+    /// they answer (`/ready`'s 503 all through a drain, a 401 to a scraper without a key).
     private static let quietPaths: Set<String> = ["/health", "/ready", "/metrics", "/"]
 
     func write(_ record: RequestRecord, request: HTTPRequest, status: HTTPStatus, duration: Duration) {
         if let failure = record.upstreamFailure {
             logger.warning("upstream failure: \(failure)", metadata: ["request_id": .string(record.id)])
         }
-        let failed = status.isClientError || status.isServerError
-        let level: Logger.Level = Self.quietPaths.contains(request.path) && !failed ? .debug : .info
+        let level: Logger.Level = Self.quietPaths.contains(request.path) ? .debug : .info
         guard logger.logLevel <= level else { return }
         let fields = record.snapshot
         if let jsonHandler {
@@ -52,6 +52,7 @@ struct AccessLog: Sendable {
             if let route = fields.route { line.add("route", route) }
             line.add("status", status.rawValue)
             if fields.upstreamModel != nil { line.add("stream", fields.stream) }
+            if let tries = fields.fallbackTries { line.add("tries", tries) }
             if let firstByte = fields.timeToFirstByte ?? fields.upstreamLatency { line.add("ttfb_ms", milliseconds: firstByte) }
             if let model = fields.upstreamModel { line.add("upstream_model", model) }
             if let latency = fields.upstreamLatency { line.add("upstream_ms", milliseconds: latency) }
@@ -70,6 +71,7 @@ struct AccessLog: Sendable {
         if let model = fields.requestedModel { metadata["model"] = .string(model) }
         if let model = fields.upstreamModel { metadata["upstream_model"] = .string(model) }
         if let route = fields.route { metadata["route"] = .string(route) }
+        if let tries = fields.fallbackTries { metadata["tries"] = .string(tries) }
         if let upstreamStatus = fields.upstreamStatus { metadata["upstream_status"] = .stringConvertible(upstreamStatus.rawValue) }
         if let latency = fields.upstreamLatency { metadata["upstream_ms"] = .stringConvertible(Self.milliseconds(latency)) }
         if let firstByte = fields.timeToFirstByte ?? fields.upstreamLatency { metadata["ttfb_ms"] = .stringConvertible(Self.milliseconds(firstByte)) }

@@ -4,7 +4,8 @@ import AsyncIO
 /// fallback would answer (capacity, 5xx, unreachable, timeout) the model is skipped for a
 /// cool-down, which doubles with each failed retry up to `maximumCoolDown`; then one request
 /// tries it (half-open) while others still skip it; a success closes the circuit. A 429's
-/// `Retry-After` opens it for that long at once.
+/// `Retry-After` opens it for that long at once. Each change of state is set in
+/// `chutes_proxy_circuit_breaker_state`.
 actor CircuitBreaker {
     typealias Settings = CircuitBreakerSettings
 
@@ -26,10 +27,12 @@ actor CircuitBreaker {
     }
 
     private let settings: Settings
+    private let metrics: ProxyMetrics?
     private var circuits: [String: Circuit] = [:]
 
-    init(settings: Settings) {
+    init(settings: Settings, metrics: ProxyMetrics? = nil) {
         self.settings = settings
+        self.metrics = metrics
     }
 
     func admit(_ model: String, now: Deadline = .now) -> Admission {
@@ -37,10 +40,13 @@ actor CircuitBreaker {
         if now < until || circuit.probing { return .skip(until: max(until, now)) }
         circuit.probing = true
         circuits[model] = circuit
+        metrics?.breaker(model: model, state: .halfOpen)
         return .probe
     }
 
     func recordSuccess(_ model: String) {
+        // A model that never opened stays closed: its series is made only when it first opens.
+        if circuits[model]?.openUntil != nil { metrics?.breaker(model: model, state: .closed) }
         circuits[model] = nil
     }
 
@@ -53,9 +59,11 @@ actor CircuitBreaker {
         if let retryAfter, retryAfter > .zero {
             circuit.opened += 1
             circuit.openUntil = now.adding(min(retryAfter, settings.maximumCoolDown))
+            metrics?.breaker(model: model, state: .open)
         } else if wasProbing || circuit.consecutiveFailures >= settings.failureThreshold {
             circuit.opened += 1
             circuit.openUntil = now.adding(coolDown(afterOpening: circuit.opened))
+            metrics?.breaker(model: model, state: .open)
         }
         circuits[model] = circuit
     }

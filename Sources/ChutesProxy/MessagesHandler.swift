@@ -27,9 +27,9 @@ struct MessagesHandler: Sendable {
             } catch {
                 throw AnthropicError(status: .badRequest, message: "the request body is not valid JSON: \(error)")
             }
-            guard body["messages"]?.arrayValue != nil else {
-                throw AnthropicError(status: .badRequest, message: "messages: Field required")
-            }
+            guard body.objectValue != nil else { throw AnthropicError(status: .badRequest, message: "body: Input should be a JSON object") }
+            guard let messages = body["messages"] else { throw AnthropicError(status: .badRequest, message: "messages: Field required") }
+            guard messages.arrayValue != nil else { throw AnthropicError(status: .badRequest, message: "messages: Input should be a valid list") }
             let count: JSONValue = ["input_tokens": JSONValue(TokenEstimator.estimate(request: body))]
             return HTTPResponse(status: .ok, contentType: "application/json", body: count.serialized())
         } catch {
@@ -43,7 +43,7 @@ struct MessagesHandler: Sendable {
         // The router binds one to every request; a handler called on its own keeps its own.
         let record = RequestRecord.current ?? RequestRecord()
         do throws(AnthropicError) {
-            let request = try MessagesRequest.parse(httpRequest, key: upstream.apiKey(for:))
+            let request = try MessagesRequest.parse(httpRequest, key: upstream.requiredAPIKey(for:))
             let plan = await ModelRoute.plan(for: request, routes: configuration.routes, map: configuration.modelMap) { model in
                 await upstream.catalog.resolve(model, correctCase: configuration.autoFixModelCase).info?.acceptsImages
             }
@@ -55,8 +55,11 @@ struct MessagesHandler: Sendable {
             do {
                 answer = try await caller.call(request, plan: plan, attempts: &attempts)
             } catch {
-                record.update { $0.attempts = attempts }
-                throw error.error
+                record.update {
+                    $0.attempts = attempts
+                    if let model = error.model { $0.upstreamModel = model }
+                }
+                throw ModelRoute.explainingUnmappedClaudeName(error.error, request: request, plan: plan, map: configuration.modelMap)
             }
             record.update {
                 $0.attempts = attempts
@@ -65,7 +68,10 @@ struct MessagesHandler: Sendable {
             return try await relay(answer, record: record)
         } catch {
             log(record, outcome: "error \(error.status) \(error.type): \(error.message)")
-            return error.response
+            var response = error.response
+            // The model the failure is about (the last one tried), as on a success.
+            if let model = record.snapshot.upstreamModel { response.headers.add(name: Self.upstreamModelHeader, value: model.escapedForLog) }
+            return response
         }
     }
 
@@ -98,8 +104,9 @@ struct MessagesHandler: Sendable {
         return response
     }
 
-    /// Names the upstream model (or pool) that served a response; the name may be the
-    /// client's, so control characters are escaped as in the log.
+    /// Names the upstream model (or pool) that served a response, or on an error the one
+    /// last tried (absent when the request failed before a model was chosen); the name may be
+    /// the client's, so control characters are escaped as in the log.
     static let upstreamModelHeader = "X-Upstream-Model"
 
     /// Parses tool calls written as text, when the request declared tools (`TOOL_CALL_PARSER`).
@@ -204,7 +211,7 @@ struct MessagesHandler: Sendable {
     /// Debug detail (`LOG_LEVEL=debug` or `DEBUG_PROXY=1`); the access log has one line per request.
     private func log(_ record: RequestRecord, outcome: String) {
         guard logger.logLevel <= .debug else { return }
-        logger.debug("\(record.snapshot.messagesLine(elapsed: ContinuousClock.now - record.started)) \(outcome)")
+        logger.debug("\(record.snapshot.messagesLine(elapsed: ContinuousClock.now - record.started)) \(outcome)", metadata: ["request_id": .string(record.id)])
     }
 }
 

@@ -25,11 +25,9 @@ struct MessagesRequest: Sendable {
     /// labelled in metrics, so an unbounded one cost seconds of CPU and stayed in caches.
     static let maxModelNameBytes = 256
 
-    /// The 401 for a request with no key to send upstream.
-    static let noKey = AnthropicError(status: .unauthorized, message: "no API key: send x-api-key or Authorization: Bearer, or set CHUTES_API_KEY on the proxy")
-
-    /// Parses the body and finds the key; throws what Anthropic's API answers (400, 401).
-    static func parse(_ request: HTTPRequest, key: (HTTPHeaders) -> String?) throws(AnthropicError) -> MessagesRequest {
+    /// Parses the body and finds the key (`key` throws the 401 when there is none); throws
+    /// what Anthropic's API answers (400, 401).
+    static func parse(_ request: HTTPRequest, key: (HTTPHeaders) throws(AnthropicError) -> String) throws(AnthropicError) -> MessagesRequest {
         let body: JSONValue
         do {
             body = try JSONValue(parsing: request.body)
@@ -44,7 +42,7 @@ struct MessagesRequest: Sendable {
         guard requested.utf8.count <= maxModelNameBytes else {
             throw AnthropicError(status: .badRequest, message: "model: String should have at most \(maxModelNameBytes) bytes (a model name, or a pool of them)")
         }
-        guard let key = key(request.headers) else { throw noKey }
+        let key = try key(request.headers)
         let enableThinkingHeader = request.headers["X-Enable-Thinking"]?.lowercased() == "true"
         return MessagesRequest(
             body: body,

@@ -70,11 +70,14 @@ public struct ModelMap: Sendable, Equatable {
     public func upstreamModel(for name: String) -> String? { upstreamModels(for: name)?.first }
 
     /// The mapped names in the order to try them, or nil when no entry matches.
-    public func upstreamModels(for name: String) -> [String]? {
-        if let exact = entries.indices.first(where: { entries[$0].pattern == name && !compiled[$0].isPattern }) { return entries[exact].models }
+    public func upstreamModels(for name: String) -> [String]? { entry(for: name)?.models }
+
+    /// The entry that matches `name` (its pattern as written and its models), or nil.
+    func entry(for name: String) -> (pattern: String, models: [String])? {
+        if let exact = entries.indices.first(where: { entries[$0].pattern == name && !compiled[$0].isPattern }) { return entries[exact] }
         let lowered = name.lowercased()
-        if let folded = compiled.indices.first(where: { compiled[$0].lowered == lowered && !compiled[$0].isPattern }) { return entries[folded].models }
-        return compiled.indices.first { compiled[$0].isPattern && Self.glob(compiled[$0].lowered, matches: lowered) }.map { entries[$0].models }
+        if let folded = compiled.indices.first(where: { compiled[$0].lowered == lowered && !compiled[$0].isPattern }) { return entries[folded] }
+        return compiled.indices.first { compiled[$0].isPattern && Self.glob(compiled[$0].lowered, matches: lowered) }.map { entries[$0] }
     }
 
     /// The entries as written, one a line, for `routingDescription`.

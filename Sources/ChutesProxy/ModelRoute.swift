@@ -1,6 +1,7 @@
 /// Step 2 of a `POST /v1/messages`: which upstream models a request goes to, in order.
 struct RoutePlan: Sendable, Equatable {
-    /// The route that matched; nil for `MODEL_MAP` or the name as asked.
+    /// The route that matched: a `ROUTES` entry's name, or `MODEL_MAP:<pattern>` for a
+    /// `MODEL_MAP` fallback list; nil for a single mapped name or the name as asked.
     var route: String?
     /// Models (each possibly a Chutes pool) to try in order.
     var candidates: [String]
@@ -23,14 +24,31 @@ enum ModelRoute {
             if !models.isEmpty { return RoutePlan(route: route.name, candidates: models) }
         }
         var candidates = [upstreamModel(for: request.model, in: map)]
-        if !ModelPool(request.model).isPool, let list = map.upstreamModels(for: request.model), list.count > 1 {
-            candidates = list
+        var route: String?
+        if !ModelPool(request.model).isPool, let entry = map.entry(for: request.model), entry.models.count > 1 {
+            candidates = entry.models
+            // The access line names the list, so a fallback can be told from a single mapping.
+            route = "MODEL_MAP:" + entry.pattern
         }
         if request.hasImages, candidates.count > 1 {
             let capable = await imageCapable(candidates, acceptsImages: acceptsImages)
             if !capable.isEmpty { candidates = capable }
         }
-        return RoutePlan(route: nil, candidates: candidates)
+        return RoutePlan(route: route, candidates: candidates)
+    }
+
+    /// Claude Code asks for `claude-*` names, which an OpenAI-compatible upstream does not
+    /// serve. When such a name that no route or `MODEL_MAP` entry matched is not found
+    /// upstream, the error says how to map it; any other error is returned as it is.
+    static func explainingUnmappedClaudeName(_ error: AnthropicError, request: MessagesRequest, plan: RoutePlan, map: ModelMap) -> AnthropicError {
+        guard error.status == .notFound, plan.route == nil, request.model.lowercased().hasPrefix("claude-"),
+            ModelPool(request.model).members.allSatisfy({ map.entry(for: $0.name) == nil })
+        else { return error }
+        return AnthropicError(
+            status: .notFound,
+            message:
+                "model: \(request.model) is a Claude model name, which no MODEL_MAP entry or route maps to an upstream model (\(error.message)). Map Claude names on the proxy, e.g. MODEL_MAP='{\"claude-*haiku*\":\"Qwen/Qwen3-Coder-480B-A35B-Instruct-FP8\",\"claude-*\":\"deepseek-ai/DeepSeek-V3.1\"}', or ask for an upstream model by its own name (claude --model deepseek-ai/DeepSeek-V3.1)"
+        )
     }
 
     private static func imageCapable(_ models: [String], acceptsImages: (String) async -> Bool?) async -> [String] {

@@ -5,23 +5,31 @@ import JSON
 struct ModelsHandler: Sendable {
     let upstream: Upstream
 
+    /// One page of the list, as Anthropic pages it: `limit` (1 to 1000, default 20) models
+    /// after `after_id`, before `before_id`, or from the start; `has_more` says whether more
+    /// lie further in that direction, which the SDKs follow with `last_id` (or `first_id`).
     func list(_ request: HTTPRequest) async -> HTTPResponse {
         do throws(AnthropicError) {
-            let models = try await fetch(request)
-            let page: JSONValue = [
-                "data": .array(models),
-                "has_more": false,
-                "first_id": models.first?["id"] ?? nil,
-                "last_id": models.last?["id"] ?? nil,
+            let query = try PageQuery(request.head)
+            let page = try query.page(of: try await fetch(request))
+            let body: JSONValue = [
+                "data": .array(page.models),
+                "has_more": JSONValue(page.hasMore),
+                "first_id": page.models.first?["id"] ?? nil,
+                "last_id": page.models.last?["id"] ?? nil,
             ]
-            return HTTPResponse(status: .ok, contentType: "application/json", body: page.serialized())
+            return HTTPResponse(status: .ok, contentType: "application/json", body: body.serialized())
         } catch {
             return error.response
         }
     }
 
-    func one(_ request: HTTPRequest, id: String) async -> HTTPResponse {
+    /// `encodedID` is the path after `/v1/models/`, percent-encoded as clients send it.
+    func one(_ request: HTTPRequest, encodedID: String) async -> HTTPResponse {
         do throws(AnthropicError) {
+            guard let id = PercentDecoding.decode(encodedID) else {
+                throw AnthropicError(status: .badRequest, message: "model id: '\(encodedID)' is not valid percent-encoding")
+            }
             let models = try await fetch(request)
             guard
                 let model = models.first(where: { $0["id"]?.stringValue == id })
@@ -32,6 +40,58 @@ struct ModelsHandler: Sendable {
             return HTTPResponse(status: .ok, contentType: "application/json", body: model.serialized())
         } catch {
             return error.response
+        }
+    }
+
+    /// The paging parameters of `GET /v1/models`, checked as Anthropic checks them.
+    struct PageQuery: Equatable {
+        var limit = 20
+        var afterID: String?
+        var beforeID: String?
+
+        static let limits = 1...1000
+
+        init(limit: Int = 20, afterID: String? = nil, beforeID: String? = nil) {
+            self.limit = limit
+            self.afterID = afterID
+            self.beforeID = beforeID
+        }
+
+        init(_ head: HTTPRequestHead) throws(AnthropicError) {
+            guard let items = head.queryItems else { throw AnthropicError(status: .badRequest, message: "the query string is not valid percent-encoding") }
+            for (name, value) in items {
+                switch name {
+                case "limit":
+                    guard let limit = Int(value), Self.limits.contains(limit) else {
+                        throw AnthropicError(status: .badRequest, message: "limit: Input should be a whole number from \(Self.limits.lowerBound) to \(Self.limits.upperBound)")
+                    }
+                    self.limit = limit
+                case "after_id": afterID = value
+                case "before_id": beforeID = value
+                default: continue  // e.g. lifecycle filters: every listed model is active
+                }
+            }
+            if afterID != nil && beforeID != nil {
+                throw AnthropicError(status: .badRequest, message: "after_id and before_id: give at most one")
+            }
+        }
+
+        /// The page of `models` this query asks for; a cursor naming no listed model is a 400.
+        func page(of models: [JSONValue]) throws(AnthropicError) -> (models: [JSONValue], hasMore: Bool) {
+            func position(_ id: String, _ parameter: String) throws(AnthropicError) -> Int {
+                guard let index = models.firstIndex(where: { $0["id"]?.stringValue == id }) else {
+                    throw AnthropicError(status: .badRequest, message: "\(parameter): \(id) is not in the model list")
+                }
+                return index
+            }
+            if let beforeID {
+                let end = try position(beforeID, "before_id")
+                let start = max(0, end - limit)
+                return (Array(models[start..<end]), start > 0)
+            }
+            let start = try afterID.map { id throws(AnthropicError) in try position(id, "after_id") + 1 } ?? 0
+            let end = min(models.count, start + limit)
+            return (Array(models[start..<end]), end < models.count)
         }
     }
 

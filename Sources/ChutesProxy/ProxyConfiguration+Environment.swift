@@ -7,11 +7,17 @@ import Logging
 extension ProxyConfiguration {
     /// Reads the configuration from environment variables, one row of `ProxySetting.all`
     /// each (names compatible with the reference Python proxy; the README lists them). Empty
-    /// values count as unset. An invalid value throws, naming the variable.
+    /// values count as unset (blank ones too, except for the inbound keys, where a blank value
+    /// is refused rather than leave the proxy open). An invalid value throws, naming the variable.
     public init(environment: [String: String]) throws(ConfigurationError) {
         self.init()
         for setting in ProxySetting.all {
-            guard let text = environment[setting.name]?.trimmingWhitespace, !text.isEmpty else { continue }
+            guard let raw = environment[setting.name], !raw.isEmpty else { continue }
+            let text = raw.trimmingWhitespace
+            guard !text.isEmpty else {
+                guard !setting.refusesBlank else { throw ConfigurationError(variable: setting.name, problem: "is blank; leave it unset or empty for none") }
+                continue
+            }
             try setting.read(SettingText(name: setting.name, text: String(text)), &self)
         }
         try loadServingTLS()
@@ -47,7 +53,11 @@ extension ProxyConfiguration {
                 throw ConfigurationError(variable: name, problem: "no such setting (--help lists them)")
             }
             if let equals = argument.firstIndex(of: "=") {
-                result[setting.name] = String(argument[argument.index(after: equals)...])
+                let value = String(argument[argument.index(after: equals)...])
+                // A flag given empty would otherwise count as unset, and an empty --proxy-api-keys
+                // would override the environment's keys and open the proxy.
+                guard !value.trimmingWhitespace.isEmpty else { throw ConfigurationError(variable: setting.flag, problem: "needs a value (leave the flag out for the default)") }
+                result[setting.name] = value
                 continue
             }
             let next = index < flags.endIndex ? flags[index] : nil
@@ -61,6 +71,7 @@ extension ProxyConfiguration {
                 }
             } else {
                 guard let next else { throw ConfigurationError(variable: setting.flag, problem: "needs a value") }
+                guard !next.trimmingWhitespace.isEmpty else { throw ConfigurationError(variable: setting.flag, problem: "needs a value (leave the flag out for the default)") }
                 result[setting.name] = next
                 index += 1
             }
@@ -69,19 +80,33 @@ extension ProxyConfiguration {
     }
 
     /// The effective configuration as `NAME=value` lines in `ProxySetting.all`'s order,
-    /// secrets shown as `<redacted>`; each line says where the value came from.
+    /// secrets shown as `<redacted>`; each line says where the value came from, also when
+    /// another setting decided it (`DEBUG_PROXY` sets `LOG_LEVEL`, inbound keys set
+    /// `CHUTES_AUTH_STYLE`).
     public func printableSettings(environment: [String: String], flags: [String: String] = [:]) -> [String] {
         let width = ProxySetting.all.map(\.name.count).max() ?? 0
+        // Where the text of a setting came from, nil when it was not given.
+        func given(_ name: String) -> String? {
+            if flags[name] != nil { return "flag " + (ProxySetting.named(name)?.flag ?? name) }
+            if let text = environment[name]?.trimmingWhitespace, !text.isEmpty { return "environment" }
+            return nil
+        }
+        // `set by NAME (where)`, naming the setting that decided a value.
+        func setBy(_ name: String) -> String { "set by \(name) (\(given(name) ?? "default"))" }
+        let statedLogLevel = environment.merging(flags) { $1 }["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.trimmingWhitespace.lowercased()) } ?? .info
         return ProxySetting.all.map { setting in
             let shown = setting.show(self)
             let value = setting.isSecret && !shown.isEmpty ? "<redacted>" : shown
-            let origin: String
-            if flags[setting.name] != nil {
-                origin = "flag \(setting.flag)"
-            } else if let text = environment[setting.name]?.trimmingWhitespace, !text.isEmpty {
-                origin = "environment"
-            } else {
-                origin = "default"
+            var origin = given(setting.name) ?? "default"
+            switch setting.name {
+            case "LOG_LEVEL" where logLevel != statedLogLevel:
+                origin = setBy("DEBUG_PROXY")
+            case "DEBUG_PROXY" where debug && given("DEBUG_PROXY") == nil:
+                origin = setBy("LOG_LEVEL")
+            case "CHUTES_AUTH_STYLE" where !inboundKeys.isEmpty && given("CHUTES_AUTH_STYLE") == nil:
+                origin = setBy(inboundKeySources.list != nil ? "PROXY_API_KEYS" : "PROXY_API_KEYS_FILE")
+            default:
+                break
             }
             let assignment = "\(setting.name)=\(value)"
             let padding = String(repeating: " ", count: max(1, width + 24 - assignment.count))
@@ -112,7 +137,13 @@ extension ProxyConfiguration {
     private static func inboundKeys(list: String?, file: String?) throws(ConfigurationError) -> InboundKeys {
         var keys: [(key: Substring, variable: String)] = []
         if let list {
-            keys += list.split(separator: ",").map { ($0.trimmingWhitespace, "PROXY_API_KEYS") }.filter { !$0.0.isEmpty }
+            let listed = list.split(separator: ",").map(\.trimmingWhitespace).filter { !$0.isEmpty }
+            // A value that names no key must not leave the proxy open: the operator meant to close it.
+            guard !listed.isEmpty else {
+                throw ConfigurationError(
+                    variable: "PROXY_API_KEYS", problem: "'\(list)' holds no key (comma-separated keys); leave PROXY_API_KEYS unset for a proxy without inbound keys")
+            }
+            keys += listed.map { ($0, "PROXY_API_KEYS") }
         }
         if let path = file {
             guard let text = readTextFile(path) else {

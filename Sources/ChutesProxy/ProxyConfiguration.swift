@@ -13,8 +13,9 @@ public struct ProxyConfiguration: Sendable {
         case header, env, both
     }
 
-    /// The address to listen on (`HOST`).
-    public var host: String = "0.0.0.0"
+    /// The address to listen on (`HOST`): this machine only unless told otherwise, so the
+    /// operator's `CHUTES_API_KEY` is not offered to the network by default.
+    public var host: String = "127.0.0.1"
     /// The port to listen on; 0 picks a free one (`PORT`).
     public var port: Int = 8080
     /// Per-connection HTTP limits and timeouts; `http.tls` serves HTTPS; `http.reactors` are
@@ -96,7 +97,7 @@ public struct ProxyConfiguration: Sendable {
     var inboundKeySources: (list: String?, file: String?) = (nil, nil)
 
     /// The defaults, listening on `host`:`port`.
-    public init(host: String = "0.0.0.0", port: Int = 8080) {
+    public init(host: String = "127.0.0.1", port: Int = 8080) {
         self.host = host
         self.port = port
     }
@@ -111,6 +112,17 @@ public struct ProxyConfiguration: Sendable {
         if metricsRequireKey && inboundKeys.isEmpty {
             throw ConfigurationError(variable: "METRICS_REQUIRE_KEY", problem: "no inbound key is set (PROXY_API_KEYS or PROXY_API_KEYS_FILE) to protect /metrics with")
         }
+    }
+
+    /// What start-up warns of when anyone who can reach the port would spend the operator's
+    /// key: the proxy listens beyond loopback, a client's request may go upstream with
+    /// `CHUTES_API_KEY`, and no inbound key is asked for. Nil when that is not so.
+    public func openRelayWarning(port: Int) -> String? {
+        guard inboundKeys.isEmpty, authStyle != .header, !(upstreamAPIKey ?? "").isEmpty,
+            let address = TCPListener.address(host: host, port: port), !address.isLoopback
+        else { return nil }
+        return
+            "listening on \(address) beyond this machine with CHUTES_API_KEY and no inbound keys: anyone who can reach the port spends that key; set PROXY_API_KEYS (README, Securing the proxy), or HOST=127.0.0.1 to serve this machine only"
     }
 
     /// The HTTP server's configuration with the proxy's address and error format.

@@ -19,6 +19,9 @@ struct ProxyRouter: HTTPResponder {
     private static let openPaths: Set<String> = ["/", "/health", "/ready", "/metrics"]
     /// Connections served now and open to the upstream, read when `/metrics` is scraped.
     let connectionCounts: @Sendable () -> (served: Int, upstream: Int)
+    /// Whether the server is cancelling what is left at the end of `SHUTDOWN_GRACE_PERIOD`
+    /// (`HTTPServer.isCuttingRequests`): a stream cancelled then was ended by the proxy.
+    let isCuttingRequests: @Sendable () -> Bool
 
     /// Gives every request a `RequestRecord` (its id goes out as the `request-id` header and
     /// in error bodies), bound for the whole request including a streamed body, and reports
@@ -42,7 +45,8 @@ struct ProxyRouter: HTTPResponder {
                         try await produce(writer)
                     }
                 } catch {
-                    record.update { if $0.errorType == nil { $0.errorType = "client_closed" } }
+                    let cut = isCuttingRequests()
+                    record.update { if $0.errorType == nil { $0.errorType = cut ? "cut_at_shutdown" : "client_closed" } }
                     finished(record, request: request, status: status)
                     throw error
                 }
@@ -71,8 +75,8 @@ struct ProxyRouter: HTTPResponder {
         if !inboundKeys.isEmpty, !Self.openPaths.contains(path) || (path == "/metrics" && metricsRequireKey), !inboundKeys.accept(head.headers) {
             return AnthropicError(status: .unauthorized, message: "invalid proxy key: send one of the proxy's keys (PROXY_API_KEYS) as x-api-key or Authorization: Bearer")
         }
-        if head.method == .post, path == "/v1/messages", messages.upstream.apiKey(for: head.headers) == nil {
-            return MessagesRequest.noKey
+        if head.method == .post, path == "/v1/messages" {
+            do { _ = try messages.upstream.requiredAPIKey(for: head.headers) } catch { return error }
         }
         return nil
     }
@@ -135,7 +139,7 @@ struct ProxyRouter: HTTPResponder {
         case (.get, "/v1/models"):
             return await models.list(request)
         case (.get, _) where path.hasPrefix("/v1/models/"):
-            return await models.one(request, id: String(path.dropFirst("/v1/models/".count)))
+            return await models.one(request, encodedID: String(path.dropFirst("/v1/models/".count)))
         case (_, "/v1/messages"), (_, "/v1/messages/count_tokens"), (_, "/v1/models"):
             return AnthropicError(status: .methodNotAllowed, message: "\(request.method) is not allowed on \(path)").response
         default:

@@ -40,12 +40,14 @@ public final class ProxyServer: Sendable {
             metricsRequireKey: configuration.metricsRequireKey,
             connectionCounts: { [client = upstream.client] in
                 (served.server.withLock { $0?.activeConnections } ?? 0, client.openConnections)
-            }
+            },
+            isCuttingRequests: { served.server.withLock { $0?.isCuttingRequests } ?? false }
         )
         let server = try HTTPServer(configuration: configuration.serverConfiguration, responder: router)
         served.server.withLock { $0 = server }
         self.server = server
         self.metrics = metrics
+        if let warning = configuration.openRelayWarning(port: server.localAddress.port) { logger.warning("\(warning)") }
     }
 
     /// Where the proxy's metrics are recorded (fallbacks and circuit breakers report here too).

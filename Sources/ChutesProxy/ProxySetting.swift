@@ -16,6 +16,9 @@ public struct ProxySetting: Sendable {
     public let isSecret: Bool
     /// An on/off setting: its flag may stand alone (`--debug-proxy` means `--debug-proxy=1`).
     public let isSwitch: Bool
+    /// A value of only spaces is refused instead of counting as unset: for the inbound keys,
+    /// where a value meant to close the proxy must not leave it open.
+    let refusesBlank: Bool
     /// Reads the (non-empty) text of the variable into the configuration; throws naming it.
     let read: @Sendable (SettingText, inout ProxyConfiguration) throws(ConfigurationError) -> Void
     /// The effective value in the form the variable takes ("" when unset).
@@ -27,6 +30,7 @@ public struct ProxySetting: Sendable {
         default defaultText: String = "",
         secret: Bool = false,
         switch isSwitch: Bool = false,
+        refusesBlank: Bool = false,
         read: @escaping @Sendable (SettingText, inout ProxyConfiguration) throws(ConfigurationError) -> Void,
         show: @escaping @Sendable (ProxyConfiguration) -> String
     ) {
@@ -35,6 +39,7 @@ public struct ProxySetting: Sendable {
         self.defaultText = defaultText
         self.isSecret = secret
         self.isSwitch = isSwitch
+        self.refusesBlank = refusesBlank
         self.read = read
         self.show = show
     }

@@ -10,8 +10,14 @@ extension ProxySetting {
     /// To add a setting, add a row: its variable, flag, help and `--print-config` line follow.
     public static let all: [ProxySetting] = [
         ProxySetting(
-            "HOST", "address to listen on (numeric, or localhost)", default: "0.0.0.0",
-            read: { value, c in c.host = value.text },
+            "HOST", "address to listen on (numeric, or localhost); 0.0.0.0 listens on every interface (the container image sets it)", default: "127.0.0.1",
+            read: { value, c throws(ConfigurationError) in
+                // Checked here, so --print-config and check refuse what serving would.
+                guard TCPListener.address(host: value.text, port: 0) != nil else {
+                    throw value.problem("'\(value.text)' is not a numeric IPv4 or IPv6 address or localhost (host names are not resolved)")
+                }
+                c.host = value.text
+            },
             show: { $0.host }),
         ProxySetting(
             "PORT", "port to listen on; 0 picks a free one", default: "8080",
@@ -210,11 +216,11 @@ extension ProxySetting {
             read: { value, c throws(ConfigurationError) in c.metricsRequireKey = try value.flag() },
             show: { SettingDisplay.flag($0.metricsRequireKey) }),
         ProxySetting(
-            "PROXY_API_KEYS", "comma-separated keys a client must present (x-api-key or Authorization: Bearer); empty: open", secret: true,
+            "PROXY_API_KEYS", "comma-separated keys a client must present (x-api-key or Authorization: Bearer); unset: open", secret: true, refusesBlank: true,
             read: { value, c in c.inboundKeySources.list = value.text },
             show: { $0.inboundKeySources.list ?? "" }),
         ProxySetting(
-            "PROXY_API_KEYS_FILE", "a file of inbound keys, one per line (# comments), with PROXY_API_KEYS",
+            "PROXY_API_KEYS_FILE", "a file of inbound keys, one per line (# comments), with PROXY_API_KEYS", refusesBlank: true,
             read: { value, c in c.inboundKeySources.file = value.text },
             show: { $0.inboundKeySources.file ?? "" }),
     ]

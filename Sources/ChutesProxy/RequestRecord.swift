@@ -32,7 +32,8 @@ final class RequestRecord: Sendable {
         /// Anthropic's error type when the request failed (before or during a stream).
         var errorType: String?
         /// Each model tried or skipped, with why: `"a: 529 overloaded_error"`,
-        /// `"b: skipped (cooling down for 30 s)"`. Debug detail only.
+        /// `"b: skipped (cooling down for 30 s)"`. In the access line as `tries` when a
+        /// fallback happened (`fallbackTries`).
         var attempts: [String] = []
         /// Chutes' id for the last invocation that had one (`x-chutes-invocationid`). Debug
         /// detail only.
@@ -102,6 +103,13 @@ final class RequestRecord: Sendable {
 }
 
 extension RequestRecord.Fields {
+    /// The tries joined by `; ` when the request moved along a fallback list (more than one
+    /// model tried, or one skipped); nil when it went to one model.
+    var fallbackTries: String? {
+        guard attempts.count > 1 || attempts.contains(where: { $0.contains("skipped") }) else { return nil }
+        return attempts.joined(separator: "; ")
+    }
+
     /// The debug detail of a `POST /v1/messages`: `POST /v1/messages model claude-x -> a
     /// stream=true route=background upstream 200 12 ms tokens in 5 out 3 tries [...] invocation ...`
     /// (`upstream -` when no upstream answered).
@@ -112,7 +120,7 @@ extension RequestRecord.Fields {
         if let route { line += " route=\(route)" }
         line += " upstream \(upstreamStatus.map(String.init) ?? "-") \(milliseconds) ms"
         if inputTokens != nil || outputTokens != nil { line += " tokens in \(inputTokens ?? 0) out \(outputTokens ?? 0)" }
-        if attempts.count > 1 || attempts.contains(where: { $0.contains("skipped") }) { line += " tries [\(attempts.joined(separator: "; ").escapedForLog)]" }
+        if let tries = fallbackTries { line += " tries [\(tries.escapedForLog)]" }
         if let invocationID { line += " invocation \(invocationID.escapedForLog)" }
         return line
     }

@@ -16,7 +16,7 @@ struct Upstream: Sendable {
     init(configuration: ProxyConfiguration, metrics: ProxyMetrics = ProxyMetrics(enabled: false)) throws(HTTPClientError) {
         self.configuration = configuration
         self.metrics = metrics
-        breaker = CircuitBreaker(settings: configuration.circuitBreaker)
+        breaker = CircuitBreaker(settings: configuration.circuitBreaker, metrics: metrics)
         let client = try HTTPClient(configuration: configuration.clientConfiguration)
         self.client = client
         let modelsURL = configuration.upstreamBaseURL.appending("/v1/models")
@@ -49,6 +49,24 @@ struct Upstream: Sendable {
     /// and `CHUTES_API_KEY`, which the model-list fetch sends to the same upstream.
     func redactor(for key: String?) -> SecretRedactor {
         SecretRedactor(secrets: [key, configuration.upstreamAPIKey])
+    }
+
+    /// `apiKey(for:)`, or the 401 that says how to give one under this `CHUTES_AUTH_STYLE`.
+    func requiredAPIKey(for headers: HTTPHeaders) throws(AnthropicError) -> String {
+        if let key = apiKey(for: headers) { return key }
+        let message: String
+        switch configuration.authStyle {
+        case .header where configuration.upstreamAPIKey != nil:
+            message =
+                "no API key: CHUTES_AUTH_STYLE=header forwards the client's own key and never the proxy's CHUTES_API_KEY; send x-api-key or Authorization: Bearer, or set CHUTES_AUTH_STYLE=both on the proxy to use CHUTES_API_KEY when the client sends none"
+        case .header:
+            message = "no API key: CHUTES_AUTH_STYLE=header forwards the client's own key; send x-api-key or Authorization: Bearer"
+        case .env:
+            message = "no API key: CHUTES_AUTH_STYLE=env sends the proxy's CHUTES_API_KEY, which is not set on the proxy"
+        case .both:
+            message = "no API key: send x-api-key or Authorization: Bearer, or set CHUTES_API_KEY on the proxy"
+        }
+        throw AnthropicError(status: .unauthorized, message: message)
     }
 
     /// Sends a request, waiting out rate limits: on 429 it waits `Retry-After` (capped) or
@@ -117,4 +135,6 @@ struct UpstreamFailure: Error {
     var error: AnthropicError
     /// The upstream's `Retry-After`, when it sent one.
     var retryAfter: String?
+    /// The model (or pool) whose attempt failed; set by `UpstreamCaller`.
+    var model: String?
 }

@@ -25,27 +25,34 @@ struct UpstreamCaller: Sendable {
     /// Tries the plan's models in order; `attempts` gets a line for each model tried or
     /// skipped. Throws the last failure when every model failed. With more than one model,
     /// the circuit breaker skips models that keep failing (when all are skipped, the one
-    /// whose cool-down ends first is tried anyway).
+    /// whose cool-down ends first is tried anyway). Each move from a model that failed or was
+    /// skipped to the next one tried is counted in `chutes_proxy_fallbacks_total`.
     func call(_ request: MessagesRequest, plan: RoutePlan, attempts: inout [String]) async throws(UpstreamFailure) -> Answer {
         let breaker = plan.candidates.count > 1 ? upstream.breaker : nil
         var lastFailure: UpstreamFailure?
         var soonest: (model: String, until: Deadline)?
+        // The model the request is moving away from, once one failed over or was skipped.
+        var movingFrom: String?
         for model in plan.candidates {
             if let breaker, case .skip(let until) = await breaker.admit(model) {
                 attempts.append("\(model): skipped (cooling down for \(until.remaining.components.seconds) s)")
                 if soonest.map({ until < $0.until }) ?? true { soonest = (model, until) }
+                movingFrom = model
                 continue
             }
+            if let movingFrom { upstream.metrics.fallback(from: movingFrom, to: model) }
             do {
                 return try await attempt(request, model: model, breaker: breaker, admitted: true, attempts: &attempts)
             } catch {
                 guard Self.fallsOver(error.error) else { throw error }
                 lastFailure = error
+                movingFrom = model
             }
         }
         if let lastFailure { throw lastFailure }
         // Every model is cooling down: try the one that will be ready first rather than refuse.
         let model = soonest?.model ?? plan.candidates.first ?? request.model
+        if let movingFrom, movingFrom != model { upstream.metrics.fallback(from: movingFrom, to: model) }
         return try await attempt(request, model: model, breaker: breaker, admitted: false, attempts: &attempts)
     }
 
@@ -63,14 +70,16 @@ struct UpstreamCaller: Sendable {
             attempts.append("\(model): 200" + (admitted ? "" : " (all cooling down; tried the first ready)"))
             return answer
         } catch {
+            var failure = error
+            failure.model = model
             attempts.append("\(model): \(error.error.status) \(error.error.type)" + (admitted ? "" : " (all cooling down)"))
-            guard admitted else { throw error }
+            guard admitted else { throw failure }
             if Self.fallsOver(error.error) {
                 await breaker?.recordFailure(model, retryAfter: error.retryAfter.map { RetryState.delay(retryAfter: $0, attempt: 0, cap: configuration.circuitBreaker.maximumCoolDown) })
             } else {
                 await breaker?.release(model)
             }
-            throw error
+            throw failure
         }
     }
 

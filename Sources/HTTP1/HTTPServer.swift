@@ -16,6 +16,7 @@ public final class HTTPServer: Sendable {
     let responder: any HTTPResponder
     private let listener: TCPListener
     let registry = ConnectionRegistry()
+    private let cutting = Atomic<Bool>(false)
 
     /// Binds the listening socket (throws when the address is invalid or taken); nothing is
     /// accepted until `run()`.
@@ -33,6 +34,10 @@ public final class HTTPServer: Sendable {
     /// Connections being served now (busy or idle between keep-alive requests).
     public var activeConnections: Int { registry.count }
 
+    /// True once the drain's grace period has ended and the requests still in flight are
+    /// being cancelled: a responder can tell that cancellation from a client's hang-up.
+    public var isCuttingRequests: Bool { cutting.load(ordering: .relaxed) }
+
     /// Accepts and serves connections until `shutdown()` is called or the task is cancelled,
     /// then drains: in-flight requests get `shutdownGracePeriod` to finish before they are
     /// cancelled. Returns once every connection is closed.
@@ -44,6 +49,7 @@ public final class HTTPServer: Sendable {
                 self.shutdown()
             }
             await registry.waitUntilEmpty(timeout: configuration.shutdownGracePeriod)
+            cutting.store(true, ordering: .relaxed)
             group.cancelAll()
         }
     }

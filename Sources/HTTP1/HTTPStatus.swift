@@ -83,8 +83,8 @@ public struct HTTPStatus: RawRepresentable, Hashable, Sendable, ExpressibleByInt
     /// 5xx: the server (or the upstream behind it) was at fault.
     public var isServerError: Bool { (500..<600).contains(rawValue) }
 
-    /// The reason phrase sent on the status line; "Status N" for a code the table does not
-    /// name. A static table: the phrases are literals, so choosing one allocates nothing.
+    /// The reason phrase sent on the status line, for every status Anthropic's API and Chutes
+    /// answer with; "Status N" for a code the table does not name. A static table: the phrases are literals, so choosing one allocates nothing.
     public var reasonPhrase: String {
         switch rawValue {
         case 100: "Continue"
@@ -94,11 +94,14 @@ public struct HTTPStatus: RawRepresentable, Hashable, Sendable, ExpressibleByInt
         case 304: "Not Modified"
         case 400: "Bad Request"
         case 401: "Unauthorized"
+        case 402: "Payment Required"
         case 403: "Forbidden"
         case 404: "Not Found"
         case 405: "Method Not Allowed"
         case 408: "Request Timeout"
         case 413: "Content Too Large"
+        case 415: "Unsupported Media Type"
+        case 422: "Unprocessable Content"
         case 429: "Too Many Requests"
         case 431: "Request Header Fields Too Large"
         case 500: "Internal Server Error"

@@ -95,6 +95,18 @@ func openDescriptorCount() -> Int {
         #expect(try await server.read() == Array("v6".utf8))
     }
 
+    @Test func loopbackAddressesAreTold() throws {
+        for host in ["127.0.0.1", "127.255.0.9", "localhost", "::1", "[::1]", "::ffff:127.0.0.1"] {
+            #expect(try #require(TCPListener.address(host: host, port: 80)).isLoopback, "\(host)")
+        }
+        for host in ["0.0.0.0", "::", "10.0.0.1", "128.0.0.1", "::2", "::ffff:10.0.0.1", "fe80::1"] {
+            #expect(try !#require(TCPListener.address(host: host, port: 80)).isLoopback, "\(host)")
+        }
+        for host in ["example.com", "localhost.", "1.2.3", ""] {
+            #expect(TCPListener.address(host: host, port: 80) == nil, "\(host)")
+        }
+    }
+
     @Test func closingAListenerWakesItsAcceptLoop() async throws {
         let listener = try TCPListener(host: "127.0.0.1", port: 0)
         let acceptor = Task { () throws(IOError) -> TCPConnection in try await listener.accept() }

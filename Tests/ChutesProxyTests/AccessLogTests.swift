@@ -167,6 +167,7 @@ private let hello: JSONValue = ["model": "claude-sonnet", "max_tokens": 100, "me
                 $0.inputTokens = 1234
                 $0.outputTokens = 0
                 $0.errorType = "overloaded_error"
+                $0.attempts = ["a/one: 529 overloaded_error", "b/two: 200"]
             }
         }
         let request = HTTPRequest(head: HTTPRequestHead(method: .post, target: "/v1/messages?beta=true"), remoteAddress: SocketAddress(ip: "10.0.0.7", port: 51234))
@@ -183,6 +184,7 @@ private let hello: JSONValue = ["model": "claude-sonnet", "max_tokens": 100, "me
         let parsed = try JSONValue(parsing: Array(("{\"time\":\"x" + lines[0]).utf8))
         #expect(parsed["duration_ms"] == 812.437)
         #expect(parsed["upstream_status"] == (allFields ? 529 : nil))
+        #expect(parsed["tries"]?.stringValue == (allFields ? "a/one: 529 overloaded_error; b/two: 200" : nil))
     }
 
     @Test func clientValuesAreEscapedAndCutForTheLog() {
@@ -191,6 +193,89 @@ private let hello: JSONValue = ["model": "claude-sonnet", "max_tokens": 100, "me
         let long = String(repeating: "x", count: 250)
         #expect(long.escapedForLog == String(repeating: "x", count: 200) + "…")
         #expect(String(repeating: "x", count: 200).escapedForLog.count == 200)
+    }
+
+    /// Issue 21, item 7: `/ready`'s 503 during a drain and `/metrics`' 401 were logged at info.
+    @Test func probesAreLoggedAtDebugOnlyWhateverTheyAnswer() async throws {
+        try await withScriptedUpstream { _, _ in
+            ScriptedUpstream.json([:])
+        } run: { upstream in
+            let captured = CapturedLog()
+            let logger = Logger(label: "proxy") { _ in ProxyLogHandler(format: .json, level: .info, sink: captured) }
+            let environment = ["PROXY_API_KEYS": "inbound-key-0001", "CHUTES_API_KEY": "cpk_x", "METRICS_REQUIRE_KEY": "1", "SHUTDOWN_DELAY": "30"]
+            try await withRunningProxy(upstream: upstream, environment: environment, logger: logger) { proxy throws in
+                #expect(try await proxy.send("GET", "/metrics", headers: [:]).status == 401)
+                proxy.proxy.shutdown()  // draining; the delay keeps the listener open to be asked
+                #expect(try await proxy.send("GET", "/ready", headers: [:]).status == 503)
+                #expect(try await proxy.send("GET", "/nothing-here", headers: [:]).status == 401)
+                #expect(captured.accessLines.map { $0["path"]?.stringValue } == ["/nothing-here"])
+            }
+        }
+    }
+
+    /// Issue 21, item 4: a MODEL_MAP fallback list left no `route` in the access line, and the
+    /// tries were only in the debug line, which had no request id.
+    @Test func aFallbackIsNamedInTheAccessLine() async throws {
+        try await withScriptedUpstream { request, _ in
+            if request.method == "GET" { return ScriptedUpstream.json(ScriptedUpstream.models) }
+            let model = (try? JSONValue(parsing: request.body))?["model"]?.stringValue
+            return model == "a/one"
+                ? ScriptedUpstream.json(["error": ["message": "engine failed"]], status: 500) : ScriptedUpstream.completion(["role": "assistant", "content": "ok"])
+        } run: { upstream in
+            let captured = CapturedLog()
+            let logger = Logger(label: "proxy") { _ in ProxyLogHandler(format: .json, level: .debug, sink: captured) }
+            let environment = ["MODEL_MAP": #"{"claude-*":["a/one","b/two"],"solo":"b/two"}"#, "AUTO_FIX_MODEL_CASE": "0", "LOG_LEVEL": "debug"]
+            try await withRunningProxy(upstream: upstream, environment: environment, logger: logger) { proxy throws in
+                let fellOver = try await proxy.post("/v1/messages", hello)
+                #expect(fellOver.status == 200)
+                let single = try await proxy.post("/v1/messages", ["model": "solo", "max_tokens": 5, "messages": [["role": "user", "content": "Hi"]]])
+                #expect(single.status == 200)
+                var byID: [String: JSONValue] = [:]
+                for line in captured.accessLines { byID[line["request_id"]?.stringValue ?? ""] = line }
+                let line = try #require(byID[fellOver.headers["request-id"] ?? ""])
+                #expect(line["route"]?.stringValue == "MODEL_MAP:claude-*")
+                #expect(line["upstream_model"]?.stringValue == "b/two")
+                #expect(line["tries"]?.stringValue == "a/one: 500 api_error; b/two: 200")
+                let plain = try #require(byID[single.headers["request-id"] ?? ""])
+                #expect(plain["route"] == nil && plain["tries"] == nil)
+                // The debug line of the same request carries its id.
+                let debugLines = captured.all.compactMap { try? JSONValue(parsing: Array($0.utf8)) }.filter { $0["level"] == "debug" && $0["message"]?.stringValue?.contains("tries [") == true }
+                #expect(debugLines.count == 1)
+                #expect(debugLines.first?["request_id"]?.stringValue == fellOver.headers["request-id"])
+            }
+        }
+    }
+
+    /// Issue 21, item 6: a stream the proxy cut at the end of SHUTDOWN_GRACE_PERIOD was logged
+    /// as `client_closed`.
+    @Test func aStreamCutAtShutdownIsLoggedAsTheProxysDoing() async throws {
+        let started = AsyncStream<Void>.makeStream()
+        let release = AsyncStream<Void>.makeStream()
+        try await withScriptedUpstream { request, _ in
+            guard request.method == "POST" else { return ScriptedUpstream.json(ScriptedUpstream.models) }
+            return HTTPResponse(
+                status: 200, headers: ["Content-Type": "text/event-stream"],
+                body: .stream { writer in
+                    try await writer.write(Array("data: ".utf8) + chunk(["role": "assistant", "content": "first "]).serialized() + Array("\n\n".utf8))
+                    started.continuation.yield()
+                    for await _ in release.stream { break }  // held past the grace period
+                })
+        } run: { upstream in
+            let captured = CapturedLog()
+            let logger = Logger(label: "proxy") { _ in ProxyLogHandler(format: .json, level: .info, sink: captured) }
+            let environment = ["SHUTDOWN_GRACE_PERIOD": "0.2", "AUTO_FIX_MODEL_CASE": "0"]
+            try await withRunningProxy(upstream: upstream, environment: environment, logger: logger) { proxy throws in
+                let streamed = Task { try await proxy.post("/v1/messages", ["model": "m", "max_tokens": 10, "stream": true, "messages": [["role": "user", "content": "hi"]]]) }
+                for await _ in started.stream { break }
+                proxy.proxy.shutdown()  // the drain under test: the stream outlives its grace period
+                await proxy.task.value
+                _ = try? await streamed.value
+                let lines = captured.accessLines.filter { $0["path"]?.stringValue == "/v1/messages" }
+                #expect(lines.count == 1)
+                #expect(lines.first?["error"]?.stringValue == "cut_at_shutdown")
+            }
+            release.continuation.finish()
+        }
     }
 
     @Test func probesAreLoggedAtDebugOnly() async throws {

@@ -96,6 +96,27 @@ private let upstreamKey = "sk-upstream-chutes-key-9999"
         #expect(throws: ConfigurationError.self) { try ProxyServer(configuration: direct) }
     }
 
+    /// Issue 21, item 1: `PROXY_API_KEYS=","` used to start an open proxy.
+    @Test func everyWayOfGivingNoKeyIsRefused() throws {
+        for given in [",", " , ", ",,,", "  "] {
+            #expect(throws: ConfigurationError.self, "PROXY_API_KEYS='\(given)'") {
+                try ProxyConfiguration(environment: ["PROXY_API_KEYS": given, "CHUTES_API_KEY": upstreamKey])
+            }
+            do {
+                _ = try ProxyConfiguration(environment: ["PROXY_API_KEYS": given, "CHUTES_API_KEY": upstreamKey])
+            } catch {
+                #expect(error.variable == "PROXY_API_KEYS")
+            }
+        }
+        #expect(throws: ConfigurationError.self) { try ProxyConfiguration(environment: ["PROXY_API_KEYS_FILE": " ", "CHUTES_API_KEY": upstreamKey]) }
+        // A flag given empty would override the environment's keys.
+        for flags in [["--proxy-api-keys="], ["--proxy-api-keys", ""], ["--proxy-api-keys", " "], ["--proxy-api-keys-file="]] {
+            #expect(throws: ConfigurationError.self, "\(flags)") { try ProxyConfiguration.settings(fromFlags: flags) }
+        }
+        // Empty stays "not set" (a copied .env.example has `PROXY_API_KEYS=`).
+        #expect(try ProxyConfiguration(environment: ["PROXY_API_KEYS": "", "PROXY_API_KEYS_FILE": ""]).inboundKeys.isEmpty)
+    }
+
     @Test func keysFromAFileOneALine() throws {
         let path = "/tmp/chutes-proxy-keys-\(getpid())-\(UInt32.random(in: 0 ... .max))"
         let text = "# team keys\nfile-key-0001\n\n  file-key-0002  \n"

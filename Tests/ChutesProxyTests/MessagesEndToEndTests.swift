@@ -217,6 +217,111 @@ private func withStream(_ request: JSONValue) -> JSONValue {
         }
     }
 
+    /// Issue 21, item 8: `"messages": "x"` was answered "Field required".
+    @Test func countTokensNamesAWrongTypeAsSuch() async throws {
+        try await withScriptedUpstream { _, _ in
+            ScriptedUpstream.json(ScriptedUpstream.models)
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream) { proxy throws in
+                func message(_ body: JSONValue) async throws -> String? {
+                    let response = try await proxy.post("/v1/messages/count_tokens", body)
+                    #expect(response.status == 400)
+                    return try JSONValue(parsing: response.body)["error"]?["message"]?.stringValue
+                }
+                #expect(try await message(["model": "m", "messages": "x"]) == "messages: Input should be a valid list")
+                #expect(try await message(["model": "m"]) == "messages: Field required")
+                #expect(try await message(["x"]) == "body: Input should be a JSON object")
+            }
+        }
+    }
+
+    /// Issue 21, item 2: a model id with a slash, percent-encoded by the SDKs, was not found;
+    /// `limit`, `after_id` and `before_id` were ignored.
+    @Test func modelsAreFoundByTheirEncodedIDAndListedInPages() async throws {
+        let ids = ["zai-org/GLM-4.6", "deepseek-ai/DeepSeek-V3.1", "moonshotai/Kimi-K2", "Qwen/Qwen3-Coder", "openai/gpt-oss-120b"]
+        let list: JSONValue = ["object": "list", "data": .array(ids.map { ["id": JSONValue($0), "object": "model", "created": 1_700_000_000] })]
+        try await withScriptedUpstream { _, _ in
+            ScriptedUpstream.json(list)
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream) { proxy in
+                for path in ["/v1/models/zai-org%2FGLM-4.6", "/v1/models/zai-org%2fGLM-4.6", "/v1/models/zai-org/GLM-4.6"] {
+                    let one = try await proxy.send("GET", path)
+                    #expect(one.status == 200, "\(path)")
+                    #expect(try JSONValue(parsing: one.body)["id"]?.stringValue == "zai-org/GLM-4.6", "\(path)")
+                }
+                let missing = try await proxy.send("GET", "/v1/models/none%2Fsuch")
+                #expect(missing.status == 404)
+                #expect(try JSONValue(parsing: missing.body)["error"]?["message"]?.stringValue?.contains("none/such") == true)
+                #expect(try await proxy.send("GET", "/v1/models/bad%2").status == 400)
+
+                func page(_ query: String) async throws -> (ids: [String], hasMore: Bool?, first: String?, last: String?) {
+                    let response = try await proxy.send("GET", "/v1/models" + query)
+                    #expect(response.status == 200, "\(query)")
+                    let body = try JSONValue(parsing: response.body)
+                    return (
+                        body["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? [], body["has_more"]?.boolValue, body["first_id"]?.stringValue,
+                        body["last_id"]?.stringValue
+                    )
+                }
+                let all = try await page("")
+                #expect(all.ids == ids && all.hasMore == false && all.first == ids.first && all.last == ids.last)
+                let first = try await page("?limit=2")
+                #expect(first.ids == Array(ids[0..<2]) && first.hasMore == true && first.first == ids[0] && first.last == ids[1])
+                let second = try await page("?limit=2&after_id=deepseek-ai%2FDeepSeek-V3.1")
+                #expect(second.ids == Array(ids[2..<4]) && second.hasMore == true)
+                let third = try await page("?limit=2&after_id=Qwen/Qwen3-Coder")
+                #expect(third.ids == [ids[4]] && third.hasMore == false)
+                let before = try await page("?before_id=Qwen%2FQwen3-Coder&limit=2")
+                #expect(before.ids == Array(ids[1..<3]) && before.hasMore == true)
+                let start = try await page("?before_id=deepseek-ai%2FDeepSeek-V3.1&limit=2")
+                #expect(start.ids == [ids[0]] && start.hasMore == false)
+                for query in ["?limit=0", "?limit=1001", "?limit=x", "?after_id=nope", "?after_id=\(ids[0])&before_id=\(ids[2])", "?limit=%zz"] {
+                    let refused = try await proxy.send("GET", "/v1/models" + query)
+                    #expect(refused.status == 400, "\(query)")
+                    #expect(try JSONValue(parsing: refused.body)["error"]?["type"] == "invalid_request_error", "\(query)")
+                }
+            }
+        }
+        // The default page is 20 models.
+        let many: JSONValue = ["object": "list", "data": .array((0..<25).map { ["id": JSONValue("org/model-\($0)"), "object": "model", "created": 1_700_000_000] })]
+        try await withScriptedUpstream { _, _ in
+            ScriptedUpstream.json(many)
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream) { proxy in
+                let body = try JSONValue(parsing: try await proxy.send("GET", "/v1/models").body)
+                #expect(body["data"]?.arrayValue?.count == 20)
+                #expect(body["has_more"] == true)
+                #expect(body["last_id"]?.stringValue == "org/model-19")
+            }
+        }
+    }
+
+    /// Issue 21, item 11: Claude Code's first request, for a `claude-*` name no MODEL_MAP
+    /// entry maps, went upstream as it was and failed with nothing said of how to map it.
+    @Test func anUnmappedClaudeNameIsAnsweredWithHowToMapIt() async throws {
+        try await withScriptedUpstream { request, _ in
+            if request.method == "GET" { return ScriptedUpstream.json(ScriptedUpstream.models) }
+            let model = (try? JSONValue(parsing: request.body))?["model"]?.stringValue ?? ""
+            guard model.hasPrefix("deepseek-ai/") else { return ScriptedUpstream.json(["detail": JSONValue("model not found: \(model)")], status: 404) }
+            return ScriptedUpstream.completion(["role": "assistant", "content": "Hello!"])
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0", "MODEL_MAP": #"{"claude-*haiku*":"deepseek-ai/DeepSeek-V3"}"#]) { proxy throws in
+                func answer(_ model: String) async throws -> (status: HTTPStatus, message: String) {
+                    let response = try await proxy.post("/v1/messages", ["model": JSONValue(model), "max_tokens": 5, "messages": [["role": "user", "content": "Hi"]]])
+                    return (response.status, try JSONValue(parsing: response.body)["error"]?["message"]?.stringValue ?? "")
+                }
+                let unmapped = try await answer("claude-opus-4-1-20250805")
+                #expect(unmapped.status == 404)
+                #expect(unmapped.message.contains("claude-opus-4-1-20250805") && unmapped.message.contains("MODEL_MAP='{"), "\(unmapped.message)")
+                #expect(unmapped.message.contains("model not found"), "the upstream's own words are kept")
+                #expect(try await answer("claude-3-5-haiku-20241022").status == 200)
+                // Other names the upstream does not know keep the plain 404.
+                let other = try await answer("someone/Unknown-Model")
+                #expect(other.status == 404 && !other.message.contains("MODEL_MAP"))
+            }
+        }
+    }
+
     @Test func anUnreachableUpstreamIs502() async throws {
         // Port 1 (tcpmux) has no listener here; a port freed by this test could be taken by
         // a server of a test running alongside.

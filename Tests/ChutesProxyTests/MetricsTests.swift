@@ -119,6 +119,31 @@ private let model = "deepseek-ai/DeepSeek-V3"
         }
     }
 
+    /// Issue 21, item 3: only tests called `fallback(from:to:)` and `breaker(model:state:)`;
+    /// requests that fell over and a breaker that opened left neither series.
+    @Test func fallbacksAndABreakerThatOpensAreRecorded() async throws {
+        try await withScriptedUpstream { request, _ in
+            if request.method == "GET" { return ScriptedUpstream.json(ScriptedUpstream.models) }
+            let model = (try? JSONValue(parsing: request.body))?["model"]?.stringValue
+            return model == "a/one"
+                ? ScriptedUpstream.json(["error": ["message": "engine failed"]], status: 500) : ScriptedUpstream.completion(["role": "assistant", "content": "ok"])
+        } run: { upstream in
+            let environment = ["MODEL_MAP": #"{"claude-*":["a/one","b/two"]}"#, "AUTO_FIX_MODEL_CASE": "0", "BREAKER_FAILURES": "3", "BREAKER_COOLDOWN": "60"]
+            try await withRunningProxy(upstream: upstream, environment: environment) { proxy in
+                for _ in 0..<4 {
+                    let response = try await proxy.post("/v1/messages", ["model": "claude-sonnet-4-5", "max_tokens": 5, "messages": [["role": "user", "content": "Hi"]]])
+                    #expect(response.status == 200)
+                    #expect(response.headers["X-Upstream-Model"] == "b/two")
+                }
+                // Three tries of a/one failed over; the fourth request skipped it (open).
+                #expect(upstream.completionRequests.count == 7)
+                let scraped = try await scrape(proxy)
+                #expect(scraped["chutes_proxy_fallbacks_total{from=\"a/one\",to=\"b/two\"}"] == 4)
+                #expect(scraped["chutes_proxy_circuit_breaker_state{model=\"a/one\"}"] == 2)
+            }
+        }
+    }
+
     @Test func fallbacksAndBreakersHaveARecordingAPI() async throws {
         try await withScriptedUpstream { _, _ in
             ScriptedUpstream.json([:])

@@ -46,14 +46,14 @@ import Testing
     }
 
     @Test func environmentSetsHostAndPortAndRejectsBadPorts() throws {
-        let configuration = try ProxyConfiguration(environment: ["HOST": "127.0.0.1", "PORT": "9123"])
-        #expect(configuration.host == "127.0.0.1")
+        let configuration = try ProxyConfiguration(environment: ["HOST": "0.0.0.0", "PORT": "9123"])
+        #expect(configuration.host == "0.0.0.0")
         #expect(configuration.port == 9123)
         #expect(throws: ConfigurationError(variable: "PORT", problem: "'eighty' is not a whole number from 0 to 65535")) {
             _ = try ProxyConfiguration(environment: ["PORT": "eighty"])
         }
         let defaults = try ProxyConfiguration(environment: [:])
-        #expect(defaults.host == "0.0.0.0" && defaults.port == 8080)
+        #expect(defaults.host == "127.0.0.1" && defaults.port == 8080)
     }
 
     @Test func maxConnectionsSetsTheCapAndRejectsNonsense() throws {

@@ -22,8 +22,33 @@ import Translation
         #expect(try !Self.parse(["model": "m", "max_tokens": 5, "messages": []]).thinking)
         #expect(try Self.parse(["model": "m", "max_tokens": 5, "messages": []], headers: ["X-Enable-Thinking": "true"]).thinking)
         #expect(throws: AnthropicError(status: 400, message: "model: Field required")) { try Self.parse(["max_tokens": 5, "messages": []]) }
-        #expect(throws: AnthropicError(status: 401, message: "no API key: send x-api-key or Authorization: Bearer, or set CHUTES_API_KEY on the proxy")) {
-            try MessagesRequest.parse(HTTPRequest(head: HTTPRequestHead(method: "POST", target: "/"), body: Array(#"{"model":"m"}"#.utf8)), key: { _ in nil })
+        let missingKey = AnthropicError(status: 401, message: "no key")
+        #expect(throws: missingKey) {
+            try MessagesRequest.parse(HTTPRequest(head: HTTPRequestHead(method: "POST", target: "/"), body: Array(#"{"model":"m"}"#.utf8)), key: { _ throws(AnthropicError) in throw missingKey })
+        }
+    }
+
+    /// Issue 21, item 8: with CHUTES_AUTH_STYLE=header the 401 used to suggest setting
+    /// CHUTES_API_KEY, which was set.
+    @Test func theMissingKeyErrorSaysWhatWorksUnderEachAuthStyle() async throws {
+        try await withScriptedUpstream { _, _ in
+            ScriptedUpstream.completion(["role": "assistant", "content": "Hello!"])
+        } run: { upstream in
+            func message(_ environment: [String: String]) async throws -> String {
+                try await withRunningProxy(upstream: upstream, environment: environment.merging(["AUTO_FIX_MODEL_CASE": "0"]) { $1 }) { proxy in
+                    let response = try await proxy.post("/v1/messages", ["model": "m", "max_tokens": 5, "messages": [["role": "user", "content": "Hi"]]], headers: [:])
+                    #expect(response.status == 401)
+                    let body = try JSONValue(parsing: response.body)
+                    #expect(body["error"]?["type"] == "authentication_error")
+                    return body["error"]?["message"]?.stringValue ?? ""
+                }
+            }
+            let headerWithKey = try await message(["CHUTES_AUTH_STYLE": "header", "CHUTES_API_KEY": "cpk_set_on_the_proxy"])
+            #expect(!headerWithKey.contains("set CHUTES_API_KEY"), "\(headerWithKey)")
+            #expect(headerWithKey.contains("CHUTES_AUTH_STYLE=header") && headerWithKey.contains("CHUTES_AUTH_STYLE=both"), "\(headerWithKey)")
+            #expect(try await !message(["CHUTES_AUTH_STYLE": "header"]).contains("CHUTES_API_KEY"))
+            #expect(try await message(["CHUTES_AUTH_STYLE": "both"]).contains("set CHUTES_API_KEY"))
+            #expect(upstream.completionRequests.isEmpty)
         }
     }
 

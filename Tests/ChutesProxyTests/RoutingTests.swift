@@ -133,7 +133,7 @@ import Testing
         #expect(try await Self.plan(["model": "claude-sonnet-4-5", "max_tokens": 5, "messages": user, "tools": [["name": "Bash", "input_schema": ["type": "object"]]]]).route == "agent")
         // Nothing matches: MODEL_MAP (a fallback list), else the name as asked.
         let map = try ModelMap(json: #"{"claude-*": ["m/One", "m/Two"]}"#)
-        #expect(try await Self.plan(["model": "claude-sonnet-4-5", "max_tokens": 5, "messages": user], map: map) == RoutePlan(route: nil, candidates: ["m/One", "m/Two"]))
+        #expect(try await Self.plan(["model": "claude-sonnet-4-5", "max_tokens": 5, "messages": user], map: map) == RoutePlan(route: "MODEL_MAP:claude-*", candidates: ["m/One", "m/Two"]))
         #expect(try await Self.plan(["model": "other", "max_tokens": 5, "messages": user]) == RoutePlan(route: nil, candidates: ["other"]))
     }
 
@@ -210,6 +210,8 @@ import Testing
                 for stream in [false, true] {
                     let response = try await proxy.post("/v1/messages", ChutesBehaviourTests.request("claude-sonnet-4-5", stream: stream))
                     #expect(response.status == status)
+                    // Issue 21, item 5: error responses lacked it.
+                    #expect(response.headers["X-Upstream-Model"] == "zai-org/GLM-4.6")
                 }
             }
             #expect(upstream.completionRequests.allSatisfy { $0.body?["model"]?.stringValue == "zai-org/GLM-4.6" })
@@ -228,6 +230,8 @@ import Testing
                 let response = try await proxy.post("/v1/messages", ChutesBehaviourTests.request("claude-sonnet-4-5"))
                 #expect(response.status == 500)
                 #expect(try JSONValue(parsing: response.body)["error"]?["message"]?.stringValue?.contains("second one broke") == true)
+                // Issue 21, item 5: the model the failure is about, the last one tried.
+                #expect(response.headers["X-Upstream-Model"] == "deepseek-ai/DeepSeek-V3.1")
             }
         }
     }

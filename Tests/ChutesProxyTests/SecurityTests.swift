@@ -91,4 +91,33 @@ import Testing
         #expect(error?.status == 400)
         #expect(error?.message.hasPrefix("prompt is too long") == true)
     }
+
+    /// Issue 21, item 10: the quick start listened on 0.0.0.0 with the operator's key and no
+    /// inbound keys, warned of only in the README. The default is loopback now, and start-up
+    /// warns whenever the proxy listens beyond it with a key anyone may spend.
+    @Test func listeningBeyondLoopbackWithAKeyAnyoneMaySpendIsWarnedOf() async throws {
+        #expect(try ProxyConfiguration(environment: [:]).host == "127.0.0.1")
+        func warnings(_ environment: [String: String]) async throws -> [String] {
+            let captured = CapturedLog()
+            let logger = Logger(label: "proxy") { _ in ProxyLogHandler(format: .json, level: .info, sink: captured) }
+            let configuration = try ProxyConfiguration(environment: environment.merging(["PORT": "0", "CHUTES_BASE_URL": "http://127.0.0.1:9"]) { $1 })
+            // Bound for a moment and closed at once: nothing connects to it.
+            let proxy = try ProxyServer(configuration: configuration, logger: logger)
+            proxy.shutdown()
+            await proxy.run()
+            return captured.all.compactMap { try? JSONValue(parsing: Array($0.utf8)) }.filter { $0["level"] == "warning" }.compactMap { $0["message"]?.stringValue }
+        }
+        let open = try await warnings(["HOST": "0.0.0.0", "CHUTES_API_KEY": "cpk_operator_key"])
+        #expect(open.count == 1)
+        #expect(open.first?.contains("0.0.0.0:") == true && open.first?.contains("PROXY_API_KEYS") == true, "\(open)")
+        #expect(open.first?.contains("cpk_operator_key") == false)
+        #expect(try await warnings(["HOST": "::", "CHUTES_API_KEY": "cpk_operator_key", "CHUTES_AUTH_STYLE": "env"]).count == 1)
+        // Nobody else can reach it, nothing of the operator's to spend, or a key is asked for.
+        #expect(try await warnings(["CHUTES_API_KEY": "cpk_operator_key"]).isEmpty)
+        #expect(try await warnings(["HOST": "127.0.0.2", "CHUTES_API_KEY": "cpk_operator_key"]).isEmpty)
+        #expect(try await warnings(["HOST": "::1", "CHUTES_API_KEY": "cpk_operator_key"]).isEmpty)
+        #expect(try await warnings(["HOST": "0.0.0.0"]).isEmpty)
+        #expect(try await warnings(["HOST": "0.0.0.0", "CHUTES_API_KEY": "cpk_operator_key", "CHUTES_AUTH_STYLE": "header"]).isEmpty)
+        #expect(try await warnings(["HOST": "0.0.0.0", "CHUTES_API_KEY": "cpk_operator_key", "PROXY_API_KEYS": "inbound-key-0001"]).isEmpty)
+    }
 }

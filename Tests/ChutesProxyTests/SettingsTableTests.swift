@@ -12,7 +12,7 @@ import Testing
 
     /// A value other than the default for each setting that has no file to name.
     static let samples: [String: String] = [
-        "HOST": "127.0.0.1", "PORT": "9123", "CHUTES_BASE_URL": "http://upstream.test:8000/prefix",
+        "HOST": "0.0.0.0", "PORT": "9123", "CHUTES_BASE_URL": "http://upstream.test:8000/prefix",
         "CHUTES_API_KEY": "cpk_secret_value_123", "CHUTES_AUTH_STYLE": "env",
         "MODEL_MAP": #"{"claude-*":"deepseek-ai/DeepSeek-V3.1","b":"c"}"#, "AUTO_FIX_MODEL_CASE": "0",
         "MODEL_DISCOVERY_TTL": "12.5", "TOOL_NAME_MAP": #"{"a":"b","m":{"x":"y"}}"#, "TOOL_CALL_PARSER": "qwen3_coder",
@@ -131,6 +131,50 @@ import Testing
             let shown = try ProxyConfiguration(environment: ["CHUTES_API_KEY": "cpk_k"].merging([setting.name: "s3cr3t-\(setting.name)"]) { $1 }).printableSettings(environment: [:])
             #expect(!shown.joined().contains("s3cr3t"), "\(setting.name)")
         }
+    }
+
+    /// Issue 21, item 8: an unresolvable HOST passed `--print-config` and `check` and failed
+    /// only when serving, with exit 1 and a message not naming HOST.
+    @Test func aHostTheListenerCannotBindIsRefusedByName() throws {
+        for host in ["proxy.example", "localhost.", "0.0.0.0:8080", "256.1.1.1", "[::1"] {
+            #expect(throws: ConfigurationError.self, "\(host)") { try ProxyConfiguration(environment: ["HOST": host]) }
+            do {
+                _ = try ProxyConfiguration(environment: ["HOST": host])
+            } catch {
+                #expect(error.variable == "HOST")
+            }
+        }
+        for host in ["localhost", "127.0.0.1", "0.0.0.0", "::", "::1", "[::1]"] {
+            #expect(try ProxyConfiguration(environment: ["HOST": host]).host == host)
+        }
+    }
+
+    /// Issue 21, item 8: `--print-config` said `LOG_LEVEL=debug # default` when DEBUG_PROXY set
+    /// it, and `CHUTES_AUTH_STYLE=env # default` when inbound keys set it.
+    @Test func printedConfigurationNamesTheSettingThatDecidedAValue() throws {
+        func origins(environment: [String: String], flags: [String: String] = [:]) throws -> [String: String] {
+            let lines = try ProxyConfiguration(environment: environment.merging(flags) { $1 }).printableSettings(environment: environment, flags: flags)
+            var result: [String: String] = [:]
+            for line in lines {
+                let parts = line.split(separator: "#", maxSplits: 1)
+                let name = String(parts[0].split(separator: "=", maxSplits: 1)[0])
+                result[name] = parts[1].trimmingCharacters(in: .whitespaces)
+            }
+            return result
+        }
+        let byEnvironment = try origins(environment: ["DEBUG_PROXY": "1"])
+        #expect(byEnvironment["LOG_LEVEL"]?.contains("DEBUG_PROXY") == true, "\(byEnvironment["LOG_LEVEL"] ?? "")")
+        #expect(byEnvironment["DEBUG_PROXY"] == "environment")
+        let byFlag = try origins(environment: ["LOG_LEVEL": "info"], flags: ["DEBUG_PROXY": "1"])
+        #expect(byFlag["LOG_LEVEL"]?.contains("--debug-proxy") == true, "\(byFlag["LOG_LEVEL"] ?? "")")
+        let byLevel = try origins(environment: ["LOG_LEVEL": "debug"])
+        #expect(byLevel["LOG_LEVEL"] == "environment")
+        #expect(byLevel["DEBUG_PROXY"]?.contains("LOG_LEVEL") == true, "\(byLevel["DEBUG_PROXY"] ?? "")")
+        let keys = try origins(environment: ["PROXY_API_KEYS": "inbound-key-0001", "CHUTES_API_KEY": "cpk_x"])
+        #expect(keys["CHUTES_AUTH_STYLE"]?.contains("PROXY_API_KEYS") == true, "\(keys["CHUTES_AUTH_STYLE"] ?? "")")
+        #expect(try origins(environment: ["PROXY_API_KEYS": "inbound-key-0001", "CHUTES_API_KEY": "cpk_x", "CHUTES_AUTH_STYLE": "env"])["CHUTES_AUTH_STYLE"] == "environment")
+        let plain = try origins(environment: [:])
+        #expect(plain["LOG_LEVEL"] == "default" && plain["DEBUG_PROXY"] == "default" && plain["CHUTES_AUTH_STYLE"] == "default")
     }
 
     @Test func readmeAndEnvExampleListEverySetting() throws {

@@ -7,6 +7,7 @@ struct HTTPStatusTests {
         (.tooManyRequests, "HTTP/1.1 429 Too Many Requests\r\n"),
         (.overloaded, "HTTP/1.1 529 Overloaded\r\n"),
         (.requestHeaderFieldsTooLarge, "HTTP/1.1 431 Request Header Fields Too Large\r\n"),
+        (.paymentRequired, "HTTP/1.1 402 Payment Required\r\n"),
         (299, "HTTP/1.1 299 Status 299\r\n"),
         (.clientClosedRequest, "HTTP/1.1 499 Status 499\r\n"),
         (1000, "HTTP/1.1 1000 Status 1000\r\n"),
@@ -15,6 +16,16 @@ struct HTTPStatusTests {
     func theStatusLineIsTheCodeAndItsReasonPhrase(status: HTTPStatus, line: String) {
         let head = HTTPResponseHead(status: status, headers: ["Content-Length": "0"])
         #expect(head.serialized() == Array((line + "Content-Length: 0\r\n\r\n").utf8))
+    }
+
+    /// Issue 21, item 8: a 402 passed through went out as `402 Status 402`. These are the
+    /// statuses Anthropic's API documents (400, 401, 402, 403, 404, 413, 429, 500, 504, 529)
+    /// and those Chutes answers with (also 422, 502, 503), and 415, which the proxy sends.
+    @Test(arguments: [400, 401, 402, 403, 404, 413, 415, 422, 429, 500, 502, 503, 504, 529])
+    func everyStatusAnthropicOrChutesUsesHasItsReasonPhrase(code: Int) {
+        let phrase = HTTPStatus(rawValue: code).reasonPhrase
+        #expect(!phrase.hasPrefix("Status "), "\(code)")
+        #expect(phrase.first?.isUppercase == true, "\(code)")
     }
 
     @Test func aReceivedStatusIsTheNamedOneAndKeepsItsOwnPhrase() throws {

@@ -104,6 +104,19 @@ def test_compose_and_dockerfile_agree_with_the_proxy():
     assert 'CMD ["claude-chutes-proxy", "healthcheck"]' in dockerfile
 
 
+def test_every_deployment_listens_beyond_loopback():
+    """The proxy's own default is 127.0.0.1; a container must listen on every interface for its
+    port mapping, the Service or the compose port to reach it."""
+    dockerfile = open(os.path.join(ROOT, "Dockerfile")).read()
+    assert re.search(r"^ENV HOST=0\.0\.0\.0\b", dockerfile, re.M)
+    with open(os.path.join(ROOT, "compose.yaml")) as file:
+        assert yaml.safe_load(file)["services"]["proxy"]["environment"]["HOST"] == "0.0.0.0"
+    _, kinds = manifests()
+    assert kinds["ConfigMap"]["data"]["HOST"] == "0.0.0.0"
+    result = subprocess.run([BINARY, "--print-config"], text=True, capture_output=True, env={})
+    assert re.search(r"^HOST=127\.0\.0\.1 ", result.stdout, re.M), result.stdout
+
+
 def test_env_example_shows_every_default_the_proxy_has():
     result = subprocess.run([BINARY, "--print-config"], text=True, capture_output=True, env={})
     assert result.returncode == 0, result.stderr

@@ -77,6 +77,24 @@ def test_models(client):
     assert client.models.retrieve("tools").id == "tools"
 
 
+def test_a_model_id_with_a_slash_is_found_and_the_list_pages(client):
+    """Issue 21, item 2: the SDK sends zai-org%2FGLM-4.6, which was not found; limit was ignored."""
+    assert client.models.retrieve("zai-org/GLM-4.6").id == "zai-org/GLM-4.6"
+    with pytest.raises(anthropic.NotFoundError, match="no/such-model"):
+        client.models.retrieve("no/such-model")
+    every = [model["id"] for model in scripted.MODELS["data"]]
+    first = client.models.list(limit=2)
+    assert [model.id for model in first.data] == every[:2]
+    assert first.has_more is True and first.first_id == every[0] and first.last_id == every[1]
+    # The SDK follows has_more and last_id page by page.
+    assert [model.id for model in client.models.list(limit=2)] == every
+    assert [model.id for model in client.models.list(limit=2, after_id=every[1]).data] == every[2:4]
+    before = client.models.list(limit=2, before_id=every[3])
+    assert [model.id for model in before.data] == every[1:3] and before.has_more is True
+    with pytest.raises(anthropic.BadRequestError):
+        client.models.list(limit=0)
+
+
 @pytest.mark.parametrize("status,exception", [
     (400, anthropic.BadRequestError), (401, anthropic.AuthenticationError), (403, anthropic.PermissionDeniedError),
     (404, anthropic.NotFoundError), (429, anthropic.RateLimitError), (500, anthropic.InternalServerError),

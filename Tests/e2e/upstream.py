@@ -26,7 +26,9 @@ requests = []
 RECORD = True
 MODELS = {"object": "list", "data": [{"id": "text", "object": "model", "created": 1700000000},
                                      {"id": "tools", "object": "model", "created": 1700000000},
-                                     {"id": "MiniMax-M2", "object": "model", "created": 1700000000}]}
+                                     {"id": "MiniMax-M2", "object": "model", "created": 1700000000},
+                                     {"id": "zai-org/GLM-4.6", "object": "model", "created": 1700000000},
+                                     {"id": "deepseek-ai/DeepSeek-V3.1", "object": "model", "created": 1700000000}]}
 MINIMAX_OUTPUT = ("<think>\nThe user wants the files listed; Bash can do that.\n</think>\n\n"
                   "<minimax:tool_call>\n<invoke name=\"Bash\">\n<parameter name=\"command\">ls</parameter>\n"
                   "<parameter name=\"description\">List the files</parameter>\n</invoke>\n</minimax:tool_call>")
