@@ -93,7 +93,8 @@ final class RequestRecord: Sendable {
         guard let usage else { return }
         let output = usage["output_tokens"]?.intValue
         let input = usage["input_tokens"]?.intValue.map {
-            $0 + (usage["cache_read_input_tokens"]?.intValue ?? 0) + (usage["cache_creation_input_tokens"]?.intValue ?? 0)
+            // The upstream's counts, passed through: summed without trapping.
+            $0.saturatingAdd(usage["cache_read_input_tokens"]?.intValue ?? 0).saturatingAdd(usage["cache_creation_input_tokens"]?.intValue ?? 0)
         }
         update {
             if let input { $0.inputTokens = input }
