@@ -38,6 +38,6 @@ def test_an_older_swift_is_named_with_the_version_needed(tmp_path):
 def test_the_readme_names_the_prerequisites_before_the_command():
     readme = open(os.path.join(ROOT, "README.md")).read()
     setup = readme.index("## Set up on a new machine")
-    command = readme.index("scripts/start", setup)
+    command = readme.index("\n    scripts/start", setup)  # the command itself, not the prose naming it
     before = readme[setup:command]
     assert "Swift 6.3" in before and "apt" in before and "container" in before.lower()
