@@ -84,9 +84,14 @@ struct MessagesHandler: Sendable {
         }
         // Scrubbed whole before anything reads it: the keys reach neither the client nor the log.
         let upstreamBody = answer.redactor.scrub(try await Upstream.collect(answer.response, limit: Self.maxAnswerBytes))
-        guard let parsed = try? JSONValue(parsing: upstreamBody) else {
+        let parsed: JSONValue
+        do {
+            parsed = try JSONValue(parsing: upstreamBody)
+        } catch {
             let said = UpstreamErrors.quoted(upstreamBody, redactor: answer.redactor)
-            throw AnthropicError(status: .badGateway, message: "the upstream's answer is not JSON: \(said)")
+            // A document too dense to hold is JSON, but not an answer the proxy reads.
+            let what = if case .tooManyValues = error.kind { "too large to read (\(error))" } else { "not JSON" }
+            throw AnthropicError(status: .badGateway, message: "the upstream's answer is \(what): \(said)")
         }
         if parsed["choices"]?[0] == nil {
             // A 200 carrying an error (or nothing) is a failure, never an empty answer.

@@ -120,4 +120,20 @@ import Translation
             }
         }
     }
+
+    /// An upstream answer dense in values (`[0,0,…]`) is refused past its size's value limit
+    /// instead of built as a tree many times its size: a 502 that says so.
+    @Test func anUpstreamAnswerTooDenseToReadIsA502() async throws {
+        let dense = "{\"choices\":[" + Array(repeating: "0", count: 80_000).joined(separator: ",") + "]}"
+        try await withScriptedUpstream { _, _ in
+            HTTPResponse(status: .ok, contentType: "application/json", body: Array(dense.utf8))
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0"]) { proxy in
+                let response = try await proxy.post("/v1/messages", ["model": "m", "max_tokens": 5, "messages": [["role": "user", "content": "x"]]])
+                #expect(response.status == .badGateway)
+                let message = try JSONValue(parsing: response.body)["error"]?["message"]?.stringValue ?? ""
+                #expect(message.hasPrefix("the upstream's answer is too large to read (more than "), "\(message)")
+            }
+        }
+    }
 }
