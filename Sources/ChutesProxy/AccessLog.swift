@@ -48,6 +48,7 @@ struct AccessLog: Sendable {
             if let model = fields.requestedModel { line.add("model", model) }
             if let tokens = fields.outputTokens { line.add("output_tokens", tokens) }
             line.add("path", request.path)
+            if let waited = fields.poolWait { line.add("pool_wait_ms", milliseconds: waited) }
             line.add("request_id", record.id)
             if let route = fields.route { line.add("route", route) }
             line.add("status", status.rawValue)
@@ -74,6 +75,7 @@ struct AccessLog: Sendable {
         if let tries = fields.fallbackTries { metadata["tries"] = .string(tries) }
         if let upstreamStatus = fields.upstreamStatus { metadata["upstream_status"] = .stringConvertible(upstreamStatus.rawValue) }
         if let latency = fields.upstreamLatency { metadata["upstream_ms"] = .stringConvertible(Self.milliseconds(latency)) }
+        if let waited = fields.poolWait { metadata["pool_wait_ms"] = .stringConvertible(Self.milliseconds(waited)) }
         if let firstByte = fields.timeToFirstByte ?? fields.upstreamLatency { metadata["ttfb_ms"] = .stringConvertible(Self.milliseconds(firstByte)) }
         if fields.upstreamModel != nil { metadata["stream"] = .stringConvertible(fields.stream) }
         if let tokens = fields.inputTokens { metadata["input_tokens"] = .stringConvertible(tokens) }

@@ -11,6 +11,9 @@ public struct AnthropicError: Error, Sendable, Equatable {
     public var type: String
     /// What went wrong, for a person.
     public var message: String
+    /// Seconds after which a retry may succeed, sent as `Retry-After` (an overload of the
+    /// proxy's own, say); nil sends no such header.
+    public var retryAfterSeconds: Int?
 
     /// An error of Anthropic's `type` (`invalid_request_error`, `overloaded_error`, ...).
     public init(status: HTTPStatus, type: String, message: String) {
@@ -60,6 +63,7 @@ public struct AnthropicError: Error, Sendable, Equatable {
     func response(requestID: String?) -> HTTPResponse {
         var response = HTTPResponse(status: status, contentType: "application/json", body: body(requestID: requestID).serialized())
         if let requestID { response.headers.add(name: "request-id", value: requestID) }
+        if let retryAfterSeconds { response.headers.add(name: "Retry-After", value: String(retryAfterSeconds)) }
         return response
     }
 }

@@ -35,6 +35,11 @@ public struct ProxyConfiguration: Sendable {
     public var upstreamTrustRoots: TLSConfiguration.TrustRoots = .system
     /// Name resolution, TCP and TLS together (`UPSTREAM_CONNECT_TIMEOUT`).
     public var upstreamConnectTimeout: Duration = .seconds(10)
+    /// Upstream connections each reactor may have open at once (`UPSTREAM_MAX_CONNECTIONS`);
+    /// 0: no limit but the descriptor limit.
+    public var upstreamMaxConnections = 0
+    /// How long a request waits for an upstream connection of a full pool (`UPSTREAM_POOL_TIMEOUT`).
+    public var upstreamPoolTimeout: Duration = .seconds(30)
     /// Until the response head (a non-streaming completion can take minutes).
     public var upstreamResponseTimeout: Duration = .seconds(600)
     /// Longest silence between two pieces of a streamed response.
@@ -140,6 +145,8 @@ public struct ProxyConfiguration: Sendable {
         var client = HTTPClient.Configuration()
         client.trustRoots = upstreamTrustRoots
         client.connectTimeout = upstreamConnectTimeout
+        client.maxConnectionsPerOrigin = upstreamMaxConnections
+        client.poolTimeout = upstreamPoolTimeout
         client.responseHeadTimeout = upstreamResponseTimeout
         client.betweenChunksTimeout = upstreamStreamIdleTimeout
         // The same event loops on both sides: a request's upstream connection is watched by

@@ -24,6 +24,8 @@ public final class ProxyMetrics: Sendable {
     private let activeStreams: Meter
     private let activeConnections: Meter
     private let upstreamConnections: Meter
+    private let upstreamPoolWaiters: Meter
+    private let upstreamPoolWait: CoreMetrics.Timer
     private let retriesOn429: CoreMetrics.Counter
     private let series = Mutex(Series())
     static let maxModelLabels = 64
@@ -92,6 +94,8 @@ public final class ProxyMetrics: Sendable {
         activeStreams = Meter(label: "chutes_proxy_active_streams", factory: factory)
         activeConnections = Meter(label: "chutes_proxy_active_connections", factory: factory)
         upstreamConnections = Meter(label: "chutes_proxy_upstream_connections", factory: factory)
+        upstreamPoolWaiters = Meter(label: "chutes_proxy_upstream_pool_waiters", factory: factory)
+        upstreamPoolWait = CoreMetrics.Timer(label: "chutes_proxy_upstream_pool_wait_seconds", factory: factory)
         retriesOn429 = CoreMetrics.Counter(label: "chutes_proxy_upstream_429_retries_total", factory: factory)
     }
 
@@ -154,6 +158,13 @@ public final class ProxyMetrics: Sendable {
         retriesOn429.increment()
     }
 
+    /// A request queued this long for an upstream connection of a full pool
+    /// (`UPSTREAM_MAX_CONNECTIONS`), whether it got one or timed out.
+    func upstreamPoolWaited(_ duration: Duration) {
+        guard registry != nil else { return }
+        upstreamPoolWait.recordNanoseconds(Self.nanoseconds(duration))
+    }
+
     /// A request moved from one model (or pool) to another after a failure.
     public func fallback(from: String, to: String) {
         guard registry != nil else { return }
@@ -182,10 +193,11 @@ public final class ProxyMetrics: Sendable {
     }
 
     /// The text exposition format, with the gauges read at scrape time set first.
-    func exposition(activeConnections: Int, upstreamConnections: Int) -> [UInt8] {
+    func exposition(activeConnections: Int, upstreamConnections: Int, upstreamPoolWaiters: Int) -> [UInt8] {
         guard let registry else { return [] }
         self.activeConnections.set(activeConnections)
         self.upstreamConnections.set(upstreamConnections)
+        self.upstreamPoolWaiters.set(upstreamPoolWaiters)
         return registry.emitToBuffer()
     }
 

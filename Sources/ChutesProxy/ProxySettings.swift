@@ -160,6 +160,16 @@ extension ProxySetting {
             read: { value, c throws(ConfigurationError) in c.upstreamResponseTimeout = try value.seconds() },
             show: { SettingDisplay.seconds($0.upstreamResponseTimeout) }),
         ProxySetting(
+            "UPSTREAM_MAX_CONNECTIONS",
+            "upstream connections each event-loop thread (REACTOR_THREADS) may have open at once; past it a request waits up to UPSTREAM_POOL_TIMEOUT; 0 is no limit but the descriptor limit (one HTTP/1.1 connection carries one stream)",
+            default: "0",
+            read: { value, c throws(ConfigurationError) in c.upstreamMaxConnections = try value.integer(in: 0...1_000_000) },
+            show: { String($0.upstreamMaxConnections) }),
+        ProxySetting(
+            "UPSTREAM_POOL_TIMEOUT", "seconds a request waits for an upstream connection under UPSTREAM_MAX_CONNECTIONS before it is answered 529 overloaded_error with Retry-After", default: "30",
+            read: { value, c throws(ConfigurationError) in c.upstreamPoolTimeout = try value.seconds() },
+            show: { SettingDisplay.seconds($0.upstreamPoolTimeout) }),
+        ProxySetting(
             "UPSTREAM_STREAM_IDLE_TIMEOUT", "seconds of silence in a streamed response before it is ended with an error event", default: "300",
             read: { value, c throws(ConfigurationError) in c.upstreamStreamIdleTimeout = try value.seconds() },
             show: { SettingDisplay.seconds($0.upstreamStreamIdleTimeout) }),

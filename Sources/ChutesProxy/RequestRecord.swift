@@ -23,6 +23,9 @@ final class RequestRecord: Sendable {
         var upstreamStatus: HTTPStatus?
         /// From the start of the request to the upstream's response head.
         var upstreamLatency: Duration?
+        /// How long the request queued for an upstream connection of a full pool, over all
+        /// its tries; nil when it never queued. In the access line as `pool_wait_ms`.
+        var poolWait: Duration?
         /// From the start of the request to the first byte of the upstream's body (streams:
         /// the first token).
         var timeToFirstByte: Duration?
@@ -71,6 +74,11 @@ final class RequestRecord: Sendable {
             $0.upstreamLatency = elapsed
             if let invocationID { $0.invocationID = invocationID }
         }
+    }
+
+    /// Notes a wait for an upstream connection of a full pool; waits of several tries add up.
+    func notePoolWait(_ waited: Duration) {
+        update { $0.poolWait = ($0.poolWait ?? .zero) + waited }
     }
 
     /// Notes a transport failure with the upstream, as `HTTPClientError` describes it.

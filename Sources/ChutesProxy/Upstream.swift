@@ -90,8 +90,13 @@ struct Upstream: Sendable {
             do {
                 response = try await client.execute(request)
             } catch {
+                if case .poolTimedOut(_, let waited) = error {
+                    notePoolWait(waited)
+                    throw UpstreamFailure(error: UpstreamErrors.fromClientError(error), poolExhausted: true)
+                }
                 throw UpstreamFailure(error: UpstreamErrors.fromClientError(error))
             }
+            if let waited = response.poolWait { notePoolWait(waited) }
             RequestRecord.current?.noteUpstreamResponse(status: response.status, invocationID: response.headers["x-chutes-invocationid"])
             guard response.status == .tooManyRequests else { return response }
             let errorBody = (try? await Self.collect(response, limit: 64 << 10)) ?? []
@@ -104,6 +109,12 @@ struct Upstream: Sendable {
             await retryState.coolDown(for: delay)
             attempt += 1
         }
+    }
+
+    /// A wait for an upstream connection: into the request's access line and the metrics.
+    private func notePoolWait(_ waited: Duration) {
+        RequestRecord.current?.notePoolWait(waited)
+        metrics.upstreamPoolWaited(waited)
     }
 
     /// Reads a whole (error or JSON) body, up to `limit` bytes.
@@ -127,14 +138,19 @@ struct Upstream: Sendable {
 
 /// An upstream request that failed, with what the caller may act on beyond the error.
 struct UpstreamFailure: Error {
-    init(error: AnthropicError, retryAfter: String? = nil) {
+    init(error: AnthropicError, retryAfter: String? = nil, poolExhausted: Bool = false) {
         self.error = error
         self.retryAfter = retryAfter
+        self.poolExhausted = poolExhausted
     }
 
     var error: AnthropicError
     /// The upstream's `Retry-After`, when it sent one.
     var retryAfter: String?
+    /// No upstream connection came free in time: the proxy's own limit, which another model
+    /// of the same upstream would meet too, so it neither falls over nor counts against the
+    /// model's circuit breaker.
+    var poolExhausted: Bool
     /// The model (or pool) whose attempt failed; set by `UpstreamCaller`.
     var model: String?
 }

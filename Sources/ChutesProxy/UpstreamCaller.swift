@@ -44,7 +44,7 @@ struct UpstreamCaller: Sendable {
             do {
                 return try await attempt(request, model: model, breaker: breaker, admitted: true, attempts: &attempts)
             } catch {
-                guard Self.fallsOver(error.error) else { throw error }
+                guard Self.fallsOver(error.error), !error.poolExhausted else { throw error }
                 lastFailure = error
                 movingFrom = model
             }
@@ -74,7 +74,7 @@ struct UpstreamCaller: Sendable {
             failure.model = model
             attempts.append("\(model): \(error.error.status) \(error.error.type)" + (admitted ? "" : " (all cooling down)"))
             guard admitted else { throw failure }
-            if Self.fallsOver(error.error) {
+            if Self.fallsOver(error.error) && !error.poolExhausted {
                 await breaker?.recordFailure(model, retryAfter: error.retryAfter.map { RetryState.delay(retryAfter: $0, attempt: 0, cap: configuration.circuitBreaker.maximumCoolDown) })
             } else {
                 await breaker?.release(model)

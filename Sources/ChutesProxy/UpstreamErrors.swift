@@ -30,9 +30,21 @@ enum UpstreamErrors {
     static func fromClientError(_ error: HTTPClientError) -> AnthropicError {
         if error == .cancelled { return AnthropicError(status: .clientClosedRequest, type: "api_error", message: "the client went away") }
         RequestRecord.current?.noteUpstreamFailure(error.description)
-        if case .timedOut = error { return AnthropicError(status: .gatewayTimeout, message: clientReason(error)) }
-        return AnthropicError(status: .badGateway, message: clientReason(error))
+        switch error {
+        case .timedOut: return AnthropicError(status: .gatewayTimeout, message: clientReason(error))
+        case .poolTimedOut:
+            // The proxy's own overload, not the upstream's slowness: a 529 that clients wait
+            // out and retry, never a 504 they give up on.
+            var overloaded = AnthropicError(status: .overloaded, message: clientReason(error))
+            overloaded.retryAfterSeconds = poolRetryAfterSeconds
+            return overloaded
+        default: return AnthropicError(status: .badGateway, message: clientReason(error))
+        }
     }
+
+    /// The `Retry-After` of a request that found every upstream connection busy for the
+    /// whole `UPSTREAM_POOL_TIMEOUT`: long enough for some streams to end.
+    static let poolRetryAfterSeconds = 5
 
     /// A transport failure once the stream has begun: silence is an overload (529, which
     /// clients retry), anything else a server error. The log gets the detail, as above.
@@ -56,6 +68,7 @@ enum UpstreamErrors {
         case .closedEarly: "the upstream closed the connection before its answer was complete"
         case .timedOut: "the upstream did not answer in time"
         case .cancelled: "the request to the upstream was cancelled"
+        case .poolTimedOut: "every connection to the upstream stayed busy (UPSTREAM_MAX_CONNECTIONS) for UPSTREAM_POOL_TIMEOUT; try again shortly"
         case .invalidURL, .invalidRequest: "the request to the upstream could not be made"
         }
     }

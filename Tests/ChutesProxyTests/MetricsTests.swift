@@ -169,7 +169,7 @@ private let model = "deepseek-ai/DeepSeek-V3"
             fields.requestedModel = "model-\(index)\n\"quoted\""
             metrics.requestFinished(fields, endpoint: "messages", status: 401, duration: .milliseconds(1))
         }
-        let text = String(decoding: metrics.exposition(activeConnections: 0, upstreamConnections: 0), as: UTF8.self)
+        let text = String(decoding: metrics.exposition(activeConnections: 0, upstreamConnections: 0, upstreamPoolWaiters: 0), as: UTF8.self)
         let series = text.split(separator: "\n").filter { $0.hasPrefix("chutes_proxy_requests_total{") }
         #expect(series.count == ProxyMetrics.maxModelLabels + 1)
         #expect(samples(text)["chutes_proxy_requests_total{endpoint=\"messages\",status=\"401\",model=\"other\"}"] == 10)

@@ -260,3 +260,55 @@ extension ConnectionPoolStateMachineTests.FakeConnection: Hashable {
     static func == (a: ConnectionPoolStateMachineTests.FakeConnection, b: ConnectionPoolStateMachineTests.FakeConnection) -> Bool { a === b }
     func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
 }
+
+/// The pool timeout and the sweep's deadline.
+@Suite struct ConnectionPoolStateMachineTimeoutTests {
+    typealias Machine = ConnectionPoolStateMachine<ConnectionPoolStateMachineTests.FakeConnection>
+    private let start = Deadline.now
+    private func at(milliseconds: Int) -> Deadline { start.adding(.milliseconds(milliseconds)) }
+
+    @Test func waitersPastThePoolTimeoutAreTimedOutOldestFirstAndOnlyThem() {
+        var machine = Machine(maxConnections: 1, idleTimeout: .seconds(60), poolTimeout: .milliseconds(300))
+        _ = machine.lease(fresh: false, now: start, waiter: nil)
+        let (early, late) = (machine.makeWaiterID(), machine.makeWaiterID())
+        _ = machine.lease(fresh: false, now: at(milliseconds: 0), waiter: early)
+        _ = machine.lease(fresh: false, now: at(milliseconds: 100), waiter: late)
+        #expect(machine.nextDeadline == at(milliseconds: 300))
+        #expect(machine.timeOutWaiters(now: at(milliseconds: 299)).isEmpty)
+        #expect(machine.timeOutWaiters(now: at(milliseconds: 300)) == [early])
+        #expect(machine.waiterCount == 1 && machine.nextDeadline == at(milliseconds: 400))
+        #expect(machine.timeOutWaiters(now: at(milliseconds: 400)) == [late])
+        #expect(machine.waiterCount == 0 && machine.nextDeadline == nil)
+        #expect(machine.openCount == 1, "timing out a waiter frees no slot")
+        // A returned connection, with no one left waiting, is kept idle.
+        guard case .keep = machine.release(.init(1), now: at(milliseconds: 500)) else {
+            Issue.record("the timed-out waiters must not be served")
+            return
+        }
+    }
+
+    @Test func theNextDeadlineIsTheOldestIdleConnectionsExpiry() {
+        var machine = Machine(maxConnections: 4, idleTimeout: .seconds(10), poolTimeout: .seconds(30))
+        #expect(machine.nextDeadline == nil)
+        _ = machine.lease(fresh: false, now: start, waiter: nil)
+        _ = machine.lease(fresh: false, now: start, waiter: nil)
+        _ = machine.release(.init(1), now: at(milliseconds: 1000))
+        _ = machine.release(.init(2), now: at(milliseconds: 2000))
+        #expect(machine.nextDeadline == at(milliseconds: 11_000))
+        #expect(machine.closeExpired(now: at(milliseconds: 11_000)).map(\.number) == [1])
+        #expect(machine.nextDeadline == at(milliseconds: 12_000))
+        #expect(machine.closeExpired(now: at(milliseconds: 12_000)).map(\.number) == [2])
+        #expect(machine.nextDeadline == nil && machine.openCount == 0)
+    }
+
+    @Test func noLimitOpensAsManyAsAsked() {
+        var machine = Machine(maxConnections: .max, idleTimeout: .seconds(60))
+        for _ in 0..<10_000 {
+            guard case .open = machine.lease(fresh: false, now: start, waiter: nil).lease else {
+                Issue.record("refused a connection with no limit")
+                return
+            }
+        }
+        #expect(machine.openCount == 10_000 && machine.waiterCount == 0)
+    }
+}

@@ -3,11 +3,14 @@ import Locking
 
 /// Keep-alive connections to one origin: at most `maxConnections` open, idle ones reused
 /// most-recent-first and closed once idle longer than `idleTimeout`. Callers beyond the
-/// limit wait, first come first served, for a connection to come back or close.
+/// limit wait, first come first served, for a connection to come back or close, at most
+/// `poolTimeout`, then get `HTTPClientError.poolTimedOut`.
 ///
 /// The decisions are `ConnectionPoolStateMachine`'s; this class holds it under a lock with
 /// the waiters' continuations and carries out its actions (closing sockets, resuming
-/// waiters, checking a socket is alive) after letting go of the lock.
+/// waiters, checking a socket is alive) after letting go of the lock. A sweep task, armed
+/// for the machine's `nextDeadline` while there are idle connections or waiters, closes the
+/// expired idle ones and refuses the timed-out waiters with no request needed to notice.
 final class ConnectionPool: Sendable {
     let origin: Origin
     /// The reactor that watches this pool's sockets.
@@ -19,12 +22,17 @@ final class ConnectionPool: Sendable {
         case connection(PooledConnection)
         case openNew
         case cancelled
+        case timedOut
         case shutDown
     }
 
     private struct State {
         var machine: ConnectionPoolStateMachine<PooledConnection>
         var waiters: [ConnectionPoolStateMachine<PooledConnection>.WaiterID: UnsafeContinuation<Grant, Never>] = [:]
+        /// The armed sweep: its task, when it wakes, and a number that tells a replaced
+        /// sweep it has nothing more to do.
+        var sweep: (task: Task<Void, Never>, until: Deadline, generation: UInt64)?
+        var sweepGeneration: UInt64 = 0
     }
 
     private let state: Mutex<State>
@@ -32,11 +40,11 @@ final class ConnectionPool: Sendable {
     /// Counters for the reuse ratio: connections opened and requests served.
     private let statistics = Mutex((opened: 0, leased: 0))
 
-    init(origin: Origin, reactor: Reactor, maxConnections: Int, idleTimeout: Duration, connector: Connector) {
+    init(origin: Origin, reactor: Reactor, maxConnections: Int, idleTimeout: Duration, poolTimeout: Duration, connector: Connector) {
         self.origin = origin
         self.reactor = reactor
         self.connector = connector
-        self.state = Mutex(State(machine: ConnectionPoolStateMachine(maxConnections: maxConnections, idleTimeout: idleTimeout)))
+        self.state = Mutex(State(machine: ConnectionPoolStateMachine(maxConnections: maxConnections, idleTimeout: idleTimeout, poolTimeout: poolTimeout)))
     }
 
     var counters: (opened: Int, leased: Int) { statistics.withLock { $0 } }
@@ -44,9 +52,15 @@ final class ConnectionPool: Sendable {
     /// Connections open now, idle or in use, plus ones being opened.
     var openCount: Int { state.withLock { $0.machine.openCount } }
 
+    /// Callers queued for a connection now.
+    var waiterCount: Int { state.withLock { $0.machine.waiterCount } }
+
     /// A connection to use for one exchange: an idle one that still looks alive, or a new
-    /// one (opened within `connectDeadline`). `fresh` skips the idle ones.
-    func acquire(fresh: Bool = false, connectDeadline: Deadline) async throws(HTTPClientError) -> PooledConnection {
+    /// one (opened within `connectTimeout`, counted from when the slot was granted, not from
+    /// the call: a wait in the queue is bounded by the pool timeout alone). `fresh` skips
+    /// the idle ones. `waited` is how long the caller queued, nil when it did not.
+    func acquire(fresh: Bool = false, connectTimeout: Duration) async throws(HTTPClientError) -> (connection: PooledConnection, waited: Duration?) {
+        var waited: Duration?
         while true {
             let action = state.withLock { $0.machine.lease(fresh: fresh, now: .now, waiter: nil) }
             close(action.close)
@@ -55,7 +69,10 @@ final class ConnectionPool: Sendable {
             case .use(let connection): grant = .connection(connection)
             case .open: grant = .openNew
             case .shutDown: grant = .shutDown
-            case .wait, .mustWait: grant = await waitForGrant(fresh: fresh)
+            case .wait, .mustWait:
+                let started = ContinuousClock.now
+                grant = await waitForGrant(fresh: fresh)
+                waited = (waited ?? .zero) + (ContinuousClock.now - started)
             }
             switch grant {
             case .connection(let connection):
@@ -65,11 +82,13 @@ final class ConnectionPool: Sendable {
                     continue
                 }
                 statistics.withLock { $0.leased += 1 }
-                return connection
+                return (connection, waited)
             case .openNew:
-                return try await open(connectDeadline: connectDeadline)
+                return (try await open(connectDeadline: .after(connectTimeout)), waited)
             case .cancelled:
                 throw .cancelled
+            case .timedOut:
+                throw .poolTimedOut(origin: origin.description, waited: waited ?? .zero)
             case .shutDown:
                 throw .closedEarly("before the request: the client was shut down")
             }
@@ -85,6 +104,7 @@ final class ConnectionPool: Sendable {
             let now = Deadline.now
             let expired = state.machine.closeExpired(now: now)
             let action = state.machine.release(connection, now: now)
+            if case .keep = action { armSweep(&state) }
             switch action {
             case .handOver(_, let id), .closeAndGrantOpen(_, let id): return (action, state.waiters.removeValue(forKey: id), expired)
             case .keep, .close: return (action, nil, expired)
@@ -111,6 +131,8 @@ final class ConnectionPool: Sendable {
     func shutDown() {
         let (idle, waiters) = state.withLock { state in
             let (close, cancel) = state.machine.shutDown()
+            state.sweep?.task.cancel()
+            state.sweep = nil
             return (close, cancel.compactMap { state.waiters.removeValue(forKey: $0) })
         }
         close(idle)
@@ -157,6 +179,7 @@ final class ConnectionPool: Sendable {
                     case .shutDown: return (.shutDown, action.close)
                     case .wait, .mustWait:
                         state.waiters[id] = continuation
+                        armSweep(&state)
                         return (nil, action.close)
                     }
                 }
@@ -169,5 +192,45 @@ final class ConnectionPool: Sendable {
             }
             waiter?.resume(returning: .cancelled)
         }
+    }
+
+    /// Makes sure a sweep wakes by the machine's `nextDeadline`: keeps the armed one when it
+    /// wakes soon enough, else replaces it. Called under the lock after idle connections or
+    /// waiters were added.
+    private func armSweep(_ state: inout State) {
+        guard let next = state.machine.nextDeadline else { return }
+        if let armed = state.sweep, armed.until <= next { return }
+        state.sweep?.task.cancel()
+        state.sweepGeneration &+= 1
+        let generation = state.sweepGeneration
+        // On the pool's reactor: the sockets it closes are that reactor's. It holds the pool
+        // weakly, so a pool no one uses any more is not kept alive by its sweep.
+        let task = Task(executorPreference: reactor) { [weak self] in
+            var until = next
+            while true {
+                do { try await Task.sleep(for: until.remaining) } catch { return }
+                guard let self, let again = self.sweep(generation: generation) else { return }
+                until = again
+            }
+        }
+        state.sweep = (task, next, generation)
+    }
+
+    /// Closes the idle connections past their expiry and refuses the waiters past their
+    /// pool timeout; returns when to sweep again (nil: nothing left to sweep, or this sweep
+    /// was replaced by one armed for sooner).
+    private func sweep(generation: UInt64) -> Deadline? {
+        let (expired, timedOut, next) = state.withLock { state -> ([PooledConnection], [UnsafeContinuation<Grant, Never>], Deadline?) in
+            guard state.sweep?.generation == generation else { return ([], [], nil) }
+            let now = Deadline.now
+            let expired = state.machine.closeExpired(now: now)
+            let timedOut = state.machine.timeOutWaiters(now: now).compactMap { state.waiters.removeValue(forKey: $0) }
+            let next = state.machine.nextDeadline
+            if let next { state.sweep?.until = next } else { state.sweep = nil }
+            return (expired, timedOut, next)
+        }
+        close(expired)
+        for waiter in timedOut { waiter.resume(returning: .timedOut) }
+        return next
     }
 }

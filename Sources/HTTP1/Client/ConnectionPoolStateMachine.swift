@@ -2,18 +2,24 @@ import AsyncIO
 
 /// Every decision of a `ConnectionPool`, as a value without sockets, locks or clocks: reuse
 /// an idle connection, open a new one, make the caller wait, hand a returned connection (or
-/// a freed slot) to the longest waiter, close what has expired. Each method changes the
+/// a freed slot) to the longest waiter, close what has expired, give up on a waiter whose
+/// `poolTimeout` has passed. Each method changes the
 /// state and returns what the pool must do; the pool does it outside its lock. (The shape of
 /// async-http-client's `HTTPConnectionPool.StateMachine`.)
 ///
 /// Invariants: at most `maxConnections` connections are open or being opened; an idle
 /// connection and a waiter never exist at the same time (a returned connection goes to a
-/// waiter first); every hand-out of an idle connection checks its expiry.
+/// waiter first); every hand-out of an idle connection checks its expiry; `nextDeadline` is
+/// the earliest moment a sweep has something to do (an idle connection expires, a waiter
+/// times out), so the pool needs no new request to close or refuse anything.
 struct ConnectionPoolStateMachine<Connection> {
     typealias WaiterID = UInt64
 
+    /// `Int.max`: no limit but the descriptors'.
     let maxConnections: Int
     let idleTimeout: Duration
+    /// How long a caller waits in the queue before it is refused (`timeOutWaiters`).
+    let poolTimeout: Duration
 
     private struct IdleConnection {
         let connection: Connection
@@ -24,6 +30,8 @@ struct ConnectionPoolStateMachine<Connection> {
         let id: WaiterID
         /// Asked for a new connection (its last one was found dead): a returned one will not do.
         let fresh: Bool
+        /// Past it, `timeOutWaiters` removes the waiter.
+        let deadline: Deadline
     }
 
     /// Oldest first; reuse takes the most recent (the likeliest to be alive).
@@ -34,9 +42,10 @@ struct ConnectionPoolStateMachine<Connection> {
     private(set) var isShutDown = false
     private var lastWaiterID: WaiterID = 0
 
-    init(maxConnections: Int, idleTimeout: Duration) {
+    init(maxConnections: Int, idleTimeout: Duration, poolTimeout: Duration = .seconds(30)) {
         self.maxConnections = max(1, maxConnections)
         self.idleTimeout = idleTimeout
+        self.poolTimeout = poolTimeout
     }
 
     var idleCount: Int { idle.count }
@@ -86,7 +95,7 @@ struct ConnectionPoolStateMachine<Connection> {
             return LeaseAction(lease: .open, close: close)
         }
         guard let waiter else { return LeaseAction(lease: .mustWait, close: close) }
-        waiters.append(Waiter(id: waiter, fresh: fresh))
+        waiters.append(Waiter(id: waiter, fresh: fresh, deadline: now.adding(poolTimeout)))
         return LeaseAction(lease: .wait, close: close)
     }
 
@@ -139,6 +148,25 @@ struct ConnectionPoolStateMachine<Connection> {
             openCount -= 1
         }
         return expired
+    }
+
+    /// Removes the waiters whose `poolTimeout` has passed: tell them no connection came free.
+    mutating func timeOutWaiters(now: Deadline) -> [WaiterID] {
+        // Queued in order of arrival with one timeout, so the timed-out ones lead.
+        let count = waiters.prefix { $0.deadline <= now }.count
+        defer { waiters.removeFirst(count) }
+        return waiters[..<count].map(\.id)
+    }
+
+    /// When a sweep (`closeExpired`, `timeOutWaiters`) next has work: the oldest idle
+    /// connection's expiry or the longest waiter's deadline; nil when there is neither.
+    var nextDeadline: Deadline? {
+        switch (idle.first?.expiry, waiters.first?.deadline) {
+        case let (idle?, waiter?): min(idle, waiter)
+        case let (idle?, nil): idle
+        case let (nil, waiter?): waiter
+        case (nil, nil): nil
+        }
     }
 
     /// Refuses new leases: idle connections are to be closed and waiters told; connections

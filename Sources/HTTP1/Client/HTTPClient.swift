@@ -21,12 +21,19 @@ public final class HTTPClient: Sendable {
         /// Which certificate authorities https connections trust (verification is always on).
         public var trustRoots: TLSConfiguration.TrustRoots = .system
         /// Connections open to one origin at once from one reactor's pool; past it that
-        /// reactor's requests wait for one to be released. Each reactor has the whole limit:
-        /// a request can use only its own reactor's connections, and a share (the limit
-        /// divided by the reactors) left one connection per reactor on a many-core machine,
-        /// so a request waited behind a long stream while other reactors' connections idled.
-        public var maxConnectionsPerOrigin = 64
-        /// Idle pooled connections older than this are closed instead of reused.
+        /// reactor's requests wait (up to `poolTimeout`) for one to be released. 0, the
+        /// default, is no limit but the process's descriptor limit: an HTTP/1.1 connection
+        /// carries one stream at a time, so any lower default is a hidden cap on concurrent
+        /// streams. Each reactor has the whole limit: a request can use only its own
+        /// reactor's connections (they are watched by its thread), and a process-wide count
+        /// would need the reactors to hand slots and idle connections to one another.
+        public var maxConnectionsPerOrigin = 0
+        /// How long a request waits for a connection of a full pool before it fails with
+        /// `HTTPClientError.poolTimedOut`; separate from `connectTimeout`, which counts only
+        /// once the request has its slot.
+        public var poolTimeout: Duration = .seconds(30)
+        /// Idle pooled connections older than this are closed, by the pool's sweep when no
+        /// request comes to find them.
         public var idleTimeout: Duration = .seconds(60)
         /// Name resolution, TCP connect and TLS handshake together.
         public var connectTimeout: Duration = .seconds(10)
@@ -88,10 +95,14 @@ public final class HTTPClient: Sendable {
         let bytes = try request.serialized()
         let pool = self.pool(for: request.url.origin)
         var fresh = false
+        var poolWait: Duration?
         while true {
-            let connection = try await pool.acquire(fresh: fresh, connectDeadline: .after(configuration.connectTimeout))
+            let (connection, waited) = try await pool.acquire(fresh: fresh, connectTimeout: configuration.connectTimeout)
+            if let waited { poolWait = (poolWait ?? .zero) + waited }
             do {
-                return try await exchange(bytes, isHEAD: request.method == .head, on: connection, pool: pool)
+                var response = try await exchange(bytes, isHEAD: request.method == .head, on: connection, pool: pool)
+                response.poolWait = poolWait
+                return response
             } catch {
                 pool.discard(connection)
                 switch error {
@@ -131,6 +142,11 @@ public final class HTTPClient: Sendable {
         pools.withLock { Array($0.byKey.values) }.reduce(0) { $0 + $1.openCount }
     }
 
+    /// Requests waiting now for a connection of a full pool, over all origins and reactors.
+    public var waitingRequests: Int {
+        pools.withLock { Array($0.byKey.values) }.reduce(0) { $0 + $1.waiterCount }
+    }
+
     /// The pool for `origin` of the reactor running the caller (the first one when the
     /// caller runs on none of them).
     private func pool(for origin: Origin) -> ConnectionPool {
@@ -141,8 +157,9 @@ public final class HTTPClient: Sendable {
             let pool = ConnectionPool(
                 origin: origin,
                 reactor: reactors[key.reactorIndex],
-                maxConnections: max(1, configuration.maxConnectionsPerOrigin),
+                maxConnections: configuration.maxConnectionsPerOrigin > 0 ? configuration.maxConnectionsPerOrigin : .max,
                 idleTimeout: configuration.idleTimeout,
+                poolTimeout: configuration.poolTimeout,
                 connector: connector
             )
             if table.isShutDown { pool.shutDown() }

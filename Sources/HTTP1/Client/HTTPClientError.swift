@@ -20,6 +20,9 @@ public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible
     case timedOut(String)
     /// The waiting task was cancelled; the connection was closed.
     case cancelled
+    /// Every connection the pool may open to the origin was busy for the whole pool
+    /// timeout (`HTTPClient.Configuration.poolTimeout`): the upstream was never asked.
+    case poolTimedOut(origin: String, waited: Duration)
 
     /// What failed, for a log line or an error message.
     public var description: String {
@@ -33,6 +36,8 @@ public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible
         case .closedEarly(let what): "the upstream closed the connection \(what)"
         case .timedOut(let what): "\(what) timed out"
         case .cancelled: "the request was cancelled"
+        case let .poolTimedOut(origin, waited):
+            "no connection to \(origin) came free in \(waited.components.seconds * 1000 + waited.components.attoseconds / 1_000_000_000_000_000) ms (all busy at the pool's limit)"
         }
     }
 

@@ -11,6 +11,8 @@ public struct HTTPClientResponse: Sendable {
     public var headers: HTTPHeaders { head.headers }
     /// Read it to the end (or drop it) for the connection to be reused or closed.
     public let body: Body
+    /// How long the request queued for a connection of a full pool; nil when it did not.
+    public var poolWait: Duration?
 
     /// The response body as an async sequence of chunks, read from the connection only as
     /// they are asked for: at most one read (64 KB) ahead of the consumer. Single consumer.
