@@ -47,11 +47,15 @@ public final class ProxyServer: Sendable {
         served.server.withLock { $0 = server }
         self.server = server
         self.metrics = metrics
+        upstreamClient = upstream.client
         if let warning = configuration.openRelayWarning(port: server.localAddress.port) { logger.warning("\(warning)") }
     }
 
     /// Where the proxy's metrics are recorded (fallbacks and circuit breakers report here too).
     public let metrics: ProxyMetrics
+
+    /// The client of the upstream, shut down when `run()` returns.
+    private let upstreamClient: HTTPClient
 
     /// The bound port.
     public var port: Int { server.localAddress.port }
@@ -59,6 +63,9 @@ public final class ProxyServer: Sendable {
     /// Serves until `shutdown()` or cancellation; returns once in-flight requests are done.
     public func run() async {
         await server.run()
+        // Nothing is in flight any more: the upstream connections close now, not whenever
+        // the last reference to the client goes (a kept-alive one stayed open meanwhile).
+        upstreamClient.shutdown()
     }
 
     /// Drains: `/ready` answers 503 from now on; after `shutdownDelay` (at once when zero,
