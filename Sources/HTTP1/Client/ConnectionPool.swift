@@ -44,6 +44,9 @@ final class ConnectionPool: Sendable {
     /// Connections open now, idle or in use, plus ones being opened.
     var openCount: Int { state.withLock { $0.machine.openCount } }
 
+    /// Callers queued for a connection now (their continuations stored).
+    var waiterCount: Int { state.withLock { $0.machine.waiterCount } }
+
     /// A connection to use for one exchange: an idle one that still looks alive, or a new
     /// one (opened within `connectDeadline`). `fresh` skips the idle ones.
     func acquire(fresh: Bool = false, connectDeadline: Deadline) async throws(HTTPClientError) -> PooledConnection {

@@ -131,6 +131,12 @@ public final class HTTPClient: Sendable {
         pools.withLock { Array($0.byKey.values) }.reduce(0) { $0 + $1.openCount }
     }
 
+    /// Requests queued for a free connection now, over all pools; tests read it to act on a
+    /// request only once it waits.
+    var waitingRequests: Int {
+        pools.withLock { Array($0.byKey.values) }.reduce(0) { $0 + $1.waiterCount }
+    }
+
     /// The pool for `origin` of the reactor running the caller (the first one when the
     /// caller runs on none of them).
     private func pool(for origin: Origin) -> ConnectionPool {
