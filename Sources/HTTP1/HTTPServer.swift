@@ -185,6 +185,10 @@ final class ConnectionRegistry: Sendable {
 
     var count: Int { state.withLock { $0.count } }
 
+    /// `waitUntilEmpty` callers registered and waiting now; tests read it to remove the last
+    /// connection only once a waiter is parked.
+    var waiterCount: Int { state.withLock { $0.emptyWaiters.count } }
+
     func beginDraining() {
         let idle = state.withLock { state -> [TCPConnection] in
             state.draining = true

@@ -73,11 +73,32 @@ import Testing
     }
 
     @Test func everySettingHasAFlagThatSetsIt() throws {
+        let certificates = TestCertificates.shared
+        let routes = #"[{"name":"default","models":["d/A"]}]"#
+        let routesFile = certificates.directory + "/routes.json"
+        try routes.write(toFile: routesFile, atomically: true, encoding: .utf8)
+        let keysFile = certificates.directory + "/inbound-keys"
+        try "file-key-0001\n".write(toFile: keysFile, atomically: true, encoding: .utf8)
+        // The settings `samples` leaves out: files made at test time, ROUTES and ROUTES_FILE
+        // (which exclude each other), and settings that are valid only with another one.
+        let samples = Self.samples.merging([
+            "CHUTES_CA_FILE": certificates.caFile, "ROUTES": routes, "ROUTES_FILE": routesFile,
+            "BREAKER_FAILURES": "5", "BREAKER_COOLDOWN": "12", "BREAKER_MAX_COOLDOWN": "120", "MAX_CONNECTIONS": "100",
+            "TLS_CERT_FILE": certificates.server.certificate, "TLS_KEY_FILE": certificates.server.key,
+            "LOG_LEVEL": "warning", "LOG_FORMAT": "text", "METRICS_ENABLED": "0", "METRICS_REQUIRE_KEY": "1",
+            "PROXY_API_KEYS": "team-key-0001", "PROXY_API_KEYS_FILE": keysFile,
+        ]) { $1 }
+        let companions: [String: [String: String]] = [
+            "TLS_CERT_FILE": ["TLS_KEY_FILE": certificates.server.key],
+            "TLS_KEY_FILE": ["TLS_CERT_FILE": certificates.server.certificate],
+            "PROXY_API_KEYS": ["CHUTES_API_KEY": "u"], "PROXY_API_KEYS_FILE": ["CHUTES_API_KEY": "u"],
+            "METRICS_REQUIRE_KEY": ["PROXY_API_KEYS": "team-key-0001", "CHUTES_API_KEY": "u"],
+        ]
         for setting in ProxySetting.all {
-            guard let sample = Self.samples[setting.name] else { continue }
+            let sample = try #require(samples[setting.name], "no sample value for \(setting.name)")
             let flags = try ProxyConfiguration.settings(fromFlags: [setting.flag, sample])
             #expect(flags == [setting.name: sample], "\(setting.flag)")
-            let configuration = try ProxyConfiguration(environment: flags)
+            let configuration = try ProxyConfiguration(environment: flags.merging(companions[setting.name] ?? [:]) { $1 })
             #expect(setting.show(configuration) != setting.show(ProxyConfiguration()), "\(setting.flag) changed nothing")
         }
     }

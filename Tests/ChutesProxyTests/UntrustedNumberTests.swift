@@ -4,11 +4,29 @@ import Testing
 
 /// Numbers from an upstream's headers and from the environment never trap the process.
 @Suite struct UntrustedNumberTests {
-    @Test(arguments: ["inf", "Infinity", "-inf", "1e300", "99999999999999999999", "-5", "nan", "NaN", "-0", "1e-320"])
-    func retryAfterOfAnyNumberGivesADelayWithinTheCap(value: String) {
+    /// What a `Retry-After` number means: a delay (zero and tiny ones are "retry now"), the cap
+    /// when larger, and no delay at all when it is not a finite non-negative number, so the
+    /// first retry's back-off applies.
+    enum RetryAfterMeaning: Sendable {
+        case now, cap, backOff
+    }
+
+    /// The first retry's back-off: 0.25 s, give or take 25 % of jitter.
+    static let firstBackOff = Duration.milliseconds(187)...Duration.milliseconds(313)
+
+    @Test(
+        arguments: [
+            ("inf", .backOff), ("Infinity", .backOff), ("-inf", .backOff), ("nan", .backOff), ("NaN", .backOff), ("-5", .backOff),
+            ("1e300", .cap), ("99999999999999999999", .cap), ("-0", .now), ("1e-320", .now),
+        ] as [(String, RetryAfterMeaning)])
+    func retryAfterOfAnyNumberGivesADelayWithinTheCap(value: String, meaning: RetryAfterMeaning) {
         let cap = Duration.seconds(2)
         let delay = RetryState.delay(retryAfter: value, attempt: 0, cap: cap)
-        #expect(delay >= .zero && delay <= cap)
+        switch meaning {
+        case .now: #expect(delay == .zero, "\(delay)")
+        case .cap: #expect(delay == cap, "\(delay)")
+        case .backOff: #expect(Self.firstBackOff.contains(delay), "\(delay)")
+        }
     }
 
     @Test func aHugeRetryAfterWaitsTheCapAndANonNumberBacksOff() {
@@ -16,11 +34,12 @@ import Testing
         #expect(RetryState.delay(retryAfter: "1e300", attempt: 0, cap: cap) == cap)
         #expect(RetryState.delay(retryAfter: "99999999999999999999", attempt: 0, cap: cap) == cap)
         #expect(RetryState.delay(retryAfter: "0.5", attempt: 0, cap: cap) == .milliseconds(500))
-        // Back-off for attempt 0 is 0.25 s +-25%; `inf` is not a delay.
-        let backOff = RetryState.delay(retryAfter: "inf", attempt: 0, cap: cap)
-        #expect(backOff >= .milliseconds(187) && backOff <= .milliseconds(313))
-        #expect(RetryState.delay(retryAfter: nil, attempt: Int.max, cap: cap) <= cap)
-        #expect(RetryState.delay(retryAfter: nil, attempt: -1, cap: cap) <= cap)
+        // `inf` is not a delay: the first retry's back-off applies.
+        #expect(Self.firstBackOff.contains(RetryState.delay(retryAfter: "inf", attempt: 0, cap: cap)))
+        // Back-off doubles per attempt (at most 2^10 times, 256 s), so a huge attempt waits
+        // the cap, and a negative one counts as the first.
+        #expect(RetryState.delay(retryAfter: nil, attempt: Int.max, cap: cap) == cap)
+        #expect(Self.firstBackOff.contains(RetryState.delay(retryAfter: nil, attempt: -1, cap: cap)))
     }
 
     @Test(arguments: [
@@ -30,8 +49,9 @@ import Testing
     ])
     func retryAfterDatesOutOfRangeAreNotDates(value: String) {
         #expect(HTTPDate.parse(value) == nil)
+        // Neither a number nor a date: the first retry's back-off.
         let delay = RetryState.delay(retryAfter: value, attempt: 0, cap: .seconds(2))
-        #expect(delay <= .seconds(2))
+        #expect(Self.firstBackOff.contains(delay), "\(delay)")
     }
 
     @Test func aRetryAfterDateFarInThePastOrFutureStaysWithinTheCap() {

@@ -58,7 +58,10 @@ import Translation
         }
         let start = ContinuousClock.now
         #expect(await catalog.modelList() == nil)
-        #expect(ContinuousClock.now - start < .seconds(30))
+        // 50 ms asked for: well under the 5 s default, so a catalog that ignores
+        // `maximumWait` fails here; loose enough for a loaded machine.
+        let waited = ContinuousClock.now - start
+        #expect(waited < .seconds(2), "waited \(waited)")
     }
 
     @Test func correctionNeverGuesses() async {

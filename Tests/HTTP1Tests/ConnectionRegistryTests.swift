@@ -1,5 +1,4 @@
 import AsyncIO
-import Locking
 import TestSupport
 import Testing
 
@@ -7,30 +6,6 @@ import Testing
 
 /// Shutdown's wait for the last connection always returns: when it empties, or at the timeout.
 @Suite struct ConnectionRegistryTests {
-    /// Runs `operation`, giving up after `limit`; true when it finished in time. A watchdog,
-    /// not synchronisation: a correct registry finishes in milliseconds. (A hung operation is
-    /// left behind rather than awaited, so the test reports instead of hanging.)
-    private func finishes(within limit: Duration, _ operation: @escaping @Sendable () async -> Void) async -> Bool {
-        let outcome = Mutex<CheckedContinuation<Bool, Never>?>(nil)
-        return await withCheckedContinuation { continuation in
-            outcome.withLock { $0 = continuation }
-            let settle: @Sendable (Bool) -> Void = { finished in
-                outcome.withLock { pending in
-                    pending?.resume(returning: finished)
-                    pending = nil
-                }
-            }
-            let work = Task {
-                await operation(); settle(true)
-            }
-            Task {
-                try? await Task.sleep(for: limit)
-                settle(false)
-                _ = work
-            }
-        }
-    }
-
     @Test func aTimeoutThatFiresBeforeTheWaiterRegistersStillEndsTheWait() async throws {
         let (client, server) = try await makeConnectedPair()
         let registry = ConnectionRegistry()
@@ -55,8 +30,13 @@ import Testing
         let registry = ConnectionRegistry()
         #expect(registry.admit(server, limit: 10))
         let waiting = Task { await registry.waitUntilEmpty(timeout: .seconds(3600)) }
+        // The wake-up under test needs a waiter registered before the last connection goes
+        // (a waiter that registers later finds the registry empty and never waits).
+        #expect(await eventually(within: .seconds(20)) { registry.waiterCount == 1 })
         registry.remove(server)
-        #expect(await finishes(within: .seconds(20)) { await waiting.value })
+        // Woken by the removal, not by its one-hour timeout.
+        #expect(await finishes(within: .seconds(5)) { await waiting.value }, "the last connection going did not end the wait")
+        waiting.cancel()
         client.close()
     }
 

@@ -284,9 +284,15 @@ private func echoTarget(_ connection: ServerConnection) async throws {
         let holder = Task { _ = try await client.execute(HTTPClientRequest(url: server.url())) }
         #expect(await firstArrived.wait(timeout: .seconds(5)))
         let waiter = Task { _ = try await client.execute(HTTPClientRequest(url: server.url())) }
+        // Cancelled while queued in the pool, not before it got there.
+        #expect(await eventually(within: .seconds(5)) { client.waitingRequests == 1 })
         waiter.cancel()
-        await #expect(throws: HTTPClientError.cancelled) { try await waiter.value }
+        // The cancellation alone ends the wait: the only connection is still held.
+        let ended = await finishes(within: .seconds(5)) { _ = try? await waiter.value }
+        #expect(ended, "a cancelled waiter kept waiting for a connection")
+        #expect(client.waitingRequests == 0)
         holder.cancel()
+        await #expect(throws: HTTPClientError.cancelled) { try await waiter.value }
         await #expect(throws: HTTPClientError.cancelled) { try await holder.value }
         #expect(server.accepted == 1)
     }

@@ -175,7 +175,10 @@ import Testing
     @Test func shutdownLetsInFlightRequestsFinishAndClosesIdleConnections() async throws {
         let started = Signal()
         let release = Signal()
+        var configuration = HTTPServerConfiguration()
+        configuration.shutdownGracePeriod = .seconds(30)
         let running = try RunningServer(
+            configuration: configuration,
             responder: ClosureResponder { request in
                 if request.path == "/slow" {
                     started.fire()
@@ -195,7 +198,9 @@ import Testing
         let response = try #require(try await busy.response())
         #expect(response.text == "done")
         #expect(response.head.headers["Connection"] == "close")
-        await running.task.value
+        // The drain ends when the last request does, not when the 30 s grace period runs out.
+        let drained = await finishes(within: .seconds(5)) { await running.task.value }
+        #expect(drained, "run() did not return within 5 s of the last response")
         // No longer listening.
         await #expect(throws: IOError.self) { _ = try await TCPConnection.connect(to: running.address) }
     }

@@ -1,7 +1,6 @@
 import os
 import re
 import subprocess
-import time
 
 import pytest
 
@@ -24,6 +23,12 @@ proxy_url_pid = {}
 @pytest.fixture
 def proxy_pid(proxy):
     return proxy_url_pid[proxy]
+
+
+@pytest.fixture
+def pid_of():
+    """The process id of a proxy by its URL, for one `proxy` or `start_proxy` started."""
+    return proxy_url_pid.__getitem__
 
 
 @pytest.fixture(scope="session")
@@ -61,7 +66,9 @@ def start_proxy(upstream):
         processes.append(process)
         match = re.search(r"listening on [^ ]+:(\d+)", process.stdout.readline())
         assert match, "proxy did not start"
-        return f"http://127.0.0.1:{match.group(1)}"
+        url = f"http://127.0.0.1:{match.group(1)}"
+        proxy_url_pid[url] = process.pid
+        return url
 
     yield start
     for process in processes:
