@@ -39,10 +39,10 @@ SAMPLE_INTERVAL = 2     # seconds between samples: enough of them for each third
 # release soak, +4.7 %); 6 % is about 1.6 MB, and a leak of 1 KB per request drifted +7.1 %.
 # It used to be 10 %.
 MEMORY_DRIFT = 0.06
-# Descriptors a proxy opens once, after the idle count is read: the signalfd of its SIGTERM
-# handler (set up just after the "listening" line the count follows), and a timerfd and a
-# signalfd of libdispatch's, opened when its queues are first used (the access log's writer,
-# the heap trimmer). Seen after every soak here; none of them grows with the load.
+# Descriptors the proxy opens once, after the idle count is read: libdispatch's signalfds and
+# timerfds for the executable's dispatch sources (the SIGTERM and SIGINT handlers and the
+# heap trimmer's timer, made just after the "listening" line the count follows; some only
+# once its queues are first busy). Exactly 3 more after each of seven soaks here, never more.
 OPENED_ONCE = 3
 SMALL = json.dumps({"model": "text", "max_tokens": 50, "messages": [{"role": "user", "content": "hi"}]}).encode()
 LARGE = json.dumps({"model": "text", "max_tokens": 50, "messages": [
