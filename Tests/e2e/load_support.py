@@ -30,9 +30,9 @@ def descriptors(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
-def client_connections(pid, port):
-    """The proxy's accepted client sockets: its TCP sockets whose local port is `port`, less
-    the listener (matched through /proc/PID/fd inodes and /proc/PID/net/tcp)."""
+def tcp_sockets(pid):
+    """The process's own TCP sockets as (local port, remote port, listening), matched through
+    /proc/PID/fd inodes and /proc/PID/net/tcp."""
     inodes = set()
     for entry in os.listdir(f"/proc/{pid}/fd"):
         try:
@@ -41,7 +41,7 @@ def client_connections(pid, port):
             continue
         if target.startswith("socket:["):
             inodes.add(target[8:-1])
-    count = 0
+    sockets = []
     for table in ("tcp", "tcp6"):
         try:
             lines = open(f"/proc/{pid}/net/{table}").read().splitlines()[1:]
@@ -49,10 +49,21 @@ def client_connections(pid, port):
             continue
         for line in lines:
             fields = line.split()
-            # st 0A is LISTEN
-            if fields[1].endswith(f":{port:04X}") and fields[3] != "0A" and fields[9] in inodes:
-                count += 1
-    return count
+            if fields[9] in inodes:
+                local, remote = (int(address.rsplit(":", 1)[1], 16) for address in fields[1:3])
+                sockets.append((local, remote, fields[3] == "0A"))   # st 0A is LISTEN
+    return sockets
+
+
+def client_connections(pid, port):
+    """The proxy's accepted client sockets: its TCP sockets whose local port is `port`, less
+    the listener."""
+    return sum(1 for local, _, listening in tcp_sockets(pid) if local == port and not listening)
+
+
+def connections_to(pid, port):
+    """The proxy's connections to a server on `port` (its upstream), open or pooled."""
+    return sum(1 for _, remote, listening in tcp_sockets(pid) if remote == port and not listening)
 
 
 def request_bytes(body, path="/v1/messages"):
