@@ -40,6 +40,90 @@ import Translation
         }
     }
 
+    /// The issue's upstream: a call region opened, then 25,000 one-byte deltas at once, then
+    /// one more now and then, forever. The client hangs up after `message_start`. Reading the
+    /// region again on every delta kept the reactor busy for minutes, so the hang-up went
+    /// unnoticed (the upstream kept streaming) and `/health` on the same reactor timed out.
+    @Test func theUpstreamIsClosedSoonAfterTheClientHangsUpMidRegion() async throws {
+        let upstreamClosed = UpstreamClosed()
+        try await withScriptedUpstream { request, _ in
+            guard request.head.target.hasSuffix("/chat/completions") else { return ScriptedUpstream.json(ScriptedUpstream.models) }
+            return HTTPResponse(
+                status: 200, headers: ["Content-Type": "text/event-stream"],
+                body: .stream { writer in
+                    func event(_ text: String) -> [UInt8] { Array("data: ".utf8) + chunk(["content": JSONValue(text)]).serialized() + Array("\n\n".utf8) }
+                    do {
+                        try await writer.write(event("<tool_call>") + Array(repeating: event("x"), count: 25_000).flatMap { $0 })
+                        while true {
+                            try await writer.write(event("x"))
+                            try await Task.sleep(for: .milliseconds(20))  // a slow upstream's pace
+                        }
+                    } catch {
+                        upstreamClosed.note()
+                        throw error
+                    }
+                })
+        } run: { upstream in
+            // One reactor: /health below is served by the one that relays the stream.
+            try await withRunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0", "REACTOR_THREADS": "1"]) { proxy in
+                let body: JSONValue = [
+                    "model": "m", "max_tokens": 10, "stream": true, "messages": [["role": "user", "content": "x"]],
+                    "tools": [["name": "Bash", "input_schema": ["type": "object"]]],
+                ]
+                let client = try await RawClient.connect(port: proxy.proxy.port)
+                let json = String(decoding: body.serialized(), as: UTF8.self)
+                try await client.send("POST /v1/messages HTTP/1.1\r\nHost: x\r\nx-api-key: k\r\nContent-Type: application/json\r\nContent-Length: \(json.utf8.count)\r\n\r\n" + json)
+                var received: [UInt8] = []
+                while !String(decoding: received, as: UTF8.self).contains("message_start") {
+                    let bytes = try await client.connection.read(deadline: .after(.seconds(10)))
+                    try #require(!bytes.isEmpty)
+                    received += bytes
+                }
+                client.connection.close()
+                let hungUp = ContinuousClock.now
+                #expect(try await exchange("GET /health HTTP/1.1\r\nHost: x\r\n\r\n", port: proxy.proxy.port).status == .ok)
+                let closed = await upstreamClosed.wait(upTo: .seconds(30))
+                #expect(closed.map { $0 - hungUp < .seconds(10) } == true, "the upstream was closed \(closed.map { "\($0 - hungUp) after the hang-up" } ?? "not within 30 s")")
+            }
+        }
+    }
+
+    /// An upstream that streams 32 MiB of a second tool call's arguments: they are held for
+    /// later, so past the limit (8 MiB) the client gets an `api_error` event and the upstream
+    /// connection is closed, instead of the proxy holding all of it (100 MiB of them made
+    /// 387 MB).
+    @Test func heldArgumentsPastTheLimitEndTheStreamAndCloseTheUpstream() async throws {
+        let upstreamClosed = UpstreamClosed()
+        try await withScriptedUpstream { request, _ in
+            guard request.head.target.hasSuffix("/chat/completions") else { return ScriptedUpstream.json(ScriptedUpstream.models) }
+            return HTTPResponse(
+                status: 200, headers: ["Content-Type": "text/event-stream"],
+                body: .stream { writer in
+                    func event(_ call: JSONValue) -> [UInt8] { Array("data: ".utf8) + chunk(["tool_calls": [call]]).serialized() + Array("\n\n".utf8) }
+                    let piece = event(["index": 1, "function": ["arguments": JSONValue(String(repeating: "a", count: 64 << 10))]])
+                    do {
+                        try await writer.write(event(["index": 0, "id": "a", "function": ["name": "Bash", "arguments": #"{"command": "ls"}"#]]))
+                        try await writer.write(event(["index": 1, "id": "b", "function": ["name": "Bash", "arguments": #"{"command": ""#]]))
+                        for _ in 0..<512 { try await writer.write(piece) }
+                        try await writer.write(Array("data: ".utf8) + chunk([:], finish: "tool_calls").serialized() + Array("\n\ndata: [DONE]\n\n".utf8))
+                    } catch {
+                        upstreamClosed.note()
+                        throw error
+                    }
+                })
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream, environment: ["AUTO_FIX_MODEL_CASE": "0"]) { proxy in
+                let body: JSONValue = ["model": "m", "max_tokens": 10, "stream": true, "messages": [["role": "user", "content": "x"]]]
+                let response = try await proxy.post("/v1/messages", body)
+                let events = try RunningProxy.events(response.body)
+                let checker = AnthropicStreamChecker(events)
+                #expect(checker.problems == [])
+                #expect(checker.errorEvent?["error"]?["type"]?.stringValue == "api_error")
+                #expect(await upstreamClosed.wait(upTo: .seconds(30)) != nil, "the upstream connection was not closed")
+            }
+        }
+    }
+
     @Test func debugLoggingSaysWhatHappenedAndNeverTheKey() async throws {
         try await withScriptedUpstream { _, _ in
             ScriptedUpstream.json(["error": ["message": "bad key sk-secret-client-key-999 rejected"]], status: 401)
@@ -78,5 +162,28 @@ struct RecordingLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         lines.append(event.message.description)
+    }
+}
+
+/// When the proxy closed its upstream connection, as the scripted upstream saw it (its write failed).
+final class UpstreamClosed: Sendable {
+    private let closedAt = Mutex<ContinuousClock.Instant?>(nil)
+    private let signal = Signal()
+
+    func note() {
+        closedAt.withLock { $0 = $0 ?? .now }
+        signal.fire()
+    }
+
+    /// The instant the upstream saw its connection closed; nil when that did not happen within `timeout`.
+    func wait(upTo timeout: Duration) async -> ContinuousClock.Instant? {
+        let signal = self.signal
+        let timer = Task {
+            try? await Task.sleep(for: timeout)
+            signal.fire()
+        }
+        await signal.wait()
+        timer.cancel()
+        return closedAt.withLock { $0 }
     }
 }

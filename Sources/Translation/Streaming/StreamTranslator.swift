@@ -9,6 +9,10 @@ import JSON
 /// Tool-call deltas of the first call stream live; calls interleaved with it by index are
 /// held and sent whole, each as its own block, once the upstream has finished, so no
 /// fragment is ever lost or sent into the wrong block.
+///
+/// What it holds for later (held calls, the live call's arguments not yet safe to send,
+/// text that came while a tool block was open) is bounded by `Context.maxHeldBytes`: past
+/// it the stream ends with an `api_error` event.
 public struct StreamTranslator: Sendable {
     /// What the translator needs to know of the request.
     public struct Context: Sendable {
@@ -26,6 +30,8 @@ public struct StreamTranslator: Sendable {
         public var stopSequences: [String]
         /// The same for the reasoning stream, for families that write calls there (Kimi).
         public var reasoningToolCalls: (any StreamingToolCallInterceptor)?
+        /// The most the translator holds for later, in bytes (`StreamTranslator.defaultMaxHeldBytes`).
+        public var maxHeldBytes: Int
 
         /// What the translator needs to know of one request.
         public init(
@@ -35,7 +41,8 @@ public struct StreamTranslator: Sendable {
             toolName: @escaping @Sendable (String) -> String = { $0 },
             textToolCalls: (any StreamingToolCallInterceptor)? = nil,
             reasoningToolCalls: (any StreamingToolCallInterceptor)? = nil,
-            stopSequences: [String] = []
+            stopSequences: [String] = [],
+            maxHeldBytes: Int = StreamTranslator.defaultMaxHeldBytes
         ) {
             self.messageID = messageID
             self.model = model
@@ -44,8 +51,14 @@ public struct StreamTranslator: Sendable {
             self.textToolCalls = textToolCalls
             self.stopSequences = stopSequences
             self.reasoningToolCalls = reasoningToolCalls
+            self.maxHeldBytes = maxHeldBytes
         }
     }
+
+    /// What a stream may hold for later by default: 16 times a whole answer of 128k tokens
+    /// (about 0.5 MB). The upstream is read only as fast as the client takes the output, but
+    /// what is held makes no output, so nothing else bounds it.
+    public static let defaultMaxHeldBytes = 8 << 20
 
     private enum OpenBlock: Equatable {
         case thinking
@@ -57,24 +70,33 @@ public struct StreamTranslator: Sendable {
     private struct PendingToolCall {
         var id: String?
         var name: String?
+        /// The arguments received and not sent: all of a held call's; the live call's after
+        /// its first `sentCount` bytes (what it sent is dropped, so a long call is not kept).
         var arguments = ""
-        /// Arguments already sent in `input_json_delta`s.
+        /// Bytes of the arguments sent in `input_json_delta`s.
         var sentCount = 0
-        /// How much of `arguments` can go out so the client's input always completes to a
+        /// How much of the arguments can go out so the client's input always completes to a
         /// valid object (arguments may stop anywhere, or go wrong, mid-stream).
         var scanner = JSONPrefixScanner()
+        /// Bytes of the arguments the scanner has read, counted from their start.
         var scannedCount = 0
 
         /// Everything received so far was sent.
-        var isCaughtUp: Bool { sentCount == arguments.utf8.count }
+        var isCaughtUp: Bool { arguments.isEmpty }
 
-        /// Appends a fragment of a call that is caught up and scans it; true when all of it is
-        /// safe to send (and is then counted as sent).
+        /// What the call holds, in bytes: also an empty one costs some (its entry, its
+        /// scanner), so that many small calls count too.
+        var heldBytes: Int { 256 + arguments.utf8.count + (id?.utf8.count ?? 0) + (name?.utf8.count ?? 0) }
+
+        /// Scans a fragment of a call that is caught up; true when all of it is safe to send
+        /// (it is then counted as sent), else it is kept, to go out as it becomes safe.
         mutating func appendLive(_ fragment: String) -> Bool {
-            arguments += fragment
             scanner.feed(fragment.utf8)
-            scannedCount = arguments.utf8.count
-            guard scanner.safeCount == scannedCount else { return false }
+            scannedCount += fragment.utf8.count
+            guard scanner.safeCount == scannedCount else {
+                arguments = fragment
+                return false
+            }
             sentCount = scannedCount
             return true
         }
@@ -98,6 +120,8 @@ public struct StreamTranslator: Sendable {
     private var usage: JSONValue?
     /// Reasoning went through `reasoningToolCalls` and may have a tail held back there.
     private var reasoningHeld = false
+    /// Bytes held for later: the pending calls' `heldBytes` and `textAfterTools`.
+    private var heldBytes = 0
 
     /// A translator for one response stream.
     public init(context: Context) {
@@ -167,6 +191,13 @@ public struct StreamTranslator: Sendable {
         if let reason = chunk.finishReason {
             finishReason = reason
             matchedStop = chunk.stopReason ?? chunk.matchedStop
+        }
+        if heldBytes > context.maxHeldBytes {
+            // An error, not a cut answer: a held call goes out whole or not at all. api_error,
+            // as for other upstream streams that cannot be relayed; overloaded_error would
+            // invite a retry that the same answer fails again.
+            events += fail(
+                type: "api_error", message: "the upstream's answer held back more than \(context.maxHeldBytes >> 20) MiB (tool-call arguments, or text while a tool call was open)")
         }
     }
 
@@ -326,7 +357,9 @@ public struct StreamTranslator: Sendable {
     private mutating func appendPlainText(_ text: JSONString, to events: inout [AnthropicStreamEvent]) {
         guard !text.isEmpty else { return }
         if case .tool = openBlock {
-            textAfterTools += text.value
+            let held = text.value
+            textAfterTools += held
+            heldBytes += held.utf8.count
             return
         }
         openTextBlockIfNeeded(&events)
@@ -341,6 +374,7 @@ public struct StreamTranslator: Sendable {
 
     private mutating func appendToolCallDelta(_ call: StreamChunk.ToolCallDelta, fallbackIndex: Int, to events: inout [AnthropicStreamEvent]) {
         let index = call.index ?? fallbackIndex
+        let heldBefore = toolCalls[index]?.heldBytes ?? 0
         if toolCalls[index] == nil {
             toolCalls[index] = PendingToolCall()
             toolCallOrder.append(index)
@@ -365,6 +399,7 @@ public struct StreamTranslator: Sendable {
             case .json(let text): toolCalls[index]!.arguments += text
             }
         }
+        heldBytes += toolCalls[index]!.heldBytes - heldBefore
         if liveToolIndex == nil, toolCalls[index]!.name != nil {
             liveToolIndex = index
             startToolBlock(index, to: &events)
@@ -388,17 +423,26 @@ public struct StreamTranslator: Sendable {
     /// to a valid object; when `closing`, also the bytes that complete them.
     private mutating func flushLiveArguments(_ events: inout [AnthropicStreamEvent], closing: Bool = false) {
         guard let index = liveToolIndex, var call = toolCalls[index], openBlock == .tool(upstreamIndex: index) else { return }
-        let utf8 = call.arguments.utf8
-        if call.scannedCount < utf8.count {
-            call.scanner.feed(utf8.dropFirst(call.scannedCount))
-            call.scannedCount = utf8.count
+        let heldBefore = call.heldBytes
+        let unscanned = call.sentCount + call.arguments.utf8.count - call.scannedCount
+        if unscanned > 0 {
+            call.scanner.feed(call.arguments.utf8.suffix(unscanned))
+            call.scannedCount += unscanned
         }
         var fresh = ""
         if call.sentCount < call.scanner.safeCount {
-            fresh = String(decoding: utf8.dropFirst(call.sentCount).prefix(call.scanner.safeCount - call.sentCount), as: UTF8.self)
+            let count = call.scanner.safeCount - call.sentCount
+            fresh = String(decoding: call.arguments.utf8.prefix(count), as: UTF8.self)
+            call.arguments = String(decoding: call.arguments.utf8.dropFirst(count), as: UTF8.self)
             call.sentCount = call.scanner.safeCount
         }
+        if !call.scanner.isValid {
+            // Past the first byte that cannot continue the object nothing more is sent: not kept either.
+            call.arguments = ""
+            call.scannedCount = call.sentCount
+        }
         if closing { fresh += call.scanner.closingSuffix }
+        heldBytes += call.heldBytes - heldBefore
         toolCalls[index] = call
         if !fresh.isEmpty {
             events.append(AnthropicStreamEvent(blockDelta: .inputJSON, index: blockIndex, text: JSONString(fresh)))

@@ -1,7 +1,8 @@
 /// Separates `<think>…</think>` reasoning (MiniMax-M2 and Qwen-style models write it inline;
 /// Seed-OSS writes `<seed:think>…</seed:think>`, Kimi K3 its think channel) from answer text in a stream of text pieces,
 /// with tags split anywhere across pieces. Reasoning is recognised only when the open tag
-/// starts the output (after whitespace), as reasoning models write it; a tag later is text.
+/// starts the output (after whitespace, at most `maxLeadingWhitespace` bytes of it), as
+/// reasoning models write it; a tag later is text.
 public struct ThinkTagSplitter: Sendable {
     /// A piece of reasoning or of answer text.
     public enum Piece: Sendable, Equatable {
@@ -26,6 +27,14 @@ public struct ThinkTagSplitter: Sendable {
     private var close = "</think>"
     /// Text held back because it may be the beginning of a tag.
     private var pending = ""
+    /// At the start: UTF-8 length of the whitespace at the front of `pending` already read,
+    /// so each piece is read once however many pieces of whitespace come first. (It stops
+    /// before the last character, which a later piece may extend.)
+    private var leadingWhitespaceRead = 0
+
+    /// More whitespace than this before a reasoning tag, and the output is answer text: the
+    /// splitter holds at most this much while it waits to see what comes.
+    public static let maxLeadingWhitespace = 64 << 10
 
     /// A splitter at the start of the output.
     public init() {}
@@ -41,8 +50,15 @@ public struct ThinkTagSplitter: Sendable {
         while true {
             switch phase {
             case .start:
-                let trimmed = pending.drop { $0.isWhitespace }
-                if trimmed.isEmpty { return pieces }
+                let trimmed = pending[pending.utf8.index(pending.startIndex, offsetBy: leadingWhitespaceRead)...].drop { $0.isWhitespace }
+                if pending.utf8.distance(from: pending.startIndex, to: trimmed.startIndex) > Self.maxLeadingWhitespace {
+                    phase = .text
+                    continue
+                }
+                if trimmed.isEmpty {
+                    if !pending.isEmpty { leadingWhitespaceRead = pending.utf8.distance(from: pending.startIndex, to: pending.index(before: pending.endIndex)) }
+                    return pieces
+                }
                 if let tag = Self.tags.first(where: { trimmed.hasPrefix($0.open) }) {
                     pending = String(trimmed.dropFirst(tag.open.count))
                     close = tag.close

@@ -17,19 +17,19 @@ struct DSMLToolCallFormat: TextToolCallFormat {
     let acceptsPlainTags: Bool
 
     private static let sections = ["function_calls", "tool_calls"]
+    /// Each opening tag and the closing tag that ends its region.
+    private static let spellings: [(open: String, closer: MarkerTable)] = sections.flatMap { section in
+        ["<｜DSML｜\(section)>", "<\(section)>"].map { ($0, MarkerTable([$0.replacing("<", with: "</")])) }
+    }
 
     var startMarkers: [String] {
         Self.sections.map { "<｜DSML｜\($0)>" } + (acceptsPlainTags ? Self.sections.map { "<\($0)>" } : [])
     }
 
-    func regionEnd(in text: Substring) -> String.Index? {
+    func regionEnd(in text: Substring, reading: inout RegionReading) -> String.Index? {
         // The region closes with the tag that opened it.
-        for section in Self.sections {
-            for spelling in ["<｜DSML｜\(section)>", "<\(section)>"] where starts(text, with: spelling) {
-                return end(of: spelling.replacing("<", with: "</"), in: text)
-            }
-        }
-        return nil
+        guard let spelling = Self.spellings.first(where: { starts(text, with: $0.open) }) else { return nil }
+        return end(ofFirst: spelling.closer, in: text, reading: &reading)
     }
 
     func parse(_ region: Substring, tools: DeclaredTools) -> [ParsedToolCall]? {
@@ -59,9 +59,10 @@ struct DSMLToolCallFormat: TextToolCallFormat {
 /// Newlines around a value are markup; values are typed by the tool's schema.
 struct MiniMaxToolCallFormat: TextToolCallFormat {
     let startMarkers = ["<minimax:tool_call>"]
+    private static let closer = MarkerTable(["</minimax:tool_call>"])
 
-    func regionEnd(in text: Substring) -> String.Index? {
-        end(of: "</minimax:tool_call>", in: text)
+    func regionEnd(in text: Substring, reading: inout RegionReading) -> String.Index? {
+        end(ofFirst: Self.closer, in: text, reading: &reading)
     }
 
     func parse(_ region: Substring, tools: DeclaredTools) -> [ParsedToolCall]? {
@@ -78,9 +79,10 @@ struct MiniMaxToolCallFormat: TextToolCallFormat {
 /// <steptml:parameter name="K">V</steptml:parameter></steptml:invoke><｜tool_call_end｜><｜tool_calls_end｜>`.
 struct Step3ToolCallFormat: TextToolCallFormat {
     let startMarkers = ["<｜tool_calls_begin｜>"]
+    private static let closer = MarkerTable(["<｜tool_calls_end｜>"])
 
-    func regionEnd(in text: Substring) -> String.Index? {
-        end(of: "<｜tool_calls_end｜>", in: text)
+    func regionEnd(in text: Substring, reading: inout RegionReading) -> String.Index? {
+        end(ofFirst: Self.closer, in: text, reading: &reading)
     }
 
     func parse(_ region: Substring, tools: DeclaredTools) -> [ParsedToolCall]? {

@@ -5,9 +5,10 @@ import JSON
 /// are numbers, booleans, or nested objects and arrays in the same notation.
 struct Gemma4ToolCallFormat: TextToolCallFormat {
     let startMarkers = ["<|tool_call>"]
+    private static let closer = MarkerTable(["<tool_call|>"])
 
-    func regionEnd(in text: Substring) -> String.Index? {
-        end(of: "<tool_call|>", in: text)
+    func regionEnd(in text: Substring, reading: inout RegionReading) -> String.Index? {
+        end(ofFirst: Self.closer, in: text, reading: &reading)
     }
 
     func parse(_ region: Substring, tools: DeclaredTools) -> [ParsedToolCall]? {
@@ -92,8 +93,9 @@ private struct GemmaValueReader {
         }
     }
 
+    /// Compared in place: this runs at every scalar of a string value.
     private func startsWithQuote(at index: Int) -> Bool {
-        index + Self.quote.count <= text.count && Array(text[index..<index + Self.quote.count]) == Self.quote
+        index + Self.quote.count <= text.count && text[index..<index + Self.quote.count].elementsEqual(Self.quote)
     }
 
     private mutating func take(_ scalar: Unicode.Scalar) -> Bool {

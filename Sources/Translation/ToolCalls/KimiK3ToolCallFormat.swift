@@ -12,9 +12,10 @@ import JSON
 /// they do not parse. Attribute values undo the template's `&quot;`/`&amp;` escaping.
 struct KimiK3ToolCallFormat: TextToolCallFormat {
     let startMarkers = ["<|open|>tools<|sep|>"]
+    private static let closer = MarkerTable(["<|close|>tools<|sep|>"])
 
-    func regionEnd(in text: Substring) -> String.Index? {
-        end(of: "<|close|>tools<|sep|>", in: text)
+    func regionEnd(in text: Substring, reading: inout RegionReading) -> String.Index? {
+        end(ofFirst: Self.closer, in: text, reading: &reading)
     }
 
     func parse(_ region: Substring, tools: DeclaredTools) -> [ParsedToolCall]? {
@@ -62,7 +63,7 @@ struct KimiK3ToolCallFormat: TextToolCallFormat {
 struct KimiK3ResponseWrapperFormat: TextToolCallFormat {
     let startMarkers = ["<|open|>response<|sep|>", "<|close|>response<|sep|>", "<|close|>message<|sep|>"]
 
-    func regionEnd(in text: Substring) -> String.Index? {
+    func regionEnd(in text: Substring, reading: inout RegionReading) -> String.Index? {
         startMarkers.first { starts(text, with: $0) }.map { after($0, in: text) }
     }
 

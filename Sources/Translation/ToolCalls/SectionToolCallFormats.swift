@@ -6,9 +6,11 @@ import JSON
 /// `<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>NAME<｜tool▁sep｜>{...}<｜tool▁call▁end｜><｜tool▁calls▁end｜>` (V3.1)
 struct DeepSeekToolCallFormat: TextToolCallFormat {
     let startMarkers = ["<｜tool▁calls▁begin｜>", "<|tool_calls_begin|>", "<｜tool▁call▁begin｜>", "<|tool_call_begin|>"]
+    private static let closers = MarkerTable(["<｜tool▁calls▁end｜>", "<|tool_calls_end|>"])
 
-    func regionEnd(in text: Substring) -> String.Index? {
-        end(of: "<｜tool▁calls▁end｜>", in: text) ?? end(of: "<|tool_calls_end|>", in: text)
+    /// The first closing marker in either spelling.
+    func regionEnd(in text: Substring, reading: inout RegionReading) -> String.Index? {
+        end(ofFirst: Self.closers, in: text, reading: &reading)
     }
 
     func parse(_ region: Substring, tools: DeclaredTools) -> [ParsedToolCall]? {
@@ -47,9 +49,11 @@ struct DeepSeekToolCallFormat: TextToolCallFormat {
 /// also with the singular `<|tool_call_section_begin|>` and ids written `NAME:IDX`.
 struct KimiToolCallFormat: TextToolCallFormat {
     let startMarkers = ["<|tool_calls_section_begin|>", "<|tool_call_section_begin|>"]
+    private static let closers = MarkerTable(["<|tool_calls_section_end|>", "<|tool_call_section_end|>"])
 
-    func regionEnd(in text: Substring) -> String.Index? {
-        end(of: "<|tool_calls_section_end|>", in: text) ?? end(of: "<|tool_call_section_end|>", in: text)
+    /// The first closing marker in either spelling.
+    func regionEnd(in text: Substring, reading: inout RegionReading) -> String.Index? {
+        end(ofFirst: Self.closers, in: text, reading: &reading)
     }
 
     func parse(_ region: Substring, tools: DeclaredTools) -> [ParsedToolCall]? {
@@ -76,9 +80,10 @@ struct KimiToolCallFormat: TextToolCallFormat {
 /// GPT-OSS (harmony): `<|channel|>commentary to=functions.NAME <|constrain|>json<|message|>{...}<|call|>`.
 struct HarmonyToolCallFormat: TextToolCallFormat {
     let startMarkers = ["<|channel|>commentary to=", "<|start|>assistant<|channel|>commentary to="]
+    private static let closer = MarkerTable(["<|call|>"])
 
-    func regionEnd(in text: Substring) -> String.Index? {
-        end(of: "<|call|>", in: text)
+    func regionEnd(in text: Substring, reading: inout RegionReading) -> String.Index? {
+        end(ofFirst: Self.closer, in: text, reading: &reading)
     }
 
     func parse(_ region: Substring, tools: DeclaredTools) -> [ParsedToolCall]? {
@@ -101,22 +106,48 @@ struct HarmonyToolCallFormat: TextToolCallFormat {
 struct MistralToolCallFormat: TextToolCallFormat {
     let startMarkers = ["[TOOL_CALLS]"]
 
-    func regionEnd(in text: Substring) -> String.Index? {
+    /// How far `regionEnd` has read (`RegionReading.step`).
+    private enum Step {
+        static let beforeBody = 0, name = 1, json = 2
+    }
+
+    func regionEnd(in text: Substring, reading: inout RegionReading) -> String.Index? {
         let afterMarker = after("[TOOL_CALLS]", in: text)
-        let start = skipSpaces(text, from: afterMarker)
-        guard start < text.endIndex else { return nil }
-        let first = text.unicodeScalars[start]
-        if first == "[" || first == "{" { return endOfJSON(in: text, from: start) }
-        // `NAME[ARGS]{...}`: wait while the name or `[ARGS]` is still arriving. Anything else
-        // after the marker is not a call: the region is the marker alone (shown as text), so
-        // where the stream was cut cannot change what follows.
-        let nameEnd = text.unicodeScalars[start...].firstIndex { !($0.properties.isAlphabetic || $0.properties.numericType != nil || "_-.:".unicodeScalars.contains($0)) } ?? text.endIndex
-        let rest = text[nameEnd...]
-        if starts(rest, with: "[ARGS]") && nameEnd > start {
-            let arguments = skipSpaces(text, from: after("[ARGS]", in: rest))
-            return arguments < text.endIndex ? endOfJSON(in: text, from: arguments) : nil
+        let scalars = text.unicodeScalars
+        func offset(_ index: String.Index) -> Int { text.utf8.distance(from: text.startIndex, to: index) }
+        var index = max(afterMarker, text.utf8.index(text.startIndex, offsetBy: reading.offset))
+        if reading.step == Step.beforeBody {
+            let start = scalars[index...].firstIndex { !$0.properties.isWhitespace } ?? text.endIndex
+            reading.bytesExamined += offset(start) - offset(index)
+            reading.offset = offset(start)
+            guard start < text.endIndex else { return nil }
+            let first = scalars[start]
+            if first == "[" || first == "{" {
+                reading.step = Step.json
+            } else if Self.isNameScalar(first) {
+                reading.step = Step.name
+                index = start
+            } else {
+                // Anything else after the marker is not a call: the region is the marker alone
+                // (shown as text), so where the stream was cut cannot change what follows.
+                return afterMarker
+            }
         }
-        return "[ARGS]".unicodeScalars.starts(with: rest.unicodeScalars) ? nil : afterMarker
+        if reading.step == Step.name {
+            // `NAME[ARGS]{...}`: wait while the name or `[ARGS]` is still arriving.
+            let nameEnd = scalars[index...].firstIndex { !Self.isNameScalar($0) } ?? text.endIndex
+            reading.bytesExamined += offset(nameEnd) - offset(index)
+            reading.offset = offset(nameEnd)
+            let rest = text[nameEnd...]
+            guard starts(rest, with: "[ARGS]") else { return "[ARGS]".unicodeScalars.starts(with: rest.unicodeScalars) ? nil : afterMarker }
+            reading.step = Step.json
+            reading.offset = offset(after("[ARGS]", in: rest))
+        }
+        return endOfJSON(in: text, from: text.utf8.index(text.startIndex, offsetBy: reading.offset), reading: &reading)
+    }
+
+    private static func isNameScalar(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.properties.isAlphabetic || scalar.properties.numericType != nil || "_-.:".unicodeScalars.contains(scalar)
     }
 
     func parse(_ region: Substring, tools: DeclaredTools) -> [ParsedToolCall]? {
@@ -136,9 +167,8 @@ struct MistralToolCallFormat: TextToolCallFormat {
 struct LlamaToolCallFormat: TextToolCallFormat {
     let startMarkers = ["<|python_tag|>"]
 
-    func regionEnd(in text: Substring) -> String.Index? {
-        let first = skipSpaces(text, from: after("<|python_tag|>", in: text))
-        return first < text.endIndex ? endOfJSON(in: text, from: first) : nil
+    func regionEnd(in text: Substring, reading: inout RegionReading) -> String.Index? {
+        endOfJSON(in: text, from: after("<|python_tag|>", in: text), reading: &reading)
     }
 
     func parse(_ region: Substring, tools: DeclaredTools) -> [ParsedToolCall]? {
@@ -153,8 +183,8 @@ struct LlamaToolCallFormat: TextToolCallFormat {
 struct BareJSONToolCallFormat: TextToolCallFormat {
     let startMarkers = ["{\"name\":", "{\"name\" :", "{ \"name\":"]
 
-    func regionEnd(in text: Substring) -> String.Index? {
-        endOfJSON(in: text, from: text.startIndex)
+    func regionEnd(in text: Substring, reading: inout RegionReading) -> String.Index? {
+        endOfJSON(in: text, from: text.startIndex, reading: &reading)
     }
 
     func parse(_ region: Substring, tools: DeclaredTools) -> [ParsedToolCall]? {

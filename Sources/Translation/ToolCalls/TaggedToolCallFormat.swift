@@ -13,18 +13,20 @@ struct TaggedToolCallFormat: TextToolCallFormat {
     let argumentTag: String
     private let open: String
     private let close: String
+    private let closer: MarkerTable
 
     init(tag: String = "tool_call", argumentTag: String = "arg") {
         self.tag = tag
         self.argumentTag = argumentTag
         open = "<\(tag)>"
         close = "</\(tag)>"
+        closer = MarkerTable([close])
     }
 
     var startMarkers: [String] { [open] }
 
-    func regionEnd(in text: Substring) -> String.Index? {
-        end(of: close, in: text)
+    func regionEnd(in text: Substring, reading: inout RegionReading) -> String.Index? {
+        end(ofFirst: closer, in: text, reading: &reading)
     }
 
     func parse(_ region: Substring, tools: DeclaredTools) -> [ParsedToolCall]? {
@@ -62,14 +64,10 @@ struct TaggedToolCallFormat: TextToolCallFormat {
             let key = String(rest[rest.index(rest.startIndex, offsetBy: "<parameter=".count)..<keyEnd])
             let valueStart = rest.index(after: keyEnd)
             // Models sometimes drop `</parameter>`: the next parameter, else `</function>`, ends the value then.
-            let closeTag = rest[valueStart...].firstRange(of: "</parameter>")
+            // `</parameter>` is looked for only before the next parameter, so values without
+            // it are not each read to the end of the region.
             let nextParameter = rest[valueStart...].firstRange(of: "<parameter=")
-            let close =
-                if let closeTag, nextParameter.map({ closeTag.lowerBound < $0.lowerBound }) ?? true {
-                    closeTag
-                } else {
-                    nextParameter ?? rest[valueStart...].firstRange(of: "</function>")
-                }
+            let close = rest[valueStart..<(nextParameter?.lowerBound ?? rest.endIndex)].firstRange(of: "</parameter>") ?? nextParameter ?? rest[valueStart...].firstRange(of: "</function>")
             var value = rest[valueStart..<(close?.lowerBound ?? rest.endIndex)]
             // The format puts the value on lines of its own: one newline on each side is markup.
             if value.hasPrefix("\n") { value = value.dropFirst() }

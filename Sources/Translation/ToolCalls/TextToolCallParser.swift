@@ -5,32 +5,51 @@
 /// in the text; one that does not parse (or names an undeclared tool) is passed on as text,
 /// as is an unterminated region at the end: nothing is ever lost. Markers inside ``` code
 /// fences are text: a model explaining the format is not calling a tool.
+///
+/// Every byte is read a bounded number of times however the text is cut: a region that
+/// stays open is read on from where the last piece stopped, never from its start, so the
+/// work over a stream is proportional to its length. A region still open after
+/// `maxRegionBytes` is passed on as text, as an unterminated one would be at the end.
 public struct TextToolCallParser: StreamingToolCallInterceptor {
     private let formats: [any TextToolCallFormat]
     private let tools: DeclaredTools
+    /// Text received and not yet passed on: an open region, or a tail that may become a marker.
     private var pending = ""
     /// The format whose region is open, by index into `formats`.
     private var openRegion: Int?
+    /// How far the open region was read.
+    private var reading = RegionReading()
     private var inCodeFence = false
     /// Whitespace after a call, dropped if another call follows or the text ends.
     private var spaceAfterCall = ""
     private var afterCall = false
     /// Every format's start markers and the code fence, for one pass over the text.
     private let markers: MarkerTable
+    /// The longest region held open, in UTF-8 bytes, markers included.
+    let maxRegionBytes: Int
+    /// Bytes looked at or copied so far, each time they were: the measure of work by which
+    /// the tests hold the parser to linear time, whatever the clock of the machine.
+    private(set) var work = 0
+
+    /// The longest region held open by default: far beyond any real call (a whole answer of
+    /// 128k tokens is about 0.5 MB), small enough that a stream cannot make the proxy hold
+    /// a large part of its memory.
+    public static let defaultMaxRegionBytes = 4 << 20
 
     private static let fence = "```"
     private static let fenceTable = MarkerTable([(fence, nil)])
 
-    init(formats: [any TextToolCallFormat], tools: DeclaredTools) {
-        self.init(formats: formats, markers: Self.markerTable(for: formats), tools: tools)
+    init(formats: [any TextToolCallFormat], tools: DeclaredTools, maxRegionBytes: Int = defaultMaxRegionBytes) {
+        self.init(formats: formats, markers: Self.markerTable(for: formats), tools: tools, maxRegionBytes: maxRegionBytes)
     }
 
     /// With the marker table of `formats` already made (`markerTable(for:)`): what a request
     /// that declares tools would otherwise rebuild every time.
-    init(formats: [any TextToolCallFormat], markers: MarkerTable, tools: DeclaredTools) {
+    init(formats: [any TextToolCallFormat], markers: MarkerTable, tools: DeclaredTools, maxRegionBytes: Int = defaultMaxRegionBytes) {
         self.formats = formats
         self.tools = tools
         self.markers = markers
+        self.maxRegionBytes = max(1, maxRegionBytes)
     }
 
     /// The start markers of `formats` (and the code fence), for one pass over the text.
@@ -45,6 +64,7 @@ public struct TextToolCallParser: StreamingToolCallInterceptor {
     /// Takes the next piece of model text; returns the text that can go out and the calls completed.
     public mutating func feed(_ text: String) -> [InterceptedText] {
         pending += text
+        work += text.utf8.count
         var output: [InterceptedText] = []
         scan(into: &output, atEnd: false)
         return output
@@ -57,6 +77,7 @@ public struct TextToolCallParser: StreamingToolCallInterceptor {
         if let open = openRegion {
             // Some models omit the closing marker of the last region: try it as it is.
             let region = Substring(pending)
+            work += region.utf8.count
             if let calls = formats[open].parse(region, tools: tools) {
                 output += calls.map(\.intercepted)
             } else {
@@ -70,11 +91,36 @@ public struct TextToolCallParser: StreamingToolCallInterceptor {
         return output
     }
 
+    /// Reads `pending` from its start, passing on text and calls, until what is left must
+    /// wait for more text; then drops what was passed on. Positions move forward only, and
+    /// `pending` is copied once at the end (what is left, which is new text or a short
+    /// tail), so a piece with many markers costs no more than one with none.
     private mutating func scan(into output: inout [InterceptedText], atEnd: Bool) {
-        while !pending.isEmpty {
+        var position = pending.startIndex
+        defer {
+            if position > pending.startIndex {
+                pending = String(pending[position...])
+                work += pending.utf8.count
+            }
+        }
+        while position < pending.endIndex {
             if let open = openRegion {
-                guard let end = formats[open].regionEnd(in: Substring(pending)) else { return }
-                let region = pending[..<end]
+                let available = pending.utf8.distance(from: position, to: pending.endIndex)
+                let limit = available > maxRegionBytes ? Self.scalarStart(pending, atOrBefore: pending.utf8.index(position, offsetBy: maxRegionBytes)) : pending.endIndex
+                let examined = reading.bytesExamined
+                let end = formats[open].regionEnd(in: pending[position..<limit], reading: &reading)
+                work += reading.bytesExamined - examined
+                guard let end else {
+                    guard available > maxRegionBytes else { return }
+                    // Held too long to be a call: passed on as text, as an unterminated region
+                    // is at the end, and what follows is read as new text.
+                    emitText(String(pending[position..<limit]), into: &output)
+                    position = limit
+                    closeRegion()
+                    continue
+                }
+                let region = pending[position..<end]
+                work += region.utf8.count
                 if let calls = formats[open].parse(region, tools: tools) {
                     // No calls: markup that is dropped (Kimi K3's response-channel wrappers).
                     if !calls.isEmpty {
@@ -85,45 +131,64 @@ public struct TextToolCallParser: StreamingToolCallInterceptor {
                 } else {
                     emitText(String(region), into: &output)
                 }
-                pending = String(pending[end...])
-                openRegion = nil
+                position = end
+                closeRegion()
                 continue
             }
             let table = inCodeFence ? Self.fenceTable : markers
-            guard let found = table.firstMatch(in: pending) else {
-                let keep = atEnd ? 0 : table.partialTailLength(of: pending)
+            let from = pending.utf8.distance(from: pending.startIndex, to: position)
+            var text = pending
+            let (found, keep) = text.withUTF8 { bytes in
+                let found = table.firstMatch(in: bytes, from: from)
+                return (found, found != nil || atEnd ? 0 : table.partialTailLength(of: bytes, from: from))
+            }
+            guard let found else {
+                work += pending.utf8.count - from + table.longest
                 let cut = pending.utf8.index(pending.utf8.endIndex, offsetBy: -keep)
-                emitText(String(pending[..<cut]), into: &output)
-                pending = String(pending[cut...])
+                emitText(String(pending[position..<cut]), into: &output)
+                position = cut
                 return
             }
-            let start = pending.utf8.index(pending.utf8.startIndex, offsetBy: found.offset)
+            work += found.offset + found.length - from
+            let start = pending.utf8.index(pending.startIndex, offsetBy: found.offset)
+            let markerEnd = pending.utf8.index(start, offsetBy: found.length)
             if inCodeFence {
-                let close = pending.utf8.index(start, offsetBy: found.length)
-                emitText(String(pending[..<close]), into: &output)
-                pending = String(pending[close...])
+                emitText(String(pending[position..<markerEnd]), into: &output)
+                position = markerEnd
                 inCodeFence = false
             } else if let format = found.format {
-                emitText(String(pending[..<start]), into: &output)
-                pending = String(pending[start...])
+                emitText(String(pending[position..<start]), into: &output)
+                position = start
                 openRegion = format
             } else {
-                let fenceEnd = pending.utf8.index(start, offsetBy: found.length)
-                emitText(String(pending[..<fenceEnd]), into: &output)
-                pending = String(pending[fenceEnd...])
+                emitText(String(pending[position..<markerEnd]), into: &output)
+                position = markerEnd
                 inCodeFence = true
             }
         }
     }
 
+    private mutating func closeRegion() {
+        openRegion = nil
+        reading = RegionReading()
+    }
+
+    /// `index`, or the start of the Unicode scalar it falls inside.
+    private static func scalarStart(_ text: String, atOrBefore index: String.Index) -> String.Index {
+        var index = index
+        while index > text.startIndex && text.utf8[index] & 0xC0 == 0x80 { index = text.utf8.index(before: index) }
+        return index
+    }
+
     /// Passes text on, holding whitespace that only separates calls.
     /// Whitespace after a call is held: dropped when a call follows (the region parses) or the
     /// text ends, passed on before anything else, including markup that turns out not to be
-    /// a call; so where the stream was cut does not matter.
+    /// a call; so where the stream was cut does not matter. More of it than `maxRegionBytes`
+    /// is not a separator and is passed on.
     private mutating func emitText(_ text: String, into output: inout [InterceptedText]) {
         guard !text.isEmpty else { return }
         if afterCall {
-            if text.allSatisfy(\.isWhitespace) {
+            if spaceAfterCall.utf8.count + text.utf8.count <= maxRegionBytes && text.allSatisfy(\.isWhitespace) {
                 spaceAfterCall += text
                 return
             }
@@ -136,131 +201,14 @@ public struct TextToolCallParser: StreamingToolCallInterceptor {
         append(text, to: &output)
     }
 
-    private func append(_ text: String, to output: inout [InterceptedText]) {
-        if case .text(let previous)? = output.last {
-            output[output.count - 1] = .text(previous + text)
-        } else {
-            output.append(.text(text))
-        }
-    }
-}
-
-/// Markers looked up by their first two bytes, so text with none of them is read once, byte
-/// by byte, and a `<` in prose is dismissed at its second byte, however many formats are
-/// watched for.
-struct MarkerTable: Sendable {
-    /// Every marker's UTF-8 bytes, one after another.
-    private let bytes: [UInt8]
-    private let starts: [Int]
-    private let lengths: [Int]
-    private let formats: [Int?]
-    /// Markers by first byte: those starting with byte `b` are `members[bucketStart[b]..<bucketStart[b + 1]]`, in the order given.
-    private let bucketStart: [Int]
-    private let members: [Int]
-    /// Bit `b2` of the 256-bit row `b1` is set when some marker starts with `b1 b2` (or is `b1` alone).
-    private let secondBytes: [UInt64]
-    private let longest: Int
-
-    /// Markers and the format each opens (nil for the code fence); on a tie the earlier wins.
-    init(_ entries: [(String, Int?)]) {
-        var bytes: [UInt8] = [], starts: [Int] = [], lengths: [Int] = [], formats: [Int?] = []
-        var buckets = [[Int]](repeating: [], count: 256)
-        var secondBytes = [UInt64](repeating: 0, count: 256 * 4)
-        for (marker, format) in entries {
-            let utf8 = Array(marker.utf8)
-            guard let first = utf8.first else { continue }
-            buckets[Int(first)].append(starts.count)
-            if utf8.count > 1 {
-                secondBytes[Int(first) * 4 + Int(utf8[1]) / 64] |= 1 << UInt64(utf8[1] % 64)
-            } else {
-                for word in 0..<4 { secondBytes[Int(first) * 4 + word] = ~0 }
-            }
-            starts.append(bytes.count)
-            lengths.append(utf8.count)
-            formats.append(format)
-            bytes += utf8
-        }
-        self.bytes = bytes
-        self.starts = starts
-        self.lengths = lengths
-        self.formats = formats
-        var bucketStart = [0]
-        for bucket in buckets { bucketStart.append(bucketStart.last! + bucket.count) }
-        self.bucketStart = bucketStart
-        members = buckets.flatMap { $0 }
-        self.secondBytes = secondBytes
-        longest = lengths.max() ?? 0
-    }
-
-    /// Whether some marker starts with `first` followed by `second`.
-    @inline(__always)
-    private func mayStart(_ first: UInt8, _ second: UInt8) -> Bool {
-        secondBytes[Int(first) * 4 + Int(second) / 64] & (1 << UInt64(second % 64)) != 0
-    }
-
-    /// Whether marker `index` matches `text` at `offset` for `count` bytes.
-    @inline(__always)
-    private func matches(_ index: Int, _ text: UnsafeBufferPointer<UInt8>, at offset: Int, count: Int) -> Bool {
-        let start = starts[index]
-        var position = 1
-        while position < count {
-            if text[offset + position] != bytes[start + position] { return false }
-            position += 1
-        }
-        return true
-    }
-
-    /// The first marker in `text`: its UTF-8 offset and length, and its format.
-    func firstMatch(in text: String) -> (offset: Int, length: Int, format: Int?)? {
-        var text = text
-        return text.withUTF8 { text in
-            var offset = 0
-            while offset < text.count {
-                let first = text[offset]
-                let bucket = bucketStart[Int(first)]..<bucketStart[Int(first) + 1]
-                if !bucket.isEmpty && (offset + 1 == text.count || mayStart(first, text[offset + 1])) {
-                    for member in bucket {
-                        let index = members[member], length = lengths[index]
-                        if offset + length <= text.count && matches(index, text, at: offset, count: length) {
-                            return (offset, length, formats[index])
-                        }
-                    }
-                }
-                offset += 1
-            }
-            return nil
-        }
-    }
-
-    /// The work a scan of `text` costs beyond one table lookup per byte: how many positions
-    /// pass the two-byte filter (each then compares markers), and the hold-back window.
-    /// For the throughput test: two tables that agree here cost the same on `text`.
-    func scanCost(of text: String) -> (candidates: Int, holdBackWindow: Int) {
-        var text = text
-        let candidates = text.withUTF8 { text in
-            (0..<text.count).count { offset in
-                bucketStart[Int(text[offset])] < bucketStart[Int(text[offset]) + 1] && (offset + 1 == text.count || mayStart(text[offset], text[offset + 1]))
-            }
-        }
-        return (candidates, longest - 1)
-    }
-
-    /// UTF-8 length of the longest tail of `text` that is a proper prefix of a marker: what
-    /// must be held back because the next piece may complete it.
-    func partialTailLength(of text: String) -> Int {
-        var text = text
-        return text.withUTF8 { text in
-            for offset in max(0, text.count - longest + 1)..<text.count {
-                let first = text[offset]
-                let bucket = bucketStart[Int(first)]..<bucketStart[Int(first) + 1]
-                guard !bucket.isEmpty, offset + 1 == text.count || mayStart(first, text[offset + 1]) else { continue }
-                let tail = text.count - offset
-                for member in bucket {
-                    let index = members[member]
-                    if lengths[index] > tail && matches(index, text, at: offset, count: tail) { return tail }
-                }
-            }
-            return 0
-        }
+    /// Adds text to the output, onto the text before it when there is some: that string is
+    /// taken out of the array first, so it grows in place instead of being copied whole for
+    /// each piece (a long answer of short pieces between markers would cost its square).
+    private mutating func append(_ text: String, to output: inout [InterceptedText]) {
+        work += text.utf8.count
+        guard case .text(var previous)? = output.last else { return output.append(.text(text)) }
+        output.removeLast()
+        previous += text
+        output.append(.text(previous))
     }
 }
