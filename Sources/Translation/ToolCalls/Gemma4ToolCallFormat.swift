@@ -24,11 +24,15 @@ struct Gemma4ToolCallFormat: TextToolCallFormat {
     }
 }
 
-/// Reads Gemma 4's argument notation into JSON values.
+/// Reads Gemma 4's argument notation into JSON values. It recurses into nested objects and
+/// arrays, so nesting is bounded as the JSON parser bounds it: text from the upstream must
+/// not overflow the stack (a region of `{a:` repeated crashed the process).
 private struct GemmaValueReader {
     let text: [Unicode.Scalar]
     var position = 0
+    private var depth = 0
     private static let quote: [Unicode.Scalar] = Array(#"<|"|>"#.unicodeScalars)
+    private static let maxDepth = 256
 
     init(text: [Unicode.Scalar]) {
         self.text = text
@@ -41,7 +45,9 @@ private struct GemmaValueReader {
     }
 
     mutating func object() -> JSONValue? {
-        guard take("{") else { return nil }
+        guard depth < Self.maxDepth, take("{") else { return nil }
+        depth += 1
+        defer { depth -= 1 }
         var object = JSONObject()
         skipSeparators()
         while !take("}") {
@@ -58,7 +64,9 @@ private struct GemmaValueReader {
     }
 
     private mutating func array() -> JSONValue? {
-        guard take("[") else { return nil }
+        guard depth < Self.maxDepth, take("[") else { return nil }
+        depth += 1
+        defer { depth -= 1 }
         var items: [JSONValue] = []
         skipSeparators()
         while !take("]") {

@@ -56,4 +56,20 @@ private let bash = InterceptedText.toolCall(name: "Bash", argumentsJSON: "{}")
         #expect(firstSplitThatDiffers(Self.call + short + Self.call, expected: [bash, bash]) { run($0, family: .hermes, limit: 40) } == nil)
         #expect(firstSplitThatDiffers(Self.call + long + Self.call, expected: [bash, .text(long), bash]) { run($0, family: .hermes, limit: 40) } == nil)
     }
+
+    /// Gemma 4's notation is read by recursion: nesting deeper than the JSON parser allows
+    /// (256) is text, not a stack overflow (50,000 levels, any model under `auto`, crashed
+    /// the process).
+    @Test func deeplyNestedGemmaArgumentsAreText() {
+        func region(depth: Int) -> String {
+            "<|tool_call>call:Bash{" + String(repeating: "a:{", count: depth) + String(repeating: "}", count: depth) + "}<tool_call|>"
+        }
+        let deep = region(depth: 50_000)
+        #expect(runTextToolCallParser([deep], setting: "auto", tools: tools) == [.text(deep)])
+        guard case .toolCall(let name, _)? = runTextToolCallParser([region(depth: 200)], setting: "auto", tools: tools).first else {
+            Issue.record("200 levels are a call")
+            return
+        }
+        #expect(name == "Bash")
+    }
 }
