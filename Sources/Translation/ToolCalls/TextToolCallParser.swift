@@ -64,7 +64,7 @@ public struct TextToolCallParser: StreamingToolCallInterceptor {
     /// Takes the next piece of model text; returns the text that can go out and the calls completed.
     public mutating func feed(_ text: String) -> [InterceptedText] {
         pending += text
-        work += text.utf8.count
+        work &+= text.utf8.count
         var output: [InterceptedText] = []
         scan(into: &output, atEnd: false)
         return output
@@ -77,7 +77,7 @@ public struct TextToolCallParser: StreamingToolCallInterceptor {
         if let open = openRegion {
             // Some models omit the closing marker of the last region: try it as it is.
             let region = Substring(pending)
-            work += region.utf8.count
+            work &+= region.utf8.count
             if let calls = formats[open].parse(region, tools: tools) {
                 output += calls.map(\.intercepted)
             } else {
@@ -97,21 +97,15 @@ public struct TextToolCallParser: StreamingToolCallInterceptor {
     /// tail), so a piece with many markers costs no more than one with none.
     private mutating func scan(into output: inout [InterceptedText], atEnd: Bool) {
         var position = pending.startIndex
-        defer {
-            if position > pending.startIndex {
-                pending = String(pending[position...])
-                work += pending.utf8.count
-            }
-        }
-        while position < pending.endIndex {
+        reading: while position < pending.endIndex {
             if let open = openRegion {
                 let available = pending.utf8.distance(from: position, to: pending.endIndex)
                 let limit = available > maxRegionBytes ? Self.scalarStart(pending, atOrBefore: pending.utf8.index(position, offsetBy: maxRegionBytes)) : pending.endIndex
                 let examined = reading.bytesExamined
                 let end = formats[open].regionEnd(in: pending[position..<limit], reading: &reading)
-                work += reading.bytesExamined - examined
+                work &+= reading.bytesExamined - examined
                 guard let end else {
-                    guard available > maxRegionBytes else { return }
+                    guard available > maxRegionBytes else { break reading }
                     // Held too long to be a call: passed on as text, as an unterminated region
                     // is at the end, and what follows is read as new text.
                     emitText(String(pending[position..<limit]), into: &output)
@@ -120,7 +114,7 @@ public struct TextToolCallParser: StreamingToolCallInterceptor {
                     continue
                 }
                 let region = pending[position..<end]
-                work += region.utf8.count
+                work &+= region.utf8.count
                 if let calls = formats[open].parse(region, tools: tools) {
                     // No calls: markup that is dropped (Kimi K3's response-channel wrappers).
                     if !calls.isEmpty {
@@ -143,13 +137,13 @@ public struct TextToolCallParser: StreamingToolCallInterceptor {
                 return (found, found != nil || atEnd ? 0 : table.partialTailLength(of: bytes, from: from))
             }
             guard let found else {
-                work += pending.utf8.count - from + table.longest
+                work &+= pending.utf8.count - from + table.longest
                 let cut = pending.utf8.index(pending.utf8.endIndex, offsetBy: -keep)
                 emitText(String(pending[position..<cut]), into: &output)
                 position = cut
-                return
+                break reading
             }
-            work += found.offset + found.length - from
+            work &+= found.offset + found.length - from
             let start = pending.utf8.index(pending.startIndex, offsetBy: found.offset)
             let markerEnd = pending.utf8.index(start, offsetBy: found.length)
             if inCodeFence {
@@ -165,6 +159,10 @@ public struct TextToolCallParser: StreamingToolCallInterceptor {
                 position = markerEnd
                 inCodeFence = true
             }
+        }
+        if position > pending.startIndex {
+            pending = String(pending[position...])
+            work &+= pending.utf8.count
         }
     }
 
@@ -205,7 +203,7 @@ public struct TextToolCallParser: StreamingToolCallInterceptor {
     /// taken out of the array first, so it grows in place instead of being copied whole for
     /// each piece (a long answer of short pieces between markers would cost its square).
     private mutating func append(_ text: String, to output: inout [InterceptedText]) {
-        work += text.utf8.count
+        work &+= text.utf8.count
         guard case .text(var previous)? = output.last else { return output.append(.text(text)) }
         output.removeLast()
         previous += text
