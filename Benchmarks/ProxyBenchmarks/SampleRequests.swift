@@ -1,3 +1,5 @@
+import JSON
+
 /// Inputs shaped like what Claude Code sends, built in code so the benchmarks need no files.
 enum SampleRequests {
     /// About 50 KB: a long system prompt, 20 tools with JSON schemas, a conversation with tool
@@ -84,4 +86,34 @@ enum SampleRequests {
         text += #"data: {"choices":[],"usage":{"prompt_tokens":10,"completion_tokens":1100}}"# + "\n\ndata: [DONE]\n\n"
         return Array(text.utf8)
     }()
+
+    /// A Hermes call written as text in 25,000 one-byte deltas, as a slow model (or the
+    /// security issue's upstream) streams it: `<tool_call>`, the call's JSON a byte at a time,
+    /// `</tool_call>`. The region is open across all of them.
+    static let hermesCallInDeltas: [UInt8] = {
+        func chunk(_ content: String) -> String {
+            #"data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"Qwen/Qwen3-235B","choices":[{"index":0,"delta":{"content":"\#(content)"},"finish_reason":null}]}"#
+                + "\n\n"
+        }
+        var text = chunk("<tool_call>") + chunk(#"{\"name\": \"Bash\", \"arguments\": {\"command\": \""#)
+        for index in 0..<25_000 { text += chunk(index % 80 == 79 ? ";" : "x") }
+        text += chunk(#"\"}}"#) + chunk("</tool_call>")
+        text += #"data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"# + "\n\n"
+        text += #"data: {"choices":[],"usage":{"prompt_tokens":10,"completion_tokens":25004}}"# + "\n\ndata: [DONE]\n\n"
+        return Array(text.utf8)
+    }()
+
+    /// A whole (non-streamed) answer of 878 KB of code fences: each fence used to copy the rest
+    /// of the text again.
+    static let codeFenceAnswer: JSONValue = [
+        "id": "chatcmpl-1", "object": "chat.completion",
+        "choices": [["index": 0, "message": ["role": "assistant", "content": JSONValue(String(repeating: "```", count: 878_000 / 3))], "finish_reason": "stop"]],
+        "usage": ["prompt_tokens": 10, "completion_tokens": 292_666],
+    ]
+
+    /// A request that declares a tool, so answers are parsed for calls written as text.
+    static let requestWithATool: JSONValue = [
+        "model": "Qwen/Qwen3-235B", "max_tokens": 1000, "messages": [["role": "user", "content": "List the files."]],
+        "tools": [["name": "Bash", "input_schema": ["type": "object", "properties": ["command": ["type": "string"]]]]],
+    ]
 }

@@ -25,7 +25,8 @@ public struct TextToolCallParser: StreamingToolCallInterceptor {
     private var afterCall = false
     /// Every format's start markers and the code fence, for one pass over the text.
     private let markers: MarkerTable
-    /// The longest region held open, in UTF-8 bytes, markers included.
+    /// The longest region held open, in UTF-8 bytes, markers included (never shorter than a
+    /// start marker, which the formats read whole).
     let maxRegionBytes: Int
     /// Bytes looked at or copied so far, each time they were: the measure of work by which
     /// the tests hold the parser to linear time, whatever the clock of the machine.
@@ -49,7 +50,7 @@ public struct TextToolCallParser: StreamingToolCallInterceptor {
         self.formats = formats
         self.tools = tools
         self.markers = markers
-        self.maxRegionBytes = max(1, maxRegionBytes)
+        self.maxRegionBytes = max(markers.longest, maxRegionBytes)
     }
 
     /// The start markers of `formats` (and the code fence), for one pass over the text.
