@@ -199,12 +199,37 @@ import Testing
         #expect(plain["LOG_LEVEL"] == "default" && plain["DEBUG_PROXY"] == "default" && plain["CHUTES_AUTH_STYLE"] == "default")
     }
 
-    @Test func readmeAndEnvExampleListEverySetting() throws {
-        let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
+    /// The rows of the settings table in docs/configuration.md: `| `NAME` | default | meaning |`,
+    /// name to default cell. Rows of other tables (several names in a cell, `NAME=value`) are not
+    /// rows of one setting and are passed over.
+    static func settingRows(of page: String) -> [String: String] {
+        var rows: [String: String] = [:]
+        for line in page.split(separator: "\n") where line.hasPrefix("| `") {
+            let cells = line.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard cells.count > 3, cells[1].count > 2, cells[1].hasPrefix("`"), cells[1].hasSuffix("`") else { continue }
+            let name = cells[1].dropFirst().dropLast()
+            guard name.allSatisfy({ $0.isUppercase || $0.isNumber || $0 == "_" }) else { continue }
+            rows[String(name)] = cells[2]
+        }
+        return rows
+    }
+
+    /// docs/configuration.md is the reference for every setting: a row per setting with the
+    /// default the proxy has (`–` for none), and no row for a setting the proxy does not read.
+    @Test func configurationPageAndEnvExampleListEverySetting() throws {
+        let page = try String(contentsOf: Self.root.appendingPathComponent("docs/configuration.md"), encoding: .utf8)
         let example = try String(contentsOf: Self.root.appendingPathComponent(".env.example"), encoding: .utf8)
+        let rows = Self.settingRows(of: page)
         for setting in ProxySetting.all {
-            #expect(readme.contains("`\(setting.name)`"), "README.md's configuration table lacks \(setting.name)")
+            let shown = rows[setting.name]
+            #expect(shown != nil, "docs/configuration.md's settings table has no row for `\(setting.name)`")
+            if let shown {
+                let expected = setting.defaultText.isEmpty ? "–" : "`\(setting.defaultText)`"
+                #expect(shown.hasPrefix(expected), "docs/configuration.md gives \(setting.name) the default \(shown), the proxy's is \(expected)")
+            }
             #expect(example.contains("\(setting.name)="), ".env.example lacks \(setting.name)")
         }
+        let unknown = Set(rows.keys).subtracting(ProxySetting.all.map(\.name))
+        #expect(unknown.isEmpty, "docs/configuration.md lists settings the proxy does not read: \(unknown.sorted())")
     }
 }

@@ -64,7 +64,7 @@ import Testing
         return openConnections(toPort: port)
     }
 
-    /// What the client is told for each fault, as the README's "Upstream faults" table states
+    /// What the client is told for each fault, as docs/testing.md's "Upstream faults" table states
     /// it: a status and error type, or (`status` 200) a started stream ending in an `error`
     /// event of that type.
     static func expected(_ fault: FaultyUpstream.Fault, streaming: Bool) -> (status: HTTPStatus, errorType: String) {
@@ -84,7 +84,7 @@ import Testing
         let upstream = try FaultyUpstream(fault, streaming: streaming)
         defer { upstream.stop() }
         let (outcome, elapsed) = try await Self.ask(port: upstream.port, streaming: streaming)
-        // An error, never a success: the status the README states, or a started stream
+        // An error, never a success: the status docs/testing.md states, or a started stream
         // ending in an error event.
         let expected = Self.expected(fault, streaming: streaming)
         #expect(outcome.status == expected.status, "\(fault) streaming \(streaming): \(outcome)")

@@ -166,7 +166,7 @@ private func call(_ name: String, _ arguments: JSONValue) -> InterceptedText {
         #expect(ToolCallFamily.forModel("moonshotai/Kimi-K2-Instruct") == .kimi)
         #expect(ToolCallFamily.forModel("zai-org/GLM-4.6") == .glm)
         #expect(ToolCallFamily.forModel("deepseek-ai/DeepSeek-V3.1") == .deepseek)
-        // The README's examples.
+        // The examples of docs/tool-calls.md.
         let examples: [(String, ToolCallFamily?)] = [
             ("NousResearch/Hermes-4-405B-FP8", .hermes), ("NousResearch/Hermes-4-70B", .hermes), ("baidu/ERNIE-4.5-300B-A47B-PT", .hermes),
             ("Qwen/Qwen3-235B-A22B-Instruct-2507", .qwen), ("Qwen/Qwen3-Next-80B-A3B-Instruct", .qwen), ("Qwen/Qwen2.5-72B-Instruct", .qwen),
