@@ -6,7 +6,7 @@ import Logging
 
 extension ProxyConfiguration {
     /// Reads the configuration from environment variables, one row of `ProxySetting.all`
-    /// each (names compatible with the reference Python proxy; the README lists them). Empty
+    /// each (names compatible with the reference Python proxy; docs/configuration.md lists them). Empty
     /// values count as unset (blank ones too, except for the inbound keys, where a blank value
     /// is refused rather than leave the proxy open). An invalid value throws, naming the variable.
     public init(environment: [String: String]) throws(ConfigurationError) {

@@ -127,7 +127,7 @@ public struct ProxyConfiguration: Sendable {
             let address = TCPListener.address(host: host, port: port), !address.isLoopback
         else { return nil }
         return
-            "listening on \(address) beyond this machine with CHUTES_API_KEY and no inbound keys: anyone who can reach the port spends that key; set PROXY_API_KEYS (README, Securing the proxy), or HOST=127.0.0.1 to serve this machine only"
+            "listening on \(address) beyond this machine with CHUTES_API_KEY and no inbound keys: anyone who can reach the port spends that key; set PROXY_API_KEYS (docs/running-for-a-team.md), or HOST=127.0.0.1 to serve this machine only"
     }
 
     /// The HTTP server's configuration with the proxy's address and error format.
