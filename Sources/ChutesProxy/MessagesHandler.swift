@@ -79,9 +79,58 @@ struct MessagesHandler: Sendable {
     private func relay(_ answer: UpstreamCaller.Answer, record: RequestRecord) async throws(AnthropicError) -> HTTPResponse {
         let context = answer.prepared.context
         let isEventStream = answer.response.headers["Content-Type"].map(Self.isEventStreamType) ?? false
-        if context.stream {
+        if context.stream && answer.prepared.structuredOutput == .guided {
             return streamResponse(answer.response, isEventStream: isEventStream, context: context, redactor: answer.redactor, record: record)
         }
+        var parsed = try await wholeAnswer(answer)
+        if answer.prepared.structuredOutput == .instructed, let schema = context.outputSchema {
+            parsed = try Self.checkedStructuredAnswer(parsed, schema: schema)
+        }
+        if context.stream {
+            // Asked whole to be checked first; streamed to the client from the checked answer.
+            return streamResponse(answer.response, whole: parsed.serialized(), context: context, redactor: answer.redactor, record: record)
+        }
+        let message = ResponseTranslator.translate(
+            parsed, context: context, messageID: MessageID.make(), textToolCalls: textToolCallParser(for: context),
+            reasoningToolCalls: reasoningToolCallParser(for: context))
+        record.noteUsage(message["usage"])
+        log(record, outcome: "ok")
+        var response = HTTPResponse(status: .ok, contentType: "application/json", body: message.serialized())
+        response.headers.add(name: Self.upstreamModelHeader, value: answer.prepared.model.escapedForLog)
+        return response
+    }
+
+    /// The answer of an upstream told the schema in its system message (it refused
+    /// `response_format`), with its text replaced by the JSON in it once that is checked
+    /// against the schema. An answer that calls tools or was cut short (`length`) is passed on
+    /// as it is, as Anthropic's API would. Throws a 502 naming the mismatch otherwise.
+    static func checkedStructuredAnswer(_ answer: JSONValue, schema: JSONValue) throws(AnthropicError) -> JSONValue {
+        guard case .object(var root) = answer, case .array(var choices)? = root["choices"], case .object(var choice)? = choices.first,
+            case .object(var message)? = choice["message"]
+        else { return answer }
+        if !(message["tool_calls"]?.arrayValue?.isEmpty ?? true) || choice["finish_reason"]?.stringValue == "length" { return answer }
+        var text = message["content"]?.stringValue ?? ""
+        var reasoning = ""
+        if message["reasoning_content"] == nil && message["reasoning"] == nil { (reasoning, text) = ResponseTranslator.splitThinking(text) }
+        let checked: String
+        do {
+            checked = try StructuredOutput.checkedAnswer(text, schema: schema)
+        } catch {
+            throw AnthropicError(
+                status: .badGateway,
+                message: "the upstream does not support response_format, and the model asked in the system message gave no valid structured output: \(error)")
+        }
+        message["content"] = JSONValue(checked)
+        if !reasoning.isEmpty { message["reasoning_content"] = JSONValue(reasoning) }
+        choice["message"] = .object(message)
+        choices[0] = .object(choice)
+        root["choices"] = .array(choices)
+        return .object(root)
+    }
+
+    /// The upstream's whole (non-streamed) answer, scrubbed of the request's keys and parsed;
+    /// throws when it is not an answer (not JSON, no choices, an error in a 200).
+    private func wholeAnswer(_ answer: UpstreamCaller.Answer) async throws(AnthropicError) -> JSONValue {
         // Scrubbed whole before anything reads it: the keys reach neither the client nor the log.
         let upstreamBody = answer.redactor.scrub(try await Upstream.collect(answer.response, limit: Self.maxAnswerBytes))
         let parsed: JSONValue
@@ -99,14 +148,7 @@ struct MessagesHandler: Sendable {
             let said = UpstreamErrors.quoted(upstreamBody, redactor: answer.redactor)
             throw AnthropicError(status: .badGateway, message: "the upstream's answer has no choices: \(said)")
         }
-        let message = ResponseTranslator.translate(
-            parsed, context: context, messageID: MessageID.make(), textToolCalls: textToolCallParser(for: context),
-            reasoningToolCalls: reasoningToolCallParser(for: context))
-        record.noteUsage(message["usage"])
-        log(record, outcome: "ok")
-        var response = HTTPResponse(status: .ok, contentType: "application/json", body: message.serialized())
-        response.headers.add(name: Self.upstreamModelHeader, value: answer.prepared.model.escapedForLog)
-        return response
+        return parsed
     }
 
     /// Names the upstream model (or pool) that served a response, or on an error the one
@@ -127,8 +169,9 @@ struct MessagesHandler: Sendable {
     /// The Anthropic event stream for an upstream answer: relayed chunk by chunk from an
     /// event stream, or made from a whole JSON answer when the upstream ignored `stream`.
     /// A `ping` goes out whenever the upstream is silent for `pingInterval`.
+    /// `whole`: the answer already read (and checked), relayed instead of the response's body.
     private func streamResponse(
-        _ response: HTTPClientResponse, isEventStream: Bool, context: RequestContext, redactor: SecretRedactor, record: RequestRecord
+        _ response: HTTPClientResponse, isEventStream: Bool = false, whole: [UInt8]? = nil, context: RequestContext, redactor: SecretRedactor, record: RequestRecord
     ) -> HTTPResponse {
         let translator = StreamTranslator(
             context: .init(
@@ -156,7 +199,9 @@ struct MessagesHandler: Sendable {
                         }
                     }
                     do {
-                        if isEventStream {
+                        if let whole {
+                            try await output.write(relay.feed(Self.eventFromWholeAnswer(whole)), final: relay.isEnded)
+                        } else if isEventStream {
                             for try await chunk in response.body {
                                 let bytes = relay.feed(chunk)
                                 if relay.isEnded {

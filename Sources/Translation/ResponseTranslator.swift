@@ -117,7 +117,7 @@ public enum ResponseTranslator {
     /// Reasoning written into the text: `<think>…</think>` (or Seed-OSS's `<seed:think>`) at
     /// the start, or text that ends a thought with a lone `</think>` (templates that open the
     /// tag in the prompt).
-    static func splitThinking(_ text: String) -> (thinking: String, text: String) {
+    public static func splitThinking(_ text: String) -> (thinking: String, text: String) {
         // Most answers hold no tag at all: one byte scan instead of two substring searches.
         guard text.utf8.contains(UInt8(ascii: "<")) else { return ("", text) }
         let trimmed = text.drop { $0.isWhitespace }
