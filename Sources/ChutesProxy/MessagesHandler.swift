@@ -30,8 +30,19 @@ struct MessagesHandler: Sendable {
             guard body.objectValue != nil else { throw AnthropicError(status: .badRequest, message: "body: Input should be a JSON object") }
             guard let messages = body["messages"] else { throw AnthropicError(status: .badRequest, message: "messages: Field required") }
             guard messages.arrayValue != nil else { throw AnthropicError(status: .badRequest, message: "messages: Input should be a valid list") }
-            let count: JSONValue = ["input_tokens": JSONValue(TokenEstimator.estimate(request: body))]
-            return HTTPResponse(status: .ok, contentType: "application/json", body: count.serialized())
+            // Counted as the request would go upstream: after its context edits, with the
+            // count before them reported as Anthropic's API does.
+            let edited: (body: JSONValue, management: ContextManagement?, applied: [JSONValue])
+            do {
+                edited = try ContextEditor.edit(body)
+            } catch {
+                throw AnthropicError(status: .badRequest, message: error.description)
+            }
+            var count: JSONObject = ["input_tokens": JSONValue(TokenEstimator.estimate(request: edited.body))]
+            if edited.management != nil {
+                count["context_management"] = ["original_input_tokens": JSONValue(TokenEstimator.estimate(request: body))]
+            }
+            return HTTPResponse(status: .ok, contentType: "application/json", body: JSONValue.object(count).serialized())
         } catch {
             return error.response
         }
@@ -181,7 +192,8 @@ struct MessagesHandler: Sendable {
                 toolName: { [toolNames = context.toolNames] in toolNames.clientName($0) },
                 textToolCalls: textToolCallParser(for: context),
                 reasoningToolCalls: reasoningToolCallParser(for: context),
-                stopSequences: context.stopSequences
+                stopSequences: context.stopSequences,
+                contextManagement: context.contextManagement
             ))
         let pingInterval = configuration.pingInterval
         let headers: HTTPHeaders = ["Content-Type": "text/event-stream", "Cache-Control": "no-cache", Self.upstreamModelHeader: context.upstreamModel.escapedForLog]

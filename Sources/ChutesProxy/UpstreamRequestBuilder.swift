@@ -32,12 +32,13 @@ struct UpstreamRequestBuilder: Sendable {
         options.reasoningField = ReasoningField(engine: info?.ownedBy)
         options.structuredOutput = structuredOutput
         let translated: JSONValue
-        let context: RequestContext
+        var context: RequestContext
         do {
             (translated, context) = try RequestTranslator.translate(request.body, options: options)
         } catch {
             throw AnthropicError(status: .badRequest, message: error.description)
         }
+        if request.contextManagement != nil { context.contextManagement = ["applied_edits": .array(request.appliedEdits)] }
         guard case .object(var object) = translated else { throw AnthropicError(status: .internalServerError, message: "the translation is not a JSON object") }
         var maxTokens = object["max_tokens"]?.intValue ?? 0
         if let info {

@@ -63,7 +63,7 @@ public enum ResponseTranslator {
             stopReason = "stop_sequence"
             stopSequence = JSONValue(matched)
         }
-        return [
+        var answer: JSONObject = [
             "id": JSONValue(messageID),
             "type": "message",
             "role": "assistant",
@@ -73,6 +73,8 @@ public enum ResponseTranslator {
             "stop_sequence": stopSequence,
             "usage": usage(body["usage"]),
         ]
+        if let management = context.contextManagement { answer["context_management"] = management }
+        return .object(answer)
     }
 
     /// The calls written in `text`, and the text without them.

@@ -61,6 +61,9 @@ public struct RequestContext: Sendable {
     /// Stop sequences asked for, to report which one matched.
     public var stopSequences: [String]
 
+    /// `{"applied_edits": [...]}` for the answer, when the request had `context_management`.
+    public var contextManagement: JSONValue?
+
     /// `output_config.format.schema`: the answer's text must be JSON matching it.
     public var outputSchema: JSONValue?
 
