@@ -17,7 +17,7 @@ struct MessagesHandler: Sendable {
         caller = UpstreamCaller(upstream: upstream, builder: UpstreamRequestBuilder(configuration: upstream.configuration))
     }
 
-    private var configuration: ProxyConfiguration { upstream.configuration }
+    var configuration: ProxyConfiguration { upstream.configuration }
 
     func countTokens(_ request: HTTPRequest) -> HTTPResponse {
         do throws(AnthropicError) {
@@ -54,7 +54,7 @@ struct MessagesHandler: Sendable {
         // The router binds one to every request; a handler called on its own keeps its own.
         let record = RequestRecord.current ?? RequestRecord()
         do throws(AnthropicError) {
-            let request = try MessagesRequest.parse(httpRequest, key: upstream.requiredAPIKey(for:))
+            var request = try MessagesRequest.parse(httpRequest, key: upstream.requiredAPIKey(for:))
             let plan = await ModelRoute.plan(for: request, routes: configuration.routes, map: configuration.modelMap) { model in
                 await upstream.catalog.resolve(model, correctCase: configuration.autoFixModelCase).info?.acceptsImages
             }
@@ -62,6 +62,10 @@ struct MessagesHandler: Sendable {
                 $0.requestedModel = request.requestedModel; $0.upstreamModel = plan.candidates.first; $0.stream = request.stream; $0.route = plan.route
             }
             var attempts: [String] = []
+            if let compact = request.contextManagement?.compact, request.estimatedInputTokens > compact.triggerTokens {
+                request = try await compacted(request, compact: compact, plan: plan, attempts: &attempts, record: record)
+                if compact.pauseAfterCompaction { return pausedAfterCompaction(request, record: record) }
+            }
             let answer: UpstreamCaller.Answer
             do {
                 answer = try await caller.call(request, plan: plan, attempts: &attempts)
@@ -141,7 +145,7 @@ struct MessagesHandler: Sendable {
 
     /// The upstream's whole (non-streamed) answer, scrubbed of the request's keys and parsed;
     /// throws when it is not an answer (not JSON, no choices, an error in a 200).
-    private func wholeAnswer(_ answer: UpstreamCaller.Answer) async throws(AnthropicError) -> JSONValue {
+    func wholeAnswer(_ answer: UpstreamCaller.Answer) async throws(AnthropicError) -> JSONValue {
         // Scrubbed whole before anything reads it: the keys reach neither the client nor the log.
         let upstreamBody = answer.redactor.scrub(try await Upstream.collect(answer.response, limit: Self.maxAnswerBytes))
         let parsed: JSONValue
@@ -193,7 +197,9 @@ struct MessagesHandler: Sendable {
                 textToolCalls: textToolCallParser(for: context),
                 reasoningToolCalls: reasoningToolCallParser(for: context),
                 stopSequences: context.stopSequences,
-                contextManagement: context.contextManagement
+                contextManagement: context.contextManagement,
+                leadingBlocks: context.leadingBlocks,
+                earlierIterations: context.earlierIterations
             ))
         let pingInterval = configuration.pingInterval
         let headers: HTTPHeaders = ["Content-Type": "text/event-stream", "Cache-Control": "no-cache", Self.upstreamModelHeader: context.upstreamModel.escapedForLog]
@@ -271,7 +277,7 @@ struct MessagesHandler: Sendable {
     private static let eventStream = Array("text/event-stream".utf8)
 
     /// Debug detail (`LOG_LEVEL=debug` or `DEBUG_PROXY=1`); the access log has one line per request.
-    private func log(_ record: RequestRecord, outcome: String) {
+    func log(_ record: RequestRecord, outcome: String) {
         guard logger.logLevel <= .debug else { return }
         logger.debug("\(record.snapshot.messagesLine(elapsed: ContinuousClock.now - record.started)) \(outcome)", metadata: ["request_id": .string(record.id)])
     }

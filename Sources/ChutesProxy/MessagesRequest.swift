@@ -23,6 +23,9 @@ struct MessagesRequest: Sendable {
     var contextManagement: ContextManagement?
     /// What the edits did, for `context_management.applied_edits` (compaction adds none here).
     var appliedEdits: [JSONValue] = []
+    /// The compaction done for this request (`compact_20260112` past its trigger): its block
+    /// opens the answer and its usage is the first of `usage.iterations`.
+    var compaction: (block: JSONValue, iteration: JSONValue)?
 
     /// The longest model name (or Chutes pool `a,b,c`) taken: real names are under 100 bytes.
     /// The name is matched, case-corrected, guessed a tool-call family from, logged and

@@ -136,6 +136,15 @@ extension ProxySetting {
             },
             show: { $0.thinkingTemplateKwargs.map { JSONValue.object($0).jsonText } ?? "" }),
         ProxySetting(
+            "COMPACTION_MODEL", "model that summarizes a conversation for compact_20260112 (default: the request's own model, as routed)",
+            read: { value, c throws(ConfigurationError) in
+                guard !value.text.isEmpty, value.text.utf8.count <= MessagesRequest.maxModelNameBytes else {
+                    throw value.problem("must be a model name of 1 to \(MessagesRequest.maxModelNameBytes) bytes")
+                }
+                c.compactionModel = value.text
+            },
+            show: { $0.compactionModel ?? "" }),
+        ProxySetting(
             "PROXY_BACKOFF_ON_429", "retry upstream 429s", default: "1", switch: true,
             read: { value, c throws(ConfigurationError) in c.backoffOn429 = try value.flag() },
             show: { SettingDisplay.flag($0.backoffOn429) }),

@@ -39,6 +39,10 @@ struct UpstreamRequestBuilder: Sendable {
             throw AnthropicError(status: .badRequest, message: error.description)
         }
         if request.contextManagement != nil { context.contextManagement = ["applied_edits": .array(request.appliedEdits)] }
+        if let compaction = request.compaction {
+            context.leadingBlocks = [compaction.block]
+            context.earlierIterations = [compaction.iteration]
+        }
         guard case .object(var object) = translated else { throw AnthropicError(status: .internalServerError, message: "the translation is not a JSON object") }
         var maxTokens = object["max_tokens"]?.intValue ?? 0
         if let info {

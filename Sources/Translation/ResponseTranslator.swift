@@ -63,15 +63,22 @@ public enum ResponseTranslator {
             stopReason = "stop_sequence"
             stopSequence = JSONValue(matched)
         }
+        var usage = usage(body["usage"])
+        if !context.earlierIterations.isEmpty, case .object(var object) = usage {
+            var iteration = object
+            iteration["type"] = "message"
+            object["iterations"] = .array(context.earlierIterations + [.object(iteration)])
+            usage = .object(object)
+        }
         var answer: JSONObject = [
             "id": JSONValue(messageID),
             "type": "message",
             "role": "assistant",
             "model": JSONValue(context.requestedModel),
-            "content": .array(content),
+            "content": .array(context.leadingBlocks + content),
             "stop_reason": JSONValue(stopReason),
             "stop_sequence": stopSequence,
-            "usage": usage(body["usage"]),
+            "usage": usage,
         ]
         if let management = context.contextManagement { answer["context_management"] = management }
         return .object(answer)

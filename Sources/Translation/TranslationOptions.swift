@@ -64,6 +64,11 @@ public struct RequestContext: Sendable {
     /// `{"applied_edits": [...]}` for the answer, when the request had `context_management`.
     public var contextManagement: JSONValue?
 
+    /// Whole blocks that open the answer before the upstream's (a `compaction` block).
+    public var leadingBlocks: [JSONValue] = []
+    /// `usage.iterations` entries before the upstream's own answer (a compaction's).
+    public var earlierIterations: [JSONValue] = []
+
     /// `output_config.format.schema`: the answer's text must be JSON matching it.
     public var outputSchema: JSONValue?
 

@@ -14,7 +14,7 @@ public enum Compaction {
         """
 
     /// How the summary opens the conversation that continues from it.
-    static let summaryPreamble = "This conversation continues from an earlier part that was compacted. Summary of it:\n\n"
+    public static let summaryPreamble = "This conversation continues from an earlier part that was compacted. Summary of it:\n\n"
 
     /// The request that asks for the summary: the same system prompt and messages, the
     /// instructions added to the last user turn (or as one), no tools to call, not streamed.

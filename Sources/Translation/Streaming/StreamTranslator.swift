@@ -51,7 +51,9 @@ public struct StreamTranslator: Sendable {
             reasoningToolCalls: (any StreamingToolCallInterceptor)? = nil,
             stopSequences: [String] = [],
             maxHeldBytes: Int = StreamTranslator.defaultMaxHeldBytes,
-            contextManagement: JSONValue? = nil
+            contextManagement: JSONValue? = nil,
+            leadingBlocks: [JSONValue] = [],
+            earlierIterations: [JSONValue] = []
         ) {
             self.messageID = messageID
             self.model = model
@@ -62,6 +64,8 @@ public struct StreamTranslator: Sendable {
             self.reasoningToolCalls = reasoningToolCalls
             self.maxHeldBytes = maxHeldBytes
             self.contextManagement = contextManagement
+            self.leadingBlocks = leadingBlocks
+            self.earlierIterations = earlierIterations
         }
     }
 
