@@ -14,6 +14,10 @@ The model name picks the scenario, so one server serves every test:
                  requests for drain and rolling-restart tests
   full        -> Chutes' 429 {"detail": "Infrastructure is at maximum capacity, ..."}
   fails-mid-stream -> a few deltas, then Chutes' bare JSON error line and the end of the body
+  structured  -> {"name": "Ada", "age": 36} in small deltas, as guided decoding writes it
+  structured-refuses -> vLLM's 400 for a response_format it cannot serve; without one, the
+                 same JSON in a Markdown fence (a model told the schema in its system message)
+  summarizer  -> a <summary> when the last message asks for one (compaction), else "Report."
 Every request is recorded in `requests` for the tests to inspect, unless RECORD is False
 (the soak script, whose millions of requests would otherwise pile up here).
 """
@@ -34,6 +38,9 @@ MINIMAX_OUTPUT = ("<think>\nThe user wants the files listed; Bash can do that.\n
                   "<parameter name=\"description\">List the files</parameter>\n</invoke>\n</minimax:tool_call>")
 
 
+STRUCTURED_ANSWER = '{"name": "Ada", "age": 36}'
+
+
 def completion_chunks(model, messages=()):
     last = messages[-1] if messages else {}
     if model in ("tools", "MiniMax-M2") and last.get("role") == "tool":
@@ -51,6 +58,13 @@ def completion_chunks(model, messages=()):
         return [{"content": MINIMAX_OUTPUT[i:i + 7]} for i in range(0, len(MINIMAX_OUTPUT), 7)], "stop"
     if model == "thinking":
         return [{"reasoning_content": "Let me think."}, {"content": "Thought through."}], "stop"
+    if model in ("structured", "structured-refuses"):
+        answer = STRUCTURED_ANSWER if model == "structured" else "```json\n" + STRUCTURED_ANSWER + "\n```"
+        return [{"content": answer[i:i + 5]} for i in range(0, len(answer), 5)], "stop"
+    if model == "summarizer":
+        if "<summary></summary>" in json.dumps(last.get("content", "")):
+            return [{"content": "<summary>The user listed files; next: report.</summary>"}], "stop"
+        return [{"content": "Report."}], "stop"
     if model.startswith("deltas-"):
         return [{"content": "word "}] * int(model.split("-")[1]), "stop"
     return [{"content": "Hello "}, {"content": "from the upstream"}], "stop"
@@ -97,6 +111,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(b'{"error": "Unhandled exception during response stream: CUDA error: an illegal memory access was encountered"}\n')
             self.wfile.flush()
             self.close_connection = True
+            return
+        if model == "structured-refuses" and "response_format" in body:
+            self.send_json(400, {"object": "error", "type": "BadRequestError", "code": 400,
+                                 "message": "response_format json_schema is not supported for this model"})
             return
         if model.startswith("status-"):
             status = int(model.split("-")[1])
