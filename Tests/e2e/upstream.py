@@ -14,7 +14,8 @@ The model name picks the scenario, so one server serves every test:
                  requests for drain and rolling-restart tests
   full        -> Chutes' 429 {"detail": "Infrastructure is at maximum capacity, ..."}
   fails-mid-stream -> a few deltas, then Chutes' bare JSON error line and the end of the body
-  structured  -> {"name": "Ada", "age": 36} in small deltas, as guided decoding writes it
+  structured  -> {"name": "Ada", "age": 36} in small deltas, as guided decoding writes it, when
+                 the request has a response_format; prose without one
   structured-refuses -> vLLM's 400 for a response_format it cannot serve; without one, the
                  same JSON in a Markdown fence (a model told the schema in its system message)
   summarizer  -> a <summary> when the last message asks for one (compaction), else "Report."
@@ -61,6 +62,8 @@ def completion_chunks(model, messages=()):
     if model in ("structured", "structured-refuses"):
         answer = STRUCTURED_ANSWER if model == "structured" else "```json\n" + STRUCTURED_ANSWER + "\n```"
         return [{"content": answer[i:i + 5]} for i in range(0, len(answer), 5)], "stop"
+    if model == "structured-prose":
+        return [{"content": "Ada Lovelace, "}, {"content": "aged 36."}], "stop"
     if model == "summarizer":
         if "<summary></summary>" in json.dumps(last.get("content", "")):
             return [{"content": "<summary>The user listed files; next: report.</summary>"}], "stop"
@@ -120,6 +123,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             status = int(model.split("-")[1])
             self.send_json(status, {"error": {"message": f"scripted {status}", "type": "scripted"}})
             return
+        if model == "structured" and "response_format" not in body:
+            model = "structured-prose"   # a model without guided decoding answers in prose
         deltas, finish = completion_chunks(model, body.get("messages", []))
         pause = int(model.split("-")[2]) / 1000 if model.startswith("slow-") else 0
         usage = {"prompt_tokens": 21, "completion_tokens": 5}
