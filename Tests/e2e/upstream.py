@@ -18,6 +18,10 @@ The model name picks the scenario, so one server serves every test:
                  the request has a response_format; prose without one
   structured-refuses -> vLLM's 400 for a response_format it cannot serve; without one, the
                  same JSON in a Markdown fence (a model told the schema in its system message)
+  structured with tools -> the way a forced tool call goes: after a tool result, or with
+                 tool_choice naming a function, a call of the output tool (the named one, or
+                 `final_result`, else the last tool) with {"name": "Ada", "age": 36}; otherwise a
+                 call of the first other tool with {}
   summarizer  -> a <summary> when the last message asks for one (compaction), else "Report."
 Every request is recorded in `requests` for the tests to inspect, unless RECORD is False
 (the soak script, whose millions of requests would otherwise pile up here).
@@ -87,6 +91,34 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def send_structured_call(self, body):
+        """A tool call chosen as a model fine-tuned for tools would, answered whole or streamed."""
+        names = [tool["function"]["name"] for tool in body["tools"]]
+        choice = body.get("tool_choice")
+        messages = body.get("messages", [])
+        if isinstance(choice, dict):
+            name, arguments = choice["function"]["name"], STRUCTURED_ANSWER
+        elif messages and messages[-1].get("role") == "tool" or len(names) == 1:
+            name = "final_result" if "final_result" in names else names[-1]
+            arguments = STRUCTURED_ANSWER
+        else:
+            name, arguments = [n for n in names if n != "final_result"][0], "{}"
+        call = {"id": "call_s", "type": "function", "function": {"name": name, "arguments": arguments}}
+        usage = {"prompt_tokens": 21, "completion_tokens": 5}
+        if not body.get("stream"):
+            self.send_json(200, {"id": "cmpl", "object": "chat.completion", "model": "structured", "usage": usage,
+                                 "choices": [{"index": 0, "message": {"role": "assistant", "content": None, "tool_calls": [call]},
+                                              "finish_reason": "tool_calls"}]})
+            return
+        events = [{"choices": [{"index": 0, "delta": {"role": "assistant", "tool_calls": [dict(call, index=0)]}, "finish_reason": None}]},
+                  {"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}, {"choices": [], "usage": usage}]
+        payload = b"".join(f"data: {json.dumps(e)}\n\n".encode() for e in events) + b"data: [DONE]\n\n"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
     def do_GET(self):
         if RECORD:
             requests.append({"path": self.path, "headers": dict(self.headers), "body": None})
@@ -122,6 +154,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if model.startswith("status-"):
             status = int(model.split("-")[1])
             self.send_json(status, {"error": {"message": f"scripted {status}", "type": "scripted"}})
+            return
+        if model == "structured" and body.get("tools"):
+            self.send_structured_call(body)
             return
         if model == "structured" and "response_format" not in body:
             model = "structured-prose"   # a model without guided decoding answers in prose
