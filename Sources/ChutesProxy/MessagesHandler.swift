@@ -65,6 +65,12 @@ struct MessagesHandler: Sendable {
             if let compact = request.contextManagement?.compact, request.estimatedInputTokens > compact.triggerTokens {
                 request = try await compacted(request, compact: compact, plan: plan, attempts: &attempts, record: record)
                 if compact.pauseAfterCompaction { return pausedAfterCompaction(request, record: record) }
+            } else if configuration.autoCompact != .off, let model = plan.candidates.first,
+                let window = await upstream.catalog.resolve(model, correctCase: configuration.autoFixModelCase).info?.contextLength
+            {
+                if let compacted = try await autoCompacted(request, window: window, plan: plan, attempts: &attempts, record: record) {
+                    request = compacted.request
+                }
             }
             let answer: UpstreamCaller.Answer
             do {
@@ -80,7 +86,9 @@ struct MessagesHandler: Sendable {
                 $0.attempts = attempts
                 $0.upstreamModel = answer.prepared.model
             }
-            return try await relay(answer, record: record)
+            var response = try await relay(answer, record: record)
+            record.snapshot.autoCompaction?.add(to: &response.headers)
+            return response
         } catch {
             log(record, outcome: "error \(error.status) \(error.type): \(error.message)")
             var response = error.response

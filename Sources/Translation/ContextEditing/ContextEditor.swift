@@ -48,6 +48,18 @@ public enum ContextEditor {
         return (.object(root), applied)
     }
 
+    /// The request with the results of all but the last `keep` tool uses replaced by the
+    /// placeholder, whatever its size (the proxy's own automatic compaction), and how many.
+    public static func clearingToolResults(in body: JSONValue, keep: Int) -> (body: JSONValue, cleared: Int) {
+        guard case .object(var root) = body, case .array(var messages)? = root["messages"] else { return (body, 0) }
+        var clearing = ContextManagement.ClearToolUses()
+        clearing.trigger = .toolUses(0)
+        clearing.keep = keep
+        let (uses, _) = clearToolUses(&messages, clearing, requestTokens: { 0 })
+        root["messages"] = .array(messages)
+        return (.object(root), uses)
+    }
+
     /// Removes `thinking` and `redacted_thinking` blocks from all but the last `keepTurns`
     /// assistant turns. A turn is every assistant message from one user prompt to the next:
     /// the tool-result messages in between do not start a new one.

@@ -54,6 +54,9 @@ public struct ContextManagement: Sendable, Equatable {
         public var instructions: String?
         /// Answer with the compaction block alone (`stop_reason: "compaction"`).
         public var pauseAfterCompaction = false
+
+        /// Anthropic's defaults.
+        public init() {}
     }
 
     /// The clearing edits, in the order given.
