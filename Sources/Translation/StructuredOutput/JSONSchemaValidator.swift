@@ -6,9 +6,10 @@ import JSON
 /// Keywords outside it (formats, patterns, lengths) are not checked: guided decoding upstream
 /// is what enforces them, and this check is the fallback's safety net, not a full validator.
 ///
-/// The work is bounded whatever the schema and value: every schema visited costs one step of
-/// `maxSteps` (`anyOf` over nested `anyOf` would otherwise be exponential), and `$ref` chains
-/// and nesting stop at `maxDepth`. Running out is a failure, never a pass.
+/// The work is bounded whatever the schema: every schema node visited costs one step, and a
+/// check may take `baseSteps` plus `stepsPerValue` for each value in the document (`anyOf`
+/// over nested `anyOf` would otherwise be exponential); `$ref` chains and nesting stop at
+/// `maxDepth`. Running out is a failure, never a pass.
 public struct JSONSchemaValidator: Sendable {
     /// Why a value does not match.
     public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
@@ -21,13 +22,17 @@ public struct JSONSchemaValidator: Sendable {
         public var description: String { "\(path): \(reason)" }
     }
 
-    /// The most schema nodes one validation visits.
-    public static let maxSteps = 100_000
+    /// The steps any check may take, however small the document.
+    public static let baseSteps = 10_000
+    /// The steps each value of the document adds: a schema visits a value a few times
+    /// (`allOf`, `anyOf` alternatives, a `$ref`), not thousands.
+    public static let stepsPerValue = 16
     /// The deepest nesting of values and `$ref`s followed.
     public static let maxDepth = 128
 
     private let root: JSONValue
     private var steps = 0
+    private var maxSteps = baseSteps
 
     /// A validator for `schema` (the root that `$ref`s resolve against).
     public init(schema: JSONValue) {
@@ -37,12 +42,24 @@ public struct JSONSchemaValidator: Sendable {
     /// Throws the first mismatch found.
     public static func validate(_ value: JSONValue, against schema: JSONValue) throws(Failure) {
         var validator = JSONSchemaValidator(schema: schema)
+        let (scaled, overflowed) = valueCount(value).multipliedReportingOverflow(by: stepsPerValue)
+        let (budget, overflowedAgain) = baseSteps.addingReportingOverflow(scaled)
+        validator.maxSteps = overflowed || overflowedAgain ? .max : budget
         try validator.check(value, schema, path: "$", depth: 0)
+    }
+
+    /// The values in a document, containers included.
+    static func valueCount(_ value: JSONValue) -> Int {
+        switch value {
+        case .array(let elements): elements.reduce(1) { $0 + valueCount($1) }
+        case .object(let object): object.reduce(1) { $0 + valueCount($1.value) }
+        default: 1
+        }
     }
 
     private mutating func check(_ value: JSONValue, _ schema: JSONValue, path: String, depth: Int) throws(Failure) {
         steps += 1
-        guard steps <= Self.maxSteps else { throw Failure(path: path, reason: "the schema takes more than \(Self.maxSteps) steps to check") }
+        guard steps <= maxSteps else { throw Failure(path: path, reason: "the schema takes more than \(maxSteps) steps to check") }
         guard depth <= Self.maxDepth else { throw Failure(path: path, reason: "nested deeper than \(Self.maxDepth)") }
         if let bool = schema.boolValue {
             if bool { return }
@@ -91,7 +108,7 @@ public struct JSONSchemaValidator: Sendable {
                 if !exactlyOne { return }
             } catch {
                 // Running out of steps is final: it must not read as "this alternative failed".
-                if steps > Self.maxSteps { throw error }
+                if steps > maxSteps { throw error }
             }
         }
         if matches == 0 { throw Failure(path: path, reason: "matches none of the \(exactlyOne ? "oneOf" : "anyOf") alternatives") }
