@@ -22,6 +22,8 @@ The model name picks the scenario, so one server serves every test:
                  tool_choice naming a function, a call of the output tool (the named one, or
                  `final_result`, else the last tool) with {"name": "Ada", "age": 36}; otherwise a
                  call of the first other tool with {}
+  small-window -> as `text`, with a 14,000-token window in the model list (Claude Code's system
+                 prompt and tools take about 8,000 of them)
   summarizer  -> a <summary> when the last message asks for one (compaction), else "Report."
 Every request is recorded in `requests` for the tests to inspect, unless RECORD is False
 (the soak script, whose millions of requests would otherwise pile up here).
@@ -37,7 +39,9 @@ MODELS = {"object": "list", "data": [{"id": "text", "object": "model", "created"
                                      {"id": "tools", "object": "model", "created": 1700000000},
                                      {"id": "MiniMax-M2", "object": "model", "created": 1700000000},
                                      {"id": "zai-org/GLM-4.6", "object": "model", "created": 1700000000},
-                                     {"id": "deepseek-ai/DeepSeek-V3.1", "object": "model", "created": 1700000000}]}
+                                     {"id": "deepseek-ai/DeepSeek-V3.1", "object": "model", "created": 1700000000},
+                                     {"id": "small-window", "object": "model", "created": 1700000000,
+                                      "context_length": 14000, "max_model_len": 14000}]}
 MINIMAX_OUTPUT = ("<think>\nThe user wants the files listed; Bash can do that.\n</think>\n\n"
                   "<minimax:tool_call>\n<invoke name=\"Bash\">\n<parameter name=\"command\">ls</parameter>\n"
                   "<parameter name=\"description\">List the files</parameter>\n</invoke>\n</minimax:tool_call>")
