@@ -41,6 +41,11 @@ struct AccessLog: Sendable {
             // The keys in sorted order, as ProxyLogHandler writes metadata.
             var line = JSONLogLine(level: level, message: "request")
             if let client = request.remoteAddress { line.add("client", client.description) }
+            if let compaction = fields.autoCompaction {
+                line.add("context_removed_messages", compaction.removedMessages)
+                line.add("context_tokens_after", compaction.tokensAfter)
+                line.add("context_tokens_before", compaction.tokensBefore)
+            }
             line.add("duration_ms", milliseconds: duration)
             if let error = fields.errorType { line.add("error", error) }
             if let tokens = fields.inputTokens { line.add("input_tokens", tokens) }
@@ -81,6 +86,11 @@ struct AccessLog: Sendable {
         if let tokens = fields.inputTokens { metadata["input_tokens"] = .stringConvertible(tokens) }
         if let tokens = fields.outputTokens { metadata["output_tokens"] = .stringConvertible(tokens) }
         if let error = fields.errorType { metadata["error"] = .string(error) }
+        if let compaction = fields.autoCompaction {
+            metadata["context_tokens_before"] = .stringConvertible(compaction.tokensBefore)
+            metadata["context_tokens_after"] = .stringConvertible(compaction.tokensAfter)
+            metadata["context_removed_messages"] = .stringConvertible(compaction.removedMessages)
+        }
         logger.log(level: level, "request", metadata: metadata)
     }
 

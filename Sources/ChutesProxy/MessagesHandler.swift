@@ -17,7 +17,7 @@ struct MessagesHandler: Sendable {
         caller = UpstreamCaller(upstream: upstream, builder: UpstreamRequestBuilder(configuration: upstream.configuration))
     }
 
-    private var configuration: ProxyConfiguration { upstream.configuration }
+    var configuration: ProxyConfiguration { upstream.configuration }
 
     func countTokens(_ request: HTTPRequest) -> HTTPResponse {
         do throws(AnthropicError) {
@@ -30,8 +30,19 @@ struct MessagesHandler: Sendable {
             guard body.objectValue != nil else { throw AnthropicError(status: .badRequest, message: "body: Input should be a JSON object") }
             guard let messages = body["messages"] else { throw AnthropicError(status: .badRequest, message: "messages: Field required") }
             guard messages.arrayValue != nil else { throw AnthropicError(status: .badRequest, message: "messages: Input should be a valid list") }
-            let count: JSONValue = ["input_tokens": JSONValue(TokenEstimator.estimate(request: body))]
-            return HTTPResponse(status: .ok, contentType: "application/json", body: count.serialized())
+            // Counted as the request would go upstream: after its context edits, with the
+            // count before them reported as Anthropic's API does.
+            let edited: (body: JSONValue, management: ContextManagement?, applied: [JSONValue])
+            do {
+                edited = try ContextEditor.edit(body)
+            } catch {
+                throw AnthropicError(status: .badRequest, message: error.description)
+            }
+            var count: JSONObject = ["input_tokens": JSONValue(TokenEstimator.estimate(request: edited.body))]
+            if edited.management != nil {
+                count["context_management"] = ["original_input_tokens": JSONValue(TokenEstimator.estimate(request: body))]
+            }
+            return HTTPResponse(status: .ok, contentType: "application/json", body: JSONValue.object(count).serialized())
         } catch {
             return error.response
         }
@@ -43,7 +54,7 @@ struct MessagesHandler: Sendable {
         // The router binds one to every request; a handler called on its own keeps its own.
         let record = RequestRecord.current ?? RequestRecord()
         do throws(AnthropicError) {
-            let request = try MessagesRequest.parse(httpRequest, key: upstream.requiredAPIKey(for:))
+            var request = try MessagesRequest.parse(httpRequest, key: upstream.requiredAPIKey(for:))
             let plan = await ModelRoute.plan(for: request, routes: configuration.routes, map: configuration.modelMap) { model in
                 await upstream.catalog.resolve(model, correctCase: configuration.autoFixModelCase).info?.acceptsImages
             }
@@ -51,6 +62,16 @@ struct MessagesHandler: Sendable {
                 $0.requestedModel = request.requestedModel; $0.upstreamModel = plan.candidates.first; $0.stream = request.stream; $0.route = plan.route
             }
             var attempts: [String] = []
+            if let compact = request.contextManagement?.compact, request.estimatedInputTokens > compact.triggerTokens {
+                request = try await compacted(request, compact: compact, plan: plan, attempts: &attempts, record: record)
+                if compact.pauseAfterCompaction { return pausedAfterCompaction(request, record: record) }
+            } else if configuration.autoCompact != .off, let model = plan.candidates.first,
+                let window = await upstream.catalog.resolve(model, correctCase: configuration.autoFixModelCase).info?.contextLength
+            {
+                if let compacted = try await autoCompacted(request, window: window, plan: plan, attempts: &attempts, record: record) {
+                    request = compacted.request
+                }
+            }
             let answer: UpstreamCaller.Answer
             do {
                 answer = try await caller.call(request, plan: plan, attempts: &attempts)
@@ -65,7 +86,9 @@ struct MessagesHandler: Sendable {
                 $0.attempts = attempts
                 $0.upstreamModel = answer.prepared.model
             }
-            return try await relay(answer, record: record)
+            var response = try await relay(answer, record: record)
+            record.snapshot.autoCompaction?.add(to: &response.headers)
+            return response
         } catch {
             log(record, outcome: "error \(error.status) \(error.type): \(error.message)")
             var response = error.response
@@ -79,9 +102,58 @@ struct MessagesHandler: Sendable {
     private func relay(_ answer: UpstreamCaller.Answer, record: RequestRecord) async throws(AnthropicError) -> HTTPResponse {
         let context = answer.prepared.context
         let isEventStream = answer.response.headers["Content-Type"].map(Self.isEventStreamType) ?? false
-        if context.stream {
+        if context.stream && answer.prepared.structuredOutput == .guided {
             return streamResponse(answer.response, isEventStream: isEventStream, context: context, redactor: answer.redactor, record: record)
         }
+        var parsed = try await wholeAnswer(answer)
+        if answer.prepared.structuredOutput == .instructed, let schema = context.outputSchema {
+            parsed = try Self.checkedStructuredAnswer(parsed, schema: schema)
+        }
+        if context.stream {
+            // Asked whole to be checked first; streamed to the client from the checked answer.
+            return streamResponse(answer.response, whole: parsed.serialized(), context: context, redactor: answer.redactor, record: record)
+        }
+        let message = ResponseTranslator.translate(
+            parsed, context: context, messageID: MessageID.make(), textToolCalls: textToolCallParser(for: context),
+            reasoningToolCalls: reasoningToolCallParser(for: context))
+        record.noteUsage(message["usage"])
+        log(record, outcome: "ok")
+        var response = HTTPResponse(status: .ok, contentType: "application/json", body: message.serialized())
+        response.headers.add(name: Self.upstreamModelHeader, value: answer.prepared.model.escapedForLog)
+        return response
+    }
+
+    /// The answer of an upstream told the schema in its system message (it refused
+    /// `response_format`), with its text replaced by the JSON in it once that is checked
+    /// against the schema. An answer that calls tools or was cut short (`length`) is passed on
+    /// as it is, as Anthropic's API would. Throws a 502 naming the mismatch otherwise.
+    static func checkedStructuredAnswer(_ answer: JSONValue, schema: JSONValue) throws(AnthropicError) -> JSONValue {
+        guard case .object(var root) = answer, case .array(var choices)? = root["choices"], case .object(var choice)? = choices.first,
+            case .object(var message)? = choice["message"]
+        else { return answer }
+        if !(message["tool_calls"]?.arrayValue?.isEmpty ?? true) || choice["finish_reason"]?.stringValue == "length" { return answer }
+        var text = message["content"]?.stringValue ?? ""
+        var reasoning = ""
+        if message["reasoning_content"] == nil && message["reasoning"] == nil { (reasoning, text) = ResponseTranslator.splitThinking(text) }
+        let checked: String
+        do {
+            checked = try StructuredOutput.checkedAnswer(text, schema: schema)
+        } catch {
+            throw AnthropicError(
+                status: .badGateway,
+                message: "the upstream does not support response_format, and the model asked in the system message gave no valid structured output: \(error)")
+        }
+        message["content"] = JSONValue(checked)
+        if !reasoning.isEmpty { message["reasoning_content"] = JSONValue(reasoning) }
+        choice["message"] = .object(message)
+        choices[0] = .object(choice)
+        root["choices"] = .array(choices)
+        return .object(root)
+    }
+
+    /// The upstream's whole (non-streamed) answer, scrubbed of the request's keys and parsed;
+    /// throws when it is not an answer (not JSON, no choices, an error in a 200).
+    func wholeAnswer(_ answer: UpstreamCaller.Answer) async throws(AnthropicError) -> JSONValue {
         // Scrubbed whole before anything reads it: the keys reach neither the client nor the log.
         let upstreamBody = answer.redactor.scrub(try await Upstream.collect(answer.response, limit: Self.maxAnswerBytes))
         let parsed: JSONValue
@@ -99,14 +171,7 @@ struct MessagesHandler: Sendable {
             let said = UpstreamErrors.quoted(upstreamBody, redactor: answer.redactor)
             throw AnthropicError(status: .badGateway, message: "the upstream's answer has no choices: \(said)")
         }
-        let message = ResponseTranslator.translate(
-            parsed, context: context, messageID: MessageID.make(), textToolCalls: textToolCallParser(for: context),
-            reasoningToolCalls: reasoningToolCallParser(for: context))
-        record.noteUsage(message["usage"])
-        log(record, outcome: "ok")
-        var response = HTTPResponse(status: .ok, contentType: "application/json", body: message.serialized())
-        response.headers.add(name: Self.upstreamModelHeader, value: answer.prepared.model.escapedForLog)
-        return response
+        return parsed
     }
 
     /// Names the upstream model (or pool) that served a response, or on an error the one
@@ -127,8 +192,9 @@ struct MessagesHandler: Sendable {
     /// The Anthropic event stream for an upstream answer: relayed chunk by chunk from an
     /// event stream, or made from a whole JSON answer when the upstream ignored `stream`.
     /// A `ping` goes out whenever the upstream is silent for `pingInterval`.
+    /// `whole`: the answer already read (and checked), relayed instead of the response's body.
     private func streamResponse(
-        _ response: HTTPClientResponse, isEventStream: Bool, context: RequestContext, redactor: SecretRedactor, record: RequestRecord
+        _ response: HTTPClientResponse, isEventStream: Bool = false, whole: [UInt8]? = nil, context: RequestContext, redactor: SecretRedactor, record: RequestRecord
     ) -> HTTPResponse {
         let translator = StreamTranslator(
             context: .init(
@@ -138,7 +204,10 @@ struct MessagesHandler: Sendable {
                 toolName: { [toolNames = context.toolNames] in toolNames.clientName($0) },
                 textToolCalls: textToolCallParser(for: context),
                 reasoningToolCalls: reasoningToolCallParser(for: context),
-                stopSequences: context.stopSequences
+                stopSequences: context.stopSequences,
+                contextManagement: context.contextManagement,
+                leadingBlocks: context.leadingBlocks,
+                earlierIterations: context.earlierIterations
             ))
         let pingInterval = configuration.pingInterval
         let headers: HTTPHeaders = ["Content-Type": "text/event-stream", "Cache-Control": "no-cache", Self.upstreamModelHeader: context.upstreamModel.escapedForLog]
@@ -156,7 +225,9 @@ struct MessagesHandler: Sendable {
                         }
                     }
                     do {
-                        if isEventStream {
+                        if let whole {
+                            try await output.write(relay.feed(Self.eventFromWholeAnswer(whole)), final: relay.isEnded)
+                        } else if isEventStream {
                             for try await chunk in response.body {
                                 let bytes = relay.feed(chunk)
                                 if relay.isEnded {
@@ -214,7 +285,7 @@ struct MessagesHandler: Sendable {
     private static let eventStream = Array("text/event-stream".utf8)
 
     /// Debug detail (`LOG_LEVEL=debug` or `DEBUG_PROXY=1`); the access log has one line per request.
-    private func log(_ record: RequestRecord, outcome: String) {
+    func log(_ record: RequestRecord, outcome: String) {
         guard logger.logLevel <= .debug else { return }
         logger.debug("\(record.snapshot.messagesLine(elapsed: ContinuousClock.now - record.started)) \(outcome)", metadata: ["request_id": .string(record.id)])
     }

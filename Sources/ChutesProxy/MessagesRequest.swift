@@ -19,6 +19,13 @@ struct MessagesRequest: Sendable {
     var enableThinkingHeader: Bool
     /// The body's size in bytes: a cheap upper bound of its tokens.
     var bodyBytes: Int
+    /// `context_management`, checked; nil when the request had none.
+    var contextManagement: ContextManagement?
+    /// What the edits did, for `context_management.applied_edits` (compaction adds none here).
+    var appliedEdits: [JSONValue] = []
+    /// The compaction done for this request (`compact_20260112` past its trigger): its block
+    /// opens the answer and its usage is the first of `usage.iterations`.
+    var compaction: (block: JSONValue, iteration: JSONValue)?
 
     /// The longest model name (or Chutes pool `a,b,c`) taken: real names are under 100 bytes.
     /// The name is matched, case-corrected, guessed a tool-call family from, logged and
@@ -28,14 +35,14 @@ struct MessagesRequest: Sendable {
     /// Parses the body and finds the key (`key` throws the 401 when there is none); throws
     /// what Anthropic's API answers (400, 401).
     static func parse(_ request: HTTPRequest, key: (HTTPHeaders) throws(AnthropicError) -> String) throws(AnthropicError) -> MessagesRequest {
-        let body: JSONValue
+        let sent: JSONValue
         do {
-            body = try JSONValue(parsing: request.body)
+            sent = try JSONValue(parsing: request.body)
         } catch {
             throw AnthropicError(status: .badRequest, message: "the request body is not valid JSON: \(error)")
         }
-        guard body.objectValue != nil else { throw AnthropicError(status: .badRequest, message: "body: Input should be a JSON object") }
-        guard let modelValue = body["model"] else { throw AnthropicError(status: .badRequest, message: "model: Field required") }
+        guard sent.objectValue != nil else { throw AnthropicError(status: .badRequest, message: "body: Input should be a JSON object") }
+        guard let modelValue = sent["model"] else { throw AnthropicError(status: .badRequest, message: "model: Field required") }
         guard let requested = modelValue.stringValue, !requested.isEmpty else {
             throw AnthropicError(status: .badRequest, message: "model: Input should be a non-empty string")
         }
@@ -43,6 +50,14 @@ struct MessagesRequest: Sendable {
             throw AnthropicError(status: .badRequest, message: "model: String should have at most \(maxModelNameBytes) bytes (a model name, or a pool of them)")
         }
         let key = try key(request.headers)
+        // Context edits apply before anything reads the messages (routing looks for images).
+        let edited: (body: JSONValue, management: ContextManagement?, applied: [JSONValue])
+        do {
+            edited = try ContextEditor.edit(sent)
+        } catch {
+            throw AnthropicError(status: .badRequest, message: error.description)
+        }
+        let body = edited.body
         let enableThinkingHeader = request.headers["X-Enable-Thinking"]?.lowercased() == "true"
         return MessagesRequest(
             body: body,
@@ -54,7 +69,9 @@ struct MessagesRequest: Sendable {
             hasImages: Self.containsImage(body["messages"]),
             hasTools: !(body["tools"]?.arrayValue?.isEmpty ?? true),
             enableThinkingHeader: enableThinkingHeader,
-            bodyBytes: request.body.count
+            bodyBytes: request.body.count,
+            contextManagement: edited.management,
+            appliedEdits: edited.applied
         )
     }
 

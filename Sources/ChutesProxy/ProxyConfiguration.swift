@@ -65,6 +65,10 @@ public struct ProxyConfiguration: Sendable {
     public var maxTokensCap: Int?
     /// `chat_template_kwargs` that switch reasoning on (`THINKING_TEMPLATE_KWARGS`).
     public var thinkingTemplateKwargs: JSONObject?
+    /// The model that writes compaction summaries (`COMPACTION_MODEL`); nil: the request's.
+    public var compactionModel: String?
+    /// What to do, unasked, with a conversation past the model's window (`AUTO_COMPACT`).
+    public var autoCompact = AutoCompact.off
 
     /// Whether an upstream 429 (not a capacity one) is retried (`PROXY_BACKOFF_ON_429`).
     public var backoffOn429 = true

@@ -136,6 +136,25 @@ extension ProxySetting {
             },
             show: { $0.thinkingTemplateKwargs.map { JSONValue.object($0).jsonText } ?? "" }),
         ProxySetting(
+            "COMPACTION_MODEL", "model that summarizes a conversation for compact_20260112 (default: the request's own model, as routed)",
+            read: { value, c throws(ConfigurationError) in
+                guard !value.text.isEmpty, value.text.utf8.count <= MessagesRequest.maxModelNameBytes else {
+                    throw value.problem("must be a model name of 1 to \(MessagesRequest.maxModelNameBytes) bytes")
+                }
+                c.compactionModel = value.text
+            },
+            show: { $0.compactionModel ?? "" }),
+        ProxySetting(
+            "AUTO_COMPACT", "off|clear_tool_uses|summarize: shorten a conversation past the model's context_length unasked (off: answer \"prompt is too long\", which Claude Code compacts on)",
+            default: "off",
+            read: { value, c throws(ConfigurationError) in
+                guard let mode = AutoCompact(rawValue: value.text.lowercased()) else {
+                    throw value.problem("'\(value.text)' is not one of \(AutoCompact.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                c.autoCompact = mode
+            },
+            show: { $0.autoCompact.rawValue }),
+        ProxySetting(
             "PROXY_BACKOFF_ON_429", "retry upstream 429s", default: "1", switch: true,
             read: { value, c throws(ConfigurationError) in c.backoffOn429 = try value.flag() },
             show: { SettingDisplay.flag($0.backoffOn429) }),

@@ -38,6 +38,8 @@ final class RequestRecord: Sendable {
         /// `"b: skipped (cooling down for 30 s)"`. In the access line as `tries` when a
         /// fallback happened (`fallbackTries`).
         var attempts: [String] = []
+        /// What `AUTO_COMPACT` did to the request; nil when it did nothing.
+        var autoCompaction: AutoCompaction?
         /// Chutes' id for the last invocation that had one (`x-chutes-invocationid`). Debug
         /// detail only.
         var invocationID: String?

@@ -1,6 +1,7 @@
 import AsyncIO
 import HTTP1
 import JSON
+import Translation
 
 /// Steps 3 and 4 of a `POST /v1/messages`: for each model of the plan in turn, prepares the
 /// request (`UpstreamRequestBuilder`) and sends it, until one answers 200. A failure falls
@@ -107,18 +108,39 @@ struct UpstreamCaller: Sendable {
                 response = try await upstream.send(method: .post, path: "/v1/chat/completions", body: prepared.body, key: request.key)
             }
         }
+        if response.status == .badRequest, prepared.context.outputSchema != nil, prepared.structuredOutput == .guided {
+            let errorBody = (try? await Upstream.collect(response, limit: 64 << 10)) ?? []
+            guard Self.refusesResponseFormat(errorBody) else { throw failure(status: response.status, body: errorBody, headers: response.headers, prepared: prepared, request: request) }
+            // Once, with the schema in the system message; the answer is checked on arrival.
+            prepared = try prepare(request, model: prepared.model, info: resolved.info, structuredOutput: .instructed)
+            response = try await upstream.send(method: .post, path: "/v1/chat/completions", body: prepared.body, key: request.key)
+        }
         guard response.status == .ok else {
             let errorBody = (try? await Upstream.collect(response, limit: 64 << 10)) ?? []
-            let error = UpstreamErrors.fromResponse(
-                status: response.status, body: errorBody, estimatedPromptTokens: prepared.context.estimatedInputTokens, redactor: upstream.redactor(for: request.key))
-            throw UpstreamFailure(error: error, retryAfter: response.headers["Retry-After"])
+            throw failure(status: response.status, body: errorBody, headers: response.headers, prepared: prepared, request: request)
         }
         return Answer(response: response, prepared: prepared, redactor: upstream.redactor(for: request.key))
     }
 
-    private func prepare(_ request: MessagesRequest, model: String, info: ModelInfo?) throws(UpstreamFailure) -> UpstreamRequestBuilder.Prepared {
+    /// An upstream's refusal of a request as the failure the client is told.
+    private func failure(status: HTTPStatus, body: [UInt8], headers: HTTPHeaders, prepared: UpstreamRequestBuilder.Prepared, request: MessagesRequest) -> UpstreamFailure {
+        let error = UpstreamErrors.fromResponse(
+            status: status, body: body, estimatedPromptTokens: prepared.context.estimatedInputTokens, redactor: upstream.redactor(for: request.key))
+        return UpstreamFailure(error: error, retryAfter: headers["Retry-After"])
+    }
+
+    /// A 400 about `response_format` (an engine without guided decoding, or one that cannot
+    /// compile the schema), as opposed to one about the prompt, which a retry would not cure.
+    static func refusesResponseFormat(_ body: [UInt8]) -> Bool {
+        let text = String(decoding: body.prefix(64 << 10), as: UTF8.self).lowercased()
+        return ["response_format", "json_schema", "guided", "grammar", "structured output", "schema"].contains { text.contains($0) }
+    }
+
+    private func prepare(
+        _ request: MessagesRequest, model: String, info: ModelInfo?, structuredOutput: StructuredOutput.Mode = .guided
+    ) throws(UpstreamFailure) -> UpstreamRequestBuilder.Prepared {
         do {
-            return try builder.prepare(request, model: model, info: info)
+            return try builder.prepare(request, model: model, info: info, structuredOutput: structuredOutput)
         } catch {
             throw UpstreamFailure(error: error)
         }

@@ -14,11 +14,15 @@ struct UpstreamRequestBuilder: Sendable {
         var context: RequestContext
         /// The `max_tokens` sent.
         var maxTokens: Int
+        /// How `output_config.format` was sent; `.instructed` answers are asked whole
+        /// (`stream` false) and checked against the schema before the client sees them.
+        var structuredOutput = StructuredOutput.Mode.guided
     }
 
     /// Translates `request` for `model` (already mapped and spelled as the upstream does);
     /// `info` is the model list's entry, nil when it does not know the model.
-    func prepare(_ request: MessagesRequest, model: String, info: ModelInfo?) throws(AnthropicError) -> Prepared {
+    /// `structuredOutput`: `.instructed` after the upstream refused `response_format`.
+    func prepare(_ request: MessagesRequest, model: String, info: ModelInfo?, structuredOutput: StructuredOutput.Mode = .guided) throws(AnthropicError) -> Prepared {
         var options = TranslationOptions()
         options.maxTokensCap = configuration.maxTokensCap
         options.toolNameRules = configuration.toolNameRules
@@ -26,12 +30,18 @@ struct UpstreamRequestBuilder: Sendable {
         options.enableThinkingHeader = request.enableThinkingHeader
         options.resolveModel = { _ in model }
         options.reasoningField = ReasoningField(engine: info?.ownedBy)
+        options.structuredOutput = structuredOutput
         let translated: JSONValue
-        let context: RequestContext
+        var context: RequestContext
         do {
             (translated, context) = try RequestTranslator.translate(request.body, options: options)
         } catch {
             throw AnthropicError(status: .badRequest, message: error.description)
+        }
+        if request.contextManagement != nil { context.contextManagement = ["applied_edits": .array(request.appliedEdits)] }
+        if let compaction = request.compaction {
+            context.leadingBlocks = [compaction.block]
+            context.earlierIterations = [compaction.iteration]
         }
         guard case .object(var object) = translated else { throw AnthropicError(status: .internalServerError, message: "the translation is not a JSON object") }
         var maxTokens = object["max_tokens"]?.intValue ?? 0
@@ -44,8 +54,13 @@ struct UpstreamRequestBuilder: Sendable {
                 object["max_tokens"] = JSONValue(fitted)
             }
         }
+        if structuredOutput == .instructed, context.outputSchema != nil {
+            // The answer is checked before any of it is sent, so it is asked for whole.
+            _ = object.removeValue(forKey: "stream")
+            _ = object.removeValue(forKey: "stream_options")
+        }
         // The upstream body is about as long as the client's (tools gain a wrapper each).
         let body = JSONValue.object(object).serialized(reservingCapacity: request.bodyBytes + request.bodyBytes / 8 + 256)
-        return Prepared(model: model, body: body, context: context, maxTokens: maxTokens)
+        return Prepared(model: model, body: body, context: context, maxTokens: maxTokens, structuredOutput: structuredOutput)
     }
 }

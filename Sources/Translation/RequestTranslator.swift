@@ -27,7 +27,8 @@ public enum RequestTranslator {
         var options = TranslationOptions()
         options.enableThinkingHeader = enableThinkingHeader
         let bySuffix = strippingThinkingSuffix(request["model"]?.stringValue ?? "").hadSuffix
-        return reasoningSwitch(request, bySuffix: bySuffix, options: options).isOn
+        let effort = (try? OutputConfig.parse(request["output_config"]))?.effort
+        return reasoningSwitch(request, effort: effort, bySuffix: bySuffix, options: options).isOn
     }
 
     /// Translates a request body; throws for what Anthropic's API would reject with 400.
@@ -46,6 +47,7 @@ public enum RequestTranslator {
         (model, thinkingBySuffix) = strippingThinkingSuffix(model)
         let upstreamModel = options.resolveModel(model)
 
+        let outputConfig = try OutputConfig.parse(request["output_config"])
         let declaredTools = try declaredCustomTools(request["tools"])
         let toolNames = ToolNameMapping(declared: declaredTools.map(\.name), rules: options.toolNameRules, model: upstreamModel)
 
@@ -53,7 +55,12 @@ public enum RequestTranslator {
         upstream.reserveCapacity(16)  // every member this function may add, so it allocates once
         upstream.append(key: "model", value: JSONValue(upstreamModel))
         var openAIMessages: [JSONValue] = []
-        if let system = request["system"], let text = try MessageTranslator.systemText(system, field: "system"), !text.isEmpty {
+        var systemText = try request["system"].flatMap { system throws(TranslationError) in try MessageTranslator.systemText(system, field: "system") }
+        if let schema = outputConfig.schema, options.structuredOutput == .instructed {
+            let instruction = StructuredOutput.systemInstruction(schema: schema)
+            systemText = systemText.map { JSONString.joined([$0, JSONString(instruction)], separator: "\n\n") } ?? JSONString(instruction)
+        }
+        if let text = systemText, !text.isEmpty {
             openAIMessages.append(["role": "system", "content": .string(text)])
         }
         let inlineThinking = ToolCallFamily.forModel(upstreamModel)?.readsThinkingInline ?? false
@@ -85,16 +92,20 @@ public enum RequestTranslator {
                 value: .array(
                     declaredTools.map { tool in
                         var function = JSONObject()
-                        function.reserveCapacity(3)
+                        function.reserveCapacity(4)
                         function.append(key: "name", value: JSONValue(toolNames.upstreamName(tool.name)))
                         if let description = tool.description { function.append(key: "description", value: .string(description)) }
                         function.append(key: "parameters", value: tool.inputSchema)
+                        if tool.strict { function.append(key: "strict", value: true) }
                         return ["type": "function", "function": .object(function)]
                     }))
             try appendToolChoice(request["tool_choice"], toolNames: toolNames, to: &upstream)
         }
-        let thinking = reasoningSwitch(request, bySuffix: thinkingBySuffix, options: options)
-        applyReasoning(thinking, options: options, to: &upstream)
+        if let schema = outputConfig.schema, options.structuredOutput == .guided {
+            upstream.append(key: "response_format", value: StructuredOutput.responseFormat(schema: schema))
+        }
+        let thinking = reasoningSwitch(request, effort: outputConfig.effort, bySuffix: thinkingBySuffix, options: options)
+        applyReasoning(thinking, family: ToolCallFamily.forModel(upstreamModel), options: options, to: &upstream)
 
         let context = RequestContext(
             requestedModel: requestedModel,
@@ -104,7 +115,8 @@ public enum RequestTranslator {
             tools: declaredTools.map { (name: $0.name, inputSchema: $0.inputSchema) },
             toolNames: toolNames,
             request: body,
-            stopSequences: stopSequences
+            stopSequences: stopSequences,
+            outputSchema: outputConfig.schema
         )
         return (.object(upstream), context)
     }
@@ -114,6 +126,8 @@ public enum RequestTranslator {
         /// Kept as written: it goes upstream unchanged.
         var description: JSONString?
         var inputSchema: JSONValue
+        /// `strict: true`: the engine constrains the arguments to the schema.
+        var strict = false
     }
 
     /// Custom tools only: Anthropic's server tools (web search, code execution, ...) have a
@@ -125,7 +139,13 @@ public enum RequestTranslator {
         for (index, tool) in tools.enumerated() {
             if let type = tool["type"]?.stringValue, type != "custom" { continue }
             guard let name = tool["name"]?.stringValue, !name.isEmpty else { throw .missing("tools.\(index).name") }
-            declared.append(DeclaredTool(name: name, description: tool["description"]?.jsonString, inputSchema: tool["input_schema"] ?? ["type": "object", "properties": [:]]))
+            var strict = false
+            if let value = tool["strict"], !value.isNull {
+                guard let flag = value.boolValue else { throw .wrongType("tools.\(index).strict", expected: "a valid boolean") }
+                strict = flag
+            }
+            declared.append(
+                DeclaredTool(name: name, description: tool["description"]?.jsonString, inputSchema: tool["input_schema"] ?? ["type": "object", "properties": [:]], strict: strict))
         }
         return declared
     }
@@ -150,38 +170,43 @@ public enum RequestTranslator {
     enum ReasoningSwitch: Equatable {
         case unspecified
         case off
-        case on(effort: String)
+        case on(effort: Effort)
 
         var isOn: Bool { if case .on = self { true } else { false } }
     }
 
-    static func reasoningSwitch(_ request: JSONObject, bySuffix: Bool, options: TranslationOptions) -> ReasoningSwitch {
-        let effort = request["output_config"]?["effort"]?.stringValue
+    static func reasoningSwitch(_ request: JSONObject, effort: Effort?, bySuffix: Bool, options: TranslationOptions) -> ReasoningSwitch {
         switch request["thinking"]?["type"]?.stringValue {
         case "disabled":
             return .off
         case "enabled":
             let budget = request["thinking"]?["budget_tokens"]?.intValue ?? 0
-            return .on(effort: effort ?? (budget < 4096 ? "low" : budget < 16384 ? "medium" : "high"))
+            return .on(effort: effort ?? Effort.forBudget(budget))
         case "adaptive":
-            return .on(effort: effort ?? "medium")
+            return .on(effort: effort ?? .medium)
         default:
-            if bySuffix || options.enableThinkingHeader { return .on(effort: effort ?? "medium") }
+            if bySuffix || options.enableThinkingHeader { return .on(effort: effort ?? .medium) }
             if let effort { return .on(effort: effort) }
             return .unspecified
         }
     }
 
-    static func applyReasoning(_ reasoning: ReasoningSwitch, options: TranslationOptions, to upstream: inout JSONObject) {
+    /// `reasoning_effort` and the operator's `chat_template_kwargs`; for Seed-OSS also the
+    /// `thinking_budget` its template reads (the table in `Effort`).
+    static func applyReasoning(_ reasoning: ReasoningSwitch, family: ToolCallFamily?, options: TranslationOptions, to upstream: inout JSONObject) {
         switch reasoning {
         case .unspecified:
             return
         case .on(let effort):
             if options.sendsReasoningEffort {
-                let allowed = ["low", "medium", "high"]
-                upstream["reasoning_effort"] = JSONValue(allowed.contains(effort) ? effort : effort == "max" ? "high" : "medium")
+                upstream["reasoning_effort"] = JSONValue(effort.reasoningEffort)
             }
-            if let kwargs = options.thinkingTemplateKwargs { upstream["chat_template_kwargs"] = .object(kwargs) }
+            var kwargs = options.thinkingTemplateKwargs
+            if family == .seedOSS {
+                if kwargs == nil { kwargs = JSONObject() }
+                kwargs?["thinking_budget"] = JSONValue(effort.seedThinkingBudget)
+            }
+            if let kwargs { upstream["chat_template_kwargs"] = .object(kwargs) }
         case .off:
             guard let kwargs = options.thinkingTemplateKwargs else { return }
             var off = JSONObject()

@@ -63,16 +63,25 @@ public enum ResponseTranslator {
             stopReason = "stop_sequence"
             stopSequence = JSONValue(matched)
         }
-        return [
+        var usage = usage(body["usage"])
+        if !context.earlierIterations.isEmpty, case .object(var object) = usage {
+            var iteration = object
+            iteration["type"] = "message"
+            object["iterations"] = .array(context.earlierIterations + [.object(iteration)])
+            usage = .object(object)
+        }
+        var answer: JSONObject = [
             "id": JSONValue(messageID),
             "type": "message",
             "role": "assistant",
             "model": JSONValue(context.requestedModel),
-            "content": .array(content),
+            "content": .array(context.leadingBlocks + content),
             "stop_reason": JSONValue(stopReason),
             "stop_sequence": stopSequence,
-            "usage": usage(body["usage"]),
+            "usage": usage,
         ]
+        if let management = context.contextManagement { answer["context_management"] = management }
+        return .object(answer)
     }
 
     /// The calls written in `text`, and the text without them.
@@ -117,7 +126,7 @@ public enum ResponseTranslator {
     /// Reasoning written into the text: `<think>…</think>` (or Seed-OSS's `<seed:think>`) at
     /// the start, or text that ends a thought with a lone `</think>` (templates that open the
     /// tag in the prompt).
-    static func splitThinking(_ text: String) -> (thinking: String, text: String) {
+    public static func splitThinking(_ text: String) -> (thinking: String, text: String) {
         // Most answers hold no tag at all: one byte scan instead of two substring searches.
         guard text.utf8.contains(UInt8(ascii: "<")) else { return ("", text) }
         let trimmed = text.drop { $0.isWhitespace }

@@ -78,13 +78,15 @@ public enum TokenEstimator {
         return max(1, total)
     }
 
-    private static func estimate(content: JSONValue) -> Int {
+    /// Tokens of a message's `content` (a string or blocks).
+    static func estimate(content: JSONValue) -> Int {
         if let text = content.stringValue { return estimate(text: text) }
         var total = 0
         for block in content.arrayValue ?? [] {
             switch block["type"]?.stringValue {
             case "text": total += estimate(text: block["text"]?.stringValue ?? "")
             case "thinking": total += estimate(text: block["thinking"]?.stringValue ?? "")
+            case "compaction": total += estimate(text: block["content"]?.stringValue ?? "")
             case "tool_use": total += 4 + estimate(text: (block["input"] ?? [:]).jsonText)
             case "tool_result": total += 4 + estimate(content: block["content"] ?? "")
             case "image": total += 1600  // Anthropic's rule of thumb for a typical image

@@ -19,6 +19,10 @@ public struct TranslationOptions: Sendable {
     /// Where assistant `thinking` from the history goes: the field the serving engine reads.
     public var reasoningField = ReasoningField.reasoningContent
 
+    /// How `output_config.format` reaches the upstream: its guided decoding, or (after an
+    /// upstream refused `response_format`) the schema stated in the system message.
+    public var structuredOutput = StructuredOutput.Mode.guided
+
     /// The defaults: no cap, no renames, no template switches, the model name as asked.
     public init() {}
 }
@@ -56,6 +60,17 @@ public struct RequestContext: Sendable {
     public var request: JSONValue
     /// Stop sequences asked for, to report which one matched.
     public var stopSequences: [String]
+
+    /// `{"applied_edits": [...]}` for the answer, when the request had `context_management`.
+    public var contextManagement: JSONValue?
+
+    /// Whole blocks that open the answer before the upstream's (a `compaction` block).
+    public var leadingBlocks: [JSONValue] = []
+    /// `usage.iterations` entries before the upstream's own answer (a compaction's).
+    public var earlierIterations: [JSONValue] = []
+
+    /// `output_config.format.schema`: the answer's text must be JSON matching it.
+    public var outputSchema: JSONValue?
 
     /// Whether the request declared any tool.
     public var declaresTools: Bool { !tools.isEmpty }

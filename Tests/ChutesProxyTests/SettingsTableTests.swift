@@ -16,7 +16,7 @@ import Testing
         "CHUTES_API_KEY": "cpk_secret_value_123", "CHUTES_AUTH_STYLE": "env",
         "MODEL_MAP": #"{"claude-*":"deepseek-ai/DeepSeek-V3.1","b":"c"}"#, "AUTO_FIX_MODEL_CASE": "0",
         "MODEL_DISCOVERY_TTL": "12.5", "TOOL_NAME_MAP": #"{"a":"b","m":{"x":"y"}}"#, "TOOL_CALL_PARSER": "qwen3_coder",
-        "MAX_TOKENS_CAP": "32768", "THINKING_TEMPLATE_KWARGS": #"{"thinking":true}"#, "PROXY_BACKOFF_ON_429": "0",
+        "MAX_TOKENS_CAP": "32768", "THINKING_TEMPLATE_KWARGS": #"{"thinking":true}"#, "COMPACTION_MODEL": "small/summarizer", "AUTO_COMPACT": "summarize", "PROXY_BACKOFF_ON_429": "0",
         "PROXY_MAX_RETRY_ON_429": "3", "PROXY_MAX_RETRY_AFTER": "0.25", "STREAM_PING_INTERVAL": "5",
         "UPSTREAM_CONNECT_TIMEOUT": "3", "UPSTREAM_TIMEOUT": "120", "UPSTREAM_STREAM_IDLE_TIMEOUT": "60",
         "UPSTREAM_MAX_CONNECTIONS": "512", "UPSTREAM_POOL_TIMEOUT": "15",

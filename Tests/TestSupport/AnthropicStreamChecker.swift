@@ -62,6 +62,9 @@ public struct AnthropicStreamChecker {
                 content[index]["thinking"] = JSONValue((content[index]["thinking"]?.stringValue ?? "") + (delta["thinking"]?.stringValue ?? ""))
             case ("signature_delta", "thinking"):
                 content[index]["signature"] = delta["signature"]
+            case ("compaction_delta", "compaction"):
+                // As the SDK's accumulator: the delta carries the whole content.
+                content[index]["content"] = delta["content"] ?? nil
             case ("input_json_delta", "tool_use"):
                 partialJSON[index, default: ""] += delta["partial_json"]?.stringValue ?? ""
             case let (deltaType, blockType):
@@ -88,6 +91,7 @@ public struct AnthropicStreamChecker {
             sawDelta = true
             message?["stop_reason"] = event.payload["delta"]?["stop_reason"]
             message?["stop_sequence"] = event.payload["delta"]?["stop_sequence"]
+            if let management = event.payload["context_management"] { message?["context_management"] = management }
             if var usage = message?["usage"]?.objectValue, let update = event.payload["usage"]?.objectValue {
                 for (key, value) in update { usage[key] = value }
                 message?["usage"] = .object(usage)

@@ -99,3 +99,23 @@ def test_a_session_completes_on_the_second_model_when_the_first_is_full(fallback
     assert "full" in models and "text" in models
     # Every request that tried the full model went on to the second one.
     assert models.count("text") >= models.count("full") >= 1
+
+
+def test_a_session_that_outgrows_a_small_window_goes_on_without_compact(proxy, recorded):
+    """AUTO_COMPACT is off: the proxy answers "prompt is too long: N tokens > M maximum" and the
+    CLI compacts the conversation by itself (its reactive compaction) and retries."""
+    home = tempfile.mkdtemp(prefix="claude-home-")
+    workdir = tempfile.mkdtemp(prefix="claude-work-")
+    env = dict(os.environ, HOME=home, ANTHROPIC_BASE_URL=proxy, ANTHROPIC_API_KEY="sk-claude-code-test",
+               DISABLE_AUTOUPDATER="1", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1")
+    for turn in range(6):
+        # About 2,000 tokens each: the third or fourth turn no longer fits.
+        notes = " ".join(f"note{turn}x{i} about topic{i % 37}" for i in range(270))
+        result = subprocess.run([CLAUDE, "-p", "--model", "small-window", *(["--continue"] if turn else []),
+                                 f"Remember notes batch {turn}. {notes}"],
+                                env=env, cwd=workdir, capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)
+        assert result.returncode == 0, f"turn {turn}: {result.stdout} {result.stderr}"
+        assert "Hello from the upstream" in result.stdout
+    sizes = [len(json.dumps(body["messages"])) for body in completions(recorded) if body["model"] == "small-window"]
+    # The history grew, then was compacted: some request is smaller than the one before it.
+    assert any(later < earlier for earlier, later in zip(sizes, sizes[1:])), sizes

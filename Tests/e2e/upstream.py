@@ -14,6 +14,17 @@ The model name picks the scenario, so one server serves every test:
                  requests for drain and rolling-restart tests
   full        -> Chutes' 429 {"detail": "Infrastructure is at maximum capacity, ..."}
   fails-mid-stream -> a few deltas, then Chutes' bare JSON error line and the end of the body
+  structured  -> {"name": "Ada", "age": 36} in small deltas, as guided decoding writes it, when
+                 the request has a response_format; prose without one
+  structured-refuses -> vLLM's 400 for a response_format it cannot serve; without one, the
+                 same JSON in a Markdown fence (a model told the schema in its system message)
+  structured with tools -> the way a forced tool call goes: after a tool result, or with
+                 tool_choice naming a function, a call of the output tool (the named one, or
+                 `final_result`, else the last tool) with {"name": "Ada", "age": 36}; otherwise a
+                 call of the first other tool with {}
+  small-window -> as `text`, with a 14,000-token window in the model list (Claude Code's system
+                 prompt and tools take about 8,000 of them)
+  summarizer  -> a <summary> when the last message asks for one (compaction), else "Report."
 Every request is recorded in `requests` for the tests to inspect, unless RECORD is False
 (the soak script, whose millions of requests would otherwise pile up here).
 """
@@ -28,10 +39,15 @@ MODELS = {"object": "list", "data": [{"id": "text", "object": "model", "created"
                                      {"id": "tools", "object": "model", "created": 1700000000},
                                      {"id": "MiniMax-M2", "object": "model", "created": 1700000000},
                                      {"id": "zai-org/GLM-4.6", "object": "model", "created": 1700000000},
-                                     {"id": "deepseek-ai/DeepSeek-V3.1", "object": "model", "created": 1700000000}]}
+                                     {"id": "deepseek-ai/DeepSeek-V3.1", "object": "model", "created": 1700000000},
+                                     {"id": "small-window", "object": "model", "created": 1700000000,
+                                      "context_length": 14000, "max_model_len": 14000}]}
 MINIMAX_OUTPUT = ("<think>\nThe user wants the files listed; Bash can do that.\n</think>\n\n"
                   "<minimax:tool_call>\n<invoke name=\"Bash\">\n<parameter name=\"command\">ls</parameter>\n"
                   "<parameter name=\"description\">List the files</parameter>\n</invoke>\n</minimax:tool_call>")
+
+
+STRUCTURED_ANSWER = '{"name": "Ada", "age": 36}'
 
 
 def completion_chunks(model, messages=()):
@@ -51,6 +67,15 @@ def completion_chunks(model, messages=()):
         return [{"content": MINIMAX_OUTPUT[i:i + 7]} for i in range(0, len(MINIMAX_OUTPUT), 7)], "stop"
     if model == "thinking":
         return [{"reasoning_content": "Let me think."}, {"content": "Thought through."}], "stop"
+    if model in ("structured", "structured-refuses"):
+        answer = STRUCTURED_ANSWER if model == "structured" else "```json\n" + STRUCTURED_ANSWER + "\n```"
+        return [{"content": answer[i:i + 5]} for i in range(0, len(answer), 5)], "stop"
+    if model == "structured-prose":
+        return [{"content": "Ada Lovelace, "}, {"content": "aged 36."}], "stop"
+    if model == "summarizer":
+        if "<summary></summary>" in json.dumps(last.get("content", "")):
+            return [{"content": "<summary>The user listed files; next: report.</summary>"}], "stop"
+        return [{"content": "Report."}], "stop"
     if model.startswith("deltas-"):
         return [{"content": "word "}] * int(model.split("-")[1]), "stop"
     return [{"content": "Hello "}, {"content": "from the upstream"}], "stop"
@@ -69,6 +94,34 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def send_structured_call(self, body):
+        """A tool call chosen as a model fine-tuned for tools would, answered whole or streamed."""
+        names = [tool["function"]["name"] for tool in body["tools"]]
+        choice = body.get("tool_choice")
+        messages = body.get("messages", [])
+        if isinstance(choice, dict):
+            name, arguments = choice["function"]["name"], STRUCTURED_ANSWER
+        elif messages and messages[-1].get("role") == "tool" or len(names) == 1:
+            name = "final_result" if "final_result" in names else names[-1]
+            arguments = STRUCTURED_ANSWER
+        else:
+            name, arguments = [n for n in names if n != "final_result"][0], "{}"
+        call = {"id": "call_s", "type": "function", "function": {"name": name, "arguments": arguments}}
+        usage = {"prompt_tokens": 21, "completion_tokens": 5}
+        if not body.get("stream"):
+            self.send_json(200, {"id": "cmpl", "object": "chat.completion", "model": "structured", "usage": usage,
+                                 "choices": [{"index": 0, "message": {"role": "assistant", "content": None, "tool_calls": [call]},
+                                              "finish_reason": "tool_calls"}]})
+            return
+        events = [{"choices": [{"index": 0, "delta": {"role": "assistant", "tool_calls": [dict(call, index=0)]}, "finish_reason": None}]},
+                  {"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}, {"choices": [], "usage": usage}]
+        payload = b"".join(f"data: {json.dumps(e)}\n\n".encode() for e in events) + b"data: [DONE]\n\n"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
 
     def do_GET(self):
         if RECORD:
@@ -98,10 +151,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
             return
+        if model == "structured-refuses" and "response_format" in body:
+            self.send_json(400, {"object": "error", "type": "BadRequestError", "code": 400,
+                                 "message": "response_format json_schema is not supported for this model"})
+            return
         if model.startswith("status-"):
             status = int(model.split("-")[1])
             self.send_json(status, {"error": {"message": f"scripted {status}", "type": "scripted"}})
             return
+        if model == "structured" and body.get("tools"):
+            self.send_structured_call(body)
+            return
+        if model == "structured" and "response_format" not in body:
+            model = "structured-prose"   # a model without guided decoding answers in prose
         deltas, finish = completion_chunks(model, body.get("messages", []))
         pause = int(model.split("-")[2]) / 1000 if model.startswith("slow-") else 0
         usage = {"prompt_tokens": 21, "completion_tokens": 5}

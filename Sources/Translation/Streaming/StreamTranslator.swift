@@ -32,6 +32,14 @@ public struct StreamTranslator: Sendable {
         public var reasoningToolCalls: (any StreamingToolCallInterceptor)?
         /// The most the translator holds for later, in bytes (`StreamTranslator.defaultMaxHeldBytes`).
         public var maxHeldBytes: Int
+        /// `{"applied_edits": [...]}`, sent in `message_delta` as Anthropic's API does.
+        public var contextManagement: JSONValue?
+        /// Whole blocks that open the message before anything of the upstream's (a
+        /// `compaction` block), each sent as a start, one delta and a stop.
+        public var leadingBlocks: [JSONValue] = []
+        /// `usage.iterations` before the upstream's own (a compaction's), reported in
+        /// `message_delta` followed by this message's.
+        public var earlierIterations: [JSONValue] = []
 
         /// What the translator needs to know of one request.
         public init(
@@ -42,7 +50,10 @@ public struct StreamTranslator: Sendable {
             textToolCalls: (any StreamingToolCallInterceptor)? = nil,
             reasoningToolCalls: (any StreamingToolCallInterceptor)? = nil,
             stopSequences: [String] = [],
-            maxHeldBytes: Int = StreamTranslator.defaultMaxHeldBytes
+            maxHeldBytes: Int = StreamTranslator.defaultMaxHeldBytes,
+            contextManagement: JSONValue? = nil,
+            leadingBlocks: [JSONValue] = [],
+            earlierIterations: [JSONValue] = []
         ) {
             self.messageID = messageID
             self.model = model
@@ -52,6 +63,9 @@ public struct StreamTranslator: Sendable {
             self.stopSequences = stopSequences
             self.reasoningToolCalls = reasoningToolCalls
             self.maxHeldBytes = maxHeldBytes
+            self.contextManagement = contextManagement
+            self.leadingBlocks = leadingBlocks
+            self.earlierIterations = earlierIterations
         }
     }
 
@@ -151,6 +165,21 @@ public struct StreamTranslator: Sendable {
         ]
         events.append(AnthropicStreamEvent(type: "message_start", payload: ["type": "message_start", "message": message]))
         events.append(.ping)
+        for block in context.leadingBlocks {
+            blockIndex += 1
+            let index = JSONValue(blockIndex)
+            var start = block.objectValue ?? [:]
+            if start["type"]?.stringValue == "compaction" {
+                // As Anthropic streams it: the block opens empty, its content comes in one delta.
+                start["content"] = nil
+                events.append(AnthropicStreamEvent(type: "content_block_start", payload: ["type": "content_block_start", "index": index, "content_block": .object(start)]))
+                let delta: JSONValue = ["type": "compaction_delta", "content": block["content"] ?? nil]
+                events.append(AnthropicStreamEvent(type: "content_block_delta", payload: ["type": "content_block_delta", "index": index, "delta": delta]))
+            } else {
+                events.append(AnthropicStreamEvent(type: "content_block_start", payload: ["type": "content_block_start", "index": index, "content_block": block]))
+            }
+            events.append(AnthropicStreamEvent(type: "content_block_stop", payload: ["type": "content_block_stop", "index": index]))
+        }
     }
 
     /// Translates one parsed upstream chunk.
@@ -244,14 +273,21 @@ public struct StreamTranslator: Sendable {
             deltaUsage["cache_read_input_tokens"] = JSONValue(cached)
             deltaUsage["cache_creation_input_tokens"] = 0
         }
-        events.append(
-            AnthropicStreamEvent(
-                type: "message_delta",
-                payload: [
-                    "type": "message_delta",
-                    "delta": ["stop_reason": JSONValue(stopReason), "stop_sequence": stopSequence],
-                    "usage": .object(deltaUsage),
-                ]))
+        if !context.earlierIterations.isEmpty {
+            var iteration = deltaUsage
+            iteration["type"] = "message"
+            if iteration["input_tokens"] == nil { iteration["input_tokens"] = JSONValue(context.estimatedInputTokens) }
+            iteration["cache_read_input_tokens"] = iteration["cache_read_input_tokens"] ?? 0
+            iteration["cache_creation_input_tokens"] = 0
+            deltaUsage["iterations"] = .array(context.earlierIterations + [.object(iteration)])
+        }
+        var delta: JSONObject = [
+            "type": "message_delta",
+            "delta": ["stop_reason": JSONValue(stopReason), "stop_sequence": stopSequence],
+            "usage": .object(deltaUsage),
+        ]
+        if let management = context.contextManagement { delta["context_management"] = management }
+        events.append(AnthropicStreamEvent(type: "message_delta", payload: .object(delta)))
         events.append(AnthropicStreamEvent(type: "message_stop", payload: ["type": "message_stop"]))
         return events
     }
