@@ -233,6 +233,16 @@ extension ProxySetting {
             "PROXY_API_KEYS_FILE", "a file of inbound keys, one per line (# comments), with PROXY_API_KEYS", refusesBlank: true,
             read: { value, c in c.inboundKeySources.file = value.text },
             show: { $0.inboundKeySources.file ?? "" }),
+        ProxySetting(
+            "PROXY_KEYS_FILE",
+            "a JSON file of named keys with limits and allowed models (docs/running-for-a-team.md); reloaded on SIGHUP and when it changes",
+            refusesBlank: true,
+            read: { value, c in c.keysFile = value.text },
+            show: { $0.keysFile ?? "" }),
+        ProxySetting(
+            "PROXY_KEYS_RELOAD_INTERVAL", "seconds between checks of PROXY_KEYS_FILE for a change (0: only on SIGHUP)", default: "5",
+            read: { value, c throws(ConfigurationError) in c.keysReloadInterval = try value.seconds() },
+            show: { SettingDisplay.seconds($0.keysReloadInterval) }),
     ]
 }
 
