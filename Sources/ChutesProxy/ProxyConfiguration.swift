@@ -97,6 +97,11 @@ public struct ProxyConfiguration: Sendable {
     public var keysFile: String?
     /// `PROXY_KEYS_RELOAD_INTERVAL`: how often the keys file is checked for a change.
     public var keysReloadInterval: Duration = .seconds(5)
+    /// `RATE_LIMIT_REDIS_URL`: where the named keys' counters live, shared by replicas; nil:
+    /// in this process.
+    var rateLimitRedis: RedisURL?
+    /// `RATE_LIMIT_REDIS_TIMEOUT`: the longest a connect or a command to Redis may take.
+    public var rateLimitRedisTimeout: Duration = .milliseconds(250)
     /// Whether a client must present a key: unnamed (`inboundKeys`) or named (`namedKeys`).
     public var requiresKeys: Bool { !inboundKeys.isEmpty || !namedKeys.isEmpty }
     /// `METRICS_REQUIRE_KEY`: `/metrics` asks for an inbound key too.

@@ -29,6 +29,7 @@ public final class ProxyMetrics: Sendable {
     private let upstreamPoolWaiters: Meter
     private let upstreamPoolWait: CoreMetrics.Timer
     private let retriesOn429: CoreMetrics.Counter
+    private let rateLimitStoreFailures: CoreMetrics.Counter
     private let series = Mutex(Series())
     static let maxModelLabels = 64
     static let maxKeyLabels = 256
@@ -118,6 +119,7 @@ public final class ProxyMetrics: Sendable {
         upstreamPoolWaiters = Meter(label: "chutes_proxy_upstream_pool_waiters", factory: factory)
         upstreamPoolWait = CoreMetrics.Timer(label: "chutes_proxy_upstream_pool_wait_seconds", factory: factory)
         retriesOn429 = CoreMetrics.Counter(label: "chutes_proxy_upstream_429_retries_total", factory: factory)
+        rateLimitStoreFailures = CoreMetrics.Counter(label: "chutes_proxy_rate_limit_store_failures_total", factory: factory)
     }
 
     /// A request is done: counts it by endpoint, status and model, and records its latencies
@@ -179,6 +181,13 @@ public final class ProxyMetrics: Sendable {
     func retryingOn429() {
         guard registry != nil else { return }
         retriesOn429.increment()
+    }
+
+    /// A named key's counters could not be read or written in Redis (`RATE_LIMIT_REDIS_URL`):
+    /// the request was served without its limits (fail open).
+    func rateLimitStoreFailed() {
+        guard registry != nil else { return }
+        rateLimitStoreFailures.increment()
     }
 
     /// A request queued this long for an upstream connection of a full pool

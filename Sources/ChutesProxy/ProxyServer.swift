@@ -29,6 +29,9 @@ public final class ProxyServer: Sendable {
         let served = ServerReference()
         let lifecycle = ServingLifecycle()
         self.lifecycle = lifecycle
+        let redis = configuration.rateLimitRedis.map { RedisClient(url: $0, timeout: configuration.rateLimitRedisTimeout) }
+        self.redis = redis
+        let counters: any RateCounters = redis.map { RedisCounters(client: $0, logger: logger, metrics: metrics) } ?? LocalCounters()
         let keys = KeyStore(unnamed: configuration.inboundKeys, named: configuration.namedKeys, path: configuration.keysFile, logger: logger)
         self.keys = keys
         let router = ProxyRouter(
@@ -39,7 +42,7 @@ public final class ProxyServer: Sendable {
             accessLog: AccessLog(logger: logger),
             metrics: metrics,
             keys: keys,
-            limiter: KeyLimiter(counters: LocalCounters()),
+            limiter: KeyLimiter(counters: counters),
             usage: UsageLedger(),
             metricsRequireKey: configuration.metricsRequireKey,
             connectionCounts: { [client = upstream.client] in
@@ -66,6 +69,9 @@ public final class ProxyServer: Sendable {
 
     /// The keys in force, reloaded from `PROXY_KEYS_FILE`.
     private let keys: KeyStore
+    /// The rate-limit counters' Redis (`RATE_LIMIT_REDIS_URL`), its connections closed when
+    /// `run()` returns.
+    private let redis: RedisClient?
 
     /// Reads `PROXY_KEYS_FILE` again (the command line calls it on SIGHUP): the new keys
     /// apply to requests from now on; a file that does not read keeps the keys in force and
@@ -85,6 +91,7 @@ public final class ProxyServer: Sendable {
             }
         await server.run()
         watcher?.cancel()
+        redis?.shutdown()
         // Nothing is in flight any more: the upstream connections close now, not whenever
         // the last reference to the client goes (a kept-alive one stayed open meanwhile).
         upstreamClient.shutdown()

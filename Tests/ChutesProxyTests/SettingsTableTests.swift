@@ -90,6 +90,7 @@ import Testing
             "TLS_CERT_FILE": certificates.server.certificate, "TLS_KEY_FILE": certificates.server.key,
             "LOG_LEVEL": "warning", "LOG_FORMAT": "text", "METRICS_ENABLED": "0", "METRICS_REQUIRE_KEY": "1",
             "PROXY_API_KEYS": "team-key-0001", "PROXY_API_KEYS_FILE": keysFile, "PROXY_KEYS_FILE": namedKeysFile, "PROXY_KEYS_RELOAD_INTERVAL": "30",
+            "RATE_LIMIT_REDIS_URL": "redis://:secret@127.0.0.1:6390/2", "RATE_LIMIT_REDIS_TIMEOUT": "0.5",
         ]) { $1 }
         let companions: [String: [String: String]] = [
             "TLS_CERT_FILE": ["TLS_KEY_FILE": certificates.server.key],
