@@ -108,7 +108,8 @@ struct ProxyRouter: HTTPResponder {
         accessLog.write(record, request: request, status: status, duration: duration)
         let fields = record.snapshot
         metrics.requestFinished(fields, endpoint: Self.endpoint(request.path), status: status, duration: duration)
-        if fields.upstreamModel != nil || fields.admission != nil { usage.record(fields) }
+        // Usage is kept only for an admin key to read, so only with named keys.
+        if fields.upstreamModel != nil || fields.admission != nil, keys.hasNamedKeys { usage.record(fields) }
         if let admission = fields.admission { limiter.settle(admission, inputTokens: fields.inputTokens, outputTokens: fields.outputTokens) }
     }
 

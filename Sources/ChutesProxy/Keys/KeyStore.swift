@@ -24,6 +24,9 @@ final class KeyStore: Sendable {
     /// The keys in force.
     var ring: KeyRing { state.withLock { $0.ring } }
 
+    /// Whether named keys are in force (only then is usage per key kept).
+    var hasNamedKeys: Bool { state.withLock { !$0.ring.named.isEmpty } }
+
     /// Reads the file again whatever its identity (SIGHUP). True when the keys were replaced.
     @discardableResult
     func reload() -> Bool {
