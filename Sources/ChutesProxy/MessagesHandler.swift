@@ -46,7 +46,8 @@ struct MessagesHandler: Sendable {
         let record = RequestRecord.current ?? RequestRecord()
         var rateLimitHeaders: [(String, String)] = []
         var response = await messages(httpRequest, holder: holder, limiter: limiter, record: record, rateLimitHeaders: &rateLimitHeaders)
-        for (name, value) in rateLimitHeaders { response.headers.replaceOrAdd(name: name, value: value) }
+        // Added, not replaced: no other part of the proxy writes these names.
+        for (name, value) in rateLimitHeaders { response.headers.add(name: name, value: value) }
         return response
     }
 

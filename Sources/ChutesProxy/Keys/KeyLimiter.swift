@@ -17,12 +17,15 @@ struct KeyAdmission: Sendable {
 /// on the epoch, so every replica agrees where a window starts without talking.
 final class KeyLimiter: Sendable {
     let counters: any RateCounters
+    /// `counters` when they are this process's: asked directly, without a suspension.
+    private let local: LocalCounters?
     private let inFlight = Mutex<[String: Int]>([:])
     /// Seconds since the epoch; a test sets the time.
     private let clock: @Sendable () -> Int
 
     init(counters: any RateCounters, clock: @escaping @Sendable () -> Int = { Int(time(nil)) }) {
         self.counters = counters
+        local = counters as? LocalCounters
         self.clock = clock
     }
 
@@ -56,7 +59,8 @@ final class KeyLimiter: Sendable {
         let admission = KeyAdmission(keyName: key.name, limits: limits, estimatedInput: estimate, holdsPlace: holdsPlace)
         guard !charges.isEmpty else { return (.success(admission), []) }
         let now = clock()
-        switch await counters.charge(key: key.name, charges, now: now) {
+        let outcome = if let local { local.charge(key: key.name, charges, now: now) } else { await counters.charge(key: key.name, charges, now: now) }
+        switch outcome {
         case .admitted(let states):
             return (.success(admission), Self.headers(states))
         case .unavailable:
@@ -91,7 +95,7 @@ final class KeyLimiter: Sendable {
         adjustments.removeAll { $0.delta == 0 }
         guard !adjustments.isEmpty else { return }
         let now = clock()
-        if let local = counters as? LocalCounters {
+        if let local {
             local.adjust(key: admission.keyName, adjustments, now: now)
         } else {
             Task { [counters] in await counters.adjust(key: admission.keyName, adjustments, now: now) }
@@ -125,17 +129,46 @@ final class KeyLimiter: Sendable {
 
     /// Anthropic's headers: limit, remaining and reset (RFC 3339) of each counter;
     /// `tokens-*` is the token counter with the least left (as Anthropic's "most restrictive
-    /// limit"), which is `tokens_per_day`'s own when that is the tightest.
+    /// limit"), which is `tokens_per_day`'s own when that is the tightest. Asked on every
+    /// request of a limited key: names are constants and a reset time is written once.
     static func headers(_ states: [CounterState]) -> [(String, String)] {
         var headers: [(String, String)] = []
-        func add(_ family: String, _ state: CounterState) {
-            headers.append(("anthropic-ratelimit-\(family)-limit", String(state.limit)))
-            headers.append(("anthropic-ratelimit-\(family)-remaining", String(state.remaining)))
-            headers.append(("anthropic-ratelimit-\(family)-reset", UTCTime.rfc3339(state.reset)))
+        headers.reserveCapacity(12)
+        var written: (reset: Int, text: String)?
+        func add(_ names: HeaderNames, _ state: CounterState) {
+            let reset: String
+            if let written, written.reset == state.reset {
+                reset = written.text
+            } else {
+                reset = UTCTime.rfc3339(state.reset)
+                written = (state.reset, reset)
+            }
+            headers.append((names.limit, String(state.limit)))
+            headers.append((names.remaining, String(state.remaining)))
+            headers.append((names.reset, reset))
         }
-        for state in states where state.kind != .tokens { add(state.kind.rawValue, state) }
-        if let tightest = states.filter({ $0.kind != .requests }).min(by: { $0.remaining < $1.remaining }) { add("tokens", tightest) }
+        var tightest: CounterState?
+        for state in states {
+            if state.kind != .tokens { add(HeaderNames.of(state.kind), state) }
+            if state.kind != .requests, tightest.map({ state.remaining < $0.remaining }) ?? true { tightest = state }
+        }
+        if let tightest { add(HeaderNames.of(.tokens), tightest) }
         return headers
+    }
+
+    /// The three header names of one kind of limit.
+    struct HeaderNames {
+        let limit: String
+        let remaining: String
+        let reset: String
+
+        private static let all: [LimitKind: HeaderNames] = Dictionary(
+            uniqueKeysWithValues: LimitKind.allCases.map { kind in
+                let prefix = "anthropic-ratelimit-\(kind.rawValue)"
+                return (kind, HeaderNames(limit: prefix + "-limit", remaining: prefix + "-remaining", reset: prefix + "-reset"))
+            })
+
+        static func of(_ kind: LimitKind) -> HeaderNames { all[kind]! }
     }
 }
 

@@ -1,8 +1,9 @@
 /// SHA-256 (FIPS 180-4), for the hashed keys of `PROXY_KEYS_FILE` (`key_sha256`): a key is
 /// known by its digest, so the file need not hold the secret, and a presented key is compared
 /// by its digest, whose bytes say nothing of how close a guess came. Written here rather than
-/// taken from OpenSSL so the application module keeps to the layers it imports; hashing a
-/// key of a few dozen bytes takes well under a microsecond.
+/// taken from OpenSSL so the application module keeps to the layers it imports. It runs
+/// twice on every request of a proxy with named keys (the head, then the request), so it
+/// works in place: one allocation, the digest.
 enum SHA256 {
     private static let roundConstants: [UInt32] = [
         0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5, 0x3956_c25b, 0x59f1_11f1, 0x923f_82a4, 0xab1c_5ed5,
@@ -15,38 +16,71 @@ enum SHA256 {
         0x748f_82ee, 0x78a5_636f, 0x84c8_7814, 0x8cc7_0208, 0x90be_fffa, 0xa450_6ceb, 0xbef9_a3f7, 0xc671_78f2,
     ]
 
+    /// The state after no input.
+    private typealias State = (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32)
+    private static let initial: State = (0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19)
+
     /// The 32-byte digest of `message`.
     static func digest(_ message: some Collection<UInt8>) -> [UInt8] {
-        var state: [UInt32] = [0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19]
-        var padded = Array(message)
-        let bitCount = UInt64(padded.count) &* 8
-        padded.append(0x80)
-        while padded.count % 64 != 56 { padded.append(0) }
-        for shift in stride(from: 56, through: 0, by: -8) { padded.append(UInt8(truncatingIfNeeded: bitCount >> UInt64(shift))) }
-        var words = [UInt32](repeating: 0, count: 64)
-        for block in stride(from: 0, to: padded.count, by: 64) {
-            for index in 0..<16 {
-                let at = block + index * 4
-                words[index] = UInt32(padded[at]) << 24 | UInt32(padded[at + 1]) << 16 | UInt32(padded[at + 2]) << 8 | UInt32(padded[at + 3])
+        if let digest = message.withContiguousStorageIfAvailable({ digest(UnsafeRawBufferPointer($0)) }) { return digest }
+        return Array(message).withUnsafeBytes { digest($0) }
+    }
+
+    private static func digest(_ message: UnsafeRawBufferPointer) -> [UInt8] {
+        var state = initial
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { words in
+            var offset = 0
+            while message.count - offset >= 64 {
+                compress(&state, UnsafeRawBufferPointer(rebasing: message[offset..<(offset + 64)]), words)
+                offset += 64
             }
-            for index in 16..<64 {
-                let s0 = rotate(words[index - 15], 7) ^ rotate(words[index - 15], 18) ^ (words[index - 15] >> 3)
-                let s1 = rotate(words[index - 2], 17) ^ rotate(words[index - 2], 19) ^ (words[index - 2] >> 10)
-                words[index] = words[index - 16] &+ s0 &+ words[index - 7] &+ s1
+            // The last bytes, 0x80, zeros and the length in bits: one block or two.
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 128) { tail in
+                tail.initialize(repeating: 0)
+                let left = message.count - offset
+                for index in 0..<left { tail[index] = message[offset + index] }
+                tail[left] = 0x80
+                let length = left < 56 ? 64 : 128
+                let bits = UInt64(message.count) &* 8
+                for index in 0..<8 { tail[length - 1 - index] = UInt8(truncatingIfNeeded: bits >> UInt64(index * 8)) }
+                let bytes = UnsafeRawBufferPointer(tail)
+                compress(&state, UnsafeRawBufferPointer(rebasing: bytes[0..<64]), words)
+                if length == 128 { compress(&state, UnsafeRawBufferPointer(rebasing: bytes[64..<128]), words) }
             }
-            var (a, b, c, d, e, f, g, h) = (state[0], state[1], state[2], state[3], state[4], state[5], state[6], state[7])
+        }
+        return [UInt8](unsafeUninitializedCapacity: 32) { output, count in
+            for (index, word) in [state.0, state.1, state.2, state.3, state.4, state.5, state.6, state.7].enumerated() {
+                output[index * 4] = UInt8(truncatingIfNeeded: word >> 24)
+                output[index * 4 + 1] = UInt8(truncatingIfNeeded: word >> 16)
+                output[index * 4 + 2] = UInt8(truncatingIfNeeded: word >> 8)
+                output[index * 4 + 3] = UInt8(truncatingIfNeeded: word)
+            }
+            count = 32
+        }
+    }
+
+    /// One 64-byte block into the state.
+    private static func compress(_ state: inout State, _ block: UnsafeRawBufferPointer, _ words: UnsafeMutableBufferPointer<UInt32>) {
+        for index in 0..<16 {
+            words[index] = UInt32(block[index * 4]) << 24 | UInt32(block[index * 4 + 1]) << 16 | UInt32(block[index * 4 + 2]) << 8 | UInt32(block[index * 4 + 3])
+        }
+        for index in 16..<64 {
+            let s0 = rotate(words[index - 15], 7) ^ rotate(words[index - 15], 18) ^ (words[index - 15] >> 3)
+            let s1 = rotate(words[index - 2], 17) ^ rotate(words[index - 2], 19) ^ (words[index - 2] >> 10)
+            words[index] = words[index - 16] &+ s0 &+ words[index - 7] &+ s1
+        }
+        var (a, b, c, d, e, f, g, h) = state
+        roundConstants.withUnsafeBufferPointer { constants in
             for index in 0..<64 {
                 let s1 = rotate(e, 6) ^ rotate(e, 11) ^ rotate(e, 25)
                 let choice = (e & f) ^ (~e & g)
-                let t1 = h &+ s1 &+ choice &+ roundConstants[index] &+ words[index]
+                let t1 = h &+ s1 &+ choice &+ constants[index] &+ words[index]
                 let s0 = rotate(a, 2) ^ rotate(a, 13) ^ rotate(a, 22)
                 let majority = (a & b) ^ (a & c) ^ (b & c)
-                let t2 = s0 &+ majority
-                (h, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
+                (h, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ (s0 &+ majority))
             }
-            for (index, value) in [a, b, c, d, e, f, g, h].enumerated() { state[index] = state[index] &+ value }
         }
-        return state.flatMap { word in [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: word >> UInt32($0)) } }
+        state = (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d, state.4 &+ e, state.5 &+ f, state.6 &+ g, state.7 &+ h)
     }
 
     /// The digest as 64 lowercase hexadecimal digits, as `sha256sum` prints it.
