@@ -174,8 +174,18 @@ final class KeyLimiter: Sendable {
 
 /// Times as Anthropic's headers and the usage endpoint write them.
 enum UTCTime {
+    /// The last time written: every request of a minute asks for the same reset.
+    private static let last = Mutex<(seconds: Int, text: String)?>(nil)
+
     /// `2026-12-02T04:01:00Z` for seconds since the epoch (proleptic Gregorian calendar).
     static func rfc3339(_ seconds: Int) -> String {
+        if let text = last.withLock({ $0?.seconds == seconds ? $0?.text : nil }) { return text }
+        let text = format(seconds)
+        last.withLock { $0 = (seconds, text) }
+        return text
+    }
+
+    private static func format(_ seconds: Int) -> String {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
         // Howard Hinnant's days-to-civil.

@@ -60,50 +60,78 @@ extension Charge {
     func fits(used: Int) -> Bool { used < limit && amount <= limit - used }
 }
 
-/// The counters in this process's memory, behind one lock: a dictionary lookup and a few
-/// additions per request.
+/// The counters in this process's memory, behind one lock: one dictionary lookup by key
+/// name and a few additions per request.
 final class LocalCounters: RateCounters {
-    private struct Slot {
-        var windowStart: Int
-        var used: Int
+    fileprivate struct Slot {
+        var windowStart = Int.min
+        var used = 0
+
+        /// The count in the window starting at `start`.
+        func used(inWindowStarting start: Int) -> Int { windowStart == start ? used : 0 }
     }
 
-    private struct Key: Hashable {
-        var name: String
-        var kind: LimitKind
+    /// One slot per `LimitKind`, in `LimitKind.allCases` order.
+    fileprivate struct Slots {
+        var slots = [Slot](repeating: Slot(), count: LimitKind.allCases.count)
+
+        subscript(kind: LimitKind) -> Slot {
+            get { slots[kind.index] }
+            set { slots[kind.index] = newValue }
+        }
     }
 
-    private let slots = Mutex<[Key: Slot]>([:])
+    private let counters = Mutex<[String: Slots]>([:])
 
     func charge(key: String, _ charges: [Charge], now: Int) -> ChargeOutcome {
-        slots.withLock { slots in
-            var fits = true
-            var states: [CounterState] = []
-            for charge in charges {
-                let start = charge.windowStart(now)
-                let slot = slots[Key(name: key, kind: charge.kind)]
-                let used = slot?.windowStart == start ? slot!.used : 0
-                fits = fits && charge.fits(used: used)
-                states.append(CounterState(kind: charge.kind, limit: charge.limit, used: used, reset: start + charge.window))
-            }
-            guard fits else { return .refused(states) }
-            for index in charges.indices {
-                let charge = charges[index]
-                states[index].used = states[index].used.saturatingAdd(charge.amount)
-                slots[Key(name: key, kind: charge.kind)] = Slot(windowStart: charge.windowStart(now), used: states[index].used)
-            }
-            return .admitted(states)
+        counters.withLock { counters in
+            counters[key, default: Slots()].charge(charges, now: now)
         }
     }
 
     func adjust(key: String, _ adjustments: [(kind: LimitKind, window: Int, delta: Int)], now: Int) {
-        slots.withLock { slots in
-            for adjustment in adjustments where adjustment.delta != 0 {
-                let start = now - now % adjustment.window
-                let slot = slots[Key(name: key, kind: adjustment.kind)]
-                let used = slot?.windowStart == start ? slot!.used : 0
-                slots[Key(name: key, kind: adjustment.kind)] = Slot(windowStart: start, used: max(0, used.saturatingAdd(adjustment.delta)))
-            }
+        counters.withLock { counters in
+            counters[key, default: Slots()].adjust(adjustments, now: now)
+        }
+    }
+}
+
+extension LocalCounters.Slots {
+    fileprivate mutating func charge(_ charges: [Charge], now: Int) -> ChargeOutcome {
+        var fits = true
+        var states: [CounterState] = []
+        states.reserveCapacity(charges.count)
+        for charge in charges {
+            let start = charge.windowStart(now)
+            let used = self[charge.kind].used(inWindowStarting: start)
+            fits = fits && charge.fits(used: used)
+            states.append(CounterState(kind: charge.kind, limit: charge.limit, used: used, reset: start + charge.window))
+        }
+        guard fits else { return .refused(states) }
+        for index in charges.indices {
+            states[index].used = states[index].used.saturatingAdd(charges[index].amount)
+            self[charges[index].kind] = .init(windowStart: charges[index].windowStart(now), used: states[index].used)
+        }
+        return .admitted(states)
+    }
+
+    fileprivate mutating func adjust(_ adjustments: [(kind: LimitKind, window: Int, delta: Int)], now: Int) {
+        for adjustment in adjustments where adjustment.delta != 0 {
+            let start = now - now % adjustment.window
+            let used = self[adjustment.kind].used(inWindowStarting: start)
+            self[adjustment.kind] = .init(windowStart: start, used: max(0, used.saturatingAdd(adjustment.delta)))
+        }
+    }
+}
+
+extension LimitKind {
+    /// The position in `allCases`.
+    fileprivate var index: Int {
+        switch self {
+        case .requests: 0
+        case .inputTokens: 1
+        case .outputTokens: 2
+        case .tokens: 3
         }
     }
 }

@@ -16,6 +16,13 @@ final class UsageLedger: Sendable {
         var requests = 0
         var inputTokens = 0
         var outputTokens = 0
+
+        /// Adds without trapping (token counts are the upstream's).
+        mutating func add(requests: Int, inputTokens: Int, outputTokens: Int) {
+            self.requests = self.requests.saturatingAdd(requests)
+            self.inputTokens = self.inputTokens.saturatingAdd(max(0, inputTokens))
+            self.outputTokens = self.outputTokens.saturatingAdd(max(0, outputTokens))
+        }
     }
 
     /// A day of minutes is kept.
@@ -43,9 +50,7 @@ final class UsageLedger: Sendable {
             let last = minutes.count - 1
             var entry = Entry(key: fields.keyName, model: model)
             if minutes[last].counts[entry] == nil && minutes[last].counts.count >= Self.maxEntriesPerMinute { entry.model = "other" }
-            minutes[last].counts[entry, default: Counts()].requests += 1
-            minutes[last].counts[entry, default: Counts()].inputTokens = minutes[last].counts[entry, default: Counts()].inputTokens.saturatingAdd(max(0, fields.inputTokens ?? 0))
-            minutes[last].counts[entry, default: Counts()].outputTokens = minutes[last].counts[entry, default: Counts()].outputTokens.saturatingAdd(max(0, fields.outputTokens ?? 0))
+            minutes[last].counts[entry, default: Counts()].add(requests: 1, inputTokens: fields.inputTokens ?? 0, outputTokens: fields.outputTokens ?? 0)
         }
     }
 
@@ -57,9 +62,7 @@ final class UsageLedger: Sendable {
         minutes.withLock { minutes in
             for (minute, counts) in minutes where minute >= first {
                 for (entry, count) in counts {
-                    sums[entry, default: Counts()].requests += count.requests
-                    sums[entry, default: Counts()].inputTokens = sums[entry, default: Counts()].inputTokens.saturatingAdd(count.inputTokens)
-                    sums[entry, default: Counts()].outputTokens = sums[entry, default: Counts()].outputTokens.saturatingAdd(count.outputTokens)
+                    sums[entry, default: Counts()].add(requests: count.requests, inputTokens: count.inputTokens, outputTokens: count.outputTokens)
                 }
             }
         }
