@@ -3,7 +3,8 @@ import Logging
 
 /// One line per request, written when its response is done: who asked for what, where it
 /// went, how it went and how long it took. Headers are never read here, so keys and
-/// `Authorization` cannot reach it; the path is logged without its query string.
+/// `Authorization` cannot reach it (a named key appears by its name, `key`); the path is
+/// logged without its query string.
 ///
 /// Before it, a request that met a transport failure with the upstream (unreachable, reset,
 /// too slow) gets a `warning` line saying how, with the upstream's address, which the client
@@ -49,6 +50,7 @@ struct AccessLog: Sendable {
             line.add("duration_ms", milliseconds: duration)
             if let error = fields.errorType { line.add("error", error) }
             if let tokens = fields.inputTokens { line.add("input_tokens", tokens) }
+            if let key = fields.keyName { line.add("key", key) }
             line.add("method", request.method.rawValue)
             if let model = fields.requestedModel { line.add("model", model) }
             if let tokens = fields.outputTokens { line.add("output_tokens", tokens) }
@@ -91,6 +93,7 @@ struct AccessLog: Sendable {
             metadata["context_tokens_after"] = .stringConvertible(compaction.tokensAfter)
             metadata["context_removed_messages"] = .stringConvertible(compaction.removedMessages)
         }
+        if let key = fields.keyName { metadata["key"] = .string(key) }
         logger.log(level: level, "request", metadata: metadata)
     }
 

@@ -24,6 +24,21 @@ public struct InboundKeys: Sendable, Equatable {
     /// `maximumLength` bytes whatever the input, so the time taken tells nothing of how
     /// close a guess came or how long the keys are.
     func accept(_ headers: HTTPHeaders) -> Bool {
+        Self.presented(headers).reduce(false) { matches($1) || $0 }
+    }
+
+    /// Whether `candidate` is one of the keys, compared with each of them in constant time.
+    func matches(_ candidate: [UInt8]) -> Bool {
+        var accepted = false
+        for key in keys {
+            accepted = Self.equalInConstantTime(candidate, key) || accepted
+        }
+        return accepted
+    }
+
+    /// The keys a request presents, in `x-api-key` and `Authorization: Bearer`, leaving out
+    /// empty ones and any longer than `maximumLength` (no key is).
+    static func presented(_ headers: HTTPHeaders) -> [[UInt8]] {
         var presented: [[UInt8]] = []
         if let key = headers["x-api-key"] { presented.append(Array(key.utf8)) }
         if let authorization = headers["Authorization"], authorization.utf8.count > 7,
@@ -31,13 +46,7 @@ public struct InboundKeys: Sendable, Equatable {
         {
             presented.append(Array(authorization.dropFirst(7).trimmingOptionalWhitespace.utf8))
         }
-        var accepted = false
-        for candidate in presented where !candidate.isEmpty && candidate.count <= Self.maximumLength {
-            for key in keys {
-                accepted = Self.equalInConstantTime(candidate, key) || accepted
-            }
-        }
-        return accepted
+        return presented.filter { !$0.isEmpty && $0.count <= maximumLength }
     }
 
     static func equalInConstantTime(_ a: [UInt8], _ b: [UInt8]) -> Bool {

@@ -48,13 +48,30 @@ struct MessagesHandler: Sendable {
         }
     }
 
-    /// The request path as its steps: parse, resolve the route, then call (prepare the
-    /// upstream request and send it, falling over when the route allows) and relay.
-    func messages(_ httpRequest: HTTPRequest) async -> HTTPResponse {
+    /// The request path as its steps: parse, admit (a named key's models and limits),
+    /// resolve the route, then call (prepare the upstream request and send it, falling over
+    /// when the route allows) and relay. A limited key's answer, whatever it is after the
+    /// admission, carries the `anthropic-ratelimit-*` headers.
+    func messages(_ httpRequest: HTTPRequest, as holder: Caller = .anyone, limiter: KeyLimiter? = nil) async -> HTTPResponse {
         // The router binds one to every request; a handler called on its own keeps its own.
         let record = RequestRecord.current ?? RequestRecord()
+        var rateLimitHeaders: [(String, String)] = []
+        var response = await messages(httpRequest, holder: holder, limiter: limiter, record: record, rateLimitHeaders: &rateLimitHeaders)
+        // Added, not replaced: no other part of the proxy writes these names.
+        for (name, value) in rateLimitHeaders { response.headers.add(name: name, value: value) }
+        return response
+    }
+
+    private func messages(
+        _ httpRequest: HTTPRequest, holder: Caller, limiter: KeyLimiter?, record: RequestRecord, rateLimitHeaders: inout [(String, String)]
+    ) async -> HTTPResponse {
         do throws(AnthropicError) {
             var request = try MessagesRequest.parse(httpRequest, key: upstream.requiredAPIKey(for:))
+            if case .named(let key) = holder {
+                let admitted = await admit(request, key: key, limiter: limiter, record: record)
+                rateLimitHeaders = admitted.headers
+                if let refusal = admitted.refusal { throw refusal }
+            }
             let plan = await ModelRoute.plan(for: request, routes: configuration.routes, map: configuration.modelMap) { model in
                 await upstream.catalog.resolve(model, correctCase: configuration.autoFixModelCase).info?.acceptsImages
             }
@@ -95,6 +112,28 @@ struct MessagesHandler: Sendable {
             // The model the failure is about (the last one tried), as on a success.
             if let model = record.snapshot.upstreamModel { response.headers.add(name: Self.upstreamModelHeader, value: model.escapedForLog) }
             return response
+        }
+    }
+
+    /// Step 1b: a named key may ask for its models only, within its limits. Returns the
+    /// rate-limit headers of the answer, which a refusal carries too.
+    private func admit(
+        _ request: MessagesRequest, key: NamedKey, limiter: KeyLimiter?, record: RequestRecord
+    ) async -> (headers: [(String, String)], refusal: AnthropicError?) {
+        guard key.allows(model: request.requestedModel) else {
+            record.update { $0.requestedModel = request.requestedModel }
+            let message = "key \(key.name) may not use model \(request.requestedModel.escapedForLog) (its \"models\" in PROXY_KEYS_FILE)"
+            return ([], AnthropicError(status: .forbidden, type: "permission_error", message: message))
+        }
+        guard key.limits.isLimited, let limiter else { return ([], nil) }
+        let (outcome, headers) = await limiter.admit(key) { request.estimatedInputTokens }
+        switch outcome {
+        case .success(let admission):
+            record.update { $0.admission = admission }
+            return (headers, nil)
+        case .failure(let error):
+            record.update { $0.requestedModel = request.requestedModel }
+            return (headers, error)
         }
     }
 

@@ -27,14 +27,16 @@ extension ProxyConfiguration {
         try validate()
     }
 
-    /// `PROXY_API_KEYS` and `PROXY_API_KEYS_FILE` together; with inbound keys the upstream key
+    /// `PROXY_API_KEYS`, `PROXY_API_KEYS_FILE` and `PROXY_KEYS_FILE` together; with inbound keys the upstream key
     /// is `CHUTES_API_KEY` only, so a `CHUTES_AUTH_STYLE` other than env is refused.
     private mutating func loadInboundKeys(styleSet: Bool) throws(ConfigurationError) {
         inboundKeys = try Self.inboundKeys(list: inboundKeySources.list, file: inboundKeySources.file)
-        guard !inboundKeys.isEmpty else { return }
+        if let keysFile { namedKeys = try KeysFile.load(path: keysFile) }
+        guard requiresKeys else { return }
         if styleSet && authStyle != .env {
             throw ConfigurationError(
-                variable: "CHUTES_AUTH_STYLE", problem: "'\(authStyle.rawValue)' forwards client keys, but PROXY_API_KEYS makes clients send proxy keys: leave it unset or set it to env")
+                variable: "CHUTES_AUTH_STYLE",
+                problem: "'\(authStyle.rawValue)' forwards client keys, but PROXY_API_KEYS or PROXY_KEYS_FILE makes clients send proxy keys: leave it unset or set it to env")
         }
         authStyle = .env
     }
@@ -103,8 +105,8 @@ extension ProxyConfiguration {
                 origin = setBy("DEBUG_PROXY")
             case "DEBUG_PROXY" where debug && given("DEBUG_PROXY") == nil:
                 origin = setBy("LOG_LEVEL")
-            case "CHUTES_AUTH_STYLE" where !inboundKeys.isEmpty && given("CHUTES_AUTH_STYLE") == nil:
-                origin = setBy(inboundKeySources.list != nil ? "PROXY_API_KEYS" : "PROXY_API_KEYS_FILE")
+            case "CHUTES_AUTH_STYLE" where requiresKeys && given("CHUTES_AUTH_STYLE") == nil:
+                origin = setBy(inboundKeySources.list != nil ? "PROXY_API_KEYS" : inboundKeySources.file != nil ? "PROXY_API_KEYS_FILE" : "PROXY_KEYS_FILE")
             default:
                 break
             }

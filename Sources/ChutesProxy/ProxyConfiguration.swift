@@ -95,6 +95,19 @@ public struct ProxyConfiguration: Sendable {
     /// Keys a client must present (`PROXY_API_KEYS`, `PROXY_API_KEYS_FILE`); empty: open.
     /// When set, the upstream key is `upstreamAPIKey` only, never a client's.
     public var inboundKeys = InboundKeys([])
+    /// Named keys with limits (`PROXY_KEYS_FILE`), read at start-up and reloaded while serving.
+    public var namedKeys: [NamedKey] = []
+    /// `PROXY_KEYS_FILE`: where `namedKeys` come from, watched for changes.
+    public var keysFile: String?
+    /// `PROXY_KEYS_RELOAD_INTERVAL`: how often the keys file is checked for a change.
+    public var keysReloadInterval: Duration = .seconds(5)
+    /// `RATE_LIMIT_REDIS_URL`: where the named keys' counters live, shared by replicas; nil:
+    /// in this process.
+    var rateLimitRedis: RedisURL?
+    /// `RATE_LIMIT_REDIS_TIMEOUT`: the longest a connect or a command to Redis may take.
+    public var rateLimitRedisTimeout: Duration = .milliseconds(250)
+    /// Whether a client must present a key: unnamed (`inboundKeys`) or named (`namedKeys`).
+    public var requiresKeys: Bool { !inboundKeys.isEmpty || !namedKeys.isEmpty }
     /// `METRICS_REQUIRE_KEY`: `/metrics` asks for an inbound key too.
     public var metricsRequireKey = false
 
@@ -113,13 +126,13 @@ public struct ProxyConfiguration: Sendable {
 
     /// Settings that are wrong together: inbound keys need the proxy's own upstream key.
     public func validate() throws(ConfigurationError) {
-        if !inboundKeys.isEmpty && (upstreamAPIKey ?? "").isEmpty {
+        if requiresKeys && (upstreamAPIKey ?? "").isEmpty {
             throw ConfigurationError(
-                variable: "PROXY_API_KEYS",
+                variable: inboundKeys.isEmpty ? "PROXY_KEYS_FILE" : "PROXY_API_KEYS",
                 problem: "inbound keys are set but CHUTES_API_KEY is not: with inbound keys the upstream key comes from CHUTES_API_KEY only (a client's key is never forwarded); set CHUTES_API_KEY")
         }
-        if metricsRequireKey && inboundKeys.isEmpty {
-            throw ConfigurationError(variable: "METRICS_REQUIRE_KEY", problem: "no inbound key is set (PROXY_API_KEYS or PROXY_API_KEYS_FILE) to protect /metrics with")
+        if metricsRequireKey && !requiresKeys {
+            throw ConfigurationError(variable: "METRICS_REQUIRE_KEY", problem: "no inbound key is set (PROXY_API_KEYS, PROXY_API_KEYS_FILE or PROXY_KEYS_FILE) to protect /metrics with")
         }
     }
 
@@ -127,7 +140,7 @@ public struct ProxyConfiguration: Sendable {
     /// key: the proxy listens beyond loopback, a client's request may go upstream with
     /// `CHUTES_API_KEY`, and no inbound key is asked for. Nil when that is not so.
     public func openRelayWarning(port: Int) -> String? {
-        guard inboundKeys.isEmpty, authStyle != .header, !(upstreamAPIKey ?? "").isEmpty,
+        guard !requiresKeys, authStyle != .header, !(upstreamAPIKey ?? "").isEmpty,
             let address = TCPListener.address(host: host, port: port), !address.isLoopback
         else { return nil }
         return

@@ -10,7 +10,9 @@ import Prometheus
 /// lookup under a lock (by model label; endpoint and status are found in that model's short
 /// list), then atomic counter increments and swift-prometheus's locked histogram update.
 /// `model` labels come from clients: at most `maxModelLabels` distinct names are kept,
-/// later ones are counted as `other`. Disabled (`METRICS_ENABLED=0`), every method returns
+/// later ones are counted as `other`. A request of a named key (`PROXY_KEYS_FILE`) adds a
+/// `key` label with the key's name to the request and token series; names come from the
+/// operator's file, and past `maxKeyLabels` of them the rest count as `other`. Disabled (`METRICS_ENABLED=0`), every method returns
 /// at once.
 public final class ProxyMetrics: Sendable {
     /// A circuit breaker's state, exported as 0, 1, 2.
@@ -27,15 +29,20 @@ public final class ProxyMetrics: Sendable {
     private let upstreamPoolWaiters: Meter
     private let upstreamPoolWait: CoreMetrics.Timer
     private let retriesOn429: CoreMetrics.Counter
+    private let rateLimitStoreFailures: CoreMetrics.Counter
     private let series = Mutex(Series())
     static let maxModelLabels = 64
+    static let maxKeyLabels = 256
 
     private struct Series {
-        /// By model label: that model's series. At most `maxModelLabels` names, plus `other`.
-        var models: [String: ModelSeries] = [:]
+        /// By model label and key name: their series. At most `maxModelLabels` model names,
+        /// plus `other`.
+        var models: [SeriesLabels: ModelSeries] = [:]
         /// Model names given a label of their own so far (`other` is not one, unless a
         /// client named a model so while there was room).
-        var knownModelCount = 0
+        var knownModels: Set<String> = []
+        /// Key names given a label of their own so far.
+        var knownKeys: Set<String> = []
         /// `chutes_proxy_request_duration_seconds` by endpoint (a handful).
         var durations: [(endpoint: String, timer: CoreMetrics.Timer)] = []
         var fallbacks: [String: CoreMetrics.Counter] = [:]
@@ -44,11 +51,26 @@ public final class ProxyMetrics: Sendable {
         /// The label `model` is counted under: its own, or `other` once `maxModelLabels`
         /// names are known.
         mutating func modelLabel(_ model: String) -> String {
-            if models[model] != nil { return model }
-            guard knownModelCount < ProxyMetrics.maxModelLabels else { return "other" }
-            knownModelCount += 1
+            if knownModels.contains(model) { return model }
+            guard knownModels.count < ProxyMetrics.maxModelLabels else { return "other" }
+            knownModels.insert(model)
             return model
         }
+
+        /// The label a key name is counted under: its own, or `other` past `maxKeyLabels`.
+        mutating func keyLabel(_ key: String?) -> String? {
+            guard let key else { return nil }
+            if knownKeys.contains(key) { return key }
+            guard knownKeys.count < ProxyMetrics.maxKeyLabels else { return "other" }
+            knownKeys.insert(key)
+            return key
+        }
+    }
+
+    /// The labels a request's series are found by.
+    private struct SeriesLabels: Hashable {
+        var model: String
+        var key: String?
     }
 
     /// The series labelled with one model.
@@ -97,6 +119,7 @@ public final class ProxyMetrics: Sendable {
         upstreamPoolWaiters = Meter(label: "chutes_proxy_upstream_pool_waiters", factory: factory)
         upstreamPoolWait = CoreMetrics.Timer(label: "chutes_proxy_upstream_pool_wait_seconds", factory: factory)
         retriesOn429 = CoreMetrics.Counter(label: "chutes_proxy_upstream_429_retries_total", factory: factory)
+        rateLimitStoreFailures = CoreMetrics.Counter(label: "chutes_proxy_rate_limit_store_failures_total", factory: factory)
     }
 
     /// A request is done: counts it by endpoint, status and model, and records its latencies
@@ -107,24 +130,26 @@ public final class ProxyMetrics: Sendable {
         let reachedUpstream = fields.upstreamStatus != nil
         let (requests, timer, upstream) = series.withLock { series -> (CoreMetrics.Counter, CoreMetrics.Timer, UpstreamSeries?) in
             let model = series.modelLabel(name)
+            let key = series.keyLabel(fields.keyName)
+            let keyDimension = key.map { [("key", $0)] } ?? []
             let timer = series.durations.first { $0.endpoint == endpoint }?.timer ?? makeDurationTimer(endpoint, in: &series)
             func record(_ entry: inout ModelSeries) -> (CoreMetrics.Counter, UpstreamSeries?) {
                 let requests = entry.requests(endpoint: endpoint, status: status) {
-                    CoreMetrics.Counter(label: "chutes_proxy_requests_total", dimensions: [("endpoint", endpoint), ("status", status.description), ("model", model)], factory: factory)
+                    CoreMetrics.Counter(label: "chutes_proxy_requests_total", dimensions: [("endpoint", endpoint), ("status", status.description), ("model", model)] + keyDimension, factory: factory)
                 }
                 guard reachedUpstream else { return (requests, nil) }
                 let upstream = entry.upstream {
                     let dimensions = [("model", model)]
                     return UpstreamSeries(
-                        inputTokens: CoreMetrics.Counter(label: "chutes_proxy_input_tokens_total", dimensions: dimensions, factory: factory),
-                        outputTokens: CoreMetrics.Counter(label: "chutes_proxy_output_tokens_total", dimensions: dimensions, factory: factory),
+                        inputTokens: CoreMetrics.Counter(label: "chutes_proxy_input_tokens_total", dimensions: dimensions + keyDimension, factory: factory),
+                        outputTokens: CoreMetrics.Counter(label: "chutes_proxy_output_tokens_total", dimensions: dimensions + keyDimension, factory: factory),
                         upstreamLatency: CoreMetrics.Timer(label: "chutes_proxy_upstream_latency_seconds", dimensions: dimensions, factory: factory),
                         timeToFirstToken: CoreMetrics.Timer(label: "chutes_proxy_time_to_first_token_seconds", dimensions: dimensions, factory: factory)
                     )
                 }
                 return (requests, upstream)
             }
-            let (requests, upstream) = record(&series.models[model, default: ModelSeries()])
+            let (requests, upstream) = record(&series.models[SeriesLabels(model: model, key: key), default: ModelSeries()])
             return (requests, timer, upstream)
         }
         requests.increment()
@@ -156,6 +181,13 @@ public final class ProxyMetrics: Sendable {
     func retryingOn429() {
         guard registry != nil else { return }
         retriesOn429.increment()
+    }
+
+    /// A named key's counters could not be read or written in Redis (`RATE_LIMIT_REDIS_URL`):
+    /// the request was served without its limits (fail open).
+    func rateLimitStoreFailed() {
+        guard registry != nil else { return }
+        rateLimitStoreFailures.increment()
     }
 
     /// A request queued this long for an upstream connection of a full pool

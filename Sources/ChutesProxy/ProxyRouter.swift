@@ -12,9 +12,13 @@ struct ProxyRouter: HTTPResponder {
     let lifecycle: ServingLifecycle
     let accessLog: AccessLog
     let metrics: ProxyMetrics
-    /// Keys clients must present; `/`, `/health`, `/ready` and (unless `metricsRequireKey`)
-    /// `/metrics` stay open.
-    let inboundKeys: InboundKeys
+    /// Keys clients must present, reloaded while serving; `/`, `/health`, `/ready` and
+    /// (unless `metricsRequireKey`) `/metrics` stay open.
+    let keys: KeyStore
+    /// Holds named keys to their limits.
+    let limiter: KeyLimiter
+    /// Requests and tokens per key and model, for `GET /v1/usage`.
+    let usage: UsageLedger
     let metricsRequireKey: Bool
     private static let openPaths: Set<String> = ["/", "/health", "/ready", "/metrics"]
     /// Connections served now and open to the upstream, read when `/metrics` is scraped.
@@ -68,17 +72,30 @@ struct ProxyRouter: HTTPResponder {
         return response
     }
 
-    /// The 401 a request gets for its key alone: none of the proxy's keys (`PROXY_API_KEYS`)
-    /// where one is needed, or no key at all to send upstream for `/v1/messages`.
+    /// The 401 a request gets for its key alone: none of the proxy's keys (`PROXY_API_KEYS`,
+    /// `PROXY_KEYS_FILE`) where one is needed, or no key at all to send upstream for
+    /// `/v1/messages`.
     private func keyRefusal(_ head: HTTPRequestHead) -> AnthropicError? {
+        if case .failure(let error) = caller(head) { return error }
+        return nil
+    }
+
+    /// Who the request's key names (`.anyone` on the open paths), or the 401 it gets.
+    private func caller(_ head: HTTPRequestHead) -> Result<Caller, AnthropicError> {
         let path = Self.normalized(head.path)
-        if !inboundKeys.isEmpty, !Self.openPaths.contains(path) || (path == "/metrics" && metricsRequireKey), !inboundKeys.accept(head.headers) {
-            return AnthropicError(status: .unauthorized, message: "invalid proxy key: send one of the proxy's keys (PROXY_API_KEYS) as x-api-key or Authorization: Bearer")
+        let ring = keys.ring
+        var caller = Caller.anyone
+        if !ring.isEmpty, !Self.openPaths.contains(path) || (path == "/metrics" && metricsRequireKey) {
+            guard let found = ring.caller(head.headers) else {
+                return .failure(
+                    AnthropicError(status: .unauthorized, message: "invalid proxy key: send one of the proxy's keys (PROXY_API_KEYS or PROXY_KEYS_FILE) as x-api-key or Authorization: Bearer"))
+            }
+            caller = found
         }
         if head.method == .post, path == "/v1/messages" {
-            do { _ = try messages.upstream.requiredAPIKey(for: head.headers) } catch { return error }
+            do { _ = try messages.upstream.requiredAPIKey(for: head.headers) } catch { return .failure(error) }
         }
-        return nil
+        return .success(caller)
     }
 
     /// The path without one trailing slash (`/v1/messages/` is `/v1/messages`).
@@ -89,7 +106,11 @@ struct ProxyRouter: HTTPResponder {
     private func finished(_ record: RequestRecord, request: HTTPRequest, status: HTTPStatus) {
         let duration = ContinuousClock.now - record.started
         accessLog.write(record, request: request, status: status, duration: duration)
-        metrics.requestFinished(record.snapshot, endpoint: Self.endpoint(request.path), status: status, duration: duration)
+        let fields = record.snapshot
+        metrics.requestFinished(fields, endpoint: Self.endpoint(request.path), status: status, duration: duration)
+        // Usage is kept only for an admin key to read, so only with named keys.
+        if fields.upstreamModel != nil || fields.admission != nil, keys.hasNamedKeys { usage.record(fields) }
+        if let admission = fields.admission { limiter.settle(admission, inputTokens: fields.inputTokens, outputTokens: fields.outputTokens) }
     }
 
     /// The `endpoint` label of the request metrics: a fixed set, whatever the path.
@@ -116,7 +137,12 @@ struct ProxyRouter: HTTPResponder {
     private func route(_ request: HTTPRequest) async -> HTTPResponse {
         let path = Self.normalized(request.path)
         // The server asked `respond(toHead:)` already; an embedder calling `respond(to:)` has not.
-        if let refusal = keyRefusal(request.head) { return refusal.response }
+        let caller: Caller
+        switch self.caller(request.head) {
+        case .success(let found): caller = found
+        case .failure(let refusal): return refusal.response
+        }
+        if let name = caller.name { RequestRecord.current?.update { $0.keyName = name } }
         if let route = custom.first(where: { $0.method == request.method && $0.path == path }) {
             return await route.handler(request)
         }
@@ -133,14 +159,16 @@ struct ProxyRouter: HTTPResponder {
         case (.get, "/metrics"):
             return metricsResponse()
         case (.post, "/v1/messages"):
-            return await messages.messages(request)
+            return await messages.messages(request, as: caller, limiter: limiter)
+        case (.get, "/v1/usage"):
+            return usage.response(request, caller: caller)
         case (.post, "/v1/messages/count_tokens"):
             return messages.countTokens(request)
         case (.get, "/v1/models"):
             return await models.list(request)
         case (.get, _) where path.hasPrefix("/v1/models/"):
             return await models.one(request, encodedID: String(path.dropFirst("/v1/models/".count)))
-        case (_, "/v1/messages"), (_, "/v1/messages/count_tokens"), (_, "/v1/models"):
+        case (_, "/v1/messages"), (_, "/v1/messages/count_tokens"), (_, "/v1/models"), (_, "/v1/usage"):
             return AnthropicError(status: .methodNotAllowed, message: "\(request.method) is not allowed on \(path)").response
         default:
             return AnthropicError(status: .notFound, message: "no route for \(request.method) \(request.path)").response

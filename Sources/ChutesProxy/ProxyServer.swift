@@ -29,6 +29,11 @@ public final class ProxyServer: Sendable {
         let served = ServerReference()
         let lifecycle = ServingLifecycle()
         self.lifecycle = lifecycle
+        let redis = configuration.rateLimitRedis.map { RedisClient(url: $0, timeout: configuration.rateLimitRedisTimeout) }
+        self.redis = redis
+        let counters: any RateCounters = redis.map { RedisCounters(client: $0, logger: logger, metrics: metrics) } ?? LocalCounters()
+        let keys = KeyStore(unnamed: configuration.inboundKeys, named: configuration.namedKeys, path: configuration.keysFile, logger: logger)
+        self.keys = keys
         let router = ProxyRouter(
             messages: MessagesHandler(upstream: upstream, logger: logger),
             models: ModelsHandler(upstream: upstream),
@@ -36,7 +41,9 @@ public final class ProxyServer: Sendable {
             lifecycle: lifecycle,
             accessLog: AccessLog(logger: logger),
             metrics: metrics,
-            inboundKeys: configuration.inboundKeys,
+            keys: keys,
+            limiter: KeyLimiter(counters: counters),
+            usage: UsageLedger(),
             metricsRequireKey: configuration.metricsRequireKey,
             connectionCounts: { [client = upstream.client] in
                 (served.server.withLock { $0?.activeConnections } ?? 0, client.openConnections, client.waitingRequests)
@@ -60,9 +67,31 @@ public final class ProxyServer: Sendable {
     /// The bound port.
     public var port: Int { server.localAddress.port }
 
+    /// The keys in force, reloaded from `PROXY_KEYS_FILE`.
+    private let keys: KeyStore
+    /// The rate-limit counters' Redis (`RATE_LIMIT_REDIS_URL`), its connections closed when
+    /// `run()` returns.
+    private let redis: RedisClient?
+
+    /// Reads `PROXY_KEYS_FILE` again (the command line calls it on SIGHUP): the new keys
+    /// apply to requests from now on; a file that does not read keeps the keys in force and
+    /// logs why. True when the keys were replaced.
+    @discardableResult
+    public func reloadKeys() -> Bool { keys.reload() }
+
     /// Serves until `shutdown()` or cancellation; returns once in-flight requests are done.
+    /// Meanwhile `PROXY_KEYS_FILE` is checked for a change every `PROXY_KEYS_RELOAD_INTERVAL`.
     public func run() async {
+        let interval = configuration.keysReloadInterval
+        let watcher: Task<Void, Never>? =
+            keys.path == nil || interval <= .zero
+            ? nil
+            : Task { [keys] in
+                while (try? await Task.sleep(for: interval)) != nil { keys.reloadIfChanged() }
+            }
         await server.run()
+        watcher?.cancel()
+        redis?.shutdown()
         // Nothing is in flight any more: the upstream connections close now, not whenever
         // the last reference to the client goes (a kept-alive one stayed open meanwhile).
         upstreamClient.shutdown()

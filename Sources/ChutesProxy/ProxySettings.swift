@@ -252,6 +252,29 @@ extension ProxySetting {
             "PROXY_API_KEYS_FILE", "a file of inbound keys, one per line (# comments), with PROXY_API_KEYS", refusesBlank: true,
             read: { value, c in c.inboundKeySources.file = value.text },
             show: { $0.inboundKeySources.file ?? "" }),
+        ProxySetting(
+            "PROXY_KEYS_FILE",
+            "a JSON file of named keys with limits and allowed models (docs/running-for-a-team.md); reloaded on SIGHUP and when it changes",
+            refusesBlank: true,
+            read: { value, c in c.keysFile = value.text },
+            show: { $0.keysFile ?? "" }),
+        ProxySetting(
+            "PROXY_KEYS_RELOAD_INTERVAL", "seconds between checks of PROXY_KEYS_FILE for a change (0: only on SIGHUP)", default: "5",
+            read: { value, c throws(ConfigurationError) in c.keysReloadInterval = try value.seconds() },
+            show: { SettingDisplay.seconds($0.keysReloadInterval) }),
+        ProxySetting(
+            "RATE_LIMIT_REDIS_URL", "redis://[user:password@]host[:port][/db]: keep the named keys' counters in Redis or Valkey, shared by replicas; unset: in this process",
+            // Not `secret`: shown with its password replaced, so the address stays visible.
+            read: { value, c throws(ConfigurationError) in c.rateLimitRedis = try RedisURL(value.text) },
+            show: { $0.rateLimitRedis?.redacted ?? "" }),
+        ProxySetting(
+            "RATE_LIMIT_REDIS_TIMEOUT", "seconds a connect or a command to RATE_LIMIT_REDIS_URL may take before the request is served uncounted", default: "0.25",
+            read: { value, c throws(ConfigurationError) in
+                let timeout = try value.seconds()
+                guard timeout > .zero else { throw value.problem("must be more than 0") }
+                c.rateLimitRedisTimeout = timeout
+            },
+            show: { SettingDisplay.seconds($0.rateLimitRedisTimeout) }),
     ]
 }
 

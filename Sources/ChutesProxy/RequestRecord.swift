@@ -46,6 +46,11 @@ final class RequestRecord: Sendable {
         /// How the last transport failure with the upstream went, in full (its address, the
         /// system call): the client was told less. Logged as a warning line of its own.
         var upstreamFailure: String?
+        /// The name of the caller's key (`PROXY_KEYS_FILE`); never the key. In the access
+        /// line as `key`, and a label of the request and token metrics.
+        var keyName: String?
+        /// What a limited key was charged, settled when the request ends.
+        var admission: KeyAdmission?
     }
 
     /// `req_` and 24 random characters; sent as the `request-id` header and in error bodies.

@@ -29,7 +29,7 @@ struct Upstream: Sendable {
     /// The key to send upstream for a client request, per `CHUTES_AUTH_STYLE`.
     /// With inbound keys, always `CHUTES_API_KEY`: the client's key is the proxy's, never forwarded.
     func apiKey(for headers: HTTPHeaders) -> String? {
-        guard configuration.inboundKeys.isEmpty else { return configuration.upstreamAPIKey }
+        guard !configuration.requiresKeys else { return configuration.upstreamAPIKey }
         let clientKey: String? = {
             if let key = headers["x-api-key"], !key.isEmpty { return key }
             if let authorization = headers["Authorization"], authorization.lowercased().hasPrefix("bearer ") {

@@ -77,9 +77,11 @@ enum CommandLineProgram {
         print("claude-chutes-proxy \(ProxyVersion.current) listening on \(configuration.host):\(server.port)")
         fflush(nil)  // supervisors and tests read this line through a pipe
         let signals = ShutdownSignals { server.shutdown() }
+        // SIGHUP reads PROXY_KEYS_FILE again; without one it is ignored rather than fatal.
+        let reload = SignalHandler(SIGHUP) { server.reloadKeys() }
         let trimmer = HeapTrimmer()
         await server.run()
-        withExtendedLifetime((signals, trimmer)) {}
+        withExtendedLifetime((signals, reload, trimmer)) {}
         print("claude-chutes-proxy stopped")
         return 0
     }
@@ -138,16 +140,23 @@ enum CommandLineProgram {
 
 /// Calls `onSignal` on SIGTERM or SIGINT, from a dispatch queue rather than a signal handler.
 final class ShutdownSignals {
-    private let sources: [any DispatchSourceSignal]
+    private let handlers: [SignalHandler]
 
     init(onSignal: @escaping @Sendable () -> Void) {
-        sources = [SIGTERM, SIGINT].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler(handler: onSignal)
-            source.resume()
-            return source
-        }
+        handlers = [SIGTERM, SIGINT].map { SignalHandler($0, onSignal) }
+    }
+}
+
+/// Calls `onSignal` when the process gets signal `number`, from a dispatch queue rather than
+/// a signal handler; the signal's default action (ending the process) is off meanwhile.
+final class SignalHandler {
+    private let source: any DispatchSourceSignal
+
+    init(_ number: Int32, _ onSignal: @escaping @Sendable () -> Void) {
+        signal(number, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+        source.setEventHandler(handler: onSignal)
+        source.resume()
     }
 }
 

@@ -22,28 +22,6 @@ private func scrape(_ proxy: RunningProxy) async throws -> [String: Double] {
     return samples(String(decoding: response.body, as: UTF8.self))
 }
 
-/// Lets a test hold a scripted upstream's answer until it says go.
-private final class Gate: Sendable {
-    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-    func wait() async {
-        await withCheckedContinuation { continuation in
-            let open = state.withLock { state in
-                if !state.open { state.waiters.append(continuation) }
-                return state.open
-            }
-            if open { continuation.resume() }
-        }
-    }
-    func open() {
-        let waiters = state.withLock { state in
-            state.open = true
-            defer { state.waiters = [] }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-}
-
 private let model = "deepseek-ai/DeepSeek-V3"
 
 @Suite struct MetricsTests {

@@ -80,6 +80,8 @@ import Testing
         try routes.write(toFile: routesFile, atomically: true, encoding: .utf8)
         let keysFile = certificates.directory + "/inbound-keys"
         try "file-key-0001\n".write(toFile: keysFile, atomically: true, encoding: .utf8)
+        let namedKeysFile = certificates.directory + "/named-keys.json"
+        try #"[{"name": "alice", "key": "named-key-0001"}]"#.write(toFile: namedKeysFile, atomically: true, encoding: .utf8)
         // The settings `samples` leaves out: files made at test time, ROUTES and ROUTES_FILE
         // (which exclude each other), and settings that are valid only with another one.
         let samples = Self.samples.merging([
@@ -87,12 +89,13 @@ import Testing
             "BREAKER_FAILURES": "5", "BREAKER_COOLDOWN": "12", "BREAKER_MAX_COOLDOWN": "120", "MAX_CONNECTIONS": "100",
             "TLS_CERT_FILE": certificates.server.certificate, "TLS_KEY_FILE": certificates.server.key,
             "LOG_LEVEL": "warning", "LOG_FORMAT": "text", "METRICS_ENABLED": "0", "METRICS_REQUIRE_KEY": "1",
-            "PROXY_API_KEYS": "team-key-0001", "PROXY_API_KEYS_FILE": keysFile,
+            "PROXY_API_KEYS": "team-key-0001", "PROXY_API_KEYS_FILE": keysFile, "PROXY_KEYS_FILE": namedKeysFile, "PROXY_KEYS_RELOAD_INTERVAL": "30",
+            "RATE_LIMIT_REDIS_URL": "redis://:secret@127.0.0.1:6390/2", "RATE_LIMIT_REDIS_TIMEOUT": "0.5",
         ]) { $1 }
         let companions: [String: [String: String]] = [
             "TLS_CERT_FILE": ["TLS_KEY_FILE": certificates.server.key],
             "TLS_KEY_FILE": ["TLS_CERT_FILE": certificates.server.certificate],
-            "PROXY_API_KEYS": ["CHUTES_API_KEY": "u"], "PROXY_API_KEYS_FILE": ["CHUTES_API_KEY": "u"],
+            "PROXY_API_KEYS": ["CHUTES_API_KEY": "u"], "PROXY_API_KEYS_FILE": ["CHUTES_API_KEY": "u"], "PROXY_KEYS_FILE": ["CHUTES_API_KEY": "u"],
             "METRICS_REQUIRE_KEY": ["PROXY_API_KEYS": "team-key-0001", "CHUTES_API_KEY": "u"],
         ]
         for setting in ProxySetting.all {

@@ -132,3 +132,33 @@ def test_env_example_shows_every_default_the_proxy_has():
     for name, value in example.items():
         if value:   # an empty line means the default
             assert value == defaults[name], f"{name}: .env.example says {value}, the default is {defaults[name]}"
+
+
+TEAM = os.path.join(ROOT, "deploy", "kubernetes-team")
+
+
+def test_the_team_overlay_builds_validates_and_its_keys_file_is_one_the_proxy_reads(tmp_path):
+    built = run("kubectl", "kustomize", TEAM)
+    assert built.returncode == 0, built.stderr
+    rendered = tmp_path / "team.yaml"
+    rendered.write_text(built.stdout)
+    result = run("kubernetes-validate", "--strict", str(rendered))
+    assert result.returncode == 0, result.stdout + result.stderr
+    documents = [document for document in yaml.safe_load_all(built.stdout) if document]
+    secret = next(d for d in documents if d["kind"] == "Secret" and "keys.json" in d.get("stringData", {}))
+    proxy = next(d for d in documents if d["kind"] == "Deployment" and d["metadata"]["name"] == "claude-chutes-proxy")
+    valkey_service = next(d for d in documents if d["kind"] == "Service" and "valkey" in d["metadata"]["name"])
+    pod = proxy["spec"]["template"]["spec"]
+    environment = {item["name"]: item.get("value") for item in pod["containers"][0]["env"]}
+    mount = next(m for m in pod["containers"][0]["volumeMounts"] if m["name"] == "keys")
+    volume = next(v for v in pod["volumes"] if v["name"] == "keys")
+    assert volume["secret"]["secretName"] == secret["metadata"]["name"]
+    assert "subPath" not in mount, "a subPath mount never sees the Secret change"
+    assert environment["PROXY_KEYS_FILE"] == mount["mountPath"] + "/keys.json"
+    assert environment["RATE_LIMIT_REDIS_URL"] == f"redis://{valkey_service['metadata']['name']}:{valkey_service['spec']['ports'][0]['port']}"
+    keys = tmp_path / "keys.json"
+    keys.write_text(secret["stringData"]["keys.json"])
+    printed = subprocess.run([BINARY, "--print-config"], text=True, capture_output=True,
+                             env={"PROXY_KEYS_FILE": str(keys), "CHUTES_API_KEY": "cpk_x",
+                                  "RATE_LIMIT_REDIS_URL": environment["RATE_LIMIT_REDIS_URL"]})
+    assert printed.returncode == 0, printed.stderr

@@ -1,10 +1,16 @@
-"""PROXY_API_KEYS: the SDK with a wrong key is refused before the upstream hears of it."""
+"""PROXY_API_KEYS: the SDK with a wrong key is refused before the upstream hears of it.
+PROXY_KEYS_FILE: named keys' limits as the SDK sees them, and a reload on SIGHUP."""
+import json
+import os
+import signal
 import subprocess
+import time
 
 import anthropic
 import pytest
 
 from conftest import BINARY
+from polling import wait_for
 
 UPSTREAM_KEY = "cpk-upstream-e2e-7777"
 
@@ -33,3 +39,37 @@ def test_start_up_refuses_inbound_keys_without_an_upstream_key():
     assert result.returncode != 0
     output = result.stdout + result.stderr
     assert "PROXY_API_KEYS" in output and "CHUTES_API_KEY" in output
+
+
+def test_named_keys_limits_reach_the_sdk_and_sighup_reloads_the_keys(start_proxy, pid_of, recorded, tmp_path):
+    """PROXY_KEYS_FILE: the SDK sees Anthropic's rate-limit headers and a RateLimitError;
+    SIGHUP to the real process swaps the keys (PROXY_KEYS_RELOAD_INTERVAL=0: no polling)."""
+    if time.time() % 60 > 50:  # one minute's window for the whole test
+        time.sleep(61 - time.time() % 60)
+    keys = tmp_path / "keys.json"
+    keys.write_text(json.dumps([{"name": "alice", "key": "team-key-alice-0001", "requests_per_minute": 1}]))
+    url = start_proxy(PROXY_KEYS_FILE=str(keys), PROXY_KEYS_RELOAD_INTERVAL="0", CHUTES_API_KEY=UPSTREAM_KEY)
+    alice = anthropic.Anthropic(base_url=url, api_key="team-key-alice-0001", max_retries=0)
+    ask = {"model": "text", "max_tokens": 8, "messages": [{"role": "user", "content": "x"}]}
+    first = alice.messages.with_raw_response.create(**ask)
+    assert first.headers["anthropic-ratelimit-requests-limit"] == "1"
+    assert first.headers["anthropic-ratelimit-requests-remaining"] == "0"
+    with pytest.raises(anthropic.RateLimitError) as raised:
+        alice.messages.create(**ask)
+    assert raised.value.body["error"]["type"] == "rate_limit_error"
+    assert 1 <= int(raised.value.response.headers["retry-after"]) <= 60
+
+    keys.write_text(json.dumps([{"name": "bob", "key": "team-key-bob-0002"}]))
+    os.kill(pid_of(url), signal.SIGHUP)
+    bob = anthropic.Anthropic(base_url=url, api_key="team-key-bob-0002", max_retries=0)
+
+    def bob_is_let_in():
+        try:
+            bob.messages.create(**ask)
+            return True
+        except anthropic.AuthenticationError:
+            return False
+
+    assert wait_for(bob_is_let_in)
+    with pytest.raises(anthropic.AuthenticationError):
+        alice.messages.create(**ask)
