@@ -10,10 +10,13 @@ struct MessagesHandler: Sendable {
     let upstream: Upstream
     let logger: Logger
     let caller: UpstreamCaller
+    /// Runs `web_search` / `web_fetch` for requests that declare them; nil leaves them out.
+    let serverTools: ServerToolRunner?
 
-    init(upstream: Upstream, logger: Logger) {
+    init(upstream: Upstream, logger: Logger, serverTools: ServerToolRunner? = nil) {
         self.upstream = upstream
         self.logger = logger
+        self.serverTools = serverTools
         caller = UpstreamCaller(upstream: upstream, builder: UpstreamRequestBuilder(configuration: upstream.configuration))
     }
 
@@ -50,22 +53,14 @@ struct MessagesHandler: Sendable {
             record.update {
                 $0.requestedModel = request.requestedModel; $0.upstreamModel = plan.candidates.first; $0.stream = request.stream; $0.route = plan.route
             }
-            var attempts: [String] = []
-            let answer: UpstreamCaller.Answer
-            do {
-                answer = try await caller.call(request, plan: plan, attempts: &attempts)
-            } catch {
-                record.update {
-                    $0.attempts = attempts
-                    if let model = error.model { $0.upstreamModel = model }
+            let declarations = try ServerToolDeclaration.declarations(in: request.body["tools"])
+            if let serverTools, !declarations.isEmpty {
+                let loop = ServerToolLoop(runner: serverTools, declarations: declarations)
+                return await loop.respond(to: request, record: record, pingInterval: configuration.pingInterval) { turn throws(AnthropicError) in
+                    try await translatedMessage(try await call(turn, plan: plan, record: record))
                 }
-                throw ModelRoute.explainingUnmappedClaudeName(error.error, request: request, plan: plan, map: configuration.modelMap)
             }
-            record.update {
-                $0.attempts = attempts
-                $0.upstreamModel = answer.prepared.model
-            }
-            return try await relay(answer, record: record)
+            return try await relay(try await call(request, plan: plan, record: record), record: record)
         } catch {
             log(record, outcome: "error \(error.status) \(error.type): \(error.message)")
             var response = error.response
@@ -75,6 +70,26 @@ struct MessagesHandler: Sendable {
         }
     }
 
+    /// Step 4, the models of the plan tried in turn; the tries go into the record.
+    private func call(_ request: MessagesRequest, plan: RoutePlan, record: RequestRecord) async throws(AnthropicError) -> UpstreamCaller.Answer {
+        var attempts: [String] = []
+        let answer: UpstreamCaller.Answer
+        do {
+            answer = try await caller.call(request, plan: plan, attempts: &attempts)
+        } catch {
+            record.update {
+                $0.attempts = attempts
+                if let model = error.model { $0.upstreamModel = model }
+            }
+            throw ModelRoute.explainingUnmappedClaudeName(error.error, request: request, plan: plan, map: configuration.modelMap)
+        }
+        record.update {
+            $0.attempts = attempts
+            $0.upstreamModel = answer.prepared.model
+        }
+        return answer
+    }
+
     /// Step 5: the upstream's answer to the client, streamed or whole.
     private func relay(_ answer: UpstreamCaller.Answer, record: RequestRecord) async throws(AnthropicError) -> HTTPResponse {
         let context = answer.prepared.context
@@ -82,6 +97,17 @@ struct MessagesHandler: Sendable {
         if context.stream {
             return streamResponse(answer.response, isEventStream: isEventStream, context: context, redactor: answer.redactor, record: record)
         }
+        let message = try await translatedMessage(answer)
+        record.noteUsage(message["usage"])
+        log(record, outcome: "ok")
+        var response = HTTPResponse(status: .ok, contentType: "application/json", body: message.serialized())
+        response.headers.add(name: Self.upstreamModelHeader, value: answer.prepared.model.escapedForLog)
+        return response
+    }
+
+    /// A non-streamed upstream answer read whole and translated into an Anthropic message.
+    func translatedMessage(_ answer: UpstreamCaller.Answer) async throws(AnthropicError) -> JSONValue {
+        let context = answer.prepared.context
         // Scrubbed whole before anything reads it: the keys reach neither the client nor the log.
         let upstreamBody = answer.redactor.scrub(try await Upstream.collect(answer.response, limit: Self.maxAnswerBytes))
         let parsed: JSONValue
@@ -99,14 +125,9 @@ struct MessagesHandler: Sendable {
             let said = UpstreamErrors.quoted(upstreamBody, redactor: answer.redactor)
             throw AnthropicError(status: .badGateway, message: "the upstream's answer has no choices: \(said)")
         }
-        let message = ResponseTranslator.translate(
+        return ResponseTranslator.translate(
             parsed, context: context, messageID: MessageID.make(), textToolCalls: textToolCallParser(for: context),
             reasoningToolCalls: reasoningToolCallParser(for: context))
-        record.noteUsage(message["usage"])
-        log(record, outcome: "ok")
-        var response = HTTPResponse(status: .ok, contentType: "application/json", body: message.serialized())
-        response.headers.add(name: Self.upstreamModelHeader, value: answer.prepared.model.escapedForLog)
-        return response
     }
 
     /// Names the upstream model (or pool) that served a response, or on an error the one

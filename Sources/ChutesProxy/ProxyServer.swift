@@ -30,7 +30,7 @@ public final class ProxyServer: Sendable {
         let lifecycle = ServingLifecycle()
         self.lifecycle = lifecycle
         let router = ProxyRouter(
-            messages: MessagesHandler(upstream: upstream, logger: logger),
+            messages: MessagesHandler(upstream: upstream, logger: logger, serverTools: try ServerToolRunner(configuration: configuration, metrics: metrics, logger: logger)),
             models: ModelsHandler(upstream: upstream),
             custom: routes,
             lifecycle: lifecycle,
