@@ -62,7 +62,7 @@ public struct AnthropicStreamChecker {
                 content[index]["thinking"] = JSONValue((content[index]["thinking"]?.stringValue ?? "") + (delta["thinking"]?.stringValue ?? ""))
             case ("signature_delta", "thinking"):
                 content[index]["signature"] = delta["signature"]
-            case ("input_json_delta", "tool_use"):
+            case ("input_json_delta", "tool_use"), ("input_json_delta", "server_tool_use"):
                 partialJSON[index, default: ""] += delta["partial_json"]?.stringValue ?? ""
             case let (deltaType, blockType):
                 problems.append("#\(position): \(deltaType ?? "nil") inside a \(blockType ?? "nil") block")
@@ -71,7 +71,7 @@ public struct AnthropicStreamChecker {
             guard let index = event.payload["index"]?.intValue, index == openIndex else {
                 return problems.append("#\(position): stop for a block that is not open")
             }
-            if content[index]["type"]?.stringValue == "tool_use" {
+            if content[index]["type"]?.stringValue == "tool_use" || content[index]["type"]?.stringValue == "server_tool_use" {
                 let json = partialJSON[index] ?? ""
                 if json.isEmpty {
                     content[index]["input"] = [:]

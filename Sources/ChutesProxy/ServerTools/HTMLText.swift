@@ -57,7 +57,7 @@ struct HTMLText {
                     {
                         titleBytes = Array(html[(open + 1)..<end].prefix(1024))
                     }
-                    index = min(count, stop + closer.count)
+                    index = stop < count ? (html[stop...].firstIndex(of: UInt8(ascii: ">")).map { $0 + 1 } ?? count) : count
                     continue
                 }
                 if name == Array("title".utf8), !closing, let stop = Self.find(Array("</title".utf8), in: html, from: index, caseless: true) {
@@ -81,7 +81,8 @@ struct HTMLText {
             index += 1
         }
         text = String(decoding: output.prefix(limit), as: UTF8.self)
-        title = titleBytes.map { String(decoding: $0, as: UTF8.self).split(whereSeparator: \.isWhitespace).joined(separator: " ") }.flatMap { $0.isEmpty ? nil : $0 }
+        // A title holds text and character references only: the same reading, once more.
+        title = titleBytes.map { HTMLText(html: $0, limit: 1024).text }.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     private static func isNameByte(_ byte: UInt8) -> Bool {
