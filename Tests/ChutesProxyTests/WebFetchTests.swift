@@ -26,6 +26,7 @@ import Testing
                 let message = try JSONValue(parsing: response.body)
                 let content = message["content"]?.arrayValue ?? []
                 #expect(content.map { $0["type"]?.stringValue } == ["server_tool_use", "web_fetch_tool_result", "text"])
+                try #require(content.count >= 2)
                 return (content.count > 1 ? content[1]["content"] ?? nil : nil, ServerToolsTests.toolMessages(upstream.completionRequests).first)
             }
         }
