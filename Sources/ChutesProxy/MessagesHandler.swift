@@ -56,7 +56,7 @@ struct MessagesHandler: Sendable {
             let declarations = try ServerToolDeclaration.declarations(in: request.body["tools"])
             if let serverTools, !declarations.isEmpty {
                 let loop = ServerToolLoop(runner: serverTools, declarations: declarations)
-                return await loop.respond(to: request, record: record, pingInterval: configuration.pingInterval) { turn throws(AnthropicError) in
+                return try await loop.respond(to: request, record: record, pingInterval: configuration.pingInterval) { turn throws(AnthropicError) in
                     try await translatedMessage(try await call(turn, plan: plan, record: record))
                 }
             }

@@ -33,9 +33,11 @@ struct ServerToolLoop: Sendable {
     }
 
     /// Runs the loop. `turn` asks the upstream once (a non-streamed request) and returns the
-    /// translated Anthropic message; `emit` gets each block for the client as soon as it is known.
+    /// translated Anthropic message; `first`, when given, is the first turn's, already asked
+    /// (`firstTurn(of:)`); `emit` gets each block for the client as soon as it is known.
     func run(
         _ request: MessagesRequest,
+        first: JSONValue? = nil,
         turn: (MessagesRequest) async throws(AnthropicError) -> JSONValue,
         emit: (JSONValue) async throws(AnthropicError) -> Void
     ) async throws(AnthropicError) -> Outcome {
@@ -46,14 +48,17 @@ struct ServerToolLoop: Sendable {
         var answered: [JSONValue] = []
         for round in 0..<Self.maxRounds {
             guard !Task.isCancelled else { throw Self.clientGone }
-            guard ContinuousClock.now < deadline else {
+            // The first turn always runs: a time limit of 0 means one turn and its calls.
+            guard round == 0 || ContinuousClock.now < deadline else {
                 outcome.stopReason = "pause_turn"
                 return outcome
             }
-            var upstreamRequest = request
-            upstreamRequest.stream = false
-            upstreamRequest.body = ServerToolHistory.upstreamBody(Self.body(request.body, continuedWith: answered), declarations: declarations, relaxToolChoice: round > 0)
-            let message = try await turn(upstreamRequest)
+            let message: JSONValue
+            if round == 0, let first {
+                message = first
+            } else {
+                message = try await turn(turnRequest(request, answered: answered, round: round))
+            }
             outcome.inputTokens = outcome.inputTokens.saturatingAdd(message["usage"]?["input_tokens"]?.intValue ?? 0)
             outcome.outputTokens = outcome.outputTokens.saturatingAdd(message["usage"]?["output_tokens"]?.intValue ?? 0)
             var calledServerTool = false
@@ -86,6 +91,15 @@ struct ServerToolLoop: Sendable {
         }
         outcome.stopReason = "pause_turn"
         return outcome
+    }
+
+    /// The upstream request of one turn: the client's request rewritten
+    /// (`ServerToolHistory`) with this answer's blocks so far.
+    func turnRequest(_ request: MessagesRequest, answered: [JSONValue] = [], round: Int = 0) -> MessagesRequest {
+        var upstreamRequest = request
+        upstreamRequest.stream = false
+        upstreamRequest.body = ServerToolHistory.upstreamBody(Self.body(request.body, continuedWith: answered), declarations: declarations, relaxToolChoice: round > 0)
+        return upstreamRequest
     }
 
     static let clientGone = AnthropicError(status: .clientClosedRequest, type: "api_error", message: "the client went away")

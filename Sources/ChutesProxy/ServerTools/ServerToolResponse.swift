@@ -5,27 +5,25 @@ import Translation
 extension ServerToolLoop {
     /// The client's answer: the loop run to its end and returned whole, or, for `stream:
     /// true`, an event stream that starts at once (with pings while the model and the tools
-    /// work) and carries each block as the loop makes it. A failure before the stream began
-    /// is an error response; once it began, an `error` event.
+    /// work) and carries each block as the loop makes it. The first upstream turn is asked
+    /// before the stream begins, so its failure (after any fallback) is thrown as an error
+    /// response, as without server tools; a later failure is an `error` event.
     func respond(
         to request: MessagesRequest, record: RequestRecord, pingInterval: Duration,
         turn: @escaping @Sendable (MessagesRequest) async throws(AnthropicError) -> JSONValue
-    ) async -> HTTPResponse {
+    ) async throws(AnthropicError) -> HTTPResponse {
         let id = MessageID.make()
         guard request.stream else {
             var blocks: [JSONValue] = []
-            do throws(AnthropicError) {
-                let outcome = try await run(request, turn: turn) { block throws(AnthropicError) in blocks.append(block) }
-                record.noteUsage(outcome.usage)
-                let message: JSONValue = [
-                    "id": JSONValue(id), "type": "message", "role": "assistant", "model": JSONValue(request.requestedModel), "content": .array(blocks),
-                    "stop_reason": JSONValue(outcome.stopReason), "stop_sequence": outcome.stopSequence, "usage": outcome.usage,
-                ]
-                return HTTPResponse(status: .ok, contentType: "application/json", body: message.serialized())
-            } catch {
-                return error.response
-            }
+            let outcome = try await run(request, turn: turn) { block throws(AnthropicError) in blocks.append(block) }
+            record.noteUsage(outcome.usage)
+            let message: JSONValue = [
+                "id": JSONValue(id), "type": "message", "role": "assistant", "model": JSONValue(request.requestedModel), "content": .array(blocks),
+                "stop_reason": JSONValue(outcome.stopReason), "stop_sequence": outcome.stopSequence, "usage": outcome.usage,
+            ]
+            return HTTPResponse(status: .ok, contentType: "application/json", body: message.serialized())
         }
+        let first = try await turn(turnRequest(request))
         let estimatedInputTokens = request.estimatedInputTokens
         return HTTPResponse(
             status: .ok, headers: ["Content-Type": "text/event-stream", "Cache-Control": "no-cache"],
@@ -41,7 +39,7 @@ extension ServerToolLoop {
                     }
                     var events = ServerToolEvents()
                     do throws(AnthropicError) {
-                        let outcome = try await run(request, turn: turn) { block throws(AnthropicError) in
+                        let outcome = try await run(request, first: first, turn: turn) { block throws(AnthropicError) in
                             do {
                                 try await output.write(Self.encode(events.events(for: block)))
                             } catch {
