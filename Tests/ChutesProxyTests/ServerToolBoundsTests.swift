@@ -118,7 +118,9 @@ import Testing
                 try await withRunningProxy(upstream: upstream, environment: environment, logger: logger) { proxy in
                     _ = try await proxy.post("/v1/messages", ServerToolsTests.request(stream: false, tools: [ServerToolsTests.searchTool]))
                     let metrics = String(decoding: try await proxy.send("GET", "/metrics").body, as: UTF8.self)
-                    #expect(metrics.contains(#"chutes_proxy_server_tool_calls_total{tool="web_search",outcome="ok"} 1"#) || metrics.contains(#"chutes_proxy_server_tool_calls_total{outcome="ok",tool="web_search"} 1"#))
+                    #expect(
+                        metrics.contains(#"chutes_proxy_server_tool_calls_total{tool="web_search",outcome="ok"} 1"#)
+                            || metrics.contains(#"chutes_proxy_server_tool_calls_total{outcome="ok",tool="web_search"} 1"#))
                     #expect(lines.all.contains { $0.hasPrefix("web_search brave ok ") })
                     #expect(!lines.all.contains { $0.contains(key) || $0.contains("secret query text") })
                     #expect(!metrics.contains(key))

@@ -16,7 +16,7 @@ import Testing
     static let searchTool: JSONValue = ["type": "web_search_20250305", "name": "web_search", "max_uses": 3]
 
     /// The model: calls `name` with `input` until it has seen `calls` tool results, then answers.
-    static func model(calling name: String, input: JSONValue, calls: Int = 1) -> ScriptedUpstream.Script {
+    static func model(calling name: String, input: JSONValue, calls: Int = 1, answer: String = "Swift 6.3 is out.") -> ScriptedUpstream.Script {
         { request, _ in
             guard request.head.target.hasSuffix("/chat/completions"), let body = try? JSONValue(parsing: request.body) else {
                 return ScriptedUpstream.json(["object": "list", "data": []])
@@ -30,7 +30,7 @@ import Testing
                     ],
                     finish: "tool_calls")
             }
-            return ScriptedUpstream.completion(["role": "assistant", "content": "Swift 6.3 is out."])
+            return ScriptedUpstream.completion(["role": "assistant", "content": JSONValue(answer)])
         }
     }
 
@@ -107,6 +107,37 @@ import Testing
                     #expect(content[2]["text"] == "Swift 6.3 is out.")
                     #expect(checker.finalMessage["usage"]?["server_tool_use"]?["web_search_requests"] == 1)
                     #expect(events.contains { $0.type == "content_block_start" && $0.payload["content_block"]?["type"] == "web_search_tool_result" })
+                }
+            }
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func aResultWhoseURLTheAnswerNamesIsCited(stream: Bool) async throws {
+        let answer = "Swift 6.3 is out, see https://swift.org/blog/swift-6.3/ for details."
+        try await withStopping(try Self.searxng()) { searx in
+            try await withScriptedUpstream(Self.model(calling: "web_search", input: ["query": "swift news"], answer: answer)) { upstream in
+                try await withRunningProxy(upstream: upstream, environment: ["WEB_SEARCH_PROVIDER": "searxng", "WEB_SEARCH_URL": searx.baseURL]) { proxy in
+                    let response = try await proxy.post("/v1/messages", Self.request(stream: stream, tools: [Self.searchTool]))
+                    let message: JSONValue
+                    if stream {
+                        let checker = AnthropicStreamChecker(try RunningProxy.events(response.body))
+                        #expect(checker.problems == [])
+                        message = checker.finalMessage
+                    } else {
+                        message = try JSONValue(parsing: response.body)
+                    }
+                    let content = message["content"]?.arrayValue ?? []
+                    try #require(content.count == 3)
+                    #expect(content[2]["text"] == JSONValue(answer))
+                    let citations = content[2]["citations"]?.arrayValue ?? []
+                    // The swift.org result is named; the example.com one is not.
+                    try #require(citations.count == 1)
+                    #expect(citations[0]["type"] == "web_search_result_location")
+                    #expect(citations[0]["url"] == "https://swift.org/blog/swift-6.3/")
+                    #expect(citations[0]["title"] == "Swift 6.3 Released")
+                    #expect(citations[0]["cited_text"] == "Swift 6.3 released with embedded improvements.")
+                    #expect(citations[0]["encrypted_index"]?.stringValue?.isEmpty == false)
                 }
             }
         }

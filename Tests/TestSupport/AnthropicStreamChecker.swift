@@ -60,6 +60,8 @@ public struct AnthropicStreamChecker {
                 content[index]["text"] = JSONValue((content[index]["text"]?.stringValue ?? "") + (delta["text"]?.stringValue ?? ""))
             case ("thinking_delta", "thinking"):
                 content[index]["thinking"] = JSONValue((content[index]["thinking"]?.stringValue ?? "") + (delta["thinking"]?.stringValue ?? ""))
+            case ("citations_delta", "text"):
+                content[index]["citations"] = .array((content[index]["citations"]?.arrayValue ?? []) + [delta["citation"] ?? nil])
             case ("signature_delta", "thinking"):
                 content[index]["signature"] = delta["signature"]
             case ("input_json_delta", "tool_use"), ("input_json_delta", "server_tool_use"):

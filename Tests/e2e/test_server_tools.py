@@ -68,6 +68,11 @@ def check_search(message):
     assert result.page_age == "2026-11-20T00:00:00"
     assert result.encrypted_content
     assert "embedded Swift improvements" in message.content[2].text
+    # The answer names the result's URL (it quotes the tool result), so the result is cited.
+    citation = message.content[2].citations[0]
+    assert citation.type == "web_search_result_location"
+    assert citation.url == "https://swift.org/blog/swift-6.3-released/"
+    assert citation.cited_text == "Swift 6.3 brings embedded Swift improvements."
     assert message.usage.server_tool_use.web_search_requests == 1
     assert message.stop_reason == "end_turn"
 

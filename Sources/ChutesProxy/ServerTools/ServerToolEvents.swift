@@ -34,7 +34,9 @@ struct ServerToolEvents {
         let stop = AnthropicStreamEvent(type: "content_block_stop", payload: ["type": "content_block_stop", "index": at])
         switch block["type"]?.stringValue {
         case "text":
-            return [start(["type": "text", "text": ""]), delta(["type": "text_delta", "text": block["text"] ?? ""]), stop]
+            // Citations first, as `citations_delta`s, then the text they belong to.
+            let citations = (block["citations"]?.arrayValue ?? []).map { delta(["type": "citations_delta", "citation": $0]) }
+            return [start(["type": "text", "text": ""])] + citations + [delta(["type": "text_delta", "text": block["text"] ?? ""]), stop]
         case "thinking":
             return [
                 start(["type": "thinking", "thinking": "", "signature": ""]), delta(["type": "thinking_delta", "thinking": block["thinking"] ?? ""]),

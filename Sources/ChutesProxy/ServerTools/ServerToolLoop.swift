@@ -68,6 +68,7 @@ struct ServerToolLoop: Sendable {
                     let declaration = declarations.first(where: { $0.name == name })
                 else {
                     if block["type"]?.stringValue == "tool_use" { calledClientTool = true }
+                    let block = SearchCitations.cite(block, results: SearchCitations.results(in: answered))
                     answered.append(block)
                     try await emit(block)
                     continue
