@@ -93,6 +93,31 @@ import Testing
         }
     }
 
+    @Test func aLaterTurnsMaxTokensIsFittedToTheWindowTheResultsTookUp() async throws {
+        let words = String(repeating: "release notes describe compiler changes ", count: 95)
+        let results: JSONValue = ["results": .array((0..<8).map { ["url": JSONValue("https://swift.org/\($0)/"), "title": "T", "content": JSONValue(words)] })]
+        let model = ServerToolsTests.model(calling: "web_search", input: ["query": "swift"])
+        try await withStopping(try ScriptedUpstream { _, _ in ScriptedUpstream.json(results) }) { searx in
+            try await withScriptedUpstream({ request, index in
+                request.head.target.hasSuffix("/models") ? ScriptedUpstream.json(ScriptedUpstream.chutesModels) : await model(request, index)
+            }) { upstream in
+                try await withRunningProxy(upstream: upstream, environment: ["WEB_SEARCH_PROVIDER": "searxng", "WEB_SEARCH_URL": searx.baseURL]) { proxy in
+                    let request: JSONValue = [
+                        "model": "small/Tiny-8K", "max_tokens": 4000, "messages": [["role": "user", "content": "What is new in Swift?"]], "tools": [ServerToolsTests.searchTool],
+                    ]
+                    let response = try await proxy.post("/v1/messages", request)
+                    #expect(response.status == .ok)
+                    let turns = upstream.completionRequests
+                    try #require(turns.count == 2)
+                    #expect(turns[0].body?["max_tokens"] == 4000)
+                    // Thousands of tokens of results in an 8,192-token window: less room for the answer.
+                    let second = try #require(turns[1].body?["max_tokens"]?.intValue)
+                    #expect(second < 4000)
+                }
+            }
+        }
+    }
+
     @Test func aFirstTurnThatFailsIsAnErrorResponseNotAStreamedError() async throws {
         try await withScriptedUpstream({ request, _ in
             guard request.head.target.hasSuffix("/chat/completions") else { return ScriptedUpstream.json(["object": "list", "data": []]) }

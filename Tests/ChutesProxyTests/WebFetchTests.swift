@@ -97,6 +97,51 @@ import Testing
         }
     }
 
+    /// What a fetch of a page served as `contentType` gives, with private addresses allowed.
+    static func fetchServed(_ body: [UInt8], contentType: String, maxBytes: Int = 5 << 20, tool: JSONValue = fetchTool) async throws -> Result<JSONValue, FetchFailure> {
+        try await withStopping(try Self.pageServer { _ in HTTPResponse(status: .ok, contentType: contentType, body: body) }) { page in
+            var settings = ServerToolSettings()
+            settings.fetchAllowPrivate = true
+            settings.fetchMaxBytes = maxBytes
+            let fetcher = try WebFetcher(settings: settings, clientConfiguration: HTTPClient.Configuration())
+            let declaration = try #require(try ServerToolDeclaration.declarations(in: [tool]).first)
+            do throws(FetchFailure) {
+                return .success(try await fetcher.fetch(["url": JSONValue(page.baseURL + "/doc")], declaration: declaration))
+            } catch {
+                return .failure(error)
+            }
+        }
+    }
+
+    @Test func aPDFIsABase64DocumentAndOtherBinariesAreUnsupported() async throws {
+        let pdf = Array("%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n".utf8) + [0, 1, 2, 255]
+        let fetched = try await Self.fetchServed(pdf, contentType: "application/pdf").get()
+        #expect(fetched["content"]?["source"]?["type"] == "base64")
+        #expect(fetched["content"]?["source"]?["media_type"] == "application/pdf")
+        #expect(fetched["content"]?["source"]?["data"]?.stringValue.flatMap { Base64.decode($0, limit: 1 << 20) } == pdf)
+        let image = try await Self.fetchServed([0x89, 0x50, 0x4E, 0x47], contentType: "image/png")
+        #expect(throws: FetchFailure.unsupportedContentType) { try image.get() }
+    }
+
+    @Test func aPageOverTheSizeCapIsContentTooLargeAndMaxContentTokensCutsTheText() async throws {
+        let big = Array(String(repeating: "x", count: 4096).utf8)
+        let tooLarge = try await Self.fetchServed(big, contentType: "text/plain", maxBytes: 1024)
+        #expect(throws: FetchFailure.contentTooLarge) { try tooLarge.get() }
+        let cut = try await Self.fetchServed(big, contentType: "text/plain", tool: ["type": "web_fetch_20250910", "name": "web_fetch", "max_content_tokens": 10]).get()
+        #expect(cut["content"]?["source"]?["data"]?.stringValue?.utf8.count == 40)
+    }
+
+    @Test func searchResultFieldsAreCappedAndNonHTTPResultsDropped() throws {
+        let long = String(repeating: "é", count: 5000)
+        let result = try #require(SearchResult(url: "https://swift.org/", title: long, pageAge: long, snippet: long))
+        #expect(result.title.utf8.count <= SearchResult.maxTitleBytes)
+        #expect(result.snippet.utf8.count <= SearchResult.maxSnippetBytes)
+        #expect(result.pageAge?.utf8.count ?? 0 <= 64)
+        #expect(result.title.unicodeScalars.allSatisfy { $0 == "é" })
+        #expect(SearchResult(url: "javascript:alert(1)", title: "t", pageAge: nil, snippet: nil) == nil)
+        #expect(SearchResult(url: "https://x/" + String(repeating: "a", count: 3000), title: "t", pageAge: nil, snippet: nil) == nil)
+    }
+
     @Test(arguments: [
         "127.0.0.1", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "224.0.0.1", "255.255.255.255",
         "::1", "::", "fd00:ec2::254", "fc00::1", "fe80::1", "::ffff:127.0.0.1", "::ffff:169.254.169.254", "64:ff9b::a9fe:a9fe", "2002:7f00:1::", "ff02::1",

@@ -100,6 +100,8 @@ struct ServerToolLoop: Sendable {
         var upstreamRequest = request
         upstreamRequest.stream = false
         upstreamRequest.body = ServerToolHistory.upstreamBody(Self.body(request.body, continuedWith: answered), declarations: declarations, relaxToolChoice: round > 0)
+        // The body grew by the results: its size is what fits `max_tokens` to the model's window.
+        upstreamRequest.bodyBytes = upstreamRequest.body.serialized().count
         return upstreamRequest
     }
 
