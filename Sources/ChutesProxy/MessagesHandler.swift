@@ -56,9 +56,11 @@ struct MessagesHandler: Sendable {
             let declarations = try ServerToolDeclaration.declarations(in: request.body["tools"])
             if let serverTools, !declarations.isEmpty {
                 let loop = ServerToolLoop(runner: serverTools, declarations: declarations)
-                return try await loop.respond(to: request, record: record, pingInterval: configuration.pingInterval) { turn throws(AnthropicError) in
+                var response = try await loop.respond(to: request, record: record, pingInterval: configuration.pingInterval) { turn throws(AnthropicError) in
                     try await translatedMessage(try await call(turn, plan: plan, record: record))
                 }
+                if let model = record.snapshot.upstreamModel { response.headers.add(name: Self.upstreamModelHeader, value: model.escapedForLog) }
+                return response
             }
             return try await relay(try await call(request, plan: plan, record: record), record: record)
         } catch {

@@ -75,6 +75,7 @@ import Testing
                     #expect(content[2]["text"] == "Swift 6.3 is out.")
                     #expect(message["usage"]?["server_tool_use"]?["web_search_requests"] == 1)
                     #expect(message["stop_reason"] == "end_turn")
+                    #expect(response.headers[MessagesHandler.upstreamModelHeader] == "m")
 
                     #expect(searx.received.count == 1)
                     #expect(searx.received.first?.path.contains("q=swift%20news") == true)
