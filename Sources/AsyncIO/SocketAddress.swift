@@ -76,6 +76,14 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// The address's bytes in network order: 4 for IPv4, 16 for IPv6.
+    public var bytes: [UInt8] {
+        switch storage {
+        case .ipv4(let raw, _): withUnsafeBytes(of: raw) { Array($0) }
+        case .ipv6(let bytes, _, _): bytes
+        }
+    }
+
     /// Whether only this machine can reach it: 127.0.0.0/8, `::1`, or an IPv4-mapped
     /// `::ffff:127.x.y.z`.
     public var isLoopback: Bool {

@@ -10,10 +10,13 @@ struct MessagesHandler: Sendable {
     let upstream: Upstream
     let logger: Logger
     let caller: UpstreamCaller
+    /// Runs `web_search` / `web_fetch` for requests that declare them; nil leaves them out.
+    let serverTools: ServerToolRunner?
 
-    init(upstream: Upstream, logger: Logger) {
+    init(upstream: Upstream, logger: Logger, serverTools: ServerToolRunner? = nil) {
         self.upstream = upstream
         self.logger = logger
+        self.serverTools = serverTools
         caller = UpstreamCaller(upstream: upstream, builder: UpstreamRequestBuilder(configuration: upstream.configuration))
     }
 
@@ -89,20 +92,17 @@ struct MessagesHandler: Sendable {
                     request = compacted.request
                 }
             }
-            let answer: UpstreamCaller.Answer
-            do {
-                answer = try await caller.call(request, plan: plan, attempts: &attempts)
-            } catch {
-                record.update {
-                    $0.attempts = attempts
-                    if let model = error.model { $0.upstreamModel = model }
+            let declarations = try ServerToolDeclaration.declarations(in: request.body["tools"])
+            if let serverTools, !declarations.isEmpty {
+                let loop = ServerToolLoop(runner: serverTools, declarations: declarations)
+                var response = try await loop.respond(to: request, record: record, pingInterval: configuration.pingInterval) { turn throws(AnthropicError) in
+                    var attempts: [String] = []
+                    return try await translatedMessage(try await call(turn, plan: plan, attempts: &attempts, record: record))
                 }
-                throw ModelRoute.explainingUnmappedClaudeName(error.error, request: request, plan: plan, map: configuration.modelMap)
+                if let model = record.snapshot.upstreamModel { response.headers.add(name: Self.upstreamModelHeader, value: model.escapedForLog) }
+                return response
             }
-            record.update {
-                $0.attempts = attempts
-                $0.upstreamModel = answer.prepared.model
-            }
+            let answer = try await call(request, plan: plan, attempts: &attempts, record: record)
             var response = try await relay(answer, record: record)
             record.snapshot.autoCompaction?.add(to: &response.headers)
             return response
@@ -137,6 +137,27 @@ struct MessagesHandler: Sendable {
         }
     }
 
+    /// Step 4, the models of the plan tried in turn; the tries go into the record.
+    private func call(
+        _ request: MessagesRequest, plan: RoutePlan, attempts: inout [String], record: RequestRecord
+    ) async throws(AnthropicError) -> UpstreamCaller.Answer {
+        let answer: UpstreamCaller.Answer
+        do {
+            answer = try await caller.call(request, plan: plan, attempts: &attempts)
+        } catch {
+            record.update {
+                $0.attempts = attempts
+                if let model = error.model { $0.upstreamModel = model }
+            }
+            throw ModelRoute.explainingUnmappedClaudeName(error.error, request: request, plan: plan, map: configuration.modelMap)
+        }
+        record.update {
+            $0.attempts = attempts
+            $0.upstreamModel = answer.prepared.model
+        }
+        return answer
+    }
+
     /// Step 5: the upstream's answer to the client, streamed or whole.
     private func relay(_ answer: UpstreamCaller.Answer, record: RequestRecord) async throws(AnthropicError) -> HTTPResponse {
         let context = answer.prepared.context
@@ -144,22 +165,34 @@ struct MessagesHandler: Sendable {
         if context.stream && answer.prepared.structuredOutput == .guided {
             return streamResponse(answer.response, isEventStream: isEventStream, context: context, redactor: answer.redactor, record: record)
         }
-        var parsed = try await wholeAnswer(answer)
-        if answer.prepared.structuredOutput == .instructed, let schema = context.outputSchema {
-            parsed = try Self.checkedStructuredAnswer(parsed, schema: schema)
-        }
         if context.stream {
             // Asked whole to be checked first; streamed to the client from the checked answer.
+            let parsed = try await checkedWholeAnswer(answer)
             return streamResponse(answer.response, whole: parsed.serialized(), context: context, redactor: answer.redactor, record: record)
         }
-        let message = ResponseTranslator.translate(
-            parsed, context: context, messageID: MessageID.make(), textToolCalls: textToolCallParser(for: context),
-            reasoningToolCalls: reasoningToolCallParser(for: context))
+        let message = try await translatedMessage(answer)
         record.noteUsage(message["usage"])
         log(record, outcome: "ok")
         var response = HTTPResponse(status: .ok, contentType: "application/json", body: message.serialized())
         response.headers.add(name: Self.upstreamModelHeader, value: answer.prepared.model.escapedForLog)
         return response
+    }
+
+    /// A non-streamed upstream answer read whole, checked against the request's schema when
+    /// the upstream was told it in the system message, and translated into an Anthropic message.
+    func translatedMessage(_ answer: UpstreamCaller.Answer) async throws(AnthropicError) -> JSONValue {
+        let context = answer.prepared.context
+        return ResponseTranslator.translate(
+            try await checkedWholeAnswer(answer), context: context, messageID: MessageID.make(), textToolCalls: textToolCallParser(for: context),
+            reasoningToolCalls: reasoningToolCallParser(for: context))
+    }
+
+    /// `wholeAnswer`, its text checked against the schema when the upstream refused
+    /// `response_format` and was told the schema instead (`checkedStructuredAnswer`).
+    private func checkedWholeAnswer(_ answer: UpstreamCaller.Answer) async throws(AnthropicError) -> JSONValue {
+        let parsed = try await wholeAnswer(answer)
+        guard answer.prepared.structuredOutput == .instructed, let schema = answer.prepared.context.outputSchema else { return parsed }
+        return try Self.checkedStructuredAnswer(parsed, schema: schema)
     }
 
     /// The answer of an upstream told the schema in its system message (it refused

@@ -79,6 +79,8 @@ public struct ProxyConfiguration: Sendable {
     /// How long the upstream may be silent before a `ping` keeps a stream alive
     /// (`STREAM_PING_INTERVAL` gives it in seconds).
     public var pingInterval: Duration = .seconds(15)
+    /// The emulated server tools, web search and web fetch (`WEB_SEARCH_*`, `WEB_FETCH_*`).
+    public var serverTools = ServerToolSettings()
 
     /// After `ProxyServer.shutdown()`, how long to keep accepting (with `/ready` answering
     /// 503) before the listener closes and the drain begins.
@@ -134,6 +136,7 @@ public struct ProxyConfiguration: Sendable {
         if metricsRequireKey && !requiresKeys {
             throw ConfigurationError(variable: "METRICS_REQUIRE_KEY", problem: "no inbound key is set (PROXY_API_KEYS, PROXY_API_KEYS_FILE or PROXY_KEYS_FILE) to protect /metrics with")
         }
+        try serverTools.validate()
     }
 
     /// What start-up warns of when anyone who can reach the port would spend the operator's

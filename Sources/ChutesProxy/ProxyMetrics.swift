@@ -22,7 +22,8 @@ public final class ProxyMetrics: Sendable {
 
     /// The registry `/metrics` serves; nil when metrics are off.
     let registry: PrometheusCollectorRegistry?
-    private let factory: PrometheusMetricsFactory
+    /// Makes the series; the server tools make theirs with it too.
+    let factory: PrometheusMetricsFactory
     private let activeStreams: Meter
     private let activeConnections: Meter
     private let upstreamConnections: Meter

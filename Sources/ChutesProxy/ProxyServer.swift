@@ -35,7 +35,7 @@ public final class ProxyServer: Sendable {
         let keys = KeyStore(unnamed: configuration.inboundKeys, named: configuration.namedKeys, path: configuration.keysFile, logger: logger)
         self.keys = keys
         let router = ProxyRouter(
-            messages: MessagesHandler(upstream: upstream, logger: logger),
+            messages: MessagesHandler(upstream: upstream, logger: logger, serverTools: try ServerToolRunner(configuration: configuration, metrics: metrics, logger: logger)),
             models: ModelsHandler(upstream: upstream),
             custom: routes,
             lifecycle: lifecycle,

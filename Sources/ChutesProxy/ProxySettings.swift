@@ -217,6 +217,43 @@ extension ProxySetting {
             read: { value, c in c.servingTLSFiles.privateKey = value.text },
             show: { $0.servingTLSFiles.privateKey ?? "" }),
         ProxySetting(
+            "WEB_SEARCH_PROVIDER", "who answers the web_search server tool: none (the model is told search is unavailable), searxng, brave, tavily, exa; see docs/server-tools.md",
+            default: "none",
+            read: { value, c throws(ConfigurationError) in
+                guard let provider = ServerToolSettings.Provider(rawValue: value.text.lowercased()) else {
+                    throw value.problem("'\(value.text)' is not one of \(ServerToolSettings.Provider.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                c.serverTools.provider = provider
+            },
+            show: { $0.serverTools.provider.rawValue }),
+        ProxySetting(
+            "WEB_SEARCH_URL", "SearXNG's address (its JSON API at /search); for brave, tavily and exa, a replacement for their API address",
+            read: { value, c throws(ConfigurationError) in
+                guard let url = HTTPURL(value.text) else { throw value.problem("'\(value.text)' is not an http(s) URL") }
+                c.serverTools.searchURL = url
+            },
+            show: { $0.serverTools.searchURL.map { "\($0.scheme.rawValue)://\($0.hostHeader)\($0.path)" } ?? "" }),
+        ProxySetting(
+            "WEB_SEARCH_API_KEY", "the search provider's key (brave, tavily, exa)", secret: true,
+            read: { value, c in c.serverTools.searchAPIKey = value.text },
+            show: { $0.serverTools.searchAPIKey ?? "" }),
+        ProxySetting(
+            "WEB_TOOLS_TIMEOUT", "seconds one web search or one web fetch (redirects included) may take", default: "15",
+            read: { value, c throws(ConfigurationError) in c.serverTools.toolTimeout = try value.seconds() },
+            show: { SettingDisplay.seconds($0.serverTools.toolTimeout) }),
+        ProxySetting(
+            "SERVER_TOOLS_TIME_LIMIT", "seconds one request's server-tool loop (model turns, searches, fetches) may take before it answers with pause_turn", default: "300",
+            read: { value, c throws(ConfigurationError) in c.serverTools.loopTimeLimit = try value.seconds() },
+            show: { SettingDisplay.seconds($0.serverTools.loopTimeLimit) }),
+        ProxySetting(
+            "WEB_FETCH_ALLOW_PRIVATE", "let web_fetch reach private, loopback, link-local and metadata addresses (never on a shared proxy)", default: "0", switch: true,
+            read: { value, c throws(ConfigurationError) in c.serverTools.fetchAllowPrivate = try value.flag() },
+            show: { SettingDisplay.flag($0.serverTools.fetchAllowPrivate) }),
+        ProxySetting(
+            "WEB_FETCH_MAX_BYTES", "the largest page or PDF web_fetch reads", default: "5242880",
+            read: { value, c throws(ConfigurationError) in c.serverTools.fetchMaxBytes = try value.integer(in: 1024...(64 << 20)) },
+            show: { String($0.serverTools.fetchMaxBytes) }),
+        ProxySetting(
             "DEBUG_PROXY", "translation details in the log; the same as LOG_LEVEL=debug (keys never appear)", default: "0", switch: true,
             read: { value, c throws(ConfigurationError) in c.debug = try value.flag() },
             show: { SettingDisplay.flag($0.debug) }),

@@ -69,7 +69,7 @@ enum UpstreamErrors {
         case .timedOut: "the upstream did not answer in time"
         case .cancelled: "the request to the upstream was cancelled"
         case .poolTimedOut: "every connection to the upstream stayed busy (UPSTREAM_MAX_CONNECTIONS) for UPSTREAM_POOL_TIMEOUT; try again shortly"
-        case .invalidURL, .invalidRequest: "the request to the upstream could not be made"
+        case .invalidURL, .invalidRequest, .addressRefused: "the request to the upstream could not be made"
         }
     }
 

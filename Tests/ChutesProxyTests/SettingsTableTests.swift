@@ -91,12 +91,15 @@ import Testing
             "LOG_LEVEL": "warning", "LOG_FORMAT": "text", "METRICS_ENABLED": "0", "METRICS_REQUIRE_KEY": "1",
             "PROXY_API_KEYS": "team-key-0001", "PROXY_API_KEYS_FILE": keysFile, "PROXY_KEYS_FILE": namedKeysFile, "PROXY_KEYS_RELOAD_INTERVAL": "30",
             "RATE_LIMIT_REDIS_URL": "redis://:secret@127.0.0.1:6390/2", "RATE_LIMIT_REDIS_TIMEOUT": "0.5",
+            "WEB_SEARCH_PROVIDER": "tavily", "WEB_SEARCH_URL": "http://searxng:8080", "WEB_SEARCH_API_KEY": "search-key-0001",
+            "WEB_TOOLS_TIMEOUT": "20", "SERVER_TOOLS_TIME_LIMIT": "60", "WEB_FETCH_ALLOW_PRIVATE": "1", "WEB_FETCH_MAX_BYTES": "1048576",
         ]) { $1 }
         let companions: [String: [String: String]] = [
             "TLS_CERT_FILE": ["TLS_KEY_FILE": certificates.server.key],
             "TLS_KEY_FILE": ["TLS_CERT_FILE": certificates.server.certificate],
             "PROXY_API_KEYS": ["CHUTES_API_KEY": "u"], "PROXY_API_KEYS_FILE": ["CHUTES_API_KEY": "u"], "PROXY_KEYS_FILE": ["CHUTES_API_KEY": "u"],
             "METRICS_REQUIRE_KEY": ["PROXY_API_KEYS": "team-key-0001", "CHUTES_API_KEY": "u"],
+            "WEB_SEARCH_PROVIDER": ["WEB_SEARCH_API_KEY": "search-key-0001"],
         ]
         for setting in ProxySetting.all {
             let sample = try #require(samples[setting.name], "no sample value for \(setting.name)")

@@ -60,12 +60,14 @@ public struct AnthropicStreamChecker {
                 content[index]["text"] = JSONValue((content[index]["text"]?.stringValue ?? "") + (delta["text"]?.stringValue ?? ""))
             case ("thinking_delta", "thinking"):
                 content[index]["thinking"] = JSONValue((content[index]["thinking"]?.stringValue ?? "") + (delta["thinking"]?.stringValue ?? ""))
+            case ("citations_delta", "text"):
+                content[index]["citations"] = .array((content[index]["citations"]?.arrayValue ?? []) + [delta["citation"] ?? nil])
             case ("signature_delta", "thinking"):
                 content[index]["signature"] = delta["signature"]
             case ("compaction_delta", "compaction"):
                 // As the SDK's accumulator: the delta carries the whole content.
                 content[index]["content"] = delta["content"] ?? nil
-            case ("input_json_delta", "tool_use"):
+            case ("input_json_delta", "tool_use"), ("input_json_delta", "server_tool_use"):
                 partialJSON[index, default: ""] += delta["partial_json"]?.stringValue ?? ""
             case let (deltaType, blockType):
                 problems.append("#\(position): \(deltaType ?? "nil") inside a \(blockType ?? "nil") block")
@@ -74,7 +76,7 @@ public struct AnthropicStreamChecker {
             guard let index = event.payload["index"]?.intValue, index == openIndex else {
                 return problems.append("#\(position): stop for a block that is not open")
             }
-            if content[index]["type"]?.stringValue == "tool_use" {
+            if content[index]["type"]?.stringValue == "tool_use" || content[index]["type"]?.stringValue == "server_tool_use" {
                 let json = partialJSON[index] ?? ""
                 if json.isEmpty {
                     content[index]["input"] = [:]

@@ -86,7 +86,8 @@ def test_the_dashboard_has_grafanas_shape():
 @pytest.fixture
 def scraped_names(start_proxy):
     """The sample names of a proxy's /metrics after a fallback (the first model full, the breaker
-    opening at once), a streamed and a whole answer, and an error."""
+    opening at once), a streamed and a whole answer, an error, and a web search (no provider set:
+    counted as unavailable)."""
     proxy = start_proxy(MODEL_MAP='{"claude-*": ["full", "text"]}', BREAKER_FAILURES="1")
     client = anthropic.Anthropic(base_url=proxy, api_key="sk-dashboard", max_retries=0)
     message = [{"role": "user", "content": "x"}]
@@ -95,6 +96,7 @@ def scraped_names(start_proxy):
         stream.get_final_message()
     with pytest.raises(anthropic.BadRequestError):
         client.messages.create(model="status-400", max_tokens=8, messages=message)
+    client.messages.create(model="websearch", max_tokens=8, messages=message, tools=[{"type": "web_search_20250305", "name": "web_search"}])
     with urllib.request.urlopen(f"{proxy}/metrics") as response:
         text = response.read().decode()
     return {re.split(r"[{ ]", line, maxsplit=1)[0] for line in text.splitlines() if line and not line.startswith("#")}

@@ -25,6 +25,11 @@ The model name picks the scenario, so one server serves every test:
   small-window -> as `text`, with a 14,000-token window in the model list (Claude Code's system
                  prompt and tools take about 8,000 of them)
   summarizer  -> a <summary> when the last message asks for one (compaction), else "Report."
+  websearch   -> given a `web_search` function (the proxy's server-tool emulation): calls it with
+                 {"query": "swift 6.3 release"}, then answers "Search found: " and the result; given
+                 Claude Code's own tools: calls its WebSearch tool, then "The tool said: " and the result
+  webfetch    -> calls `web_fetch` with the first URL of the first user message, then
+                 answers "Fetched: " and the result
 Every request is recorded in `requests` for the tests to inspect, unless RECORD is False
 (the soak script, whose millions of requests would otherwise pile up here).
 """
@@ -41,7 +46,9 @@ MODELS = {"object": "list", "data": [{"id": "text", "object": "model", "created"
                                      {"id": "zai-org/GLM-4.6", "object": "model", "created": 1700000000},
                                      {"id": "deepseek-ai/DeepSeek-V3.1", "object": "model", "created": 1700000000},
                                      {"id": "small-window", "object": "model", "created": 1700000000,
-                                      "context_length": 14000, "max_model_len": 14000}]}
+                                      "context_length": 14000, "max_model_len": 14000},
+                                     {"id": "websearch", "object": "model", "created": 1700000000},
+                                     {"id": "webfetch", "object": "model", "created": 1700000000}]}
 MINIMAX_OUTPUT = ("<think>\nThe user wants the files listed; Bash can do that.\n</think>\n\n"
                   "<minimax:tool_call>\n<invoke name=\"Bash\">\n<parameter name=\"command\">ls</parameter>\n"
                   "<parameter name=\"description\">List the files</parameter>\n</invoke>\n</minimax:tool_call>")
@@ -50,8 +57,36 @@ MINIMAX_OUTPUT = ("<think>\nThe user wants the files listed; Bash can do that.\n
 STRUCTURED_ANSWER = '{"name": "Ada", "age": 36}'
 
 
-def completion_chunks(model, messages=()):
+def tool_call(name, arguments):
+    return [{"tool_calls": [{"index": 0, "id": "call_1", "type": "function",
+                             "function": {"name": name, "arguments": json.dumps(arguments)}}]}], "tool_calls"
+
+
+def server_tool_chunks(model, messages, tools):
+    """The `websearch` and `webfetch` scenarios."""
     last = messages[-1] if messages else {}
+    names = {tool.get("function", {}).get("name") for tool in tools}
+    said = " ".join(str(last.get("content", "")).split())[:300]
+    if model == "webfetch":
+        if last.get("role") == "tool":
+            return [{"content": "Fetched: " + said}], "stop"
+        first = next((m for m in messages if m.get("role") == "user"), {})
+        text = first.get("content") if isinstance(first.get("content"), str) else json.dumps(first.get("content"))
+        url = next((word.strip('".,') for word in text.split() if "://" in word), "http://example.invalid/")
+        return tool_call("web_fetch", {"url": url})
+    if "web_search" in names:
+        if last.get("role") == "tool":
+            return [{"content": "Search found: " + said}], "stop"
+        return tool_call("web_search", {"query": "swift 6.3 release"})
+    if last.get("role") == "tool":
+        return [{"content": "The tool said: " + said}], "stop"
+    return tool_call("WebSearch", {"query": "swift 6.3 release"})
+
+
+def completion_chunks(model, messages=(), tools=()):
+    last = messages[-1] if messages else {}
+    if model in ("websearch", "webfetch"):
+        return server_tool_chunks(model, messages, tools)
     if model in ("tools", "MiniMax-M2") and last.get("role") == "tool":
         output = str(last.get("content", ""))
         return [{"content": "The tool said: " + " ".join(output.split())[:60]}], "stop"
@@ -164,7 +199,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         if model == "structured" and "response_format" not in body:
             model = "structured-prose"   # a model without guided decoding answers in prose
-        deltas, finish = completion_chunks(model, body.get("messages", []))
+        deltas, finish = completion_chunks(model, body.get("messages", []), body.get("tools") or [])
         pause = int(model.split("-")[2]) / 1000 if model.startswith("slow-") else 0
         usage = {"prompt_tokens": 21, "completion_tokens": 5}
         if not body.get("stream"):
@@ -176,8 +211,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             calls = [d["tool_calls"][0] for d in deltas if "tool_calls" in d]
             if calls:
                 arguments = "".join(c["function"].get("arguments", "") for c in calls)
+                name = calls[0]["function"].get("name", "Bash")
                 message["tool_calls"] = [{"id": "call_1", "type": "function",
-                                          "function": {"name": "Bash", "arguments": arguments}}]
+                                          "function": {"name": name, "arguments": arguments}}]
             self.send_json(200, {"id": "cmpl", "object": "chat.completion", "model": model,
                                  "choices": [{"index": 0, "message": message, "finish_reason": finish}], "usage": usage})
             return

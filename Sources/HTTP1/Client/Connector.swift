@@ -4,6 +4,8 @@ import AsyncIO
 /// address in turn, and for https runs the TLS handshake with the host name verified.
 struct Connector: Sendable {
     let tls: TLSContext?
+    /// `HTTPClient.Configuration.admitsAddress`.
+    var admits: (@Sendable (SocketAddress) -> Bool)? = nil
 
     /// A connection to `origin` whose socket `reactor` watches.
     func connect(to origin: Origin, reactor: Reactor, deadline: Deadline) async throws(HTTPClientError) -> any ByteStream {
@@ -14,6 +16,9 @@ struct Connector: Sendable {
             throw .cancelled
         } catch {
             throw .connectFailed(origin: origin.description, error)
+        }
+        if let admits, let refused = addresses.first(where: { !admits($0) }) {
+            throw .addressRefused(origin: origin.description, address: refused.ip)
         }
         var lastError = IOError.nameResolution(host: origin.host, reason: "no addresses")
         for address in addresses {

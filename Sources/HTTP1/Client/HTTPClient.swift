@@ -41,6 +41,11 @@ public final class HTTPClient: Sendable {
         public var responseHeadTimeout: Duration = .seconds(600)
         /// The longest silence between two reads of the response body.
         public var betweenChunksTimeout: Duration = .seconds(300)
+        /// Which resolved addresses a connection may be made to; nil admits every one. The
+        /// check is made on the address connected to, so a name cannot resolve to another
+        /// address between check and connect. A name with any refused address fails with
+        /// `HTTPClientError.addressRefused`.
+        public var admitsAddress: (@Sendable (SocketAddress) -> Bool)?
         /// The event loops upstream connections run on: a caller on one of them gets
         /// connections of its own reactor, any other caller the first reactor's.
         @SharedReactorsByDefault public var reactors: ReactorGroup
@@ -78,7 +83,7 @@ public final class HTTPClient: Sendable {
         self.configuration = configuration
         do {
             let tls = try TLSContext(.client(trustRoots: configuration.trustRoots))
-            connector = Connector(tls: tls)
+            connector = Connector(tls: tls, admits: configuration.admitsAddress)
         } catch {
             throw .tls(error)
         }

@@ -23,6 +23,9 @@ public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible
     /// Every connection the pool may open to the origin was busy for the whole pool
     /// timeout (`HTTPClient.Configuration.poolTimeout`): the upstream was never asked.
     case poolTimedOut(origin: String, waited: Duration)
+    /// The origin's name resolved to an address `Configuration.admitsAddress` refused: no
+    /// connection was made.
+    case addressRefused(origin: String, address: String)
 
     /// What failed, for a log line or an error message.
     public var description: String {
@@ -36,6 +39,7 @@ public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible
         case .closedEarly(let what): "the upstream closed the connection \(what)"
         case .timedOut(let what): "\(what) timed out"
         case .cancelled: "the request was cancelled"
+        case let .addressRefused(origin, address): "\(origin) resolves to \(address), which this client may not connect to"
         case let .poolTimedOut(origin, waited):
             "no connection to \(origin) came free in \(waited.components.seconds * 1000 + waited.components.attoseconds / 1_000_000_000_000_000) ms (all busy at the pool's limit)"
         }
