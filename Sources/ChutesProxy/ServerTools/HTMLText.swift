@@ -19,6 +19,7 @@ struct HTMLText {
         var index = 0
         var pendingSpace = false
         var pendingBreak = false
+        var titleMayClose = true
         let count = html.count
         func emit(_ byte: UInt8) {
             if pendingBreak && !output.isEmpty {
@@ -60,10 +61,15 @@ struct HTMLText {
                     index = stop < count ? (html[stop...].firstIndex(of: UInt8(ascii: ">")).map { $0 + 1 } ?? count) : count
                     continue
                 }
-                if name == Array("title".utf8), !closing, let stop = Self.find(Array("</title".utf8), in: html, from: index, caseless: true) {
-                    titleBytes = Array(html[index..<stop].prefix(1024))
-                    index = stop
-                    continue
+                if name == Array("title".utf8), !closing, titleMayClose {
+                    if let stop = Self.find(Array("</title".utf8), in: html, from: index, caseless: true) {
+                        titleBytes = Array(html[index..<stop].prefix(1024))
+                        index = stop
+                        continue
+                    }
+                    // No `</title` in the rest: no later `<title>` needs to look again (each
+                    // would scan to the end, quadratic in a page of unclosed titles).
+                    titleMayClose = false
                 }
                 if Self.blocks.contains(name) { pendingBreak = true }
                 continue

@@ -8,6 +8,8 @@ enum SearchCitations {
     static let maxCitedBytes = 150
     /// Citations on one text block, at most.
     static let maxCitations = 20
+    /// Results whose URLs are looked for in a text, at most (16 turns of 10 results could be 160).
+    static let maxResultsLookedFor = 64
 
     /// `block` with a `citations` list when it is text naming one of `results`' URLs
     /// (`web_search_result` blocks of this answer); otherwise `block` as it is.
@@ -15,7 +17,8 @@ enum SearchCitations {
         guard block["type"]?.stringValue == "text", let text = block["text"]?.stringValue, !results.isEmpty, case .object(var object) = block else { return block }
         var citations: [JSONValue] = []
         var cited: Set<String> = []
-        for result in results where citations.count < maxCitations {
+        // The first results of the answer only: each is a search through the text.
+        for result in results.prefix(maxResultsLookedFor) where citations.count < maxCitations {
             guard let url = result["url"]?.stringValue, !cited.contains(url), names(text, url) else { continue }
             cited.insert(url)
             let excerpt = result["encrypted_content"]?.stringValue.flatMap(SearchResultCodec.excerpt) ?? ""

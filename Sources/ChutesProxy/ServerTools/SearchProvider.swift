@@ -37,8 +37,7 @@ struct SearchResult: Sendable, Equatable {
 
     /// A result from a provider's fields; nil without an http(s) URL.
     init?(url: String?, title: String?, pageAge: String?, snippet: String?) {
-        guard let url, url.utf8.count <= Self.maxURLBytes, let parsed = HTTPURL(url) else { return nil }
-        _ = parsed
+        guard let url, url.utf8.count <= Self.maxURLBytes, HTTPURL(url) != nil else { return nil }
         self.url = url
         self.title = (title ?? url).prefixUTF8(Self.maxTitleBytes)
         self.pageAge = pageAge.map { $0.prefixUTF8(64) }
@@ -63,7 +62,8 @@ extension String {
     func prefixUTF8(_ limit: Int) -> String {
         guard utf8.count > limit else { return self }
         var end = utf8.index(utf8.startIndex, offsetBy: limit)
-        while end > startIndex, !unicodeScalars.indices.contains(end) { end = utf8.index(before: end) }
+        // Back to the start of the scalar the limit falls in (at most three steps).
+        while end > startIndex, end.samePosition(in: unicodeScalars) == nil { end = utf8.index(before: end) }
         return String(self[..<end])
     }
 }
