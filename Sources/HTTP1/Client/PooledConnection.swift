@@ -11,18 +11,16 @@ import Locking
 final class PooledConnection: @unchecked Sendable {
     let stream: any ByteStream
     var parser = HTTPResponseParser()
-    /// Reused for every read on this connection, so reading a chunk allocates nothing here.
-    let readBuffer: UnsafeMutableRawBufferPointer
+    /// Reused for every read on this connection (reading a chunk allocates nothing here),
+    /// small while the connection trickles and grown only for bulk transfer.
+    var readBuffer = AdaptiveReadBuffer()
     /// Whether it has carried a response before (a reused connection may have gone stale).
     var hasBeenUsed = false
     /// Bytes taken from the stream so far (tests check the body never reads far ahead).
     var bytesRead = 0
 
-    static let readBufferSize = 64 * 1024
-
     init(stream: any ByteStream) {
         self.stream = stream
-        self.readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 1)
     }
 
     deinit {
@@ -43,10 +41,11 @@ final class PooledConnection: @unchecked Sendable {
 
     /// Reads what is available and feeds it to the parser; returns the byte count (0 = EOF).
     func fill(deadline: Deadline) async throws(ByteStreamError) -> Int {
-        let count = try await stream.receive(into: readBuffer, deadline: deadline)
+        let count = try await stream.receive(into: readBuffer.storage, deadline: deadline)
         bytesRead += count
         if count > 0 {
-            parser.feed(UnsafeRawBufferPointer(rebasing: readBuffer[..<count]))
+            parser.feed(UnsafeRawBufferPointer(rebasing: readBuffer.storage[..<count]))
+            readBuffer.noteRead(count)
         }
         return count
     }
