@@ -21,7 +21,7 @@ public struct HTTPRequestParser: Sendable, ParserFailureLatch {
     /// Appends bytes; `next()` parses them.
     public mutating func feed(_ bytes: ArraySlice<UInt8>) { core.feed(bytes) }
 
-    /// Lets go of the bytes of requests already parsed, and of storage a large request grew,
+    /// Lets go of the bytes of requests already parsed, and, when all are, of their storage,
     /// now rather than when the next bytes arrive (the server calls it before answering).
     public mutating func dropConsumedBytes() { core.dropConsumed() }
 

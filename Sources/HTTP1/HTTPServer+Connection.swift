@@ -114,7 +114,7 @@ extension HTTPServer {
                         readInto = buffer
                     } else {
                         if let plain = connection as? TCPConnection {
-                            do { try await plain.waitUntilReadable(deadline: deadline) } catch { throw ByteStreamError.io(error) }
+                            do { try await plain.waitForBytes(deadline: deadline) } catch { throw ByteStreamError.io(error) }
                         }
                         readInto = .allocate(byteCount: Self.requestReadBufferSize, alignment: 1)
                         buffer = readInto

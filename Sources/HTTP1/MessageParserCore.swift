@@ -60,11 +60,18 @@ struct MessageParserCore: Sendable {
         buffer.append(contentsOf: bytes)
     }
 
-    /// Lets go of consumed bytes now (and of storage grown past `retainedCapacity`), rather
-    /// than at the next `feed`, which may be minutes away.
+    /// Lets go of consumed bytes now, rather than at the next `feed`, which may be seconds or
+    /// minutes away; when everything is consumed, of the storage too (past `keptWhileWaiting`).
     mutating func dropConsumed() {
-        compact()
+        guard start == buffer.count, buffer.capacity > Self.keptWhileWaiting else { return compact() }
+        buffer = []
+        scanned -= start
+        start = 0
     }
+
+    /// The most storage kept, all consumed, while the next bytes are awaited: one small
+    /// message's worth.
+    static let keptWhileWaiting = 1 << 10
 
     /// Drops consumed bytes once they are a good share of the buffer, so a long keep-alive
     /// connection does not grow it and a short one does not pay a move per request. Storage

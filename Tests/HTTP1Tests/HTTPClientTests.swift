@@ -102,8 +102,8 @@ private func echoTarget(_ connection: ServerConnection) async throws {
     }
 
     /// Issue 22, item 3: a connection read into 64 KB whatever came; thousands of trickling
-    /// streams held 64 KB each. Its buffer starts small, grows while a body arrives in bulk,
-    /// and is small again when the connection is reused.
+    /// streams held 64 KB each. Its reads start small, grow while a body arrives in bulk, and
+    /// are small again when the connection is reused.
     @Test func theReadBufferGrowsForBulkAndIsSmallAgainOnReuse() async throws {
         let bulk = 1 << 20
         let sendBulk = Signal()
@@ -120,37 +120,36 @@ private func echoTarget(_ connection: ServerConnection) async throws {
         }
         let client = try makeClient()
         let first = try await client.execute(HTTPClientRequest(url: server.url()))
-        // What a trickling stream holds to read into: 4 KB, not 64.
-        #expect((first.body.connectionReadBufferCapacity ?? .max) <= 4 << 10)
+        // What a trickling stream reads into: 4 KB, not 64.
+        #expect((first.body.connectionReadSize ?? .max) <= 4 << 10)
         sendBulk.fire()
         var iterator = first.body.makeAsyncIterator()
         var received = 0
         var largest = 0
         while let part = try await iterator.next() {
             received += part.count
-            largest = max(largest, first.body.connectionReadBufferCapacity ?? 0)
+            largest = max(largest, first.body.connectionReadSize ?? 0)
         }
         #expect(received == bulk)
-        #expect(largest == AdaptiveReadBuffer.largest)
+        #expect(largest == AdaptiveReadSize.largest)
         let second = try await client.execute(HTTPClientRequest(url: server.url()))
-        #expect((second.body.connectionReadBufferCapacity ?? .max) <= 4 << 10)
+        #expect((second.body.connectionReadSize ?? .max) <= 4 << 10)
         sendRest.fire()
         #expect(try await second.body.collect(upTo: 100) == Array("hello".utf8))
         #expect(server.accepted == 1)
     }
 
-    /// Reads that use little of a grown buffer shrink it; one that fills it grows it again.
+    /// Reads that use little of a grown size shrink it; one that fills it grows it again.
     @Test func theReadBufferShrinksAfterSmallReads() {
-        var buffer = AdaptiveReadBuffer()
-        defer { buffer.deallocate() }
-        while buffer.capacity < AdaptiveReadBuffer.largest { buffer.noteRead(buffer.capacity) }
-        for _ in 1..<AdaptiveReadBuffer.smallReadsBeforeShrinking { buffer.noteRead(300) }
-        #expect(buffer.capacity == AdaptiveReadBuffer.largest)
-        buffer.noteRead(AdaptiveReadBuffer.largest / 2)  // a read of half: not small, the count starts again
-        for _ in 1..<AdaptiveReadBuffer.smallReadsBeforeShrinking { buffer.noteRead(300) }
-        #expect(buffer.capacity == AdaptiveReadBuffer.largest)
+        var buffer = AdaptiveReadSize()
+        while buffer.current < AdaptiveReadSize.largest { buffer.noteRead(buffer.current) }
+        for _ in 1..<AdaptiveReadSize.smallReadsBeforeShrinking { buffer.noteRead(300) }
+        #expect(buffer.current == AdaptiveReadSize.largest)
+        buffer.noteRead(AdaptiveReadSize.largest / 2)  // a read of half: not small, the count starts again
+        for _ in 1..<AdaptiveReadSize.smallReadsBeforeShrinking { buffer.noteRead(300) }
+        #expect(buffer.current == AdaptiveReadSize.largest)
         buffer.noteRead(300)
-        #expect(buffer.capacity == AdaptiveReadBuffer.smallest)
+        #expect(buffer.current == AdaptiveReadSize.smallest)
     }
 
     @Test func theBodyIsReadOnlyAsFastAsItIsConsumed() async throws {
@@ -170,7 +169,7 @@ private func echoTarget(_ connection: ServerConnection) async throws {
         // Whatever the server has pushed, the client has taken from the socket at most one
         // read beyond what its consumer asked for.
         let read = try #require(response.body.bytesReadFromConnection)
-        #expect(read - consumed <= AdaptiveReadBuffer.largest + 1024)
+        #expect(read - consumed <= AdaptiveReadSize.largest + 1024)
         response.body.discard()
     }
 }
