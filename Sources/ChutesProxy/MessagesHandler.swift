@@ -43,7 +43,9 @@ struct MessagesHandler: Sendable {
         // The router binds one to every request; a handler called on its own keeps its own.
         let record = RequestRecord.current ?? RequestRecord()
         do throws(AnthropicError) {
-            let request = try MessagesRequest.parse(httpRequest, key: upstream.requiredAPIKey(for:))
+            let request = try await OffReactor.run(forBytes: httpRequest.body.count) { [upstream] () throws(AnthropicError) in
+                try MessagesRequest.parse(httpRequest, key: upstream.requiredAPIKey(for:))
+            }
             let plan = await ModelRoute.plan(for: request, routes: configuration.routes, map: configuration.modelMap) { model in
                 await upstream.catalog.resolve(model, correctCase: configuration.autoFixModelCase).info?.acceptsImages
             }

@@ -97,13 +97,13 @@ struct UpstreamCaller: Sendable {
     /// One model (or Chutes pool): resolved against the model list, prepared, sent.
     func call(_ request: MessagesRequest, model: String) async throws(UpstreamFailure) -> Answer {
         let resolved = await upstream.catalog.resolve(model, correctCase: configuration.autoFixModelCase)
-        var prepared = try prepare(request, model: resolved.name, info: resolved.info)
+        var prepared = try await prepare(request, model: resolved.name, info: resolved.info)
         var response = try await upstream.send(method: .post, path: "/v1/chat/completions", body: prepared.body, key: request.key)
         if response.status == .notFound && configuration.autoFixModelCase {
             let refreshed = await upstream.catalog.resolve(model, correctCase: true, refresh: true)
             if refreshed.name != prepared.model {
                 response.body.discard()
-                prepared = try prepare(request, model: refreshed.name, info: refreshed.info)
+                prepared = try await prepare(request, model: refreshed.name, info: refreshed.info)
                 response = try await upstream.send(method: .post, path: "/v1/chat/completions", body: prepared.body, key: request.key)
             }
         }
@@ -116,9 +116,12 @@ struct UpstreamCaller: Sendable {
         return Answer(response: response, prepared: prepared, redactor: upstream.redactor(for: request.key))
     }
 
-    private func prepare(_ request: MessagesRequest, model: String, info: ModelInfo?) throws(UpstreamFailure) -> UpstreamRequestBuilder.Prepared {
+    /// Translation and the upstream body, off the reactor for a large request (`OffReactor`).
+    private func prepare(_ request: MessagesRequest, model: String, info: ModelInfo?) async throws(UpstreamFailure) -> UpstreamRequestBuilder.Prepared {
         do {
-            return try builder.prepare(request, model: model, info: info)
+            return try await OffReactor.run(forBytes: request.bodyBytes) { [builder] () throws(AnthropicError) in
+                try builder.prepare(request, model: model, info: info)
+            }
         } catch {
             throw UpstreamFailure(error: error)
         }
