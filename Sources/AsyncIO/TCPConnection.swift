@@ -103,6 +103,24 @@ public final class TCPConnection: Sendable {
         }
     }
 
+    /// Returns once a read would not block: at once when bytes or the end of the stream are
+    /// pending (seen with a one-byte peek, nothing read), after parking otherwise. A caller
+    /// that reads only then needs no buffer while it waits (thousands of slow streams each
+    /// waiting with an empty 4-64 KB buffer add up). A peek, not the remembered edge: an
+    /// edge already taken may have brought more than the last read took (the end of the
+    /// stream with the last bytes), and no other edge would come for it.
+    public func waitForBytes(deadline: Deadline = .never) async throws(IOError) {
+        while true {
+            var byte: UInt8 = 0
+            if recv(fileDescriptor, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) >= 0 { return }
+            switch errno {
+            case EAGAIN, EWOULDBLOCK: return try await wait(for: .readable, deadline: deadline, operation: "read")
+            case EINTR: continue
+            default: return  // the read that follows reports the error
+            }
+        }
+    }
+
     /// Parks until the reactor reports the socket readable (for layers such as TLS that do
     /// their own system calls).
     public func waitUntilReadable(deadline: Deadline = .never) async throws(IOError) {

@@ -69,7 +69,9 @@ struct MessagesHandler: Sendable {
         _ httpRequest: HTTPRequest, holder: Caller, limiter: KeyLimiter?, record: RequestRecord, rateLimitHeaders: inout [(String, String)]
     ) async -> HTTPResponse {
         do throws(AnthropicError) {
-            var request = try MessagesRequest.parse(httpRequest, key: upstream.requiredAPIKey(for:))
+            var request = try await OffReactor.run(forBytes: httpRequest.body.count) { [upstream] () throws(AnthropicError) in
+                try MessagesRequest.parse(httpRequest, key: upstream.requiredAPIKey(for:))
+            }
             if case .named(let key) = holder {
                 let admitted = await admit(request, key: key, limiter: limiter, record: record)
                 rateLimitHeaders = admitted.headers

@@ -1,6 +1,7 @@
 import AsyncIO
 import HTTP1
 import JSON
+import Locking
 import Logging
 
 /// Sends each request to the handler for its method and path.
@@ -41,6 +42,13 @@ struct ProxyRouter: HTTPResponder {
             finished(record, request: request, status: response.status)
         case .stream(let produce):
             let status = response.status
+            let completion = StreamCompletion { [self] unfinished in
+                if unfinished {
+                    let cut = isCuttingRequests()
+                    record.update { if $0.errorType == nil { $0.errorType = cut ? "cut_at_shutdown" : "client_closed" } }
+                }
+                finished(record, request: request, status: status)
+            }
             response.body = .stream { [metrics] writer in
                 metrics.streamStarted()
                 defer { metrics.streamEnded() }
@@ -49,12 +57,10 @@ struct ProxyRouter: HTTPResponder {
                         try await produce(writer)
                     }
                 } catch {
-                    let cut = isCuttingRequests()
-                    record.update { if $0.errorType == nil { $0.errorType = cut ? "cut_at_shutdown" : "client_closed" } }
-                    finished(record, request: request, status: status)
+                    completion.finish(unfinished: true)
                     throw error
                 }
-                finished(record, request: request, status: status)
+                completion.finish(unfinished: false)
             }
         }
         return response
@@ -184,4 +190,28 @@ struct ProxyRouter: HTTPResponder {
         let body: JSONValue = ["status": "ok", "version": JSONValue(ProxyVersion.current)]
         return body.serialized()
     }()
+}
+
+/// Reports a streamed response exactly once: when its stream ends or fails, or, when the
+/// server never starts the stream (the client left before the response head could be
+/// written, so not one byte of the stream went out), when the response is dropped unwritten.
+private final class StreamCompletion: Sendable {
+    private let report: Mutex<(@Sendable (_ unfinished: Bool) -> Void)?>
+
+    init(_ report: @escaping @Sendable (_ unfinished: Bool) -> Void) {
+        self.report = Mutex(report)
+    }
+
+    /// The first call reports; `unfinished` when the stream did not reach its end.
+    func finish(unfinished: Bool) {
+        let pending = report.withLock { report in
+            defer { report = nil }
+            return report
+        }
+        pending?(unfinished)
+    }
+
+    deinit {
+        finish(unfinished: true)
+    }
 }

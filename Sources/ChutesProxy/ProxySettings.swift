@@ -193,7 +193,9 @@ extension ProxySetting {
             read: { value, c throws(ConfigurationError) in c.upstreamStreamIdleTimeout = try value.seconds() },
             show: { SettingDisplay.seconds($0.upstreamStreamIdleTimeout) }),
         ProxySetting(
-            "MAX_CONNECTIONS", "client connections served at once; past it a new one is answered 503 (overloaded_error) and closed", default: "4096",
+            "MAX_CONNECTIONS",
+            "client connections served at once; past it a new one is answered 503 (overloaded_error) and closed. Each takes a descriptor, and a stream over an HTTP/1.1 upstream another: 10,000 fills a descriptor limit of 20,000",
+            default: "10000",
             read: { value, c throws(ConfigurationError) in c.http.maxConnections = try value.integer(in: 1...1_000_000) },
             show: { String($0.http.maxConnections) }),
         ProxySetting(

@@ -10,6 +10,10 @@ import Translation
 /// (`StreamingSecretRedactor`); where the upstream's own text becomes an error event (an
 /// `error` chunk, a bare JSON line, a chunk that is not JSON), it is quoted through
 /// `UpstreamErrors`, which scrubs again after decoding (a key spelled with `\u` escapes).
+///
+/// Its methods are never inlined: the stream's task calls them between suspensions, and
+/// inlined there, the translation's temporaries became part of the task's async frame, which
+/// lives as long as the stream (31 KB of every slow stream, measured with heaptrack).
 struct StreamRelay: Sendable {
     private var decoder = SSEDecoder()
     private var translator: StreamTranslator
@@ -31,17 +35,19 @@ struct StreamRelay: Sendable {
     var failure: (type: String, message: String)? { translator.failure }
 
     /// `message_start` and `ping`, sent before the first upstream byte.
+    @inline(never)
     mutating func start() -> [UInt8] {
         encode(translator.start())
     }
 
     /// Translates what `bytes` completes.
-    mutating func feed(_ bytes: some Collection<UInt8>) -> [UInt8] {
+    @inline(never)
+    mutating func feed(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
         if !sawFirstByte {
             sawFirstByte = true
             RequestRecord.current?.noteFirstByte()
         }
-        let scrubbed = streamRedactor.pass(bytes as? ArraySlice<UInt8> ?? ArraySlice(bytes))
+        let scrubbed = streamRedactor.pass(bytes)
         decoder.feed(scrubbed)
         var output: [UInt8] = []
         output.reserveCapacity(bytes.count + 256)
@@ -60,7 +66,13 @@ struct StreamRelay: Sendable {
         return output
     }
 
+    /// Translates what `bytes` completes.
+    mutating func feed(_ bytes: [UInt8]) -> [UInt8] {
+        feed(bytes[...])
+    }
+
     /// The upstream's stream ended: flush, then end the Anthropic stream.
+    @inline(never)
     mutating func finish() -> [UInt8] {
         var events: [AnthropicStreamEvent] = []
         decoder.feed(streamRedactor.finish())
@@ -71,6 +83,7 @@ struct StreamRelay: Sendable {
     }
 
     /// Ends the stream with an `error` event.
+    @inline(never)
     mutating func fail(_ error: AnthropicError) -> [UInt8] {
         encode(translator.fail(type: error.type, message: error.message))
     }

@@ -98,13 +98,13 @@ struct UpstreamCaller: Sendable {
     /// One model (or Chutes pool): resolved against the model list, prepared, sent.
     func call(_ request: MessagesRequest, model: String) async throws(UpstreamFailure) -> Answer {
         let resolved = await upstream.catalog.resolve(model, correctCase: configuration.autoFixModelCase)
-        var prepared = try prepare(request, model: resolved.name, info: resolved.info)
+        var prepared = try await prepare(request, model: resolved.name, info: resolved.info)
         var response = try await upstream.send(method: .post, path: "/v1/chat/completions", body: prepared.body, key: request.key)
         if response.status == .notFound && configuration.autoFixModelCase {
             let refreshed = await upstream.catalog.resolve(model, correctCase: true, refresh: true)
             if refreshed.name != prepared.model {
                 response.body.discard()
-                prepared = try prepare(request, model: refreshed.name, info: refreshed.info)
+                prepared = try await prepare(request, model: refreshed.name, info: refreshed.info)
                 response = try await upstream.send(method: .post, path: "/v1/chat/completions", body: prepared.body, key: request.key)
             }
         }
@@ -112,7 +112,7 @@ struct UpstreamCaller: Sendable {
             let errorBody = (try? await Upstream.collect(response, limit: 64 << 10)) ?? []
             guard Self.refusesResponseFormat(errorBody) else { throw failure(status: response.status, body: errorBody, headers: response.headers, prepared: prepared, request: request) }
             // Once, with the schema in the system message; the answer is checked on arrival.
-            prepared = try prepare(request, model: prepared.model, info: resolved.info, structuredOutput: .instructed)
+            prepared = try await prepare(request, model: prepared.model, info: resolved.info, structuredOutput: .instructed)
             response = try await upstream.send(method: .post, path: "/v1/chat/completions", body: prepared.body, key: request.key)
         }
         guard response.status == .ok else {
@@ -136,11 +136,14 @@ struct UpstreamCaller: Sendable {
         return ["response_format", "json_schema", "guided", "grammar", "structured output", "schema"].contains { text.contains($0) }
     }
 
+    /// Translation and the upstream body, off the reactor for a large request (`OffReactor`).
     private func prepare(
         _ request: MessagesRequest, model: String, info: ModelInfo?, structuredOutput: StructuredOutput.Mode = .guided
-    ) throws(UpstreamFailure) -> UpstreamRequestBuilder.Prepared {
+    ) async throws(UpstreamFailure) -> UpstreamRequestBuilder.Prepared {
         do {
-            return try builder.prepare(request, model: model, info: info, structuredOutput: structuredOutput)
+            return try await OffReactor.run(forBytes: request.bodyBytes) { [builder] () throws(AnthropicError) in
+                try builder.prepare(request, model: model, info: info, structuredOutput: structuredOutput)
+            }
         } catch {
             throw UpstreamFailure(error: error)
         }

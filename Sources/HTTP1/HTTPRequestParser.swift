@@ -21,6 +21,10 @@ public struct HTTPRequestParser: Sendable, ParserFailureLatch {
     /// Appends bytes; `next()` parses them.
     public mutating func feed(_ bytes: ArraySlice<UInt8>) { core.feed(bytes) }
 
+    /// Lets go of the bytes of requests already parsed, and, when all are, of their storage,
+    /// now rather than when the next bytes arrive (the server calls it before answering).
+    public mutating func dropConsumedBytes() { core.dropConsumed() }
+
     /// True when bytes of a message not yet complete are buffered.
     public var hasBufferedBytes: Bool { core.hasUnconsumedBytes || core.inBody }
 
@@ -55,11 +59,42 @@ public struct HTTPRequestParser: Sendable, ParserFailureLatch {
         default:
             throw .malformed("invalid HTTP version")
         }
+        var headers = headers
+        let originForm = try originForm(of: target, headers: &headers)
         return HTTPRequestHead(
             method: HTTPMethod(rawValue: String(decoding: method, as: UTF8.self)),
-            target: String(decoding: target, as: UTF8.self),
+            target: String(decoding: originForm, as: UTF8.self),
             version: httpVersion,
             headers: headers
         )
+    }
+
+    /// The target in origin-form (`/path?query`). An absolute-form target
+    /// (`http://host/v1/messages`, as a client configured for a forward proxy sends it) must be
+    /// accepted (RFC 9112, section 3.2.2): its path and query are the target, and its
+    /// authority replaces any `Host` field, which the server must then ignore. Every other
+    /// form is returned as it is (the router answers what it does not know with 404).
+    private static func originForm(of target: ArraySlice<UInt8>, headers: inout HTTPHeaders) throws(HTTPParseError) -> ArraySlice<UInt8> {
+        guard let schemeEnd = absoluteFormSchemeEnd(target) else { return target }
+        let afterScheme = target[schemeEnd...]
+        let authorityEnd = afterScheme.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? target.endIndex
+        let authority = target[schemeEnd..<authorityEnd]
+        // An http(s) URI without a host is invalid (RFC 9110, section 4.2.1), and userinfo is
+        // deprecated there and refused by the servers this one sits beside.
+        guard !authority.isEmpty, !authority.contains(UInt8(ascii: "@")) else { throw .malformed("invalid request target") }
+        guard target[authorityEnd...].first != UInt8(ascii: "#") else { throw .malformed("invalid request target") }
+        headers.replaceOrAdd(name: "Host", value: String(decoding: authority, as: UTF8.self))
+        let rest = target[authorityEnd...]
+        if rest.first == UInt8(ascii: "/") { return rest }
+        return ArraySlice(Array("/".utf8) + rest)
+    }
+
+    /// Where the authority of an `http://` or `https://` target (any letter case) begins.
+    private static func absoluteFormSchemeEnd(_ target: ArraySlice<UInt8>) -> ArraySlice<UInt8>.Index? {
+        for scheme in ["http://", "https://"] where target.count >= scheme.utf8.count {
+            let prefix = target.prefix(scheme.utf8.count)
+            if prefix.elementsEqual(scheme.utf8, by: { $0 | 0x20 == $1 | 0x20 }) { return target.startIndex + scheme.utf8.count }
+        }
+        return nil
     }
 }

@@ -27,6 +27,10 @@ public struct HTTPResponseParser: Sendable, ParserFailureLatch {
     /// Appends bytes; `next()` parses them.
     public mutating func feed(_ bytes: ArraySlice<UInt8>) { core.feed(bytes) }
 
+    /// Lets go of the bytes already parsed, and, when all are, of their storage: called
+    /// before waiting for the next read, so a stream between two events holds none.
+    public mutating func dropConsumedBytes() { core.dropConsumed() }
+
     /// After `.end`: whether the connection may carry another request.
     public var isKeepAlive: Bool { keepAlive }
 

@@ -21,15 +21,11 @@ extension HTTPServer {
     }
 
     private func serve(stream connection: any ByteStream) async {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 1)
-        defer {
-            buffer.deallocate()
-            connection.close()
-        }
+        defer { connection.close() }
         var parser = HTTPRequestParser(limits: configuration.limits)
         var isFirstRequest = true
         while !Task.isCancelled {
-            let outcome = await readRequest(from: connection, parser: &parser, buffer: buffer, isFirst: isFirstRequest)
+            let outcome = await readRequest(from: connection, parser: &parser, isFirst: isFirstRequest)
             isFirstRequest = false
             switch outcome {
             case .closed:
@@ -40,6 +36,7 @@ extension HTTPServer {
                 _ = try? await writeSized(response, to: connection, version: .http1_1, includeBody: true, keepAlive: false)
                 return
             case .request(let request):
+                parser.dropConsumedBytes()
                 let (keepOpen, pipelined) = await answer(request, on: connection)
                 guard keepOpen else { return }
                 if !pipelined.isEmpty { parser.feed(pipelined) }
@@ -50,12 +47,17 @@ extension HTTPServer {
     /// Reads until one whole request is parsed. A fresh connection must start its request
     /// within `requestReadTimeout`, a kept-alive one within `idleTimeout`; once a request has
     /// begun it must be complete `requestReadTimeout` after its first byte.
+    ///
+    /// The read buffer exists only while a request is being read, and on plain TCP only once
+    /// bytes are there: a connection whose answer streams for minutes, or that idles between
+    /// requests, holds none (thousands of slow streams at once would hold 16 KB each).
     private func readRequest(
         from connection: any ByteStream,
         parser: inout HTTPRequestParser,
-        buffer: UnsafeMutableRawBufferPointer,
         isFirst: Bool
     ) async -> ReadOutcome {
+        var buffer: UnsafeMutableRawBufferPointer?
+        defer { buffer?.deallocate() }
         var head: HTTPRequestHead?
         var body: [UInt8] = []
         var requestDeadline: Deadline?
@@ -106,8 +108,18 @@ extension HTTPServer {
                     deadline = .after(configuration.idleTimeout)
                 }
                 let count: Int
-                do {
-                    count = try await connection.receive(into: buffer, deadline: deadline)
+                let readInto: UnsafeMutableRawBufferPointer
+                do throws(ByteStreamError) {
+                    if let buffer {
+                        readInto = buffer
+                    } else {
+                        if let plain = connection as? TCPConnection {
+                            do { try await plain.waitForBytes(deadline: deadline) } catch { throw ByteStreamError.io(error) }
+                        }
+                        readInto = .allocate(byteCount: Self.requestReadBufferSize, alignment: 1)
+                        buffer = readInto
+                    }
+                    count = try await connection.receive(into: readInto, deadline: deadline)
                 } catch .io(.timedOut) {
                     return started && !answeredAtHead ? .rejected(status: .requestTimeout, message: "the request was not received in time") : .closed
                 } catch {
@@ -115,10 +127,13 @@ extension HTTPServer {
                 }
                 if !started { registry.markBusy(connection.connection) }
                 guard count > 0 else { return .closed }
-                parser.feed(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+                parser.feed(UnsafeRawBufferPointer(rebasing: readInto[..<count]))
             }
         }
     }
+
+    /// The read buffer's size while a request is read: a 48 KB Claude Code request in a few reads.
+    static let requestReadBufferSize = 16 * 1024
 
     private static let continueResponse = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 

@@ -17,8 +17,9 @@ public struct HTTPServerConfiguration: Sendable {
     public var idleTimeout: Duration = .seconds(75)
     /// How long one write may wait for the client to take bytes.
     public var writeTimeout: Duration = .seconds(60)
-    /// Connections served at once; past it a new connection is answered 503 and closed.
-    public var maxConnections: Int = 4096
+    /// Connections served at once; past it a new connection is answered 503 and closed. A
+    /// team's slow streams are thousands at once, each a connection for tens of seconds.
+    public var maxConnections: Int = 10_000
     /// On shutdown, how long in-flight requests may take before they are cancelled.
     public var shutdownGracePeriod: Duration = .seconds(10)
     /// Serve HTTPS with this context (`TLSContext(.server(certificateChainFile:privateKeyFile:))`);

@@ -38,6 +38,9 @@ struct MessageParserCore: Sendable {
     private var bodyBytes = 0
     private var trailerBytes = 0
 
+    /// The most storage kept for the next message once the buffer is all consumed.
+    static let retainedCapacity = 16 << 10
+
     init(limits: HTTPParserLimits, requiresCRLF: Bool = false) {
         self.limits = limits
         self.requiresCRLF = requiresCRLF
@@ -57,12 +60,28 @@ struct MessageParserCore: Sendable {
         buffer.append(contentsOf: bytes)
     }
 
+    /// Lets go of consumed bytes now, rather than at the next `feed`, which may be seconds or
+    /// minutes away; when everything is consumed, of the storage too (past `keptWhileWaiting`).
+    mutating func dropConsumed() {
+        guard start == buffer.count, buffer.capacity > Self.keptWhileWaiting else { return compact() }
+        buffer = []
+        scanned -= start
+        start = 0
+    }
+
+    /// The most storage kept, all consumed, while the next bytes are awaited: one small
+    /// message's worth.
+    static let keptWhileWaiting = 1 << 10
+
     /// Drops consumed bytes once they are a good share of the buffer, so a long keep-alive
-    /// connection does not grow it and a short one does not pay a move per request.
+    /// connection does not grow it and a short one does not pay a move per request. Storage
+    /// grown past `retainedCapacity` by a large message is let go once it is all consumed:
+    /// a connection that carried one 48 KB request and then streams for minutes, or idles,
+    /// does not keep it.
     private mutating func compact() {
         guard start > 0 else { return }
         if start == buffer.count {
-            buffer.removeAll(keepingCapacity: true)
+            buffer.removeAll(keepingCapacity: buffer.capacity <= Self.retainedCapacity)
         } else if start >= 4096 || start * 2 >= buffer.count {
             buffer.removeSubrange(0..<start)
         } else {

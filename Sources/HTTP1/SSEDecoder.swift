@@ -71,8 +71,24 @@ public struct SSEDecoder: Sendable {
         while let line = nextLine() {
             if let event = process(line) { return event }
         }
+        releaseWhileWaiting()
         return nil
     }
+
+    /// Everything fed is decoded: storage that a burst of events grew is let go, so a stream
+    /// that trickles holds none between its events (a stream is open for tens of seconds,
+    /// thousands at once).
+    private mutating func releaseWhileWaiting() {
+        if start == buffer.count && buffer.capacity > Self.keptWhileWaiting {
+            buffer = []
+            searched -= start
+            start = 0
+        }
+        if !hasData && data.capacity > Self.keptWhileWaiting { data = [] }
+    }
+
+    /// The most storage kept while the next bytes are awaited: an event or two.
+    static let keptWhileWaiting = 1 << 10
 
     /// At end of input: a last event whose blank line never came.
     public mutating func finish() -> SSEEvent? {

@@ -161,8 +161,9 @@ final class SignalHandler {
 }
 
 /// Each client connection needs a descriptor and each upstream one another; the usual soft
-/// limit (1024) would stop accepting long before `MAX_CONNECTIONS` (4096 by default). The
-/// soft limit is raised to the hard one the administrator allows.
+/// limit (1024) would stop accepting long before `MAX_CONNECTIONS` (10,000 by default, two
+/// descriptors each for streams over HTTP/1.1). The soft limit is raised to the hard one the
+/// administrator allows.
 private func raiseDescriptorLimit() {
     var limit = rlimit()
     guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }

@@ -4,6 +4,7 @@ import HTTP1
 import JSON
 import Locking
 import Logging
+import TestSupport
 import Testing
 
 @testable import ChutesProxy
@@ -124,6 +125,49 @@ private let hello: JSONValue = ["model": "claude-sonnet", "max_tokens": 100, "me
                 #expect(!captured.text.lowercased().contains("bearer"))
             }
         }
+    }
+
+    /// Issue 22, item 6: a client that left before a stream's first byte (the response head
+    /// could not be written, so the server never started the stream) was not logged at all.
+    @Test func aClientGoneBeforeAStreamsFirstByteStillGetsItsAccessLine() async throws {
+        let captured = CapturedLog()
+        let logger = Logger(label: "proxy") { _ in ProxyLogHandler(format: .json, level: .info, sink: captured) }
+        let reached = Signal()
+        let clientGone = Signal()
+        // Answers only once the client has reset its connection (the wait ignores the
+        // cancellation the hang-up causes), so the head of the stream cannot be written.
+        let lateStream = ProxyRoute(method: .post, path: "/late-stream") { _ in
+            reached.fire()
+            await clientGone.wait()
+            return HTTPResponse(status: .ok, headers: ["Content-Type": "text/event-stream"], body: .stream { writer in try await writer.write(Array("data: x\n\n".utf8)) })
+        }
+        let configuration = try ProxyConfiguration(environment: ["CHUTES_BASE_URL": "http://127.0.0.1:9"])
+        try await withStopping(try RunningProxy(configuration: configuration, routes: [lateStream], logger: logger)) { proxy in
+            // A blocking socket of its own: TCPConnection.close() shuts down with a FIN, and the
+            // head of the answer could still be written then; an RST makes that write fail.
+            let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(proxy.proxy.port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            try #require(connected == 0)
+            let request = Array("POST /late-stream HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n".utf8)
+            try #require(send(client, request, request.count, 0) == request.count)
+            await reached.wait()
+            var option = linger(l_onoff: 1, l_linger: 0)
+            setsockopt(client, SOL_SOCKET, SO_LINGER, &option, socklen_t(MemoryLayout<linger>.size))
+            close(client)
+            clientGone.fire()
+            #expect(await poll { captured.accessLines.count == 1 })
+            let line = try #require(captured.accessLines.first)
+            #expect(line["path"] == "/late-stream")
+            #expect(line["status"] == 200)
+            #expect(line["error"] == "client_closed")
+        }
+        #expect(captured.accessLines.count == 1)
     }
 
     @Test(arguments: [LogFormat.json, .text])

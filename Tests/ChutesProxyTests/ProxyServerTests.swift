@@ -58,7 +58,7 @@ import Testing
 
     @Test func maxConnectionsSetsTheCapAndRejectsNonsense() throws {
         #expect(try ProxyConfiguration(environment: ["MAX_CONNECTIONS": "20000"]).http.maxConnections == 20000)
-        #expect(try ProxyConfiguration(environment: [:]).http.maxConnections == 4096)
+        #expect(try ProxyConfiguration(environment: [:]).http.maxConnections == 10000)
         for bad in ["0", "-5", "lots", "1e300"] {
             #expect(throws: ConfigurationError.self) { _ = try ProxyConfiguration(environment: ["MAX_CONNECTIONS": bad]) }
         }

@@ -23,6 +23,25 @@ private let hello: JSONValue = ["model": "claude-sonnet", "max_tokens": 10, "mes
 /// The upstream connection pool seen from a client: `UPSTREAM_MAX_CONNECTIONS`,
 /// `UPSTREAM_POOL_TIMEOUT`, and no hidden cap by default.
 @Suite(.serialized) struct UpstreamPoolLimitTests {
+    /// Issue 22, item 6: the model-list fetch goes through the upstream pool like any request:
+    /// with one connection allowed, the fetch and the completion after it share it (a fetch
+    /// of its own would open a second connection, past the limit).
+    @Test func theModelListFetchUsesThePoolLikeAnyRequest() async throws {
+        try await withScriptedUpstream { request, _ in
+            if request.path.hasSuffix("/models") { return ScriptedUpstream.json(ScriptedUpstream.models) }
+            return ScriptedUpstream.completion(["role": "assistant", "content": "Hello"])
+        } run: { upstream in
+            let environment = ["UPSTREAM_MAX_CONNECTIONS": "1", "REACTOR_THREADS": "1", "AUTO_FIX_MODEL_CASE": "1", "MODEL_MAP": #"{"claude-*":"deepseek-ai/DeepSeek-V3"}"#]
+            try await withRunningProxy(upstream: upstream, environment: environment) { proxy in
+                #expect(try await proxy.post("/v1/messages", hello).status == 200)
+                #expect(upstream.received.map(\.path) == ["/v1/models", "/v1/chat/completions"])
+                let samples = try await metricSamples(proxy)
+                #expect(samples["chutes_proxy_upstream_connections"] == 1)
+                #expect(samples["chutes_proxy_upstream_pool_wait_seconds_count"] ?? 0 == 0)
+            }
+        }
+    }
+
     @Test func aRequestOverTheLimitWaitsThenSucceedsAndItsWaitIsMeasured() async throws {
         let release = Signal()
         let completions = Counter()

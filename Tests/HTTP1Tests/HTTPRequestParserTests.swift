@@ -81,6 +81,22 @@ private func parsedEverySplit(of bytes: [UInt8], limits: HTTPParserLimits = .ini
         #expect(head.headers.values(for: "x-multi") == ["a", "b"])
     }
 
+    /// RFC 9112, section 3.2.2: a server must accept the absolute-form; the target's authority
+    /// replaces the Host field, and the path and query are what is routed.
+    @Test(arguments: [
+        ("POST http://proxy.example:8080/v1/messages?beta=true HTTP/1.1\r\nHost: other\r\nContent-Length: 0\r\n\r\n", "/v1/messages?beta=true", "proxy.example:8080"),
+        ("GET HTTPS://Example.COM HTTP/1.1\r\n\r\n", "/", "Example.COM"),
+        ("GET http://h?x=1 HTTP/1.1\r\nHost: h\r\n\r\n", "/?x=1", "h"),
+        ("GET /plain HTTP/1.1\r\nHost: kept\r\n\r\n", "/plain", "kept"),
+    ])
+    func absoluteFormTargetsAreReadAsTheirPathWithTheirAuthorityAsHost(text: String, target: String, host: String) throws {
+        for (how, result) in parsedEverySplit(of: text) {
+            let head = try #require(result.heads.first, "\(how)")
+            #expect(head.target == target, "\(how)")
+            #expect(head.headers.values(for: "Host") == [host], "\(how)")
+        }
+    }
+
     @Test(arguments: [
         ("GET / HTTP/1.1\r\nConnection: close\r\n\r\n", false),
         ("GET / HTTP/1.1\r\nConnection: Upgrade, CLOSE\r\n\r\n", false),
@@ -107,6 +123,9 @@ private func parsedEverySplit(of bytes: [UInt8], limits: HTTPParserLimits = .ini
         ("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcd\r\n", 400),
         ("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
         ("POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501),
+        ("GET http:///v1/messages HTTP/1.1\r\n\r\n", 400),
+        ("GET http://user@host/ HTTP/1.1\r\n\r\n", 400),
+        ("GET http:// HTTP/1.1\r\n\r\n", 400),
         ("GET / HTTP/2.0\r\n\r\n", 505),
         ("GET / HTTP/1.1\r\n" + String(repeating: "X-A: b\r\n", count: 101) + "\r\n", 431),
         ("POST / HTTP/1.1\r\nContent-Length: 1001\r\n\r\n", 413),

@@ -98,6 +98,7 @@ final class ConnectionPool: Sendable {
     /// Gives a connection back after a complete exchange that left it reusable.
     func release(_ connection: PooledConnection) {
         connection.hasBeenUsed = true
+        connection.readSize.reset()
         let (action, waiter, expired) = state.withLock { state in
             // Idle connections past their expiry are closed here too, not only when a lease
             // meets them, so a pool that is used but rarely leased from does not keep them.

@@ -92,6 +92,9 @@ public struct HTTPClientResponse: Sendable {
         /// Bytes read from the connection so far; nil once it went back to the pool or closed.
         var bytesReadFromConnection: Int? { state.withLock { $0.lease?.connection.bytesRead } }
 
+        /// The size of the connection's next read; nil once it went back to the pool or closed.
+        var connectionReadSize: Int? { state.withLock { $0.lease?.connection.readSize.current } }
+
         /// Stops reading: the connection is closed at once (the rest of the body is not drained).
         public func discard() {
             endLease(reusable: false)

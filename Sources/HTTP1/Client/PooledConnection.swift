@@ -11,23 +11,20 @@ import Locking
 final class PooledConnection: @unchecked Sendable {
     let stream: any ByteStream
     var parser = HTTPResponseParser()
-    /// Reused for every read on this connection, so reading a chunk allocates nothing here.
-    let readBuffer: UnsafeMutableRawBufferPointer
+    /// How much the next read takes: small while the connection trickles, grown only for
+    /// bulk transfer.
+    var readSize = AdaptiveReadSize()
     /// Whether it has carried a response before (a reused connection may have gone stale).
     var hasBeenUsed = false
     /// Bytes taken from the stream so far (tests check the body never reads far ahead).
     var bytesRead = 0
 
-    static let readBufferSize = 64 * 1024
-
     init(stream: any ByteStream) {
         self.stream = stream
-        self.readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 1)
     }
 
     deinit {
         stream.close()
-        readBuffer.deallocate()
     }
 
     /// True when an idle connection can no longer carry a request: the peer closed it or
@@ -42,11 +39,24 @@ final class PooledConnection: @unchecked Sendable {
     }
 
     /// Reads what is available and feeds it to the parser; returns the byte count (0 = EOF).
+    ///
+    /// The read buffer exists only for the read: on plain TCP the connection first waits for
+    /// bytes without one (`TCPConnection.waitForBytes`), and the parser lets go of what it has
+    /// consumed before the wait, so a stream between two events holds no buffer at all. (Over
+    /// TLS the wait is inside `receive`, which may have decrypted bytes ready without the
+    /// socket being readable.)
     func fill(deadline: Deadline) async throws(ByteStreamError) -> Int {
-        let count = try await stream.receive(into: readBuffer, deadline: deadline)
+        parser.dropConsumedBytes()
+        if let plain = stream as? TCPConnection {
+            do { try await plain.waitForBytes(deadline: deadline) } catch { throw .io(error) }
+        }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: readSize.current, alignment: 1)
+        defer { buffer.deallocate() }
+        let count = try await stream.receive(into: buffer, deadline: deadline)
         bytesRead += count
         if count > 0 {
-            parser.feed(UnsafeRawBufferPointer(rebasing: readBuffer[..<count]))
+            parser.feed(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+            readSize.noteRead(count)
         }
         return count
     }
