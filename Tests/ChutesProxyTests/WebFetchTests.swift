@@ -19,10 +19,11 @@ import Testing
     }
 
     /// The client's result block for a fetch of `url` through the proxy.
-    static func fetchResult(_ url: String, environment: [String: String] = [:]) async throws -> (result: JSONValue, toolMessage: String?) {
+    static func fetchResult(_ url: String, environment: [String: String] = [:], userSays: String? = nil) async throws -> (result: JSONValue, toolMessage: String?) {
         try await withScriptedUpstream(ServerToolsTests.model(calling: "web_fetch", input: ["url": JSONValue(url)])) { upstream in
             try await withRunningProxy(upstream: upstream, environment: environment) { proxy in
-                let response = try await proxy.post("/v1/messages", ServerToolsTests.request(stream: false, tools: [Self.fetchTool]))
+                let messages: JSONValue = [["role": "user", "content": JSONValue(userSays ?? "Please read \(url) for me.")]]
+                let response = try await proxy.post("/v1/messages", ServerToolsTests.request(stream: false, tools: [Self.fetchTool], messages: messages))
                 let message = try JSONValue(parsing: response.body)
                 let content = message["content"]?.arrayValue ?? []
                 #expect(content.map { $0["type"]?.stringValue } == ["server_tool_use", "web_fetch_tool_result", "text"])
@@ -42,6 +43,23 @@ import Testing
             }
             #expect(page.received.isEmpty)
         }
+    }
+
+    @Test func aURLTheConversationDoesNotHoldIsNotFetched() async throws {
+        try await withStopping(try Self.pageServer()) { page in
+            let (result, _) = try await Self.fetchResult(
+                page.baseURL + "/page?leak=secret", environment: ["WEB_FETCH_ALLOW_PRIVATE": "1"], userSays: "Read \(page.baseURL)/page please.")
+            #expect(result["error_code"] == "url_not_in_prior_context")
+            #expect(page.received.isEmpty)
+        }
+    }
+
+    @Test func aURLFromAnEarlierSearchResultMayBeFetched() throws {
+        let result = try #require(SearchResult(url: "https://swift.org/blog/", title: "Blog", pageAge: nil, snippet: ""))
+        let earlier: JSONValue = ["role": "assistant", "content": [["type": "web_search_tool_result", "tool_use_id": "s", "content": [SearchResultCodec.block(result)]]]]
+        let modelSaid: JSONValue = ["role": "assistant", "content": [["type": "text", "text": "I will fetch https://evil.example/?q=secret"]]]
+        #expect(PriorContext.mentions("https://swift.org/blog", in: PriorContext.sources(messages: [earlier], answered: [])))
+        #expect(!PriorContext.mentions("https://evil.example/?q=secret", in: PriorContext.sources(messages: [modelSaid], answered: [])))
     }
 
     @Test(arguments: ["file:///etc/passwd", "ftp://example.com/x", "gopher://127.0.0.1:70/", "http://user:pw@example.com/", "javascript:alert(1)"])

@@ -77,10 +77,11 @@ struct ServerToolLoop: Sendable {
                 let id = FastRandom.identifier(prefix: "srvtoolu_", count: 24)
                 let input = block["input"] ?? [:]
                 let use: JSONValue = ["type": "server_tool_use", "id": JSONValue(id), "name": JSONValue(name), "input": input]
+                let context = PriorContext.sources(messages: request.body["messages"]?.arrayValue ?? [], answered: answered)
                 answered.append(use)
                 try await emit(use)
                 guard !Task.isCancelled else { throw Self.clientGone }
-                let result = await execute(declaration, input: input, id: id, uses: &uses, outcome: &outcome)
+                let result = await execute(declaration, input: input, id: id, context: context, uses: &uses, outcome: &outcome)
                 answered.append(result)
                 try await emit(result)
             }
@@ -109,7 +110,7 @@ struct ServerToolLoop: Sendable {
 
     /// One call run: its result block for the client.
     private func execute(
-        _ declaration: ServerToolDeclaration, input: JSONValue, id: String, uses: inout [ServerToolDeclaration.Kind: Int], outcome: inout Outcome
+        _ declaration: ServerToolDeclaration, input: JSONValue, id: String, context: [JSONValue], uses: inout [ServerToolDeclaration.Kind: Int], outcome: inout Outcome
     ) async -> JSONValue {
         let used = uses[declaration.kind, default: 0]
         let overLimit = declaration.maxUses.map { used >= $0 } ?? false
@@ -134,6 +135,7 @@ struct ServerToolLoop: Sendable {
             let host = (input["url"]?.stringValue).flatMap { FetchURL($0)?.host } ?? "-"
             do throws(FetchFailure) {
                 if overLimit { throw .maxUsesExceeded }
+                if let url = input["url"]?.stringValue, !PriorContext.mentions(url, in: context) { throw .urlNotInPriorContext }
                 outcome.fetchRequests += 1
                 content = try await runner.fetcher.fetch(input, declaration: declaration)
                 runner.noteCall(.webFetch, target: host, outcome: "ok", started: started)

@@ -117,13 +117,15 @@ struct WebFetcher: Sendable {
 
 /// Why a fetch gave no page, as Anthropic's `web_fetch_tool_result_error` codes.
 enum FetchFailure: Error, Sendable {
-    case invalidToolInput, urlTooLong, urlNotAllowed, urlNotAccessible, unsupportedContentType, tooManyRequests, maxUsesExceeded, unavailable, contentTooLarge
+    case invalidToolInput, urlTooLong, urlNotAllowed, urlNotInPriorContext, urlNotAccessible, unsupportedContentType, tooManyRequests, maxUsesExceeded, unavailable,
+        contentTooLarge
 
     var code: String {
         switch self {
         case .invalidToolInput: "invalid_tool_input"
         case .urlTooLong: "url_too_long"
         case .urlNotAllowed: "url_not_allowed"
+        case .urlNotInPriorContext: "url_not_in_prior_context"
         case .urlNotAccessible: "url_not_accessible"
         case .unsupportedContentType: "unsupported_content_type"
         case .tooManyRequests: "too_many_requests"
