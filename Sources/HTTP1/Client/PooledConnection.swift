@@ -17,6 +17,8 @@ final class PooledConnection: @unchecked Sendable {
     var hasBeenUsed = false
     /// Bytes taken from the stream so far (tests check the body never reads far ahead).
     var bytesRead = 0
+    /// The stream went on to carry HTTP/2 (`ConnectionPool.detach`): not closed with this.
+    var isDetached = false
 
     static let readBufferSize = 64 * 1024
 
@@ -26,7 +28,7 @@ final class PooledConnection: @unchecked Sendable {
     }
 
     deinit {
-        stream.close()
+        if !isDetached { stream.close() }
         readBuffer.deallocate()
     }
 
