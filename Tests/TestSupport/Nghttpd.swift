@@ -4,13 +4,20 @@ import Foundation
 /// nghttpd (Debian nghttp2-server), a real HTTP/2 server, on a free port serving a document root made for the
 /// test: `small` (13 bytes) and `large` (`largeSize` bytes).
 public struct Nghttpd {
+    /// Where Debian installs it.
     public static let executable = "/usr/sbin/nghttpd"
+    /// Tests that need it are skipped without it.
     public static var isInstalled: Bool { ExternalServer.isInstalled(executable) }
+    /// Larger than any window the client uses, so flow control matters.
     public static let largeSize = 2 * 1024 * 1024
+    /// The bytes of `large`: a pattern that is not periodic at any window size.
     public static let largeBody = (0..<largeSize).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 11) }
 
+    /// The process, its port and its log (`-v`: every frame).
     public let server: ExternalServer
+    /// Whether it serves TLS (ALPN h2) or h2c.
     public let tls: Bool
+    /// Its loopback port.
     public var port: Int { server.port }
 
     /// `arguments`: more of nghttpd's options (`-m 2`, `--echo-upload`). `-v` logs every
