@@ -98,7 +98,7 @@ if fuzzingEnabled {
     package.targets.append(
         .executableTarget(
             name: "ProxyFuzzer",
-            dependencies: ["ChutesProxy", "HTTP1", "JSON", "Translation", "TestSupport"],
+            dependencies: ["ChutesProxy", "HTTP1", "HTTP2", "JSON", "Translation", "TestSupport"],
             path: "Fuzz/ProxyFuzzer"
         )
     )
