@@ -15,6 +15,8 @@ public struct HTTP2Configuration: Sendable {
     /// A PING unanswered for this long declares the connection dead: its streams fail and
     /// it takes no more.
     public var pingTimeout: Duration = .seconds(10)
+    /// A connection that has carried no stream for this long is closed (GOAWAY).
+    public var idleTimeout: Duration = .seconds(60)
     /// How often deadlines (PING, waits for a head or a chunk) are checked: their precision.
     public var tick: Duration = .seconds(1)
 

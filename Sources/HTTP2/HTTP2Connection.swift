@@ -218,6 +218,13 @@ public final class HTTP2Connection: Sendable {
                 } else if session.lastReceived.adding(configuration.pingInterval) <= now {
                     session.ping(now: now)
                 }
+                if session.activeStreams > 0 || !session.streams.isEmpty {
+                    session.idleSince = nil
+                } else if let idleSince = session.idleSince {
+                    if idleSince.adding(configuration.idleTimeout) <= now { session.terminate() }
+                } else {
+                    session.idleSince = now
+                }
                 return false
             }
             if closed { return }

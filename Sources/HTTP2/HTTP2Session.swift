@@ -24,6 +24,8 @@ final class HTTP2Session {
     /// When bytes last arrived, and when the PING now unanswered was sent.
     var lastReceived: Deadline = .now
     var pingSentAt: Deadline?
+    /// Since when no stream has been open (nil while one is).
+    var idleSince: Deadline? = .now
     /// Frames of each type received, for tests and the fuzz target's invariants.
     private(set) var framesReceived: [UInt8: Int] = [:]
 

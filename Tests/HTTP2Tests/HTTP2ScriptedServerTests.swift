@@ -106,3 +106,19 @@ import Testing
         peer.close()
     }
 }
+
+@Suite(.serialized, .enabled(if: Nghttpd.isInstalled, "nghttpd (nghttp2-server) is not installed"))
+struct HTTP2IdleTests {
+    @Test func aConnectionWithoutStreamsPastItsIdleTimeoutGoesAway() async throws {
+        let server = try await Nghttpd()
+        var configuration = HTTP2Configuration()
+        configuration.idleTimeout = .milliseconds(300)
+        configuration.tick = .milliseconds(50)
+        let connection = try await server.connect(configuration: configuration)
+        let stream = try #require(try connection.startStream(server.request("/small")))
+        #expect(try await stream.collectBody() == Array("hello over h2".utf8))
+        stream.cancel()
+        #expect(await poll(within: .seconds(5)) { connection.isClosed })
+        #expect(server.server.log.contains("recv GOAWAY frame"))
+    }
+}

@@ -182,7 +182,7 @@ public final class HTTPClient: Sendable {
                 let multiplexed = pool.multiplexed
                 do {
                     let http2 = try HTTP2Connection.start(
-                        over: connection.stream, configuration: configuration.http2Connections,
+                        over: connection.stream, configuration: http2Configuration,
                         onCapacityChange: { [weak multiplexed] in multiplexed?.changed() })
                     multiplexed.opened(http2)
                 } catch {
@@ -203,6 +203,13 @@ public final class HTTPClient: Sendable {
                 }
             }
         }
+    }
+
+    /// The HTTP/2 settings with the pool's idle timeout.
+    private var http2Configuration: HTTP2Configuration {
+        var http2 = configuration.http2Connections
+        http2.idleTimeout = configuration.idleTimeout
+        return http2
     }
 
     /// HTTP/2 connections open now over all origins, and the streams they carry.
