@@ -105,14 +105,26 @@ public final class HTTPClient: Sendable {
     public func execute(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
         let bytes = try request.serialized()
         let pool = self.pool(for: request.url.origin)
-        if mayUseHTTP2(pool.origin), let response = try await executeMultiplexed(request, pool: pool) {
-            return response
+        // A connection opened to learn whether the origin speaks h2 that found HTTP/1.1.
+        var opened: PooledConnection?
+        if mayUseHTTP2(pool.origin) {
+            switch try await executeMultiplexed(request, pool: pool) {
+            case .response(let response): return response
+            case .useHTTP1(let connection): opened = connection
+            }
         }
         var fresh = false
         var poolWait: Duration?
         while true {
-            let (connection, waited) = try await pool.acquire(fresh: fresh, connectTimeout: configuration.connectTimeout)
-            if let waited { poolWait = (poolWait ?? .zero) + waited }
+            let connection: PooledConnection
+            if let first = opened {
+                connection = first
+                opened = nil
+            } else {
+                let (leased, waited) = try await pool.acquire(fresh: fresh, connectTimeout: configuration.connectTimeout)
+                if let waited { poolWait = (poolWait ?? .zero) + waited }
+                connection = leased
+            }
             do {
                 var response = try await exchange(bytes, isHEAD: request.method == .head, on: connection, pool: pool)
                 response.poolWait = poolWait
@@ -146,10 +158,18 @@ public final class HTTPClient: Sendable {
         return origin.scheme == .http && configuration.http2 == .on
     }
 
+    private enum MultiplexedOutcome {
+        case response(HTTPClientResponse)
+        /// The origin answers HTTP/1.1; the connection opened to find out, if one was.
+        case useHTTP1(PooledConnection?)
+    }
+
     /// Sends `request` on a stream of the origin's HTTP/2 connections, opening one when all
-    /// are full; nil when the origin answers HTTP/1.1 (the caller uses the pool). A stream
-    /// the server refused unprocessed (GOAWAY, REFUSED_STREAM) is sent again, twice at most.
-    private func executeMultiplexed(_ request: HTTPClientRequest, pool: ConnectionPool) async throws(HTTPClientError) -> HTTPClientResponse? {
+    /// are full, unless the origin answers HTTP/1.1 (then the caller uses the pool, and the
+    /// connection just opened to learn it: used at once, before a TLS session ticket the
+    /// server sent makes it look stale). A stream the server refused unprocessed (GOAWAY,
+    /// REFUSED_STREAM) is sent again, twice at most.
+    private func executeMultiplexed(_ request: HTTPClientRequest, pool: ConnectionPool) async throws(HTTPClientError) -> MultiplexedOutcome {
         let origin = pool.origin
         let http2Request = HTTP2Request(
             method: request.method.rawValue, scheme: origin.scheme.rawValue, authority: request.headers["host"] ?? request.url.hostHeader,
@@ -161,7 +181,7 @@ public final class HTTPClient: Sendable {
             do { plan = try pool.multiplexed.plan(http2Request) } catch { throw .from(error, timing: what) }
             switch plan {
             case .useHTTP1:
-                return nil
+                return .useHTTP1(nil)
             case .wait:
                 await pool.multiplexed.waitForChange()
                 if Task.isCancelled { throw .cancelled }
@@ -175,8 +195,7 @@ public final class HTTPClient: Sendable {
                 }
                 guard speaksHTTP2(connection, origin: origin) else {
                     pool.multiplexed.openedHTTP1()
-                    pool.release(connection)
-                    return nil
+                    return .useHTTP1(connection)
                 }
                 pool.detach(connection)
                 let multiplexed = pool.multiplexed
@@ -195,7 +214,7 @@ public final class HTTPClient: Sendable {
                     let head = try await stream.responseHead(deadline: .after(configuration.responseHeadTimeout))
                     let headers = HTTPHeaders(head.headers.map { (name: $0.name, value: $0.value) })
                     let body = HTTPClientResponse.Body(http2: stream, betweenChunks: configuration.betweenChunksTimeout, origin: origin.description)
-                    return HTTPClientResponse(head: HTTPResponseHead(status: HTTPStatus(rawValue: head.status), headers: headers), body: body)
+                    return .response(HTTPClientResponse(head: HTTPResponseHead(status: HTTPStatus(rawValue: head.status), headers: headers), body: body))
                 } catch .refused where refusals < 2 {
                     refusals += 1
                 } catch {
