@@ -69,7 +69,7 @@ var package = Package(
         // Helpers the test targets share (certificates made at test time).
         .target(name: "TestSupport", dependencies: ["AsyncIO", "HTTP1", "JSON", "Translation", "Locking"], path: "Tests/TestSupport"),
         .testTarget(name: "AsyncIOTests", dependencies: ["AsyncIO", "CSyscalls", "TestSupport"]),
-        .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "AsyncIO", "CNghttp2", "Locking", "TestSupport"]),
+        .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2", "HTTP1", "AsyncIO", "CNghttp2", "Locking", "TestSupport"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "Locking", "TestSupport"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "TranslationTests", dependencies: ["Translation", "JSON", "TestSupport"], exclude: ["Fixtures"]),

@@ -46,3 +46,25 @@ enum RawFrames {
         return bytes
     }
 }
+
+extension RawFrames {
+    /// Reads the client's preface, then frames until one of `type` arrives; returns that
+    /// frame's stream id.
+    static func readPreface(thenFrameOfType type: UInt8, from connection: TCPConnection) async throws -> UInt32? {
+        var pending = try await read(atLeast: clientMagic.count, from: connection)
+        guard pending.count >= clientMagic.count else { return nil }
+        pending.removeFirst(clientMagic.count)
+        while true {
+            while pending.count >= 9 {
+                let length = Int(pending[0]) << 16 | Int(pending[1]) << 8 | Int(pending[2])
+                guard pending.count >= 9 + length else { break }
+                let stream = UInt32(pending[5] & 0x7F) << 24 | UInt32(pending[6]) << 16 | UInt32(pending[7]) << 8 | UInt32(pending[8])
+                if pending[3] == type { return stream }
+                pending.removeFirst(9 + length)
+            }
+            let more = try await connection.read(maxBytes: 65536, deadline: .after(.seconds(5)))
+            if more.isEmpty { return nil }
+            pending += more
+        }
+    }
+}
