@@ -9,10 +9,10 @@ ARG SWIFT_IMAGE=swift:6.3-bookworm
 ARG RUNTIME_IMAGE=debian:bookworm-slim
 
 FROM ${SWIFT_IMAGE} AS build
-# OpenSSL's headers for the COpenSSL module; the Swift image has the rest of the toolchain.
+# OpenSSL and libnghttp2 headers for the COpenSSL and CNghttp2 modules; the Swift image has the rest of the toolchain.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libssl-dev pkg-config \
+    && apt-get install -y --no-install-recommends libssl-dev libnghttp2-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Dependencies first, so a change in Sources does not fetch them again.
@@ -39,7 +39,7 @@ LABEL org.opencontainers.image.title="claude-chutes-proxy" \
       org.opencontainers.image.licenses="Apache-2.0"
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libssl3 ca-certificates \
+    && apt-get install -y --no-install-recommends libssl3 libnghttp2-14 ca-certificates \
     && apt-get clean \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin chutes-proxy

@@ -15,6 +15,7 @@ struct FuzzTarget: Sendable {
         FuzzTarget(name: "request-limits", run: RequestLimitsFuzzing.requestWithLimits),
         FuzzTarget(name: "stream-translator", run: StreamFuzzing.streamTranslator),
         FuzzTarget(name: "tool-calls", run: ToolCallFuzzing.textToolCalls),
+        FuzzTarget(name: "h2-frames", run: HTTP2Fuzzing.framesFromUpstream),
     ]
 }
 

@@ -18,11 +18,17 @@ public protocol ByteStream: AnyObject, Sendable {
     var isClosed: Bool { get }
     /// The TCP connection underneath.
     var connection: TCPConnection { get }
+    /// The application protocol agreed in the TLS handshake (ALPN: "h2", "http/1.1"); nil
+    /// when the peer agreed none, and always for plain TCP.
+    var negotiatedProtocol: String? { get }
 }
 
 extension TCPConnection: ByteStream {
     /// A plain connection is its own TCP connection.
     public var connection: TCPConnection { self }
+
+    /// Plain TCP negotiates nothing.
+    public var negotiatedProtocol: String? { nil }
 
     /// `read(into:deadline:)` with its `IOError` as `.io`.
     public func receive(into buffer: UnsafeMutableRawBufferPointer, deadline: Deadline) async throws(ByteStreamError) -> Int {

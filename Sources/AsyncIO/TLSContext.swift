@@ -9,6 +9,9 @@ public final class TLSContext: Sendable {
     /// Configured once in `init` and never changed after; OpenSSL allows `SSL_new` on one
     /// `SSL_CTX` from many threads at once, which is all that is done with it afterwards.
     nonisolated(unsafe) let pointer: OpaquePointer
+    /// A server's ALPN list in wire form, handed to OpenSSL's selection callback as its
+    /// argument; written once in `init`, only read after (by OpenSSL, on any thread).
+    nonisolated(unsafe) private let serverProtocols: UnsafeMutableBufferPointer<UInt8>?
 
     /// Loads certificates, keys and trust roots once; throws when a file cannot be used.
     public init(_ configuration: TLSConfiguration) throws(TLSError) {
@@ -20,6 +23,24 @@ public final class TLSContext: Sendable {
         }
         self.pointer = context
         self.configuration = configuration
+        let wire = Self.alpnWireFormat(configuration.applicationProtocols)
+        if isServer, !wire.isEmpty {
+            let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: wire.count + 1)
+            // The first byte holds the list's length (at most 255 names of 255 bytes do not fit
+            // it, so longer lists are cut at the last whole name that does).
+            var used = 0
+            var index = 0
+            while index < wire.count, used + 1 + Int(wire[index]) <= 255 {
+                let length = Int(wire[index]) + 1
+                for offset in 0..<length { buffer[1 + used + offset] = wire[index + offset] }
+                used += length
+                index += length
+            }
+            buffer[0] = UInt8(used)
+            serverProtocols = buffer
+        } else {
+            serverProtocols = nil
+        }
 
         guard copenssl_SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION) == 1 else {
             throw .configuration("minimum version TLS 1.2", reason: TLSError.drainedReason())
@@ -46,7 +67,6 @@ public final class TLSContext: Sendable {
                     throw .configuration("load CA file \(path)", reason: TLSError.drainedReason())
                 }
             }
-            let wire = Self.alpnWireFormat(configuration.applicationProtocols)
             if !wire.isEmpty {
                 // Unlike most of OpenSSL, this one returns 0 on success.
                 guard SSL_CTX_set_alpn_protos(context, wire, UInt32(wire.count)) == 0 else {
@@ -63,14 +83,15 @@ public final class TLSContext: Sendable {
             guard SSL_CTX_check_private_key(context) == 1 else {
                 throw .configuration("match private key \(privateKeyFile) to certificate", reason: TLSError.drainedReason())
             }
-            if configuration.applicationProtocols.contains("http/1.1") {
-                SSL_CTX_set_alpn_select_cb(context, selectHTTP11, nil)
+            if let serverProtocols {
+                SSL_CTX_set_alpn_select_cb(context, selectApplicationProtocol, serverProtocols.baseAddress)
             }
         }
     }
 
     deinit {
         SSL_CTX_free(pointer)
+        serverProtocols?.deallocate()
     }
 
     /// ALPN's wire form: each name prefixed by its length.
@@ -86,8 +107,9 @@ public final class TLSContext: Sendable {
     }
 }
 
-/// Server-side ALPN: pick http/1.1 when the client offers it; otherwise carry on without ALPN.
-private func selectHTTP11(
+/// Server-side ALPN: the first of the server's protocols (`argument`: its length, then its
+/// wire form) that the client offers; none in common, carry on without ALPN.
+private func selectApplicationProtocol(
     _ ssl: OpaquePointer?,
     _ out: UnsafeMutablePointer<UnsafePointer<UInt8>?>?,
     _ outLength: UnsafeMutablePointer<UInt8>?,
@@ -95,19 +117,13 @@ private func selectHTTP11(
     _ offeredLength: UInt32,
     _ argument: UnsafeMutableRawPointer?
 ) -> Int32 {
-    guard let offered, let out, let outLength else { return SSL_TLSEXT_ERR_NOACK }
-    let wanted: [UInt8] = [8] + Array("http/1.1".utf8)
-    var index = 0
-    while index < Int(offeredLength) {
-        let length = Int(offered[index])
-        let start = index + 1
-        guard start + length <= Int(offeredLength) else { break }
-        if length == 8, (0..<9).allSatisfy({ offered[index + $0] == wanted[$0] }) {
-            out.pointee = offered + start
-            outLength.pointee = UInt8(length)
-            return SSL_TLSEXT_ERR_OK
-        }
-        index = start + length
-    }
-    return SSL_TLSEXT_ERR_NOACK
+    guard let offered, let out, let outLength, let argument else { return SSL_TLSEXT_ERR_NOACK }
+    let server = argument.assumingMemoryBound(to: UInt8.self)
+    var selected: UnsafeMutablePointer<UInt8>?
+    // Walks the server's list in order, the client's for each: both are well formed (the
+    // server's was built here, OpenSSL checks the client's before calling).
+    let result = SSL_select_next_proto(&selected, outLength, server + 1, UInt32(server[0]), offered, offeredLength)
+    guard result == OPENSSL_NPN_NEGOTIATED, let selected else { return SSL_TLSEXT_ERR_NOACK }
+    out.pointee = UnsafePointer(selected)
+    return SSL_TLSEXT_ERR_OK
 }

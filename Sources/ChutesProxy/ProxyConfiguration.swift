@@ -40,6 +40,8 @@ public struct ProxyConfiguration: Sendable {
     public var upstreamMaxConnections = 0
     /// How long a request waits for an upstream connection of a full pool (`UPSTREAM_POOL_TIMEOUT`).
     public var upstreamPoolTimeout: Duration = .seconds(30)
+    /// Whether upstream connections speak HTTP/2 (`UPSTREAM_HTTP2`).
+    public var upstreamHTTP2 = HTTP2Mode.auto
     /// Until the response head (a non-streaming completion can take minutes).
     public var upstreamResponseTimeout: Duration = .seconds(600)
     /// Longest silence between two pieces of a streamed response.
@@ -167,6 +169,7 @@ public struct ProxyConfiguration: Sendable {
         client.connectTimeout = upstreamConnectTimeout
         client.maxConnectionsPerOrigin = upstreamMaxConnections
         client.poolTimeout = upstreamPoolTimeout
+        client.http2 = upstreamHTTP2
         client.responseHeadTimeout = upstreamResponseTimeout
         client.betweenChunksTimeout = upstreamStreamIdleTimeout
         // The same event loops on both sides: a request's upstream connection is watched by

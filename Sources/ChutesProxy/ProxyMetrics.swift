@@ -28,6 +28,8 @@ public final class ProxyMetrics: Sendable {
     private let activeConnections: Meter
     private let upstreamConnections: Meter
     private let upstreamPoolWaiters: Meter
+    private let upstreamHTTP2Connections: Meter
+    private let upstreamHTTP2Streams: Meter
     private let upstreamPoolWait: CoreMetrics.Timer
     private let retriesOn429: CoreMetrics.Counter
     private let rateLimitStoreFailures: CoreMetrics.Counter
@@ -118,6 +120,8 @@ public final class ProxyMetrics: Sendable {
         activeConnections = Meter(label: "chutes_proxy_active_connections", factory: factory)
         upstreamConnections = Meter(label: "chutes_proxy_upstream_connections", factory: factory)
         upstreamPoolWaiters = Meter(label: "chutes_proxy_upstream_pool_waiters", factory: factory)
+        upstreamHTTP2Connections = Meter(label: "chutes_proxy_upstream_http2_connections", factory: factory)
+        upstreamHTTP2Streams = Meter(label: "chutes_proxy_upstream_http2_streams", factory: factory)
         upstreamPoolWait = CoreMetrics.Timer(label: "chutes_proxy_upstream_pool_wait_seconds", factory: factory)
         retriesOn429 = CoreMetrics.Counter(label: "chutes_proxy_upstream_429_retries_total", factory: factory)
         rateLimitStoreFailures = CoreMetrics.Counter(label: "chutes_proxy_rate_limit_store_failures_total", factory: factory)
@@ -226,11 +230,15 @@ public final class ProxyMetrics: Sendable {
     }
 
     /// The text exposition format, with the gauges read at scrape time set first.
-    func exposition(activeConnections: Int, upstreamConnections: Int, upstreamPoolWaiters: Int) -> [UInt8] {
+    func exposition(
+        activeConnections: Int, upstreamConnections: Int, upstreamPoolWaiters: Int, upstreamHTTP2: (connections: Int, streams: Int) = (0, 0)
+    ) -> [UInt8] {
         guard let registry else { return [] }
         self.activeConnections.set(activeConnections)
         self.upstreamConnections.set(upstreamConnections)
         self.upstreamPoolWaiters.set(upstreamPoolWaiters)
+        upstreamHTTP2Connections.set(upstreamHTTP2.connections)
+        upstreamHTTP2Streams.set(upstreamHTTP2.streams)
         return registry.emitToBuffer()
     }
 

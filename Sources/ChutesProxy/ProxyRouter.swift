@@ -23,7 +23,7 @@ struct ProxyRouter: HTTPResponder {
     let metricsRequireKey: Bool
     private static let openPaths: Set<String> = ["/", "/health", "/ready", "/metrics"]
     /// Connections served now and open to the upstream, read when `/metrics` is scraped.
-    let connectionCounts: @Sendable () -> (served: Int, upstream: Int, upstreamWaiting: Int)
+    let connectionCounts: @Sendable () -> (served: Int, upstream: Int, upstreamWaiting: Int, http2: (connections: Int, streams: Int))
     /// Whether the server is cancelling what is left at the end of `SHUTDOWN_GRACE_PERIOD`
     /// (`HTTPServer.isCuttingRequests`): a stream cancelled then was ended by the proxy.
     let isCuttingRequests: @Sendable () -> Bool
@@ -136,7 +136,8 @@ struct ProxyRouter: HTTPResponder {
             return AnthropicError(status: .notFound, message: "metrics are off (METRICS_ENABLED=0)").response
         }
         let counts = connectionCounts()
-        let body = metrics.exposition(activeConnections: counts.served, upstreamConnections: counts.upstream, upstreamPoolWaiters: counts.upstreamWaiting)
+        let body = metrics.exposition(
+            activeConnections: counts.served, upstreamConnections: counts.upstream, upstreamPoolWaiters: counts.upstreamWaiting, upstreamHTTP2: counts.http2)
         return HTTPResponse(status: .ok, contentType: "text/plain; version=0.0.4; charset=utf-8", body: body)
     }
 

@@ -46,7 +46,7 @@ public final class ProxyServer: Sendable {
             usage: UsageLedger(),
             metricsRequireKey: configuration.metricsRequireKey,
             connectionCounts: { [client = upstream.client] in
-                (served.server.withLock { $0?.activeConnections } ?? 0, client.openConnections, client.waitingRequests)
+                (served.server.withLock { $0?.activeConnections } ?? 0, client.openConnections, client.waitingRequests, client.http2Connections)
             },
             isCuttingRequests: { served.server.withLock { $0?.isCuttingRequests } ?? false }
         )

@@ -189,6 +189,15 @@ extension ProxySetting {
             read: { value, c throws(ConfigurationError) in c.upstreamPoolTimeout = try value.seconds() },
             show: { SettingDisplay.seconds($0.upstreamPoolTimeout) }),
         ProxySetting(
+            "UPSTREAM_HTTP2",
+            "HTTP/2 to the upstream: auto offers h2 in TLS (ALPN) and uses it when the upstream picks it, so requests share a few connections; on also speaks h2c (prior knowledge) to http:// upstreams; off is HTTP/1.1 only",
+            default: "auto",
+            read: { value, c throws(ConfigurationError) in
+                guard let mode = HTTP2Mode(rawValue: value.text.lowercased()) else { throw value.problem("'\(value.text)' is not auto, off or on") }
+                c.upstreamHTTP2 = mode
+            },
+            show: { $0.upstreamHTTP2.rawValue }),
+        ProxySetting(
             "UPSTREAM_STREAM_IDLE_TIMEOUT", "seconds of silence in a streamed response before it is ended with an error event", default: "300",
             read: { value, c throws(ConfigurationError) in c.upstreamStreamIdleTimeout = try value.seconds() },
             show: { SettingDisplay.seconds($0.upstreamStreamIdleTimeout) }),

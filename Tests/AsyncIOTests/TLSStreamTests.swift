@@ -11,9 +11,11 @@ private final class TLSTestServer: Sendable {
     let context: TLSContext
     var port: Int { listener.localAddress.port }
 
-    init(_ pair: TestCertificates.Pair) throws {
+    init(_ pair: TestCertificates.Pair, applicationProtocols: [String] = ["http/1.1"]) throws {
         listener = try TCPListener(host: "127.0.0.1", port: 0)
-        context = try TLSContext(.server(certificateChainFile: pair.certificate, privateKeyFile: pair.key))
+        var configuration = TLSConfiguration.server(certificateChainFile: pair.certificate, privateKeyFile: pair.key)
+        configuration.applicationProtocols = applicationProtocols
+        context = try TLSContext(configuration)
     }
 
     /// Accepts one connection and runs the server handshake (nil when the client gave up).
@@ -76,6 +78,35 @@ private func rejection(_ error: TLSError?) -> (host: String, verification: Strin
         // close_notify reaches the server as a clean end of stream (0), not an error.
         client.close()
         #expect(try await serverSide.read(into: buffer) == 0)
+    }
+
+    /// The client offers h2 before http/1.1 (as the upstream client does); what the stream
+    /// reports is what the server picked, and nothing when the server does no ALPN or
+    /// shares no protocol with the client.
+    @Test(
+        arguments: [
+            (["h2", "http/1.1"], "h2"), (["http/1.1", "h2"], "http/1.1"), (["http/1.1"], "http/1.1"), (["h2"], "h2"),
+            ([], nil), (["spdy/3"], nil),
+        ] as [([String], String?)])
+    func alpnReportsWhatTheServerSelected(serverProtocols: [String], expected: String?) async throws {
+        let server = try TLSTestServer(certificates.server, applicationProtocols: serverProtocols)
+        async let accepted = server.acceptOne()
+        var configuration = TLSConfiguration.client(trustRoots: .file(certificates.caFile))
+        configuration.applicationProtocols = ["h2", "http/1.1"]
+        let client = try await connect(to: server, as: "localhost", context: TLSContext(configuration))
+        let serverSide = try #require(await accepted)
+        #expect(client.negotiatedProtocol == expected)
+        #expect(serverSide.negotiatedProtocol == expected)
+        let stream: any ByteStream = client
+        #expect(stream.negotiatedProtocol == expected)
+        client.close()
+    }
+
+    @Test func plainTCPNegotiatesNoProtocol() async throws {
+        let (client, server) = try await makeConnectedPair()
+        #expect(client.negotiatedProtocol == nil)
+        client.close()
+        server.close()
     }
 
     @Test func plainAndTLSStreamsServeTheSameCodeThroughByteStream() async throws {

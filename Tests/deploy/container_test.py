@@ -54,7 +54,7 @@ Dir::Cache::srcpkgcache "";
 """
 IMAGE = "localhost/claude-chutes-proxy:container-test"
 # What the official swift:6.3-bookworm image brings that building this package needs (less
-# libssl-dev, which the Dockerfile installs itself).
+# libssl-dev and libnghttp2-dev, which the Dockerfile installs itself).
 BUILDER_PACKAGES = ("git,ca-certificates,binutils,libc6-dev,libgcc-12-dev,libstdc++-12-dev,libcurl4,"
                     "libxml2,libsqlite3-0,libncurses6,libedit2,zlib1g-dev,libicu72")
 VERSION = open(os.path.join(ROOT, "VERSION")).read().strip()

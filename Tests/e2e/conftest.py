@@ -4,6 +4,7 @@ import subprocess
 
 import pytest
 
+import h2_front as h2_front_module
 import upstream as scripted
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -15,6 +16,30 @@ def upstream():
     server = scripted.start()
     yield server
     server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def h2_front(upstream):
+    """With E2E_UPSTREAM=h2: nginx serving h2 over TLS in front of the scripted upstream
+    (Tests/e2e/h2_front.py); otherwise None."""
+    if not h2_front_module.enabled():
+        yield None
+        return
+    front = h2_front_module.H2Front(upstream.server_address[1])
+    yield front
+    requests = front.requests()
+    front.stop()
+    # Every request the proxies made reached nginx over HTTP/2, and they shared connections.
+    assert requests, "no request reached the h2 front"
+    assert all(protocol == "HTTP/2.0" for _, protocol, _, _ in requests), "a request to the h2 front was not HTTP/2"
+    assert len({connection for connection, _, _, _ in requests}) < len(requests), "h2 requests did not share connections"
+
+
+def upstream_settings(upstream, front):
+    """The settings that point a proxy at the upstream: the scripted one, or the h2 front."""
+    if front is None:
+        return {"CHUTES_BASE_URL": f"http://127.0.0.1:{upstream.server_address[1]}"}
+    return {"CHUTES_BASE_URL": front.base_url, "CHUTES_CA_FILE": front.ca_file}
 
 
 proxy_url_pid = {}
@@ -32,9 +57,10 @@ def pid_of():
 
 
 @pytest.fixture(scope="session")
-def proxy(upstream):
-    """The real proxy binary on a free port, pointed at the scripted upstream."""
-    env = dict(os.environ, CHUTES_BASE_URL=f"http://127.0.0.1:{upstream.server_address[1]}",
+def proxy(upstream, h2_front):
+    """The real proxy binary on a free port, pointed at the scripted upstream (through the h2
+    front with E2E_UPSTREAM=h2)."""
+    env = dict(os.environ, **upstream_settings(upstream, h2_front),
                HOST="127.0.0.1", PORT="0", CHUTES_AUTH_STYLE="both", PROXY_MAX_RETRY_ON_429="0")
     process = subprocess.Popen([BINARY], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     line = process.stdout.readline()
@@ -54,14 +80,14 @@ def recorded():
 
 
 @pytest.fixture
-def start_proxy(upstream):
+def start_proxy(upstream, h2_front):
     """Starts proxy processes with extra settings: start_proxy(stderr=file, NAME=value, ...)
     returns its URL; each is stopped with SIGTERM (and must exit 0) after the test."""
     processes = []
 
     def start(stderr=subprocess.DEVNULL, **settings):
-        env = dict(os.environ, CHUTES_BASE_URL=f"http://127.0.0.1:{upstream.server_address[1]}",
-                   HOST="127.0.0.1", PORT="0", PROXY_MAX_RETRY_ON_429="0", **settings)
+        env = dict(os.environ, **{**upstream_settings(upstream, h2_front), **settings},
+                   HOST="127.0.0.1", PORT="0", PROXY_MAX_RETRY_ON_429="0")
         process = subprocess.Popen([BINARY], env=env, stdout=subprocess.PIPE, stderr=stderr, text=True)
         processes.append(process)
         match = re.search(r"listening on [^ ]+:(\d+)", process.stdout.readline())

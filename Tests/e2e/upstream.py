@@ -116,6 +116,23 @@ def completion_chunks(model, messages=(), tools=()):
     return [{"content": "Hello "}, {"content": "from the upstream"}], "stop"
 
 
+
+class Headers(dict):
+    """Recorded header fields, looked up by name whatever its case: HTTP/2 sends names in
+    lower case (E2E_UPSTREAM=h2 puts nginx in front), HTTP/1.1 clients as they wrote them."""
+
+    def __init__(self, fields):
+        super().__init__((name.lower(), value) for name, value in fields.items())
+
+    def __getitem__(self, name):
+        return super().__getitem__(name.lower())
+
+    def get(self, name, default=None):
+        return super().get(name.lower(), default)
+
+    def __contains__(self, name):
+        return super().__contains__(name.lower())
+
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -160,13 +177,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         if RECORD:
-            requests.append({"path": self.path, "headers": dict(self.headers), "body": None})
+            requests.append({"path": self.path, "headers": Headers(self.headers), "body": None})
         self.send_json(200, MODELS)
 
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
         if RECORD:
-            requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+            requests.append({"path": self.path, "headers": Headers(self.headers), "body": body})
         model = body.get("model", "")
         if model == "full":
             self.send_json(429, {"detail": "Infrastructure is at maximum capacity, try again later"})

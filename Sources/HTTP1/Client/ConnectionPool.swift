@@ -16,6 +16,8 @@ final class ConnectionPool: Sendable {
     /// The reactor that watches this pool's sockets.
     let reactor: Reactor
     private let connector: Connector
+    /// The origin's HTTP/2 connections, when it speaks h2: outside the HTTP/1.1 slots.
+    let multiplexed = MultiplexedConnections()
 
     /// What a waiting caller is given.
     private enum Grant: Sendable {
@@ -49,8 +51,8 @@ final class ConnectionPool: Sendable {
 
     var counters: (opened: Int, leased: Int) { statistics.withLock { $0 } }
 
-    /// Connections open now, idle or in use, plus ones being opened.
-    var openCount: Int { state.withLock { $0.machine.openCount } }
+    /// Connections open now, idle or in use, plus ones being opened, HTTP/2 ones included.
+    var openCount: Int { state.withLock { $0.machine.openCount } + multiplexed.openCount }
 
     /// Callers queued for a connection now.
     var waiterCount: Int { state.withLock { $0.machine.waiterCount } }
@@ -128,8 +130,16 @@ final class ConnectionPool: Sendable {
         slotFreed()
     }
 
+    /// Takes a connection out of the pool without closing it (it goes on as HTTP/2); its slot
+    /// goes to the next waiter.
+    func detach(_ connection: PooledConnection) {
+        connection.isDetached = true
+        slotFreed()
+    }
+
     /// Closes idle connections and refuses new requests; connections in use close when given back.
     func shutDown() {
+        multiplexed.shutDown()
         let (idle, waiters) = state.withLock { state in
             let (close, cancel) = state.machine.shutDown()
             state.sweep?.task.cancel()

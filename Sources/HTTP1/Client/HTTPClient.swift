@@ -1,5 +1,6 @@
 import AsyncIO
 import Glibc
+import HTTP2
 import Locking
 
 /// An HTTP/1.1 client for upstream APIs: keep-alive connections pooled per origin, plain or
@@ -46,6 +47,14 @@ public final class HTTPClient: Sendable {
         /// address between check and connect. A name with any refused address fails with
         /// `HTTPClientError.addressRefused`.
         public var admitsAddress: (@Sendable (SocketAddress) -> Bool)?
+        /// Whether connections speak HTTP/2 when the upstream does (`auto`: when TLS's ALPN
+        /// picks h2; `on`: also h2c with prior knowledge for http:// origins; `off`: never).
+        /// An h2 connection carries many requests at once, up to the server's
+        /// SETTINGS_MAX_CONCURRENT_STREAMS; h2 connections are not counted against
+        /// `maxConnectionsPerOrigin`.
+        public var http2: HTTP2Mode = .auto
+        /// Windows, stream limit and PING keep-alive of HTTP/2 connections.
+        public var http2Connections = HTTP2Configuration()
         /// The event loops upstream connections run on: a caller on one of them gets
         /// connections of its own reactor, any other caller the first reactor's.
         @SharedReactorsByDefault public var reactors: ReactorGroup
@@ -82,7 +91,9 @@ public final class HTTPClient: Sendable {
     public init(configuration: Configuration = .init()) throws(HTTPClientError) {
         self.configuration = configuration
         do {
-            let tls = try TLSContext(.client(trustRoots: configuration.trustRoots))
+            var tlsConfiguration = TLSConfiguration.client(trustRoots: configuration.trustRoots)
+            if configuration.http2 != .off { tlsConfiguration.applicationProtocols = ["h2", "http/1.1"] }
+            let tls = try TLSContext(tlsConfiguration)
             connector = Connector(tls: tls, admits: configuration.admitsAddress)
         } catch {
             throw .tls(error)
@@ -99,11 +110,26 @@ public final class HTTPClient: Sendable {
     public func execute(_ request: HTTPClientRequest) async throws(HTTPClientError) -> HTTPClientResponse {
         let bytes = try request.serialized()
         let pool = self.pool(for: request.url.origin)
+        // A connection opened to learn whether the origin speaks h2 that found HTTP/1.1.
+        var opened: PooledConnection?
+        if mayUseHTTP2(pool.origin) {
+            switch try await executeMultiplexed(request, pool: pool) {
+            case .response(let response): return response
+            case .useHTTP1(let connection): opened = connection
+            }
+        }
         var fresh = false
         var poolWait: Duration?
         while true {
-            let (connection, waited) = try await pool.acquire(fresh: fresh, connectTimeout: configuration.connectTimeout)
-            if let waited { poolWait = (poolWait ?? .zero) + waited }
+            let connection: PooledConnection
+            if let first = opened {
+                connection = first
+                opened = nil
+            } else {
+                let (leased, waited) = try await pool.acquire(fresh: fresh, connectTimeout: configuration.connectTimeout)
+                if let waited { poolWait = (poolWait ?? .zero) + waited }
+                connection = leased
+            }
             do {
                 var response = try await exchange(bytes, isHEAD: request.method == .head, on: connection, pool: pool)
                 response.poolWait = poolWait
@@ -119,6 +145,102 @@ public final class HTTPClient: Sendable {
                     throw error
                 }
             }
+        }
+    }
+
+    private func mayUseHTTP2(_ origin: Origin) -> Bool {
+        switch configuration.http2 {
+        case .off: false
+        case .auto: origin.scheme == .https
+        case .on: true
+        }
+    }
+
+    /// Whether a connection just opened speaks HTTP/2: ALPN said h2, or h2c is on.
+    private func speaksHTTP2(_ connection: PooledConnection, origin: Origin) -> Bool {
+        if connection.hasBeenUsed { return false }
+        if connection.stream.negotiatedProtocol == "h2" { return true }
+        return origin.scheme == .http && configuration.http2 == .on
+    }
+
+    private enum MultiplexedOutcome {
+        case response(HTTPClientResponse)
+        /// The origin answers HTTP/1.1; the connection opened to find out, if one was.
+        case useHTTP1(PooledConnection?)
+    }
+
+    /// Sends `request` on a stream of the origin's HTTP/2 connections, opening one when all
+    /// are full, unless the origin answers HTTP/1.1 (then the caller uses the pool, and the
+    /// connection just opened to learn it: used at once, before a TLS session ticket the
+    /// server sent makes it look stale). A stream the server refused unprocessed (GOAWAY,
+    /// REFUSED_STREAM) is sent again, twice at most.
+    private func executeMultiplexed(_ request: HTTPClientRequest, pool: ConnectionPool) async throws(HTTPClientError) -> MultiplexedOutcome {
+        let origin = pool.origin
+        let http2Request = HTTP2Request(
+            method: request.method.rawValue, scheme: origin.scheme.rawValue, authority: request.headers["host"] ?? request.url.hostHeader,
+            path: request.url.requestTarget, headers: request.headers.map { ($0.name, $0.value) }, body: request.body)
+        let what = "response head from \(origin)"
+        var refusals = 0
+        while true {
+            let plan: MultiplexedConnections.Plan
+            do { plan = try pool.multiplexed.plan(http2Request) } catch { throw .from(error, timing: what) }
+            switch plan {
+            case .useHTTP1:
+                return .useHTTP1(nil)
+            case .wait:
+                await pool.multiplexed.waitForChange()
+                if Task.isCancelled { throw .cancelled }
+            case .open:
+                let connection: PooledConnection
+                do {
+                    connection = try await pool.acquire(connectTimeout: configuration.connectTimeout).connection
+                } catch {
+                    pool.multiplexed.openFailed()
+                    throw error
+                }
+                guard speaksHTTP2(connection, origin: origin) else {
+                    pool.multiplexed.openedHTTP1()
+                    return .useHTTP1(connection)
+                }
+                pool.detach(connection)
+                let multiplexed = pool.multiplexed
+                do {
+                    let http2 = try HTTP2Connection.start(
+                        over: connection.stream, configuration: http2Configuration,
+                        onCapacityChange: { [weak multiplexed] in multiplexed?.changed() })
+                    multiplexed.opened(http2)
+                } catch {
+                    connection.stream.close()
+                    multiplexed.openFailed()
+                    throw .from(error, timing: what)
+                }
+            case .stream(let stream):
+                do {
+                    let head = try await stream.responseHead(deadline: .after(configuration.responseHeadTimeout))
+                    let headers = HTTPHeaders(head.headers.map { (name: $0.name, value: $0.value) })
+                    let body = HTTPClientResponse.Body(http2: stream, betweenChunks: configuration.betweenChunksTimeout, origin: origin.description)
+                    return .response(HTTPClientResponse(head: HTTPResponseHead(status: HTTPStatus(rawValue: head.status), headers: headers), body: body))
+                } catch .refused where refusals < 2 {
+                    refusals += 1
+                } catch {
+                    throw .from(error, timing: what)
+                }
+            }
+        }
+    }
+
+    /// The HTTP/2 settings with the pool's idle timeout.
+    private var http2Configuration: HTTP2Configuration {
+        var http2 = configuration.http2Connections
+        http2.idleTimeout = configuration.idleTimeout
+        return http2
+    }
+
+    /// HTTP/2 connections open now over all origins, and the streams they carry.
+    public var http2Connections: (connections: Int, streams: Int) {
+        pools.withLock { Array($0.byKey.values) }.reduce(into: (0, 0)) { total, pool in
+            total.0 += pool.multiplexed.openCount
+            total.1 += pool.multiplexed.activeStreams
         }
     }
 

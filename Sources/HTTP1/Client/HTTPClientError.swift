@@ -1,4 +1,5 @@
 import AsyncIO
+import HTTP2
 
 /// What an upstream exchange failed with; each case says which step failed.
 public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -52,6 +53,16 @@ public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible
         case .io(.cancelled): .cancelled
         case .io(let error): .io(error)
         case .tls(let error): .tls(error)
+        }
+    }
+
+    /// Maps an HTTP/2 stream's failure into this type, naming what timed out.
+    static func from(_ error: HTTP2Error, timing what: @autoclosure () -> String) -> HTTPClientError {
+        switch error {
+        case .timedOut: .timedOut(what())
+        case .cancelled: .cancelled
+        case .invalidRequest(let reason): .invalidRequest(reason)
+        case .refused, .reset, .connectionLost, .unresponsive: .closedEarly("before \(what()) was complete (\(error))")
         }
     }
 }

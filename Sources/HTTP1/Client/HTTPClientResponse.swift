@@ -1,4 +1,5 @@
 import AsyncIO
+import HTTP2
 import Locking
 
 /// A response whose head has arrived; the body streams from the connection as it is read.
@@ -33,6 +34,8 @@ public struct HTTPClientResponse: Sendable {
 
         private struct State: Sendable {
             var lease: Lease?
+            /// The HTTP/2 stream the body comes from, instead of a leased connection.
+            var http2Stream: HTTP2Stream?
             /// Body bytes that arrived with the head.
             var pending: ArraySlice<UInt8>?
         }
@@ -46,6 +49,13 @@ public struct HTTPClientResponse: Sendable {
             state = Mutex(State(lease: Lease(connection: connection, pool: pool), pending: pending))
             self.betweenChunks = betweenChunks
             self.origin = pool.origin.description
+        }
+
+        /// A body read from an HTTP/2 stream; dropping it unfinished resets the stream.
+        init(http2 stream: HTTP2Stream, betweenChunks: Duration, origin: String) {
+            state = Mutex(State(lease: nil, http2Stream: stream, pending: nil))
+            self.betweenChunks = betweenChunks
+            self.origin = origin
         }
 
         /// A body that is already complete.
@@ -101,11 +111,12 @@ public struct HTTPClientResponse: Sendable {
         }
 
         private func nextChunk() async throws(HTTPClientError) -> ArraySlice<UInt8>? {
-            let (lease, pending) = state.withLock { state in
+            let (lease, pending, http2Stream) = state.withLock { state in
                 defer { state.pending = nil }
-                return (state.lease, state.pending)
+                return (state.lease, state.pending, state.http2Stream)
             }
             if let pending, !pending.isEmpty { return pending }
+            if let http2Stream { return try await nextHTTP2Chunk(from: http2Stream) }
             guard let connection = lease?.connection else { return nil }
             if Task.isCancelled {
                 endLease(reusable: false)
@@ -150,8 +161,28 @@ public struct HTTPClientResponse: Sendable {
             }
         }
 
-        /// Gives the connection back to its pool, or closes it. Only the first call acts.
+        private func nextHTTP2Chunk(from stream: HTTP2Stream) async throws(HTTPClientError) -> ArraySlice<UInt8>? {
+            do {
+                while true {
+                    guard let chunk = try await stream.nextChunk(deadline: .after(betweenChunks)) else {
+                        endLease(reusable: true)
+                        return nil
+                    }
+                    if !chunk.isEmpty { return chunk }
+                }
+            } catch {
+                endLease(reusable: false)
+                throw .from(error, timing: "response body from \(origin)")
+            }
+        }
+
+        /// Gives the connection back to its pool, or closes it (for HTTP/2: lets the stream
+        /// go, resetting it unless it ended). Only the first call acts.
         private func endLease(reusable: Bool) {
+            if let stream = state.withLock({ $0.http2Stream.take() }) {
+                if !reusable { stream.cancel() }
+                return
+            }
             guard
                 let lease = state.withLock({ state in
                     defer { state.lease = nil }; return state.lease

@@ -18,13 +18,15 @@ final class PooledConnection: @unchecked Sendable {
     var hasBeenUsed = false
     /// Bytes taken from the stream so far (tests check the body never reads far ahead).
     var bytesRead = 0
+    /// The stream went on to carry HTTP/2 (`ConnectionPool.detach`): not closed with this.
+    var isDetached = false
 
     init(stream: any ByteStream) {
         self.stream = stream
     }
 
     deinit {
-        stream.close()
+        if !isDetached { stream.close() }
     }
 
     /// True when an idle connection can no longer carry a request: the peer closed it or
