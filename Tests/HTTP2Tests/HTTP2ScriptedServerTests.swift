@@ -15,11 +15,10 @@ import Testing
         let script = Task {
             let peer = try await listener.accept()
             defer { peer.close() }
-            // Preface and SETTINGS, then HEADERS of streams 1 and 3 (sent together below).
-            _ = try await RawFrames.read(atLeast: RawFrames.clientMagic.count + 9, from: peer)
+            // Preface and SETTINGS, then HEADERS of streams 1 and 3 (sent together below): both
+            // have arrived before the server goes away with stream 1 as the last.
+            _ = try await RawFrames.readPreface(thenFrameOfType: 0x1, count: 2, from: peer)
             try await peer.write(RawFrames.settings() + RawFrames.settingsAcknowledgement)
-            // Wait for both requests' HEADERS before going away with stream 1 as the last.
-            try await Task.sleep(for: .milliseconds(200))
             try await peer.write(RawFrames.goAway(lastStream: 1) + RawFrames.ok(stream: 1))
             try await Task.sleep(for: .milliseconds(100))
             try await peer.write(RawFrames.data(stream: 1, Array("finished".utf8), endStream: true))
@@ -44,8 +43,7 @@ import Testing
         defer { listener.close() }
         let script = Task {
             let peer = try await listener.accept()
-            _ = try await RawFrames.read(atLeast: RawFrames.clientMagic.count + 9, from: peer)
-            try await peer.write(RawFrames.settings() + RawFrames.settingsAcknowledgement)
+            try await RawFrames.answerPreface(of: peer)
             // Then silence, the socket left open: no PING ACK, no response.
             try await Task.sleep(for: .seconds(30))
             peer.close()
@@ -70,8 +68,7 @@ import Testing
         defer { listener.close() }
         let script = Task {
             let peer = try await listener.accept()
-            _ = try await RawFrames.read(atLeast: RawFrames.clientMagic.count + 9, from: peer)
-            try await peer.write(RawFrames.settings() + RawFrames.settingsAcknowledgement)
+            try await RawFrames.answerPreface(of: peer)
             // Answers every PING (type 6) with its ACK, nothing else.
             var pending: [UInt8] = []
             var pings = 0

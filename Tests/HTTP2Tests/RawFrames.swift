@@ -48,9 +48,17 @@ enum RawFrames {
 }
 
 extension RawFrames {
-    /// Reads the client's preface, then frames until one of `type` arrives; returns that
-    /// frame's stream id.
-    static func readPreface(thenFrameOfType type: UInt8, from connection: TCPConnection) async throws -> UInt32? {
+    /// A server's side of the handshake: the client's preface and SETTINGS read, an empty
+    /// SETTINGS and the acknowledgement of the client's written.
+    static func answerPreface(of connection: TCPConnection) async throws {
+        _ = try await read(atLeast: clientMagic.count + 9, from: connection)
+        try await connection.write(settings() + settingsAcknowledgement)
+    }
+
+    /// Reads the client's preface, then frames until `count` of `type` have arrived; returns
+    /// the last one's stream id.
+    static func readPreface(thenFrameOfType type: UInt8, count: Int = 1, from connection: TCPConnection) async throws -> UInt32? {
+        var seen = 0
         var pending = try await read(atLeast: clientMagic.count, from: connection)
         guard pending.count >= clientMagic.count else { return nil }
         pending.removeFirst(clientMagic.count)
@@ -59,7 +67,10 @@ extension RawFrames {
                 let length = Int(pending[0]) << 16 | Int(pending[1]) << 8 | Int(pending[2])
                 guard pending.count >= 9 + length else { break }
                 let stream = UInt32(pending[5] & 0x7F) << 24 | UInt32(pending[6]) << 16 | UInt32(pending[7]) << 8 | UInt32(pending[8])
-                if pending[3] == type { return stream }
+                if pending[3] == type {
+                    seen += 1
+                    if seen == count { return stream }
+                }
                 pending.removeFirst(9 + length)
             }
             let more = try await connection.read(maxBytes: 65536, deadline: .after(.seconds(5)))
