@@ -106,5 +106,10 @@ def test_freed_heap_memory_goes_back_to_the_system(start_proxy, pid_of):
     # The burst must raise memory for its fall to mean anything (about +28 MB measured on
     # a debug build: 32 one-megabyte bodies and their parsed messages).
     assert peak >= before + 10, f"the burst raised resident memory only from {before:.1f} to {peak:.1f} MB"
-    assert wait_for(lambda: resident_mb(pid) <= before + 3, timeout=8.0), \
-        f"resident memory {resident_mb(pid):.1f} MB, {before:.1f} MB before the burst, {peak:.1f} MB at its peak"
+    # Most of what the burst added goes back: at most a fifth of the rise (and never less than
+    # 3 MB of slack) may stay. A fixed 3 MB failed once on a loaded CI machine (23.7 -> 52.7 ->
+    # 26.8 MB: 89% given back; not reproduced in 4 runs here); memory the proxy kept hold of
+    # (a leak of the bodies or their parsed messages) would keep nearly all of the rise.
+    allowed = before + max(3.0, 0.2 * (peak - before))
+    assert wait_for(lambda: resident_mb(pid) <= allowed, timeout=15.0), \
+        f"resident memory {resident_mb(pid):.1f} MB (at most {allowed:.1f} allowed), {before:.1f} MB before the burst, {peak:.1f} MB at its peak"
