@@ -15,4 +15,27 @@ extension ProxyConfiguration {
         )
         return lines.joined(separator: "\n")
     }
+
+    /// Every provider's name, the default one first.
+    public var providerNames: [String] { [ProviderDefinition.defaultName] + providers.map(\.name) }
+
+    /// Every target of `MODEL_MAP`, `ROUTES` and `COMPACTION_MODEL` that names a provider
+    /// names a configured one; the error names the setting, the entry and the provider.
+    func validateTargets() throws(ConfigurationError) {
+        let known = Set(providers.map(\.name))
+        func check(_ target: String, variable: String, entry: String) throws(ConfigurationError) {
+            guard let provider = ModelTarget(target).provider, !known.contains(provider) else { return }
+            throw ConfigurationError(
+                variable: variable,
+                problem: "\(entry) names the provider \"\(provider)\" (\(target)), which is not configured; the providers are \(providerNames.joined(separator: ", ")) (PROVIDERS)")
+        }
+        for entry in modelMap.entries {
+            for target in entry.models { try check(target, variable: "MODEL_MAP", entry: "the value for \"\(entry.pattern)\"") }
+        }
+        let routesVariable = routesOrigin == nil || routesOrigin == "ROUTES" ? "ROUTES" : "ROUTES_FILE"
+        for (index, route) in routes.routes.enumerated() {
+            for target in route.models { try check(target, variable: routesVariable, entry: "route \(index + 1) (\"\(route.name)\")") }
+        }
+        if let compactionModel { try check(compactionModel, variable: "COMPACTION_MODEL", entry: "the model") }
+    }
 }

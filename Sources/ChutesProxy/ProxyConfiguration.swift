@@ -47,6 +47,13 @@ public struct ProxyConfiguration: Sendable {
     /// Longest silence between two pieces of a streamed response.
     public var upstreamStreamIdleTimeout: Duration = .seconds(300)
 
+    /// The providers besides the default one (`PROVIDERS` or `PROVIDERS_FILE`); the default,
+    /// `chutes`, is `defaultProvider`, made from the settings above.
+    public var providers: [ProviderDefinition] = []
+    /// `PROVIDERS` and `PROVIDERS_FILE` as given; `init(environment:)` reads them into
+    /// `providers` once the environment their `api_key_env` names is at hand.
+    var providerSources: (list: String?, file: String?) = (nil, nil)
+
     /// Requested model -> upstream model or fallback list (`MODEL_MAP`).
     public var modelMap = ModelMap()
     /// Routes by scenario (`ROUTES` or `ROUTES_FILE`), tried before `modelMap`.
@@ -139,6 +146,7 @@ public struct ProxyConfiguration: Sendable {
             throw ConfigurationError(variable: "METRICS_REQUIRE_KEY", problem: "no inbound key is set (PROXY_API_KEYS, PROXY_API_KEYS_FILE or PROXY_KEYS_FILE) to protect /metrics with")
         }
         try serverTools.validate()
+        try validateTargets()
     }
 
     /// What start-up warns of when anyone who can reach the port would spend the operator's
@@ -161,6 +169,25 @@ public struct ProxyConfiguration: Sendable {
         // limit) get a request id too.
         server.errorResponse = { status, message in AnthropicError(status: status, message: message).response(requestID: RequestID.make()) }
         return server
+    }
+
+    /// The provider the `CHUTES_*` settings describe, named `chutes`: the one requests go to
+    /// unless a target names another, and the only one a client's own key may go to.
+    public var defaultProvider: ProviderDefinition {
+        var provider = ProviderDefinition(name: ProviderDefinition.defaultName, baseURL: upstreamBaseURL, apiKey: upstreamAPIKey)
+        provider.apiKeySource = upstreamAPIKey == nil ? nil : "CHUTES_API_KEY"
+        return provider
+    }
+
+    /// The upstream client's configuration for `provider`: its own limits and timeouts where
+    /// it sets them, the `UPSTREAM_*` settings otherwise.
+    func clientConfiguration(for provider: ProviderDefinition) -> HTTPClient.Configuration {
+        var client = clientConfiguration
+        if let maxConnections = provider.maxConnections { client.maxConnectionsPerOrigin = maxConnections }
+        if let timeout = provider.connectTimeout { client.connectTimeout = timeout }
+        if let timeout = provider.responseTimeout { client.responseHeadTimeout = timeout }
+        if let timeout = provider.streamIdleTimeout { client.betweenChunksTimeout = timeout }
+        return client
     }
 
     var clientConfiguration: HTTPClient.Configuration {

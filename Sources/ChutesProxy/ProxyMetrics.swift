@@ -49,7 +49,12 @@ public final class ProxyMetrics: Sendable {
         /// `chutes_proxy_request_duration_seconds` by endpoint (a handful).
         var durations: [(endpoint: String, timer: CoreMetrics.Timer)] = []
         var fallbacks: [String: CoreMetrics.Counter] = [:]
+        /// By model, or `provider model` with `PROVIDERS`.
         var breakers: [String: Meter] = [:]
+        /// `chutes_proxy_upstream_429_retries_total` by provider, with `PROVIDERS`.
+        var retriesOn429: [String: CoreMetrics.Counter] = [:]
+        /// `chutes_proxy_upstream_pool_wait_seconds` by provider, with `PROVIDERS`.
+        var poolWaits: [String: CoreMetrics.Timer] = [:]
 
         /// The label `model` is counted under: its own, or `other` once `maxModelLabels`
         /// names are known.
@@ -182,10 +187,18 @@ public final class ProxyMetrics: Sendable {
         activeStreams.decrement()
     }
 
-    /// An upstream 429 is being waited out and retried.
-    func retryingOn429() {
+    /// An upstream 429 is being waited out and retried; `provider`: the label of a provider
+    /// with `PROVIDERS` set, nil without (the series has no provider label then).
+    func retryingOn429(provider: String? = nil) {
         guard registry != nil else { return }
-        retriesOn429.increment()
+        guard let provider else { return retriesOn429.increment() }
+        let counter = series.withLock { series in
+            if let counter = series.retriesOn429[provider] { return counter }
+            let counter = CoreMetrics.Counter(label: "chutes_proxy_upstream_429_retries_total", dimensions: [("provider", provider)], factory: factory)
+            series.retriesOn429[provider] = counter
+            return counter
+        }
+        counter.increment()
     }
 
     /// A named key's counters could not be read or written in Redis (`RATE_LIMIT_REDIS_URL`):
@@ -197,9 +210,16 @@ public final class ProxyMetrics: Sendable {
 
     /// A request queued this long for an upstream connection of a full pool
     /// (`UPSTREAM_MAX_CONNECTIONS`), whether it got one or timed out.
-    func upstreamPoolWaited(_ duration: Duration) {
+    func upstreamPoolWaited(_ duration: Duration, provider: String? = nil) {
         guard registry != nil else { return }
-        upstreamPoolWait.recordNanoseconds(Self.nanoseconds(duration))
+        guard let provider else { return upstreamPoolWait.recordNanoseconds(Self.nanoseconds(duration)) }
+        let timer = series.withLock { series in
+            if let timer = series.poolWaits[provider] { return timer }
+            let timer = CoreMetrics.Timer(label: "chutes_proxy_upstream_pool_wait_seconds", dimensions: [("provider", provider)], factory: factory)
+            series.poolWaits[provider] = timer
+            return timer
+        }
+        timer.recordNanoseconds(Self.nanoseconds(duration))
     }
 
     /// A request moved from one model (or pool) to another after a failure.
@@ -216,14 +236,17 @@ public final class ProxyMetrics: Sendable {
         counter.increment()
     }
 
-    /// A model's circuit breaker changed state.
-    public func breaker(model: String, state: BreakerState) {
+    /// A model's circuit breaker changed state; `provider`: its provider's label with
+    /// `PROVIDERS` set, nil without (no provider label then).
+    public func breaker(model: String, provider: String? = nil, state: BreakerState) {
         guard registry != nil else { return }
         let model = Self.label(model)
         let meter = series.withLock { series in
-            if let meter = series.breakers[model] { return meter }
-            let meter = Meter(label: "chutes_proxy_circuit_breaker_state", dimensions: [("model", model)], factory: factory)
-            series.breakers[model] = meter
+            let key = provider.map { "\($0) \(model)" } ?? model
+            if let meter = series.breakers[key] { return meter }
+            let dimensions = provider.map { [("provider", $0)] } ?? []
+            let meter = Meter(label: "chutes_proxy_circuit_breaker_state", dimensions: dimensions + [("model", model)], factory: factory)
+            series.breakers[key] = meter
             return meter
         }
         meter.set(state.rawValue)

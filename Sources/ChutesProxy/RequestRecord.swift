@@ -17,6 +17,9 @@ final class RequestRecord: Sendable {
         var requestedModel: String?
         /// The model (or pool) sent upstream.
         var upstreamModel: String?
+        /// The provider label of the upstream that answered (nil without `PROVIDERS`): a
+        /// label of the upstream-facing request metrics.
+        var provider: String?
         /// The name of the `ROUTES` entry that matched (nil: `MODEL_MAP` or the name as asked).
         var route: String?
         /// The status of the upstream's last answer.

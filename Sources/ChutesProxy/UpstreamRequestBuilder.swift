@@ -22,7 +22,10 @@ struct UpstreamRequestBuilder: Sendable {
     /// Translates `request` for `model` (already mapped and spelled as the upstream does);
     /// `info` is the model list's entry, nil when it does not know the model.
     /// `structuredOutput`: `.instructed` after the upstream refused `response_format`.
-    func prepare(_ request: MessagesRequest, model: String, info: ModelInfo?, structuredOutput: StructuredOutput.Mode = .guided) throws(AnthropicError) -> Prepared {
+    /// `quirks`: where the model's provider differs from Chutes.
+    func prepare(
+        _ request: MessagesRequest, model: String, info: ModelInfo?, quirks: ProviderQuirks = ProviderQuirks(), structuredOutput: StructuredOutput.Mode = .guided
+    ) throws(AnthropicError) -> Prepared {
         var options = TranslationOptions()
         options.maxTokensCap = configuration.maxTokensCap
         options.toolNameRules = configuration.toolNameRules
@@ -30,6 +33,12 @@ struct UpstreamRequestBuilder: Sendable {
         options.enableThinkingHeader = request.enableThinkingHeader
         options.resolveModel = { _ in model }
         options.reasoningField = ReasoningField(engine: info?.ownedBy)
+        options.sendsReasoningEffort = quirks.sendsReasoningEffort
+        switch quirks.reasoningField {
+        case .reasoningContent?: options.reasoningField = .reasoningContent
+        case .reasoning?: options.reasoningField = .reasoning
+        case .omitted?, nil: break
+        }
         options.structuredOutput = structuredOutput
         let translated: JSONValue
         var context: RequestContext

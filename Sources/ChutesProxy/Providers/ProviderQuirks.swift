@@ -1,0 +1,50 @@
+/// What one OpenAI-compatible server takes differently from Chutes, read from a `PROVIDERS`
+/// entry. The defaults are what Chutes does, so an entry names only where its server differs.
+public struct ProviderQuirks: Sendable, Equatable {
+    /// The request field that carries the output limit.
+    public enum MaxTokensField: String, Sendable, CaseIterable {
+        /// `max_tokens`, as Chutes, vLLM, SGLang and Ollama read it.
+        case maxTokens = "max_tokens"
+        /// `max_completion_tokens`, which OpenAI's reasoning models require.
+        case maxCompletionTokens = "max_completion_tokens"
+    }
+
+    /// Where the history's `thinking` blocks go upstream.
+    public enum ReasoningField: String, Sendable, CaseIterable {
+        /// `reasoning_content` (DeepSeek's API, vLLM, SGLang).
+        case reasoningContent = "reasoning_content"
+        /// `reasoning` (OpenRouter, Ollama).
+        case reasoning
+        /// Nowhere (`"none"`): earlier reasoning is left out of the request.
+        case omitted = "none"
+    }
+
+    /// `max_tokens_field`.
+    public var maxTokensField = MaxTokensField.maxTokens
+    /// `reasoning_field`; nil: chosen by the model's engine, as for Chutes.
+    public var reasoningField: ReasoningField?
+    /// `chat_template_kwargs`: false never sends `chat_template_kwargs`.
+    public var sendsChatTemplateKwargs = true
+    /// `stream_options`: false never sends `stream_options` (usage is then estimated).
+    public var sendsStreamOptions = true
+    /// `reasoning_effort`: false never sends `reasoning_effort`.
+    public var sendsReasoningEffort = true
+
+    /// Chutes' behaviour.
+    public init() {}
+
+    /// The entry keys that set a quirk, as `PROVIDERS` spells them.
+    static let keys = ["max_tokens_field", "reasoning_field", "chat_template_kwargs", "stream_options", "reasoning_effort"]
+
+    /// The quirks that differ from Chutes', as `key=value` words (empty: none), for
+    /// `--print-config` and `check`.
+    var differences: [String] {
+        var words: [String] = []
+        if maxTokensField != .maxTokens { words.append("max_tokens_field=\(maxTokensField.rawValue)") }
+        if let reasoningField { words.append("reasoning_field=\(reasoningField.rawValue)") }
+        if !sendsChatTemplateKwargs { words.append("chat_template_kwargs=false") }
+        if !sendsStreamOptions { words.append("stream_options=false") }
+        if !sendsReasoningEffort { words.append("reasoning_effort=false") }
+        return words
+    }
+}
