@@ -12,8 +12,10 @@ import Prometheus
 /// `model` labels come from clients: at most `maxModelLabels` distinct names are kept,
 /// later ones are counted as `other`. A request of a named key (`PROXY_KEYS_FILE`) adds a
 /// `key` label with the key's name to the request and token series; names come from the
-/// operator's file, and past `maxKeyLabels` of them the rest count as `other`. Disabled (`METRICS_ENABLED=0`), every method returns
-/// at once.
+/// operator's file, and past `maxKeyLabels` of them the rest count as `other`. With
+/// `PROVIDERS`, the upstream-facing series (upstream latency, time to first token, tokens,
+/// 429 retries, pool waits, circuit breakers) get a `provider` label; without, they have
+/// none, as before. Disabled (`METRICS_ENABLED=0`), every method returns at once.
 public final class ProxyMetrics: Sendable {
     /// A circuit breaker's state, exported as 0, 1, 2.
     public enum BreakerState: Int, Sendable {
@@ -149,7 +151,8 @@ public final class ProxyMetrics: Sendable {
                 }
                 guard reachedUpstream else { return (requests, nil) }
                 let upstream = entry.upstream {
-                    let dimensions = [("model", model)]
+                    // With PROVIDERS, the provider that answered (a model label names one provider's model).
+                    let dimensions = (fields.provider.map { [("provider", $0)] } ?? []) + [("model", model)]
                     return UpstreamSeries(
                         inputTokens: CoreMetrics.Counter(label: "chutes_proxy_input_tokens_total", dimensions: dimensions + keyDimension, factory: factory),
                         outputTokens: CoreMetrics.Counter(label: "chutes_proxy_output_tokens_total", dimensions: dimensions + keyDimension, factory: factory),

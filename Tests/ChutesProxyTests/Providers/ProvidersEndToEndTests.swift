@@ -1,0 +1,208 @@
+import HTTP1
+import JSON
+import Logging
+import TestSupport
+import Testing
+
+@testable import ChutesProxy
+
+private let clientKey = "sk-client-key-123"
+private let openRouterKey = "sk-or-provider-secret-0042"
+private let deepSeekKey = "sk-ds-provider-secret-0077"
+private let hello: JSONValue = ["model": "claude-sonnet", "max_tokens": 100, "messages": [["role": "user", "content": "Hi"]]]
+
+private func asking(_ model: String, stream: Bool = false) -> JSONValue {
+    ["model": JSONValue(model), "max_tokens": 100, "stream": JSONValue(stream), "messages": [["role": "user", "content": "Hi"]]]
+}
+
+/// The proxy with two scripted upstreams: `chutes` (the default provider) and a second one
+/// serving several providers under path prefixes (`/or` openrouter, bearer with its own
+/// headers; `/ds` deepseek, x-api-key; `/local` ollama, no key, no model list).
+private func withTwoProviders(
+    chutes: @escaping ScriptedUpstream.Script,
+    other: @escaping ScriptedUpstream.Script,
+    environment: [String: String] = [:],
+    logger: Logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
+    _ body: (RunningProxy, ScriptedUpstream, ScriptedUpstream) async throws -> Void
+) async throws {
+    try await withScriptedUpstream(chutes) { chutesUpstream in
+        try await withScriptedUpstream(other) { otherUpstream in
+            let providers = """
+                [{"name":"openrouter","base_url":"\(otherUpstream.baseURL)/or","api_key_env":"OPENROUTER_API_KEY","headers":{"X-Title":"proxy-test"}},
+                 {"name":"deepseek","base_url":"\(otherUpstream.baseURL)/ds","api_key_env":"DEEPSEEK_API_KEY","auth":"x-api-key"},
+                 {"name":"ollama","base_url":"\(otherUpstream.baseURL)/local","models_endpoint":null}]
+                """
+            let settings = ["PROVIDERS": providers, "OPENROUTER_API_KEY": openRouterKey, "DEEPSEEK_API_KEY": deepSeekKey, "AUTO_FIX_MODEL_CASE": "0"]
+            try await withRunningProxy(upstream: chutesUpstream, environment: settings.merging(environment) { $1 }, logger: logger) { proxy in
+                try await body(proxy, chutesUpstream, otherUpstream)
+            }
+        }
+    }
+}
+
+private let answer = ScriptedUpstream.completion(["role": "assistant", "content": "ok"])
+
+/// The samples of a Prometheus text exposition: `name{labels}` -> value.
+private func metrics(_ proxy: RunningProxy) async throws -> [String: Double] {
+    let text = String(decoding: try await proxy.send("GET", "/metrics").body, as: UTF8.self)
+    var result: [String: Double] = [:]
+    for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+        guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+        result[String(line[..<space])] = value
+    }
+    return result
+}
+
+@Suite(.serialized) struct ProvidersEndToEndTests {
+    @Test func aFallbackListCrossesProviders() async throws {
+        let captured = CapturedLog()
+        let logger = Logger(label: "proxy") { _ in ProxyLogHandler(format: .json, level: .info, sink: captured) }
+        try await withTwoProviders(
+            chutes: { request, _ in
+                request.method == "GET" ? ScriptedUpstream.json(ScriptedUpstream.models) : ScriptedUpstream.chutesError(.overloaded, "No instances available (yet) for chute_id=x")
+            },
+            other: { request, _ in request.method == "GET" ? ScriptedUpstream.json(["data": []]) : answer },
+            environment: ["MODEL_MAP": #"{"claude-*": ["a/one", {"provider": "openrouter", "model": "b/two"}]}"#], logger: logger
+        ) { proxy, chutes, other in
+            let response = try await proxy.post("/v1/messages", hello)
+            #expect(response.status == 200)
+            #expect(response.headers["X-Upstream-Model"] == "openrouter::b/two")
+            #expect(chutes.completionRequests.map { $0.body?["model"]?.stringValue } == ["a/one"])
+            #expect(other.completionRequests.map(\.path) == ["/or/v1/chat/completions"])
+            #expect(other.completionRequests.first?.body?["model"]?.stringValue == "b/two", "the provider gets its own name of the model")
+            let line = try #require(captured.accessLines.first { $0["request_id"]?.stringValue == response.headers["request-id"] })
+            #expect(line["tries"]?.stringValue == "a/one: 529 overloaded_error; openrouter::b/two: 200")
+            #expect(line["upstream_model"]?.stringValue == "openrouter::b/two")
+            let samples = try await metrics(proxy)
+            #expect(samples[#"chutes_proxy_upstream_latency_seconds_count{provider="openrouter",model="openrouter::b/two"}"#] == 1)
+            #expect(samples[#"chutes_proxy_fallbacks_total{from="a/one",to="openrouter::b/two"}"#] == 1)
+        }
+    }
+
+    @Test func eachProviderGetsItsOwnKeyTheClientsOnlyTheDefault() async throws {
+        try await withTwoProviders(
+            chutes: { request, _ in request.method == "GET" ? ScriptedUpstream.json(ScriptedUpstream.models) : answer },
+            other: { request, _ in request.method == "GET" ? ScriptedUpstream.json(["data": []]) : answer }
+        ) { proxy, chutes, other in
+            for model in ["m/default", "openrouter::m/a", "deepseek::m/b", "ollama::m/c"] {
+                #expect(try await proxy.post("/v1/messages", asking(model)).status == 200, "\(model)")
+            }
+            let toChutes = try #require(chutes.completionRequests.first)
+            #expect(toChutes.headers["Authorization"] == "Bearer \(clientKey)")
+            #expect(toChutes.headers["X-Title"] == nil)
+            let byPath = Dictionary(other.completionRequests.map { ($0.path, $0) }) { first, _ in first }
+            let openRouter = try #require(byPath["/or/v1/chat/completions"])
+            #expect(openRouter.headers["Authorization"] == "Bearer \(openRouterKey)" && openRouter.headers["X-Title"] == "proxy-test")
+            let deepSeek = try #require(byPath["/ds/v1/chat/completions"])
+            #expect(deepSeek.headers["x-api-key"] == deepSeekKey && deepSeek.headers["Authorization"] == nil)
+            let ollama = try #require(byPath["/local/v1/chat/completions"])
+            #expect(ollama.headers["Authorization"] == nil && ollama.headers["x-api-key"] == nil)
+            // The client's key never reaches another provider, in a request or a model-list fetch.
+            #expect(!other.received.isEmpty)
+            for request in other.received {
+                #expect(!request.headers.contains { $0.value.contains(clientKey) }, "\(request.path)")
+            }
+            #expect(!other.received.contains { $0.path.hasPrefix("/local/v1/models") }, "ollama lists no models (models_endpoint null)")
+        }
+    }
+
+    @Test func eachProviderHasItsOwnCircuitBreaker() async throws {
+        try await withTwoProviders(
+            chutes: { request, _ in request.method == "GET" ? ScriptedUpstream.json(ScriptedUpstream.models) : ScriptedUpstream.chutesError(.overloaded, "at capacity") },
+            other: { request, _ in request.method == "GET" ? ScriptedUpstream.json(["data": []]) : answer },
+            environment: ["BREAKER_FAILURES": "1", "MODEL_MAP": #"{"first": ["m/x", "openrouter::m/x"], "second": ["openrouter::m/x", "m/x"]}"#]
+        ) { proxy, chutes, other in
+            #expect(try await proxy.post("/v1/messages", asking("first")).status == 200)
+            #expect(chutes.completionRequests.count == 1 && other.completionRequests.count == 1)
+            // Chutes' m/x is open; openrouter's model of the same name is not.
+            #expect(try await proxy.post("/v1/messages", asking("second")).status == 200)
+            #expect(other.completionRequests.count == 2, "openrouter's m/x is tried, not skipped")
+            let again = try await proxy.post("/v1/messages", asking("first"))
+            #expect(again.status == 200)
+            #expect(chutes.completionRequests.count == 1, "chutes' m/x is skipped while it cools down")
+            let samples = try await metrics(proxy)
+            #expect(samples[#"chutes_proxy_circuit_breaker_state{provider="chutes",model="m/x"}"#] == 2)
+            #expect(samples.keys.contains { $0.hasPrefix("chutes_proxy_circuit_breaker_state{provider=\"openrouter\"") } == false)
+        }
+    }
+
+    @Test func theModelListNamesEveryProvidersModelsSoTheyRouteBack() async throws {
+        try await withTwoProviders(
+            chutes: { request, _ in request.method == "GET" ? ScriptedUpstream.json(ScriptedUpstream.models) : answer },
+            other: { request, _ in
+                if request.method == "GET" {
+                    return request.head.target.hasPrefix("/or/")
+                        ? ScriptedUpstream.json(["data": [["id": "openai/gpt-4o", "created": 1_700_000_200]]]) : ScriptedUpstream.json(["data": []], status: 500)
+                }
+                return answer
+            }
+        ) { proxy, _, other in
+            let listed = try await proxy.send("GET", "/v1/models?limit=100")
+            #expect(listed.status == 200)
+            let ids = try JSONValue(parsing: listed.body)["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue }
+            // deepseek's list fails (500) and is left out; ollama has none.
+            #expect(ids == ["deepseek-ai/DeepSeek-V3", "Qwen/Qwen3-Coder-480B-A35B-Instruct", "openrouter::openai/gpt-4o"])
+            let one = try await proxy.send("GET", "/v1/models/openrouter::openai%2Fgpt-4o")
+            #expect(one.status == 200)
+            // A listed name routes back to its provider.
+            let response = try await proxy.post("/v1/messages", asking("openrouter::openai/gpt-4o"))
+            #expect(response.status == 200)
+            #expect(other.completionRequests.last?.path == "/or/v1/chat/completions")
+            #expect(other.completionRequests.last?.body?["model"]?.stringValue == "openai/gpt-4o")
+            // A provider that is not configured: 404 naming those that are.
+            let unknown = try await proxy.post("/v1/messages", asking("nope::x"))
+            #expect(unknown.status == 404)
+            let error = try JSONValue(parsing: unknown.body)["error"]
+            #expect(error?["type"]?.stringValue == "not_found_error")
+            #expect(error?["message"]?.stringValue?.contains("the providers are chutes, openrouter, deepseek, ollama") == true)
+        }
+    }
+
+    @Test func everyProvidersKeyIsScrubbedFromWhatAnyUpstreamSays() async throws {
+        let echo = "invalid key \(openRouterKey); ds \(deepSeekKey)"
+        try await withTwoProviders(
+            chutes: { request, _ in
+                // Chutes echoes another provider's key: the one redactor scrubs it too.
+                request.method == "GET" ? ScriptedUpstream.json(ScriptedUpstream.models) : ScriptedUpstream.chutesError(.badRequest, JSONValue(echo))
+            },
+            other: { request, _ in
+                if request.method == "GET" { return ScriptedUpstream.json(["data": []]) }
+                let model = (try? JSONValue(parsing: request.body))?["model"]?.stringValue
+                if model == "streams" { return ScriptedUpstream.stream([chunk(["role": "assistant", "content": JSONValue("your key is \(openRouterKey)!")], finish: "stop")]) }
+                return ScriptedUpstream.json(["error": ["message": JSONValue(echo), "code": 401]], status: .badRequest)
+            }
+        ) { proxy, _, _ in
+            for model in ["openrouter::fails", "m/default"] {
+                let response = try await proxy.post("/v1/messages", asking(model))
+                #expect(response.status == 400, "\(model)")
+                let text = String(decoding: response.body, as: UTF8.self)
+                #expect(!text.contains(openRouterKey) && !text.contains(deepSeekKey), "\(model): \(text)")
+                #expect(text.contains("[redacted]"), "\(model): \(text)")
+            }
+            let streamed = try await proxy.post("/v1/messages", asking("openrouter::streams", stream: true))
+            #expect(streamed.status == 200)
+            let text = String(decoding: streamed.body, as: UTF8.self)
+            #expect(!text.contains(openRouterKey) && text.contains("[redacted]"), "\(text)")
+        }
+    }
+
+    /// With no PROVIDERS nothing changes: the client's key as before, names as before, no
+    /// provider label on any series.
+    @Test func withoutProvidersTheDefaultPathIsUnchanged() async throws {
+        try await withScriptedUpstream { request, _ in
+            request.method == "GET" ? ScriptedUpstream.json(ScriptedUpstream.models) : answer
+        } run: { upstream in
+            try await withRunningProxy(upstream: upstream, environment: ["MODEL_MAP": #"{"claude-*": "deepseek-ai/DeepSeek-V3"}"#]) { proxy in
+                let response = try await proxy.post("/v1/messages", hello)
+                #expect(response.status == 200)
+                #expect(response.headers["X-Upstream-Model"] == "deepseek-ai/DeepSeek-V3")
+                let sent = try #require(upstream.completionRequests.first)
+                #expect(sent.path == "/v1/chat/completions" && sent.headers["Authorization"] == "Bearer \(clientKey)")
+                #expect(sent.headers.map(\.name).sorted() == ["Accept", "Authorization", "Content-Length", "Content-Type", "Host"].sorted())
+                let samples = try await metrics(proxy)
+                #expect(samples[#"chutes_proxy_upstream_latency_seconds_count{model="deepseek-ai/DeepSeek-V3"}"#] == 1)
+                #expect(!samples.keys.contains { $0.contains("provider=") })
+            }
+        }
+    }
+}
