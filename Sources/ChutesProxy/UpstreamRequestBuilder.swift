@@ -32,13 +32,11 @@ struct UpstreamRequestBuilder: Sendable {
         options.thinkingTemplateKwargs = configuration.thinkingTemplateKwargs
         options.enableThinkingHeader = request.enableThinkingHeader
         options.resolveModel = { _ in model }
-        options.reasoningField = ReasoningField(engine: info?.ownedBy)
+        options.reasoningField = quirks.reasoningField ?? ReasoningField(engine: info?.ownedBy)
+        options.maxTokensField = quirks.maxTokensField
+        options.sendsChatTemplateKwargs = quirks.sendsChatTemplateKwargs
+        options.sendsStreamOptions = quirks.sendsStreamOptions
         options.sendsReasoningEffort = quirks.sendsReasoningEffort
-        switch quirks.reasoningField {
-        case .reasoningContent?: options.reasoningField = .reasoningContent
-        case .reasoning?: options.reasoningField = .reasoning
-        case .omitted?, nil: break
-        }
         options.structuredOutput = structuredOutput
         let translated: JSONValue
         var context: RequestContext

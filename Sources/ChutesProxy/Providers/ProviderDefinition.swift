@@ -1,5 +1,6 @@
 import HTTP1
 import JSON
+import Translation
 
 /// One OpenAI-compatible upstream the proxy may send requests to: where it is, its key and
 /// how the key is sent, its connection limits, where its model list is, and its quirks.
@@ -215,13 +216,13 @@ private struct EntryReader {
     private func quirks(_ object: JSONObject, name: String) throws(ConfigurationError) -> ProviderQuirks {
         var quirks = ProviderQuirks()
         if let value = object["max_tokens_field"] {
-            guard let field = value.stringValue.flatMap(ProviderQuirks.MaxTokensField.init(rawValue:)) else {
+            guard let field = value.stringValue.flatMap(MaxTokensField.init(rawValue:)) else {
                 throw fail("max_tokens_field", #"must be "max_tokens" or "max_completion_tokens""#, name: name)
             }
             quirks.maxTokensField = field
         }
         if let value = object["reasoning_field"] {
-            guard let field = value.stringValue.flatMap(ProviderQuirks.ReasoningField.init(rawValue:)) else {
+            guard let field = value.stringValue.flatMap(ReasoningField.init(rawValue:)) else {
                 throw fail("reasoning_field", #"must be "reasoning_content", "reasoning" or "none""#, name: name)
             }
             quirks.reasoningField = field

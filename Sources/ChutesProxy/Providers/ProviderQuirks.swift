@@ -1,27 +1,14 @@
+import Translation
+
 /// What one OpenAI-compatible server takes differently from Chutes, read from a `PROVIDERS`
 /// entry. The defaults are what Chutes does, so an entry names only where its server differs.
+/// `UpstreamRequestBuilder` hands them to the translation (`TranslationOptions`), whose
+/// enums spell the settings' values.
 public struct ProviderQuirks: Sendable, Equatable {
-    /// The request field that carries the output limit.
-    public enum MaxTokensField: String, Sendable, CaseIterable {
-        /// `max_tokens`, as Chutes, vLLM, SGLang and Ollama read it.
-        case maxTokens = "max_tokens"
-        /// `max_completion_tokens`, which OpenAI's reasoning models require.
-        case maxCompletionTokens = "max_completion_tokens"
-    }
-
-    /// Where the history's `thinking` blocks go upstream.
-    public enum ReasoningField: String, Sendable, CaseIterable {
-        /// `reasoning_content` (DeepSeek's API, vLLM, SGLang).
-        case reasoningContent = "reasoning_content"
-        /// `reasoning` (OpenRouter, Ollama).
-        case reasoning
-        /// Nowhere (`"none"`): earlier reasoning is left out of the request.
-        case omitted = "none"
-    }
-
     /// `max_tokens_field`.
     public var maxTokensField = MaxTokensField.maxTokens
-    /// `reasoning_field`; nil: chosen by the model's engine, as for Chutes.
+    /// `reasoning_field` (`reasoning_content`, `reasoning` or `none`); nil: chosen by the
+    /// model's engine, as for Chutes.
     public var reasoningField: ReasoningField?
     /// `chat_template_kwargs`: false never sends `chat_template_kwargs`.
     public var sendsChatTemplateKwargs = true

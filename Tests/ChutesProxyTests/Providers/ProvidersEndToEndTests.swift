@@ -186,6 +186,50 @@ private func metrics(_ proxy: RunningProxy) async throws -> [String: Double] {
         }
     }
 
+    @Test func eachProviderIsSentItsQuirks() async throws {
+        let quirky = """
+            [{"name":"openrouter","base_url":"BASE/or","max_tokens_field":"max_completion_tokens","reasoning_field":"none",
+              "chat_template_kwargs":false,"stream_options":false,"reasoning_effort":false}]
+            """
+        func thinking(_ model: String) -> JSONValue {
+            [
+                "model": JSONValue(model), "max_tokens": 2000, "stream": true, "thinking": ["type": "enabled", "budget_tokens": 1024],
+                "messages": [
+                    ["role": "user", "content": "Hi"],
+                    ["role": "assistant", "content": [["type": "thinking", "thinking": "Let me think.", "signature": "s"], ["type": "text", "text": "Hello"]]],
+                    ["role": "user", "content": "Again"],
+                ],
+            ]
+        }
+        let streamed = ScriptedUpstream.stream([chunk(["role": "assistant", "content": "ok"], finish: "stop")])
+        try await withScriptedUpstream { request, _ in
+            request.method == "GET" ? ScriptedUpstream.json(ScriptedUpstream.models) : streamed
+        } run: { chutes in
+            try await withScriptedUpstream { request, _ in
+                request.method == "GET" ? ScriptedUpstream.json(["data": []]) : streamed
+            } run: { other in
+                let environment = [
+                    "PROVIDERS": quirky.replacing("BASE", with: other.baseURL), "THINKING_TEMPLATE_KWARGS": #"{"thinking": true}"#, "AUTO_FIX_MODEL_CASE": "0",
+                ]
+                try await withRunningProxy(upstream: chutes, environment: environment) { proxy in
+                    for model in ["m/default", "openrouter::m/quirky"] {
+                        #expect(try await proxy.post("/v1/messages", thinking(model)).status == 200)
+                    }
+                    // The default provider gets what it always got ...
+                    let plain = try #require(chutes.completionRequests.first?.body)
+                    #expect(plain["max_tokens"] != nil && plain["max_completion_tokens"] == nil)
+                    #expect(plain["stream_options"] != nil && plain["chat_template_kwargs"] != nil && plain["reasoning_effort"] != nil)
+                    #expect(plain["messages"]?[1]?["reasoning_content"] != nil || plain["messages"]?[1]?["reasoning"] != nil)
+                    // ... the quirky provider what its entry says.
+                    let sent = try #require(other.completionRequests.first?.body)
+                    #expect(sent["max_completion_tokens"]?.intValue == 2000 && sent["max_tokens"] == nil)
+                    #expect(sent["stream_options"] == nil && sent["chat_template_kwargs"] == nil && sent["reasoning_effort"] == nil)
+                    #expect(sent["messages"]?[1]?["reasoning_content"] == nil && sent["messages"]?[1]?["reasoning"] == nil)
+                }
+            }
+        }
+    }
+
     /// With no PROVIDERS nothing changes: the client's key as before, names as before, no
     /// provider label on any series.
     @Test func withoutProvidersTheDefaultPathIsUnchanged() async throws {
