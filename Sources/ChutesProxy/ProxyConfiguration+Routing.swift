@@ -1,8 +1,15 @@
 extension ProxyConfiguration {
-    /// How requests are routed, as understood from `ROUTES`/`ROUTES_FILE`, `MODEL_MAP` and
-    /// the breaker settings, in the order they are evaluated (for `--print-config`).
+    /// How requests are routed, as understood from `PROVIDERS`, `ROUTES`/`ROUTES_FILE`,
+    /// `MODEL_MAP` and the breaker settings, in the order they are evaluated (for
+    /// `--print-config`), every provider's key shown by where it comes from, never itself.
     public var routingDescription: String {
-        var lines = ["routes (first match wins):"]
+        var lines: [String] = []
+        if !providers.isEmpty {
+            // Only with PROVIDERS: without, the description is as it always was.
+            lines.append("providers (a target names one as name::model; chutes is the default):")
+            for provider in [defaultProvider] + providers { lines += provider.describedLines.map { "  " + $0 } }
+        }
+        lines.append("routes (first match wins):")
         if routes.isEmpty { lines.append("  (none)") }
         for (index, route) in routes.routes.enumerated() { lines.append("  \(index + 1). \(route.summary)") }
         lines.append("MODEL_MAP (when no route matches):")

@@ -175,7 +175,8 @@ public struct ProxyConfiguration: Sendable {
     /// unless a target names another, and the only one a client's own key may go to.
     public var defaultProvider: ProviderDefinition {
         var provider = ProviderDefinition(name: ProviderDefinition.defaultName, baseURL: upstreamBaseURL, apiKey: upstreamAPIKey)
-        provider.apiKeySource = upstreamAPIKey == nil ? nil : "CHUTES_API_KEY"
+        // Whose key goes is CHUTES_AUTH_STYLE's choice: the client's, CHUTES_API_KEY, or either.
+        provider.apiKeySource = "CHUTES_AUTH_STYLE=\(authStyle.rawValue)" + (upstreamAPIKey == nil ? "" : " (CHUTES_API_KEY set)")
         return provider
     }
 

@@ -111,6 +111,27 @@ public struct ProviderDefinition: Sendable, Equatable {
     }
 }
 
+extension ProviderDefinition {
+    /// A provider as `check` and `--print-config` describe it: where it is, where its key
+    /// comes from (never the key), how it is sent, its headers' names, its own limits and
+    /// its quirks.
+    var describedLines: [String] {
+        var lines = ["provider \(name): \(baseURL)"]
+        lines.append("  key: " + (apiKeySource.map { "\($0), sent as \(auth.text)" } ?? "none"))
+        let headerNames = headers.map(\.name)
+        if !headerNames.isEmpty { lines.append("  headers: " + headerNames.joined(separator: ", ")) }
+        var limits: [String] = []
+        if let connections = maxConnections { limits.append("max_connections=\(connections)") }
+        if let timeout = connectTimeout { limits.append("connect_timeout=\(SettingDisplay.seconds(timeout))") }
+        if let timeout = responseTimeout { limits.append("response_timeout=\(SettingDisplay.seconds(timeout))") }
+        if let timeout = streamIdleTimeout { limits.append("stream_idle_timeout=\(SettingDisplay.seconds(timeout))") }
+        if !limits.isEmpty { lines.append("  limits: " + limits.joined(separator: " ")) }
+        let differences = quirks.differences
+        if !differences.isEmpty { lines.append("  quirks: " + differences.joined(separator: " ")) }
+        return lines
+    }
+}
+
 /// One entry of `PROVIDERS` read field by field, each problem naming the entry and the field.
 private struct EntryReader {
     let variable: String

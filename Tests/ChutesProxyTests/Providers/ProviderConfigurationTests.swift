@@ -90,6 +90,23 @@ import Testing
         #expect(error.problem.hasPrefix(problem), "\(error.problem)")
     }
 
+    @Test func printConfigDescribesEveryProviderButNeverAKey() throws {
+        let environment = [
+            "CHUTES_API_KEY": "cpk_0123456789", "OPENROUTER_API_KEY": "sk-or-0123456789",
+            "PROVIDERS":
+                #"[{"name":"openrouter","base_url":"https://openrouter.ai/api","api_key_env":"OPENROUTER_API_KEY","auth":"x-api-key","headers":{"X-Title":"t"},"response_timeout":90,"stream_options":false}]"#,
+        ]
+        let configuration = try ProxyConfiguration(environment: environment)
+        let described = configuration.routingDescription
+        #expect(described.contains("  provider chutes: https://llm.chutes.ai/\n    key: CHUTES_AUTH_STYLE=both (CHUTES_API_KEY set), sent as bearer"))
+        #expect(described.contains("  provider openrouter: https://openrouter.ai/api\n    key: api_key_env OPENROUTER_API_KEY, sent as x-api-key\n    headers: X-Title"))
+        #expect(described.contains("    limits: response_timeout=90\n    quirks: stream_options=false"))
+        let printed = configuration.printableSettings(environment: environment).joined(separator: "\n") + described
+        #expect(!printed.contains("sk-or-0123456789") && !printed.contains("cpk_0123456789"))
+        // Without PROVIDERS the description is as it was: no provider section.
+        #expect(!(try ProxyConfiguration(environment: [:])).routingDescription.contains("provider"))
+    }
+
     @Test func withoutProvidersTheDefaultProviderIsTheChutesSettings() throws {
         let configuration = try ProxyConfiguration(environment: ["CHUTES_BASE_URL": "http://upstream.test:8000/prefix", "CHUTES_API_KEY": "cpk_0123456789"])
         #expect(configuration.providers.isEmpty)

@@ -230,6 +230,42 @@ private func metrics(_ proxy: RunningProxy) async throws -> [String: Double] {
         }
     }
 
+    @Test func checkReachesEveryProviderWithItsOwnKey() async throws {
+        let report = try await withScriptedUpstream { _, _ in
+            ScriptedUpstream.json(ScriptedUpstream.models)
+        } run: { chutes in
+            try await withScriptedUpstream { request, _ in
+                if request.head.target.hasPrefix("/or/") {
+                    #expect(request.headers["Authorization"] == "Bearer \(openRouterKey)")
+                    return ScriptedUpstream.json(["data": [["id": "openai/gpt-4o"]]])
+                }
+                return ScriptedUpstream.json(["error": ["message": JSONValue("no such key \(deepSeekKey)")]], status: .unauthorized)
+            } run: { other in
+                let providers = """
+                    [{"name":"openrouter","base_url":"\(other.baseURL)/or","api_key_env":"OPENROUTER_API_KEY","max_tokens_field":"max_completion_tokens"},
+                     {"name":"deepseek","base_url":"\(other.baseURL)/ds","api_key_env":"DEEPSEEK_API_KEY","auth":"x-api-key"},
+                     {"name":"ollama","base_url":"\(other.baseURL)/local","models_endpoint":null}]
+                    """
+                let configuration = try ProxyConfiguration(environment: [
+                    "CHUTES_BASE_URL": chutes.baseURL, "PROVIDERS": providers, "OPENROUTER_API_KEY": openRouterKey, "DEEPSEEK_API_KEY": deepSeekKey,
+                    "MODEL_MAP": #"{"a": "openrouter::openai/gpt-4o", "b": "openrouter::no/such"}"#,
+                ])
+                return await ConfigurationCheck.run(configuration)
+            }
+        }
+        #expect(report.lines.contains("models offered: 2"), "the default provider as before")
+        #expect(report.lines.contains { $0.hasPrefix("provider openrouter: http://") && $0.hasSuffix("/or") })
+        #expect(report.lines.contains("  key: api_key_env OPENROUTER_API_KEY, sent as bearer"))
+        #expect(report.lines.contains("  quirks: max_tokens_field=max_completion_tokens"))
+        #expect(report.lines.contains("    openrouter::openai/gpt-4o"))
+        #expect(report.lines.contains("  models: not listed (models_endpoint null)"))
+        #expect(report.lines.filter { $0.hasPrefix("warning:") } == ["warning: MODEL_MAP sends requests to openrouter::no/such, which provider openrouter does not list"])
+        #expect(report.problems.count == 1)
+        #expect(report.problems.first?.hasPrefix("provider deepseek: GET") == true && report.problems.first?.contains("answered 401") == true)
+        let text = (report.lines + report.problems).joined(separator: "\n")
+        #expect(!text.contains(openRouterKey) && !text.contains(deepSeekKey))
+    }
+
     /// With no PROVIDERS nothing changes: the client's key as before, names as before, no
     /// provider label on any series.
     @Test func withoutProvidersTheDefaultPathIsUnchanged() async throws {
