@@ -12,7 +12,7 @@ struct UpstreamRequestBuilder: Sendable {
         var model: String
         var body: [UInt8]
         var context: RequestContext
-        /// The `max_tokens` sent.
+        /// The `max_tokens` (or `max_completion_tokens`) sent.
         var maxTokens: Int
         /// How `output_config.format` was sent; `.instructed` answers are asked whole
         /// (`stream` false) and checked against the schema before the client sees them.
@@ -44,14 +44,16 @@ struct UpstreamRequestBuilder: Sendable {
             context.earlierIterations = [compaction.iteration]
         }
         guard case .object(var object) = translated else { throw AnthropicError(status: .internalServerError, message: "the translation is not a JSON object") }
-        var maxTokens = object["max_tokens"]?.intValue ?? 0
+        // The limit is fitted under whichever member the provider reads it from.
+        let maxTokensMember = options.maxTokensField.rawValue
+        var maxTokens = object[maxTokensMember]?.intValue ?? 0
         if let info {
             let fitted = try ModelLimits.maxTokens(requested: maxTokens, info: info, bodyBytes: request.bodyBytes, hasImages: request.hasImages) {
                 request.estimatedInputTokens
             }
             if fitted != maxTokens {
                 maxTokens = fitted
-                object["max_tokens"] = JSONValue(fitted)
+                object[maxTokensMember] = JSONValue(fitted)
             }
         }
         if structuredOutput == .instructed, context.outputSchema != nil {
