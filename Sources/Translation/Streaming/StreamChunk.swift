@@ -18,6 +18,14 @@ public struct StreamChunk: Sendable, Equatable {
             case fragment(JSONString)
             /// Any other value (some upstreams send the object itself): its compact JSON text.
             case json(String)
+
+            /// The arguments' JSON text (a fragment decoded).
+            public var text: String {
+                switch self {
+                case .fragment(let fragment): fragment.value
+                case .json(let text): text
+                }
+            }
         }
 
         /// `index`, when it is a whole number.

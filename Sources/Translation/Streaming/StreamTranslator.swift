@@ -94,13 +94,15 @@ public struct StreamTranslator: Sendable {
         var scanner = JSONPrefixScanner()
         /// Bytes of the arguments the scanner has read, counted from their start.
         var scannedCount = 0
+        /// Whether the upstream sends the arguments as deltas or as cumulative snapshots.
+        var fragments = ArgumentFragments()
 
         /// Everything received so far was sent.
         var isCaughtUp: Bool { arguments.isEmpty }
 
         /// What the call holds, in bytes: also an empty one costs some (its entry, its
         /// scanner), so that many small calls count too.
-        var heldBytes: Int { 256 + arguments.utf8.count + (id?.utf8.count ?? 0) + (name?.utf8.count ?? 0) }
+        var heldBytes: Int { 256 + arguments.utf8.count + fragments.retainedBytes + (id?.utf8.count ?? 0) + (name?.utf8.count ?? 0) }
 
         /// Scans a fragment of a call that is caught up; true when all of it is safe to send
         /// (it is then counted as sent), else it is kept, to go out as it becomes safe.
@@ -124,6 +126,10 @@ public struct StreamTranslator: Sendable {
     private var thinkTags = ThinkTagSplitter()
     private var toolCalls: [Int: PendingToolCall] = [:]
     private var toolCallOrder: [Int] = []
+    /// For upstreams that send no `index` (Ollama's OpenAI endpoint before 0.5): the call a
+    /// delta at each position of `tool_calls` continues.
+    private var indexlessCalls: [Int: Int] = [:]
+    private var toolUseIDs: ToolUseIDs
     private var liveToolIndex: Int?
     /// Text that arrived while a tool block was open: sent after the calls.
     private var textAfterTools = ""
@@ -140,6 +146,7 @@ public struct StreamTranslator: Sendable {
     /// A translator for one response stream.
     public init(context: Context) {
         self.context = context
+        toolUseIDs = ToolUseIDs(messageID: context.messageID)
     }
 
     /// `message_start` and a first `ping`.
@@ -377,7 +384,7 @@ public struct StreamTranslator: Sendable {
                 appendPlainText(text, to: &events)
             case let .toolCall(name, argumentsJSON):
                 closeBlock(&events)
-                let id = "toolu_\(context.messageID.suffix(12))_\(blockIndex + 1)"
+                let id = toolUseIDs.id(upstream: nil, tag: "\(blockIndex + 1)")
                 openBlock(.tool(upstreamIndex: nil), contentBlock: ["type": "tool_use", "id": JSONValue(id), "name": JSONValue(name), "input": [:]], to: &events)
                 events.append(AnthropicStreamEvent(blockDelta: .inputJSON, index: blockIndex, text: JSONString(argumentsJSON)))
                 closeBlock(&events)
@@ -408,8 +415,25 @@ public struct StreamTranslator: Sendable {
         openBlock(.text, contentBlock: ["type": "text", "text": ""], to: &events)
     }
 
-    private mutating func appendToolCallDelta(_ call: StreamChunk.ToolCallDelta, fallbackIndex: Int, to events: inout [AnthropicStreamEvent]) {
-        let index = call.index ?? fallbackIndex
+    /// The call a delta belongs to: its `index`; without one, a delta whose id differs from
+    /// the one of the call at its position starts a new call (Ollama sent each call whole in
+    /// its own chunk, all at position 0), and one without an id continues that call.
+    private mutating func callIndex(of call: StreamChunk.ToolCallDelta, position: Int) -> Int {
+        if let index = call.index { return index }
+        if let current = indexlessCalls[position] {
+            guard let id = call.id, !id.isEmpty, let currentID = toolCalls[current]?.id, id != currentID else { return current }
+        } else if toolCalls[position] == nil {
+            indexlessCalls[position] = position
+            return position
+        }
+        let index = (toolCallOrder.max() ?? -1) + 1
+        indexlessCalls[position] = index
+        return index
+    }
+
+    private mutating func appendToolCallDelta(_ delta: StreamChunk.ToolCallDelta, fallbackIndex: Int, to events: inout [AnthropicStreamEvent]) {
+        var call = delta
+        let index = callIndex(of: call, position: fallbackIndex)
         let heldBefore = toolCalls[index]?.heldBytes ?? 0
         if toolCalls[index] == nil {
             toolCalls[index] = PendingToolCall()
@@ -417,6 +441,9 @@ public struct StreamTranslator: Sendable {
         }
         if let id = call.id, !id.isEmpty { toolCalls[index]!.id = id }
         if let name = call.name, !name.isEmpty { toolCalls[index]!.name = name }
+        if let arguments = call.arguments, case .suffix(let new) = toolCalls[index]!.fragments.read(arguments.text) {
+            call.arguments = new.isEmpty ? nil : .fragment(JSONString(new))
+        }
         if case .fragment(let fragment)? = call.arguments, !fragment.isEmpty, liveToolIndex == index, openBlock == .tool(upstreamIndex: index),
             toolCalls[index]?.isCaughtUp == true
         {
@@ -446,7 +473,7 @@ public struct StreamTranslator: Sendable {
     private mutating func startToolBlock(_ index: Int, to events: inout [AnthropicStreamEvent]) {
         guard let call = toolCalls[index], let name = call.name else { return }
         closeBlock(&events)
-        let id = call.id ?? "toolu_\(context.messageID.suffix(12))_\(index)"
+        let id = toolUseIDs.id(upstream: call.id, tag: "\(index)")
         openBlock(
             .tool(upstreamIndex: index),
             contentBlock: [
