@@ -17,7 +17,7 @@ public enum ResponseTranslator {
         var content: [JSONValue] = []
 
         var text = message["content"]?.stringValue ?? ""
-        var thinking = message["reasoning_content"]?.stringValue ?? message["reasoning"]?.stringValue ?? ""
+        var thinking = ReasoningDetails.reasoning(of: message)
         if thinking.isEmpty {
             (thinking, text) = splitThinking(text)
         }

@@ -204,7 +204,8 @@ public struct StreamTranslator: Sendable {
         if let chunkUsage = chunk.usage { usage = chunkUsage }
         // Text that needs no change (no tag or tool-call parsing pending) passes through as
         // the upstream's bytes, never decoded and re-encoded.
-        if let reasoning = Self.nonEmpty(chunk.reasoningContent) ?? Self.nonEmpty(chunk.reasoning) {
+        // The first member that has any (`ReasoningDetails` says why only one).
+        if let reasoning = Self.nonEmpty(chunk.reasoningContent) ?? Self.nonEmpty(chunk.reasoning) ?? Self.nonEmpty(chunk.reasoningDetails) {
             if context.reasoningToolCalls == nil {
                 appendPlainThinking(reasoning, to: &events)
             } else {
