@@ -107,6 +107,24 @@ private func thinking(_ content: [JSONObject]) -> [String] {
         #expect(checker.finalMessage["usage"]?["output_tokens"] == 20)
     }
 
+    /// A provider asked without `stream_options` (or one that ignores it, as DeepSeek and
+    /// Ollama do unless asked) sends no usage: the output is estimated from what was streamed
+    /// (about four bytes a token) instead of reported as 0; the input keeps `message_start`'s
+    /// estimate.
+    @Test func aStreamWithoutUsageReportsTheEstimatedOutput() throws {
+        let text = String(repeating: "word ", count: 80)  // 400 bytes
+        let (events, checker) = try stream([
+            #"{"choices":[{"index":0,"delta":{"reasoning_content":"\#(String(repeating: "r", count: 100))"},"finish_reason":null}]}"#,
+            #"{"choices":[{"index":0,"delta":{"content":"\#(text)"},"finish_reason":null}]}"#,
+            #"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"Bash","arguments":"{\"command\":\"ls\"}"}}]},"finish_reason":"tool_calls"}]}"#,
+        ])
+        let output = try #require(checker.finalMessage["usage"]?["output_tokens"]?.intValue)
+        // 516 bytes (the arguments counted as sent, escapes and all: a few more).
+        #expect((129...131).contains(output), "\(output)")
+        #expect(events.first?.payload["message"]?["usage"]?["input_tokens"] == 7)
+        #expect(events.last { $0.type == "message_delta" }?.payload["usage"]?["input_tokens"] == nil)
+    }
+
     /// Ollama's OpenAI-compatible endpoint (`/v1/chat/completions`): reasoning in `reasoning`,
     /// a tool call whole in one chunk with a `call_` id (shapes as ollama's `openai` package
     /// writes them; see docs/openai.md in ollama/ollama).

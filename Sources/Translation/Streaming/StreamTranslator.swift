@@ -142,6 +142,9 @@ public struct StreamTranslator: Sendable {
     private var reasoningHeld = false
     /// Bytes held for later: the pending calls' `heldBytes` and `textAfterTools`.
     private var heldBytes = 0
+    /// Bytes of reasoning, text and tool arguments received: the output's size when the
+    /// upstream reports no usage (one that takes no `stream_options`).
+    private var receivedBytes = 0
 
     /// A translator for one response stream.
     public init(context: Context) {
@@ -206,6 +209,7 @@ public struct StreamTranslator: Sendable {
         // the upstream's bytes, never decoded and re-encoded.
         // The first member that has any (`ReasoningDetails` says why only one).
         if let reasoning = Self.nonEmpty(chunk.reasoningContent) ?? Self.nonEmpty(chunk.reasoning) ?? Self.nonEmpty(chunk.reasoningDetails) {
+            receivedBytes &+= reasoning.storedByteCount
             if context.reasoningToolCalls == nil {
                 appendPlainThinking(reasoning, to: &events)
             } else {
@@ -213,6 +217,7 @@ public struct StreamTranslator: Sendable {
             }
         }
         if let text = Self.nonEmpty(chunk.content) {
+            receivedBytes &+= text.storedByteCount
             if thinkTags.isPassingTextThrough && context.textToolCalls == nil {
                 flushReasoningToolCalls(&events)
                 appendPlainText(text, to: &events)
@@ -275,7 +280,10 @@ public struct StreamTranslator: Sendable {
             stopReason = "stop_sequence"
             stopSequence = JSONValue(matchedStop)
         }
-        var deltaUsage: JSONObject = ["output_tokens": JSONValue(usage?["completion_tokens"]?.intValue ?? 0)]
+        // Without the upstream's count, the proxy's: about four bytes a token (`TokenEstimator`'s
+        // average on prose and code); the input stays `message_start`'s estimate.
+        let outputTokens = usage?["completion_tokens"]?.intValue ?? (usage == nil ? (receivedBytes + 3) / 4 : 0)
+        var deltaUsage: JSONObject = ["output_tokens": JSONValue(outputTokens)]
         if let (uncached, cached) = ResponseTranslator.promptTokens(usage) {
             deltaUsage["input_tokens"] = JSONValue(uncached)
             deltaUsage["cache_read_input_tokens"] = JSONValue(cached)
@@ -444,6 +452,11 @@ public struct StreamTranslator: Sendable {
         if let name = call.name, !name.isEmpty { toolCalls[index]!.name = name }
         if let arguments = call.arguments, case .suffix(let new) = toolCalls[index]!.fragments.read(arguments.text) {
             call.arguments = new.isEmpty ? nil : .fragment(JSONString(new))
+        }
+        switch call.arguments {
+        case .fragment(let fragment)?: receivedBytes &+= fragment.storedByteCount
+        case .json(let text)?: receivedBytes &+= text.utf8.count
+        case nil: break
         }
         if case .fragment(let fragment)? = call.arguments, !fragment.isEmpty, liveToolIndex == index, openBlock == .tool(upstreamIndex: index),
             toolCalls[index]?.isCaughtUp == true
