@@ -45,6 +45,26 @@ private func ids(_ content: [JSONObject]) -> [String] { content.compactMap { $0[
         #expect(checker.content.map { $0["input"] } == [["path": "/a"], ["path": "/b"]])
     }
 
+    /// Servers that send `index` (and the id) on a call's first delta only: the rest continue it.
+    @Test func fragmentsWithoutAnIndexAfterAnIndexedStartContinueTheCall() throws {
+        let checker = try stream([
+            toolCalls(#"[{"index":0,"id":"call_1","type":"function","function":{"name":"Read","arguments":"{\"path\":"}}]"#),
+            toolCalls(#"[{"function":{"arguments":"\"/a\"}"}}]"#),
+            toolCalls(#"[{"index":1,"id":"call_2","type":"function","function":{"name":"Read","arguments":"{\"path\":\"/b\"}"}}]"#),
+        ])
+        #expect(ids(checker.content) == ["call_1", "call_2"])
+        #expect(checker.content.map { $0["input"] } == [["path": "/a"], ["path": "/b"]])
+    }
+
+    /// An index-less call after one at `Int.max` (a hostile upstream) must not trap.
+    @Test func anIndexlessCallAfterTheLargestIndexDoesNotTrap() throws {
+        let checker = try stream([
+            toolCalls(#"[{"index":9223372036854775807,"id":"call_1","type":"function","function":{"name":"A","arguments":"{}"}}]"#),
+            toolCalls(#"[{"id":"call_2","type":"function","function":{"name":"B","arguments":"{}"}}]"#),
+        ])
+        #expect(Set(ids(checker.content)).count == checker.content.count)
+    }
+
     @Test func missingEmptyAndRepeatedStreamedIdsBecomeUnique() throws {
         let checker = try stream([
             toolCalls(#"[{"index":0,"type":"function","function":{"name":"A","arguments":"{}"}},{"index":1,"id":"","type":"function","function":{"name":"B","arguments":"{}"}}]"#),

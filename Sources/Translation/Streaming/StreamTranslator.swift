@@ -129,6 +129,8 @@ public struct StreamTranslator: Sendable {
     /// For upstreams that send no `index` (Ollama's OpenAI endpoint before 0.5): the call a
     /// delta at each position of `tool_calls` continues.
     private var indexlessCalls: [Int: Int] = [:]
+    /// The highest call index seen: a new index-less call takes the next one.
+    private var highestToolIndex = -1
     private var toolUseIDs: ToolUseIDs
     private var liveToolIndex: Int?
     /// Text that arrived while a tool block was open: sent after the calls.
@@ -424,18 +426,18 @@ public struct StreamTranslator: Sendable {
         openBlock(.text, contentBlock: ["type": "text", "text": ""], to: &events)
     }
 
-    /// The call a delta belongs to: its `index`; without one, a delta whose id differs from
-    /// the one of the call at its position starts a new call (Ollama sent each call whole in
-    /// its own chunk, all at position 0), and one without an id continues that call.
+    /// The call a delta belongs to: its `index`; without one, the call last continued at its
+    /// position in `tool_calls` (servers that send `index` on a call's first delta only), unless
+    /// the delta carries an id other than that call's: then it starts a new call (Ollama sent
+    /// each call whole in its own chunk, all at position 0).
     private mutating func callIndex(of call: StreamChunk.ToolCallDelta, position: Int) -> Int {
         if let index = call.index { return index }
-        if let current = indexlessCalls[position] {
-            guard let id = call.id, !id.isEmpty, let currentID = toolCalls[current]?.id, id != currentID else { return current }
-        } else if toolCalls[position] == nil {
-            indexlessCalls[position] = position
-            return position
+        var index = indexlessCalls[position] ?? position
+        if let id = call.id, !id.isEmpty, let currentID = toolCalls[index]?.id, id != currentID {
+            // Past every index seen (wrapping only for an upstream that sent `Int.max`, when
+            // the delta joins the call it wrapped onto rather than trap).
+            index = highestToolIndex &+ 1
         }
-        let index = (toolCallOrder.max() ?? -1) + 1
         indexlessCalls[position] = index
         return index
     }
@@ -447,6 +449,7 @@ public struct StreamTranslator: Sendable {
         if toolCalls[index] == nil {
             toolCalls[index] = PendingToolCall()
             toolCallOrder.append(index)
+            highestToolIndex = max(highestToolIndex, index)
         }
         if let id = call.id, !id.isEmpty { toolCalls[index]!.id = id }
         if let name = call.name, !name.isEmpty { toolCalls[index]!.name = name }
