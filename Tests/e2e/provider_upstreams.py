@@ -16,22 +16,24 @@ Start one, point a provider's `base_url` at it, and read what it received:
 without --api-key). The proxy appends `/v1/chat/completions` (and `/v1/models`) to a
 provider's base URL; each server answers there, under its own prefix (OpenRouter's `/api`).
 
-What each one expects of a request, and answers with its own error body when it is not met:
+What each one expects of a request, and answers with its own error body when it is not met.
+A length member the provider does not read (`max_tokens` or `max_completion_tokens`) is refused
+with a 400 in its error shape: the real servers ignore it and the limit silently does not
+apply, so the double makes that mistake loud.
 
   openrouter  `Authorization: Bearer <key>` (401 {"error": {"code": 401, "message": ...}});
-              `max_tokens`. Streams begin with an SSE comment (`: OPENROUTER PROCESSING`) and
+              `max_tokens` or `max_completion_tokens`. Streams begin with an SSE comment (`: OPENROUTER PROCESSING`) and
               carry the reasoning twice, as `reasoning` and as `reasoning_details`
               ([{"type": "reasoning.text", "text": ...}], plus a `reasoning.encrypted` entry
               in the last reasoning delta); usage comes always, with `cost`.
               (openrouter.ai/docs: API reference "Streaming", "Reasoning Tokens", "Errors")
-  deepseek    `Authorization: Bearer <key>` (401 authentication_error); `max_tokens`, and
-              `max_completion_tokens` refused; errors {"error": {"message", "type", "param",
+  deepseek    `Authorization: Bearer <key>` (401 authentication_error); `max_tokens`; errors {"error": {"message", "type", "param",
               "code"}}. `deepseek-reasoner` thinks in `reasoning_content`, and refuses (400) a
               history whose assistant tool-call turn lacks its `reasoning_content`, as the
               thinking mode does. Streams send `: keep-alive` comments; usage only when
               `stream_options.include_usage`, with `prompt_cache_hit_tokens`.
               (api-docs.deepseek.com: "Create Chat Completion", "Error Codes", "Thinking Mode")
-  ollama      no key (an Authorization header is ignored); a model it does not have is a 404
+  ollama      no key (an Authorization header is ignored); `max_tokens`; a model it does not have is a 404
               {"error": {"message": "model \"x\" not found, try pulling it first", "type":
               "api_error", ...}}; reasoning in `reasoning`; each tool call whole in one chunk
               with an id `call_` + 8 characters; usage only with `stream_options`.
@@ -82,8 +84,7 @@ class Dialect:
     """What one provider expects and how it answers."""
     name = ""
     prefix = ""                       # before /v1/...
-    max_tokens_fields = ("max_tokens",)
-    refused_fields = ()
+    max_tokens_fields = ("max_tokens",)   # the length members the provider reads
     reasoning_fields = ()             # the delta members the reasoning is sent in
     comment = None                    # an SSE comment line sent first in a stream
     usage_always = False
@@ -98,11 +99,9 @@ class Dialect:
 
     def check(self, body):
         """An (status, error body) the server refuses the request with, or None."""
-        for field in self.refused_fields:
-            if field in body:
-                return 400, self.error(400, f"unknown field `{field}`")
-        if not any(field in body for field in self.max_tokens_fields) and "max_completion_tokens" in body:
-            return 400, self.error(400, "max_completion_tokens is not supported, use max_tokens")
+        for field in ("max_tokens", "max_completion_tokens"):
+            if field in body and field not in self.max_tokens_fields:
+                return 400, self.error(400, f"`{field}` is not read here; use {' or '.join(self.max_tokens_fields)}")
         return None
 
     def reasoning_delta(self, text, last, model):
@@ -121,6 +120,7 @@ class Dialect:
 class OpenRouter(Dialect):
     name = "openrouter"
     prefix = "/api"
+    max_tokens_fields = ("max_tokens", "max_completion_tokens")
     reasoning_fields = ("reasoning",)
     comment = ": OPENROUTER PROCESSING"
     usage_always = True
@@ -152,7 +152,6 @@ class OpenRouter(Dialect):
 
 class DeepSeek(Dialect):
     name = "deepseek"
-    refused_fields = ("max_completion_tokens",)
     reasoning_fields = ("reasoning_content",)
     comment = ": keep-alive"
     models = [{"id": "deepseek-chat", "object": "model", "owned_by": "deepseek"},

@@ -61,6 +61,8 @@ def test_openrouter_wants_its_key_and_sends_reasoning_twice_with_cost(serve):
     assert all(d["reasoning_details"][0] == {"type": "reasoning.text", "text": d["reasoning"], "format": "unknown", "index": 0} for d in reasoning)
     assert reasoning[-1]["reasoning_details"][1]["type"] == "reasoning.encrypted"
     assert chunks(lines)[-1]["usage"]["cost"] > 0   # usage without stream_options
+    status, _ = post(server, {"model": "text", "messages": [], "max_completion_tokens": 5}, key="sk-or-test")
+    assert status == 200   # OpenRouter reads both length members
     assert server.received[-1]["path"] == "/api/v1/chat/completions"
     assert server.received[-1]["headers"]["AUTHORIZATION"] == "Bearer sk-or-test"
     status, whole = post(server, request("deepseek/deepseek-r1"), key="sk-or-test")
@@ -96,6 +98,8 @@ def test_ollama_needs_no_key_sends_whole_calls_and_404s_unknown_models(serve):
     server = serve("ollama")
     status, body = post(server, request("llama3.2:3b"), key="ignored")
     assert status == 200 and body["choices"][0]["message"]["content"] == "Hello from ollama"
+    status, body = post(server, {"model": "llama3.2:3b", "messages": [], "max_completion_tokens": 5})
+    assert status == 400 and "max_tokens" in body["error"]["message"]
     status, body = post(server, request("mistral:7b"))
     assert status == 404 and body["error"]["message"] == 'model "mistral:7b" not found, try pulling it first'
     status, lines = post(server, request("tools", stream=True, tools=[{"type": "function", "function": {"name": "Read", "parameters": {}}}]))
