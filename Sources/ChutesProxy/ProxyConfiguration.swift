@@ -150,14 +150,17 @@ public struct ProxyConfiguration: Sendable {
     }
 
     /// What start-up warns of when anyone who can reach the port would spend the operator's
-    /// key: the proxy listens beyond loopback, a client's request may go upstream with
-    /// `CHUTES_API_KEY`, and no inbound key is asked for. Nil when that is not so.
+    /// keys: the proxy listens beyond loopback, no inbound key is asked for, and a client's
+    /// request may go upstream with `CHUTES_API_KEY` (unless `CHUTES_AUTH_STYLE=header`) or
+    /// with a provider's configured key (whatever the auth style: a client may name any
+    /// provider, `openrouter::model`). Nil when that is not so.
     public func openRelayWarning(port: Int) -> String? {
-        guard !requiresKeys, authStyle != .header, !(upstreamAPIKey ?? "").isEmpty,
-            let address = TCPListener.address(host: host, port: port), !address.isLoopback
-        else { return nil }
+        var spent: [String] = []
+        if authStyle != .header, !(upstreamAPIKey ?? "").isEmpty { spent.append("CHUTES_API_KEY") }
+        spent += providers.filter { !($0.apiKey ?? "").isEmpty }.map { "the \($0.name) provider's key" }
+        guard !requiresKeys, !spent.isEmpty, let address = TCPListener.address(host: host, port: port), !address.isLoopback else { return nil }
         return
-            "listening on \(address) beyond this machine with CHUTES_API_KEY and no inbound keys: anyone who can reach the port spends that key; set PROXY_API_KEYS (docs/running-for-a-team.md), or HOST=127.0.0.1 to serve this machine only"
+            "listening on \(address) beyond this machine with \(spent.joined(separator: ", ")) and no inbound keys: anyone who can reach the port spends \(spent.count == 1 ? "that key" : "those keys"); set PROXY_API_KEYS (docs/running-for-a-team.md), or HOST=127.0.0.1 to serve this machine only"
     }
 
     /// The HTTP server's configuration with the proxy's address and error format.

@@ -53,6 +53,8 @@ The model name picks the scenario, on every server:
                      fragment all of the text so far), as some OpenAI-compatible servers do
   tools-noindex   -> two calls, each whole in its own chunk without `index` (Ollama before 0.5)
   status-NNN      -> the server's own error body with that status
+  echoes-keys     -> a 400 in the server's error shape quoting the Authorization header and
+                     the last message it was sent (a key leaking through an error)
   too-long        -> (vllm) the context-length 400
 Models the server lists (`/v1/models`) are in `MODELS[name]`; any other model name is a 404 on
 Ollama and answered like `text` elsewhere.
@@ -267,8 +269,9 @@ def scenario(dialect, body):
     return [delta for delta in deltas if delta] + [{"content": "Hello "}, {"content": "from " + dialect.name}], "stop"
 
 
-def whole_message(deltas, dialect):
-    """The non-streamed message the deltas add up to, in the server's own shape."""
+def whole_message(deltas, dialect, snapshots=False):
+    """The non-streamed message the deltas add up to, in the server's own shape (`snapshots`:
+    the deltas' arguments are cumulative snapshots)."""
     message = {"role": "assistant", "content": "".join(d.get("content", "") for d in deltas) or None}
     for field in ("reasoning", "reasoning_content"):
         text = "".join(d.get(field, "") for d in deltas)
@@ -285,7 +288,12 @@ def whole_message(deltas, dialect):
             index = call.get("index", len(calls) if "id" in call and "index" not in call else position)
             entry = calls.setdefault(index, {"id": call.get("id"), "type": "function", "function": {"name": None, "arguments": ""}})
             entry["function"]["name"] = call["function"].get("name") or entry["function"]["name"]
-            entry["function"]["arguments"] += call["function"].get("arguments", "")
+            fragment = call["function"].get("arguments", "")
+            # A whole answer carries the arguments once: cumulative snapshots add up to the last.
+            if snapshots and fragment.startswith(entry["function"]["arguments"]):
+                entry["function"]["arguments"] = fragment
+            else:
+                entry["function"]["arguments"] += fragment
     if calls:
         message["tool_calls"] = [calls[index] for index in sorted(calls)]
     return message
@@ -344,6 +352,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             status = int(model.split("-")[1])
             self.send_json(status, dialect.error(status, f"scripted {status}"))
             return
+        if model == "echoes-keys":
+            # A careless server quoting what it was sent: the Authorization header and the
+            # conversation's last words, in its own 400 error body.
+            said = json.dumps(body.get("messages", [{}])[-1].get("content", ""))
+            self.send_json(400, dialect.error(400, f"bad request with {self.headers.get('Authorization')} about {said}"))
+            return
         if dialect.name == "ollama" and model not in {m["id"] for m in dialect.models}:
             self.send_json(404, ollama_error(404, f'model "{model}" not found, try pulling it first'))
             return
@@ -360,7 +374,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         usage = dialect.usage(21, 5)
         if not body.get("stream"):
             self.send_json(200, {"id": "chatcmpl-" + dialect.name, "object": "chat.completion", "created": 1767225600, "model": model,
-                                 "choices": [{"index": 0, "message": whole_message(deltas, dialect), "finish_reason": finish}],
+                                 "choices": [{"index": 0, "message": whole_message(deltas, dialect, snapshots=model == "tools-snapshots"), "finish_reason": finish}],
                                  "usage": usage})
             return
         self.send_response(200)

@@ -114,4 +114,22 @@ import Testing
         #expect(chutes.name == "chutes" && chutes.baseURL == HTTPURL("http://upstream.test:8000/prefix") && chutes.apiKey == "cpk_0123456789")
         #expect(chutes.auth == .bearer && chutes.modelsEndpoint == "/v1/models" && chutes.quirks == ProviderQuirks())
     }
+
+    /// A client may name any provider, so a provider's key is spent by anyone who reaches an
+    /// open port, even with `CHUTES_AUTH_STYLE=header` (which keeps `CHUTES_API_KEY` out).
+    @Test func startUpWarnsThatAProvidersKeyIsOpenToTheNetwork() throws {
+        var environment = ["HOST": "0.0.0.0", "CHUTES_AUTH_STYLE": "header", "CHUTES_API_KEY": "cpk_0123456789", "OPENROUTER_API_KEY": "sk-or-0123456789"]
+        #expect(try ProxyConfiguration(environment: environment).openRelayWarning(port: 8080) == nil)
+        environment["PROVIDERS"] = "[\(Self.openRouter)]"
+        let warning = try #require(try ProxyConfiguration(environment: environment).openRelayWarning(port: 8080))
+        #expect(warning.contains("the openrouter provider's key") && !warning.contains("CHUTES_API_KEY") && !warning.contains("sk-or-0123456789"))
+        environment["CHUTES_AUTH_STYLE"] = "both"
+        #expect(try ProxyConfiguration(environment: environment).openRelayWarning(port: 8080)?.contains("CHUTES_API_KEY, the openrouter provider's key") == true)
+        environment["HOST"] = "127.0.0.1"
+        #expect(try ProxyConfiguration(environment: environment).openRelayWarning(port: 8080) == nil)
+        environment["HOST"] = "0.0.0.0"
+        environment["CHUTES_AUTH_STYLE"] = "env"
+        environment["PROXY_API_KEYS"] = "proxy-key-0123456789"
+        #expect(try ProxyConfiguration(environment: environment).openRelayWarning(port: 8080) == nil)
+    }
 }
