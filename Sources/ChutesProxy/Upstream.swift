@@ -130,7 +130,7 @@ struct Upstream: Sendable {
                 throw UpstreamFailure(error: UpstreamErrors.fromClientError(error))
             }
             if let waited = response.poolWait { notePoolWait(waited) }
-            RequestRecord.current?.noteUpstreamResponse(status: response.status, invocationID: response.headers["x-chutes-invocationid"])
+            RequestRecord.current?.noteUpstreamResponse(status: response.status, invocationID: response.headers["x-chutes-invocationid"], provider: metricsLabel)
             guard response.status == .tooManyRequests else { return response }
             let errorBody = (try? await Self.collect(response, limit: 64 << 10)) ?? []
             let error = UpstreamErrors.fromResponse(status: .tooManyRequests, body: errorBody, estimatedPromptTokens: 0, redactor: redactor(for: key))
