@@ -207,6 +207,26 @@ private func metrics(_ proxy: RunningProxy) async throws -> [String: Double] {
         }
     }
 
+    @Test func eachProvidersModelListSpellsAndLimitsItsModels() async throws {
+        try await withTwoProviders(
+            chutes: { request, _ in request.method == "GET" ? ScriptedUpstream.json(ScriptedUpstream.chutesModels) : answer },
+            other: { request, _ in
+                guard request.method == "GET" else { return answer }
+                guard request.head.target == "/or/v1/models" else { return ScriptedUpstream.json(["data": []]) }
+                return ScriptedUpstream.json(["data": [["id": "Vendor/Model-X", "context_length": 32768, "max_output_length": 4096]]])
+            },
+            environment: ["AUTO_FIX_MODEL_CASE": "1"]
+        ) { proxy, chutes, other in
+            let body: JSONValue = ["model": "openrouter::vendor/model-x", "max_tokens": 100_000, "messages": [["role": "user", "content": "Hi"]]]
+            #expect(try await proxy.post("/v1/messages", body).status == 200)
+            let sent = try #require(other.completionRequests.first?.body)
+            #expect(sent["model"]?.stringValue == "Vendor/Model-X", "spelled as openrouter's list spells it")
+            #expect((sent["max_tokens"]?.intValue ?? .max) <= 4096, "fitted to openrouter's limit for it")
+            // Chutes' list knows nothing of it, and was not asked about it.
+            #expect(chutes.completionRequests.isEmpty)
+        }
+    }
+
     @Test func eachProviderIsSentItsQuirks() async throws {
         let quirky = """
             [{"name":"openrouter","base_url":"BASE/or","max_tokens_field":"max_completion_tokens","reasoning_field":"none",
