@@ -157,7 +157,6 @@ struct MessagesHandler: Sendable {
         record.update {
             $0.attempts = attempts
             $0.upstreamModel = answer.target
-            $0.provider = answer.providerLabel
         }
         return answer
     }

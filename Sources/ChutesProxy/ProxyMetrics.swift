@@ -32,8 +32,11 @@ public final class ProxyMetrics: Sendable {
     private let upstreamPoolWaiters: Meter
     private let upstreamHTTP2Connections: Meter
     private let upstreamHTTP2Streams: Meter
-    private let upstreamPoolWait: CoreMetrics.Timer
-    private let retriesOn429: CoreMetrics.Counter
+    /// Without `PROVIDERS`: one unlabelled series each. With: one per provider, all made at
+    /// start-up (a registry refuses a name both with and without labels, and every series
+    /// reads 0 before its first event, as the unlabelled ones always did).
+    private let upstreamPoolWait: [String?: CoreMetrics.Timer]
+    private let retriesOn429: [String?: CoreMetrics.Counter]
     private let rateLimitStoreFailures: CoreMetrics.Counter
     private let series = Mutex(Series())
     static let maxModelLabels = 64
@@ -53,10 +56,6 @@ public final class ProxyMetrics: Sendable {
         var fallbacks: [String: CoreMetrics.Counter] = [:]
         /// By model, or `provider model` with `PROVIDERS`.
         var breakers: [String: Meter] = [:]
-        /// `chutes_proxy_upstream_429_retries_total` by provider, with `PROVIDERS`.
-        var retriesOn429: [String: CoreMetrics.Counter] = [:]
-        /// `chutes_proxy_upstream_pool_wait_seconds` by provider, with `PROVIDERS`.
-        var poolWaits: [String: CoreMetrics.Timer] = [:]
 
         /// The label `model` is counted under: its own, or `other` once `maxModelLabels`
         /// names are known.
@@ -116,8 +115,10 @@ public final class ProxyMetrics: Sendable {
     /// non-streamed completion).
     private static let latencyBuckets: [Duration] = [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600].map { .milliseconds(Int64($0 * 1000)) }
 
-    /// Metrics in a registry of their own; with `enabled: false` (`METRICS_ENABLED=0`) nothing is served.
-    public init(enabled: Bool = true) {
+    /// Metrics in a registry of their own; with `enabled: false` (`METRICS_ENABLED=0`) nothing
+    /// is served. `providers`: the names of every provider when `PROVIDERS` is set, whose
+    /// upstream-facing series then carry a `provider` label; empty: no such label.
+    public init(enabled: Bool = true, providers: [String] = []) {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = Self.latencyBuckets
@@ -129,8 +130,12 @@ public final class ProxyMetrics: Sendable {
         upstreamPoolWaiters = Meter(label: "chutes_proxy_upstream_pool_waiters", factory: factory)
         upstreamHTTP2Connections = Meter(label: "chutes_proxy_upstream_http2_connections", factory: factory)
         upstreamHTTP2Streams = Meter(label: "chutes_proxy_upstream_http2_streams", factory: factory)
-        upstreamPoolWait = CoreMetrics.Timer(label: "chutes_proxy_upstream_pool_wait_seconds", factory: factory)
-        retriesOn429 = CoreMetrics.Counter(label: "chutes_proxy_upstream_429_retries_total", factory: factory)
+        let labels: [String?] = providers.isEmpty ? [nil] : providers
+        func dimensions(_ provider: String?) -> [(String, String)] { provider.map { [("provider", $0)] } ?? [] }
+        upstreamPoolWait = Dictionary(
+            uniqueKeysWithValues: labels.map { ($0, CoreMetrics.Timer(label: "chutes_proxy_upstream_pool_wait_seconds", dimensions: dimensions($0), factory: factory)) })
+        retriesOn429 = Dictionary(
+            uniqueKeysWithValues: labels.map { ($0, CoreMetrics.Counter(label: "chutes_proxy_upstream_429_retries_total", dimensions: dimensions($0), factory: factory)) })
         rateLimitStoreFailures = CoreMetrics.Counter(label: "chutes_proxy_rate_limit_store_failures_total", factory: factory)
     }
 
@@ -194,14 +199,7 @@ public final class ProxyMetrics: Sendable {
     /// with `PROVIDERS` set, nil without (the series has no provider label then).
     func retryingOn429(provider: String? = nil) {
         guard registry != nil else { return }
-        guard let provider else { return retriesOn429.increment() }
-        let counter = series.withLock { series in
-            if let counter = series.retriesOn429[provider] { return counter }
-            let counter = CoreMetrics.Counter(label: "chutes_proxy_upstream_429_retries_total", dimensions: [("provider", provider)], factory: factory)
-            series.retriesOn429[provider] = counter
-            return counter
-        }
-        counter.increment()
+        retriesOn429[provider]?.increment()
     }
 
     /// A named key's counters could not be read or written in Redis (`RATE_LIMIT_REDIS_URL`):
@@ -215,14 +213,7 @@ public final class ProxyMetrics: Sendable {
     /// (`UPSTREAM_MAX_CONNECTIONS`), whether it got one or timed out.
     func upstreamPoolWaited(_ duration: Duration, provider: String? = nil) {
         guard registry != nil else { return }
-        guard let provider else { return upstreamPoolWait.recordNanoseconds(Self.nanoseconds(duration)) }
-        let timer = series.withLock { series in
-            if let timer = series.poolWaits[provider] { return timer }
-            let timer = CoreMetrics.Timer(label: "chutes_proxy_upstream_pool_wait_seconds", dimensions: [("provider", provider)], factory: factory)
-            series.poolWaits[provider] = timer
-            return timer
-        }
-        timer.recordNanoseconds(Self.nanoseconds(duration))
+        upstreamPoolWait[provider]?.recordNanoseconds(Self.nanoseconds(duration))
     }
 
     /// A request moved from one model (or pool) to another after a failure.

@@ -23,7 +23,7 @@ public final class ProxyServer: Sendable {
             configuration.http.reactors = try ReactorGroup.sized(configuration.reactorThreads)
         }
         self.configuration = configuration
-        let metrics = ProxyMetrics(enabled: configuration.metricsEnabled)
+        let metrics = ProxyMetrics(enabled: configuration.metricsEnabled, providers: configuration.providers.isEmpty ? [] : configuration.providerNames)
         let upstreams = try Upstreams(configuration: configuration, metrics: metrics)
         // The router reads the server's connection count, but the server is made with the router.
         let served = ServerReference()

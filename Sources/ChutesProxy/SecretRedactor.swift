@@ -47,10 +47,13 @@ struct SecretRedactor: Sendable {
     /// secret containing another one is replaced whole).
     var redacted: [[UInt8]] {
         var unique: [[UInt8]] = []
-        for case let secret? in CollectionOfOne(key) + secrets where secret.utf8.count >= Self.minimumBytes {
+        func add(_ secret: String?) {
+            guard let secret, secret.utf8.count >= Self.minimumBytes else { return }
             let bytes = Array(secret.utf8)
             if !unique.contains(bytes) { unique.append(bytes) }
         }
+        add(key)
+        for secret in secrets { add(secret) }
         return unique.sorted { $0.count > $1.count }
     }
 

@@ -4,8 +4,9 @@ import JSON
 
 /// One provider's OpenAI-compatible backend: where it is, how to authenticate, and the state
 /// shared by every request to it (its connection pool, rate-limit cool-down, model list and
-/// circuit breaker). `Upstreams` holds one per provider.
-struct Upstream: Sendable {
+/// circuit breaker). `Upstreams` holds one per provider; a class, so handing one to a request
+/// is one reference, not a copy of the configuration it holds.
+final class Upstream: Sendable {
     let configuration: ProxyConfiguration
     /// The provider it is (for the default one, made from the `CHUTES_*` settings).
     let provider: ProviderDefinition
@@ -25,7 +26,7 @@ struct Upstream: Sendable {
     let metricsLabel: String?
 
     /// The default provider alone, as `ProxyConfiguration` describes it.
-    init(configuration: ProxyConfiguration, metrics: ProxyMetrics = ProxyMetrics(enabled: false)) throws(HTTPClientError) {
+    convenience init(configuration: ProxyConfiguration, metrics: ProxyMetrics = ProxyMetrics(enabled: false)) throws(HTTPClientError) {
         try self.init(
             configuration: configuration, provider: configuration.defaultProvider, isDefault: true, configuredKeys: [configuration.upstreamAPIKey], metricsLabel: nil,
             metrics: metrics)
@@ -130,7 +131,7 @@ struct Upstream: Sendable {
                 throw UpstreamFailure(error: UpstreamErrors.fromClientError(error))
             }
             if let waited = response.poolWait { notePoolWait(waited) }
-            RequestRecord.current?.noteUpstreamResponse(status: response.status, invocationID: response.headers["x-chutes-invocationid"])
+            RequestRecord.current?.noteUpstreamResponse(status: response.status, invocationID: response.headers["x-chutes-invocationid"], provider: metricsLabel)
             guard response.status == .tooManyRequests else { return response }
             let errorBody = (try? await Self.collect(response, limit: 64 << 10)) ?? []
             let error = UpstreamErrors.fromResponse(status: .tooManyRequests, body: errorBody, estimatedPromptTokens: 0, redactor: redactor(for: key))

@@ -23,8 +23,6 @@ struct UpstreamCaller: Sendable {
         /// What answered as a target: the model sent, `provider::`-prefixed for a provider
         /// other than the default one.
         var target: String
-        /// The provider's metrics label; nil without `PROVIDERS`.
-        var providerLabel: String?
     }
 
     private var configuration: ProxyConfiguration { upstreams.primary.configuration }
@@ -146,7 +144,7 @@ struct UpstreamCaller: Sendable {
             throw failure(status: response.status, body: errorBody, headers: response.headers, prepared: prepared, redactor: upstream.redactor(for: key))
         }
         let answered = upstream.isDefault ? prepared.model : ModelTarget(provider: upstream.provider.name, model: prepared.model).text
-        return Answer(response: response, prepared: prepared, redactor: upstream.redactor(for: key), target: answered, providerLabel: upstream.metricsLabel)
+        return Answer(response: response, prepared: prepared, redactor: upstream.redactor(for: key), target: answered)
     }
 
     /// An upstream's refusal of a request as the failure the client is told.

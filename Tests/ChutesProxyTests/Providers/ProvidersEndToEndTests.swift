@@ -73,9 +73,30 @@ private func metrics(_ proxy: RunningProxy) async throws -> [String: Double] {
             let line = try #require(captured.accessLines.first { $0["request_id"]?.stringValue == response.headers["request-id"] })
             #expect(line["tries"]?.stringValue == "a/one: 529 overloaded_error; openrouter::b/two: 200")
             #expect(line["upstream_model"]?.stringValue == "openrouter::b/two")
+            // A request that fails everywhere is counted under the provider that answered last.
+            #expect(try await proxy.post("/v1/messages", asking("a/one")).status == 529)
             let samples = try await metrics(proxy)
             #expect(samples[#"chutes_proxy_upstream_latency_seconds_count{provider="openrouter",model="openrouter::b/two"}"#] == 1)
+            #expect(samples[#"chutes_proxy_upstream_latency_seconds_count{provider="chutes",model="a/one"}"#] == 1)
             #expect(samples[#"chutes_proxy_fallbacks_total{from="a/one",to="openrouter::b/two"}"#] == 1)
+        }
+    }
+
+    @Test func aProvidersRateLimitIsWaitedOutAndCountedUnderIt() async throws {
+        let completions = Counter()
+        try await withTwoProviders(
+            chutes: { request, _ in request.method == "GET" ? ScriptedUpstream.json(ScriptedUpstream.models) : answer },
+            other: { request, _ in
+                if request.method == "GET" { return ScriptedUpstream.json(["data": []]) }
+                // The first completion is refused with a plain rate limit (not a capacity one).
+                return completions.increment() == 1 ? ScriptedUpstream.json(["error": ["message": "rate limited"]], status: .tooManyRequests, headers: ["Retry-After": "0"]) : answer
+            },
+            environment: ["PROXY_MAX_RETRY_AFTER": "0"]
+        ) { proxy, _, other in
+            #expect(try await proxy.post("/v1/messages", asking("openrouter::m/a")).status == 200)
+            #expect(other.completionRequests.count == 2, "one 429, then the retry")
+            let samples = try await metrics(proxy)
+            #expect(samples[#"chutes_proxy_upstream_429_retries_total{provider="openrouter"}"#] == 1)
         }
     }
 
@@ -183,6 +204,26 @@ private func metrics(_ proxy: RunningProxy) async throws -> [String: Double] {
             #expect(streamed.status == 200)
             let text = String(decoding: streamed.body, as: UTF8.self)
             #expect(!text.contains(openRouterKey) && text.contains("[redacted]"), "\(text)")
+        }
+    }
+
+    @Test func eachProvidersModelListSpellsAndLimitsItsModels() async throws {
+        try await withTwoProviders(
+            chutes: { request, _ in request.method == "GET" ? ScriptedUpstream.json(ScriptedUpstream.chutesModels) : answer },
+            other: { request, _ in
+                guard request.method == "GET" else { return answer }
+                guard request.head.target == "/or/v1/models" else { return ScriptedUpstream.json(["data": []]) }
+                return ScriptedUpstream.json(["data": [["id": "Vendor/Model-X", "context_length": 32768, "max_output_length": 4096]]])
+            },
+            environment: ["AUTO_FIX_MODEL_CASE": "1"]
+        ) { proxy, chutes, other in
+            let body: JSONValue = ["model": "openrouter::vendor/model-x", "max_tokens": 100_000, "messages": [["role": "user", "content": "Hi"]]]
+            #expect(try await proxy.post("/v1/messages", body).status == 200)
+            let sent = try #require(other.completionRequests.first?.body)
+            #expect(sent["model"]?.stringValue == "Vendor/Model-X", "spelled as openrouter's list spells it")
+            #expect((sent["max_tokens"]?.intValue ?? .max) <= 4096, "fitted to openrouter's limit for it")
+            // Chutes' list knows nothing of it, and was not asked about it.
+            #expect(chutes.completionRequests.isEmpty)
         }
     }
 
