@@ -79,3 +79,19 @@ def test_the_model_list_names_every_providers_models_and_they_route_back(several
     with pytest.raises(anthropic.NotFoundError) as refused:
         client.messages.create(model="nowhere::x", max_tokens=50, messages=MESSAGE)
     assert "chutes, openrouter, ollama" in str(refused.value)
+
+
+def test_claude_code_completes_on_openrouter_when_chutes_is_full(several, recorded):
+    from test_claude_code import run_claude
+
+    client, openrouter, _ = several
+    result = run_claude(str(client.base_url).rstrip("/"), "--model", "claude-sonnet-4-5", "say hello")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Hello from openrouter" in result.stdout
+    # Chutes was tried first, at capacity, and every such try went on to OpenRouter.
+    tried = [request["body"]["model"] for request in recorded if request["path"].endswith("/chat/completions")]
+    assert tried and set(tried) == {"full"}
+    sent = completions(openrouter)
+    assert len(sent) >= len(tried)
+    assert sent and all(request["headers"]["authorization"] == f"Bearer {OPENROUTER_KEY}" for request in sent)
+    assert not any("sk-claude-code-test" in value for request in openrouter.received for value in request["headers"].values())
