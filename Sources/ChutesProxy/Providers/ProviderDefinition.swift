@@ -76,6 +76,21 @@ public struct ProviderDefinition: Sendable, Equatable {
         self.apiKey = apiKey
     }
 
+    /// `PROVIDERS`' text as `--print-config` shows it: header values (which may carry a
+    /// credential) replaced by `<redacted>`; keys themselves are never in it (`api_key_env`
+    /// and `api_key_file` name where they are).
+    static func printable(_ text: String) -> String {
+        guard case .array(let entries)? = try? JSONValue(parsing: text) else { return text }
+        return JSONValue.array(
+            entries.map { entry in
+                guard case .object(var object) = entry, case .object(var headers)? = object["headers"] else { return entry }
+                for name in headers.keys { headers[name] = "<redacted>" }
+                object["headers"] = .object(headers)
+                return .object(object)
+            }
+        ).jsonText
+    }
+
     /// Whether `name` may name a provider: `[a-z0-9][a-z0-9_-]{0,31}`.
     static func isValidName(_ name: String) -> Bool {
         let bytes = Array(name.utf8)

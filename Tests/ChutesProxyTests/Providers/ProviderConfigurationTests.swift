@@ -103,6 +103,8 @@ import Testing
         #expect(described.contains("    limits: response_timeout=90\n    quirks: stream_options=false"))
         let printed = configuration.printableSettings(environment: environment).joined(separator: "\n") + described
         #expect(!printed.contains("sk-or-0123456789") && !printed.contains("cpk_0123456789"))
+        // A header's value may be a credential: shown redacted, its name kept.
+        #expect(printed.contains(#""headers":{"X-Title":"<redacted>"}"#) && !printed.contains(#""X-Title":"t""#))
         // Without PROVIDERS the description is as it was: no provider section.
         #expect(!(try ProxyConfiguration(environment: [:])).routingDescription.contains("provider"))
     }
