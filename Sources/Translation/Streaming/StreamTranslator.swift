@@ -102,7 +102,7 @@ public struct StreamTranslator: Sendable {
 
         /// What the call holds, in bytes: also an empty one costs some (its entry, its
         /// scanner), so that many small calls count too.
-        var heldBytes: Int { 256 + arguments.utf8.count + fragments.retainedBytes + (id?.utf8.count ?? 0) + (name?.utf8.count ?? 0) }
+        var heldBytes: Int { 256 + arguments.utf8.count + (id?.utf8.count ?? 0) + (name?.utf8.count ?? 0) }
 
         /// Scans a fragment of a call that is caught up; true when all of it is safe to send
         /// (it is then counted as sent), else it is kept, to go out as it becomes safe.
