@@ -431,7 +431,11 @@ public struct StreamTranslator: Sendable {
     /// the delta carries an id other than that call's: then it starts a new call (Ollama sent
     /// each call whole in its own chunk, all at position 0).
     private mutating func callIndex(of call: StreamChunk.ToolCallDelta, position: Int) -> Int {
-        if let index = call.index { return index }
+        if let index = call.index {
+            // Index-less fragments that follow at this position continue this call.
+            indexlessCalls[position] = index
+            return index
+        }
         var index = indexlessCalls[position] ?? position
         if let id = call.id, !id.isEmpty, let currentID = toolCalls[index]?.id, id != currentID {
             // Past every index seen (wrapping only for an upstream that sent `Int.max`, when
