@@ -57,7 +57,8 @@ extension ProxySetting {
             "PROVIDERS",
             "JSON array of further OpenAI-compatible upstreams ({name, base_url, api_key_env|api_key_file, auth, headers, timeouts, models_endpoint, quirks}); a target names one as name::model",
             read: { value, c in c.providerSources.list = value.text },
-            show: { $0.providerSources.list ?? "" }),
+            // Header values may be keys too: shown by name only.
+            show: { $0.providerSources.list.map(ProviderDefinition.redactingHeaderValues) ?? "" }),
         ProxySetting(
             "PROVIDERS_FILE", "a file holding the PROVIDERS JSON (not both)",
             read: { value, c in c.providerSources.file = value.text },

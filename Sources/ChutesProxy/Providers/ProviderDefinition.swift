@@ -112,6 +112,25 @@ public struct ProviderDefinition: Sendable, Equatable {
 }
 
 extension ProviderDefinition {
+    /// `PROVIDERS` as `--print-config` shows it: every entry's `headers` values replaced by
+    /// `<redacted>` (a gateway's second key goes there, e.g. `cf-aig-authorization`), their
+    /// names and everything else as given. Text that is not a JSON array is shown as it is.
+    static func redactingHeaderValues(_ text: String) -> String {
+        guard let value = try? JSONValue(parsing: text), var entries = value.arrayValue else { return text }
+        var redactedAny = false
+        for index in entries.indices {
+            guard var entry = entries[index].objectValue, let headers = entry["headers"]?.objectValue, !headers.isEmpty else { continue }
+            var names = JSONObject()
+            for (name, _) in headers { names.append(key: name, value: "<redacted>") }
+            entry["headers"] = .object(names)
+            entries[index] = .object(entry)
+            redactedAny = true
+        }
+        return redactedAny ? JSONValue.array(entries).jsonText : text
+    }
+}
+
+extension ProviderDefinition {
     /// A provider as `check` and `--print-config` describe it: where it is, where its key
     /// comes from (never the key), how it is sent, its headers' names, its own limits and
     /// its quirks.
