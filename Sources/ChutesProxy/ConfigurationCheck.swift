@@ -33,7 +33,7 @@ public enum ConfigurationCheck {
             report.lines.append("upstream key: the client's own (CHUTES_API_KEY is not set)")
         }
         // Whatever a provider says is scrubbed of every configured key.
-        let redactor = SecretRedactor(secrets: [key] + configuration.providers.map(\.apiKey))
+        let redactor = SecretRedactor(secrets: configuration.configuredKeys)
         var headers = HTTPHeaders()
         if let key, configuration.authStyle != .header { headers.add(name: "Authorization", value: "Bearer \(key)") }
         let listed = await list(configuration.defaultProvider, configuration: configuration, authentication: headers, redactor: redactor)

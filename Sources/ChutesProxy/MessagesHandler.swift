@@ -166,12 +166,12 @@ struct MessagesHandler: Sendable {
         let context = answer.prepared.context
         let isEventStream = answer.response.headers["Content-Type"].map(Self.isEventStreamType) ?? false
         if context.stream && answer.prepared.structuredOutput == .guided {
-            return streamResponse(answer.response, isEventStream: isEventStream, context: context, redactor: answer.redactor, record: record)
+            return streamResponse(answer.response, isEventStream: isEventStream, context: context, target: answer.target, redactor: answer.redactor, record: record)
         }
         if context.stream {
             // Asked whole to be checked first; streamed to the client from the checked answer.
             let parsed = try await checkedWholeAnswer(answer)
-            return streamResponse(answer.response, whole: parsed.serialized(), context: context, redactor: answer.redactor, record: record)
+            return streamResponse(answer.response, whole: parsed.serialized(), context: context, target: answer.target, redactor: answer.redactor, record: record)
         }
         let message = try await translatedMessage(answer)
         record.noteUsage(message["usage"])
@@ -268,8 +268,10 @@ struct MessagesHandler: Sendable {
     /// event stream, or made from a whole JSON answer when the upstream ignored `stream`.
     /// A `ping` goes out whenever the upstream is silent for `pingInterval`.
     /// `whole`: the answer already read (and checked), relayed instead of the response's body.
+    /// `target`: what answered, for `X-Upstream-Model` (`provider::model` on another provider).
     private func streamResponse(
-        _ response: HTTPClientResponse, isEventStream: Bool = false, whole: [UInt8]? = nil, context: RequestContext, redactor: SecretRedactor, record: RequestRecord
+        _ response: HTTPClientResponse, isEventStream: Bool = false, whole: [UInt8]? = nil, context: RequestContext, target: String, redactor: SecretRedactor,
+        record: RequestRecord
     ) -> HTTPResponse {
         let translator = StreamTranslator(
             context: .init(
@@ -285,7 +287,7 @@ struct MessagesHandler: Sendable {
                 earlierIterations: context.earlierIterations
             ))
         let pingInterval = configuration.pingInterval
-        let headers: HTTPHeaders = ["Content-Type": "text/event-stream", "Cache-Control": "no-cache", Self.upstreamModelHeader: context.upstreamModel.escapedForLog]
+        let headers: HTTPHeaders = ["Content-Type": "text/event-stream", "Cache-Control": "no-cache", Self.upstreamModelHeader: target.escapedForLog]
         return HTTPResponse(
             status: .ok, headers: headers,
             body: .stream { writer in

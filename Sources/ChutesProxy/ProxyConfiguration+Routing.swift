@@ -26,12 +26,17 @@ extension ProxyConfiguration {
     /// Every provider's name, the default one first.
     public var providerNames: [String] { [ProviderDefinition.defaultName] + providers.map(\.name) }
 
-    /// Every target of `MODEL_MAP`, `ROUTES` and `COMPACTION_MODEL` that names a provider
-    /// names a configured one; the error names the setting, the entry and the provider.
+    /// Every target of `MODEL_MAP`, `ROUTES` and `COMPACTION_MODEL` names a model (not
+    /// `openrouter::` alone), and one that names a provider names a configured one; the error
+    /// names the setting, the entry and the provider.
     func validateTargets() throws(ConfigurationError) {
         let known = Set(providers.map(\.name))
         func check(_ target: String, variable: String, entry: String) throws(ConfigurationError) {
-            guard let provider = ModelTarget(target).provider, !known.contains(provider) else { return }
+            let named = ModelTarget(target)
+            guard !named.model.isEmpty else {
+                throw ConfigurationError(variable: variable, problem: "\(entry) names no model after its provider (\(target.isEmpty ? "chutes::" : target)); write provider::model")
+            }
+            guard let provider = named.provider, !known.contains(provider) else { return }
             throw ConfigurationError(
                 variable: variable,
                 problem: "\(entry) names the provider \"\(provider)\" (\(target)), which is not configured; the providers are \(providerNames.joined(separator: ", ")) (PROVIDERS)")

@@ -183,6 +183,11 @@ public struct ProxyConfiguration: Sendable {
         return provider
     }
 
+    /// Every configured upstream key, `CHUTES_API_KEY` first, then each provider's: whatever
+    /// any upstream says is scrubbed of all of them (an upstream may echo a key it was never
+    /// sent but another provider was given).
+    var configuredKeys: [String?] { [upstreamAPIKey] + providers.map(\.apiKey) }
+
     /// The upstream client's configuration for `provider`: its own limits and timeouts where
     /// it sets them, the `UPSTREAM_*` settings otherwise.
     func clientConfiguration(for provider: ProviderDefinition) -> HTTPClient.Configuration {

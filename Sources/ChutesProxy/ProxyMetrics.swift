@@ -86,8 +86,11 @@ public final class ProxyMetrics: Sendable {
     private struct ModelSeries {
         /// `chutes_proxy_requests_total` by endpoint and status (a few per model).
         var requests: [(endpoint: String, status: HTTPStatus, counter: CoreMetrics.Counter)] = []
-        /// Made when a request of this model first reached the upstream.
-        var upstream: UpstreamSeries?
+        /// By provider label (nil without `PROVIDERS`), made when a request of this model first
+        /// reached that provider: one model label may be answered by several providers (`other`,
+        /// or a request that failed everywhere, labelled with its first model and the last
+        /// provider that answered). Provider labels come from the configuration alone.
+        var upstream: [String?: UpstreamSeries] = [:]
 
         mutating func requests(endpoint: String, status: HTTPStatus, make: () -> CoreMetrics.Counter) -> CoreMetrics.Counter {
             if let found = requests.first(where: { $0.status == status && $0.endpoint == endpoint }) { return found.counter }
@@ -96,10 +99,10 @@ public final class ProxyMetrics: Sendable {
             return counter
         }
 
-        mutating func upstream(make: () -> UpstreamSeries) -> UpstreamSeries {
-            if let upstream { return upstream }
+        mutating func upstream(provider: String?, make: () -> UpstreamSeries) -> UpstreamSeries {
+            if let found = upstream[provider] { return found }
             let made = make()
-            upstream = made
+            upstream[provider] = made
             return made
         }
     }
@@ -155,7 +158,7 @@ public final class ProxyMetrics: Sendable {
                     CoreMetrics.Counter(label: "chutes_proxy_requests_total", dimensions: [("endpoint", endpoint), ("status", status.description), ("model", model)] + keyDimension, factory: factory)
                 }
                 guard reachedUpstream else { return (requests, nil) }
-                let upstream = entry.upstream {
+                let upstream = entry.upstream(provider: fields.provider) {
                     // With PROVIDERS, the provider that answered (a model label names one provider's model).
                     let dimensions = (fields.provider.map { [("provider", $0)] } ?? []) + [("model", model)]
                     return UpstreamSeries(

@@ -25,13 +25,6 @@ final class Upstream: Sendable {
     /// they always were.
     let metricsLabel: String?
 
-    /// The default provider alone, as `ProxyConfiguration` describes it.
-    convenience init(configuration: ProxyConfiguration, metrics: ProxyMetrics = ProxyMetrics(enabled: false)) throws(HTTPClientError) {
-        try self.init(
-            configuration: configuration, provider: configuration.defaultProvider, isDefault: true, configuredKeys: [configuration.upstreamAPIKey], metricsLabel: nil,
-            metrics: metrics)
-    }
-
     /// `provider`'s upstream; `configuredKeys` are every provider's keys.
     init(
         configuration: ProxyConfiguration, provider: ProviderDefinition, isDefault: Bool, configuredKeys: [String?], metricsLabel: String?, metrics: ProxyMetrics

@@ -154,6 +154,26 @@ private let model = "deepseek-ai/DeepSeek-V3"
         #expect(text.contains("model=\"model-0_\\\"quoted\\\"\""))
     }
 
+    @Test func oneModelLabelAnsweredByTwoProvidersIsCountedUnderEach() async throws {
+        // A request that failed everywhere keeps its first model as the label while the last
+        // provider that answered is its provider; past `maxModelLabels` names, many providers'
+        // models share `other`. Each provider's requests must still be counted as its own.
+        let metrics = ProxyMetrics(providers: ["chutes", "openrouter"])
+        for provider in ["chutes", "openrouter", "openrouter"] {
+            var fields = RequestRecord.Fields()
+            fields.upstreamModel = "a/one"
+            fields.upstreamStatus = .ok
+            fields.provider = provider
+            fields.upstreamLatency = .milliseconds(5)
+            fields.outputTokens = 7
+            metrics.requestFinished(fields, endpoint: "messages", status: 200, duration: .milliseconds(6))
+        }
+        let scraped = samples(String(decoding: metrics.exposition(activeConnections: 0, upstreamConnections: 0, upstreamPoolWaiters: 0), as: UTF8.self))
+        #expect(scraped["chutes_proxy_output_tokens_total{provider=\"chutes\",model=\"a/one\"}"] == 7)
+        #expect(scraped["chutes_proxy_output_tokens_total{provider=\"openrouter\",model=\"a/one\"}"] == 14)
+        #expect(scraped["chutes_proxy_upstream_latency_seconds_count{provider=\"openrouter\",model=\"a/one\"}"] == 2)
+    }
+
     @Test func metricsCanBeSwitchedOff() async throws {
         try await withScriptedUpstream { _, _ in
             ScriptedUpstream.json([:])

@@ -106,6 +106,17 @@ private func translate(_ chunks: [JSONValue], maxHeldBytes: Int = StreamTranslat
         #expect(checker.content.first?["input"]?["command"]?.stringValue == String(repeating: "a", count: 200_000))
     }
 
+    /// Arguments sent whole in one fragment (what most servers do) count once against the
+    /// limit: recognising snapshots (issue 25) keeps no second copy of a held call's
+    /// arguments, nor the first call's once they went out.
+    @Test func argumentsSentWholeInOneFragmentCountOnce() {
+        let arguments = #"{"command": ""# + String(repeating: "c", count: 30_000) + #""}"#
+        let checker = translate([call(0, id: "a", name: "Bash", arguments: arguments), call(1, id: "b", name: "Bash", arguments: arguments)], maxHeldBytes: 50_000)
+        #expect(checker.errorEvent == nil)
+        #expect(checker.content.count == 2)
+        #expect(checker.content.last?["input"]?["command"]?.stringValue?.utf8.count == 30_000)
+    }
+
     /// Below the limit nothing changes: held calls and text still go out whole at the end.
     @Test func whatIsHeldBelowTheLimitGoesOutAtTheEnd() {
         let arguments = #"{"command": ""# + String(repeating: "b", count: 1 << 20) + #""}"#

@@ -56,6 +56,18 @@ private func ids(_ content: [JSONObject]) -> [String] { content.compactMap { $0[
         #expect(checker.content.map { $0["input"] } == [["path": "/a"], ["path": "/b"]])
     }
 
+    /// The same for a later call: the index-less fragments continue the call last seen at
+    /// their position (here `index` 1 at position 0), not the call whose index is the position.
+    @Test func fragmentsWithoutAnIndexContinueTheLaterCallLastSeenAtTheirPosition() throws {
+        let checker = try stream([
+            toolCalls(#"[{"index":0,"id":"call_1","type":"function","function":{"name":"Read","arguments":"{\"path\":\"/a\"}"}}]"#),
+            toolCalls(#"[{"index":1,"id":"call_2","type":"function","function":{"name":"Read","arguments":"{\"path\":"}}]"#),
+            toolCalls(#"[{"function":{"arguments":"\"/b\"}"}}]"#),
+        ])
+        #expect(ids(checker.content) == ["call_1", "call_2"])
+        #expect(checker.content.map { $0["input"] } == [["path": "/a"], ["path": "/b"]])
+    }
+
     /// An index-less call after one at `Int.max` (a hostile upstream) must not trap.
     @Test func anIndexlessCallAfterTheLargestIndexDoesNotTrap() throws {
         let checker = try stream([

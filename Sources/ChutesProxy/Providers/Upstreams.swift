@@ -13,7 +13,7 @@ struct Upstreams: Sendable {
 
     init(configuration: ProxyConfiguration, metrics: ProxyMetrics = ProxyMetrics(enabled: false)) throws(HTTPClientError) {
         // One list of every configured key, shared by every upstream's redactor.
-        let keys = [configuration.upstreamAPIKey] + configuration.providers.map(\.apiKey)
+        let keys = configuration.configuredKeys
         // Without PROVIDERS the metrics have no provider label, as before.
         let labelled = !configuration.providers.isEmpty
         var all = [

@@ -27,6 +27,13 @@
 /// Time is linear in the bytes received: while undecided or reading snapshots, a fragment is
 /// compared with the text before it only when it is at least as long (so the comparison
 /// costs at most the fragment's own length), and reading deltas costs one test.
+///
+/// Memory is constant: the text received so far is known by its length and a hash, not kept.
+/// A held call keeps its arguments already and a live call's went out to the client, so a
+/// copy here doubled what a call held (and halved what `maxHeldBytes` let through) for every
+/// call whose arguments came in one fragment, the usual case. The hash is `Hasher`'s, seeded
+/// per process, so an upstream cannot aim for a collision; a chance one (one in 2^64) would
+/// read a delta as a snapshot.
 struct ArgumentFragments: Sendable {
     /// What is new in a fragment.
     enum NewPart: Equatable {
@@ -36,23 +43,39 @@ struct ArgumentFragments: Sendable {
         case suffix(String)
     }
 
+    /// The text received so far, as far as recognising a snapshot of it needs.
+    private struct Received: Sendable {
+        let count: Int
+        let hash: Int
+
+        init(_ text: String) {
+            count = text.utf8.count
+            hash = Self.hash(text.utf8[...])
+        }
+
+        /// Whether `text` starts with the text received.
+        func isPrefix(of text: String) -> Bool {
+            text.utf8.count >= count && Self.hash(text.utf8.prefix(count)) == hash
+        }
+
+        private static func hash(_ bytes: Substring.UTF8View) -> Int {
+            var hasher = Hasher()
+            if bytes.withContiguousStorageIfAvailable({ hasher.combine(bytes: UnsafeRawBufferPointer($0)) }) == nil {
+                Array(bytes).withUnsafeBytes { hasher.combine(bytes: $0) }
+            }
+            return hasher.finalize()
+        }
+    }
+
     private enum Reading: Sendable {
-        /// No fragment yet, or only the first; `received` is it.
-        case undecided(received: String)
-        /// Snapshots; `received` is the last one.
-        case snapshots(received: String)
+        /// No fragment yet (nil), or only the first.
+        case undecided(Received?)
+        /// Snapshots; the last one.
+        case snapshots(Received)
         case deltas
     }
 
-    private var reading = Reading.undecided(received: "")
-
-    /// Bytes kept to recognise snapshots (the first fragment, or the last snapshot).
-    var retainedBytes: Int {
-        switch reading {
-        case .undecided(let received), .snapshots(let received): received.utf8.count
-        case .deltas: 0
-        }
-    }
+    private var reading = Reading.undecided(nil)
 
     /// What is new in `fragment` (read only when a comparison is still to be made). An empty
     /// fragment (a chunk that carried only the id or name) adds nothing and decides nothing.
@@ -60,21 +83,21 @@ struct ArgumentFragments: Sendable {
         switch reading {
         case .deltas:
             return .whole
-        case .undecided(let received) where received.isEmpty:
+        case .undecided(nil):
             // The first piece: a delta and a snapshot read the same.
-            reading = .undecided(received: fragment())
+            let text = fragment()
+            if !text.isEmpty { reading = .undecided(Received(text)) }
             return .whole
-        case .undecided(let received), .snapshots(let received):
+        case .undecided(let received?), .snapshots(let received):
             let text = fragment()
             if text.isEmpty { return .whole }
-            let receivedCount = received.utf8.count
-            guard text.utf8.count >= receivedCount, text.utf8.starts(with: received.utf8) else {
+            guard received.isPrefix(of: text) else {
                 reading = .deltas
                 return .whole
             }
-            reading = .snapshots(received: text)
-            // `received` is whole UTF-8, so the cut falls between characters.
-            return .suffix(String(decoding: text.utf8.dropFirst(receivedCount), as: UTF8.self))
+            reading = .snapshots(Received(text))
+            // What was received is whole UTF-8, so the cut falls between characters.
+            return .suffix(String(decoding: text.utf8.dropFirst(received.count), as: UTF8.self))
         }
     }
 }

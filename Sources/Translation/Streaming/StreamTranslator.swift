@@ -102,7 +102,7 @@ public struct StreamTranslator: Sendable {
 
         /// What the call holds, in bytes: also an empty one costs some (its entry, its
         /// scanner), so that many small calls count too.
-        var heldBytes: Int { 256 + arguments.utf8.count + fragments.retainedBytes + (id?.utf8.count ?? 0) + (name?.utf8.count ?? 0) }
+        var heldBytes: Int { 256 + arguments.utf8.count + (id?.utf8.count ?? 0) + (name?.utf8.count ?? 0) }
 
         /// Scans a fragment of a call that is caught up; true when all of it is safe to send
         /// (it is then counted as sent), else it is kept, to go out as it becomes safe.
@@ -431,7 +431,11 @@ public struct StreamTranslator: Sendable {
     /// the delta carries an id other than that call's: then it starts a new call (Ollama sent
     /// each call whole in its own chunk, all at position 0).
     private mutating func callIndex(of call: StreamChunk.ToolCallDelta, position: Int) -> Int {
-        if let index = call.index { return index }
+        if let index = call.index {
+            // Index-less fragments that follow at this position continue this call.
+            indexlessCalls[position] = index
+            return index
+        }
         var index = indexlessCalls[position] ?? position
         if let id = call.id, !id.isEmpty, let currentID = toolCalls[index]?.id, id != currentID {
             // Past every index seen (wrapping only for an upstream that sent `Int.max`, when

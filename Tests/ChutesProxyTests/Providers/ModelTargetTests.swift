@@ -43,6 +43,17 @@ import Testing
         }
     }
 
+    /// The short form needs a model too, as the object form does: `openrouter::` (or
+    /// `chutes::`, the default provider's nothing) would send requests with an empty model.
+    @Test(arguments: [
+        ("MODEL_MAP", #"{"claude-*": "openrouter::"}"#), ("MODEL_MAP", #"{"claude-*": ["a/B", "chutes::"]}"#),
+        ("ROUTES", #"[{"name":"bg","models":"ollama::"}]"#), ("COMPACTION_MODEL", "openrouter::"),
+    ])
+    func aShortFormWithoutAModelStopsStartUp(variable: String, value: String) throws {
+        let error = try #require(throws: ConfigurationError.self) { try ProxyConfiguration(environment: ["PROVIDERS": Self.providers, variable: value]) }
+        #expect(error.variable == variable)
+    }
+
     @Test func aTargetObjectMustNameBothProviderAndModel() {
         for value in [#"{"provider": "openrouter"}"#, #"{"provider": "openrouter", "model": ""}"#, #"{"provider": "openrouter", "model": "x", "extra": 1}"#] {
             #expect(throws: ConfigurationError.self, "\(value)") {

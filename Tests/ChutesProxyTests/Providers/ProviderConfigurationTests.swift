@@ -9,6 +9,19 @@ import Testing
 @Suite struct ProviderConfigurationTests {
     static let openRouter = #"{"name":"openrouter","base_url":"https://openrouter.ai/api","api_key_env":"OPENROUTER_API_KEY"}"#
 
+    /// `--print-config` names a provider's headers but shows none of their values: a gateway's
+    /// second key goes there (Cloudflare AI Gateway's `cf-aig-authorization`).
+    @Test func printedConfigurationShowsHeaderNamesNotValues() throws {
+        let environment = [
+            "PROVIDERS": #"[{"name":"gateway","base_url":"https://gateway.example/v1","headers":{"cf-aig-authorization":"Bearer gw-secret-abcdef","X-Title":"proxy"}}]"#
+        ]
+        let configuration = try ProxyConfiguration(environment: environment)
+        let printed = configuration.printableSettings(environment: environment) + [configuration.routingDescription]
+        #expect(!printed.joined(separator: "\n").contains("gw-secret-abcdef"))
+        let row = try #require(printed.first { $0.hasPrefix("PROVIDERS=") })
+        #expect(row.contains("cf-aig-authorization") && row.contains("https://gateway.example/v1"))
+    }
+
     @Test func everyFieldIsRead() throws {
         let keyFile = NSTemporaryDirectory() + "providers-key-\(UUID().uuidString)"
         try "  file-key-0123456789\n".write(toFile: keyFile, atomically: true, encoding: .utf8)

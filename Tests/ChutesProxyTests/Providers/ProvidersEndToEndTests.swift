@@ -54,6 +54,21 @@ private func metrics(_ proxy: RunningProxy) async throws -> [String: Double] {
 }
 
 @Suite(.serialized) struct ProvidersEndToEndTests {
+    /// A streamed answer names its provider in `X-Upstream-Model` as a whole one does (and as
+    /// the access line does): `openrouter::b/two`, not the provider's bare `b/two`.
+    @Test func aStreamedAnswerNamesItsProviderInXUpstreamModel() async throws {
+        try await withTwoProviders(
+            chutes: { request, _ in request.method == "GET" ? ScriptedUpstream.json(ScriptedUpstream.models) : answer },
+            other: { request, _ in request.method == "GET" ? ScriptedUpstream.json(["data": []]) : answer }
+        ) { proxy, _, _ in
+            for (model, expected) in [("openrouter::b/two", "openrouter::b/two"), ("a/one", "a/one")] {
+                let response = try await proxy.post("/v1/messages", asking(model, stream: true))
+                #expect(response.status == 200)
+                #expect(response.headers["X-Upstream-Model"] == expected)
+            }
+        }
+    }
+
     @Test func aFallbackListCrossesProviders() async throws {
         let captured = CapturedLog()
         let logger = Logger(label: "proxy") { _ in ProxyLogHandler(format: .json, level: .info, sink: captured) }
