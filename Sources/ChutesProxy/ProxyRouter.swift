@@ -42,6 +42,8 @@ struct ProxyRouter: HTTPResponder {
             finished(record, request: request, status: response.status)
         case .stream(let produce):
             let status = response.status
+            // The access line needs the head alone: the body is not kept for the stream's life.
+            let request = HTTPRequest(head: request.head, remoteAddress: request.remoteAddress)
             let completion = StreamCompletion { [self] unfinished in
                 if unfinished {
                     let cut = isCuttingRequests()
