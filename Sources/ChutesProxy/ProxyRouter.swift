@@ -143,6 +143,7 @@ struct ProxyRouter: HTTPResponder {
         return HTTPResponse(status: .ok, contentType: "text/plain; version=0.0.4; charset=utf-8", body: body)
     }
 
+    @inline(never)
     private func route(_ request: HTTPRequest) async -> HTTPResponse {
         let path = Self.normalized(request.path)
         // The server asked `respond(toHead:)` already; an embedder calling `respond(to:)` has not.

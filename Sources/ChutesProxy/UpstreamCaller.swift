@@ -62,6 +62,7 @@ struct UpstreamCaller: Sendable {
     /// that falls over counts against the model; any other failure releases its admission).
     /// Not admitted (every model was cooling down and this one is tried anyway): only a
     /// success is told, which ends the model's cool-down; a failure leaves it as it was.
+    @inline(never)
     private func attempt(
         _ request: MessagesRequest, model: String, breaker: CircuitBreaker?, admitted: Bool, attempts: inout [String]
     ) async throws(UpstreamFailure) -> Answer {
@@ -96,6 +97,7 @@ struct UpstreamCaller: Sendable {
     }
 
     /// One model (or Chutes pool): resolved against the model list, prepared, sent.
+    @inline(never)
     func call(_ request: MessagesRequest, model: String) async throws(UpstreamFailure) -> Answer {
         let resolved = await upstream.catalog.resolve(model, correctCase: configuration.autoFixModelCase)
         var prepared = try await prepare(request, model: resolved.name, info: resolved.info)
@@ -137,6 +139,7 @@ struct UpstreamCaller: Sendable {
     }
 
     /// Translation and the upstream body, off the reactor for a large request (`OffReactor`).
+    @inline(never)
     private func prepare(
         _ request: MessagesRequest, model: String, info: ModelInfo?, structuredOutput: StructuredOutput.Mode = .guided
     ) async throws(UpstreamFailure) -> UpstreamRequestBuilder.Prepared {

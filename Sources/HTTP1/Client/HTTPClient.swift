@@ -174,6 +174,7 @@ public final class HTTPClient: Sendable {
     /// connection just opened to learn it: used at once, before a TLS session ticket the
     /// server sent makes it look stale). A stream the server refused unprocessed (GOAWAY,
     /// REFUSED_STREAM) is sent again, twice at most.
+    @inline(never)
     private func executeMultiplexed(_ request: HTTPClientRequest, pool: ConnectionPool) async throws(HTTPClientError) -> MultiplexedOutcome {
         let origin = pool.origin
         let http2Request = HTTP2Request(
@@ -301,6 +302,7 @@ public final class HTTPClient: Sendable {
         case failed(HTTPClientError)
     }
 
+    @inline(never)
     private func exchange(_ bytes: [UInt8], isHEAD: Bool, on connection: PooledConnection, pool: ConnectionPool) async throws(ExchangeError) -> HTTPClientResponse {
         let deadline = Deadline.after(configuration.responseHeadTimeout)
         let what = "response head from \(pool.origin)"
