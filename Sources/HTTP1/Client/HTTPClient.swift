@@ -50,7 +50,7 @@ public final class HTTPClient: Sendable {
         /// Whether connections speak HTTP/2 when the upstream does (`auto`: when TLS's ALPN
         /// picks h2; `on`: also h2c with prior knowledge for http:// origins; `off`: never).
         /// An h2 connection carries many requests at once, up to the server's
-        /// SETTINGS_MAX_CONCURRENT_STREAMS; h2 connections are not counted against
+        /// SETTINGS_MAX_CONCURRENT_STREAMS, and counts as one connection of
         /// `maxConnectionsPerOrigin`.
         public var http2: HTTP2Mode = .auto
         /// Windows, stream limit and PING keep-alive of HTTP/2 connections.
@@ -211,7 +211,7 @@ public final class HTTPClient: Sendable {
                         onCapacityChange: { [weak multiplexed] in multiplexed?.changed() })
                     multiplexed.opened(http2)
                 } catch {
-                    connection.stream.close()
+                    pool.discard(connection)  // never joined the set: its slot is freed here
                     multiplexed.openFailed()
                     throw .from(error, timing: what)
                 }
