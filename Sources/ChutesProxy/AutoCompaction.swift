@@ -33,6 +33,7 @@ struct AutoCompaction: Sendable, Equatable {
 extension MessagesHandler {
     /// The request made to fit `window` tokens the `AUTO_COMPACT` way, or nil when it fits
     /// already (or nothing could be done: the upstream then answers as before).
+    @inline(never)
     func autoCompacted(
         _ request: MessagesRequest, window: Int, plan: RoutePlan, attempts: inout [String], record: RequestRecord
     ) async throws(AnthropicError) -> (request: MessagesRequest, report: AutoCompaction)? {

@@ -13,6 +13,7 @@ extension MessagesHandler {
     /// with the compaction block and the summary call's usage recorded for the answer. A
     /// model that gave no summary makes a block with null content (Anthropic's "compaction
     /// failed") and the request goes on whole.
+    @inline(never)
     func compacted(
         _ request: MessagesRequest, compact: ContextManagement.Compact, plan: RoutePlan, attempts: inout [String], record: RequestRecord
     ) async throws(AnthropicError) -> MessagesRequest {

@@ -1,6 +1,7 @@
 import AsyncIO
 import HTTP1
 import JSON
+import Locking
 import Logging
 import Synchronization
 import Translation
@@ -56,6 +57,7 @@ struct MessagesHandler: Sendable {
     /// resolve the route, then call (prepare the upstream request and send it, falling over
     /// when the route allows) and relay. A limited key's answer, whatever it is after the
     /// admission, carries the `anthropic-ratelimit-*` headers.
+    @inline(never)
     func messages(_ httpRequest: HTTPRequest, as holder: Caller = .anyone, limiter: KeyLimiter? = nil) async -> HTTPResponse {
         // The router binds one to every request; a handler called on its own keeps its own.
         let record = RequestRecord.current ?? RequestRecord()
@@ -66,6 +68,11 @@ struct MessagesHandler: Sendable {
         return response
     }
 
+    // The request path's steps are not inlined into one another (here, in `UpstreamCaller`,
+    // `Upstream`, `ProxyRouter.route`): an async function's frame holds the locals of all it
+    // inlines, and every request in flight holds its path's frames at once (a burst of
+    // thousands of streams: heaptrack found 13 KB in this function's frame alone).
+    @inline(never)
     private func messages(
         _ httpRequest: HTTPRequest, holder: Caller, limiter: KeyLimiter?, record: RequestRecord, rateLimitHeaders: inout [(String, String)]
     ) async -> HTTPResponse {
@@ -120,6 +127,7 @@ struct MessagesHandler: Sendable {
 
     /// Step 1b: a named key may ask for its models only, within its limits. Returns the
     /// rate-limit headers of the answer, which a refusal carries too.
+    @inline(never)
     private func admit(
         _ request: MessagesRequest, key: NamedKey, limiter: KeyLimiter?, record: RequestRecord
     ) async -> (headers: [(String, String)], refusal: AnthropicError?) {
@@ -141,6 +149,7 @@ struct MessagesHandler: Sendable {
     }
 
     /// Step 4, the models of the plan tried in turn; the tries go into the record.
+    @inline(never)
     private func call(
         _ request: MessagesRequest, plan: RoutePlan, attempts: inout [String], record: RequestRecord
     ) async throws(AnthropicError) -> UpstreamCaller.Answer {
@@ -162,6 +171,7 @@ struct MessagesHandler: Sendable {
     }
 
     /// Step 5: the upstream's answer to the client, streamed or whole.
+    @inline(never)
     private func relay(_ answer: UpstreamCaller.Answer, record: RequestRecord) async throws(AnthropicError) -> HTTPResponse {
         let context = answer.prepared.context
         let isEventStream = answer.response.headers["Content-Type"].map(Self.isEventStreamType) ?? false
@@ -273,60 +283,82 @@ struct MessagesHandler: Sendable {
         _ response: HTTPClientResponse, isEventStream: Bool = false, whole: [UInt8]? = nil, context: RequestContext, target: String, redactor: SecretRedactor,
         record: RequestRecord
     ) -> HTTPResponse {
-        let translator = StreamTranslator(
-            context: .init(
-                messageID: MessageID.make(),
-                model: context.requestedModel,
-                estimatedInputTokens: context.estimatedInputTokens,
-                toolName: { [toolNames = context.toolNames] in toolNames.clientName($0) },
-                textToolCalls: textToolCallParser(for: context),
-                reasoningToolCalls: reasoningToolCallParser(for: context),
-                stopSequences: context.stopSequences,
-                contextManagement: context.contextManagement,
-                leadingBlocks: context.leadingBlocks,
-                earlierIterations: context.earlierIterations
-            ))
+        let relayHandOff = HandOff(
+            StreamRelay(
+                translator: StreamTranslator(
+                    context: .init(
+                        messageID: MessageID.make(),
+                        model: context.requestedModel,
+                        estimatedInputTokens: context.estimatedInputTokens,
+                        toolName: { [toolNames = context.toolNames] in toolNames.clientName($0) },
+                        textToolCalls: textToolCallParser(for: context),
+                        reasoningToolCalls: reasoningToolCallParser(for: context),
+                        stopSequences: context.stopSequences,
+                        contextManagement: context.contextManagement,
+                        leadingBlocks: context.leadingBlocks,
+                        earlierIterations: context.earlierIterations
+                    )), redactor: redactor))
         let pingInterval = configuration.pingInterval
         let headers: HTTPHeaders = ["Content-Type": "text/event-stream", "Cache-Control": "no-cache", Self.upstreamModelHeader: target.escapedForLog]
         return HTTPResponse(
             status: .ok, headers: headers,
-            body: .stream { writer in
-                let output = SerialStreamWriter(writer)
-                var relay = StreamRelay(translator: translator, redactor: redactor)
-                try await output.write(relay.start())
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        while true {
-                            try await Task.sleep(for: pingInterval)
-                            try await output.pingIfSilent(for: pingInterval)
-                        }
-                    }
-                    do {
-                        if let whole {
-                            try await output.write(relay.feed(Self.eventFromWholeAnswer(whole)), final: relay.isEnded)
-                        } else if isEventStream {
-                            for try await chunk in response.body {
-                                let bytes = relay.feed(chunk)
-                                if relay.isEnded {
-                                    try await output.write(bytes, final: true)
-                                    break
-                                }
-                                try await output.write(bytes)
-                            }
-                        } else {
-                            let whole = try await response.body.collect(upTo: Self.maxAnswerBytes)
-                            try await output.write(relay.feed(Self.eventFromWholeAnswer(whole)), final: relay.isEnded)
-                        }
-                        try await output.write(relay.finish(), final: true)
-                    } catch let error as HTTPClientError {
-                        if error == .cancelled { throw CancellationError() }
-                        try await output.write(relay.fail(UpstreamErrors.fromStreamFailure(error)), final: true)
-                    }
-                    group.cancelAll()
+            // The stream's closure captures the relay through a hand-off and the logger, not the
+            // translator and `self` (whose copy holds the configuration): what it captures is
+            // kept for the stream's life, next to the relay the stream's task holds.
+            body: .stream { [logger] writer in
+                guard var relay = relayHandOff.take() else { return }
+                // One loop reads, translates, writes and pings: a `ping` goes out when the
+                // upstream has been silent for `pingInterval` since the last write, with no
+                // timer task beside the stream (a task and its frames for every stream).
+                var lastWrite = Deadline.now
+                func write(_ bytes: [UInt8]) async throws {
+                    guard !bytes.isEmpty else { return }
+                    try await writer.write(bytes)
+                    lastWrite = .now
                 }
-                log(record, outcome: relay.failure.map { "stream failed: \($0.type) \($0.message)" } ?? "stream ended")
+                try await write(relay.start())
+                do {
+                    if let whole {
+                        try await write(relay.feed(Self.eventFromWholeAnswer(whole)))
+                    } else {
+                        // A body that is not an event stream is read whole, then relayed as one event.
+                        var collected: [UInt8]? = isEventStream ? nil : []
+                        reading: while !relay.isEnded {
+                            switch try await response.body.next(silentAfter: lastWrite.adding(pingInterval)) {
+                            case .silent:
+                                try await write(Self.ping)
+                            case .end:
+                                break reading
+                            case .bytes(let chunk):
+                                if collected != nil {
+                                    guard collected!.count + chunk.count <= Self.maxAnswerBytes else {
+                                        response.body.discard()
+                                        throw HTTPClientError.invalidResponse(
+                                            HTTPParseError(status: .contentTooLarge, reason: "response body exceeds \(Self.maxAnswerBytes) bytes"))
+                                    }
+                                    collected! += chunk
+                                } else {
+                                    try await write(relay.feed(chunk))
+                                }
+                            }
+                        }
+                        if let collected { try await write(relay.feed(Self.eventFromWholeAnswer(collected))) }
+                    }
+                    try await write(relay.finish())
+                } catch let error as HTTPClientError {
+                    if error == .cancelled { throw CancellationError() }
+                    try await write(relay.fail(UpstreamErrors.fromStreamFailure(error)))
+                }
+                Self.log(record, outcome: relay.failure.map { "stream failed: \($0.type) \($0.message)" } ?? "stream ended", to: logger)
             })
     }
+
+    /// The `ping` event written while the upstream is silent.
+    private static let ping: [UInt8] = {
+        var bytes: [UInt8] = []
+        AnthropicStreamEvent.ping.encode(into: &bytes)
+        return bytes
+    }()
 
     /// A non-streamed answer reshaped as one SSE event carrying a single chunk.
     /// The largest whole (non-streamed) answer read from the upstream: far above any real
@@ -363,8 +395,13 @@ struct MessagesHandler: Sendable {
 
     /// Debug detail (`LOG_LEVEL=debug` or `DEBUG_PROXY=1`); the access log has one line per request.
     func log(_ record: RequestRecord, outcome: String) {
+        Self.log(record, outcome: outcome, to: logger)
+    }
+
+    /// `log(_:outcome:)` for a stream's closure, which captures the logger alone.
+    static func log(_ record: RequestRecord, outcome: @autoclosure () -> String, to logger: Logger) {
         guard logger.logLevel <= .debug else { return }
-        logger.debug("\(record.snapshot.messagesLine(elapsed: ContinuousClock.now - record.started)) \(outcome)", metadata: ["request_id": .string(record.id)])
+        logger.debug("\(record.snapshot.messagesLine(elapsed: ContinuousClock.now - record.started)) \(outcome())", metadata: ["request_id": .string(record.id)])
     }
 }
 

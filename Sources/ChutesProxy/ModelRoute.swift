@@ -11,6 +11,7 @@ enum ModelRoute {
     /// The first route (`ROUTES`) whose conditions hold, else `MODEL_MAP`, else the name as
     /// asked. For a request with images, models the list says take only text are left out,
     /// and a route left with none is passed over.
+    @inline(never)
     static func plan(for request: MessagesRequest, routes: RouteTable, map: ModelMap, acceptsImages: (String) async -> Bool?) async -> RoutePlan {
         var estimate: Int?
         func estimatedInputTokens() -> Int {

@@ -10,6 +10,7 @@ struct ModelsHandler: Sendable {
     /// One page of the list, as Anthropic pages it: `limit` (1 to 1000, default 20) models
     /// after `after_id`, before `before_id`, or from the start; `has_more` says whether more
     /// lie further in that direction, which the SDKs follow with `last_id` (or `first_id`).
+    @inline(never)
     func list(_ request: HTTPRequest) async -> HTTPResponse {
         do throws(AnthropicError) {
             let query = try PageQuery(request.head)
@@ -27,6 +28,7 @@ struct ModelsHandler: Sendable {
     }
 
     /// `encodedID` is the path after `/v1/models/`, percent-encoded as clients send it.
+    @inline(never)
     func one(_ request: HTTPRequest, encodedID: String) async -> HTTPResponse {
         do throws(AnthropicError) {
             guard let id = PercentDecoding.decode(encodedID) else {

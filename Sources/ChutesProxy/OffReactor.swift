@@ -14,6 +14,7 @@ enum OffReactor {
 
     /// Runs `work` off the reactor when `bytes` reaches `threshold` and the caller runs on a
     /// reactor; in place otherwise.
+    @inline(never)
     static func run<Result: Sendable, Failure: Error>(
         forBytes bytes: Int, _ work: @Sendable () throws(Failure) -> Result
     ) async throws(Failure) -> Result {

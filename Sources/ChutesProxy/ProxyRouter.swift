@@ -42,12 +42,16 @@ struct ProxyRouter: HTTPResponder {
             finished(record, request: request, status: response.status)
         case .stream(let produce):
             let status = response.status
-            let completion = StreamCompletion { [self] unfinished in
+            // The access line needs the head alone: the body is not kept for the stream's life.
+            let request = HTTPRequest(head: request.head, remoteAddress: request.remoteAddress)
+            // Captures what reporting needs, not the router: a copy of it holds the whole
+            // configuration, kilobytes kept by every stream.
+            let completion = StreamCompletion { [report, isCuttingRequests] unfinished in
                 if unfinished {
                     let cut = isCuttingRequests()
                     record.update { if $0.errorType == nil { $0.errorType = cut ? "cut_at_shutdown" : "client_closed" } }
                 }
-                finished(record, request: request, status: status)
+                report.finished(record, request: request, status: status)
             }
             response.body = .stream { [metrics] writer in
                 metrics.streamStarted()
@@ -110,13 +114,11 @@ struct ProxyRouter: HTTPResponder {
     }
 
     private func finished(_ record: RequestRecord, request: HTTPRequest, status: HTTPStatus) {
-        let duration = ContinuousClock.now - record.started
-        accessLog.write(record, request: request, status: status, duration: duration)
-        let fields = record.snapshot
-        metrics.requestFinished(fields, endpoint: Self.endpoint(request.path), status: status, duration: duration)
-        // Usage is kept only for an admin key to read, so only with named keys.
-        if fields.upstreamModel != nil || fields.admission != nil, keys.hasNamedKeys { usage.record(fields) }
-        if let admission = fields.admission { limiter.settle(admission, inputTokens: fields.inputTokens, outputTokens: fields.outputTokens) }
+        report.finished(record, request: request, status: status)
+    }
+
+    private var report: RequestReport {
+        RequestReport(accessLog: accessLog, metrics: metrics, keys: keys, usage: usage, limiter: limiter)
     }
 
     /// The `endpoint` label of the request metrics: a fixed set, whatever the path.
@@ -141,6 +143,7 @@ struct ProxyRouter: HTTPResponder {
         return HTTPResponse(status: .ok, contentType: "text/plain; version=0.0.4; charset=utf-8", body: body)
     }
 
+    @inline(never)
     private func route(_ request: HTTPRequest) async -> HTTPResponse {
         let path = Self.normalized(request.path)
         // The server asked `respond(toHead:)` already; an embedder calling `respond(to:)` has not.
@@ -191,6 +194,26 @@ struct ProxyRouter: HTTPResponder {
         let body: JSONValue = ["status": "ok", "version": JSONValue(ProxyVersion.current)]
         return body.serialized()
     }()
+}
+
+/// Where a finished request is reported: its access line, metrics, usage and its key's
+/// limits.
+private struct RequestReport: Sendable {
+    let accessLog: AccessLog
+    let metrics: ProxyMetrics
+    let keys: KeyStore
+    let usage: UsageLedger
+    let limiter: KeyLimiter
+
+    func finished(_ record: RequestRecord, request: HTTPRequest, status: HTTPStatus) {
+        let duration = ContinuousClock.now - record.started
+        accessLog.write(record, request: request, status: status, duration: duration)
+        let fields = record.snapshot
+        metrics.requestFinished(fields, endpoint: ProxyRouter.endpoint(request.path), status: status, duration: duration)
+        // Usage is kept only for an admin key to read, so only with named keys.
+        if fields.upstreamModel != nil || fields.admission != nil, keys.hasNamedKeys { usage.record(fields) }
+        if let admission = fields.admission { limiter.settle(admission, inputTokens: fields.inputTokens, outputTokens: fields.outputTokens) }
+    }
 }
 
 /// Reports a streamed response exactly once: when its stream ends or fails, or, when the

@@ -101,6 +101,7 @@ final class Upstream: Sendable {
     /// shares the cool-down. A 429 that says the model is at capacity (Chutes' words) is an
     /// overload, thrown at once as 529 without waiting; a 429 left after the retries is
     /// thrown as Anthropic's 429. Other answers are returned as they are.
+    @inline(never)
     func send(method: HTTPMethod, path: String, body: [UInt8], key: String?) async throws(UpstreamFailure) -> HTTPClientResponse {
         var headers: HTTPHeaders = ["Accept": "application/json, text/event-stream"]
         if !body.isEmpty { headers.add(name: "Content-Type", value: "application/json") }
@@ -145,6 +146,7 @@ final class Upstream: Sendable {
     }
 
     /// Reads a whole (error or JSON) body, up to `limit` bytes.
+    @inline(never)
     static func collect(_ response: HTTPClientResponse, limit: Int) async throws(AnthropicError) -> [UInt8] {
         do {
             return try await response.body.collect(upTo: limit)

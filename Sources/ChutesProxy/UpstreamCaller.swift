@@ -75,6 +75,7 @@ struct UpstreamCaller: Sendable {
     /// that falls over counts against the model; any other failure releases its admission).
     /// Not admitted (every model was cooling down and this one is tried anyway): only a
     /// success is told, which ends the model's cool-down; a failure leaves it as it was.
+    @inline(never)
     private func attempt(
         _ request: MessagesRequest, model: String, breaker: CircuitBreaker?, admitted: Bool, attempts: inout [String]
     ) async throws(UpstreamFailure) -> Answer {
@@ -110,6 +111,7 @@ struct UpstreamCaller: Sendable {
 
     /// One target (a model or Chutes pool, possibly on another provider): resolved against
     /// its provider's model list, prepared with its quirks, sent with its key.
+    @inline(never)
     func call(_ request: MessagesRequest, model target: String) async throws(UpstreamFailure) -> Answer {
         let upstream: Upstream
         let model: String
@@ -162,6 +164,7 @@ struct UpstreamCaller: Sendable {
     }
 
     /// Translation and the upstream body, off the reactor for a large request (`OffReactor`).
+    @inline(never)
     private func prepare(
         _ request: MessagesRequest, model: String, info: ModelInfo?, quirks: ProviderQuirks, structuredOutput: StructuredOutput.Mode = .guided
     ) async throws(UpstreamFailure) -> UpstreamRequestBuilder.Prepared {

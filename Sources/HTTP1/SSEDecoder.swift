@@ -75,12 +75,16 @@ public struct SSEDecoder: Sendable {
         return nil
     }
 
-    /// Everything fed is decoded: storage that a burst of events grew is let go, so a stream
-    /// that trickles holds none between its events (a stream is open for tens of seconds,
-    /// thousands at once).
+    /// Every complete event fed is decoded: storage that a burst of events grew is let go, so
+    /// a stream that trickles holds at most the start of its next event while it waits (a
+    /// stream is open for tens of seconds, thousands at once).
     private mutating func releaseWhileWaiting() {
-        if start == buffer.count && buffer.capacity > Self.keptWhileWaiting {
-            buffer = []
+        // Most reads end inside an event (a throttled upstream stops wherever its budget
+        // ends): the start of that event moves to storage of its own size and the storage
+        // the read grew goes (12 KB of every slow stream, measured with heaptrack).
+        let unread = buffer.count - start
+        if buffer.capacity > Self.keptWhileWaiting && unread <= buffer.capacity / 4 {
+            buffer = unread == 0 ? [] : Array(buffer[start...])
             searched -= start
             start = 0
         }
@@ -89,6 +93,9 @@ public struct SSEDecoder: Sendable {
 
     /// The most storage kept while the next bytes are awaited: an event or two.
     static let keptWhileWaiting = 1 << 10
+
+    /// The bytes of storage it holds now (what a waiting stream costs).
+    var storageCapacity: Int { buffer.capacity + data.capacity }
 
     /// At end of input: a last event whose blank line never came.
     public mutating func finish() -> SSEEvent? {

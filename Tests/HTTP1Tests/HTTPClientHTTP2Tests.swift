@@ -6,8 +6,9 @@ import Testing
 /// The client's pool over a real HTTP/2 server (nghttpd): requests share connections.
 @Suite(.serialized, .enabled(if: Nghttpd.isInstalled, "nghttpd (nghttp2-server) is not installed"))
 struct HTTPClientHTTP2Tests {
-    private func client(_ mode: HTTP2Mode = .auto) throws -> HTTPClient {
+    private func client(_ mode: HTTP2Mode = .auto, configure: (inout HTTPClient.Configuration) -> Void = { _ in }) throws -> HTTPClient {
         var configuration = HTTPClient.Configuration()
+        configure(&configuration)
         configuration.trustRoots = .file(TestCertificates.shared.caFile)
         configuration.http2 = mode
         return try HTTPClient(configuration: configuration)
@@ -49,6 +50,37 @@ struct HTTPClientHTTP2Tests {
         for _ in 0..<5 { held.append(try await client.execute(HTTPClientRequest(url: url))) }
         #expect(client.http2Connections.connections == 3)
         #expect(client.http2Connections.streams == 6)
+        for response in held { #expect(try await response.body.collect(upTo: 4 << 20) == Nghttpd.largeBody) }
+    }
+
+    /// `UPSTREAM_MAX_CONNECTIONS` counts a multiplexed connection as one connection: with
+    /// two allowed and both full, a request waits for room (here, past its pool timeout)
+    /// instead of opening a third.
+    @Test func multiplexedConnectionsCountAgainstTheConnectionLimit() async throws {
+        let server = try await Nghttpd(tls: true, arguments: ["-m", "2"])
+        let client = try client {
+            $0.maxConnectionsPerOrigin = 2
+            $0.poolTimeout = .milliseconds(300)
+        }
+        defer { client.shutdown() }
+        let url = url(server, "/large")
+        var held: [HTTPClientResponse] = []
+        for _ in 0..<4 { held.append(try await client.execute(HTTPClientRequest(url: url))) }
+        #expect(client.http2Connections.connections == 2)
+        #expect(client.openConnections == 2)
+        do {
+            let extra = try await client.execute(HTTPClientRequest(url: url))
+            Issue.record("a fifth stream was opened, on connection \(client.http2Connections.connections): \(extra.status)")
+        } catch {
+            guard case .poolTimedOut = error else { throw error }
+        }
+        #expect(client.http2Connections.connections == 2)
+        // Room on a connection is used again as soon as a stream ends.
+        let first = held.removeFirst()
+        #expect(try await first.body.collect(upTo: 4 << 20) == Nghttpd.largeBody)
+        let next = try await client.execute(HTTPClientRequest(url: url))
+        held.append(next)
+        #expect(client.http2Connections.connections == 2)
         for response in held { #expect(try await response.body.collect(upTo: 4 << 20) == Nghttpd.largeBody) }
     }
 

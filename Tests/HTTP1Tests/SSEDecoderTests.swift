@@ -31,6 +31,21 @@ private func event(_ data: String, name: String? = nil, id: String? = nil) -> SS
 
     /// Found by the upstream fault tests: a 100 MB line was rescanned on every read (the proxy
     /// spun) and held whole. Now a line or an event's data past the limit stops decoding.
+    /// A throttled upstream's read ends wherever its budget does, mostly inside an event:
+    /// while the decoder waits for the rest, it keeps that event's start, not the storage
+    /// the whole read needed.
+    @Test func aReadEndingInsideAnEventKeepsOnlyThatEventsStart() {
+        var decoder = SSEDecoder()
+        let whole = String(repeating: "data: {\"choices\":[{\"delta\":{\"content\":\"word\"}}]}\n\n", count: 200)
+        decoder.feed(Array((whole + "data: {\"choi").utf8))
+        var decoded = 0
+        while decoder.next() != nil { decoded += 1 }
+        #expect(decoded == 200)
+        #expect(decoder.storageCapacity <= SSEDecoder.keptWhileWaiting, "holds \(decoder.storageCapacity) bytes while it waits")
+        decoder.feed(Array("ces\":[]}\n\n".utf8))
+        #expect(decoder.next() == event("{\"choices\":[]}"))
+    }
+
     @Test func aLineOrEventPastTheLimitStopsDecoding() {
         var longLine = SSEDecoder(maxEventBytes: 1000)
         for _ in 0..<300 { longLine.feed(Array("aaaaaaaaaa".utf8)) }

@@ -8,6 +8,7 @@ extension ServerToolLoop {
     /// work) and carries each block as the loop makes it. The first upstream turn is asked
     /// before the stream begins, so its failure (after any fallback) is thrown as an error
     /// response, as without server tools; a later failure is an `error` event.
+    @inline(never)
     func respond(
         to request: MessagesRequest, record: RequestRecord, pingInterval: Duration,
         turn: @escaping @Sendable (MessagesRequest) async throws(AnthropicError) -> JSONValue

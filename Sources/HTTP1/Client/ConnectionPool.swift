@@ -16,7 +16,8 @@ final class ConnectionPool: Sendable {
     /// The reactor that watches this pool's sockets.
     let reactor: Reactor
     private let connector: Connector
-    /// The origin's HTTP/2 connections, when it speaks h2: outside the HTTP/1.1 slots.
+    /// The origin's HTTP/2 connections, when it speaks h2: each holds one slot of the pool
+    /// (from the connection it was opened as) until it leaves the set.
     let multiplexed = MultiplexedConnections()
 
     /// What a waiting caller is given.
@@ -47,12 +48,14 @@ final class ConnectionPool: Sendable {
         self.reactor = reactor
         self.connector = connector
         self.state = Mutex(State(machine: ConnectionPoolStateMachine(maxConnections: maxConnections, idleTimeout: idleTimeout, poolTimeout: poolTimeout)))
+        multiplexed.onConnectionGone { [weak self] in self?.slotFreed() }
     }
 
     var counters: (opened: Int, leased: Int) { statistics.withLock { $0 } }
 
-    /// Connections open now, idle or in use, plus ones being opened, HTTP/2 ones included.
-    var openCount: Int { state.withLock { $0.machine.openCount } + multiplexed.openCount }
+    /// Connections open now, idle or in use, plus ones being opened, HTTP/2 ones included
+    /// (each holds a slot).
+    var openCount: Int { state.withLock { $0.machine.openCount } }
 
     /// Callers queued for a connection now.
     var waiterCount: Int { state.withLock { $0.machine.waiterCount } }
@@ -130,11 +133,11 @@ final class ConnectionPool: Sendable {
         slotFreed()
     }
 
-    /// Takes a connection out of the pool without closing it (it goes on as HTTP/2); its slot
-    /// goes to the next waiter.
+    /// Takes a connection out of the pool without closing it: it goes on as HTTP/2 in
+    /// `multiplexed`, in the same slot, which is freed when it leaves that set. A multiplexed
+    /// connection is one connection of `maxConnections`, however many streams it carries.
     func detach(_ connection: PooledConnection) {
         connection.isDetached = true
-        slotFreed()
     }
 
     /// Closes idle connections and refuses new requests; connections in use close when given back.

@@ -50,7 +50,7 @@ public final class HTTPClient: Sendable {
         /// Whether connections speak HTTP/2 when the upstream does (`auto`: when TLS's ALPN
         /// picks h2; `on`: also h2c with prior knowledge for http:// origins; `off`: never).
         /// An h2 connection carries many requests at once, up to the server's
-        /// SETTINGS_MAX_CONCURRENT_STREAMS; h2 connections are not counted against
+        /// SETTINGS_MAX_CONCURRENT_STREAMS, and counts as one connection of
         /// `maxConnectionsPerOrigin`.
         public var http2: HTTP2Mode = .auto
         /// Windows, stream limit and PING keep-alive of HTTP/2 connections.
@@ -174,6 +174,7 @@ public final class HTTPClient: Sendable {
     /// connection just opened to learn it: used at once, before a TLS session ticket the
     /// server sent makes it look stale). A stream the server refused unprocessed (GOAWAY,
     /// REFUSED_STREAM) is sent again, twice at most.
+    @inline(never)
     private func executeMultiplexed(_ request: HTTPClientRequest, pool: ConnectionPool) async throws(HTTPClientError) -> MultiplexedOutcome {
         let origin = pool.origin
         let http2Request = HTTP2Request(
@@ -210,7 +211,7 @@ public final class HTTPClient: Sendable {
                         onCapacityChange: { [weak multiplexed] in multiplexed?.changed() })
                     multiplexed.opened(http2)
                 } catch {
-                    connection.stream.close()
+                    pool.discard(connection)  // never joined the set: its slot is freed here
                     multiplexed.openFailed()
                     throw .from(error, timing: what)
                 }
@@ -301,6 +302,7 @@ public final class HTTPClient: Sendable {
         case failed(HTTPClientError)
     }
 
+    @inline(never)
     private func exchange(_ bytes: [UInt8], isHEAD: Bool, on connection: PooledConnection, pool: ConnectionPool) async throws(ExchangeError) -> HTTPClientResponse {
         let deadline = Deadline.after(configuration.responseHeadTimeout)
         let what = "response head from \(pool.origin)"

@@ -38,6 +38,19 @@ public struct HTTPClientResponse: Sendable {
             var http2Stream: HTTP2Stream?
             /// Body bytes that arrived with the head.
             var pending: ArraySlice<UInt8>?
+            /// When the wait for the next part began, kept across `.silent` reads: the
+            /// between-chunks timeout counts from it, not from each call.
+            var waitingSince: Deadline?
+        }
+
+        /// What `next(silentAfter:)` found.
+        public enum Read: Sendable, Equatable {
+            /// A part of the body.
+            case bytes(ArraySlice<UInt8>)
+            /// The body ended.
+            case end
+            /// Nothing came by the deadline given; the body goes on.
+            case silent
         }
 
         private let state: Mutex<State>
@@ -105,19 +118,42 @@ public struct HTTPClientResponse: Sendable {
         /// The size of the connection's next read; nil once it went back to the pool or closed.
         var connectionReadSize: Int? { state.withLock { $0.lease?.connection.readSize.current } }
 
+        /// The next part of the body, or `.silent` when none has come by `deadline` (a caller
+        /// that writes something while its upstream is silent, as a stream's `ping`, does so
+        /// in the loop that reads, with no timer task of its own). The body's between-chunks
+        /// timeout still counts from the last part, whatever the deadlines asked for.
+        public func next(silentAfter deadline: Deadline) async throws(HTTPClientError) -> Read {
+            try await nextPart(silentAfter: deadline)
+        }
+
         /// Stops reading: the connection is closed at once (the rest of the body is not drained).
         public func discard() {
             endLease(reusable: false)
         }
 
         private func nextChunk() async throws(HTTPClientError) -> ArraySlice<UInt8>? {
-            let (lease, pending, http2Stream) = state.withLock { state in
-                defer { state.pending = nil }
-                return (state.lease, state.pending, state.http2Stream)
+            switch try await nextPart(silentAfter: .never) {
+            case .bytes(let chunk): chunk
+            case .end, .silent: nil
             }
-            if let pending, !pending.isEmpty { return pending }
-            if let http2Stream { return try await nextHTTP2Chunk(from: http2Stream) }
-            guard let connection = lease?.connection else { return nil }
+        }
+
+        private func nextPart(silentAfter softDeadline: Deadline) async throws(HTTPClientError) -> Read {
+            let (lease, pending, http2Stream, waitingSince) = state.withLock { state in
+                defer { state.pending = nil }
+                if state.waitingSince == nil { state.waitingSince = .now }
+                return (state.lease, state.pending, state.http2Stream, state.waitingSince!)
+            }
+            if let pending, !pending.isEmpty { return arrived(.bytes(pending)) }
+            let hardDeadline = waitingSince.adding(betweenChunks)
+            let deadline = Swift.min(softDeadline, hardDeadline)
+            let isSoft = softDeadline < hardDeadline
+            if let http2Stream {
+                let read = try await nextHTTP2Part(from: http2Stream, deadline: deadline, isSoft: isSoft)
+                if case .silent = read { return read }
+                return arrived(read)
+            }
+            guard let connection = lease?.connection else { return arrived(.end) }
             if Task.isCancelled {
                 endLease(reusable: false)
                 throw .cancelled
@@ -129,15 +165,21 @@ public struct HTTPClientResponse: Sendable {
                     switch event {
                     case .body(let chunk):
                         if chunk.isEmpty { continue }
-                        return chunk
+                        return arrived(.bytes(chunk))
                     case .end:
                         endLease(reusable: connection.parser.isKeepAlive)
-                        return nil
+                        return arrived(.end)
                     case .head:
                         throw .invalidResponse(HTTPParseError(status: .badGateway, reason: "a second response head inside a body"))
                     case nil:
                         let count: Int
-                        do { count = try await connection.fill(deadline: .after(betweenChunks)) } catch { throw .from(error, timing: "response body from \(origin)") }
+                        do throws(ByteStreamError) {
+                            count = try await connection.fill(deadline: deadline)
+                        } catch {
+                            // The caller's deadline, not the body's: nothing is lost, the read goes on later.
+                            if error.isTimeout && isSoft { return .silent }
+                            throw .from(error, timing: "response body from \(origin)")
+                        }
                         if count == 0 {
                             // End of stream: the end of a close-delimited body, or truncation.
                             let last: HTTPResponseParser.Event?
@@ -145,10 +187,10 @@ public struct HTTPClientResponse: Sendable {
                             switch last {
                             case .body(let chunk):
                                 endLease(reusable: false)
-                                return chunk
+                                return arrived(.bytes(chunk))
                             case .end, nil:
                                 endLease(reusable: false)
-                                return nil
+                                return arrived(.end)
                             case .head:
                                 throw .closedEarly("in the middle of the response body")
                             }
@@ -161,19 +203,27 @@ public struct HTTPClientResponse: Sendable {
             }
         }
 
-        private func nextHTTP2Chunk(from stream: HTTP2Stream) async throws(HTTPClientError) -> ArraySlice<UInt8>? {
+        private func nextHTTP2Part(from stream: HTTP2Stream, deadline: Deadline, isSoft: Bool) async throws(HTTPClientError) -> Read {
             do {
                 while true {
-                    guard let chunk = try await stream.nextChunk(deadline: .after(betweenChunks)) else {
+                    guard let chunk = try await stream.nextChunk(deadline: deadline) else {
                         endLease(reusable: true)
-                        return nil
+                        return .end
                     }
-                    if !chunk.isEmpty { return chunk }
+                    if !chunk.isEmpty { return .bytes(chunk) }
                 }
             } catch {
+                // The caller's deadline, not the body's: the stream is untouched.
+                if error == .timedOut && isSoft { return .silent }
                 endLease(reusable: false)
                 throw .from(error, timing: "response body from \(origin)")
             }
+        }
+
+        /// `read`, ending the current wait: the next one starts the between-chunks clock again.
+        private func arrived(_ read: Read) -> Read {
+            state.withLock { $0.waitingSince = nil }
+            return read
         }
 
         /// Gives the connection back to its pool, or closes it (for HTTP/2: lets the stream

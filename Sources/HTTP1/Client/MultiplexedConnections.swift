@@ -43,6 +43,25 @@ final class MultiplexedConnections: Sendable {
 
     private let state = Mutex(State())
 
+    /// Told once for each connection that leaves the set: it held one of its pool's
+    /// connection slots (`UPSTREAM_MAX_CONNECTIONS` counts a multiplexed connection as one).
+    private let connectionGone: Mutex<(@Sendable () -> Void)?> = Mutex(nil)
+
+    /// Sets what `connectionGone` calls (the pool that owns this set, once it exists).
+    func onConnectionGone(_ action: @escaping @Sendable () -> Void) {
+        connectionGone.withLock { $0 = action }
+    }
+
+    /// Closes connections taken out of the set and gives back their slots.
+    private func release(_ connections: [HTTP2Connection]) {
+        guard !connections.isEmpty else { return }
+        let gone = connectionGone.withLock { $0 }
+        for connection in connections {
+            connection.close()
+            gone?()
+        }
+    }
+
     /// HTTP/2 connections open now.
     var openCount: Int { state.withLock { $0.connections.count } }
 
@@ -56,7 +75,7 @@ final class MultiplexedConnections: Sendable {
             state.connections.removeAll { connection in finished.contains { $0 === connection } }
             return (state.connections, finished)
         }
-        for connection in finished { connection.close() }
+        release(finished)
         for connection in connections where connection.hasRoom {
             if let stream = try connection.startStream(request) { return .stream(stream) }
         }
@@ -78,7 +97,11 @@ final class MultiplexedConnections: Sendable {
             return state.takeWaiters()
         }
         for waiter in waiters { waiter.resume() }
-        if state.withLock({ $0.isShutDown }) { connection.close() }
+        let shutDown = state.withLock { state in
+            defer { if state.isShutDown { state.connections.removeAll { $0 === connection } } }
+            return state.isShutDown
+        }
+        if shutDown { release([connection]) }
     }
 
     /// The connection this caller opened speaks HTTP/1.1: so does the origin.
@@ -133,7 +156,7 @@ final class MultiplexedConnections: Sendable {
             defer { state.connections = [] }
             return (state.connections, state.takeWaiters())
         }
-        for connection in connections { connection.close() }
+        release(connections)
         for waiter in waiters { waiter.resume() }
     }
 }
