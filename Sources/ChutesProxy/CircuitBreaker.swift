@@ -28,11 +28,16 @@ actor CircuitBreaker {
 
     private let settings: Settings
     private let metrics: ProxyMetrics?
+    /// The `provider` label of its state series; nil without `PROVIDERS`.
+    private let provider: String?
     private var circuits: [String: Circuit] = [:]
 
-    init(settings: Settings, metrics: ProxyMetrics? = nil) {
+    /// One provider's breaker (each provider has its own, so its circuits are per provider
+    /// and model).
+    init(settings: Settings, metrics: ProxyMetrics? = nil, provider: String? = nil) {
         self.settings = settings
         self.metrics = metrics
+        self.provider = provider
     }
 
     func admit(_ model: String, now: Deadline = .now) -> Admission {
@@ -40,13 +45,13 @@ actor CircuitBreaker {
         if now < until || circuit.probing { return .skip(until: max(until, now)) }
         circuit.probing = true
         circuits[model] = circuit
-        metrics?.breaker(model: model, state: .halfOpen)
+        metrics?.breaker(model: model, provider: provider, state: .halfOpen)
         return .probe
     }
 
     func recordSuccess(_ model: String) {
         // A model that never opened stays closed: its series is made only when it first opens.
-        if circuits[model]?.openUntil != nil { metrics?.breaker(model: model, state: .closed) }
+        if circuits[model]?.openUntil != nil { metrics?.breaker(model: model, provider: provider, state: .closed) }
         circuits[model] = nil
     }
 
@@ -59,11 +64,11 @@ actor CircuitBreaker {
         if let retryAfter, retryAfter > .zero {
             circuit.opened += 1
             circuit.openUntil = now.adding(min(retryAfter, settings.maximumCoolDown))
-            metrics?.breaker(model: model, state: .open)
+            metrics?.breaker(model: model, provider: provider, state: .open)
         } else if wasProbing || circuit.consecutiveFailures >= settings.failureThreshold {
             circuit.opened += 1
             circuit.openUntil = now.adding(coolDown(afterOpening: circuit.opened))
-            metrics?.breaker(model: model, state: .open)
+            metrics?.breaker(model: model, provider: provider, state: .open)
         }
         circuits[model] = circuit
     }

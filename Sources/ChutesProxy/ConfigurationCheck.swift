@@ -16,7 +16,7 @@ public enum ConfigurationCheck {
         public var passed: Bool { problems.isEmpty }
     }
 
-    /// Validates `configuration`, reaches the upstream and lists its models.
+    /// Validates `configuration`, reaches each provider and lists its models.
     public static func run(_ configuration: ProxyConfiguration) async -> Report {
         var report = Report()
         let base = configuration.upstreamBaseURL
@@ -32,18 +32,59 @@ public enum ConfigurationCheck {
         case (.both, nil):
             report.lines.append("upstream key: the client's own (CHUTES_API_KEY is not set)")
         }
+        // Whatever a provider says is scrubbed of every configured key.
+        let redactor = SecretRedactor(secrets: [key] + configuration.providers.map(\.apiKey))
+        var headers = HTTPHeaders()
+        if let key, configuration.authStyle != .header { headers.add(name: "Authorization", value: "Bearer \(key)") }
+        let listed = await list(configuration.defaultProvider, configuration: configuration, authentication: headers, redactor: redactor)
+        switch listed {
+        case .failure(let problem):
+            report.problems.append(problem.text)
+            return report
+        case .success(let models):
+            report.lines.append("models offered: \(models.count)")
+            report.lines += models.sorted().map { "  \($0)" }
+            report.lines += unknownMapTargets(configuration.modelMap, provider: nil, offered: models).map {
+                "warning: MODEL_MAP sends requests to \($0), which the upstream does not list"
+            }
+        }
+        for provider in configuration.providers {
+            report.lines += provider.describedLines
+            guard let endpoint = provider.modelsEndpoint else {
+                report.lines.append("  models: not listed (models_endpoint null)")
+                continue
+            }
+            var authentication = HTTPHeaders()
+            Upstream.authenticate(&authentication, for: provider, key: provider.apiKey)
+            switch await list(provider, configuration: configuration, authentication: authentication, redactor: redactor) {
+            case .failure(let problem):
+                report.problems.append("provider \(provider.name): \(problem.text)")
+            case .success(let models):
+                report.lines.append("  models offered (\(endpoint)): \(models.count)")
+                report.lines += models.sorted().map { "    \(provider.name)::\($0)" }
+                report.lines += unknownMapTargets(configuration.modelMap, provider: provider.name, offered: models).map {
+                    "warning: MODEL_MAP sends requests to \($0), which provider \(provider.name) does not list"
+                }
+            }
+        }
+        return report
+    }
 
+    /// The ids of a provider's model list, or what went wrong (the operator's own check: the
+    /// whole story, address included, the keys scrubbed).
+    private static func list(
+        _ provider: ProviderDefinition, configuration: ProxyConfiguration, authentication: HTTPHeaders, redactor: SecretRedactor
+    ) async -> Result<[String], Problem> {
         let client: HTTPClient
         do {
-            client = try HTTPClient(configuration: configuration.clientConfiguration)
+            client = try HTTPClient(configuration: configuration.clientConfiguration(for: provider))
         } catch {
-            report.problems.append("cannot load the upstream trust store: \(error)")
-            return report
+            return .failure(Problem(text: "cannot load the upstream trust store: \(error)"))
         }
+        defer { client.shutdown() }
         var headers: HTTPHeaders = ["Accept": "application/json"]
-        if let key, configuration.authStyle != .header { headers.add(name: "Authorization", value: "Bearer \(key)") }
-        let url = base.appending("/v1/models")
-        let redactor = SecretRedactor(secrets: [key])
+        for field in authentication { headers.add(name: field.name, value: field.value) }
+        let url = provider.baseURL.appending(provider.modelsEndpoint ?? "/v1/models")
         let body: [UInt8]
         let status: HTTPStatus
         do {
@@ -51,33 +92,32 @@ public enum ConfigurationCheck {
             status = response.status
             body = try await response.body.collect(upTo: 16 << 20)
         } catch {
-            // The operator's own check: the whole story, address included.
-            report.problems.append("GET \(url) failed: \(error)")
-            return report
+            return .failure(Problem(text: "GET \(url) failed: \(error)"))
         }
         guard status == .ok else {
-            report.problems.append("GET \(url) answered \(status): \(UpstreamErrors.message(in: body, redactor: redactor))")
-            return report
+            return .failure(Problem(text: "GET \(url) answered \(status): \(UpstreamErrors.message(in: body, redactor: redactor))"))
         }
         guard let models = (try? JSONValue(parsing: body))?["data"]?.arrayValue?.compactMap({ $0["id"]?.stringValue }) else {
-            report.problems.append("GET \(url) answered 200 but not with an OpenAI model list ({\"data\":[{\"id\":...}]})")
-            return report
+            return .failure(Problem(text: "GET \(url) answered 200 but not with an OpenAI model list ({\"data\":[{\"id\":...}]})"))
         }
-        report.lines.append("models offered: \(models.count)")
-        report.lines += models.sorted().map { "  \($0)" }
-        report.lines += unknownMapTargets(configuration.modelMap, offered: models).map {
-            "warning: MODEL_MAP sends requests to \($0), which the upstream does not list"
-        }
-        return report
+        return .success(models)
     }
 
-    /// `MODEL_MAP` targets missing from the upstream's list, ignoring case, `:suffix` routing
-    /// hints and the members of `a,b` pools that are listed.
-    static func unknownMapTargets(_ map: ModelMap, offered: [String]) -> [String] {
+    /// What stopped a model list from being read.
+    private struct Problem: Error {
+        var text: String
+    }
+
+    /// `MODEL_MAP` targets on `provider` (nil: the default one) missing from its list,
+    /// ignoring case, `:suffix` routing hints and the members of `a,b` pools that are listed.
+    static func unknownMapTargets(_ map: ModelMap, provider: String?, offered: [String]) -> [String] {
         let known = Set(offered.map { $0.lowercased() })
         var missing: [String] = []
         for target in map.entries.flatMap(\.models) where !missing.contains(target) {
-            if ModelPool(target).members.contains(where: { !known.contains($0.name.lowercased()) }) { missing.append(target) }
+            let named = ModelTarget(target)
+            guard named.provider == provider else { continue }
+            let members = provider == nil ? ModelPool(named.model).members.map(\.name) : [named.model]
+            if members.contains(where: { !known.contains($0.lowercased()) }) { missing.append(target) }
         }
         return missing
     }

@@ -7,20 +7,21 @@ import Translation
 
 /// `POST /v1/messages` (any query string, e.g. `?beta=true`) and `/v1/messages/count_tokens`.
 struct MessagesHandler: Sendable {
-    let upstream: Upstream
+    /// Every provider's upstream; a client's key is checked against the default one's.
+    let upstreams: Upstreams
     let logger: Logger
     let caller: UpstreamCaller
     /// Runs `web_search` / `web_fetch` for requests that declare them; nil leaves them out.
     let serverTools: ServerToolRunner?
 
-    init(upstream: Upstream, logger: Logger, serverTools: ServerToolRunner? = nil) {
-        self.upstream = upstream
+    init(upstreams: Upstreams, logger: Logger, serverTools: ServerToolRunner? = nil) {
+        self.upstreams = upstreams
         self.logger = logger
         self.serverTools = serverTools
-        caller = UpstreamCaller(upstream: upstream, builder: UpstreamRequestBuilder(configuration: upstream.configuration))
+        caller = UpstreamCaller(upstreams: upstreams, builder: UpstreamRequestBuilder(configuration: upstreams.primary.configuration))
     }
 
-    var configuration: ProxyConfiguration { upstream.configuration }
+    var configuration: ProxyConfiguration { upstreams.primary.configuration }
 
     func countTokens(_ request: HTTPRequest) -> HTTPResponse {
         do throws(AnthropicError) {
@@ -69,7 +70,7 @@ struct MessagesHandler: Sendable {
         _ httpRequest: HTTPRequest, holder: Caller, limiter: KeyLimiter?, record: RequestRecord, rateLimitHeaders: inout [(String, String)]
     ) async -> HTTPResponse {
         do throws(AnthropicError) {
-            var request = try await OffReactor.run(forBytes: httpRequest.body.count) { [upstream] () throws(AnthropicError) in
+            var request = try await OffReactor.run(forBytes: httpRequest.body.count) { [upstream = upstreams.primary] () throws(AnthropicError) in
                 try MessagesRequest.parse(httpRequest, key: upstream.requiredAPIKey(for:))
             }
             if case .named(let key) = holder {
@@ -78,7 +79,7 @@ struct MessagesHandler: Sendable {
                 if let refusal = admitted.refusal { throw refusal }
             }
             let plan = await ModelRoute.plan(for: request, routes: configuration.routes, map: configuration.modelMap) { model in
-                await upstream.catalog.resolve(model, correctCase: configuration.autoFixModelCase).info?.acceptsImages
+                await upstreams.info(for: model, correctCase: configuration.autoFixModelCase)?.acceptsImages
             }
             record.update {
                 $0.requestedModel = request.requestedModel; $0.upstreamModel = plan.candidates.first; $0.stream = request.stream; $0.route = plan.route
@@ -88,7 +89,7 @@ struct MessagesHandler: Sendable {
                 request = try await compacted(request, compact: compact, plan: plan, attempts: &attempts, record: record)
                 if compact.pauseAfterCompaction { return pausedAfterCompaction(request, record: record) }
             } else if configuration.autoCompact != .off, let model = plan.candidates.first,
-                let window = await upstream.catalog.resolve(model, correctCase: configuration.autoFixModelCase).info?.contextLength
+                let window = await upstreams.info(for: model, correctCase: configuration.autoFixModelCase)?.contextLength
             {
                 if let compacted = try await autoCompacted(request, window: window, plan: plan, attempts: &attempts, record: record) {
                     request = compacted.request
@@ -155,7 +156,7 @@ struct MessagesHandler: Sendable {
         }
         record.update {
             $0.attempts = attempts
-            $0.upstreamModel = answer.prepared.model
+            $0.upstreamModel = answer.target
         }
         return answer
     }
@@ -176,7 +177,7 @@ struct MessagesHandler: Sendable {
         record.noteUsage(message["usage"])
         log(record, outcome: "ok")
         var response = HTTPResponse(status: .ok, contentType: "application/json", body: message.serialized())
-        response.headers.add(name: Self.upstreamModelHeader, value: answer.prepared.model.escapedForLog)
+        response.headers.add(name: Self.upstreamModelHeader, value: answer.target.escapedForLog)
         return response
     }
 

@@ -3,7 +3,8 @@ import JSON
 /// `MODEL_MAP`: the upstream model (or fallback list) for a model name the client asks for.
 /// Exact names win, then names ignoring case, then `*` patterns in the order written (Claude
 /// Code asks for Claude names such as `claude-3-5-haiku-20241022`, matched by
-/// `"claude-*haiku*"`). A value is a name (which may be a Chutes pool `"a,b"`) or a JSON
+/// `"claude-*haiku*"`). A value is a target (a name, which may be a Chutes pool `"a,b"`; a
+/// provider's model, `openrouter::x` or `{"provider": "openrouter", "model": "x"}`) or a JSON
 /// array of them, tried in order when one fails (see `UpstreamCaller`).
 public struct ModelMap: Sendable, Equatable {
     private(set) var entries: [(pattern: String, models: [String])] = []
@@ -44,13 +45,18 @@ public struct ModelMap: Sendable, Equatable {
         compiled = entries.map { Compiled($0.pattern) }
     }
 
-    /// A model name or a non-empty array of them.
+    /// A target (a model name, `provider::model`, or `{"provider": ..., "model": ...}`) or a
+    /// non-empty array of them, each in `ModelTarget`'s short form.
     static func modelList(_ value: JSONValue) throws(ModelListError) -> [String] {
-        if let name = value.stringValue, !name.isEmpty { return [name] }
-        guard let array = value.arrayValue, !array.isEmpty else { throw ModelListError(message: "must be a model name or a non-empty array of model names") }
+        if let target = ModelTarget.text(from: value) { return [target] }
+        guard let array = value.arrayValue, !array.isEmpty else {
+            throw ModelListError(message: #"must be a model name, a {"provider":...,"model":...} object or a non-empty array of them"#)
+        }
         var names: [String] = []
         for entry in array {
-            guard let name = entry.stringValue, !name.isEmpty else { throw ModelListError(message: "must hold only non-empty model names") }
+            guard let name = ModelTarget.text(from: entry) else {
+                throw ModelListError(message: #"must hold only non-empty model names or {"provider":...,"model":...} objects"#)
+            }
             names.append(name)
         }
         return names

@@ -1,9 +1,11 @@
 import HTTP1
 import JSON
 
-/// `GET /v1/models` and `GET /v1/models/{id}` in Anthropic's shape, from the upstream's list.
+/// `GET /v1/models` and `GET /v1/models/{id}` in Anthropic's shape, from the upstreams'
+/// lists: the default provider's models by their names, every other provider's as
+/// `name::model`, so each listed id routes back to where it was listed.
 struct ModelsHandler: Sendable {
-    let upstream: Upstream
+    let upstreams: Upstreams
 
     /// One page of the list, as Anthropic pages it: `limit` (1 to 1000, default 20) models
     /// after `after_id`, before `before_id`, or from the start; `has_more` says whether more
@@ -95,11 +97,42 @@ struct ModelsHandler: Sendable {
         }
     }
 
+    /// Every provider's list, the default provider's first. The default provider's failure
+    /// is the answer (as with one upstream); another provider's that cannot be listed is
+    /// left out, so one provider down does not hide the others' models.
     private func fetch(_ request: HTTPRequest) async throws(AnthropicError) -> [JSONValue] {
-        let key = upstream.apiKey(for: request.headers)
+        let primary = upstreams.primary
+        let others = upstreams.all.dropFirst().filter { $0.provider.modelsEndpoint != nil }
+        guard !others.isEmpty else { return try await Self.list(of: primary, path: "/v1/models", key: primary.apiKey(for: request.headers)) }
+        let results = await withTaskGroup(of: (Int, Result<[JSONValue], AnthropicError>).self) { group in
+            group.addTask {
+                do throws(AnthropicError) {
+                    return (0, .success(try await Self.list(of: primary, path: "/v1/models", key: primary.apiKey(for: request.headers))))
+                } catch {
+                    return (0, .failure(error))
+                }
+            }
+            for (index, upstream) in others.enumerated() {
+                group.addTask {
+                    let listed = try? await Self.list(of: upstream, path: upstream.provider.modelsEndpoint ?? "/v1/models", key: upstream.provider.apiKey)
+                    return (index + 1, .success(listed ?? []))
+                }
+            }
+            var results = [Result<[JSONValue], AnthropicError>](repeating: .success([]), count: others.count + 1)
+            for await (index, result) in group { results[index] = result }
+            return results
+        }
+        var models: [JSONValue] = []
+        for result in results { models += try result.get() }
+        return models
+    }
+
+    /// One upstream's list in Anthropic's shape, ids prefixed `name::` for a provider other
+    /// than the default one.
+    private static func list(of upstream: Upstream, path: String, key: String?) async throws(AnthropicError) -> [JSONValue] {
         let response: HTTPClientResponse
         do {
-            response = try await upstream.send(method: .get, path: "/v1/models", body: [], key: key)
+            response = try await upstream.send(method: .get, path: path, body: [], key: key)
         } catch {
             throw error.error
         }
@@ -110,10 +143,12 @@ struct ModelsHandler: Sendable {
         guard let list = (try? JSONValue(parsing: body))?["data"]?.arrayValue else {
             throw AnthropicError(status: .badGateway, message: "the upstream's model list is not in OpenAI's shape")
         }
+        let prefix = upstream.isDefault ? "" : upstream.provider.name + ModelTarget.separator
         return list.compactMap { entry in
             guard let id = entry["id"]?.stringValue else { return nil }
             let created = entry["created"]?.intValue ?? 0
-            return ["type": "model", "id": JSONValue(id), "display_name": JSONValue(id), "created_at": JSONValue(ISODate.string(fromUnix: created))]
+            let name = prefix + id
+            return ["type": "model", "id": JSONValue(name), "display_name": JSONValue(name), "created_at": JSONValue(ISODate.string(fromUnix: created))]
         }
     }
 }

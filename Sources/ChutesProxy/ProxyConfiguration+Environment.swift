@@ -21,6 +21,7 @@ extension ProxyConfiguration {
             try setting.read(SettingText(name: setting.name, text: String(text)), &self)
         }
         try loadServingTLS()
+        try loadProviders(environment: environment)
         try loadInboundKeys(styleSet: environment["CHUTES_AUTH_STYLE"].map { !$0.trimmingWhitespace.isEmpty } ?? false)
         if debug && logLevel > .debug { logLevel = .debug }  // DEBUG_PROXY=1 means LOG_LEVEL=debug
         if logLevel <= .debug { debug = true }
@@ -113,6 +114,21 @@ extension ProxyConfiguration {
             let assignment = "\(setting.name)=\(value)"
             let padding = String(repeating: " ", count: max(1, width + 24 - assignment.count))
             return assignment + padding + "# " + origin
+        }
+    }
+
+    /// `PROVIDERS` or `PROVIDERS_FILE` (not both), with the keys their entries name.
+    private mutating func loadProviders(environment: [String: String]) throws(ConfigurationError) {
+        switch providerSources {
+        case (nil, nil):
+            return
+        case (_?, _?):
+            throw ConfigurationError(variable: "PROVIDERS_FILE", problem: "PROVIDERS is set too; set one of them")
+        case (let list?, nil):
+            providers = try ProviderDefinition.list(json: list, variable: "PROVIDERS", environment: environment)
+        case (nil, let path?):
+            guard let text = Self.readTextFile(path) else { throw ConfigurationError(variable: "PROVIDERS_FILE", problem: "cannot read \(path)") }
+            providers = try ProviderDefinition.list(json: text, variable: "PROVIDERS_FILE", environment: environment)
         }
     }
 

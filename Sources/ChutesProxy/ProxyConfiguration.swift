@@ -47,6 +47,13 @@ public struct ProxyConfiguration: Sendable {
     /// Longest silence between two pieces of a streamed response.
     public var upstreamStreamIdleTimeout: Duration = .seconds(300)
 
+    /// The providers besides the default one (`PROVIDERS` or `PROVIDERS_FILE`); the default,
+    /// `chutes`, is `defaultProvider`, made from the settings above.
+    public var providers: [ProviderDefinition] = []
+    /// `PROVIDERS` and `PROVIDERS_FILE` as given; `init(environment:)` reads them into
+    /// `providers` once the environment their `api_key_env` names is at hand.
+    var providerSources: (list: String?, file: String?) = (nil, nil)
+
     /// Requested model -> upstream model or fallback list (`MODEL_MAP`).
     public var modelMap = ModelMap()
     /// Routes by scenario (`ROUTES` or `ROUTES_FILE`), tried before `modelMap`.
@@ -139,17 +146,21 @@ public struct ProxyConfiguration: Sendable {
             throw ConfigurationError(variable: "METRICS_REQUIRE_KEY", problem: "no inbound key is set (PROXY_API_KEYS, PROXY_API_KEYS_FILE or PROXY_KEYS_FILE) to protect /metrics with")
         }
         try serverTools.validate()
+        try validateTargets()
     }
 
     /// What start-up warns of when anyone who can reach the port would spend the operator's
-    /// key: the proxy listens beyond loopback, a client's request may go upstream with
-    /// `CHUTES_API_KEY`, and no inbound key is asked for. Nil when that is not so.
+    /// keys: the proxy listens beyond loopback, no inbound key is asked for, and a client's
+    /// request may go upstream with `CHUTES_API_KEY` (unless `CHUTES_AUTH_STYLE=header`) or
+    /// with a provider's configured key (whatever the auth style: a client may name any
+    /// provider, `openrouter::model`). Nil when that is not so.
     public func openRelayWarning(port: Int) -> String? {
-        guard !requiresKeys, authStyle != .header, !(upstreamAPIKey ?? "").isEmpty,
-            let address = TCPListener.address(host: host, port: port), !address.isLoopback
-        else { return nil }
+        var spent: [String] = []
+        if authStyle != .header, !(upstreamAPIKey ?? "").isEmpty { spent.append("CHUTES_API_KEY") }
+        spent += providers.filter { !($0.apiKey ?? "").isEmpty }.map { "the \($0.name) provider's key" }
+        guard !requiresKeys, !spent.isEmpty, let address = TCPListener.address(host: host, port: port), !address.isLoopback else { return nil }
         return
-            "listening on \(address) beyond this machine with CHUTES_API_KEY and no inbound keys: anyone who can reach the port spends that key; set PROXY_API_KEYS (docs/running-for-a-team.md), or HOST=127.0.0.1 to serve this machine only"
+            "listening on \(address) beyond this machine with \(spent.joined(separator: ", ")) and no inbound keys: anyone who can reach the port spends \(spent.count == 1 ? "that key" : "those keys"); set PROXY_API_KEYS (docs/running-for-a-team.md), or HOST=127.0.0.1 to serve this machine only"
     }
 
     /// The HTTP server's configuration with the proxy's address and error format.
@@ -161,6 +172,26 @@ public struct ProxyConfiguration: Sendable {
         // limit) get a request id too.
         server.errorResponse = { status, message in AnthropicError(status: status, message: message).response(requestID: RequestID.make()) }
         return server
+    }
+
+    /// The provider the `CHUTES_*` settings describe, named `chutes`: the one requests go to
+    /// unless a target names another, and the only one a client's own key may go to.
+    public var defaultProvider: ProviderDefinition {
+        var provider = ProviderDefinition(name: ProviderDefinition.defaultName, baseURL: upstreamBaseURL, apiKey: upstreamAPIKey)
+        // Whose key goes is CHUTES_AUTH_STYLE's choice: the client's, CHUTES_API_KEY, or either.
+        provider.apiKeySource = "CHUTES_AUTH_STYLE=\(authStyle.rawValue)" + (upstreamAPIKey == nil ? "" : " (CHUTES_API_KEY set)")
+        return provider
+    }
+
+    /// The upstream client's configuration for `provider`: its own limits and timeouts where
+    /// it sets them, the `UPSTREAM_*` settings otherwise.
+    func clientConfiguration(for provider: ProviderDefinition) -> HTTPClient.Configuration {
+        var client = clientConfiguration
+        if let maxConnections = provider.maxConnections { client.maxConnectionsPerOrigin = maxConnections }
+        if let timeout = provider.connectTimeout { client.connectTimeout = timeout }
+        if let timeout = provider.responseTimeout { client.responseHeadTimeout = timeout }
+        if let timeout = provider.streamIdleTimeout { client.betweenChunksTimeout = timeout }
+        return client
     }
 
     var clientConfiguration: HTTPClient.Configuration {

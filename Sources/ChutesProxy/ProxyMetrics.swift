@@ -12,8 +12,10 @@ import Prometheus
 /// `model` labels come from clients: at most `maxModelLabels` distinct names are kept,
 /// later ones are counted as `other`. A request of a named key (`PROXY_KEYS_FILE`) adds a
 /// `key` label with the key's name to the request and token series; names come from the
-/// operator's file, and past `maxKeyLabels` of them the rest count as `other`. Disabled (`METRICS_ENABLED=0`), every method returns
-/// at once.
+/// operator's file, and past `maxKeyLabels` of them the rest count as `other`. With
+/// `PROVIDERS`, the upstream-facing series (upstream latency, time to first token, tokens,
+/// 429 retries, pool waits, circuit breakers) get a `provider` label; without, they have
+/// none, as before. Disabled (`METRICS_ENABLED=0`), every method returns at once.
 public final class ProxyMetrics: Sendable {
     /// A circuit breaker's state, exported as 0, 1, 2.
     public enum BreakerState: Int, Sendable {
@@ -30,8 +32,11 @@ public final class ProxyMetrics: Sendable {
     private let upstreamPoolWaiters: Meter
     private let upstreamHTTP2Connections: Meter
     private let upstreamHTTP2Streams: Meter
-    private let upstreamPoolWait: CoreMetrics.Timer
-    private let retriesOn429: CoreMetrics.Counter
+    /// Without `PROVIDERS`: one unlabelled series each. With: one per provider, all made at
+    /// start-up (a registry refuses a name both with and without labels, and every series
+    /// reads 0 before its first event, as the unlabelled ones always did).
+    private let upstreamPoolWait: [String?: CoreMetrics.Timer]
+    private let retriesOn429: [String?: CoreMetrics.Counter]
     private let rateLimitStoreFailures: CoreMetrics.Counter
     private let series = Mutex(Series())
     static let maxModelLabels = 64
@@ -49,6 +54,7 @@ public final class ProxyMetrics: Sendable {
         /// `chutes_proxy_request_duration_seconds` by endpoint (a handful).
         var durations: [(endpoint: String, timer: CoreMetrics.Timer)] = []
         var fallbacks: [String: CoreMetrics.Counter] = [:]
+        /// By model, or `provider model` with `PROVIDERS`.
         var breakers: [String: Meter] = [:]
 
         /// The label `model` is counted under: its own, or `other` once `maxModelLabels`
@@ -109,8 +115,10 @@ public final class ProxyMetrics: Sendable {
     /// non-streamed completion).
     private static let latencyBuckets: [Duration] = [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600].map { .milliseconds(Int64($0 * 1000)) }
 
-    /// Metrics in a registry of their own; with `enabled: false` (`METRICS_ENABLED=0`) nothing is served.
-    public init(enabled: Bool = true) {
+    /// Metrics in a registry of their own; with `enabled: false` (`METRICS_ENABLED=0`) nothing
+    /// is served. `providers`: the names of every provider when `PROVIDERS` is set, whose
+    /// upstream-facing series then carry a `provider` label; empty: no such label.
+    public init(enabled: Bool = true, providers: [String] = []) {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = Self.latencyBuckets
@@ -122,8 +130,12 @@ public final class ProxyMetrics: Sendable {
         upstreamPoolWaiters = Meter(label: "chutes_proxy_upstream_pool_waiters", factory: factory)
         upstreamHTTP2Connections = Meter(label: "chutes_proxy_upstream_http2_connections", factory: factory)
         upstreamHTTP2Streams = Meter(label: "chutes_proxy_upstream_http2_streams", factory: factory)
-        upstreamPoolWait = CoreMetrics.Timer(label: "chutes_proxy_upstream_pool_wait_seconds", factory: factory)
-        retriesOn429 = CoreMetrics.Counter(label: "chutes_proxy_upstream_429_retries_total", factory: factory)
+        let labels: [String?] = providers.isEmpty ? [nil] : providers
+        func dimensions(_ provider: String?) -> [(String, String)] { provider.map { [("provider", $0)] } ?? [] }
+        upstreamPoolWait = Dictionary(
+            uniqueKeysWithValues: labels.map { ($0, CoreMetrics.Timer(label: "chutes_proxy_upstream_pool_wait_seconds", dimensions: dimensions($0), factory: factory)) })
+        retriesOn429 = Dictionary(
+            uniqueKeysWithValues: labels.map { ($0, CoreMetrics.Counter(label: "chutes_proxy_upstream_429_retries_total", dimensions: dimensions($0), factory: factory)) })
         rateLimitStoreFailures = CoreMetrics.Counter(label: "chutes_proxy_rate_limit_store_failures_total", factory: factory)
     }
 
@@ -144,7 +156,8 @@ public final class ProxyMetrics: Sendable {
                 }
                 guard reachedUpstream else { return (requests, nil) }
                 let upstream = entry.upstream {
-                    let dimensions = [("model", model)]
+                    // With PROVIDERS, the provider that answered (a model label names one provider's model).
+                    let dimensions = (fields.provider.map { [("provider", $0)] } ?? []) + [("model", model)]
                     return UpstreamSeries(
                         inputTokens: CoreMetrics.Counter(label: "chutes_proxy_input_tokens_total", dimensions: dimensions + keyDimension, factory: factory),
                         outputTokens: CoreMetrics.Counter(label: "chutes_proxy_output_tokens_total", dimensions: dimensions + keyDimension, factory: factory),
@@ -182,10 +195,11 @@ public final class ProxyMetrics: Sendable {
         activeStreams.decrement()
     }
 
-    /// An upstream 429 is being waited out and retried.
-    func retryingOn429() {
+    /// An upstream 429 is being waited out and retried; `provider`: the label of a provider
+    /// with `PROVIDERS` set, nil without (the series has no provider label then).
+    func retryingOn429(provider: String? = nil) {
         guard registry != nil else { return }
-        retriesOn429.increment()
+        retriesOn429[provider]?.increment()
     }
 
     /// A named key's counters could not be read or written in Redis (`RATE_LIMIT_REDIS_URL`):
@@ -197,9 +211,9 @@ public final class ProxyMetrics: Sendable {
 
     /// A request queued this long for an upstream connection of a full pool
     /// (`UPSTREAM_MAX_CONNECTIONS`), whether it got one or timed out.
-    func upstreamPoolWaited(_ duration: Duration) {
+    func upstreamPoolWaited(_ duration: Duration, provider: String? = nil) {
         guard registry != nil else { return }
-        upstreamPoolWait.recordNanoseconds(Self.nanoseconds(duration))
+        upstreamPoolWait[provider]?.recordNanoseconds(Self.nanoseconds(duration))
     }
 
     /// A request moved from one model (or pool) to another after a failure.
@@ -216,14 +230,17 @@ public final class ProxyMetrics: Sendable {
         counter.increment()
     }
 
-    /// A model's circuit breaker changed state.
-    public func breaker(model: String, state: BreakerState) {
+    /// A model's circuit breaker changed state; `provider`: its provider's label with
+    /// `PROVIDERS` set, nil without (no provider label then).
+    public func breaker(model: String, provider: String? = nil, state: BreakerState) {
         guard registry != nil else { return }
         let model = Self.label(model)
         let meter = series.withLock { series in
-            if let meter = series.breakers[model] { return meter }
-            let meter = Meter(label: "chutes_proxy_circuit_breaker_state", dimensions: [("model", model)], factory: factory)
-            series.breakers[model] = meter
+            let key = provider.map { "\($0) \(model)" } ?? model
+            if let meter = series.breakers[key] { return meter }
+            let dimensions = provider.map { [("provider", $0)] } ?? []
+            let meter = Meter(label: "chutes_proxy_circuit_breaker_state", dimensions: dimensions + [("model", model)], factory: factory)
+            series.breakers[key] = meter
             return meter
         }
         meter.set(state.rawValue)

@@ -99,7 +99,7 @@ struct ProxyRouter: HTTPResponder {
             caller = found
         }
         if head.method == .post, path == "/v1/messages" {
-            do { _ = try messages.upstream.requiredAPIKey(for: head.headers) } catch { return .failure(error) }
+            do { _ = try messages.upstreams.primary.requiredAPIKey(for: head.headers) } catch { return .failure(error) }
         }
         return .success(caller)
     }

@@ -23,8 +23,8 @@ public final class ProxyServer: Sendable {
             configuration.http.reactors = try ReactorGroup.sized(configuration.reactorThreads)
         }
         self.configuration = configuration
-        let metrics = ProxyMetrics(enabled: configuration.metricsEnabled)
-        let upstream = try Upstream(configuration: configuration, metrics: metrics)
+        let metrics = ProxyMetrics(enabled: configuration.metricsEnabled, providers: configuration.providers.isEmpty ? [] : configuration.providerNames)
+        let upstreams = try Upstreams(configuration: configuration, metrics: metrics)
         // The router reads the server's connection count, but the server is made with the router.
         let served = ServerReference()
         let lifecycle = ServingLifecycle()
@@ -35,8 +35,8 @@ public final class ProxyServer: Sendable {
         let keys = KeyStore(unnamed: configuration.inboundKeys, named: configuration.namedKeys, path: configuration.keysFile, logger: logger)
         self.keys = keys
         let router = ProxyRouter(
-            messages: MessagesHandler(upstream: upstream, logger: logger, serverTools: try ServerToolRunner(configuration: configuration, metrics: metrics, logger: logger)),
-            models: ModelsHandler(upstream: upstream),
+            messages: MessagesHandler(upstreams: upstreams, logger: logger, serverTools: try ServerToolRunner(configuration: configuration, metrics: metrics, logger: logger)),
+            models: ModelsHandler(upstreams: upstreams),
             custom: routes,
             lifecycle: lifecycle,
             accessLog: AccessLog(logger: logger),
@@ -45,8 +45,16 @@ public final class ProxyServer: Sendable {
             limiter: KeyLimiter(counters: counters),
             usage: UsageLedger(),
             metricsRequireKey: configuration.metricsRequireKey,
-            connectionCounts: { [client = upstream.client] in
-                (served.server.withLock { $0?.activeConnections } ?? 0, client.openConnections, client.waitingRequests, client.http2Connections)
+            connectionCounts: { [clients = upstreams.all.map(\.client)] in
+                // Every provider's pool together.
+                var counts = (served: served.server.withLock { $0?.activeConnections } ?? 0, upstream: 0, upstreamWaiting: 0, http2: (connections: 0, streams: 0))
+                for client in clients {
+                    counts.upstream += client.openConnections
+                    counts.upstreamWaiting += client.waitingRequests
+                    counts.http2.connections += client.http2Connections.connections
+                    counts.http2.streams += client.http2Connections.streams
+                }
+                return counts
             },
             isCuttingRequests: { served.server.withLock { $0?.isCuttingRequests } ?? false }
         )
@@ -54,15 +62,15 @@ public final class ProxyServer: Sendable {
         served.server.withLock { $0 = server }
         self.server = server
         self.metrics = metrics
-        upstreamClient = upstream.client
+        self.upstreams = upstreams
         if let warning = configuration.openRelayWarning(port: server.localAddress.port) { logger.warning("\(warning)") }
     }
 
     /// Where the proxy's metrics are recorded (fallbacks and circuit breakers report here too).
     public let metrics: ProxyMetrics
 
-    /// The client of the upstream, shut down when `run()` returns.
-    private let upstreamClient: HTTPClient
+    /// Every provider's upstream, their clients shut down when `run()` returns.
+    private let upstreams: Upstreams
 
     /// The bound port.
     public var port: Int { server.localAddress.port }
@@ -94,7 +102,7 @@ public final class ProxyServer: Sendable {
         redis?.shutdown()
         // Nothing is in flight any more: the upstream connections close now, not whenever
         // the last reference to the client goes (a kept-alive one stayed open meanwhile).
-        upstreamClient.shutdown()
+        upstreams.shutdown()
     }
 
     /// Drains: `/ready` answers 503 from now on; after `shutdownDelay` (at once when zero,

@@ -54,6 +54,15 @@ extension ProxySetting {
             },
             show: { if case .file(let path) = $0.upstreamTrustRoots { path } else { "" } }),
         ProxySetting(
+            "PROVIDERS",
+            "JSON array of further OpenAI-compatible upstreams ({name, base_url, api_key_env|api_key_file, auth, headers, timeouts, models_endpoint, quirks}); a target names one as name::model",
+            read: { value, c in c.providerSources.list = value.text },
+            show: { $0.providerSources.list ?? "" }),
+        ProxySetting(
+            "PROVIDERS_FILE", "a file holding the PROVIDERS JSON (not both)",
+            read: { value, c in c.providerSources.file = value.text },
+            show: { $0.providerSources.file ?? "" }),
+        ProxySetting(
             "MODEL_MAP", "JSON object from requested model to upstream model (a name, a Chutes pool \"a,b\", or an array tried in order): exact names, then ignoring case, then * patterns",
             default: "{}",
             read: { value, c throws(ConfigurationError) in c.modelMap = try ModelMap(json: value.text) },

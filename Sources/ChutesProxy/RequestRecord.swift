@@ -17,6 +17,9 @@ final class RequestRecord: Sendable {
         var requestedModel: String?
         /// The model (or pool) sent upstream.
         var upstreamModel: String?
+        /// The provider label of the upstream that answered last (nil without `PROVIDERS`),
+        /// set with `upstreamStatus`: a label of the upstream-facing request metrics.
+        var provider: String?
         /// The name of the `ROUTES` entry that matched (nil: `MODEL_MAP` or the name as asked).
         var route: String?
         /// The status of the upstream's last answer.
@@ -72,12 +75,13 @@ final class RequestRecord: Sendable {
 
     var snapshot: Fields { fields.withLock { $0 } }
 
-    /// Notes the upstream's response head: its status, Chutes' invocation id and how long it
-    /// took.
-    func noteUpstreamResponse(status: HTTPStatus, invocationID: String?) {
+    /// Notes the upstream's response head: its status, Chutes' invocation id, how long it
+    /// took, and which provider answered (its metrics label; nil without `PROVIDERS`).
+    func noteUpstreamResponse(status: HTTPStatus, invocationID: String?, provider: String? = nil) {
         let elapsed = ContinuousClock.now - started
         update {
             $0.upstreamStatus = status
+            $0.provider = provider
             $0.upstreamLatency = elapsed
             if let invocationID { $0.invocationID = invocationID }
         }

@@ -15,13 +15,23 @@ struct SecretRedactor: Sendable {
     /// and a key that short is no secret anyway.
     static let minimumBytes = 8
 
-    /// As given: made for every request, it only keeps them (one small array); the work is
-    /// done when something is scrubbed, which is rare.
+    /// As given: made for every request, it only keeps them (the request's key and the
+    /// configured keys' array, shared by every request); the work is done when something is
+    /// scrubbed, which is rare.
+    private let key: String?
     private let secrets: [String?]
 
     /// Redacts each of `secrets` of `minimumBytes` or more (nils and repeats are skipped).
     init(secrets: [String?]) {
+        key = nil
         self.secrets = secrets
+    }
+
+    /// Redacts the request's `key` and every provider's configured key (`configured`, one
+    /// array kept by the upstreams, so a request allocates nothing for it).
+    init(key: String?, configured: [String?]) {
+        self.key = key
+        secrets = configured
     }
 
     /// `bytes` with every occurrence of every secret replaced by `[redacted]`.
@@ -37,10 +47,13 @@ struct SecretRedactor: Sendable {
     /// secret containing another one is replaced whole).
     var redacted: [[UInt8]] {
         var unique: [[UInt8]] = []
-        for case let secret? in secrets where secret.utf8.count >= Self.minimumBytes {
+        func add(_ secret: String?) {
+            guard let secret, secret.utf8.count >= Self.minimumBytes else { return }
             let bytes = Array(secret.utf8)
             if !unique.contains(bytes) { unique.append(bytes) }
         }
+        add(key)
+        for secret in secrets { add(secret) }
         return unique.sorted { $0.count > $1.count }
     }
 

@@ -2,28 +2,61 @@ import AsyncIO
 import HTTP1
 import JSON
 
-/// The OpenAI-compatible backend: where it is, how to authenticate, and the state shared by
-/// every request to it (its connection pool, rate-limit cool-down and model list).
-struct Upstream: Sendable {
+/// One provider's OpenAI-compatible backend: where it is, how to authenticate, and the state
+/// shared by every request to it (its connection pool, rate-limit cool-down, model list and
+/// circuit breaker). `Upstreams` holds one per provider; a class, so handing one to a request
+/// is one reference, not a copy of the configuration it holds.
+final class Upstream: Sendable {
     let configuration: ProxyConfiguration
+    /// The provider it is (for the default one, made from the `CHUTES_*` settings).
+    let provider: ProviderDefinition
+    /// The default provider: the only one a client's own key may go to.
+    let isDefault: Bool
     let client: HTTPClient
     let retryState = RetryState()
     let catalog: ModelCatalog
-    /// Which models of a fallback list are skipped for now.
+    /// Which of its models are skipped for now (one circuit per provider and model).
     let breaker: CircuitBreaker
     let metrics: ProxyMetrics
+    /// Every provider's configured key: scrubbed from whatever this upstream says, since an
+    /// upstream may echo a key it was never sent but another provider was given.
+    let configuredKeys: [String?]
+    /// The `provider` label of its metrics; nil without `PROVIDERS`, whose metrics are as
+    /// they always were.
+    let metricsLabel: String?
 
-    init(configuration: ProxyConfiguration, metrics: ProxyMetrics = ProxyMetrics(enabled: false)) throws(HTTPClientError) {
+    /// The default provider alone, as `ProxyConfiguration` describes it.
+    convenience init(configuration: ProxyConfiguration, metrics: ProxyMetrics = ProxyMetrics(enabled: false)) throws(HTTPClientError) {
+        try self.init(
+            configuration: configuration, provider: configuration.defaultProvider, isDefault: true, configuredKeys: [configuration.upstreamAPIKey], metricsLabel: nil,
+            metrics: metrics)
+    }
+
+    /// `provider`'s upstream; `configuredKeys` are every provider's keys.
+    init(
+        configuration: ProxyConfiguration, provider: ProviderDefinition, isDefault: Bool, configuredKeys: [String?], metricsLabel: String?, metrics: ProxyMetrics
+    ) throws(HTTPClientError) {
         self.configuration = configuration
+        self.provider = provider
+        self.isDefault = isDefault
+        self.configuredKeys = configuredKeys
+        self.metricsLabel = metricsLabel
         self.metrics = metrics
-        breaker = CircuitBreaker(settings: configuration.circuitBreaker, metrics: metrics)
-        let client = try HTTPClient(configuration: configuration.clientConfiguration)
+        breaker = CircuitBreaker(settings: configuration.circuitBreaker, metrics: metrics, provider: metricsLabel)
+        let client = try HTTPClient(configuration: configuration.clientConfiguration(for: provider))
         self.client = client
-        let modelsURL = configuration.upstreamBaseURL.appending("/v1/models")
-        let key = configuration.upstreamAPIKey
+        let modelsURL = provider.modelsEndpoint.map { provider.baseURL.appending($0) }
         catalog = ModelCatalog(ttl: configuration.modelDiscoveryTTL) {
-            try await Self.fetchModels(client: client, url: modelsURL, key: key)
+            guard let modelsURL else { return [] }
+            return try await Self.fetchModels(client: client, url: modelsURL, provider: provider)
         }
+    }
+
+    /// The key a request goes to this provider with: the default provider's is the client's
+    /// (as `CHUTES_AUTH_STYLE` chose it, `MessagesRequest.key`); any other provider's is
+    /// its own configured key, whoever asks.
+    func key(forClientKey clientKey: String?) -> String? {
+        isDefault ? clientKey : provider.apiKey
     }
 
     /// The key to send upstream for a client request, per `CHUTES_AUTH_STYLE`.
@@ -46,9 +79,10 @@ struct Upstream: Sendable {
     }
 
     /// What must be scrubbed from the upstream's words for a request sent with `key`: that key,
-    /// and `CHUTES_API_KEY`, which the model-list fetch sends to the same upstream.
+    /// and every provider's configured key (`CHUTES_API_KEY` among them, which the model-list
+    /// fetch sends).
     func redactor(for key: String?) -> SecretRedactor {
-        SecretRedactor(secrets: [key, configuration.upstreamAPIKey])
+        SecretRedactor(key: key, configured: configuredKeys)
     }
 
     /// `apiKey(for:)`, or the 401 that says how to give one under this `CHUTES_AUTH_STYLE`.
@@ -77,8 +111,8 @@ struct Upstream: Sendable {
     func send(method: HTTPMethod, path: String, body: [UInt8], key: String?) async throws(UpstreamFailure) -> HTTPClientResponse {
         var headers: HTTPHeaders = ["Accept": "application/json, text/event-stream"]
         if !body.isEmpty { headers.add(name: "Content-Type", value: "application/json") }
-        if let key { headers.add(name: "Authorization", value: "Bearer \(key)") }
-        let request = HTTPClientRequest(method: method, url: configuration.upstreamBaseURL.appending(path), headers: headers, body: body)
+        Self.authenticate(&headers, for: provider, key: key)
+        let request = HTTPClientRequest(method: method, url: provider.baseURL.appending(path), headers: headers, body: body)
         var attempt = 0
         while true {
             do {
@@ -97,14 +131,14 @@ struct Upstream: Sendable {
                 throw UpstreamFailure(error: UpstreamErrors.fromClientError(error))
             }
             if let waited = response.poolWait { notePoolWait(waited) }
-            RequestRecord.current?.noteUpstreamResponse(status: response.status, invocationID: response.headers["x-chutes-invocationid"])
+            RequestRecord.current?.noteUpstreamResponse(status: response.status, invocationID: response.headers["x-chutes-invocationid"], provider: metricsLabel)
             guard response.status == .tooManyRequests else { return response }
             let errorBody = (try? await Self.collect(response, limit: 64 << 10)) ?? []
             let error = UpstreamErrors.fromResponse(status: .tooManyRequests, body: errorBody, estimatedPromptTokens: 0, redactor: redactor(for: key))
             guard error.status == .tooManyRequests, configuration.backoffOn429, attempt < configuration.maxRetriesOn429 else {
                 throw UpstreamFailure(error: error, retryAfter: response.headers["Retry-After"])
             }
-            metrics.retryingOn429()
+            metrics.retryingOn429(provider: metricsLabel)
             let delay = RetryState.delay(retryAfter: response.headers["Retry-After"], attempt: attempt, cap: configuration.maxRetryAfter)
             await retryState.coolDown(for: delay)
             attempt += 1
@@ -114,7 +148,7 @@ struct Upstream: Sendable {
     /// A wait for an upstream connection: into the request's access line and the metrics.
     private func notePoolWait(_ waited: Duration) {
         RequestRecord.current?.notePoolWait(waited)
-        metrics.upstreamPoolWaited(waited)
+        metrics.upstreamPoolWaited(waited, provider: metricsLabel)
     }
 
     /// Reads a whole (error or JSON) body, up to `limit` bytes.
@@ -126,9 +160,21 @@ struct Upstream: Sendable {
         }
     }
 
-    private static func fetchModels(client: HTTPClient, url: HTTPURL, key: String?) async throws -> [ModelInfo] {
+    /// Adds the headers that authenticate a request to `provider` with `key`: its auth field
+    /// (none without a key: Chutes' `Authorization: Bearer` by default), then its own headers.
+    static func authenticate(_ headers: inout HTTPHeaders, for provider: ProviderDefinition, key: String?) {
+        if let key {
+            let field = provider.auth.field(for: key)
+            headers.add(name: field.name, value: field.value)
+        }
+        for field in provider.headers { headers.add(name: field.name, value: field.value) }
+    }
+
+    /// The model list, asked with the provider's configured key (`CHUTES_API_KEY` for the
+    /// default one).
+    private static func fetchModels(client: HTTPClient, url: HTTPURL, provider: ProviderDefinition) async throws -> [ModelInfo] {
         var headers: HTTPHeaders = ["Accept": "application/json"]
-        if let key { headers.add(name: "Authorization", value: "Bearer \(key)") }
+        authenticate(&headers, for: provider, key: provider.apiKey)
         let response = try await client.execute(HTTPClientRequest(method: .get, url: url, headers: headers))
         let body = try await response.body.collect(upTo: 16 << 20)
         guard response.status == .ok else { throw AnthropicError(status: response.status, message: "model list unavailable") }

@@ -8,9 +8,10 @@ import Translation
 /// over to the next model only when another model could do better (capacity, 5xx, unreachable,
 /// timeout) and nothing has reached the client yet (it never has: the client's response
 /// starts only with a 200). A 404 for a model the list spells differently (a stale list) is
-/// retried once with the refreshed spelling.
+/// retried once with the refreshed spelling. Each model is a target (`ModelTarget`): it goes
+/// to its provider's `Upstream`, so a fallback list may cross providers.
 struct UpstreamCaller: Sendable {
-    let upstream: Upstream
+    let upstreams: Upstreams
     let builder: UpstreamRequestBuilder
 
     /// An upstream's 200 answer and the request it answers.
@@ -19,29 +20,34 @@ struct UpstreamCaller: Sendable {
         var prepared: UpstreamRequestBuilder.Prepared
         /// Scrubs the keys it was sent with from whatever of the upstream's is quoted.
         var redactor: SecretRedactor
+        /// What answered as a target: the model sent, `provider::`-prefixed for a provider
+        /// other than the default one.
+        var target: String
     }
 
-    private var configuration: ProxyConfiguration { upstream.configuration }
+    private var configuration: ProxyConfiguration { upstreams.primary.configuration }
+    private var metrics: ProxyMetrics { upstreams.primary.metrics }
 
     /// Tries the plan's models in order; `attempts` gets a line for each model tried or
     /// skipped. Throws the last failure when every model failed. With more than one model,
-    /// the circuit breaker skips models that keep failing (when all are skipped, the one
+    /// each provider's circuit breaker skips its models that keep failing (when all are skipped, the one
     /// whose cool-down ends first is tried anyway). Each move from a model that failed or was
     /// skipped to the next one tried is counted in `chutes_proxy_fallbacks_total`.
     func call(_ request: MessagesRequest, plan: RoutePlan, attempts: inout [String]) async throws(UpstreamFailure) -> Answer {
-        let breaker = plan.candidates.count > 1 ? upstream.breaker : nil
+        let guarded = plan.candidates.count > 1
         var lastFailure: UpstreamFailure?
         var soonest: (model: String, until: Deadline)?
         // The model the request is moving away from, once one failed over or was skipped.
         var movingFrom: String?
         for model in plan.candidates {
+            let breaker = guarded ? Self.breaker(for: model, in: upstreams) : nil
             if let breaker, case .skip(let until) = await breaker.admit(model) {
                 attempts.append("\(model): skipped (cooling down for \(until.remaining.components.seconds) s)")
                 if soonest.map({ until < $0.until }) ?? true { soonest = (model, until) }
                 movingFrom = model
                 continue
             }
-            if let movingFrom { upstream.metrics.fallback(from: movingFrom, to: model) }
+            if let movingFrom { metrics.fallback(from: movingFrom, to: model) }
             do {
                 return try await attempt(request, model: model, breaker: breaker, admitted: true, attempts: &attempts)
             } catch {
@@ -53,8 +59,15 @@ struct UpstreamCaller: Sendable {
         if let lastFailure { throw lastFailure }
         // Every model is cooling down: try the one that will be ready first rather than refuse.
         let model = soonest?.model ?? plan.candidates.first ?? request.model
-        if let movingFrom, movingFrom != model { upstream.metrics.fallback(from: movingFrom, to: model) }
-        return try await attempt(request, model: model, breaker: breaker, admitted: false, attempts: &attempts)
+        if let movingFrom, movingFrom != model { metrics.fallback(from: movingFrom, to: model) }
+        return try await attempt(request, model: model, breaker: guarded ? Self.breaker(for: model, in: upstreams) : nil, admitted: false, attempts: &attempts)
+    }
+
+    /// The circuit breaker of `target`'s provider (nil for a provider that is not
+    /// configured: that request fails with a 404 when tried). Its circuits are keyed by the
+    /// target, which names the provider too.
+    private static func breaker(for target: String, in upstreams: Upstreams) -> CircuitBreaker? {
+        (try? upstreams.route(target))?.upstream.breaker
     }
 
     /// One model tried: its outcome goes into `attempts` and to the circuit breaker.
@@ -95,37 +108,49 @@ struct UpstreamCaller: Sendable {
         }
     }
 
-    /// One model (or Chutes pool): resolved against the model list, prepared, sent.
-    func call(_ request: MessagesRequest, model: String) async throws(UpstreamFailure) -> Answer {
+    /// One target (a model or Chutes pool, possibly on another provider): resolved against
+    /// its provider's model list, prepared with its quirks, sent with its key.
+    func call(_ request: MessagesRequest, model target: String) async throws(UpstreamFailure) -> Answer {
+        let upstream: Upstream
+        let model: String
+        do {
+            (upstream, model) = try upstreams.route(target)
+        } catch {
+            throw UpstreamFailure(error: error)
+        }
+        let key = upstream.key(forClientKey: request.key)
         let resolved = await upstream.catalog.resolve(model, correctCase: configuration.autoFixModelCase)
-        var prepared = try await prepare(request, model: resolved.name, info: resolved.info)
-        var response = try await upstream.send(method: .post, path: "/v1/chat/completions", body: prepared.body, key: request.key)
+        var prepared = try await prepare(request, model: resolved.name, info: resolved.info, quirks: upstream.provider.quirks)
+        var response = try await upstream.send(method: .post, path: "/v1/chat/completions", body: prepared.body, key: key)
         if response.status == .notFound && configuration.autoFixModelCase {
             let refreshed = await upstream.catalog.resolve(model, correctCase: true, refresh: true)
             if refreshed.name != prepared.model {
                 response.body.discard()
-                prepared = try await prepare(request, model: refreshed.name, info: refreshed.info)
-                response = try await upstream.send(method: .post, path: "/v1/chat/completions", body: prepared.body, key: request.key)
+                prepared = try await prepare(request, model: refreshed.name, info: refreshed.info, quirks: upstream.provider.quirks)
+                response = try await upstream.send(method: .post, path: "/v1/chat/completions", body: prepared.body, key: key)
             }
         }
         if response.status == .badRequest, prepared.context.outputSchema != nil, prepared.structuredOutput == .guided {
             let errorBody = (try? await Upstream.collect(response, limit: 64 << 10)) ?? []
-            guard Self.refusesResponseFormat(errorBody) else { throw failure(status: response.status, body: errorBody, headers: response.headers, prepared: prepared, request: request) }
+            guard Self.refusesResponseFormat(errorBody) else {
+                throw failure(status: response.status, body: errorBody, headers: response.headers, prepared: prepared, redactor: upstream.redactor(for: key))
+            }
             // Once, with the schema in the system message; the answer is checked on arrival.
-            prepared = try await prepare(request, model: prepared.model, info: resolved.info, structuredOutput: .instructed)
-            response = try await upstream.send(method: .post, path: "/v1/chat/completions", body: prepared.body, key: request.key)
+            prepared = try await prepare(request, model: prepared.model, info: resolved.info, quirks: upstream.provider.quirks, structuredOutput: .instructed)
+            response = try await upstream.send(method: .post, path: "/v1/chat/completions", body: prepared.body, key: key)
         }
         guard response.status == .ok else {
             let errorBody = (try? await Upstream.collect(response, limit: 64 << 10)) ?? []
-            throw failure(status: response.status, body: errorBody, headers: response.headers, prepared: prepared, request: request)
+            throw failure(status: response.status, body: errorBody, headers: response.headers, prepared: prepared, redactor: upstream.redactor(for: key))
         }
-        return Answer(response: response, prepared: prepared, redactor: upstream.redactor(for: request.key))
+        let answered = upstream.isDefault ? prepared.model : ModelTarget(provider: upstream.provider.name, model: prepared.model).text
+        return Answer(response: response, prepared: prepared, redactor: upstream.redactor(for: key), target: answered)
     }
 
     /// An upstream's refusal of a request as the failure the client is told.
-    private func failure(status: HTTPStatus, body: [UInt8], headers: HTTPHeaders, prepared: UpstreamRequestBuilder.Prepared, request: MessagesRequest) -> UpstreamFailure {
+    private func failure(status: HTTPStatus, body: [UInt8], headers: HTTPHeaders, prepared: UpstreamRequestBuilder.Prepared, redactor: SecretRedactor) -> UpstreamFailure {
         let error = UpstreamErrors.fromResponse(
-            status: status, body: body, estimatedPromptTokens: prepared.context.estimatedInputTokens, redactor: upstream.redactor(for: request.key))
+            status: status, body: body, estimatedPromptTokens: prepared.context.estimatedInputTokens, redactor: redactor)
         return UpstreamFailure(error: error, retryAfter: headers["Retry-After"])
     }
 
@@ -138,11 +163,11 @@ struct UpstreamCaller: Sendable {
 
     /// Translation and the upstream body, off the reactor for a large request (`OffReactor`).
     private func prepare(
-        _ request: MessagesRequest, model: String, info: ModelInfo?, structuredOutput: StructuredOutput.Mode = .guided
+        _ request: MessagesRequest, model: String, info: ModelInfo?, quirks: ProviderQuirks, structuredOutput: StructuredOutput.Mode = .guided
     ) async throws(UpstreamFailure) -> UpstreamRequestBuilder.Prepared {
         do {
             return try await OffReactor.run(forBytes: request.bodyBytes) { [builder] () throws(AnthropicError) in
-                try builder.prepare(request, model: model, info: info, structuredOutput: structuredOutput)
+                try builder.prepare(request, model: model, info: info, quirks: quirks, structuredOutput: structuredOutput)
             }
         } catch {
             throw UpstreamFailure(error: error)

@@ -12,7 +12,7 @@ struct UpstreamRequestBuilder: Sendable {
         var model: String
         var body: [UInt8]
         var context: RequestContext
-        /// The `max_tokens` sent.
+        /// The `max_tokens` (or `max_completion_tokens`) sent.
         var maxTokens: Int
         /// How `output_config.format` was sent; `.instructed` answers are asked whole
         /// (`stream` false) and checked against the schema before the client sees them.
@@ -22,14 +22,21 @@ struct UpstreamRequestBuilder: Sendable {
     /// Translates `request` for `model` (already mapped and spelled as the upstream does);
     /// `info` is the model list's entry, nil when it does not know the model.
     /// `structuredOutput`: `.instructed` after the upstream refused `response_format`.
-    func prepare(_ request: MessagesRequest, model: String, info: ModelInfo?, structuredOutput: StructuredOutput.Mode = .guided) throws(AnthropicError) -> Prepared {
+    /// `quirks`: where the model's provider differs from Chutes.
+    func prepare(
+        _ request: MessagesRequest, model: String, info: ModelInfo?, quirks: ProviderQuirks = ProviderQuirks(), structuredOutput: StructuredOutput.Mode = .guided
+    ) throws(AnthropicError) -> Prepared {
         var options = TranslationOptions()
         options.maxTokensCap = configuration.maxTokensCap
         options.toolNameRules = configuration.toolNameRules
         options.thinkingTemplateKwargs = configuration.thinkingTemplateKwargs
         options.enableThinkingHeader = request.enableThinkingHeader
         options.resolveModel = { _ in model }
-        options.reasoningField = ReasoningField(engine: info?.ownedBy)
+        options.reasoningField = quirks.reasoningField ?? ReasoningField(engine: info?.ownedBy)
+        options.maxTokensField = quirks.maxTokensField
+        options.sendsChatTemplateKwargs = quirks.sendsChatTemplateKwargs
+        options.sendsStreamOptions = quirks.sendsStreamOptions
+        options.sendsReasoningEffort = quirks.sendsReasoningEffort
         options.structuredOutput = structuredOutput
         let translated: JSONValue
         var context: RequestContext
@@ -44,14 +51,16 @@ struct UpstreamRequestBuilder: Sendable {
             context.earlierIterations = [compaction.iteration]
         }
         guard case .object(var object) = translated else { throw AnthropicError(status: .internalServerError, message: "the translation is not a JSON object") }
-        var maxTokens = object["max_tokens"]?.intValue ?? 0
+        // The limit is fitted under whichever member the provider reads it from.
+        let maxTokensMember = options.maxTokensField.rawValue
+        var maxTokens = object[maxTokensMember]?.intValue ?? 0
         if let info {
             let fitted = try ModelLimits.maxTokens(requested: maxTokens, info: info, bodyBytes: request.bodyBytes, hasImages: request.hasImages) {
                 request.estimatedInputTokens
             }
             if fitted != maxTokens {
                 maxTokens = fitted
-                object["max_tokens"] = JSONValue(fitted)
+                object[maxTokensMember] = JSONValue(fitted)
             }
         }
         if structuredOutput == .instructed, context.outputSchema != nil {

@@ -74,6 +74,15 @@ public struct JSONString: Sendable, Hashable, ExpressibleByStringLiteral, Custom
         }
     }
 
+    /// Its length in bytes as held, without decoding: the decoded UTF-8 length, or for parsed
+    /// input with escapes the escaped length (a little more). For estimates.
+    public var storedByteCount: Int {
+        switch storage {
+        case .text(let text): text.utf8.count
+        case .raw(let bytes, _): bytes.count
+        }
+    }
+
     /// Equal when the decoded texts are equal; unescaped input is compared byte by byte.
     public static func == (lhs: JSONString, rhs: JSONString) -> Bool {
         if case let .raw(a, false) = lhs.storage, case let .raw(b, false) = rhs.storage { return a.elementsEqual(b) }

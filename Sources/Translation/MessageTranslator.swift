@@ -21,8 +21,9 @@ enum MessageTranslator {
 
     /// `field` names the message in errors; it is built only for one.
     /// `inlineThinking`: thinking goes back as `<think>…</think>` at the start of the assistant's
-    /// content, the form MiniMax-M2's chat template reads; otherwise under `reasoningField`.
-    static func translate(_ message: JSONValue, field: @autoclosure () -> String, toolNames: ToolNameMapping, inlineThinking: Bool = false, reasoningField: String = "reasoning_content")
+    /// content, the form MiniMax-M2's chat template reads; otherwise under `reasoningField`
+    /// (dropped when it names no member).
+    static func translate(_ message: JSONValue, field: @autoclosure () -> String, toolNames: ToolNameMapping, inlineThinking: Bool = false, reasoningField: ReasoningField = .reasoningContent)
         throws(TranslationError)
         -> [JSONValue]
     {
@@ -95,7 +96,8 @@ enum MessageTranslator {
         return result
     }
 
-    private static func assistantMessages(_ content: JSONValue, field: @autoclosure () -> String, toolNames: ToolNameMapping, inlineThinking: Bool, reasoningField: String) throws(TranslationError)
+    private static func assistantMessages(_ content: JSONValue, field: @autoclosure () -> String, toolNames: ToolNameMapping, inlineThinking: Bool, reasoningField: ReasoningField)
+        throws(TranslationError)
         -> [JSONValue]
     {
         guard let blocks = try blocks(of: content, field: field()) else { return [["role": "assistant", "content": content]] }
@@ -131,7 +133,7 @@ enum MessageTranslator {
             message["content"] = JSONValue("<think>\n" + thought + "\n</think>\n\n" + JSONString.joined(texts, separator: "").value)
         } else {
             message["content"] = texts.isEmpty ? (toolCalls.isEmpty ? "" : .null) : .string(JSONString.joined(texts, separator: ""))
-            if !reasoning.isEmpty { message[reasoningField] = .string(JSONString.joined(reasoning, separator: "\n")) }
+            if !reasoning.isEmpty, let member = reasoningField.memberName { message[member] = .string(JSONString.joined(reasoning, separator: "\n")) }
         }
         if !toolCalls.isEmpty { message["tool_calls"] = .array(toolCalls) }
         return [.object(message)]

@@ -66,10 +66,10 @@ public enum RequestTranslator {
         let inlineThinking = ToolCallFamily.forModel(upstreamModel)?.readsThinkingInline ?? false
         for (index, message) in messages.enumerated() {
             openAIMessages += try MessageTranslator.translate(
-                message, field: "messages.\(index)", toolNames: toolNames, inlineThinking: inlineThinking, reasoningField: options.reasoningField.rawValue)
+                message, field: "messages.\(index)", toolNames: toolNames, inlineThinking: inlineThinking, reasoningField: options.reasoningField)
         }
         upstream.append(key: "messages", value: .array(openAIMessages))
-        upstream.append(key: "max_tokens", value: JSONValue(options.maxTokensCap.map { min($0, maxTokens) } ?? maxTokens))
+        upstream.append(key: options.maxTokensField.rawValue, value: JSONValue(options.maxTokensCap.map { min($0, maxTokens) } ?? maxTokens))
         for key in ["temperature", "top_p", "top_k"] {
             if let value = request[key], !value.isNull { upstream.append(key: key, value: value) }
         }
@@ -81,7 +81,7 @@ public enum RequestTranslator {
         let stream = request["stream"]?.boolValue ?? false
         if stream {
             upstream.append(key: "stream", value: true)
-            upstream.append(key: "stream_options", value: ["include_usage": true])
+            if options.sendsStreamOptions { upstream.append(key: "stream_options", value: ["include_usage": true]) }
         }
         if let user = request["metadata"]?["user_id"]?.stringValue {
             upstream.append(key: "user", value: JSONValue(user))
@@ -192,7 +192,8 @@ public enum RequestTranslator {
     }
 
     /// `reasoning_effort` and the operator's `chat_template_kwargs`; for Seed-OSS also the
-    /// `thinking_budget` its template reads (the table in `Effort`).
+    /// `thinking_budget` its template reads (the table in `Effort`). No `chat_template_kwargs`
+    /// at all when the options say the upstream takes none.
     static func applyReasoning(_ reasoning: ReasoningSwitch, family: ToolCallFamily?, options: TranslationOptions, to upstream: inout JSONObject) {
         switch reasoning {
         case .unspecified:
@@ -201,6 +202,7 @@ public enum RequestTranslator {
             if options.sendsReasoningEffort {
                 upstream["reasoning_effort"] = JSONValue(effort.reasoningEffort)
             }
+            guard options.sendsChatTemplateKwargs else { return }
             var kwargs = options.thinkingTemplateKwargs
             if family == .seedOSS {
                 if kwargs == nil { kwargs = JSONObject() }
@@ -208,7 +210,7 @@ public enum RequestTranslator {
             }
             if let kwargs { upstream["chat_template_kwargs"] = .object(kwargs) }
         case .off:
-            guard let kwargs = options.thinkingTemplateKwargs else { return }
+            guard options.sendsChatTemplateKwargs, let kwargs = options.thinkingTemplateKwargs else { return }
             var off = JSONObject()
             for (key, value) in kwargs { off.append(key: key, value: value.boolValue != nil ? false : value) }
             upstream["chat_template_kwargs"] = .object(off)

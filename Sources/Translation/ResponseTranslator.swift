@@ -17,7 +17,7 @@ public enum ResponseTranslator {
         var content: [JSONValue] = []
 
         var text = message["content"]?.stringValue ?? ""
-        var thinking = message["reasoning_content"]?.stringValue ?? message["reasoning"]?.stringValue ?? ""
+        var thinking = ReasoningDetails.reasoning(of: message)
         if thinking.isEmpty {
             (thinking, text) = splitThinking(text)
         }
@@ -37,20 +37,21 @@ public enum ResponseTranslator {
         }
         if !text.isEmpty { content.append(["type": "text", "text": JSONValue(text)]) }
 
+        var ids = ToolUseIDs(messageID: messageID)
         for (index, call) in structuredCalls.enumerated() {
             let name = call["function"]?["name"]?.stringValue ?? "unknown_tool"
             let arguments = call["function"]?["arguments"]
             let input: JSONValue = arguments?.objectValue != nil ? arguments! : (arguments?.stringValue).flatMap(JSONValue.lenient).flatMap { $0.objectValue != nil ? $0 : nil } ?? [:]
             content.append([
                 "type": "tool_use",
-                "id": JSONValue(call["id"]?.stringValue ?? "toolu_\(messageID.suffix(12))_\(index)"),
+                "id": JSONValue(ids.id(upstream: call["id"]?.stringValue, tag: "\(index)")),
                 "name": JSONValue(context.toolNames.clientName(name)),
                 "input": input,
             ])
         }
         for (index, call) in parsedCalls.enumerated() {
             content.append([
-                "type": "tool_use", "id": JSONValue("toolu_\(messageID.suffix(12))_t\(index)"),
+                "type": "tool_use", "id": JSONValue(ids.id(upstream: nil, tag: "t\(index)")),
                 "name": JSONValue(context.toolNames.clientName(call.name)), "input": call.input,
             ])
         }

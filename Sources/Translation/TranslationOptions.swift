@@ -18,6 +18,15 @@ public struct TranslationOptions: Sendable {
     public var resolveModel: @Sendable (String) -> String = { $0 }
     /// Where assistant `thinking` from the history goes: the field the serving engine reads.
     public var reasoningField = ReasoningField.reasoningContent
+    /// The request member that carries the answer's length limit.
+    public var maxTokensField = MaxTokensField.maxTokens
+    /// Whether `chat_template_kwargs` may be sent at all (the operator's and the families'
+    /// own, such as Seed-OSS's `thinking_budget`): hosted APIs that take no template
+    /// switches may refuse the member.
+    public var sendsChatTemplateKwargs = true
+    /// Whether a stream asks for usage with `stream_options`; without it the usage comes
+    /// from the proxy's own estimate unless the upstream sends some anyway.
+    public var sendsStreamOptions = true
 
     /// How `output_config.format` reaches the upstream: its guided decoding, or (after an
     /// upstream refused `response_format`) the schema stated in the system message.
@@ -31,15 +40,35 @@ public struct TranslationOptions: Sendable {
 /// (`vllm/entrypoints/chat_utils.py`, `_parse_chat_message_content`; `reasoning_content` is
 /// only its output name); sglang's message model has `reasoning_content` and drops unknown
 /// fields (`python/sglang/srt/entrypoints/openai/protocol.py`), as does DeepSeek's own API.
-public enum ReasoningField: String, Sendable {
+/// The raw values are the provider setting's spellings.
+public enum ReasoningField: String, Sendable, CaseIterable {
     case reasoning
     case reasoningContent = "reasoning_content"
+    /// History reasoning is not sent at all (an API that refuses or bills for the member).
+    case omitted = "none"
+
+    /// The assistant-message member that carries the reasoning; nil when none is sent.
+    public var memberName: String? {
+        switch self {
+        case .reasoning, .reasoningContent: rawValue
+        case .omitted: nil
+        }
+    }
 
     /// The field for an engine named as in OpenAI's model list `owned_by` (Chutes says `vllm`
     /// or `sglang`); anything else keeps the widely read `reasoning_content`.
     public init(engine: String?) {
         self = engine?.lowercased() == "vllm" ? .reasoning : .reasoningContent
     }
+}
+
+/// The request member for the answer's length limit. OpenAI deprecated `max_tokens` in favour
+/// of `max_completion_tokens` (and its reasoning models refuse the old name); vLLM and sglang
+/// read both, DeepSeek's API and most OpenAI-compatible servers only `max_tokens`. The raw
+/// values are the member names and the provider setting's spellings.
+public enum MaxTokensField: String, Sendable, CaseIterable {
+    case maxTokens = "max_tokens"
+    case maxCompletionTokens = "max_completion_tokens"
 }
 
 /// What the response translation needs to know about the request it answers.

@@ -72,7 +72,7 @@ import Testing
     @Test(arguments: [
         (#"{"name":"x"}"#, "must be a JSON array"),
         (#"[{"name":"x"}]"#, #"route 1 ("x"): "models" is required"#),
-        (#"[{"name":"x","models":[]}]"#, #"route 1 ("x"): "models" must be a model name or a non-empty array"#),
+        (#"[{"name":"x","models":[]}]"#, #"route 1 ("x"): "models" must be a model name, a {"provider":...,"model":...} object or a non-empty array"#),
         (#"[{"name":"x","models":"m","when":{"thinkng":true}}]"#, #"route 1 ("x"): unknown condition "thinkng""#),
         (#"[{"models":"m"},{"name":"y","models":"m","when":{"images":"yes"}}]"#, #"route 2 ("y"): "images" must be true or false"#),
         (#"[{"name":"x","models":"m","when":{"min_input_tokens":-1}}]"#, #""min_input_tokens" must be a whole number"#),

@@ -21,6 +21,7 @@ import Testing
         "UPSTREAM_CONNECT_TIMEOUT": "3", "UPSTREAM_TIMEOUT": "120", "UPSTREAM_STREAM_IDLE_TIMEOUT": "60",
         "UPSTREAM_MAX_CONNECTIONS": "512", "UPSTREAM_POOL_TIMEOUT": "15", "UPSTREAM_HTTP2": "off",
         "SHUTDOWN_GRACE_PERIOD": "30", "SHUTDOWN_DELAY": "5", "DEBUG_PROXY": "1", "REACTOR_THREADS": "1",
+        "PROVIDERS": #"[{"name":"ollama","base_url":"http://127.0.0.1:11434","models_endpoint":null}]"#,
     ]
 
     static func values(_ lines: [String]) -> [String: String] {
@@ -80,12 +81,14 @@ import Testing
         try routes.write(toFile: routesFile, atomically: true, encoding: .utf8)
         let keysFile = certificates.directory + "/inbound-keys"
         try "file-key-0001\n".write(toFile: keysFile, atomically: true, encoding: .utf8)
+        let providersFile = certificates.directory + "/providers.json"
+        try #"[{"name":"ollama","base_url":"http://127.0.0.1:11434"}]"#.write(toFile: providersFile, atomically: true, encoding: .utf8)
         let namedKeysFile = certificates.directory + "/named-keys.json"
         try #"[{"name": "alice", "key": "named-key-0001"}]"#.write(toFile: namedKeysFile, atomically: true, encoding: .utf8)
         // The settings `samples` leaves out: files made at test time, ROUTES and ROUTES_FILE
         // (which exclude each other), and settings that are valid only with another one.
         let samples = Self.samples.merging([
-            "CHUTES_CA_FILE": certificates.caFile, "ROUTES": routes, "ROUTES_FILE": routesFile,
+            "CHUTES_CA_FILE": certificates.caFile, "ROUTES": routes, "ROUTES_FILE": routesFile, "PROVIDERS_FILE": providersFile,
             "BREAKER_FAILURES": "5", "BREAKER_COOLDOWN": "12", "BREAKER_MAX_COOLDOWN": "120", "MAX_CONNECTIONS": "100",
             "TLS_CERT_FILE": certificates.server.certificate, "TLS_KEY_FILE": certificates.server.key,
             "LOG_LEVEL": "warning", "LOG_FORMAT": "text", "METRICS_ENABLED": "0", "METRICS_REQUIRE_KEY": "1",

@@ -194,11 +194,20 @@ private struct ChunkTextGenerator {
         return object([("index", orOdd(pick(["0", "1", "0", "-1", "\"x\"", "1.0"]))), ("id", orOdd(#""call_1""#)), ("function", orOdd(function))])
     }
 
+    /// An entry of OpenRouter's `reasoning_details`.
+    private mutating func reasoningDetail() -> String {
+        object([
+            ("type", orOdd(pick([#""reasoning.text""#, #""reasoning.summary""#, #""reasoning.encrypted""#, #""other""#]))),
+            ("text", orOdd(text())), ("summary", orOdd(text())), ("data", orOdd(#""gAAAA==""#)),
+        ])
+    }
+
     private mutating func delta() -> String {
         let calls = "[" + (0..<Int.random(in: 0...2, using: &random)).map { _ in toolCall() }.joined(separator: ",") + "]"
+        let details = "[" + (0..<Int.random(in: 0...3, using: &random)).map { _ in chance(90) ? reasoningDetail() : odd() }.joined(separator: ",") + "]"
         return object([
             ("content", orOdd(text())), ("reasoning_content", orOdd(text())), ("reasoning", orOdd(text())),
-            ("tool_calls", orOdd(calls)),
+            ("reasoning_details", orOdd(details)), ("tool_calls", orOdd(calls)),
         ])
     }
 

@@ -18,6 +18,14 @@ public struct StreamChunk: Sendable, Equatable {
             case fragment(JSONString)
             /// Any other value (some upstreams send the object itself): its compact JSON text.
             case json(String)
+
+            /// The arguments' JSON text (a fragment decoded).
+            public var text: String {
+                switch self {
+                case .fragment(let fragment): fragment.value
+                case .json(let text): text
+                }
+            }
         }
 
         /// `index`, when it is a whole number.
@@ -48,8 +56,11 @@ public struct StreamChunk: Sendable, Equatable {
     public var content: JSONString?
     /// The delta's `reasoning_content` (sglang, DeepSeek), when it is a string.
     public var reasoningContent: JSONString?
-    /// The delta's `reasoning` (vLLM), when it is a string.
+    /// The delta's `reasoning` (vLLM, OpenRouter, Ollama), when it is a string.
     public var reasoning: JSONString?
+    /// The readable text of the delta's `reasoning_details` (OpenRouter), when it is an array
+    /// with any: see `ReasoningDetails`.
+    public var reasoningDetails: JSONString?
     /// The delta's `tool_calls`, when it is an array.
     public var toolCalls: [ToolCallDelta]?
     /// The choice's `finish_reason`, when it is a string.
@@ -72,6 +83,7 @@ public struct StreamChunk: Sendable, Equatable {
         content = delta["content"]?.jsonString
         reasoningContent = delta["reasoning_content"]?.jsonString
         reasoning = delta["reasoning"]?.jsonString
+        reasoningDetails = delta["reasoning_details"]?.arrayValue.flatMap(ReasoningDetails.text(ofEntries:))
         toolCalls = delta["tool_calls"]?.arrayValue?.map { call in
             let arguments = call["function"]?["arguments"]
             return ToolCallDelta(
@@ -148,6 +160,7 @@ extension StreamChunk {
         content = nil
         reasoningContent = nil
         reasoning = nil
+        reasoningDetails = nil
         toolCalls = nil
     }
 
@@ -162,6 +175,12 @@ extension StreamChunk {
                 reasoningContent = try reader.string()
             } else if name.isEqual(to: "reasoning") {
                 reasoning = try reader.string()
+            } else if name.isEqual(to: "reasoning_details") {
+                var parts: [JSONString] = []
+                let isArray = try reader.elements { reader, _ throws(JSONParseError) in
+                    if let part = try Self.readReasoningDetail(&reader) { parts.append(part) }
+                }
+                reasoningDetails = isArray ? ReasoningDetails.text(of: parts) : nil
             } else if name.isEqual(to: "tool_calls") {
                 var calls: [ToolCallDelta] = []
                 let isArray = try reader.elements { reader, _ throws(JSONParseError) in
@@ -170,6 +189,24 @@ extension StreamChunk {
                 toolCalls = isArray ? calls : nil
             }
         }
+    }
+
+    /// The readable text of one `reasoning_details` entry; nil for an element that is not an
+    /// object or an entry with none.
+    private static func readReasoningDetail(_ reader: inout JSONReader) throws(JSONParseError) -> JSONString? {
+        var type: String?
+        var text: JSONString?
+        var summary: JSONString?
+        let isObject = try reader.members { reader, name throws(JSONParseError) in
+            if name.isEqual(to: "type") {
+                type = try reader.string()?.value
+            } else if name.isEqual(to: "text") {
+                text = try reader.string()
+            } else if name.isEqual(to: "summary") {
+                summary = try reader.string()
+            }
+        }
+        return isObject ? ReasoningDetails.text(type: type, text: text, summary: summary) : nil
     }
 
     /// One tool call; an element that is not an object reads as a call with nothing in it.

@@ -94,13 +94,15 @@ public struct StreamTranslator: Sendable {
         var scanner = JSONPrefixScanner()
         /// Bytes of the arguments the scanner has read, counted from their start.
         var scannedCount = 0
+        /// Whether the upstream sends the arguments as deltas or as cumulative snapshots.
+        var fragments = ArgumentFragments()
 
         /// Everything received so far was sent.
         var isCaughtUp: Bool { arguments.isEmpty }
 
         /// What the call holds, in bytes: also an empty one costs some (its entry, its
         /// scanner), so that many small calls count too.
-        var heldBytes: Int { 256 + arguments.utf8.count + (id?.utf8.count ?? 0) + (name?.utf8.count ?? 0) }
+        var heldBytes: Int { 256 + arguments.utf8.count + fragments.retainedBytes + (id?.utf8.count ?? 0) + (name?.utf8.count ?? 0) }
 
         /// Scans a fragment of a call that is caught up; true when all of it is safe to send
         /// (it is then counted as sent), else it is kept, to go out as it becomes safe.
@@ -124,6 +126,12 @@ public struct StreamTranslator: Sendable {
     private var thinkTags = ThinkTagSplitter()
     private var toolCalls: [Int: PendingToolCall] = [:]
     private var toolCallOrder: [Int] = []
+    /// For upstreams that send no `index` (Ollama's OpenAI endpoint before 0.5): the call a
+    /// delta at each position of `tool_calls` continues.
+    private var indexlessCalls: [Int: Int] = [:]
+    /// The highest call index seen: a new index-less call takes the next one.
+    private var highestToolIndex = -1
+    private var toolUseIDs: ToolUseIDs
     private var liveToolIndex: Int?
     /// Text that arrived while a tool block was open: sent after the calls.
     private var textAfterTools = ""
@@ -136,10 +144,14 @@ public struct StreamTranslator: Sendable {
     private var reasoningHeld = false
     /// Bytes held for later: the pending calls' `heldBytes` and `textAfterTools`.
     private var heldBytes = 0
+    /// Bytes of reasoning, text and tool arguments received: the output's size when the
+    /// upstream reports no usage (one that takes no `stream_options`).
+    private var receivedBytes = 0
 
     /// A translator for one response stream.
     public init(context: Context) {
         self.context = context
+        toolUseIDs = ToolUseIDs(messageID: context.messageID)
     }
 
     /// `message_start` and a first `ping`.
@@ -197,7 +209,9 @@ public struct StreamTranslator: Sendable {
         if let chunkUsage = chunk.usage { usage = chunkUsage }
         // Text that needs no change (no tag or tool-call parsing pending) passes through as
         // the upstream's bytes, never decoded and re-encoded.
-        if let reasoning = Self.nonEmpty(chunk.reasoningContent) ?? Self.nonEmpty(chunk.reasoning) {
+        // The first member that has any (`ReasoningDetails` says why only one).
+        if let reasoning = Self.nonEmpty(chunk.reasoningContent) ?? Self.nonEmpty(chunk.reasoning) ?? Self.nonEmpty(chunk.reasoningDetails) {
+            receivedBytes &+= reasoning.storedByteCount
             if context.reasoningToolCalls == nil {
                 appendPlainThinking(reasoning, to: &events)
             } else {
@@ -205,6 +219,7 @@ public struct StreamTranslator: Sendable {
             }
         }
         if let text = Self.nonEmpty(chunk.content) {
+            receivedBytes &+= text.storedByteCount
             if thinkTags.isPassingTextThrough && context.textToolCalls == nil {
                 flushReasoningToolCalls(&events)
                 appendPlainText(text, to: &events)
@@ -267,7 +282,10 @@ public struct StreamTranslator: Sendable {
             stopReason = "stop_sequence"
             stopSequence = JSONValue(matchedStop)
         }
-        var deltaUsage: JSONObject = ["output_tokens": JSONValue(usage?["completion_tokens"]?.intValue ?? 0)]
+        // Without the upstream's count, the proxy's: about four bytes a token (`TokenEstimator`'s
+        // average on prose and code); the input stays `message_start`'s estimate.
+        let outputTokens = usage?["completion_tokens"]?.intValue ?? (usage == nil ? (receivedBytes + 3) / 4 : 0)
+        var deltaUsage: JSONObject = ["output_tokens": JSONValue(outputTokens)]
         if let (uncached, cached) = ResponseTranslator.promptTokens(usage) {
             deltaUsage["input_tokens"] = JSONValue(uncached)
             deltaUsage["cache_read_input_tokens"] = JSONValue(cached)
@@ -377,7 +395,7 @@ public struct StreamTranslator: Sendable {
                 appendPlainText(text, to: &events)
             case let .toolCall(name, argumentsJSON):
                 closeBlock(&events)
-                let id = "toolu_\(context.messageID.suffix(12))_\(blockIndex + 1)"
+                let id = toolUseIDs.id(upstream: nil, tag: "\(blockIndex + 1)")
                 openBlock(.tool(upstreamIndex: nil), contentBlock: ["type": "tool_use", "id": JSONValue(id), "name": JSONValue(name), "input": [:]], to: &events)
                 events.append(AnthropicStreamEvent(blockDelta: .inputJSON, index: blockIndex, text: JSONString(argumentsJSON)))
                 closeBlock(&events)
@@ -408,15 +426,41 @@ public struct StreamTranslator: Sendable {
         openBlock(.text, contentBlock: ["type": "text", "text": ""], to: &events)
     }
 
-    private mutating func appendToolCallDelta(_ call: StreamChunk.ToolCallDelta, fallbackIndex: Int, to events: inout [AnthropicStreamEvent]) {
-        let index = call.index ?? fallbackIndex
+    /// The call a delta belongs to: its `index`; without one, the call last continued at its
+    /// position in `tool_calls` (servers that send `index` on a call's first delta only), unless
+    /// the delta carries an id other than that call's: then it starts a new call (Ollama sent
+    /// each call whole in its own chunk, all at position 0).
+    private mutating func callIndex(of call: StreamChunk.ToolCallDelta, position: Int) -> Int {
+        if let index = call.index { return index }
+        var index = indexlessCalls[position] ?? position
+        if let id = call.id, !id.isEmpty, let currentID = toolCalls[index]?.id, id != currentID {
+            // Past every index seen (wrapping only for an upstream that sent `Int.max`, when
+            // the delta joins the call it wrapped onto rather than trap).
+            index = highestToolIndex &+ 1
+        }
+        indexlessCalls[position] = index
+        return index
+    }
+
+    private mutating func appendToolCallDelta(_ delta: StreamChunk.ToolCallDelta, fallbackIndex: Int, to events: inout [AnthropicStreamEvent]) {
+        var call = delta
+        let index = callIndex(of: call, position: fallbackIndex)
         let heldBefore = toolCalls[index]?.heldBytes ?? 0
         if toolCalls[index] == nil {
             toolCalls[index] = PendingToolCall()
             toolCallOrder.append(index)
+            highestToolIndex = max(highestToolIndex, index)
         }
         if let id = call.id, !id.isEmpty { toolCalls[index]!.id = id }
         if let name = call.name, !name.isEmpty { toolCalls[index]!.name = name }
+        if let arguments = call.arguments, case .suffix(let new) = toolCalls[index]!.fragments.read(arguments.text) {
+            call.arguments = new.isEmpty ? nil : .fragment(JSONString(new))
+        }
+        switch call.arguments {
+        case .fragment(let fragment)?: receivedBytes &+= fragment.storedByteCount
+        case .json(let text)?: receivedBytes &+= text.utf8.count
+        case nil: break
+        }
         if case .fragment(let fragment)? = call.arguments, !fragment.isEmpty, liveToolIndex == index, openBlock == .tool(upstreamIndex: index),
             toolCalls[index]?.isCaughtUp == true
         {
@@ -446,7 +490,7 @@ public struct StreamTranslator: Sendable {
     private mutating func startToolBlock(_ index: Int, to events: inout [AnthropicStreamEvent]) {
         guard let call = toolCalls[index], let name = call.name else { return }
         closeBlock(&events)
-        let id = call.id ?? "toolu_\(context.messageID.suffix(12))_\(index)"
+        let id = toolUseIDs.id(upstream: call.id, tag: "\(index)")
         openBlock(
             .tool(upstreamIndex: index),
             contentBlock: [
