@@ -8,6 +8,9 @@ by `podman build -v`, and git's url.insteadOf rules that point github.com at the
 Both rootfs trees and images are cached (CONTAINER_TEST_CACHE, default
 /var/tmp/claude-chutes-proxy-container), so a second run rebuilds only what changed.
 
+`--build-only` makes the stand-ins and builds the image, nothing more (scripts/test builds
+ahead in the background this way; the test's own build then finds every layer cached).
+
 Prints `N passed, N failed` and the figures; exits 0 when every check passed. When podman
 cannot run here it says why and exits 0 (SKIPPED), or 1 when CI is set: CI must run it.
 """
@@ -255,9 +258,13 @@ def main():
     reason = podman_usable()
     if reason:
         return unavailable.cannot_run("the container test", f"it needs podman: {reason}")
+    build_only = "--build-only" in sys.argv[1:]
     try:
         timed("stand-in base images", make_standins)
         timed("image build", build_image)
+        if build_only:
+            print(f"image built in {figures['image build (s)']} s")
+            return 0
         run_checks()
     except Exception as error:  # a failed step is a failed check, with its reason
         record("container test ran to the end", False, str(error))
