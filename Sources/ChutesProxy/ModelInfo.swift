@@ -15,6 +15,8 @@ public struct ModelInfo: Sendable, Equatable {
     public var inputModalities: [String]?
     /// `supported_features`, e.g. `["json_mode", "tools", "reasoning"]`.
     public var supportedFeatures: [String]
+    /// `created`, seconds since 1970; 0 when the list does not say.
+    public var created = 0
 
     /// A model and what the list says of it.
     public init(id: String, contextLength: Int? = nil, maxOutputLength: Int? = nil, ownedBy: String? = nil, inputModalities: [String]? = nil, supportedFeatures: [String] = []) {
@@ -43,6 +45,7 @@ public struct ModelInfo: Sendable, Equatable {
             inputModalities: entry["input_modalities"]?.arrayValue?.compactMap(\.stringValue),
             supportedFeatures: entry["supported_features"]?.arrayValue?.compactMap(\.stringValue) ?? []
         )
+        created = entry["created"]?.intValue ?? 0
     }
 
     /// Whether the model takes images; nil when the list does not say.

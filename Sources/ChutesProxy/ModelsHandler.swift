@@ -105,19 +105,22 @@ struct ModelsHandler: Sendable {
     private func fetch(_ request: HTTPRequest) async throws(AnthropicError) -> [JSONValue] {
         let primary = upstreams.primary
         let others = upstreams.all.dropFirst().filter { $0.provider.modelsEndpoint != nil }
-        guard !others.isEmpty else { return try await Self.list(of: primary, path: "/v1/models", key: primary.apiKey(for: request.headers)) }
+        guard !others.isEmpty else { return try await Self.list(of: primary, key: primary.apiKey(for: request.headers)) }
         let results = await withTaskGroup(of: (Int, Result<[JSONValue], AnthropicError>).self) { group in
             group.addTask {
                 do throws(AnthropicError) {
-                    return (0, .success(try await Self.list(of: primary, path: "/v1/models", key: primary.apiKey(for: request.headers))))
+                    return (0, .success(try await Self.list(of: primary, key: primary.apiKey(for: request.headers))))
                 } catch {
                     return (0, .failure(error))
                 }
             }
             for (index, upstream) in others.enumerated() {
                 group.addTask {
-                    let listed = try? await Self.list(of: upstream, path: upstream.provider.modelsEndpoint ?? "/v1/models", key: upstream.provider.apiKey)
-                    return (index + 1, .success(listed ?? []))
+                    // From the provider's catalog (fetched at most once per MODEL_DISCOVERY_TTL and
+                    // shared with routing), not asked anew: a client's `GET /v1/models` must not
+                    // make the proxy spend every provider's key on every call.
+                    let listed = await upstream.catalog.modelList() ?? []
+                    return (index + 1, .success(listed.map { Self.entry(id: upstream.provider.name + ModelTarget.separator + $0.id, created: $0.created) }))
                 }
             }
             var results = [Result<[JSONValue], AnthropicError>](repeating: .success([]), count: others.count + 1)
@@ -129,12 +132,12 @@ struct ModelsHandler: Sendable {
         return models
     }
 
-    /// One upstream's list in Anthropic's shape, ids prefixed `name::` for a provider other
-    /// than the default one.
-    private static func list(of upstream: Upstream, path: String, key: String?) async throws(AnthropicError) -> [JSONValue] {
+    /// The default provider's list in Anthropic's shape, asked with the client's key (per
+    /// `CHUTES_AUTH_STYLE`) on every call, so a client sees what its own key may use.
+    private static func list(of upstream: Upstream, key: String?) async throws(AnthropicError) -> [JSONValue] {
         let response: HTTPClientResponse
         do {
-            response = try await upstream.send(method: .get, path: path, body: [], key: key)
+            response = try await upstream.send(method: .get, path: "/v1/models", body: [], key: key)
         } catch {
             throw error.error
         }
@@ -145,12 +148,14 @@ struct ModelsHandler: Sendable {
         guard let list = (try? JSONValue(parsing: body))?["data"]?.arrayValue else {
             throw AnthropicError(status: .badGateway, message: "the upstream's model list is not in OpenAI's shape")
         }
-        let prefix = upstream.isDefault ? "" : upstream.provider.name + ModelTarget.separator
         return list.compactMap { entry in
             guard let id = entry["id"]?.stringValue else { return nil }
-            let created = entry["created"]?.intValue ?? 0
-            let name = prefix + id
-            return ["type": "model", "id": JSONValue(name), "display_name": JSONValue(name), "created_at": JSONValue(ISODate.string(fromUnix: created))]
+            return Self.entry(id: id, created: entry["created"]?.intValue ?? 0)
         }
+    }
+
+    /// A model in Anthropic's shape.
+    private static func entry(id: String, created: Int) -> JSONValue {
+        ["type": "model", "id": JSONValue(id), "display_name": JSONValue(id), "created_at": JSONValue(ISODate.string(fromUnix: created))]
     }
 }

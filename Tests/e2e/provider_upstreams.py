@@ -65,6 +65,8 @@ import random
 import string
 import threading
 
+from upstream import Headers
+
 
 def openrouter_error(status, message):
     return {"error": {"code": status, "message": message, "metadata": {"provider_name": None}}}
@@ -215,22 +217,6 @@ class VLLM(Dialect):
 
 DIALECTS = {"openrouter": OpenRouter, "deepseek": DeepSeek, "ollama": Ollama, "vllm": VLLM}
 MODELS = {name: dialect.models for name, dialect in DIALECTS.items()}
-
-
-class Headers(dict):
-    """Recorded header fields, looked up by name whatever its case."""
-
-    def __init__(self, fields):
-        super().__init__((name.lower(), value) for name, value in fields.items())
-
-    def __getitem__(self, name):
-        return super().__getitem__(name.lower())
-
-    def get(self, name, default=None):
-        return super().get(name.lower(), default)
-
-    def __contains__(self, name):
-        return super().__contains__(name.lower())
 
 
 def first_tool(body):

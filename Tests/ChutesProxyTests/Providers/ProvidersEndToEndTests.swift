@@ -180,6 +180,10 @@ private func metrics(_ proxy: RunningProxy) async throws -> [String: Double] {
             #expect(ids == ["deepseek-ai/DeepSeek-V3", "Qwen/Qwen3-Coder-480B-A35B-Instruct", "openrouter::openai/gpt-4o"])
             let one = try await proxy.send("GET", "/v1/models/openrouter::openai%2Fgpt-4o")
             #expect(one.status == 200)
+            #expect(try await proxy.send("GET", "/v1/models").status == 200)
+            // Other providers' lists come from their catalogs, asked once per
+            // MODEL_DISCOVERY_TTL: three client calls, one request to OpenRouter's list.
+            #expect(other.received.filter { $0.method == "GET" && $0.path.hasPrefix("/or/") }.count == 1)
             // A listed name routes back to its provider.
             let response = try await proxy.post("/v1/messages", asking("openrouter::openai/gpt-4o"))
             #expect(response.status == 200)
