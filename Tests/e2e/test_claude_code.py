@@ -9,6 +9,8 @@ import re
 import claude_agent_sdk
 import pytest
 
+from conftest import BINARY
+
 CLAUDE = os.path.join(os.path.dirname(claude_agent_sdk.__file__), "_bundled", "claude")
 
 
@@ -82,7 +84,7 @@ def fallback_proxy(upstream):
     """A second proxy whose models are a fallback list whose first model is always full."""
     env = dict(os.environ, CHUTES_BASE_URL=f"http://127.0.0.1:{upstream.server_address[1]}", HOST="127.0.0.1", PORT="0",
                MODEL_MAP='{"claude-*": ["full", "text"], "sonnet-on-chutes": ["full", "text"]}', DEBUG_PROXY="1")
-    process = subprocess.Popen([os.environ.get("PROXY_BINARY", ".build/debug/claude-chutes-proxy")], env=env,
+    process = subprocess.Popen([BINARY], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     match = re.search(r"listening on [^ ]+:(\d+)", process.stdout.readline())
     assert match
