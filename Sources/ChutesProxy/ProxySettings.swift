@@ -189,7 +189,7 @@ extension ProxySetting {
             show: { SettingDisplay.seconds($0.upstreamResponseTimeout) }),
         ProxySetting(
             "UPSTREAM_MAX_CONNECTIONS",
-            "upstream connections each event-loop thread (REACTOR_THREADS) may have open at once; past it a request waits up to UPSTREAM_POOL_TIMEOUT; 0 is no limit but the descriptor limit (one HTTP/1.1 connection carries one stream)",
+            "upstream connections each event-loop thread (REACTOR_THREADS) may have open at once; past it a request waits up to UPSTREAM_POOL_TIMEOUT; 0 is no limit but the descriptor limit (one HTTP/1.1 connection carries one stream; an HTTP/2 one counts as one, however many it carries)",
             default: "0",
             read: { value, c throws(ConfigurationError) in c.upstreamMaxConnections = try value.integer(in: 0...1_000_000) },
             show: { String($0.upstreamMaxConnections) }),
