@@ -61,8 +61,12 @@ public final class HTTPServer: Sendable {
     public func shutdown() {
         registry.beginDraining()
         let queued = listener.acceptQueued(reactorFor: configuration.reactors.next)
+        // Handed over before the listener closes: closing wakes the accept loop, which takes
+        // what was handed over once; handed over after, they could come too late and be closed
+        // unserved, after the client had sent its request (a 502 behind a load balancer).
+        let handedOver = registry.handOver(queued)
         listener.close()
-        if !registry.handOver(queued) {
+        if !handedOver {
             for connection in queued { connection.close() }  // run() is already past accepting
         }
     }
