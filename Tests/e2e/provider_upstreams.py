@@ -65,7 +65,7 @@ import random
 import string
 import threading
 
-from upstream import Headers
+from upstream import Handler as ScriptedHandler, Headers
 
 
 def openrouter_error(status, message):
@@ -288,20 +288,13 @@ def whole_message(deltas, dialect, snapshots=False):
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, *args):
-        pass
+    # The scripted Chutes upstream's, one home for both.
+    log_message = ScriptedHandler.log_message
+    send_json = ScriptedHandler.send_json
 
     @property
     def dialect(self):
         return self.server.dialect
-
-    def send_json(self, status, value):
-        body = json.dumps(value).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
 
     def record(self, body):
         self.server.received.append({"method": self.command, "path": self.path, "headers": Headers(self.headers), "body": body})
