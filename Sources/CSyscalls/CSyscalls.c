@@ -123,6 +123,20 @@ size_t csyscalls_malloc_free_bytes(void) {
     return mallinfo2().fordblks;
 }
 
+size_t csyscalls_malloc_mapped_bytes(void) {
+    return mallinfo2().hblkhd;
+}
+
+size_t csyscalls_resident_bytes(void) {
+    FILE *statm = fopen("/proc/self/statm", "re");
+    if (statm == NULL) return 0;
+    unsigned long size = 0, resident = 0;
+    int read = fscanf(statm, "%lu %lu", &size, &resident);
+    fclose(statm);
+    long page = sysconf(_SC_PAGESIZE);
+    return read == 2 && page > 0 ? (size_t) resident * (size_t) page : 0;
+}
+
 int csyscalls_malloc_trim(void) {
     return malloc_trim(0);
 }

@@ -40,6 +40,10 @@ int csyscalls_socket(int domain, int type, int protocol);
 
 /// Bytes free inside malloc's heaps, over every arena (mallinfo2's fordblks).
 size_t csyscalls_malloc_free_bytes(void);
+/// Bytes in blocks malloc mapped on their own, outside its heaps (mallinfo2's hblkhd).
+size_t csyscalls_malloc_mapped_bytes(void);
+/// This process's resident memory in bytes (/proc/self/statm); 0 when it cannot be read.
+size_t csyscalls_resident_bytes(void);
 /// malloc_trim(0): returns free heap pages to the system; 1 when some were.
 int csyscalls_malloc_trim(void);
 
