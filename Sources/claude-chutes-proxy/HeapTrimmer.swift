@@ -17,14 +17,15 @@ import Locking
 /// changed from tick to tick. Trimming does not lower the free figure (the freed chunks stay
 /// in malloc's bins, only their pages go), so "more than 1 MiB free" alone would trim an idle
 /// proxy every tick for ever. The free figure's growth alone (the rule before) missed a
-/// burst's tail in 4 runs of 12 on a loaded machine, keeping 5 to 13 MB that a `malloc_trim`
-/// by hand then gave back: after a trim, the last requests took trimmed chunks again (their
-/// pages resident again) and gave them back, while their separately mapped bodies were
-/// unmapped, so free and resident bytes ended where the trim left them; the mapped bytes moved.
+/// burst's tail in 4 runs of 12 on a loaded machine (one malloc arena), keeping 5 to 13 MB
+/// that a `malloc_trim` by hand then gave back: after a trim, the last requests took trimmed
+/// chunks again (their pages resident again) and gave them back, while their separately
+/// mapped bodies were unmapped, so free and resident bytes ended where the trim left them;
+/// the mapped bytes moved.
 ///
 /// What a trim cannot reach is the free block at the top of a thread arena's heap (glibc trims
 /// only the main arena's); with the rule before, 3.0 to 3.8 MB of it stayed resident in each
-/// of one or two thread arenas after such a burst (malloc_info). With this rule the same 11
+/// of one or two thread arenas after such a burst (malloc_info). With this rule 11 such
 /// loaded runs ended within 0.2 MB of where they began. `MALLOC_ARENA_MAX=1` (every thread in
 /// the main arena) would make it certain, at 10 to 15 % of the throughput of non-streaming
 /// requests (docs/performance.md), so it is left to the operator.
