@@ -67,9 +67,10 @@ def burst(host, port, pid):
     return outcomes, peak
 
 
-def settled_mb(pid, quiet=2.5, timeout=15.0):
-    """Resident memory once it has not changed for `quiet` s (longer than the trimmer's 2 s
-    tick and its leeway, so a trim that was due has happened), within `timeout` s."""
+def settled_mb(pid, quiet=5.5, timeout=20.0):
+    """Resident memory once it has not changed for `quiet` s (longer than two of the trimmer's
+    2 s ticks and their leeway: it trims at the first tick after the heap stopped moving), within
+    `timeout` s."""
     deadline = time.monotonic() + timeout
     level, since = resident_mb(pid), time.monotonic()
     while time.monotonic() < deadline:
