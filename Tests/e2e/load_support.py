@@ -4,6 +4,7 @@ import asyncio
 import os
 import re
 import subprocess
+import time
 
 
 def start_proxy(binary, upstream_port, **environment):
@@ -28,6 +29,19 @@ def resident_kb(pid):
 
 def descriptors(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def settled_descriptors(pid, quiet=2.0, timeout=10.0):
+    """The proxy's descriptor count once it has not changed for `quiet` s (within `timeout`):
+    the executable opens a few just after its "listening" line."""
+    deadline = time.monotonic() + timeout
+    count, since = descriptors(pid), time.monotonic()
+    while time.monotonic() < deadline and time.monotonic() - since < quiet:
+        time.sleep(0.05)
+        now = descriptors(pid)
+        if now != count:
+            count, since = now, time.monotonic()
+    return count
 
 
 def tcp_sockets(pid):

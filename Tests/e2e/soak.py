@@ -42,7 +42,7 @@ MEMORY_DRIFT = 0.06
 # Descriptors the proxy may open once, after the idle count is read: libdispatch's signalfds
 # and timerfds for the executable's dispatch sources (the SIGTERM and SIGINT handlers and the
 # heap trimmer's timer, made just after the "listening" line; some only once its queues are
-# first busy). The idle count is read once the count has settled (`settled_descriptors`),
+# first busy). The idle count is read once the count has settled (`load_support.settled_descriptors`),
 # after those; read at once it was 14 on an idle machine and 11 on a busy one, where a run
 # then failed with 15 of the proxy's own after the load (the settled idle count here is 15:
 # three signalfds come after the "listening" line).
@@ -118,19 +118,6 @@ async def sampler(pid, samples, stop_at, started):
         await asyncio.sleep(min(SAMPLE_INTERVAL, max(0, stop_at - time.monotonic())))
 
 
-def settled_descriptors(pid, quiet=2.0, timeout=10.0):
-    """The proxy's descriptor count once it has not changed for `quiet` s (within `timeout`):
-    the executable opens a few just after its "listening" line."""
-    deadline = time.monotonic() + timeout
-    count, since = load_support.descriptors(pid), time.monotonic()
-    while time.monotonic() < deadline and time.monotonic() - since < quiet:
-        time.sleep(0.05)
-        now = load_support.descriptors(pid)
-        if now != count:
-            count, since = now, time.monotonic()
-    return count
-
-
 def flat(values):
     third = max(1, len(values) // 3)
     first, last = statistics.median(values[:third]), statistics.median(values[-third:])
@@ -144,7 +131,7 @@ async def main(minutes, binary):
     process, port = load_support.start_proxy(binary, upstream.server_address[1])
     pid = process.pid
     try:
-        idle_fds = settled_descriptors(pid)
+        idle_fds = load_support.settled_descriptors(pid)
         idle_kb = load_support.resident_kb(pid)
         started = time.monotonic()
         stop_at = started + minutes * 60
