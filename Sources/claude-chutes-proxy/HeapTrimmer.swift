@@ -27,8 +27,8 @@ import Locking
 ///
 /// What a trim cannot reach is the free block at the top of a thread arena's heap (glibc trims
 /// only the main arena's); with the rule before, 3.0 to 3.8 MB of it stayed resident in each
-/// of one or two thread arenas after such a burst (malloc_info). With this rule 11 such
-/// loaded runs ended within 0.2 MB of where they began. `MALLOC_ARENA_MAX=1` (every thread in
+/// of one or two thread arenas after such a burst (malloc_info). With this rule 9 such
+/// loaded runs ended within 0.5 MB of where they began. `MALLOC_ARENA_MAX=1` (every thread in
 /// the main arena) would make it certain, at 10 to 15 % of the throughput of non-streaming
 /// requests (docs/performance.md), so it is left to the operator.
 ///
