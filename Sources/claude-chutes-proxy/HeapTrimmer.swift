@@ -18,8 +18,8 @@ import Locking
 /// Trimming under steady load gave back pages that the next requests faulted in again: the
 /// 1,000-delta stream benchmark ran 13 % slower (5 runs of 6). Trimming does not lower the
 /// free figure (the freed chunks stay in malloc's bins, only their pages go), so "more than
-/// 1 MiB free" alone would trim an idle proxy every tick for ever. The free figure's growth alone (the rule before) missed a
-/// burst's tail in 4 runs of 12 on a loaded machine (one malloc arena), keeping 5 to 13 MB
+/// 1 MiB free" alone would trim an idle proxy every tick for ever. The free figure's growth
+/// alone (the rule before) missed a burst's tail in 4 runs of 12 on a loaded machine (one malloc arena), keeping 5 to 13 MB
 /// that a `malloc_trim` by hand then gave back: after a trim, the last requests took trimmed
 /// chunks again (their pages resident again) and gave them back, while their separately
 /// mapped bodies were unmapped, so free and resident bytes ended where the trim left them;

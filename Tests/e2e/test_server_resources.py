@@ -91,7 +91,7 @@ def settled_mb(pid, quiet=5.5, timeout=20.0):
 
 def test_freed_heap_memory_goes_back_to_the_system(start_proxy, pid_of):
     """After a burst of large requests, resident memory falls back near where it was: the
-    binary trims malloc's free memory whenever the heap has moved since the last trim
+    binary trims malloc's free memory once the heap has moved and then stopped moving
     (HeapTrimmer.swift). Without the trimmer glibc kept 6-12 MB of freed memory
     after such a burst (measured with the same burst on a release build).
 
